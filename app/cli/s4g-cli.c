@@ -1,0 +1,84 @@
+/* s4g-cli.c — shared command-line helpers. */
+#define G_LOG_DOMAIN "s4g-cli"
+#include "s4g-cli.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+gboolean s4g_cli_parse(const char *name, const char *params, const char *description,
+                       GOptionEntry *entries, int *argc, char ***argv)
+{
+    g_autofree char *title = g_strdup_printf("%s%s%s", "", params ? params : "", "");
+    g_autoptr(GOptionContext) oc = g_option_context_new(title);
+    g_autofree char *summary = g_strdup_printf("s4g %s — %s", name, description);
+    g_option_context_set_summary(oc, summary);
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_autoptr(GError) error = NULL;
+    if (!g_option_context_parse(oc, argc, argv, &error)) {
+        fprintf(stderr, "s4g %s: %s\n(try s4g %s --help)\n", name, error->message, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int s4g_cli_fail(const char *name, GError *error)
+{
+    fprintf(stderr, "s4g %s: %s\n", name, error ? error->message : "failed");
+    return 1;
+}
+
+struct S4gProgress {
+    char *label;
+    gint64 total;
+    gboolean enabled;
+    gint64 start_us;
+    gint64 last_draw_us;
+};
+
+S4gProgress *s4g_progress_new(const char *label, gint64 total, gboolean enabled)
+{
+    S4gProgress *p = g_new0(S4gProgress, 1);
+    p->label = g_strdup(label);
+    p->total = total;
+    p->enabled = enabled && isatty(STDERR_FILENO);
+    p->start_us = g_get_monotonic_time();
+    return p;
+}
+
+void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra)
+{
+    if (!p || !p->enabled)
+        return;
+    gint64 now = g_get_monotonic_time();
+    if (done < p->total && now - p->last_draw_us < 100000)
+        return; /* redraw at most 10 times a second */
+    p->last_draw_us = now;
+    double frac = p->total > 0 ? (double)done / (double)p->total : 0.0;
+    if (frac > 1)
+        frac = 1;
+    int width = 30, fill = (int)(frac * width + 0.5);
+    char bar[64];
+    for (int i = 0; i < width; i++)
+        bar[i] = i < fill ? '#' : '-';
+    bar[width] = '\0';
+    double el = (now - p->start_us) / 1e6;
+    double eta = frac > 0 ? el / frac - el : 0;
+    fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                    " %02d:%02d elapsed, ETA %02d:%02d%s%s",
+            p->label, bar, frac * 100, done, p->total, (int)el / 60, (int)el % 60,
+            (int)eta / 60, (int)eta % 60, extra ? "  " : "", extra ? extra : "");
+    fflush(stderr);
+}
+
+void s4g_progress_finish(S4gProgress *p)
+{
+    if (!p)
+        return;
+    if (p->enabled) {
+        p->last_draw_us = 0;
+        s4g_progress_update(p, p->total, NULL);
+        fputc('\n', stderr);
+    }
+    g_free(p->label);
+    g_free(p);
+}

@@ -1,0 +1,53 @@
+/* s4g.c — the s4g program: dispatches to one command per file (cmd-*.c). */
+#define G_LOG_DOMAIN "s4g"
+#include "s4g-config.h"
+#include "s4g-cli.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+/* One line per command; each is defined in cmd-<name>.c. */
+#define S4G_COMMANDS(X)                                                                        \
+    X(info, "list compute devices, the chosen one and its features, and the CPU backend")
+
+#define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
+S4G_COMMANDS(DECLARE)
+#define ENTRY(n, s) {#n, s, s4g_cmd_##n},
+static const S4gCommand commands[] = {S4G_COMMANDS(ENTRY)};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "Usage: s4g COMMAND [OPTIONS…]\n\n"
+                 "Sample4Geo Studio %s — cross-view geo-localisation (Sample4Geo, ICCV 2023):\n"
+                 "train, evaluate and use ConvNeXt ground↔satellite retrieval models.\n\n"
+                 "Commands:\n",
+            S4G_VERSION);
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun “s4g COMMAND --help” for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    setlocale(LC_NUMERIC, "C"); /* JSON and CSV output use "." whatever the locale */
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("s4g %s\n", S4G_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "s4g: unknown command “%s”\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,276 @@
+/* s4g-store.c — opening a project, migrations, transactions. */
+#define G_LOG_DOMAIN "s4g-store"
+#include "s4g-store.h"
+
+#include <glib/gstdio.h>
+
+struct _S4gStore {
+    sqlite3 *db;
+    char *dir;
+};
+
+G_DEFINE_QUARK(s4g-store-error-quark, s4g_store_error)
+
+/* Migration N takes the database from user_version N-1 to N.  Never edit a shipped
+ * migration: add a new one. */
+static const char *const migrations[] = {
+    /* 1: the schema of architecture.md §4.1 */
+    "CREATE TABLE datasets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('cvusa','cvact','vigor','university','photos','synthetic')),"
+    "  root TEXT NOT NULL,"
+    "  options TEXT NOT NULL DEFAULT '{}',"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE TABLE images ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  view TEXT NOT NULL CHECK (view IN ('ground','satellite','drone')),"
+    "  path TEXT NOT NULL,"
+    "  split TEXT NOT NULL,"
+    "  identity INTEGER,"          /* the dataset's own label/identity, -1 if none */
+    "  lat REAL, lon REAL,"
+    "  width INTEGER, height INTEGER,"
+    "  UNIQUE (dataset, view, path, split));"
+    "CREATE INDEX images_dataset_split ON images(dataset, split, view);"
+    "CREATE TABLE pairs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  ground INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  satellite INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  relation TEXT NOT NULL CHECK (relation IN ('positive','semi-positive')),"
+    "  split TEXT NOT NULL,"
+    "  dx REAL, dy REAL,"          /* pixel offset of the ground location from the tile centre */
+    "  UNIQUE (ground, satellite));"
+    "CREATE INDEX pairs_dataset_split ON pairs(dataset, split, relation);"
+    "CREATE INDEX pairs_satellite ON pairs(satellite);"
+    "CREATE TABLE models ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  architecture TEXT NOT NULL,"  /* JSON: {"depths":[..],"dims":[..],"input":{..}} */
+    "  weights TEXT NOT NULL,"       /* path relative to the project folder */
+    "  parent INTEGER REFERENCES models(id) ON DELETE SET NULL,"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE TABLE runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  model INTEGER REFERENCES models(id) ON DELETE SET NULL,"
+    "  dataset INTEGER REFERENCES datasets(id) ON DELETE SET NULL,"
+    "  config TEXT NOT NULL DEFAULT '{}',"
+    "  state TEXT NOT NULL CHECK (state IN ('queued','running','stopped','failed','done')),"
+    "  checkpoint TEXT,"
+    "  pid INTEGER,"
+    "  started TEXT, finished TEXT, message TEXT);"
+    "CREATE TABLE metrics ("
+    "  run INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step INTEGER NOT NULL, epoch REAL NOT NULL,"
+    "  loss REAL, lr REAL, logit_scale REAL, images_per_s REAL, wall REAL,"
+    "  PRIMARY KEY (run, step));"
+    "CREATE TABLE evaluations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  model INTEGER REFERENCES models(id) ON DELETE CASCADE,"
+    "  run INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+    "  dataset INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  split TEXT NOT NULL, epoch INTEGER,"
+    "  r1 REAL, r5 REAL, r10 REAL, r1pct REAL, hit_rate REAL, ap REAL,"
+    "  queries INTEGER, refs INTEGER,"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE TABLE embeddings ("
+    "  model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+    "  image INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  dim INTEGER NOT NULL, dtype TEXT NOT NULL CHECK (dtype IN ('f32','f16')),"
+    "  normalized INTEGER NOT NULL,"
+    "  vector BLOB NOT NULL,"
+    "  PRIMARY KEY (model, image));"
+    "CREATE TABLE mining_runs ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('gps','dss')),"
+    "  model INTEGER REFERENCES models(id) ON DELETE SET NULL,"
+    "  run INTEGER REFERENCES runs(id) ON DELETE SET NULL,"
+    "  dataset INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  epoch INTEGER,"
+    "  parameters TEXT NOT NULL DEFAULT '{}',"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE TABLE hard_negatives ("
+    "  mining_run INTEGER NOT NULL REFERENCES mining_runs(id) ON DELETE CASCADE,"
+    "  anchor INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  rank INTEGER NOT NULL,"
+    "  negative INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  score REAL,"                /* similarity (dss) or distance in metres (gps) */
+    "  PRIMARY KEY (mining_run, anchor, rank));"
+    "CREATE TABLE predictions ("
+    "  model INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,"
+    "  image INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  gallery TEXT NOT NULL DEFAULT '',"
+    "  rank INTEGER NOT NULL,"
+    "  reference INTEGER REFERENCES images(id) ON DELETE CASCADE,"
+    "  score REAL, lat REAL, lon REAL,"
+    "  PRIMARY KEY (model, image, gallery, rank));"
+    "CREATE TABLE annotations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  image INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,"
+    "  lat REAL, lon REAL,"
+    "  flag TEXT NOT NULL CHECK (flag IN ('bad-pair','wrong-location','ok','location')),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','resolved')),"
+    "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
+    "CREATE INDEX annotations_image ON annotations(image);",
+};
+
+int s4g_store_latest_version(void)
+{
+    return (int)G_N_ELEMENTS(migrations);
+}
+
+gboolean s4g_store_fail(S4gStore *store, const char *what, GError **error)
+{
+    g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %s: %s", store->dir, what,
+                sqlite3_errmsg(store->db));
+    return FALSE;
+}
+
+gboolean s4g_store_exec(S4gStore *store, const char *sql, GError **error)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(store->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %.80s…: %s", store->dir,
+                    sql, msg ? msg : sqlite3_errmsg(store->db));
+        sqlite3_free(msg);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+sqlite3_stmt *s4g_store_prepare(S4gStore *store, const char *sql, GError **error)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(store->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: preparing “%.80s”: %s",
+                    store->dir, sql, sqlite3_errmsg(store->db));
+        return NULL;
+    }
+    return st;
+}
+
+gboolean s4g_store_begin(S4gStore *store, GError **error)
+{
+    return s4g_store_exec(store, "BEGIN IMMEDIATE", error);
+}
+
+gboolean s4g_store_commit(S4gStore *store, GError **error)
+{
+    return s4g_store_exec(store, "COMMIT", error);
+}
+
+void s4g_store_rollback(S4gStore *store)
+{
+    if (!sqlite3_get_autocommit(store->db))
+        sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int s4g_store_schema_version(S4gStore *store)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(store->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static gboolean migrate(S4gStore *store, GError **error)
+{
+    int have = s4g_store_schema_version(store);
+    int want = s4g_store_latest_version();
+    if (have > want) {
+        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_VERSION,
+                    "%s: database schema version %d is newer than this program (%d); upgrade "
+                    "Sample4Geo Studio",
+                    store->dir, have, want);
+        return FALSE;
+    }
+    for (int v = have; v < want; v++) {
+        /* Each migration and its version bump commit together, or not at all. */
+        if (!s4g_store_begin(store, error))
+            return FALSE;
+        g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+        if (!s4g_store_exec(store, migrations[v], error) || !s4g_store_exec(store, bump, error)) {
+            s4g_store_rollback(store);
+            g_prefix_error(error, "migration %d: ", v + 1);
+            return FALSE;
+        }
+        if (!s4g_store_commit(store, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
+{
+    g_return_val_if_fail(dir != NULL, NULL);
+    g_autofree char *path = g_build_filename(dir, "project.s4g", NULL);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        if (!create) {
+            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND,
+                        "%s: not a Sample4Geo project (no project.s4g); create one with "
+                        "s4g import --project %s …",
+                        dir, dir);
+            return NULL;
+        }
+        const char *subs[] = {"", "models", "tiles"};
+        for (guint i = 0; i < G_N_ELEMENTS(subs); i++) {
+            g_autofree char *d = g_build_filename(dir, subs[i], NULL);
+            if (g_mkdir_with_parents(d, 0755) != 0) {
+                g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+                            "%s: cannot create folder: %s", d, g_strerror(errno));
+                return NULL;
+            }
+        }
+    }
+    S4gStore *store = g_new0(S4gStore, 1);
+    store->dir = g_strdup(dir);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
+        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %s", path,
+                    store->db ? sqlite3_errmsg(store->db) : "cannot open");
+        s4g_store_close(store);
+        return NULL;
+    }
+    sqlite3_busy_timeout(store->db, 10000);
+    if (!s4g_store_exec(store, "PRAGMA journal_mode=WAL", error) ||
+        !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) ||
+        !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) || !migrate(store, error)) {
+        s4g_store_close(store);
+        return NULL;
+    }
+    return store;
+}
+
+void s4g_store_close(S4gStore *store)
+{
+    if (!store)
+        return;
+    sqlite3_close_v2(store->db);
+    g_free(store->dir);
+    g_free(store);
+}
+
+sqlite3 *s4g_store_db(S4gStore *store)
+{
+    return store->db;
+}
+
+const char *s4g_store_dir(S4gStore *store)
+{
+    return store->dir;
+}
+
+char *s4g_store_models_dir(S4gStore *store)
+{
+    return g_build_filename(store->dir, "models", NULL);
+}
+
+char *s4g_store_tiles_dir(S4gStore *store)
+{
+    return g_build_filename(store->dir, "tiles", NULL);
+}

@@ -1,0 +1,53 @@
+/* s4g-store.h — the project database: a project is a folder holding project.s4g (SQLite,
+ * WAL), models/ and tiles/.  This module opens/creates it, applies numbered migrations keyed
+ * by PRAGMA user_version, and offers transactions.  Typed access for each table family lives
+ * in its own file (s4g-store-<table>.c) with its own header. */
+#pragma once
+
+#include <gio/gio.h>
+#include <sqlite3.h>
+
+G_BEGIN_DECLS
+
+#define S4G_STORE_ERROR (s4g_store_error_quark())
+GQuark s4g_store_error_quark(void);
+
+typedef enum {
+    S4G_STORE_ERROR_NOT_FOUND,  /* no project at that path, or no such row */
+    S4G_STORE_ERROR_SQL,        /* SQLite reported an error (message names the statement) */
+    S4G_STORE_ERROR_VERSION,    /* database is newer than this program */
+    S4G_STORE_ERROR_INVALID,    /* bad argument or inconsistent data */
+} S4gStoreError;
+
+typedef struct _S4gStore S4gStore;
+
+/* Opens the project folder `dir`.  With `create`, makes the folder, models/ and tiles/ and a
+ * fresh database if absent; without it, a folder lacking project.s4g is an error. */
+S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error);
+void s4g_store_close(S4gStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gStore, s4g_store_close)
+
+sqlite3 *s4g_store_db(S4gStore *store);
+const char *s4g_store_dir(S4gStore *store);
+/* <project>/models and <project>/tiles */
+char *s4g_store_models_dir(S4gStore *store);
+char *s4g_store_tiles_dir(S4gStore *store);
+int s4g_store_schema_version(S4gStore *store);
+/* The newest migration this program knows. */
+int s4g_store_latest_version(void);
+
+/* Transactions (BEGIN IMMEDIATE, so a concurrent writer waits on the busy timeout). */
+gboolean s4g_store_begin(S4gStore *store, GError **error);
+gboolean s4g_store_commit(S4gStore *store, GError **error);
+void s4g_store_rollback(S4gStore *store);
+
+/* Runs SQL with no result rows; error names the statement. */
+gboolean s4g_store_exec(S4gStore *store, const char *sql, GError **error);
+/* Prepares a statement; error names it. */
+sqlite3_stmt *s4g_store_prepare(S4gStore *store, const char *sql, GError **error);
+/* Sets *error from the database's last error, prefixed by `what`; returns FALSE. */
+gboolean s4g_store_fail(S4gStore *store, const char *what, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+G_END_DECLS
