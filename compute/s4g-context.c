@@ -37,7 +37,7 @@ void s4g_err_prefix(s4g_err *err, const char *fmt, ...)
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", pre, old);
+    snprintf(err->msg, sizeof err->msg, "%.400s: %.600s", pre, old);
 }
 
 s4g_ctx *s4g_ctx_new(const s4g_ctx_opts *opts, s4g_err *err)

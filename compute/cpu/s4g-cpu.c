@@ -1,0 +1,65 @@
+/* s4g-cpu.c — CPU backend: context, buffers (plain host memory), op table. */
+#include "s4g-cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static void cpu_ctx_free(s4g_ctx *ctx)
+{
+    (void)ctx;
+}
+
+static int cpu_buf_alloc(s4g_ctx *ctx, s4g_buf *buf, s4g_err *err)
+{
+    (void)ctx;
+    /* 64-byte alignment for vector loads; calloc-like zeroing. */
+    size_t bytes = (buf->n * sizeof(float) + 63) & ~(size_t)63;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes) != 0)
+        return s4g_fail(err, S4G_E_NOMEM, "cannot allocate %zu bytes of host memory", bytes);
+    memset(p, 0, bytes);
+    buf->host = p;
+    return 0;
+}
+
+static void cpu_buf_release(s4g_buf *buf)
+{
+    free(buf->host);
+    buf->host = NULL;
+}
+
+static int cpu_upload(s4g_buf *buf, size_t off, const float *src, size_t n, s4g_err *err)
+{
+    (void)err;
+    memcpy(buf->host + off, src, n * sizeof(float));
+    return 0;
+}
+
+static int cpu_download(s4g_buf *buf, size_t off, float *dst, size_t n, s4g_err *err)
+{
+    (void)err;
+    memcpy(dst, buf->host + off, n * sizeof(float));
+    return 0;
+}
+
+const s4g_backend_ops s4g_cpu_ops = {
+    .name = "cpu",
+    .ctx_free = cpu_ctx_free,
+    .buf_alloc = cpu_buf_alloc,
+    .buf_release = cpu_buf_release,
+    .upload = cpu_upload,
+    .download = cpu_download,
+};
+
+int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
+{
+    (void)err;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    ctx->threads = opts->threads > 0 ? opts->threads : (ncpu > 0 ? (int)ncpu : 1);
+    ctx->ops = &s4g_cpu_ops;
+    ctx->max_buffer_floats = 0; /* host memory: no binding limit */
+    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads)", ctx->threads);
+    return 0;
+}
