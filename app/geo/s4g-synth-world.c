@@ -255,31 +255,44 @@ typedef struct {
     int rows_per_job;
 } FinishJob;
 
-static void shadow_rows(int job, gpointer data)
+/* Cast shadows by one sweep away from the sun: H(p), the height of the shadow volume above
+ * p, is the larger of the top and the shadow height at the point one step towards the sun,
+ * less the sun's drop over that step.  Steps go along the axis closest to the sun's
+ * direction, interpolating linearly across the other axis — O(cells) instead of a ray per
+ * cell. */
+static void cast_shadows(S4gWorld *w)
 {
-    FinishJob *fj = data;
-    S4gWorld *w = fj->world;
-    double c = w->cell, sx = sin(w->sun_az), sy = cos(w->sun_az), rise = tan(w->sun_el);
-    int y0 = job * fj->rows_per_job, y1 = MIN(w->h, y0 + fj->rows_per_job);
-    for (int iy = y0; iy < y1; iy++)
-        for (int ix = 0; ix < w->w; ix++) {
-            int i = s4g_world_index(w, ix, iy);
-            double z0 = top_height(w, i);
-            int lit = 255;
-            for (int k = 1;; k++) {
-                double t = k * c, z = z0 + t * rise;
-                if (z >= w->max_height)
-                    break;
-                int jx = (int)floor(ix + 0.5 + sx * k), jy = (int)floor(iy + 0.5 + sy * k);
-                if (jx < 0 || jy < 0 || jx >= w->w || jy >= w->h)
-                    break;
-                if (top_height(w, s4g_world_index(w, jx, jy)) > z + 0.05) {
-                    lit = 0;
-                    break;
-                }
+    double sx = sin(w->sun_az), sy = cos(w->sun_az), rise = tan(w->sun_el);
+    gboolean rows = fabs(sy) >= fabs(sx); /* major axis y: sweep row by row */
+    int nmaj = rows ? w->h : w->w, nmin = rows ? w->w : w->h;
+    double dmaj = rows ? sy : sx, dmin = rows ? sx : sy;
+    int step = dmaj > 0 ? 1 : -1;                /* towards the sun along the major axis */
+    double off = dmin / fabs(dmaj);              /* minor-axis shift per major step */
+    double drop = w->cell / fabs(dmaj) * rise;   /* metres the sun line falls per step */
+    g_autofree float *prev = g_new0(float, nmin), *cur = g_new0(float, nmin);
+    int start = step > 0 ? nmaj - 1 : 0;
+    for (int m = start; m >= 0 && m < nmaj; m -= step) {
+        gboolean first = m == start;
+        for (int q = 0; q < nmin; q++) {
+            float h = 0;
+            if (!first) {
+                double u = q + off;
+                int q0 = (int)floor(u);
+                double f = u - q0;
+                float a = q0 >= 0 && q0 < nmin ? prev[q0] : 0;
+                float b = q0 + 1 >= 0 && q0 + 1 < nmin ? prev[q0 + 1] : 0;
+                h = (float)(a * (1 - f) + b * f - drop);
             }
-            w->light[i] = (uint8_t)lit;
+            int ix = rows ? q : m, iy = rows ? m : q;
+            int i = s4g_world_index(w, ix, iy);
+            float top = top_height(w, i);
+            w->light[i] = (uint8_t)(h > top + 0.05f ? 0 : 255);
+            cur[q] = MAX(h, top);
         }
+        float *t = prev;
+        prev = cur;
+        cur = t;
+    }
 }
 
 static void ortho_rows(int job, gpointer data)
@@ -320,7 +333,7 @@ void s4g_world_finish(S4gWorld *world, int threads)
         }
     FinishJob fj = {world, 32};
     int jobs = (world->h + fj.rows_per_job - 1) / fj.rows_per_job;
-    s4g_parallel_for(jobs, threads, shadow_rows, &fj, NULL, NULL);
+    cast_shadows(world);
     s4g_parallel_for(jobs, threads, ortho_rows, &fj, NULL, NULL);
 }
 

@@ -55,8 +55,12 @@ S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stre
     uint64_t seed = s4g_rng_hash64(o->seed ^ (stream * 0x9e3779b97f4a7c15ull));
     g_autofree S4gPoint *pts = g_new(S4gPoint, MAX(1, n));
     for (int attempt = 0; attempt < 8; attempt++) {
+        gint64 t0 = g_get_monotonic_time();
         S4gWorld *w = s4g_world_generate(seed, side, lat, lon);
+        gint64 t1 = g_get_monotonic_time();
         int got = s4g_world_pick_road_locations(w, seed, n, min_dist, margin, pts);
+        g_debug("world %.0f m: generated in %.2f s, %d/%d locations in %.2f s", side, (t1 - t0) / 1e6, got, n,
+                (g_get_monotonic_time() - t1) / 1e6);
         if (got == n) {
             *locs = g_steal_pointer(&pts);
             return w;
