@@ -145,8 +145,10 @@ gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error)
 
 void s4g_synth_pano_id(S4gRng *r, char out[23])
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 22; i++)
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    /* Never a leading '-': file names starting with one read as options to command-line tools. */
+    out[0] = alphabet[s4g_rng_below(r, 62)];
+    for (int i = 1; i < 22; i++)
         out[i] = alphabet[s4g_rng_below(r, 64)];
     out[22] = '\0';
 }
