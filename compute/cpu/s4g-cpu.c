@@ -66,6 +66,20 @@ const s4g_backend_ops s4g_cpu_ops = {
     .gelu_back = s4g_cpu_gelu_back,
     .gemm = s4g_cpu_gemm,
     .colsum = s4g_cpu_colsum,
+    .patchify = s4g_cpu_patchify,
+    .patchify_back = s4g_cpu_patchify_back,
+    .dwconv7 = s4g_cpu_dwconv7,
+    .dwconv7_back = s4g_cpu_dwconv7_back,
+    .layernorm = s4g_cpu_layernorm,
+    .layernorm_back = s4g_cpu_layernorm_back,
+    .scale_residual = s4g_cpu_scale_residual,
+    .scale_residual_back = s4g_cpu_scale_residual_back,
+    .avgpool = s4g_cpu_avgpool,
+    .avgpool_back = s4g_cpu_avgpool_back,
+    .l2norm = s4g_cpu_l2norm,
+    .l2norm_back = s4g_cpu_l2norm_back,
+    .infonce = s4g_cpu_infonce,
+    .adamw = s4g_cpu_adamw,
 };
 
 int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
