@@ -189,6 +189,36 @@ static void test_roundtrip(void)
     s4g_ctx_free(ctx);
 }
 
+/* Device memory that is not host-visible (discrete GPUs): staging copies and device-side
+ * zeroing, ordered with the batch. */
+static void test_roundtrip_staged(void)
+{
+    g_setenv("S4G_VK_NO_HOST_MAPPED", "1", TRUE);
+    test_roundtrip();
+    g_unsetenv("S4G_VK_NO_HOST_MAPPED");
+}
+
+/* AUTO takes Vulkan only for a real GPU (or a named device): on a lavapipe-only machine
+ * it is the CPU backend, even with S4G_ALLOW_CPU_DEVICE. */
+static void test_auto_backend(void)
+{
+    s4g_vk_device_info *d = NULL;
+    int n = 0;
+    s4g_err err = {0};
+    g_assert_cmpint(s4g_vk_list_devices(&d, &n, &err), ==, 0);
+    int gpu = 0;
+    for (int i = 0; i < n; i++)
+        if (d[i].usable && d[i].type != S4G_VK_TYPE_CPU)
+            gpu = 1;
+    free(d);
+    g_assert_cmpint(s4g_vk_has_gpu(), ==, gpu);
+    s4g_ctx_opts o = {.backend = S4G_BACKEND_AUTO};
+    s4g_ctx *ctx = s4g_ctx_new(&o, &err);
+    g_assert_nonnull(ctx);
+    g_assert_cmpint(s4g_ctx_backend(ctx), ==, gpu ? S4G_BACKEND_VULKAN : S4G_BACKEND_CPU);
+    s4g_ctx_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -196,5 +226,7 @@ int main(int argc, char **argv)
     g_setenv("S4G_VK_BLOCK_MIB", "1", TRUE);
     g_test_add_func("/vk/device/list", test_list);
     g_test_add_func("/vk/device/roundtrip", test_roundtrip);
+    g_test_add_func("/vk/device/roundtrip-staged", test_roundtrip_staged);
+    g_test_add_func("/vk/device/auto-backend", test_auto_backend);
     return g_test_run();
 }
