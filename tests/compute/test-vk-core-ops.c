@@ -1,4 +1,4 @@
-/* test-vk-ops.c — every vk-core kernel on the Vulkan backend (lavapipe) against the CPU
+/* test-vk-core-ops.c — every vk-core kernel on the Vulkan backend (lavapipe) against the CPU
  * backend on odd sizes and non-zero tensor offsets; GEMM also against a double-precision
  * loop.  Tolerance: max |vk - ref| <= 1e-5 * max(1, max |ref|).  Run once with push
  * descriptors and once with the descriptor-pool fallback. */
