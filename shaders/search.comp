@@ -22,7 +22,7 @@ layout(push_constant) uniform P {
 float dot_row(uint qi, uint row)
 {
     uint g = p.og + row * p.stride, q = p.oq + qi * p.dim;
-    float acc = 0.0;
+    precise float acc = 0.0; /* same rounding at every call site: count vs score */
     if (p.fp16 != 0u) {
         uint d = 0;
         for (; d + 1u < p.dim; d += 2u) {
