@@ -2,6 +2,7 @@
  * (element-wise, GEMM, colsum, AdamW).  Arguments were range-checked by s4g-ops.c.
  * Wrappers of further kernels live in their own files and are listed in the table here. */
 #include "s4g-vk-internal.h"
+#include "s4g-vk-netops.h"
 
 #include <math.h>
 
@@ -221,4 +222,5 @@ const s4g_backend_ops s4g_vk_ops = {
     .gemm = vk_gemm,
     .colsum = vk_colsum,
     .adamw = vk_adamw,
+    S4G_VK_NETOPS_ENTRIES, /* vk-ops family: s4g-vk-conv.c, s4g-vk-norm.c, s4g-vk-loss.c */
 };
