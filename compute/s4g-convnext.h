@@ -84,9 +84,23 @@ int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err);
  * rename).  meta: NULL-terminated key, value, key, value, ... list for __metadata__. */
 int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta,
                       s4g_err *err);
-/* Host copies of the whole flat buffer in PyTorch layout/order for one parameter. */
+/* Host copy of one parameter (or its gradient) in PyTorch layout; n must equal its size. */
 int s4g_convnext_get_param(s4g_convnext *m, const char *name, int from_grads, float *dst,
                            size_t n, s4g_err *err);
+/* Whole flat buffers (params, grads, Adam moments: same layout) to/from host arrays of
+ * m->total floats in PyTorch layout at the same offsets (what safetensors files hold). */
+int s4g_convnext_to_host(s4g_convnext *m, s4g_buf *buf, float *host, s4g_err *err);
+int s4g_convnext_from_host(s4g_convnext *m, const float *host, s4g_buf *buf, s4g_err *err);
+
+struct s4g_st_file;
+/* Reads every parameter "<prefix><name>" of f into host (PyTorch layout, m->total floats),
+ * converting F16/BF16; a missing or mis-shaped key is an error naming it.  logit_scale may be
+ * absent when logit_optional (host keeps its value).  Unexpected keys are the caller's check
+ * (s4g_convnext_owns_key). */
+int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, const char *prefix,
+                              int logit_optional, float *host, s4g_err *err);
+/* Whether key == prefix + a parameter name of m. */
+int s4g_convnext_owns_key(const s4g_convnext *m, const char *prefix, const char *key);
 
 typedef struct s4g_convnext_ws s4g_convnext_ws;
 
