@@ -9,7 +9,9 @@
 
 /* One line per command; each is defined in cmd-<name>.c. */
 #define S4G_COMMANDS(X)                                                                        \
-    X(info, "list compute devices, the chosen one and its features, and the CPU backend")
+    X(info, "list compute devices, the chosen one and its features, and the CPU backend")   \
+    X(encode, "encode a .npy batch of images into ConvNeXt feature vectors")                  \
+    X(bench, "measure inference, training-step and search throughput")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)
