@@ -513,8 +513,8 @@ static void on_run_changed(S4gWindow *self)
             gint64 id = g_array_index(self->anchor_ids, gint64, i);
             S4gPhoto *p = s4g_project_find_photo(self->project, id);
             g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
-            g_autofree char *label = g_strdup_printf(_("Image %" G_GINT64_FORMAT " %s"), id,
-                                                     base ? base : "");
+            g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
+            g_autofree char *label = g_strdup_printf(_("Image %s %s"), num, base ? base : "");
             gtk_string_list_append(names, label);
         }
     }
