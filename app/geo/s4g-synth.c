@@ -46,6 +46,19 @@ int s4g_synth_px(const S4gSynthOptions *o, int base)
     return MAX(8, (int)lround(base * o->image_scale));
 }
 
+gboolean s4g_synth_check_region(double side_m, GError **error)
+{
+    /* 0.5 m cells, 14 bytes each (cover, building id, height, canopy, light, ortho). */
+    double cells = (side_m / 0.5) * (side_m / 0.5), gb = cells * 14 / 1e9;
+    if (cells > 256e6) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "--locations: the region would be %.1f km wide and need %.1f GB; use fewer locations",
+                    side_m / 1000, gb);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stream, int n,
                                          double min_dist, double margin, double lat, double lon,
                                          S4gPoint **locs, GError **error)
@@ -55,6 +68,8 @@ S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stre
     uint64_t seed = s4g_rng_hash64(o->seed ^ (stream * 0x9e3779b97f4a7c15ull));
     g_autofree S4gPoint *pts = g_new(S4gPoint, MAX(1, n));
     for (int attempt = 0; attempt < 8; attempt++) {
+        if (!s4g_synth_check_region(side, error))
+            return NULL;
         gint64 t0 = g_get_monotonic_time();
         S4gWorld *w = s4g_world_generate(seed, side, lat, lon);
         gint64 t1 = g_get_monotonic_time();

@@ -575,7 +575,19 @@ static void test_bad_options(void)
     g_assert_false(s4g_synth_run(&o, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO);
     g_assert_nonnull(strstr(error->message, file));
+    g_clear_error(&error);
     g_unlink(file);
+    /* A region too large for memory is refused before anything is generated. */
+    g_autofree char *dir = g_dir_make_tmp("s4g-synth-XXXXXX", NULL);
+    o.out_dir = dir;
+    o.locations = 150000;
+    g_assert_false(s4g_synth_run(&o, NULL, &error));
+    g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "--locations"));
+    g_assert_nonnull(strstr(error->message, "GB"));
+    g_autofree char *tiles = g_build_filename(dir, "tiles", NULL);
+    g_rmdir(tiles);
+    g_rmdir(dir);
 }
 
 int main(int argc, char **argv)
