@@ -187,6 +187,8 @@ void s4g_synth_parallel(const S4gSynthOptions *o, const char *stage, int n, S4gP
 
 gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GError **error)
 {
+    g_return_val_if_fail(o != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     if (!o->out_dir || !*o->out_dir) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "--out: an output folder is required");
         return FALSE;
