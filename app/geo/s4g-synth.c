@@ -71,7 +71,11 @@ S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stre
         if (!s4g_synth_check_region(side, error))
             return NULL;
         gint64 t0 = g_get_monotonic_time();
+        if (o->progress)
+            o->progress("world", 0, 1, o->progress_data);
         S4gWorld *w = s4g_world_generate(seed, side, lat, lon);
+        if (o->progress)
+            o->progress("world", 1, 1, o->progress_data);
         gint64 t1 = g_get_monotonic_time();
         int got = s4g_world_pick_road_locations(w, seed, n, min_dist, margin, pts);
         g_debug("world %.0f m: generated in %.2f s, %d/%d locations in %.2f s", side, (t1 - t0) / 1e6, got, n,
