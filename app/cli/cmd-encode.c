@@ -11,6 +11,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* s as a JSON string literal (quotes included) */
+static char *json_str(const char *s)
+{
+    GString *o = g_string_new("\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            g_string_append_printf(o, "\\%c", c);
+        else if (c < 0x20)
+            g_string_append_printf(o, "\\u%04x", c);
+        else
+            g_string_append_c(o, (char)c);
+    }
+    g_string_append_c(o, '"');
+    return g_string_free(o, FALSE);
+}
+
 /* "cpu" | "vulkan" | "auto" -> kind; FALSE on anything else */
 static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
 {
@@ -112,12 +129,12 @@ int s4g_cmd_encode(int argc, char **argv)
         goto out;
     }
     const char *pn = s4g_convnext_preset_name(&cfg);
-    if (json)
+    if (json) {
+        g_autofree char *jd = json_str(s4g_ctx_describe(ctx)), *jo = json_str(output);
         printf("{\"images\": %d, \"dim\": %d, \"height\": %d, \"width\": %d, \"arch\": \"%s\", "
-               "\"backend\": \"%s\", \"seconds\": %.3f, \"normalized\": %s, \"output\": \"%s\"}\n",
-               N, D, H, W, pn ? pn : "custom", s4g_ctx_describe(ctx), secs,
-               normalize ? "true" : "false", output);
-    else
+               "\"backend\": %s, \"seconds\": %.3f, \"normalized\": %s, \"output\": %s}\n",
+               N, D, H, W, pn ? pn : "custom", jd, secs, normalize ? "true" : "false", jo);
+    } else
         printf("encoded %d images %dx%d -> %d x %d features (%s, %s) in %.2f s: %s\n", N, H, W,
                N, D, pn ? pn : "custom ConvNeXt", s4g_ctx_describe(ctx), secs, output);
     rc = 0;
