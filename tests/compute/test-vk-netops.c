@@ -278,6 +278,28 @@ static void test_block_chain(void)
     check_validation();
 }
 
+/* Grids beyond 65535 workgroups are split over y: row kernels with > 65535 rows and an
+ * element-wise kernel with > 65535*64 invocations must still cover every element once. */
+static void test_large_grid(void)
+{
+    const int rows = 65537 + 6, C = 3;
+    size_t n = (size_t)rows * C;
+    pair x = mk(n, 1, 0), g = mk(C, 1, 1), b = mk(C, 1, 0), y = mk(n, 1, 0);
+    pair mean = mk(rows, 1, 0), rstd = mk(rows, 1, 0), nr = mk(rows, 1, 0);
+    BOTH(s4g_layernorm(ctx, rows, C, 1e-6f, T(x), T(g), T(b), T(y), T(mean), T(rstd), ERR));
+    expect_close("layernorm, 65543 rows", &y, 1e-5);
+    expect_close("layernorm rstd, 65543 rows", &rstd, 1e-5);
+    BOTH(s4g_l2norm(ctx, rows, C, T(x), T(y), T(nr), ERR));
+    expect_close("l2norm, 65543 rows", &y, 1e-5);
+    const int N = 1, HW = 1398107, PC = 3; /* 4194321 elements > 65535 * 64 */
+    pair dy = mk((size_t)N * PC, 1, 0), dx = mk((size_t)N * HW * PC, 1, 0);
+    BOTH(s4g_avgpool_back(ctx, N, HW, PC, T(dy), T(dx), ERR));
+    expect_close("avgpool_back, 4.2M elements", &dx, 1e-6);
+    drop(&x), drop(&g), drop(&b), drop(&y), drop(&mean), drop(&rstd), drop(&nr), drop(&dy),
+        drop(&dx);
+    check_validation();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -298,6 +320,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vk-ops/avgpool-l2norm", test_avgpool_l2norm);
     g_test_add_func("/vk-ops/infonce", test_infonce);
     g_test_add_func("/vk-ops/block-chain", test_block_chain);
+    g_test_add_func("/vk-ops/large-grid", test_large_grid);
     int rc = g_test_run();
     s4g_ctx_free(vk_ctx);
     s4g_ctx_free(cpu_ctx);
