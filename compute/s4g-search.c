@@ -14,7 +14,7 @@
 #include <cblas.h>
 #endif
 
-enum { QB = 256, GB = 2048, CPU_CHUNK_ROWS = 1 << 20, MIN_CHUNK_ROWS = 1024 };
+enum { QB = 256, GB = 2048, CPU_CHUNK_ROWS = 1 << 20, VK_CHUNK_ROWS = 1 << 22, MIN_CHUNK_ROWS = 1024 };
 
 /* ------------------------------------------------------------ halves */
 
@@ -154,8 +154,13 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
 void s4g_gallery_set_chunk_rows(s4g_gallery *g, size_t rows)
 {
     size_t lim = CPU_CHUNK_ROWS;
-    if (g->ctx->kind == S4G_BACKEND_VULKAN)
+    if (g->ctx->kind == S4G_BACKEND_VULKAN) {
         lim = g->ctx->max_buffer_floats ? g->ctx->max_buffer_floats / g->stride : CPU_CHUNK_ROWS;
+        /* vk/s4g-vk-search.c: at most 8192 slices of 512 rows per chunk keep one query's
+         * partial top-256 lists (2 words each) within its 4M-word result buffer */
+        if (lim > VK_CHUNK_ROWS)
+            lim = VK_CHUNK_ROWS;
+    }
     g->chunk_rows = rows && rows < lim ? rows : lim;
 }
 
