@@ -142,6 +142,8 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
     const char *env = getenv("S4G_SEARCH_CHUNK_ROWS");
     g->chunk_rows = env ? strtoull(env, NULL, 10) : 0;
     s4g_gallery_set_chunk_rows(g, g->chunk_rows);
+    env = getenv("S4G_SEARCH_QUERY_BLOCK"); /* tests: force several query blocks */
+    g->query_block = env ? strtoull(env, NULL, 10) : 0;
     if (ctx->kind == S4G_BACKEND_VULKAN && g->chunk_rows == 0) {
         free(g);
         s4g_fail(err, S4G_E_UNSUPPORTED,
@@ -369,8 +371,9 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
         free(gnorm);
         return s4g_fail(err, S4G_E_NOMEM, "gallery search: out of memory for score tiles");
     }
-    for (size_t q0 = 0; q0 < nq; q0 += QB) {
-        size_t qn = nq - q0 < QB ? nq - q0 : QB;
+    size_t qbk = g->query_block && g->query_block < QB ? g->query_block : QB;
+    for (size_t q0 = 0; q0 < nq; q0 += qbk) {
+        size_t qn = nq - q0 < qbk ? nq - q0 : qbk;
         for (size_t ci = 0; ci < g->nchunks; ci++) {
             s4g_gchunk *c = &g->chunks[ci];
             for (size_t r0 = 0; r0 < c->used; r0 += GB) {

@@ -238,6 +238,20 @@ static void test_edges(void)
     }
 }
 
+static void test_exact_ties_qblocks(void)
+{
+    g_setenv("S4G_SEARCH_QUERY_BLOCK", "5", TRUE);
+    test_exact_ties();
+    g_unsetenv("S4G_SEARCH_QUERY_BLOCK");
+}
+
+static void test_random_qblocks(void)
+{
+    g_setenv("S4G_SEARCH_QUERY_BLOCK", "5", TRUE);
+    test_random();
+    g_unsetenv("S4G_SEARCH_QUERY_BLOCK");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -252,6 +266,11 @@ int main(int argc, char **argv)
     g_test_add_func("/search/exact-ties", test_exact_ties);
     g_test_add_func("/search/random-fp32-fp16", test_random);
     g_test_add_func("/search/edges", test_edges);
+    /* again with 5-query blocks: several scoring passes on both backends */
+    if (!g_getenv("S4G_SEARCH_QUERY_BLOCK")) {
+        g_test_add_func("/search/exact-ties-qblocks", test_exact_ties_qblocks);
+        g_test_add_func("/search/random-qblocks", test_random_qblocks);
+    }
     int rc = g_test_run();
     s4g_ctx_free(ctxs[1]);
     s4g_ctx_free(ctxs[0]);
