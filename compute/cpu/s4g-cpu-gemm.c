@@ -45,12 +45,6 @@ enum { MR = 4, NR = 16, KC = 256, MC = 64 };
 
 typedef float v8f __attribute__((vector_size(32), aligned(4)));
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define S4G_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define S4G_CLONES
-#endif
-
 /* C[mr x nr] += A-panel (kc x MR) * B-panel (kc x NR); tiles at the edges have mr < MR or
  * nr < NR and are accumulated through a local tile. */
 S4G_CLONES
