@@ -64,7 +64,10 @@ int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t
 }
 
 /* Output row (n, h) of y += x rows shifted by the kernel; `flip` selects the transposed
- * convolution (used for dx: dx[h,w] = sum dy[h-kh+3, w-kw+3] w[kh,kw]). */
+ * convolution (used for dx: dx[h,w] = sum dy[h-kh+3, w-kw+3] w[kh,kw]).  Away from the
+ * left/right border all 7 taps of a kernel row are summed per channel before the single
+ * load/store of the output, which keeps the loop compute-bound rather than store-bound. */
+S4G_CLONES
 static void dw_row(int H, int W, int C, const float *restrict src_img, const float *restrict wt,
                    int h, float *restrict out, int flip)
 {
@@ -73,15 +76,34 @@ static void dw_row(int H, int W, int C, const float *restrict src_img, const flo
         if (sh < 0 || sh >= H)
             continue;
         const float *srow = src_img + (size_t)sh * W * C;
-        for (int kw = 0; kw < 7; kw++) {
-            int d = flip ? 3 - kw : kw - 3; /* source column = w + d */
-            const float *restrict wk = wt + (size_t)(kh * 7 + kw) * C;
-            int w0 = d < 0 ? -d : 0, w1 = d > 0 ? W - d : W;
-            for (int w = w0; w < w1; w++) {
-                const float *restrict s = srow + (size_t)(w + d) * C;
-                float *restrict o = out + (size_t)w * C;
+        const float *wr = wt + (size_t)kh * 7 * C;
+        for (int w = 0; w < W; w++) {
+            float *restrict o = out + (size_t)w * C;
+            if (w >= 3 && w + 3 < W) {
+                /* tap kw reads source column w + (flip ? 3 - kw : kw - 3) */
+                const float *restrict s0 = srow + (size_t)(flip ? w + 3 : w - 3) * C;
+                const float *restrict s1 = srow + (size_t)(flip ? w + 2 : w - 2) * C;
+                const float *restrict s2 = srow + (size_t)(flip ? w + 1 : w - 1) * C;
+                const float *restrict s3 = srow + (size_t)w * C;
+                const float *restrict s4 = srow + (size_t)(flip ? w - 1 : w + 1) * C;
+                const float *restrict s5 = srow + (size_t)(flip ? w - 2 : w + 2) * C;
+                const float *restrict s6 = srow + (size_t)(flip ? w - 3 : w + 3) * C;
+                const float *restrict w0 = wr, *restrict w1 = wr + C, *restrict w2 = wr + 2 * C,
+                                  *restrict w3 = wr + 3 * C, *restrict w4 = wr + 4 * C,
+                                  *restrict w5 = wr + 5 * C, *restrict w6 = wr + 6 * C;
                 for (int c = 0; c < C; c++)
-                    o[c] += s[c] * wk[c];
+                    o[c] += s0[c] * w0[c] + s1[c] * w1[c] + s2[c] * w2[c] + s3[c] * w3[c] +
+                            s4[c] * w4[c] + s5[c] * w5[c] + s6[c] * w6[c];
+                continue;
+            }
+            for (int kw = 0; kw < 7; kw++) {
+                int sw = w + (flip ? 3 - kw : kw - 3);
+                if (sw < 0 || sw >= W)
+                    continue;
+                const float *restrict sp = srow + (size_t)sw * C;
+                const float *restrict wk = wr + (size_t)kw * C;
+                for (int c = 0; c < C; c++)
+                    o[c] += sp[c] * wk[c];
             }
         }
     }
@@ -111,6 +133,9 @@ int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, 
  * sums all pixels in order (double accumulators), so the result is deterministic. */
 enum { DW_CH = 32 };
 
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+S4G_CLONES
 static void dw_param_grads(int N, int H, int W, int C, const float *px, const float *pdy,
                            float *pdw, float *pdb, int c0, int cw)
 {
@@ -137,15 +162,52 @@ static void dw_param_grads(int N, int H, int W, int C, const float *px, const fl
                     int d = kw - 3;
                     int w0 = d < 0 ? -d : 0, w1 = d > 0 ? W - d : W;
                     double *restrict a = acc + (kh * 7 + kw) * DW_CH;
-                    float part[DW_CH] = {0};
-                    for (int ww = w0; ww < w1; ww++) {
-                        const float *restrict g = dyrow + (size_t)ww * C;
-                        const float *restrict s = xrow + (size_t)(ww + d) * C;
-                        for (int c = 0; c < cw; c++)
-                            part[c] += g[c] * s[c];
+                    /* 8 channels at a time in one vector register across the row */
+                    int c = 0;
+                    if (cw == DW_CH) { /* full chunk: 4 independent accumulators */
+                        v8f p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+                        for (int ww = w0; ww < w1; ww++) {
+                            const float *gp = dyrow + (size_t)ww * C;
+                            const float *sp = xrow + (size_t)(ww + d) * C;
+                            v8f g0, g1, g2, g3, s0, s1, s2, s3;
+                            __builtin_memcpy(&g0, gp, sizeof g0);
+                            __builtin_memcpy(&g1, gp + 8, sizeof g1);
+                            __builtin_memcpy(&g2, gp + 16, sizeof g2);
+                            __builtin_memcpy(&g3, gp + 24, sizeof g3);
+                            __builtin_memcpy(&s0, sp, sizeof s0);
+                            __builtin_memcpy(&s1, sp + 8, sizeof s1);
+                            __builtin_memcpy(&s2, sp + 16, sizeof s2);
+                            __builtin_memcpy(&s3, sp + 24, sizeof s3);
+                            p0 += g0 * s0;
+                            p1 += g1 * s1;
+                            p2 += g2 * s2;
+                            p3 += g3 * s3;
+                        }
+                        for (int i = 0; i < 8; i++) {
+                            a[i] += p0[i];
+                            a[8 + i] += p1[i];
+                            a[16 + i] += p2[i];
+                            a[24 + i] += p3[i];
+                        }
+                        c = DW_CH;
                     }
-                    for (int c = 0; c < cw; c++)
-                        a[c] += part[c];
+                    for (; c + 8 <= cw; c += 8) {
+                        v8f part = {0};
+                        for (int ww = w0; ww < w1; ww++) {
+                            v8f g, sv;
+                            __builtin_memcpy(&g, dyrow + (size_t)ww * C + c, sizeof g);
+                            __builtin_memcpy(&sv, xrow + (size_t)(ww + d) * C + c, sizeof sv);
+                            part += g * sv;
+                        }
+                        for (int i = 0; i < 8; i++)
+                            a[c + i] += part[i];
+                    }
+                    for (; c < cw; c++) {
+                        float part = 0;
+                        for (int ww = w0; ww < w1; ww++)
+                            part += dyrow[(size_t)ww * C + c] * xrow[(size_t)(ww + d) * C + c];
+                        a[c] += part;
+                    }
                 }
             }
         }

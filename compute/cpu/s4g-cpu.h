@@ -23,6 +23,14 @@ static inline float *s4g_cpu_ptr(s4g_t t)
 #define S4G_OMP(x)
 #endif
 
+/* Hot compute-bound kernels are also compiled for AVX2+FMA and picked at load time (ifunc):
+ * the build targets baseline x86-64, so otherwise only SSE2 would be used. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define S4G_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define S4G_CLONES
+#endif
+
 /* Below this much work (≈ floats touched) an op runs on the calling thread: waking the
  * team costs more than it saves. */
 #define S4G_CPU_PAR_MIN 32768
