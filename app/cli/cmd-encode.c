@@ -108,11 +108,22 @@ int s4g_cmd_encode(int argc, char **argv)
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();
-    if (!m || s4g_convnext_load(m, weights, &err) ||
-        s4g_convnext_encode_nchw(m, N, H, W, x.data, batch, out, &err)) {
+    if (!m || s4g_convnext_load(m, weights, &err)) {
         fprintf(stderr, "s4g encode: %s\n", err.msg);
         goto out;
     }
+    S4gProgress *prog = s4g_progress_new("encode", N, !json);
+    for (int s = 0; s < N; s += batch) {
+        int n = N - s < batch ? N - s : batch;
+        if (s4g_convnext_encode_nchw(m, n, H, W, x.data + (size_t)s * 3 * H * W, batch,
+                                     out + (size_t)s * D, &err)) {
+            s4g_progress_finish(prog);
+            fprintf(stderr, "s4g encode: images %d..%d: %s\n", s, s + n - 1, err.msg);
+            goto out;
+        }
+        s4g_progress_update(prog, s + n, NULL);
+    }
+    s4g_progress_finish(prog);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     if (normalize)
         for (int i = 0; i < N; i++) {
