@@ -127,7 +127,7 @@ static int gemm_api(int ta, int tb, int M, int N, int K, float alpha, s4g_buf *A
 static int gemm_blocked(int ta, int tb, int M, int N, int K, float alpha, s4g_buf *A, s4g_buf *B,
                         float beta, s4g_buf *C, s4g_buf *bias)
 {
-    return s4g_cpu_gemm_blocked(2, ta, tb, M, N, K, alpha, A->host, B->host, beta, C->host,
+    return s4g_cpu_gemm_blocked(ctx, ta, tb, M, N, K, alpha, A->host, B->host, beta, C->host,
                                 bias ? bias->host : NULL);
 }
 
