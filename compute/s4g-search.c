@@ -56,6 +56,16 @@ float s4g_half_to_float(uint16_t h)
     return f;
 }
 
+/* Half -> float for whole gallery blocks: a 256 KiB table beats bit fiddling per element. */
+static float half_table[65536];
+static pthread_once_t half_once = PTHREAD_ONCE_INIT;
+
+static void half_table_init(void)
+{
+    for (uint32_t h = 0; h < 65536; h++)
+        half_table[h] = s4g_half_to_float((uint16_t)h);
+}
+
 /* ------------------------------------------------------------ top-k lists */
 
 static void sift_down(s4g_topk *t, int i)
@@ -356,6 +366,8 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                     const float *thresh, uint32_t *counts, s4g_err *err)
 {
     size_t dim = (size_t)g->dim;
+    if (g->fp16)
+        pthread_once(&half_once, half_table_init);
     float *conv = g->fp16 ? malloc(GB * dim * sizeof(float)) : NULL;
 #ifdef S4G_HAVE_OPENBLAS
     float *tile = malloc((size_t)QB * GB * sizeof(float));
@@ -382,7 +394,7 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                 if (g->fp16) {
                     const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
                     for (size_t j = 0; j < rn * dim; j++)
-                        conv[j] = s4g_half_to_float(h[j]);
+                        conv[j] = half_table[h[j]];
                     gb = conv;
                 } else {
                     gb = (const float *)c->host + r0 * dim;
