@@ -656,7 +656,7 @@ static void test_import_atomic(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
+    fx_init(&argc, &argv);
     g_test_add_func("/readers/cvusa", test_cvusa);
     g_test_add_func("/readers/cvusa-bad", test_cvusa_bad);
     g_test_add_func("/readers/cvact", test_cvact);
