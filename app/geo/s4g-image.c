@@ -134,8 +134,10 @@ S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, G
                     "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
         return NULL;
     }
-    /* "fail" makes a truncated or corrupt file an error instead of a grey-padded image. */
-    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail", TRUE, NULL);
+    /* A truncated or corrupt file is an error instead of a grey-padded image; mere warnings
+     * (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are not. */
+    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                               NULL);
     if (!in) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s",
                     what, g_strchomp(vips_error_buffer_copy()));

@@ -198,6 +198,15 @@ static void test_decode_formats(void)
     g_assert_null(t);
     fx_assert_error_mentions(e, "trunc.jpg", "cannot decode", NULL);
     g_clear_error(&e);
+    /* a truncated PNG */
+    g_autofree char *pp = g_build_filename(dir, "a.png", NULL), *pdata = NULL;
+    g_assert_true(g_file_get_contents(pp, &pdata, &len, NULL));
+    g_autofree char *tp = g_build_filename(dir, "trunc.png", NULL);
+    g_assert_true(g_file_set_contents(tp, pdata, (gssize)len * 2 / 3, NULL));
+    g_autoptr(S4gImage) t2 = s4g_image_load(tp, &e);
+    g_assert_null(t2);
+    fx_assert_error_mentions(e, "trunc.png", "cannot decode", NULL);
+    g_clear_error(&e);
     g_autoptr(S4gImage) m = s4g_image_load("/nonexistent/x.png", &e);
     fx_assert_error_mentions(e, "/nonexistent/x.png", "not found", NULL);
     fx_rmtree(dir);

@@ -431,6 +431,7 @@ static void test_university(void)
         fx_image(root, r, 9, 9, 40 + i);
     }
     fx_image(root, "test/gallery_drone/0004/image-00.jpeg", 9, 9, 50);
+    fx_image(root, "train/drone/0005/image-00.jpeg", 9, 9, 60); /* no satellite: left out */
     fx_image(root, "test/gallery_satellite/0003/0003.jpg", 9, 9, 3);
     fx_image(root, "test/gallery_satellite/0004/0004.jpg", 9, 9, 4);
     fx_image(root, "test/query_satellite/0003/0003.jpg", 9, 9, 3);
