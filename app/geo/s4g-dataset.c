@@ -206,6 +206,8 @@ gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, con
     g_array_append_val(ds->images, im);
     guint idx = ds->images->len - 1;
     g_hash_table_insert(ds->index, index_key(view, split, path), GSIZE_TO_POINTER(idx + 1));
+    if (ds->on_read)
+        ds->on_read(ds->images->len, ds->progress_data);
     return idx;
 }
 
