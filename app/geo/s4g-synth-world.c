@@ -50,6 +50,7 @@ void s4g_world_free(S4gWorld *world)
     g_free(world->field_tone);
     g_free(world->light);
     g_free(world->ortho);
+    g_free(world->block_max);
     g_array_unref(world->buildings);
     g_free(world);
 }
@@ -308,6 +309,15 @@ void s4g_world_finish(S4gWorld *world, int threads)
     for (gsize i = 0; i < n; i++)
         mh = MAX(mh, top_height(world, (int)i));
     world->max_height = mh;
+    world->bw = (world->w + S4G_WORLD_BLOCK - 1) / S4G_WORLD_BLOCK;
+    world->bh = (world->h + S4G_WORLD_BLOCK - 1) / S4G_WORLD_BLOCK;
+    g_free(world->block_max);
+    world->block_max = g_new0(float, (gsize)world->bw * world->bh);
+    for (int iy = 0; iy < world->h; iy++)
+        for (int ix = 0; ix < world->w; ix++) {
+            float *b = &world->block_max[(iy / S4G_WORLD_BLOCK) * world->bw + ix / S4G_WORLD_BLOCK];
+            *b = MAX(*b, top_height(world, s4g_world_index(world, ix, iy)));
+        }
     FinishJob fj = {world, 32};
     int jobs = (world->h + fj.rows_per_job - 1) / fj.rows_per_job;
     s4g_parallel_for(jobs, threads, shadow_rows, &fj, NULL, NULL);

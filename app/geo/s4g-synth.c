@@ -197,10 +197,15 @@ gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GErro
     case S4G_SYNTH_CVUSA:
         ok = s4g_synth_write_cvusa(o, &s, error);
         break;
-    default: /* TEMPORARY until the other writers land */
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "--layout %s: not written yet",
-                    s4g_synth_layout_name(o->layout));
-        return FALSE;
+    case S4G_SYNTH_CVACT:
+        ok = s4g_synth_write_cvact(o, &s, error);
+        break;
+    case S4G_SYNTH_VIGOR:
+        ok = s4g_synth_write_vigor(o, &s, error);
+        break;
+    case S4G_SYNTH_UNIVERSITY:
+        ok = s4g_synth_write_university(o, &s, error);
+        break;
     }
     if (!ok)
         return FALSE;
