@@ -135,8 +135,8 @@ gboolean s4g_augment_jpeg(S4gImage **im, int quality, GError **error)
     if (v)
         g_object_unref(v);
     if (rc) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "JPEG re-compression: %s",
-                    g_strchomp(vips_error_buffer_copy()));
+        g_autofree char *msg = s4g_image_vips_error();
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "JPEG re-compression: %s", msg);
         return FALSE;
     }
     S4gImage *out = s4g_image_load_buffer(buf, len, "JPEG re-compression", error);

@@ -152,9 +152,9 @@ gboolean s4g_dataset_probe_image(const char *path, int *width, int *height, GErr
     /* Only the header is read here: libvips opens lazily. */
     VipsImage *im = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (!im) {
+        g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: unreadable image header: %s",
-                    path, vips_error_buffer());
-        vips_error_clear();
+                    path, msg);
         return FALSE;
     }
     if (width)

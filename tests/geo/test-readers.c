@@ -242,6 +242,7 @@ static void test_cvact_bad(void)
     fx_text(root, "ACT_data.mat", "not a mat file");
     expect_fail(S4G_DATASET_CVACT, root, FALSE, "ACT_data.mat", "not a MATLAB file", NULL);
     fx_rmtree(root);
+    g_free(root);
     /* an image listed by the .mat but absent */
     root = fx_tmpdir();
     make_cvact(root, TRUE);
