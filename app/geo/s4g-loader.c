@@ -22,6 +22,7 @@ struct S4gLoader {
     gboolean stop;
     guint skipped;
     char *first_skip;
+    gint64 waited_us;
 };
 
 void s4g_batch_free(S4gBatch *b)
@@ -201,7 +202,9 @@ S4gBatch *s4g_loader_next(S4gLoader *l, GError **error)
                                 l->failure->message);
             break;
         }
+        gint64 t0 = g_get_monotonic_time();
         g_cond_wait(&l->changed, &l->lock);
+        l->waited_us += g_get_monotonic_time() - t0;
     }
     g_mutex_unlock(&l->lock);
     return b;
@@ -213,6 +216,14 @@ guint s4g_loader_skipped(S4gLoader *l)
     guint n = l->skipped;
     g_mutex_unlock(&l->lock);
     return n;
+}
+
+double s4g_loader_wait_seconds(S4gLoader *l)
+{
+    g_mutex_lock(&l->lock);
+    double s = l->waited_us / 1e6;
+    g_mutex_unlock(&l->lock);
+    return s;
 }
 
 const char *s4g_loader_first_skip(S4gLoader *l)

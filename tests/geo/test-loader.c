@@ -133,6 +133,32 @@ static void test_corrupt(void)
     g_assert_true(g_file_set_contents(sp[4], keep, (gssize)len, NULL));
 }
 
+/* With a slow consumer the workers stay ahead: after the first batch, next() never waits. */
+static void test_prefetch_ahead(void)
+{
+    S4gLoaderOptions o = opts(FALSE, 2);
+    o.batch_size = 2;
+    o.prefetch = 5;
+    g_autoptr(S4gLoader) l = s4g_loader_new(&o, (const char *const *)gp, (const char *const *)sp, NP);
+    g_autoptr(GError) e = NULL;
+    S4gBatch *b = s4g_loader_next(l, &e);
+    g_assert_nonnull(b);
+    s4g_batch_free(b);
+    /* "compute" long enough for every remaining batch (tiny images) to be decoded */
+    g_usleep(1500 * 1000);
+    double before = s4g_loader_wait_seconds(l);
+    guint n = 1;
+    while ((b = s4g_loader_next(l, &e))) {
+        s4g_batch_free(b);
+        n++;
+    }
+    g_assert_no_error(e);
+    g_assert_cmpuint(n, ==, 5);
+    g_test_message("waited %.4f s before, %.4f s after the pause", before,
+                   s4g_loader_wait_seconds(l) - before);
+    g_assert_cmpfloat(s4g_loader_wait_seconds(l) - before, ==, 0.0);
+}
+
 /* Freeing a loader halfway stops its workers cleanly. */
 static void test_early_free(void)
 {
@@ -152,6 +178,7 @@ int main(int argc, char **argv)
     g_test_add_func("/loader/all-batches", test_all_batches);
     g_test_add_func("/loader/threads-same-bytes", test_threads_same_bytes);
     g_test_add_func("/loader/corrupt", test_corrupt);
+    g_test_add_func("/loader/prefetch-ahead", test_prefetch_ahead);
     g_test_add_func("/loader/early-free", test_early_free);
     int rc = g_test_run();
     fx_rmtree(root);
