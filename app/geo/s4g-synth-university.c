@@ -123,6 +123,8 @@ gboolean s4g_synth_write_university(const S4gSynthOptions *o, S4gSynthSummary *s
     g_autofree Target *targets = g_new0(Target, n);
     g_autoptr(S4gWorld) w = NULL;
     for (int attempt = 0; attempt < 8 && !w; attempt++) {
+        if (!s4g_synth_check_region(side, error))
+            return FALSE;
         S4gWorld *cand = s4g_world_generate(seed, side, o->origin_lat, o->origin_lon);
         if (pick_targets(cand, seed, n, margin, targets) == n)
             w = cand;

@@ -19,6 +19,7 @@ typedef enum {
     S4G_COVER_WATER,
     S4G_COVER_PAVED,  /* sidewalks, plazas, parking */
     S4G_COVER_ROAD,
+    S4G_COVER_MARKING, /* painted centre-line dashes on roads */
     S4G_COVER_N,
 } S4gCover;
 

@@ -5,6 +5,7 @@
 #include "s4g-mbtiles.h"
 #include "s4g-rng.h"
 #include "s4g-synth-render.h"
+#include "s4g-synth-world.h"
 #include "s4g-synth.h"
 
 #include <glib/gstdio.h>
@@ -241,6 +242,65 @@ static void test_drone_looks_at_target(void)
     double tgt2[3] = {5, 50, 0};
     s4g_synth_render_perspective(east, cam, tgt2, 40, S, S, rgb);
     g_assert_false(reddish(rgb + 3 * ((S / 2) * S + S / 2)));
+}
+
+/* ---- generated world ------------------------------------------------------------------ */
+
+static void test_world_contents(void)
+{
+    g_autoptr(S4gWorld) w = s4g_world_generate(5, 500, 48.137, 11.575);
+    g_assert_cmpint(w->w, ==, 1000);
+    gsize n = (gsize)w->w * w->h, counts[S4G_COVER_N] = {0}, canopy = 0, shadow = 0, roofs = 0;
+    for (gsize i = 0; i < n; i++) {
+        counts[w->cover[i] & S4G_COVER_MASK]++;
+        canopy += w->tree_top[i] > 0;
+        shadow += w->light[i] < 255;
+        roofs += w->bld[i] > 0;
+    }
+    /* This seed's region has every kind of ground cover. */
+    for (int c = 0; c < S4G_COVER_N; c++)
+        g_assert_cmpuint(counts[c], >, 100);
+    g_assert_cmpuint(w->buildings->len, >, 30);
+    g_assert_cmpfloat((double)roofs / n, >, 0.03);
+    g_assert_cmpfloat((double)canopy / n, >, 0.03);
+    g_assert_cmpfloat((double)shadow / n, >, 0.02);
+    g_assert_cmpfloat((double)shadow / n, <, 0.5);
+    g_assert_cmpfloat(w->max_height, >, 9);
+    /* Buildings have the heights and colours they were given, in their footprints. */
+    for (guint b = 0; b < w->buildings->len; b++) {
+        const S4gBuilding *bd = &g_array_index(w->buildings, S4gBuilding, b);
+        int i = s4g_world_index(w, (bd->x0 + bd->x1) / 2, (bd->y0 + bd->y1) / 2);
+        g_assert_cmpuint(w->bld[i], ==, b + 1);
+        g_assert_cmpfloat(w->height[i], ==, bd->height);
+        g_assert_cmpfloat(bd->height, >=, 3.5);
+    }
+    /* Locations: on roads or sidewalks, never under a crown, at least min_dist apart. */
+    S4gPoint pts[40];
+    int got = s4g_world_pick_road_locations(w, 5, 40, 35, 45, pts);
+    g_assert_cmpint(got, ==, 40);
+    for (int a = 0; a < got; a++) {
+        int i = s4g_world_index(w, (int)(pts[a].x / w->cell), (int)(pts[a].y / w->cell));
+        int c = w->cover[i] & S4G_COVER_MASK;
+        g_assert_true(c == S4G_COVER_ROAD || c == S4G_COVER_PAVED);
+        g_assert_cmpint(w->tree_top[i], ==, 0);
+        g_assert_cmpfloat(pts[a].x, >=, 45);
+        g_assert_cmpfloat(pts[a].y, <=, 500 - 45);
+        for (int b = 0; b < a; b++)
+            g_assert_cmpfloat(hypot(pts[a].x - pts[b].x, pts[a].y - pts[b].y), >=, 35);
+    }
+    /* The same seed gives the same world. */
+    g_autoptr(S4gWorld) again = s4g_world_generate(5, 500, 48.137, 11.575);
+    g_assert_cmpmem(w->ortho, n * 3, again->ortho, n * 3);
+    /* Local metres ↔ lat/lon round trip; the centre is the origin. */
+    double lat, lon, x, y;
+    s4g_world_to_latlon(w, 250, 250, &lat, &lon);
+    g_assert_cmpfloat(fabs(lat - 48.137), <, 1e-12);
+    g_assert_cmpfloat(fabs(lon - 11.575), <, 1e-12);
+    s4g_world_to_latlon(w, 400, 100, &lat, &lon);
+    g_assert_cmpfloat(fabs((lat - 48.137) * 111195.08 - (-150)), <, 0.01); /* 1° = 111195 m at R */
+    s4g_world_from_latlon(w, lat, lon, &x, &y);
+    g_assert_cmpfloat(fabs(x - 400), <, 1e-6);
+    g_assert_cmpfloat(fabs(y - 100), <, 1e-6);
 }
 
 /* ---- layouts -------------------------------------------------------------------------- */
@@ -575,7 +635,19 @@ static void test_bad_options(void)
     g_assert_false(s4g_synth_run(&o, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO);
     g_assert_nonnull(strstr(error->message, file));
+    g_clear_error(&error);
     g_unlink(file);
+    /* A region too large for memory is refused before anything is generated. */
+    g_autofree char *dir = g_dir_make_tmp("s4g-synth-XXXXXX", NULL);
+    o.out_dir = dir;
+    o.locations = 150000;
+    g_assert_false(s4g_synth_run(&o, NULL, &error));
+    g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "--locations"));
+    g_assert_nonnull(strstr(error->message, "GB"));
+    g_autofree char *tiles = g_build_filename(dir, "tiles", NULL);
+    g_rmdir(tiles);
+    g_rmdir(dir);
 }
 
 int main(int argc, char **argv)
@@ -587,6 +659,7 @@ int main(int argc, char **argv)
     g_test_add_func("/synth/panorama-geometry", test_panorama_geometry);
     g_test_add_func("/synth/satellite-north-up", test_satellite_north_up);
     g_test_add_func("/synth/drone", test_drone_looks_at_target);
+    g_test_add_func("/synth/world", test_world_contents);
     g_test_add_func("/synth/cvusa", test_cvusa_layout);
     g_test_add_func("/synth/cvact", test_cvact_layout);
     g_test_add_func("/synth/vigor", test_vigor_layout);
