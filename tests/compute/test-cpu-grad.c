@@ -232,7 +232,7 @@ static double dw_J(void *p)
 
 static void test_dwconv7(void)
 {
-    static const int cases[][4] = {{2, 7, 9, 5}, {3, 13, 7, 3}, {2, 9, 13, 33}};
+    static const int cases[][4] = {{2, 7, 9, 5}, {3, 13, 7, 3}, {2, 9, 13, 33}, {2, 7, 9, 13}};
     uint64_t rng = 4;
     s4g_err err = {0};
     for (size_t ci = 0; ci < G_N_ELEMENTS(cases); ci++)
