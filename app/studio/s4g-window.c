@@ -396,10 +396,9 @@ static void show_prediction(S4gWindow *self)
     if (truth && !isnan(best->lat)) {
         ShumateCoordinate *a = shumate_coordinate_new_full(tlat, tlon);
         ShumateCoordinate *b = shumate_coordinate_new_full(best->lat, best->lon);
+        /* Coordinates are floating; the layer sinks them. */
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(a));
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(b));
-        g_object_unref(a);
-        g_object_unref(b);
         self->error_m = s4g_geo_haversine_m(tlat, tlon, best->lat, best->lon);
         g_autofree char *text = self->error_m >= 10000
                                     ? g_strdup_printf(_("Error %.1f km"), self->error_m / 1000)
