@@ -245,8 +245,9 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     GtkWidget *label = gtk_widget_get_last_child(box);
     g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
     double e = s4g_photo_get_error(p);
-    g_autofree char *text = isnan(e) ? g_strdup(base)
-                                     : g_strdup_printf(_("%s · %.0f m"), base, e);
+    g_autofree char *text = isnan(e)      ? g_strdup(base)
+                            : e >= 10000 ? g_strdup_printf(_("%s · %.0f km"), base, e / 1000)
+                                         : g_strdup_printf(_("%s · %.0f m"), base, e);
     gtk_label_set_label(GTK_LABEL(label), text);
     gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
     if (s4g_photo_get_flagged(p))
@@ -447,6 +448,9 @@ static void on_model_changed(S4gWindow *self)
     if (!s4g_project_load_errors(self->project, current_model(self), &error))
         toast(self, error->message);
     refilter(self);
+    /* Cell labels show the error: rebind the visible cells. */
+    gtk_grid_view_set_model(self->photo_grid, NULL);
+    gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
     show_prediction(self);
 }
 
@@ -689,6 +693,7 @@ static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpoin
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autofree char *text = g_strdup_printf("%.5f, %.5f", lat, lon);
     gtk_label_set_label(self->cursor_label, text);
+    gtk_widget_set_visible(GTK_WIDGET(self->cursor_label), TRUE);
 }
 
 /* ---- export -------------------------------------------------------------------------- */
@@ -808,6 +813,17 @@ static void set_base_layer(S4gWindow *self)
     }
     shumate_simple_map_set_map_source(self->map, source);
     g_object_unref(source);
+    /* libshumate 1.0 adds the new base layer on top of every layer: lift the overlays. */
+    ShumateMap *map = shumate_simple_map_get_map(self->map);
+    ShumateLayer *overlays[] = {SHUMATE_LAYER(self->photo_layer), SHUMATE_LAYER(self->error_path),
+                                SHUMATE_LAYER(self->candidate_layer),
+                                SHUMATE_LAYER(self->negative_layer)};
+    for (guint i = 0; i < G_N_ELEMENTS(overlays); i++) {
+        g_object_ref(overlays[i]);
+        shumate_map_remove_layer(map, overlays[i]);
+        shumate_map_add_layer(map, overlays[i]);
+        g_object_unref(overlays[i]);
+    }
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (centred) {
         shumate_viewport_set_zoom_level(vp, zoom);
@@ -1100,7 +1116,6 @@ static void s4g_window_init(S4gWindow *self)
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    ShumateMap *map = shumate_simple_map_get_map(self->map);
     self->photo_layer = shumate_marker_layer_new(vp);
     self->error_path = shumate_path_layer_new(vp);
     GdkRGBA red = {0.88, 0.11, 0.14, 1};
@@ -1108,10 +1123,11 @@ static void s4g_window_init(S4gWindow *self)
     shumate_path_layer_set_stroke_width(self->error_path, 3);
     self->candidate_layer = shumate_marker_layer_new(vp);
     self->negative_layer = shumate_marker_layer_new(vp);
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->photo_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->error_path));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->candidate_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->negative_layer));
+    /* Overlay layers stay above the base layer when the map source changes. */
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->photo_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->error_path));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->candidate_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->negative_layer));
 
     GtkGesture *click = gtk_gesture_click_new();
     g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
@@ -1137,6 +1153,21 @@ S4gProject *s4g_window_get_project(S4gWindow *self) { return self->project; }
 void s4g_window_select_photo(S4gWindow *self, guint position)
 {
     gtk_single_selection_set_selected(self->selection, position);
+}
+
+void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sort_by_error,
+                            double min_km, double max_km)
+{
+    gtk_toggle_button_set_active(self->flagged_toggle, only_flagged);
+    gtk_toggle_button_set_active(self->sort_toggle, sort_by_error);
+    gtk_spin_button_set_value(self->min_error_spin, min_km);
+    gtk_spin_button_set_value(self->max_error_spin, max_km);
+}
+
+S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)
+{
+    g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->sorted), position);
+    return p; /* borrowed: the project's list keeps it */
 }
 
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)

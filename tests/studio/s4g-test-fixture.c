@@ -71,15 +71,16 @@ void fix_write_mbtiles(const char *path)
 
 void fix_photo_location(int i, double *lat, double *lon)
 {
-    *lat = 10.0 + 0.5 * i;
-    *lon = 10.0 + 0.3 * i;
+    /* far apart, so the markers separate at the fixture's zoom levels 0..1 */
+    *lat = 10.0 + 12.0 * i;
+    *lon = 10.0 + 25.0 * i;
 }
 
 void fix_candidate_location(int i, int r, double *lat, double *lon)
 {
     fix_photo_location(i, lat, lon);
-    *lat += 0.01 * r * (i + 1);
-    *lon -= 0.02 * r;
+    *lat += 2.0 * r * (i + 1);
+    *lon -= 6.0 * r;
 }
 
 char *fix_make_project(void)

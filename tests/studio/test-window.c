@@ -80,7 +80,7 @@ static void test_prediction(void)
     fix_photo_location(2, &tlat, &tlon);
     fix_candidate_location(2, 1, &clat, &clon);
     g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(tlat, tlon, clat, clon), 0.01);
-    g_assert_cmpfloat(metres, >, 1000); /* 0.03° lat, 0.02° lon: several km */
+    g_assert_cmpfloat(metres, >, 100000); /* degrees apart: hundreds of km */
 
     /* top-k follows the preference */
     g_autoptr(GSettings) settings = g_settings_new(S4G_APP_ID);
@@ -89,6 +89,29 @@ static void test_prediction(void)
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 2);
     g_assert_cmpuint(s4g_window_count_candidate_thumbnails(win), ==, 2);
     g_settings_set_int(settings, "top-k", FIX_K);
+
+    /* filters and sorting over the rank-1 errors */
+    double err[FIX_PHOTOS];
+    guint largest = 0;
+    for (int i = 0; i < FIX_PHOTOS; i++) {
+        fix_photo_location(i, &tlat, &tlon);
+        fix_candidate_location(i, 1, &clat, &clon);
+        err[i] = s4g_geo_haversine_m(tlat, tlon, clat, clon);
+        if (err[i] > err[largest])
+            largest = (guint)i;
+    }
+    s4g_window_set_filters(win, FALSE, TRUE, 0, 20000);
+    g_assert_cmpint(s4g_photo_get_id(s4g_window_get_visible_photo(win, 0)), ==, 1 + largest);
+    for (guint i = 1; i < FIX_PHOTOS; i++)
+        g_assert_cmpfloat(s4g_photo_get_error(s4g_window_get_visible_photo(win, i - 1)), >=,
+                          s4g_photo_get_error(s4g_window_get_visible_photo(win, i)));
+    double cut = err[largest] / 1000 - 1; /* km: keeps only the largest */
+    s4g_window_set_filters(win, FALSE, TRUE, cut, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 1);
+    s4g_window_set_filters(win, TRUE, FALSE, 0, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 0); /* nothing flagged yet */
+    s4g_window_set_filters(win, FALSE, FALSE, 0, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     s4g_window_select_photo(win, 0);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
     spin(1500); /* thumbnails decode in workers, tiles fade in */
@@ -136,6 +159,9 @@ static void test_annotation(void)
     g_assert_cmpuint(count_annotations(dir, 4), ==, 2);
     S4gPhoto *p = s4g_project_find_photo(s4g_window_get_project(win), 4);
     g_assert_true(s4g_photo_get_flagged(p));
+    s4g_window_set_filters(win, TRUE, FALSE, 0, 20000); /* "open flags" shows just this one */
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 1);
+    g_assert_true(s4g_window_get_visible_photo(win, 0) == p);
     gtk_window_destroy(GTK_WINDOW(win));
 
     /* reopen: the annotations and the open flag are still there */
