@@ -9,7 +9,8 @@
 
 /* One line per command; each is defined in cmd-<name>.c. */
 #define S4G_COMMANDS(X)                                                                        \
-    X(info, "list compute devices, the chosen one and its features, and the CPU backend")
+    X(info, "list compute devices, the chosen one and its features, and the CPU backend")         \
+    X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)
