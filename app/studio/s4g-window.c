@@ -912,20 +912,58 @@ static void open_action(GtkWidget *w, const char *a, GVariant *p)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
-/* The demo project is what `s4g synth` writes; it is made once, on first use. */
-static void demo_done(GObject *src, GAsyncResult *res, gpointer data)
+/* The demo project is made once, on first use, by the s4g program: `s4g synth` renders a
+ * synthetic CVUSA-layout region (with tiles/region.mbtiles) into the project folder and
+ * `s4g import` records it in the project database. */
+typedef struct {
+    S4gWindow *self;
+    char *dir;
+    GPtrArray *steps; /* GStrv, run in order */
+    guint next;
+} DemoJob;
+
+static void demo_job_free(DemoJob *job)
 {
-    g_autoptr(S4gWindow) self = data;
+    g_object_unref(job->self);
+    g_free(job->dir);
+    g_ptr_array_unref(job->steps);
+    g_free(job);
+}
+
+static void demo_run_next(DemoJob *job);
+
+static void demo_step_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    DemoJob *job = data;
     g_autoptr(GError) error = NULL;
-    const char *dir = g_object_get_data(src, "s4g-dir");
     if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"),
-                                               error->message);
-        toast(self, msg);
+        g_autofree char *cmd = g_strjoinv(" ", job->steps->pdata[job->next - 1]);
+        g_autofree char *msg =
+            g_strdup_printf(_("Creating the demo project failed: %s: %s"), cmd, error->message);
+        toast(job->self, msg);
+        demo_job_free(job);
         return;
     }
-    if (!s4g_window_open_project(self, dir, &error))
-        toast(self, error->message);
+    demo_run_next(job);
+}
+
+static void demo_run_next(DemoJob *job)
+{
+    g_autoptr(GError) error = NULL;
+    if (job->next == job->steps->len) {
+        if (!s4g_window_open_project(job->self, job->dir, &error))
+            toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    const char *const *argv = job->steps->pdata[job->next++];
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+    if (!proc) {
+        toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    g_subprocess_wait_check_async(proc, NULL, demo_step_done, job);
 }
 
 static void open_demo(GtkWidget *w, const char *a, GVariant *p)
@@ -944,16 +982,18 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
         toast(self, _("The s4g program is not installed; cannot create the demo project"));
         return;
     }
-    GSubprocess *proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, s4g, "synth",
-                                         "--project", dir, NULL);
-    if (!proc) {
-        toast(self, error->message);
-        return;
-    }
-    g_object_set_data_full(G_OBJECT(proc), "s4g-dir", g_strdup(dir), g_free);
+    DemoJob *job = g_new0(DemoJob, 1);
+    job->self = g_object_ref(self);
+    job->dir = g_strdup(dir);
+    job->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    const char *synth[] = {s4g, "synth", "--layout", "cvusa", "--out", dir, "--seed", "1",
+                           "--locations", "200", NULL};
+    const char *import[] = {s4g, "import", "--project", dir, "--kind", "cvusa", "--name",
+                            "demo", dir, NULL};
+    g_ptr_array_add(job->steps, g_strdupv((char **)synth));
+    g_ptr_array_add(job->steps, g_strdupv((char **)import));
     toast(self, _("Creating the demo project…"));
-    g_subprocess_wait_check_async(proc, NULL, demo_done, g_object_ref(self));
-    g_object_unref(proc);
+    demo_run_next(job);
 }
 
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
