@@ -3,6 +3,8 @@
 
 #include "s4g-store.h"
 
+#include <gtk/gtk.h>
+
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <vips/vips.h>
@@ -180,3 +182,26 @@ void fix_add_many_photos(const char *dir, int n)
         g_assert_cmpint(symlink(target, link), ==, 0);
     }
 }
+
+void fix_screenshot(gpointer window, const char *name)
+{
+    const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
+    if (!dir)
+        dir = g_get_tmp_dir();
+    g_mkdir_with_parents(dir, 0755);
+    GdkPaintable *p = gtk_widget_paintable_new(window);
+    int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
+    GtkSnapshot *snap = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, snap, w, h);
+    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+    g_assert_nonnull(node);
+    GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(window));
+    GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(gdk_texture_save_to_png(t, path));
+    g_test_message("screenshot: %s", path);
+    g_object_unref(t);
+    gsk_render_node_unref(node);
+    g_object_unref(p);
+}
+

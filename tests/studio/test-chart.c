@@ -1,6 +1,7 @@
 /* test-chart.c — the loss chart fed with `s4g train --json` lines, directly and through the
  * training window's GSubprocess (a stand-in trainer script prints the lines). */
 #include "s4g-loss-chart.h"
+#include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
 
 #include <adwaita.h>
@@ -112,12 +113,23 @@ static void test_subprocess(void)
                                             "--batch-size 32 --lr 1e-4\n",
                                             dir);
     g_assert_cmpstr(args, ==, want);
+    gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
+    gtk_window_present(GTK_WINDOW(tw));
+    while (gtk_widget_get_width(GTK_WIDGET(chart)) == 0)
+        g_main_context_iteration(NULL, TRUE);
+    int w = gtk_widget_get_width(GTK_WIDGET(chart));
+    /* the middle of the plot is step 4 (steps 1..7) */
+    g_assert_cmpint(s4g_loss_chart_nearest(chart, 56 + 0.5 * (w - 68)), ==, 3);
+    for (int i = 0; i < 20; i++)
+        g_main_context_iteration(NULL, FALSE);
+    fix_screenshot(GTK_WIDGET(tw), "studio-training.png");
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    fix_init(argv[0]);
     gtk_init();
     adw_init();
     g_test_add_func("/studio/chart/feed", test_feed);

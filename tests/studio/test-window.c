@@ -7,6 +7,8 @@
 #include "s4g-geo.h"
 #include "s4g-store-annotations.h"
 #include "s4g-test-fixture.h"
+#include "s4g-preferences-window.h"
+#include "s4g-train-window.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -30,28 +32,6 @@ static void wait_drawn(GtkWidget *w)
     g_assert_true(gtk_widget_get_mapped(w));
 }
 
-static void screenshot(GtkWidget *window, const char *name)
-{
-    const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
-    if (!dir)
-        dir = g_get_tmp_dir();
-    g_mkdir_with_parents(dir, 0755);
-    GdkPaintable *p = gtk_widget_paintable_new(window);
-    int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
-    GtkSnapshot *snap = gtk_snapshot_new();
-    gdk_paintable_snapshot(p, snap, w, h);
-    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-    g_assert_nonnull(node);
-    GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(window));
-    GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_assert_true(gdk_texture_save_to_png(t, path));
-    g_test_message("screenshot: %s", path);
-    g_object_unref(t);
-    gsk_render_node_unref(node);
-    g_object_unref(p);
-}
-
 static S4gWindow *open_window(const char *dir)
 {
     S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
@@ -70,6 +50,11 @@ static void test_prediction(void)
     S4gWindow *win = open_window(dir);
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, FIX_PHOTOS);
+
+    /* the project joined the recent list, most recent first */
+    g_autoptr(GSettings) recent_settings = g_settings_new(S4G_APP_ID);
+    g_auto(GStrv) recent = g_settings_get_strv(recent_settings, "recent-projects");
+    g_assert_cmpstr(recent[0], ==, dir);
 
     s4g_window_select_photo(win, 2);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
@@ -115,14 +100,14 @@ static void test_prediction(void)
     s4g_window_select_photo(win, 0);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
     spin(1500); /* thumbnails decode in workers, tiles fade in */
-    screenshot(GTK_WIDGET(win), "studio-prediction.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-prediction.png");
 
     /* hard negatives of mining run 0, anchor 1 (image 2) */
     s4g_window_select_anchor(win, 0, 1);
     g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, FIX_NEGATIVES);
     g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, FIX_NEGATIVES);
     spin(1000);
-    screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -185,7 +170,28 @@ static void test_empty_state(void)
     gtk_window_present(GTK_WINDOW(win));
     wait_drawn(GTK_WIDGET(win));
     spin(300);
-    screenshot(GTK_WIDGET(win), "studio-empty.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-empty.png");
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* Every template and the shortcuts window build from the resource (this is how the .ui files
+ * are validated: gtk4-builder-tool cannot resolve libadwaita/libshumate/app types). */
+static void test_templates(void)
+{
+    g_autoptr(GtkBuilder) b =
+        gtk_builder_new_from_resource("/org/sample4geo/Studio/gtk/help-overlay.ui");
+    GObject *help = gtk_builder_get_object(b, "help_overlay");
+    g_assert_true(GTK_IS_SHORTCUTS_WINDOW(help));
+    S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
+    /* the application window picked the overlay up: the action exists */
+    g_assert_nonnull(g_action_map_lookup_action(G_ACTION_MAP(win), "show-help-overlay"));
+    S4gPreferencesWindow *prefs = s4g_preferences_window_new(GTK_WINDOW(win));
+    g_assert_true(ADW_IS_PREFERENCES_WINDOW(prefs));
+    S4gTrainWindow *train = s4g_train_window_new(GTK_WINDOW(win), "/tmp");
+    g_assert_nonnull(s4g_train_window_get_chart(train));
+    gtk_window_destroy(GTK_WINDOW(train));
+    gtk_window_destroy(GTK_WINDOW(prefs));
+    gtk_window_destroy(GTK_WINDOW(help));
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -216,6 +222,7 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/window/empty-state", test_empty_state);
     g_test_add_func("/studio/window/prediction", test_prediction);
     g_test_add_func("/studio/window/annotation", test_annotation);
+    g_test_add_func("/studio/window/templates", test_templates);
     g_test_add_func("/studio/window/many-photos", test_many_photos);
     return g_test_run();
 }
