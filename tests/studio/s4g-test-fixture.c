@@ -189,6 +189,7 @@ void fix_screenshot(gpointer window, const char *name)
     if (!dir)
         dir = g_get_tmp_dir();
     g_mkdir_with_parents(dir, 0755);
+    gtk_test_widget_wait_for_draw(window); /* a never-drawn window snapshots to nothing */
     GdkPaintable *p = gtk_widget_paintable_new(window);
     int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
     GtkSnapshot *snap = gtk_snapshot_new();

@@ -134,6 +134,6 @@ int main(int argc, char **argv)
     adw_init();
     g_test_add_func("/studio/chart/feed", test_feed);
     g_test_add_func("/studio/chart/hover", test_hover);
-    g_test_add_func("/studio/chart/subprocess", test_subprocess);
+    g_test_add_func("/studio/chart/trainer-process", test_subprocess);
     return g_test_run();
 }
