@@ -276,13 +276,19 @@ static gint64 current_model(S4gWindow *self)
     return s4g_project_model_id(self->project, gtk_drop_down_get_selected(self->model_dropdown));
 }
 
+static void centre_on_tile(S4gWindow *self, GtkWidget *tile)
+{
+    double *ll = g_object_get_data(G_OBJECT(tile), "s4g-latlon");
+    if (ll && !isnan(ll[0])) {
+        ShumateMap *map = shumate_simple_map_get_map(self->map);
+        shumate_map_stop_go_to(map); /* a running fly-to would override the jump */
+        shumate_map_center_on(map, ll[0], ll[1]);
+    }
+}
+
 static void on_candidate_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
-    S4gWindow *self = data;
-    GtkWidget *w = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
-    double *ll = g_object_get_data(G_OBJECT(w), "s4g-latlon");
-    if (ll && !isnan(ll[0]))
-        shumate_map_go_to(shumate_simple_map_get_map(self->map), ll[0], ll[1]);
+    centre_on_tile(data, gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g)));
 }
 
 static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const char *caption)
@@ -831,6 +837,12 @@ static void set_base_layer(S4gWindow *self)
     }
 }
 
+static void on_tile_settings_changed(S4gWindow *self)
+{
+    if (self->project)
+        set_base_layer(self);
+}
+
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
 {
     g_return_val_if_fail(S4G_IS_WINDOW(self), FALSE);
@@ -1176,6 +1188,11 @@ static void s4g_window_init(S4gWindow *self)
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
 
+    g_signal_connect_swapped(self->settings, "changed::tile-source",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::xyz-url",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
     fill_recent(self);
     update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
@@ -1218,6 +1235,13 @@ void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
         return;
     gtk_single_selection_set_selected(
         GTK_SINGLE_SELECTION(gtk_list_view_get_model(self->anchor_list)), anchor_pos);
+}
+
+void s4g_window_activate_candidate(S4gWindow *self, guint index)
+{
+    GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index(self->candidates_flow, (int)index);
+    if (child)
+        centre_on_tile(self, gtk_flow_box_child_get_child(child));
 }
 
 guint s4g_window_count_candidate_markers(S4gWindow *self)

@@ -28,6 +28,9 @@ S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position);
 /* Shows the hard negatives of mining run row `run_pos`, anchor row `anchor_pos`. */
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos);
 
+/* Centres the map on candidate thumbnail `index` (as clicking it does). */
+void s4g_window_activate_candidate(S4gWindow *self, guint index);
+
 /* For tests: what is on screen. */
 guint s4g_window_count_candidate_markers(S4gWindow *self);
 guint s4g_window_count_candidate_thumbnails(S4gWindow *self);

@@ -126,6 +126,32 @@ static void test_subprocess(void)
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
+/* Cancel sends SIGTERM; the run ends and the window is ready for another. */
+static void test_cancel(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("s4g-train-XXXXXX", NULL);
+    g_autofree char *script = g_build_filename(dir, "slow-s4g", NULL);
+    g_assert_true(g_file_set_contents(
+        script, "#!/bin/sh\necho '{\"step\":1,\"loss\":2.5}'\nexec sleep 30\n", -1, NULL));
+    g_chmod(script, 0755);
+    g_setenv("S4G_PROGRAM", script, TRUE);
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, dir);
+    S4gLossChart *chart = s4g_train_window_get_chart(tw);
+    g_assert_true(s4g_train_window_start(tw, NULL));
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (s4g_loss_chart_get_n_points(chart) == 0 && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 1);
+    g_assert_true(s4g_train_window_is_running(tw));
+    gint64 t0 = g_get_monotonic_time();
+    s4g_train_window_cancel(tw);
+    while (s4g_train_window_is_running(tw) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_false(s4g_train_window_is_running(tw));
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC); /* not the 30 s sleep */
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -135,5 +161,6 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/chart/feed", test_feed);
     g_test_add_func("/studio/chart/hover", test_hover);
     g_test_add_func("/studio/chart/trainer-process", test_subprocess);
+    g_test_add_func("/studio/chart/cancel", test_cancel);
     return g_test_run();
 }

@@ -66,6 +66,14 @@ static void test_prediction(void)
     fix_candidate_location(2, 1, &clat, &clon);
     g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(tlat, tlon, clat, clon), 0.01);
     g_assert_cmpfloat(metres, >, 100000); /* degrees apart: hundreds of km */
+    /* clicking candidate #2 centres the map on it */
+    s4g_window_activate_candidate(win, 1);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    fix_candidate_location(2, 2, &clat, &clon);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), clat, 1e-6);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), clon,
+                                   1e-6);
+    fix_candidate_location(2, 1, &clat, &clon);
 
     /* top-k follows the preference */
     g_autoptr(GSettings) settings = g_settings_new(S4G_APP_ID);
