@@ -1029,6 +1029,28 @@ static void show_view(GtkWidget *w, const char *a, GVariant *p)
     gtk_stack_set_visible_child_name(S4G_WINDOW(w)->view_stack, g_variant_get_string(p, NULL));
 }
 
+/* libshumate's own zoom buttons are icon-only and unnamed: name them for screen readers. */
+static void name_map_buttons(GtkWidget *w)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        if (GTK_IS_BUTTON(c) && !gtk_button_get_label(GTK_BUTTON(c))) {
+            const char *icon = gtk_button_get_icon_name(GTK_BUTTON(c));
+            GtkWidget *child = gtk_button_get_child(GTK_BUTTON(c));
+            if (!icon && GTK_IS_IMAGE(child))
+                icon = gtk_image_get_icon_name(GTK_IMAGE(child));
+            const char *name = g_strcmp0(icon, "zoom-in-symbolic") == 0    ? _("Zoom in")
+                               : g_strcmp0(icon, "zoom-out-symbolic") == 0 ? _("Zoom out")
+                                                                           : NULL;
+            if (name) {
+                gtk_accessible_update_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                               name, -1);
+                gtk_widget_set_tooltip_text(c, name);
+            }
+        }
+        name_map_buttons(c);
+    }
+}
+
 /* ---- life cycle ---------------------------------------------------------------------- */
 
 static void dispose(GObject *o)
@@ -1193,6 +1215,7 @@ static void s4g_window_init(S4gWindow *self)
     g_signal_connect_swapped(self->settings, "changed::xyz-url",
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
+    name_map_buttons(GTK_WIDGET(self->map));
     fill_recent(self);
     update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
