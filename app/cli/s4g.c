@@ -8,9 +8,12 @@
 #include <string.h>
 
 /* One line per command; each is defined in cmd-<name>.c. */
-#define S4G_COMMANDS(X)                                                                        \
-    X(info, "list compute devices, the chosen one and its features, and the CPU backend")         \
-    X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)")
+#define S4G_COMMANDS(X) \
+    X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)") \
+    X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
+    X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
+    X(bench, "measure inference, training-step and search throughput") \
+    X(info, "list compute devices, the chosen one and its features, and the CPU backend")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)

@@ -114,6 +114,9 @@ static const char *const migrations[] = {
     "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','resolved')),"
     "  created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')));"
     "CREATE INDEX annotations_image ON annotations(image);",
+    /* 2: projected coordinates of images (CVACT ships UTM metres, not lat/lon) */
+    "ALTER TABLE images ADD COLUMN x REAL;"
+    "ALTER TABLE images ADD COLUMN y REAL;",
 };
 
 int s4g_store_latest_version(void)

@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#ifdef S4G_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
 static void cpu_ctx_free(s4g_ctx *ctx)
 {
     (void)ctx;
@@ -51,6 +55,31 @@ const s4g_backend_ops s4g_cpu_ops = {
     .buf_release = cpu_buf_release,
     .upload = cpu_upload,
     .download = cpu_download,
+
+    .fill = s4g_cpu_fill,
+    .copy = s4g_cpu_copy,
+    .add = s4g_cpu_add,
+    .axpy = s4g_cpu_axpy,
+    .scale = s4g_cpu_scale,
+    .clamp = s4g_cpu_clamp,
+    .gelu = s4g_cpu_gelu,
+    .gelu_back = s4g_cpu_gelu_back,
+    .gemm = s4g_cpu_gemm,
+    .colsum = s4g_cpu_colsum,
+    .patchify = s4g_cpu_patchify,
+    .patchify_back = s4g_cpu_patchify_back,
+    .dwconv7 = s4g_cpu_dwconv7,
+    .dwconv7_back = s4g_cpu_dwconv7_back,
+    .layernorm = s4g_cpu_layernorm,
+    .layernorm_back = s4g_cpu_layernorm_back,
+    .scale_residual = s4g_cpu_scale_residual,
+    .scale_residual_back = s4g_cpu_scale_residual_back,
+    .avgpool = s4g_cpu_avgpool,
+    .avgpool_back = s4g_cpu_avgpool_back,
+    .l2norm = s4g_cpu_l2norm,
+    .l2norm_back = s4g_cpu_l2norm_back,
+    .infonce = s4g_cpu_infonce,
+    .adamw = s4g_cpu_adamw,
 };
 
 int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
@@ -60,6 +89,13 @@ int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
     ctx->threads = opts->threads > 0 ? opts->threads : (ncpu > 0 ? (int)ncpu : 1);
     ctx->ops = &s4g_cpu_ops;
     ctx->max_buffer_floats = 0; /* host memory: no binding limit */
-    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads)", ctx->threads);
+#ifdef S4G_HAVE_OPENBLAS
+    /* GEMM threads come from OpenBLAS's own pool; the other ops use OpenMP. */
+    openblas_set_num_threads(ctx->threads);
+    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, %s)", ctx->threads,
+             openblas_get_config());
+#else
+    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, blocked C GEMM)", ctx->threads);
+#endif
     return 0;
 }

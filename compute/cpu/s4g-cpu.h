@@ -1,5 +1,9 @@
 /* s4g-cpu.h — private: the native CPU backend (plain C loops the compiler vectorises,
- * OpenBLAS for GEMM, a small thread pool over rows/batch). */
+ * OpenBLAS for GEMM, OpenMP threads over rows/batch/channels).
+ *
+ * Threading rule: every reduction is split into pieces whose boundaries do not depend on
+ * the thread count (fixed channel or row chunks), and the pieces are combined in a fixed
+ * order, so results are bit-identical for any ctx->threads. */
 #ifndef S4G_CPU_H
 #define S4G_CPU_H
 
@@ -11,7 +15,70 @@ static inline float *s4g_cpu_ptr(s4g_t t)
     return t.buf ? t.buf->host + t.off : (float *)0;
 }
 
-/* The op table of the CPU backend; entries are filled by the op files. */
+/* OpenMP pragmas written as S4G_OMP(omp parallel for ...) so the code still builds
+ * (single-threaded, warning-free) with a compiler lacking OpenMP. */
+#ifdef _OPENMP
+#define S4G_OMP(x) _Pragma(#x)
+#else
+#define S4G_OMP(x)
+#endif
+
+/* Below this much work (≈ floats touched) an op runs on the calling thread: waking the
+ * team costs more than it saves. */
+#define S4G_CPU_PAR_MIN 32768
+
+/* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
 extern const s4g_backend_ops s4g_cpu_ops;
+
+/* s4g-cpu-eltwise.c */
+int s4g_cpu_fill(s4g_ctx *, size_t n, s4g_t x, float v, s4g_err *);
+int s4g_cpu_copy(s4g_ctx *, size_t n, s4g_t src, s4g_t dst, s4g_err *);
+int s4g_cpu_add(s4g_ctx *, size_t n, s4g_t a, s4g_t b, s4g_t out, s4g_err *);
+int s4g_cpu_axpy(s4g_ctx *, size_t n, float alpha, s4g_t x, s4g_t y, s4g_err *);
+int s4g_cpu_scale(s4g_ctx *, size_t n, float alpha, s4g_t x, s4g_err *);
+int s4g_cpu_clamp(s4g_ctx *, size_t n, s4g_t x, float lo, float hi, s4g_err *);
+int s4g_cpu_gelu(s4g_ctx *, size_t n, s4g_t x, s4g_t y, s4g_err *);
+int s4g_cpu_gelu_back(s4g_ctx *, size_t n, s4g_t x, s4g_t dy, s4g_t dx, s4g_err *);
+
+/* s4g-cpu-gemm.c */
+int s4g_cpu_gemm(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A, s4g_t B,
+                 float beta, s4g_t C, s4g_t bias, s4g_err *);
+int s4g_cpu_colsum(s4g_ctx *, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *);
+/* The cache-blocked C GEMM used without OpenBLAS; exported so tests exercise it too.
+ * Same semantics as s4g_gemm on raw row-major pointers; returns -1 only when out of memory. */
+int s4g_cpu_gemm_blocked(int threads, int ta, int tb, int M, int N, int K, float alpha,
+                         const float *A, const float *B, float beta, float *C, const float *bias);
+
+/* s4g-cpu-conv.c */
+int s4g_cpu_patchify(s4g_ctx *, int N, int H, int W, int C, int k, s4g_t x, s4g_t y, s4g_err *);
+int s4g_cpu_patchify_back(s4g_ctx *, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,
+                          s4g_err *);
+int s4g_cpu_dwconv7(s4g_ctx *, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t b, s4g_t y,
+                    s4g_err *);
+int s4g_cpu_dwconv7_back(s4g_ctx *, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t dy,
+                         s4g_t dx, int accumulate, s4g_t dw, s4g_t db, s4g_err *);
+
+/* s4g-cpu-norm.c */
+int s4g_cpu_layernorm(s4g_ctx *, int rows, int C, float eps, s4g_t x, s4g_t gamma, s4g_t beta,
+                      s4g_t y, s4g_t mean, s4g_t rstd, s4g_err *);
+int s4g_cpu_layernorm_back(s4g_ctx *, int rows, int C, s4g_t x, s4g_t gamma, s4g_t mean,
+                           s4g_t rstd, s4g_t dy, s4g_t dx, s4g_t dgamma, s4g_t dbeta, s4g_err *);
+int s4g_cpu_scale_residual(s4g_ctx *, int rows, int C, s4g_t x, s4g_t y, s4g_t gamma, s4g_t out,
+                           s4g_err *);
+int s4g_cpu_scale_residual_back(s4g_ctx *, int rows, int C, s4g_t y, s4g_t gamma, s4g_t dout,
+                                s4g_t dy, s4g_t dgamma, s4g_err *);
+int s4g_cpu_avgpool(s4g_ctx *, int N, int HW, int C, s4g_t x, s4g_t y, s4g_err *);
+int s4g_cpu_avgpool_back(s4g_ctx *, int N, int HW, int C, s4g_t dy, s4g_t dx, s4g_err *);
+int s4g_cpu_l2norm(s4g_ctx *, int rows, int C, s4g_t x, s4g_t y, s4g_t norms, s4g_err *);
+int s4g_cpu_l2norm_back(s4g_ctx *, int rows, int C, s4g_t y, s4g_t norms, s4g_t dy, s4g_t dx,
+                        s4g_err *);
+
+/* s4g-cpu-loss.c */
+int s4g_cpu_infonce(s4g_ctx *, int B, int D, float smoothing, s4g_t q, s4g_t r,
+                    s4g_t logit_scale, s4g_t loss, s4g_t dq, s4g_t dr, s4g_t dscale, s4g_err *);
+
+/* s4g-cpu-optim.c */
+int s4g_cpu_adamw(s4g_ctx *, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v,
+                  const s4g_adamw_hp *hp, s4g_err *);
 
 #endif

@@ -1,0 +1,70 @@
+/* s4g-dataset-store.c — a read dataset into the project database, atomically. */
+#define G_LOG_DOMAIN "s4g-dataset"
+#include "s4g-dataset.h"
+#include "s4g-store-datasets.h"
+
+#include <math.h>
+
+gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
+                           gint64 *dataset_id, guint *new_images, guint *new_pairs,
+                           GError **error)
+{
+    g_autofree char *abs_root = g_canonicalize_filename(ds->root, NULL);
+    g_autofree char *options =
+        g_strdup_printf("{\"skip_missing\": %s, \"missing\": %u}",
+                        ds->skip_missing ? "true" : "false", ds->missing);
+    if (!s4g_store_begin(store, error))
+        return FALSE;
+    gint64 id = 0;
+    guint ni = 0, np = 0;
+    S4gStoreDatasetWriter *w = NULL;
+    g_autofree gint64 *ids = g_new(gint64, ds->images->len ? ds->images->len : 1);
+    if (!s4g_store_dataset_upsert(store, name, s4g_dataset_kind_name(ds->kind), abs_root,
+                                  options, &id, error))
+        goto fail;
+    w = s4g_store_dataset_writer_new(store, id, error);
+    if (!w)
+        goto fail;
+    for (guint i = 0; i < ds->images->len; i++) {
+        S4gDatasetImage *im = s4g_dataset_image(ds, i);
+        S4gStoreImage row = {
+            .view = (char *)s4g_view_name(im->view),
+            .path = im->path,
+            .split = im->split,
+            .identity = im->identity,
+            .lat = im->lat,
+            .lon = im->lon,
+            .x = im->x,
+            .y = im->y,
+            .width = im->width,
+            .height = im->height,
+        };
+        gboolean fresh = FALSE;
+        if (!s4g_store_dataset_writer_image(w, &row, &ids[i], &fresh, error))
+            goto fail;
+        ni += fresh;
+    }
+    for (guint i = 0; i < ds->pairs->len; i++) {
+        S4gDatasetPair *p = &g_array_index(ds->pairs, S4gDatasetPair, i);
+        gboolean fresh = FALSE;
+        if (!s4g_store_dataset_writer_pair(w, ids[p->ground], ids[p->satellite],
+                                           s4g_relation_name(p->relation), p->split, p->dx,
+                                           p->dy, &fresh, error))
+            goto fail;
+        np += fresh;
+    }
+    g_clear_pointer(&w, s4g_store_dataset_writer_free);
+    if (!s4g_store_commit(store, error))
+        goto fail;
+    if (dataset_id)
+        *dataset_id = id;
+    if (new_images)
+        *new_images = ni;
+    if (new_pairs)
+        *new_pairs = np;
+    return TRUE;
+fail:
+    s4g_store_dataset_writer_free(w);
+    s4g_store_rollback(store);
+    return FALSE;
+}

@@ -1,0 +1,52 @@
+/* s4g-image.h — the image pipeline: decode (libvips: JPEG/PNG/WebP/TIFF) to 8-bit RGB HWC,
+ * bilinear resize bit-exact to OpenCV's INTER_LINEAR_EXACT (reference §5.2 B: half-pixel
+ * centres, no antialias, 8-bit fixed-point weights), ImageNet normalisation to float NHWC
+ * (the engine's layout) or NCHW. */
+#pragma once
+
+#include <glib.h>
+
+#include "s4g-geo.h"
+
+G_BEGIN_DECLS
+
+/* 8-bit RGB, rows of width*3 bytes, no padding. */
+typedef struct {
+    int width, height;
+    guint8 *data;
+} S4gImage;
+
+/* Starts libvips once per process (thread-safe); later calls return its result. */
+gboolean s4g_image_init(GError **error);
+
+S4gImage *s4g_image_new(int width, int height); /* zero-filled */
+S4gImage *s4g_image_copy(const S4gImage *src);
+void s4g_image_free(S4gImage *im);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gImage, s4g_image_free)
+
+/* Decodes a file / an encoded buffer fully into 8-bit sRGB (grey is expanded, alpha is
+ * flattened onto black, 16-bit is scaled down).  Errors name the file (or `what`). */
+S4gImage *s4g_image_load(const char *path, GError **error);
+S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error);
+/* Encodes as PNG or JPEG (quality 1..100) through libvips. */
+gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, GError **error);
+
+/* Resize like cv2.resize(..., INTER_LINEAR_EXACT): source coordinate
+ * (d + 0.5)·src/dst − 0.5, floor and fraction; fraction rounded to 8 bits (1/256); samples
+ * outside the image clamp to the edge; horizontal pass exact in 16 bits, vertical pass in 32
+ * bits, result rounded half up. */
+S4gImage *s4g_image_resize(const S4gImage *src, int width, int height);
+
+/* ImageNet statistics of reference §5.2 F. */
+extern const float s4g_image_mean[3];
+extern const float s4g_image_std[3];
+
+/* (v − 255·mean)·1/(255·std) for every pixel; `out` holds width·height·3 floats, written
+ * HWC (nchw FALSE) or CHW (nchw TRUE). */
+void s4g_image_normalize(const S4gImage *im, float *out, gboolean nchw);
+
+/* Decode + resize + normalise in one call (evaluation / prediction pre-processing). */
+gboolean s4g_image_load_tensor(const char *path, int width, int height, gboolean nchw,
+                               float *out, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,15 @@
+// axpy.comp — y[i] += alpha * x[i]
+#version 450
+#extension GL_GOOGLE_include_directive : require
+#include "common.glsl"
+layout(local_size_x = 128) in;
+layout(std430, set = 0, binding = 0) buffer B0 { float d[]; } x;
+layout(std430, set = 0, binding = 1) buffer B1 { float d[]; } y;
+layout(push_constant) uniform P { uint n; uint ox; uint oy; float alpha; } p;
+void main()
+{
+    uint i = s4g_index();
+    if (i >= p.n) return;
+    float v = fma(p.alpha, x.d[p.ox + i], y.d[p.oy + i]);
+    y.d[p.oy + i] = v;
+}

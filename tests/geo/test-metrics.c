@@ -1,0 +1,129 @@
+/* test-metrics.c — recall with strict '>' ranks and R//100, VIGOR hit rate with
+ * semi-positives, University-1652 AP/CMC on hand-computed examples. */
+#include "s4g-metrics.h"
+
+#include <math.h>
+
+/* rank = #refs with score strictly above the positive's, computed here by brute force */
+static guint64 brute_rank(const float *row, guint n, guint pos)
+{
+    guint64 r = 0;
+    for (guint j = 0; j < n; j++)
+        r += row[j] > row[pos];
+    return r;
+}
+
+static void test_recall(void)
+{
+    S4gRecallAcc acc;
+    s4g_recall_init(&acc, 250); /* R//100 = 2 */
+    const guint64 ranks[] = {0, 0, 1, 2, 4, 5, 9, 10, 100, 3};
+    for (guint i = 0; i < G_N_ELEMENTS(ranks); i++)
+        s4g_recall_add(&acc, ranks[i]);
+    S4gRetrievalMetrics m;
+    s4g_recall_finish(&acc, &m);
+    /* R@1: ranks < 1 → 2 of 10; R@5: 0,0,1,2,4,3 → 6; R@10: + 5, 9 → 8; R@1% (<2): 3 */
+    g_assert_cmpfloat(m.r1, ==, 20.0);
+    g_assert_cmpfloat(m.r5, ==, 60.0);
+    g_assert_cmpfloat(m.r10, ==, 80.0);
+    g_assert_cmpfloat(m.r1pct, ==, 30.0);
+    g_assert_true(isnan(m.hit_rate));
+    g_assert_cmpuint(m.queries, ==, 10);
+
+    /* below 100 references R//100 = 0: R@1% is 0 whatever the ranks (reference behaviour) */
+    s4g_recall_init(&acc, 99);
+    s4g_recall_add(&acc, 0);
+    s4g_recall_finish(&acc, &m);
+    g_assert_cmpfloat(m.r1, ==, 100.0);
+    g_assert_cmpfloat(m.r1pct, ==, 0.0);
+}
+
+static void test_recall_ties(void)
+{
+    /* Query 0: the positive (col 0) ties with col 2 → rank 0, a hit at R@1 (strict >).
+     * Query 1: col 3 beats the positive (col 1) by a hair → rank 1. */
+    const float s[2][5] = {{0.5f, 0.1f, 0.5f, 0.2f, -1.f}, {0.1f, 0.3f, 0.3f, 0.30001f, 0.3f}};
+    S4gRecallAcc acc;
+    s4g_recall_init(&acc, 5);
+    g_assert_cmpuint(brute_rank(s[0], 5, 0), ==, 0);
+    g_assert_cmpuint(brute_rank(s[1], 5, 1), ==, 1);
+    s4g_recall_add(&acc, brute_rank(s[0], 5, 0));
+    s4g_recall_add(&acc, brute_rank(s[1], 5, 1));
+    S4gRetrievalMetrics m;
+    s4g_recall_finish(&acc, &m);
+    g_assert_cmpfloat(m.r1, ==, 50.0);
+    g_assert_cmpfloat(m.r5, ==, 100.0);
+}
+
+static void test_vigor_hit(void)
+{
+    S4gRecallAcc acc;
+    s4g_recall_init(&acc, 1000);
+    /* 1: three semi-positives above the positive and nothing else → R@1 miss, hit */
+    const float semi1[] = {0.9f, 0.8f, 0.85f};
+    s4g_recall_add_vigor(&acc, 3, 0.7f, semi1, 3);
+    /* 2: two semis above and one negative above → miss and no hit */
+    const float semi2[] = {0.9f, 0.8f, 0.1f};
+    s4g_recall_add_vigor(&acc, 3, 0.7f, semi2, 3);
+    /* 3: a semi-positive TIES the positive: not above, rank 0 → R@1 hit and hit */
+    const float semi3[] = {0.7f, 0.2f, 0.1f};
+    s4g_recall_add_vigor(&acc, 0, 0.7f, semi3, 3);
+    /* 4: positive first → both */
+    s4g_recall_add_vigor(&acc, 0, 0.9f, semi2, 3);
+    S4gRetrievalMetrics m;
+    s4g_recall_finish(&acc, &m);
+    g_assert_cmpfloat(m.r1, ==, 50.0);
+    g_assert_cmpfloat(m.hit_rate, ==, 75.0);
+    g_assert_cmpfloat(m.r5, ==, 100.0);
+}
+
+static void test_u1652_ap(void)
+{
+    /* Gallery of 6, query label 1, index 2 is junk.  Junk-free order: 0(2) 1(1) 3(1) 4(3)
+     * 5(1) → good at rows 1, 2, 4 of n = 3:
+     *   i=0: p = 1/2, old = 0/1      → 0.25
+     *   i=1: p = 2/3, old = 1/2      → 0.583333
+     *   i=2: p = 3/5, old = 2/4      → 0.55
+     *   AP = (0.25 + 0.583333 + 0.55)/3 = 0.461111 */
+    const float sc[] = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f};
+    const gint32 lab[] = {2, 1, -1, 1, 3, 1};
+    S4gApAcc acc;
+    s4g_ap_init(&acc, 6);
+    double ap = s4g_ap_add(&acc, sc, lab, 1);
+    g_assert_cmpfloat_with_epsilon(ap, (0.25 + 7.0 / 12.0 + 0.55) / 3.0, 1e-12);
+    /* the same gallery, query label 2: good at row 0 → AP 1 */
+    g_assert_cmpfloat_with_epsilon(s4g_ap_add(&acc, sc, lab, 2), 1.0, 1e-12);
+    /* ties: equal scores go by lower index, so the good item at index 4 comes after index 3 */
+    const float tie[] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    double ap3 = s4g_ap_add(&acc, tie, lab, 3); /* order 0 1 3 4 5 → row 3, n = 1 */
+    /* p = 1/4, old_p = 0/3 → AP = (0 + 0.25)/2 */
+    g_assert_cmpfloat_with_epsilon(ap3, 0.125, 1e-12);
+    /* a label absent from the gallery still counts as a query with AP 0 */
+    g_assert_cmpfloat(s4g_ap_add(&acc, sc, lab, 7), ==, 0.0);
+    S4gRetrievalMetrics m;
+    s4g_ap_finish(&acc, &m);
+    /* CMC: rows[0] = 1, 0, 3, none → R@1 1/4, R@5 3/4 */
+    g_assert_cmpfloat(m.r1, ==, 25.0);
+    g_assert_cmpfloat(m.r5, ==, 75.0);
+    g_assert_cmpfloat(m.r10, ==, 75.0);
+    g_assert_cmpfloat_with_epsilon(m.ap, 100.0 * (ap + 1.0 + ap3) / 4.0, 1e-9);
+    /* R@1% index round(0.01·G) = 0 for G = 6 → same as R@1 */
+    g_assert_cmpfloat(m.r1pct, ==, 25.0);
+    g_assert_true(isnan(m.hit_rate));
+    /* round half to even: 250 → 2, 350 → 4 */
+    s4g_ap_init(&acc, 250);
+    g_assert_cmpuint(acc.cmc_index_1pct, ==, 2);
+    s4g_ap_init(&acc, 350);
+    g_assert_cmpuint(acc.cmc_index_1pct, ==, 4);
+    g_assert_cmpfloat(s4g_metrics_chance_r1(200), ==, 0.5);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/metrics/recall", test_recall);
+    g_test_add_func("/metrics/recall-ties", test_recall_ties);
+    g_test_add_func("/metrics/vigor-hit-rate", test_vigor_hit);
+    g_test_add_func("/metrics/u1652-ap", test_u1652_ap);
+    return g_test_run();
+}
