@@ -999,7 +999,7 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
     job->dir = g_strdup(dir);
     job->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
     const char *synth[] = {s4g, "synth", "--layout", "cvusa", "--out", dir, "--seed", "1",
-                           "--locations", "200", NULL};
+                           "--locations", "48", NULL};
     const char *import[] = {s4g, "import", "--project", dir, "--kind", "cvusa", "--name",
                             "demo", dir, NULL};
     g_ptr_array_add(job->steps, g_strdupv((char **)synth));
