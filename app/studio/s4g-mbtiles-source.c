@@ -187,3 +187,9 @@ gboolean s4g_mbtiles_source_get_center(S4gMbtilesSource *self, double *lat, doub
     *zoom = self->center_zoom;
     return TRUE;
 }
+
+gboolean s4g_mbtiles_source_get_bounds(S4gMbtilesSource *self, double bounds[4])
+{
+    g_return_val_if_fail(S4G_IS_MBTILES_SOURCE(self), FALSE);
+    return s4g_mbtiles_get_bounds(self->tiles, bounds);
+}

@@ -806,6 +806,15 @@ static void set_base_layer(S4gWindow *self)
         S4gMbtilesSource *s = s4g_mbtiles_source_new(mbtiles, &error);
         if (s) {
             centred = s4g_mbtiles_source_get_center(s, &lat, &lon, &zoom);
+            double b[4];
+            if (s4g_mbtiles_source_get_bounds(s, b) && b[2] > b[0]) {
+                /* Fit the tile set's width into the map: 256·2^z px span 360°. */
+                int width = gtk_widget_get_width(GTK_WIDGET(self->map));
+                /* before the first allocation assume the default pane width */
+                double fit = log2((width > 0 ? width : 560) * 360.0 / (256.0 * (b[2] - b[0])));
+                zoom = CLAMP(floor(fit), shumate_map_source_get_min_zoom_level(SHUMATE_MAP_SOURCE(s)),
+                             shumate_map_source_get_max_zoom_level(SHUMATE_MAP_SOURCE(s)));
+            }
             source = SHUMATE_MAP_SOURCE(s);
         } else {
             toast(self, error->message);
