@@ -16,12 +16,24 @@ static void test_feed(void)
         "{\"step\":2,\"epoch\":0.2,\"loss\":4.25,\"lr\":1e-4,\"logit_scale\":14.4,\"pairs_per_s\":13}",
         "{\"step\":5,\"epoch\":0.5,\"loss\":3.0,\"lr\":2e-4,\"logit_scale\":15,\"pairs_per_s\":13}",
         "{\"epoch\":1,\"r1\":12.5,\"r5\":40,\"r10\":55.5}",
+        /* the real trainer's event objects: non-data events pass without a point */
+        "{\"event\": \"start\", \"run\": 1, \"model\": 2, \"device\": \"cpu\", \"pairs\": 160}",
+        "{\"event\": \"checkpoint\", \"path\": \"models/run-1.safetensors\"}",
+        "{\"event\": \"end\", \"run\": 1, \"model\": 2, \"state\": \"done\", \"step\": 5}",
     };
     for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
         g_assert_true(s4g_loss_chart_feed_line(chart, lines[i], &error));
         g_assert_no_error(error);
     }
     g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    g_assert_true(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"step\", \"step\": 6, \"epoch\": 0.6, \"loss\": 2.5, \"lr\": 2e-4}",
+        &error));
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 4);
+    g_assert_false(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"error\", \"run\": 1, \"message\": \"out of memory\"}", &error));
+    g_assert_cmpstr(error->message, ==, "out of memory");
+    g_clear_error(&error);
     double step, loss;
     g_assert_true(s4g_loss_chart_get_point(chart, 2, &step, &loss));
     g_assert_cmpfloat(step, ==, 5);
@@ -37,15 +49,15 @@ static void test_feed(void)
 
     /* malformed lines name their line number and the field */
     g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\":6}", &error));
-    g_assert_nonnull(strstr(error->message, "line 5"));
+    g_assert_nonnull(strstr(error->message, "line 10"));
     g_assert_nonnull(strstr(error->message, "loss"));
     g_clear_error(&error);
     g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\": 7, \"loss\": ", &error));
-    g_assert_nonnull(strstr(error->message, "line 6"));
+    g_assert_nonnull(strstr(error->message, "line 11"));
     g_clear_error(&error);
     g_assert_false(s4g_loss_chart_feed_line(chart, "[1,2]", &error));
     g_clear_error(&error);
-    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 4);
     g_object_unref(chart);
 }
 
@@ -109,8 +121,8 @@ static void test_subprocess(void)
     g_assert_cmpfloat(r5, ==, 80);
     g_autofree char *args = NULL;
     g_assert_true(g_file_get_contents(argsfile, &args, NULL, NULL));
-    g_autofree char *want = g_strdup_printf("train --json --project %s --model model --epochs 10 "
-                                            "--batch-size 32 --lr 1e-4\n",
+    g_autofree char *want = g_strdup_printf("train --json --project %s --model model "
+                                            "--preset atto --epochs 10 --batch 32 --lr 1e-3\n",
                                             dir);
     g_assert_cmpstr(args, ==, want);
     gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
