@@ -70,6 +70,7 @@ struct _S4gWindow {
     GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
 
     GPtrArray *undo, *redo; /* Edit* */
+    double press_x, press_y; /* where the last map press began */
 };
 
 G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -673,11 +674,21 @@ static void redo(GtkWidget *w, const char *a, GVariant *p)
     after_edit(self, e);
 }
 
+static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    self->press_x = x;
+    self->press_y = y;
+}
+
 static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
-    /* Only single clicks in location mode: double clicks zoom, drags pan. */
+    /* Only single clicks in location mode: double clicks zoom, and a drag (pan) also ends in
+     * a release, so the pointer must not have moved. */
     if (n != 1 || !gtk_toggle_button_get_active(self->set_location_toggle) || !self->current)
+        return;
+    if (fabs(x - self->press_x) > 4 || fabs(y - self->press_y) > 4)
         return;
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (!shumate_viewport_get_reference_map_source(vp))
@@ -1213,7 +1224,10 @@ static void s4g_window_init(S4gWindow *self)
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->negative_layer));
 
     GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "pressed", G_CALLBACK(on_map_press), self);
     g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
+    /* Capture phase: see the click before ShumateMap's own pan/zoom gestures take it. */
+    gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(click), GTK_PHASE_CAPTURE);
     gtk_widget_add_controller(GTK_WIDGET(self->map), GTK_EVENT_CONTROLLER(click));
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);

@@ -164,6 +164,45 @@ static void test_annotation(void)
     s4g_window_select_photo(win, 3);
     g_assert_true(s4g_window_has_error_line(win, &metres));
     g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(11.0, 11.5, clat, clon), 0.01);
+    /* a click on the map in location mode sets the location to the point under the pointer:
+     * the map's click gesture gets the press/release pair a real click produces */
+    GtkWidget *map = GTK_WIDGET(s4g_window_get_map(win));
+    GtkGesture *click = NULL;
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(map);
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
+        if (GTK_IS_GESTURE_CLICK(c) &&
+            gtk_event_controller_get_propagation_phase(GTK_EVENT_CONTROLLER(c)) == GTK_PHASE_CAPTURE)
+            click = GTK_GESTURE(c);
+    }
+    g_assert_nonnull(click);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    double x = gtk_widget_get_width(map) * 0.25, y = gtk_widget_get_height(map) * 0.75;
+    double want_lat, want_lon;
+    shumate_viewport_widget_coords_to_location(vp, map, x, y, &want_lat, &want_lon);
+    guint before = count_annotations(dir, 4);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x, y);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before); /* not in location mode yet */
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.set-location-mode", NULL);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x + 30, y); /* a drag, not a click */
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x, y);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before + 1);
+    {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(S4gStore) st = s4g_store_open(dir, FALSE, &e);
+        double la, lo;
+        g_assert_true(s4g_store_annotation_location(st, 4, &la, &lo));
+        g_assert_cmpfloat_with_epsilon(la, want_lat, 1e-6);
+        g_assert_cmpfloat_with_epsilon(lo, want_lon, 1e-6);
+    }
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.undo", NULL);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before);
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.set-location-mode", NULL);
+
     /* reviewing resolves the flag */
     gtk_widget_activate_action(GTK_WIDGET(win), "win.mark-reviewed", NULL);
     g_assert_false(s4g_photo_get_flagged(p));
