@@ -142,9 +142,26 @@ static void rebuild_photo_markers(S4gWindow *self)
         shumate_location_set_location(SHUMATE_LOCATION(dot), s4g_photo_get_lat(p),
                                       s4g_photo_get_lon(p));
         gtk_widget_add_css_class(GTK_WIDGET(dot), "s4g-photo-point");
+        shumate_marker_set_selectable(dot, TRUE);
+        g_object_set_data(G_OBJECT(dot), "s4g-photo", p); /* the project's list owns it */
         gtk_accessible_update_property(GTK_ACCESSIBLE(dot), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        s4g_photo_get_path(p), -1);
         shumate_marker_layer_add_marker(self->photo_layer, dot);
+    }
+}
+
+/* Linked views: choosing a photo's dot on the map selects it in the grid. */
+static void on_photo_marker_selected(ShumateMarkerLayer *layer, ShumateMarker *m, gpointer data)
+{
+    S4gWindow *self = data;
+    S4gPhoto *want = g_object_get_data(G_OBJECT(m), "s4g-photo");
+    GListModel *model = G_LIST_MODEL(self->sorted);
+    for (guint i = 0, n = g_list_model_get_n_items(model); i < n; i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(model, i);
+        if (p == want) {
+            gtk_single_selection_set_selected(self->selection, i);
+            return;
+        }
     }
 }
 
@@ -1210,7 +1227,9 @@ static void s4g_window_init(S4gWindow *self)
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    self->photo_layer = shumate_marker_layer_new(vp);
+    self->photo_layer = shumate_marker_layer_new_full(vp, GTK_SELECTION_SINGLE);
+    g_signal_connect(self->photo_layer, "marker-selected", G_CALLBACK(on_photo_marker_selected),
+                     self);
     self->error_path = shumate_path_layer_new(vp);
     GdkRGBA red = {0.88, 0.11, 0.14, 1};
     shumate_path_layer_set_stroke_color(self->error_path, &red);
@@ -1316,6 +1335,16 @@ guint s4g_window_count_negative_tiles(S4gWindow *self)
 guint s4g_window_count_negative_markers(S4gWindow *self)
 {
     return count_markers(self->negative_layer, "s4g-rank");
+}
+
+void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
+{
+    g_autoptr(GList) markers = shumate_marker_layer_get_markers(self->photo_layer);
+    for (GList *l = markers; l; l = l->next) {
+        S4gPhoto *p = g_object_get_data(l->data, "s4g-photo");
+        if (p && s4g_photo_get_id(p) == image)
+            shumate_marker_layer_select_marker(self->photo_layer, l->data);
+    }
 }
 
 guint s4g_window_count_photo_markers(S4gWindow *self)

@@ -31,6 +31,9 @@ void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos);
 /* Centres the map on candidate thumbnail `index` (as clicking it does). */
 void s4g_window_activate_candidate(S4gWindow *self, guint index);
 
+/* Selects the map dot of photo `image` (as clicking it does). */
+void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image);
+
 /* For tests: what is on screen. */
 guint s4g_window_count_candidate_markers(S4gWindow *self);
 guint s4g_window_count_candidate_thumbnails(S4gWindow *self);

@@ -110,6 +110,14 @@ static void test_prediction(void)
     spin(1500); /* thumbnails decode in workers, tiles fade in */
     fix_screenshot(GTK_WIDGET(win), "studio-prediction.png");
 
+    /* choosing photo 3's dot on the map selects it in the grid */
+    s4g_window_choose_photo_marker(win, 3);
+    g_assert_cmpint(s4g_photo_get_id(s4g_window_get_visible_photo(win, 2)), ==, 3);
+    fix_photo_location(2, &tlat, &tlon);
+    g_assert_true(s4g_window_has_error_line(win, &metres));
+    fix_candidate_location(2, 1, &clat, &clon);
+    g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(tlat, tlon, clat, clon), 0.01);
+
     /* hard negatives of mining run 0, anchor 1 (image 2) */
     s4g_window_select_anchor(win, 0, 1);
     g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, FIX_NEGATIVES);
