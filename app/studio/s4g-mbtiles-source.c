@@ -41,8 +41,7 @@ static void read_worker(GTask *task, gpointer source, gpointer data, GCancellabl
 {
     const TileKey *k = data;
     GError *error = NULL;
-    if (g_task_return_error_if_cancelled(task))
-        return;
+    if (g_task_return_error_if_cancelled(task)) return;
     g_autoptr(GBytes) bytes =
         s4g_mbtiles_source_read_tile(S4G_MBTILES_SOURCE(source), k->z, k->x, k->y, &error);
     if (!bytes) {
@@ -51,8 +50,8 @@ static void read_worker(GTask *task, gpointer source, gpointer data, GCancellabl
     }
     GdkTexture *texture = gdk_texture_new_from_bytes(bytes, &error);
     if (!texture) {
-        g_prefix_error(&error, "%s: tile %u/%u/%u: ", S4G_MBTILES_SOURCE(source)->path, k->z,
-                       k->x, k->y);
+        g_prefix_error(&error, "%s: tile %u/%u/%u: ", S4G_MBTILES_SOURCE(source)->path, k->z, k->x,
+                       k->y);
         g_task_return_error(task, error);
         return;
     }
@@ -75,9 +74,8 @@ static void read_done(GObject *source, GAsyncResult *res, gpointer data)
     g_task_return_boolean(outer, TRUE);
 }
 
-static void fill_tile_async(ShumateMapSource *source, ShumateTile *tile,
-                            GCancellable *cancellable, GAsyncReadyCallback callback,
-                            gpointer user_data)
+static void fill_tile_async(ShumateMapSource *source, ShumateTile *tile, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
     GTask *outer = g_task_new(source, cancellable, callback, user_data);
     g_task_set_source_tag(outer, fill_tile_async);
@@ -112,22 +110,18 @@ static void s4g_mbtiles_source_class_init(S4gMbtilesSourceClass *klass)
     SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = fill_tile_finish;
 }
 
-static void s4g_mbtiles_source_init(S4gMbtilesSource *self)
-{
-}
+static void s4g_mbtiles_source_init(S4gMbtilesSource *self) {}
 
 /* Parses "a,b,c[,d]" into doubles; returns how many were read. */
 static int parse_doubles(const char *s, double *out, int max)
 {
-    if (!s)
-        return 0;
+    if (!s) return 0;
     g_auto(GStrv) parts = g_strsplit(s, ",", -1);
     int n = 0;
     for (; parts[n] && n < max; n++) {
         char *end = NULL;
         out[n] = g_ascii_strtod(parts[n], &end);
-        if (end == parts[n])
-            return n;
+        if (end == parts[n]) return n;
     }
     return n;
 }
@@ -140,16 +134,13 @@ S4gMbtilesSource *s4g_mbtiles_source_new(const char *path, GError **error)
         return NULL;
     }
     S4gMbtiles *tiles = s4g_mbtiles_open(path, error);
-    if (!tiles)
-        return NULL;
+    if (!tiles) return NULL;
     g_autofree char *name = s4g_mbtiles_get_metadata(tiles, "name");
     g_autofree char *attribution = s4g_mbtiles_get_metadata(tiles, "attribution");
     g_autofree char *basename = g_path_get_basename(path);
     int minz = s4g_mbtiles_get_min_zoom(tiles), maxz = s4g_mbtiles_get_max_zoom(tiles);
-    if (minz < 0)
-        minz = 0;
-    if (maxz < minz)
-        maxz = 18;
+    if (minz < 0) minz = 0;
+    if (maxz < minz) maxz = 18;
     /* The id keys libshumate's tile memory cache, so it must differ per file. */
     g_autofree char *id = g_strdup_printf("s4g-mbtiles:%s", path);
     S4gMbtilesSource *self = g_object_new(
@@ -180,8 +171,7 @@ gboolean s4g_mbtiles_source_get_center(S4gMbtilesSource *self, double *lat, doub
                                        double *zoom)
 {
     g_return_val_if_fail(S4G_IS_MBTILES_SOURCE(self), FALSE);
-    if (!self->has_center)
-        return FALSE;
+    if (!self->has_center) return FALSE;
     *lat = self->center_lat;
     *lon = self->center_lon;
     *zoom = self->center_zoom;

@@ -22,8 +22,8 @@ void fix_write_png(const char *path, int w, int h, guint8 r, guint8 g, guint8 b)
         px[3 * i + 1] = g;
         px[3 * i + 2] = b;
     }
-    VipsImage *img = vips_image_new_from_memory_copy(px, (size_t)w * h * 3, w, h, 3,
-                                                     VIPS_FORMAT_UCHAR);
+    VipsImage *img =
+        vips_image_new_from_memory_copy(px, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR);
     g_assert_nonnull(img);
     g_assert_cmpint(vips_pngsave(img, path, NULL), ==, 0);
     g_object_unref(img);
@@ -48,8 +48,8 @@ void fix_write_mbtiles(const char *path)
                 "INSERT INTO metadata VALUES ('name','fixture'),('format','png'),"
                 "('minzoom','0'),('maxzoom','1'),('bounds','-180,-85,180,85'),"
                 "('center','10,10,1');");
-    const guint8 colours[5][3] = {{128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255},
-                                  {255, 255, 0}};
+    const guint8 colours[5][3] = {
+        {128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "INSERT INTO tiles VALUES (?,?,?,?)", -1, &st, NULL);
     for (int t = 0; t < 5; t++) {
@@ -96,12 +96,12 @@ char *fix_make_project(void)
     g_mkdir_with_parents(root, 0755);
     sqlite3 *db = s4g_store_db(store);
     char *ins = sqlite3_mprintf("INSERT INTO datasets (id, name, kind, root) VALUES "
-                                           "(1, 'fixture', 'synthetic', %Q);"
-                                           "INSERT INTO models (id, name, architecture, weights)"
-                                           " VALUES (1, 'm1', '{}', 'models/m1.safetensors');"
-                                           "INSERT INTO mining_runs (id, kind, model, dataset, "
-                                           "epoch) VALUES (1, 'dss', 1, 1, 2);",
-                                           root);
+                                "(1, 'fixture', 'synthetic', %Q);"
+                                "INSERT INTO models (id, name, architecture, weights)"
+                                " VALUES (1, 'm1', '{}', 'models/m1.safetensors');"
+                                "INSERT INTO mining_runs (id, kind, model, dataset, "
+                                "epoch) VALUES (1, 'dss', 1, 1, 2);",
+                                root);
     exec_ok(db, ins);
     sqlite3_free(ins);
     /* ground photo i = image id 1+i; its satellite tile = 100+i; candidate tiles reuse the
@@ -142,8 +142,7 @@ char *fix_make_project(void)
             g_autofree char *sql = g_strdup_printf(
                 "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) VALUES "
                 "(1, %d, %d, %d, %.3f);",
-                1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS,
-                0.8 - 0.05 * r);
+                1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS, 0.8 - 0.05 * r);
             exec_ok(db, sql);
         }
     g_autofree char *tiles = g_build_filename(dir, "tiles", "world.mbtiles", NULL);
@@ -186,8 +185,7 @@ void fix_add_many_photos(const char *dir, int n)
 void fix_screenshot(gpointer window, const char *name)
 {
     const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
-    if (!dir)
-        dir = g_get_tmp_dir();
+    if (!dir) dir = g_get_tmp_dir();
     g_mkdir_with_parents(dir, 0755);
     gtk_test_widget_wait_for_draw(window); /* a never-drawn window snapshots to nothing */
     GdkPaintable *p = gtk_widget_paintable_new(window);
@@ -205,4 +203,3 @@ void fix_screenshot(gpointer window, const char *name)
     gsk_render_node_unref(node);
     g_object_unref(p);
 }
-

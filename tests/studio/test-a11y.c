@@ -16,8 +16,7 @@ static gboolean named(GtkWidget *w)
     if (gtk_test_accessible_has_property(a, GTK_ACCESSIBLE_PROPERTY_LABEL) ||
         gtk_test_accessible_has_relation(a, GTK_ACCESSIBLE_RELATION_LABELLED_BY))
         return TRUE;
-    if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w)))
-        return TRUE;
+    if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w))) return TRUE;
     return FALSE;
 }
 
@@ -28,12 +27,15 @@ static void walk(GtkWidget *w)
     gboolean control = GTK_IS_BUTTON(w) || GTK_IS_DROP_DOWN(w) || GTK_IS_SPIN_BUTTON(w) ||
                        GTK_IS_ENTRY(w) || GTK_IS_GRID_VIEW(w) || GTK_IS_LIST_VIEW(w) ||
                        GTK_IS_MENU_BUTTON(w) || SHUMATE_IS_SIMPLE_MAP(w);
-    if (control && !named(w) && !(GTK_IS_BUTTON(w) && GTK_IS_MENU_BUTTON(gtk_widget_get_parent(w))) &&
-        !GTK_IS_SPIN_BUTTON(gtk_widget_get_parent(w)) && !GTK_IS_DROP_DOWN(gtk_widget_get_parent(w)))
-        g_ptr_array_add(unnamed, g_strdup_printf(
-                                     "%s in %s (icon %s)", G_OBJECT_TYPE_NAME(w),
-                                     G_OBJECT_TYPE_NAME(gtk_widget_get_parent(w)),
-                                     GTK_IS_BUTTON(w) ? gtk_button_get_icon_name(GTK_BUTTON(w)) : "-"));
+    if (control && !named(w) &&
+        !(GTK_IS_BUTTON(w) && GTK_IS_MENU_BUTTON(gtk_widget_get_parent(w))) &&
+        !GTK_IS_SPIN_BUTTON(gtk_widget_get_parent(w)) &&
+        !GTK_IS_DROP_DOWN(gtk_widget_get_parent(w)))
+        g_ptr_array_add(
+            unnamed,
+            g_strdup_printf("%s in %s (icon %s)", G_OBJECT_TYPE_NAME(w),
+                            G_OBJECT_TYPE_NAME(gtk_widget_get_parent(w)),
+                            GTK_IS_BUTTON(w) ? gtk_button_get_icon_name(GTK_BUTTON(w)) : "-"));
     if (GTK_IS_SPIN_BUTTON(w) || GTK_IS_DROP_DOWN(w) || GTK_IS_MENU_BUTTON(w))
         return; /* composite internals */
     for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))

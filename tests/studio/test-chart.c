@@ -12,8 +12,10 @@ static void test_feed(void)
     S4gLossChart *chart = S4G_LOSS_CHART(g_object_ref_sink(s4g_loss_chart_new()));
     g_autoptr(GError) error = NULL;
     const char *lines[] = {
-        "{\"step\":1,\"epoch\":0.1,\"loss\":4.5,\"lr\":1e-4,\"logit_scale\":14.3,\"pairs_per_s\":12.5}",
-        "{\"step\":2,\"epoch\":0.2,\"loss\":4.25,\"lr\":1e-4,\"logit_scale\":14.4,\"pairs_per_s\":13}",
+        "{\"step\":1,\"epoch\":0.1,\"loss\":4.5,\"lr\":1e-4,\"logit_scale\":14.3,\"pairs_per_s\":"
+        "12.5}",
+        "{\"step\":2,\"epoch\":0.2,\"loss\":4.25,\"lr\":1e-4,\"logit_scale\":14.4,\"pairs_per_s\":"
+        "13}",
         "{\"step\":5,\"epoch\":0.5,\"loss\":3.0,\"lr\":2e-4,\"logit_scale\":15,\"pairs_per_s\":13}",
         "{\"epoch\":1,\"r1\":12.5,\"r5\":40,\"r10\":55.5}",
         /* the real trainer's event objects: non-data events pass without a point */
@@ -89,13 +91,14 @@ static void test_subprocess(void)
     g_autofree char *script = g_build_filename(dir, "fake-s4g", NULL);
     g_autofree char *argsfile = g_build_filename(dir, "args", NULL);
     /* Stands in for the real trainer: records its arguments, prints JSON lines. */
-    g_autofree char *body = g_strdup_printf(
-        "#!/bin/sh\necho \"$@\" > '%s'\n"
-        "for i in 1 2 3 4 5 6 7; do echo \"{\\\"step\\\":$i,\\\"epoch\\\":0,\\\"loss\\\":$((10 - i)),"
-        "\\\"lr\\\":0.001,\\\"logit_scale\\\":14,\\\"pairs_per_s\\\":3}\"; done\n"
-        "echo 'not json'\n"
-        "echo '{\"r1\":50,\"r5\":80,\"r10\":90}'\n",
-        argsfile);
+    g_autofree char *body =
+        g_strdup_printf("#!/bin/sh\necho \"$@\" > '%s'\n"
+                        "for i in 1 2 3 4 5 6 7; do echo "
+                        "\"{\\\"step\\\":$i,\\\"epoch\\\":0,\\\"loss\\\":$((10 - i)),"
+                        "\\\"lr\\\":0.001,\\\"logit_scale\\\":14,\\\"pairs_per_s\\\":3}\"; done\n"
+                        "echo 'not json'\n"
+                        "echo '{\"r1\":50,\"r5\":80,\"r10\":90}'\n",
+                        argsfile);
     g_assert_true(g_file_set_contents(script, body, -1, NULL));
     g_chmod(script, 0755);
     g_setenv("S4G_PROGRAM", script, TRUE);

@@ -90,8 +90,7 @@ static void test_prediction(void)
         fix_photo_location(i, &tlat, &tlon);
         fix_candidate_location(i, 1, &clat, &clon);
         err[i] = s4g_geo_haversine_m(tlat, tlon, clat, clon);
-        if (err[i] > err[largest])
-            largest = (guint)i;
+        if (err[i] > err[largest]) largest = (guint)i;
     }
     s4g_window_set_filters(win, FALSE, TRUE, 0, 20000);
     g_assert_cmpint(s4g_photo_get_id(s4g_window_get_visible_photo(win, 0)), ==, 1 + largest);
@@ -179,8 +178,8 @@ static void test_annotation(void)
     g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(map);
     for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
         g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
-        if (GTK_IS_GESTURE_CLICK(c) &&
-            gtk_event_controller_get_propagation_phase(GTK_EVENT_CONTROLLER(c)) == GTK_PHASE_CAPTURE)
+        if (GTK_IS_GESTURE_CLICK(c) && gtk_event_controller_get_propagation_phase(
+                                           GTK_EVENT_CONTROLLER(c)) == GTK_PHASE_CAPTURE)
             click = GTK_GESTURE(c);
     }
     g_assert_nonnull(click);
