@@ -173,8 +173,13 @@ gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error)
     }
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(self->store,
-                          "SELECT image, lat, lon FROM predictions WHERE model = ? AND rank = 1 "
-                          "AND lat IS NOT NULL",
+                          /* the best-ranked row per image (s4g predict numbers ranks
+                           * from 0), of one gallery */
+                          "SELECT p.image, p.lat, p.lon FROM predictions p WHERE p.model = ?1 "
+                          "AND p.lat IS NOT NULL AND p.rank = (SELECT MIN(q.rank) FROM "
+                          "predictions q WHERE q.model = ?1 AND q.image = p.image AND "
+                          "q.gallery = p.gallery) AND p.gallery = (SELECT MIN(g.gallery) FROM "
+                          "predictions g WHERE g.model = ?1 AND g.image = p.image)",
                           error);
     if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, model);
@@ -223,8 +228,9 @@ GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image,
         self->store,
         "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
         "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
-        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ? AND p.image = ? "
-        "ORDER BY p.rank LIMIT ?",
+        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
+        "AND p.gallery = (SELECT MIN(g.gallery) FROM predictions g WHERE g.model = ?1 "
+        "AND g.image = ?2) ORDER BY p.rank LIMIT ?3",
         error);
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
@@ -296,9 +302,9 @@ GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 ancho
     return collect(self, st, "reading hard negatives", error);
 }
 
-char *s4g_project_find_mbtiles(S4gProject *self)
+/* The alphabetically first .mbtiles file in `dir`, or NULL. */
+static char *first_mbtiles(const char *dir)
 {
-    g_autofree char *dir = s4g_store_tiles_dir(self->store);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     if (!d) return NULL;
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -310,4 +316,20 @@ char *s4g_project_find_mbtiles(S4gProject *self)
     for (guint i = 1; i < names->len; i++)
         if (g_strcmp0(names->pdata[i], best) < 0) best = names->pdata[i];
     return g_build_filename(dir, best, NULL);
+}
+
+char *s4g_project_find_mbtiles(S4gProject *self)
+{
+    g_autofree char *dir = s4g_store_tiles_dir(self->store);
+    char *found = first_mbtiles(dir);
+    if (found) return found;
+    /* s4g synth writes <dataset root>/tiles/region.mbtiles next to the imagery it renders */
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(self->store, "SELECT root FROM datasets ORDER BY id", NULL);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        g_autofree char *tiles =
+            g_build_filename((const char *)sqlite3_column_text(st, 0), "tiles", NULL);
+        if ((found = first_mbtiles(tiles))) return found;
+    }
+    return NULL;
 }

@@ -50,7 +50,8 @@ S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground);
 GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor, GError **error);
 /* Photo item for an image id, or NULL. */
 S4gPhoto *s4g_project_find_photo(S4gProject *self, gint64 image);
-/* The alphabetically first .mbtiles file in tiles/ of the project (sorted by name), or NULL. */
+/* The alphabetically first .mbtiles file in the project's tiles/, else in a dataset root's
+ * tiles/ (where s4g synth puts it), or NULL. */
 char *s4g_project_find_mbtiles(S4gProject *self);
 
 G_END_DECLS

@@ -393,14 +393,15 @@ static void show_prediction(S4gWindow *self)
     }
     for (guint i = 0; i < cands->len; i++) {
         S4gCandidate *c = cands->pdata[i];
-        g_autofree char *num = g_strdup_printf("%d", c->rank);
-        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), c->rank, c->score);
+        int rank = (int)i + 1; /* shown 1-based, whatever base the table uses */
+        g_autofree char *num = g_strdup_printf("%d", rank);
+        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), rank, c->score);
         if (!isnan(c->lat)) {
             ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
             shumate_marker_layer_add_marker(self->candidate_layer, m);
         }
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
         gtk_flow_box_append(self->candidates_flow, candidate_tile(self, c, caption));
     }
     S4gCandidate *best = cands->pdata[0];

@@ -132,7 +132,8 @@ char *fix_make_project(void)
             g_autofree char *sql = g_strdup_printf(
                 "INSERT INTO predictions (model, image, rank, reference, score, lat, lon) VALUES "
                 "(1, %d, %d, %d, %.3f, %.6f, %.6f);",
-                1 + i, r, 100 + (i + r) % FIX_PHOTOS, 0.9 - 0.1 * r, lat, lon);
+                1 + i, r - 1 /* 0-based, as s4g predict writes */, 100 + (i + r) % FIX_PHOTOS,
+                0.9 - 0.1 * r, lat, lon);
             exec_ok(db, sql);
         }
     /* Mining run 1: anchor photo 1 and 2, each with FIX_NEGATIVES negatives drawn from the
@@ -145,7 +146,10 @@ char *fix_make_project(void)
                 1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS, 0.8 - 0.05 * r);
             exec_ok(db, sql);
         }
-    g_autofree char *tiles = g_build_filename(dir, "tiles", "world.mbtiles", NULL);
+    /* where s4g synth puts it: <dataset root>/tiles (the project's own tiles/ stays empty) */
+    g_autofree char *tiles_dir = g_build_filename(root, "tiles", NULL);
+    g_mkdir_with_parents(tiles_dir, 0755);
+    g_autofree char *tiles = g_build_filename(tiles_dir, "world.mbtiles", NULL);
     fix_write_mbtiles(tiles);
     return dir;
 }

@@ -1,6 +1,7 @@
 /* s4g-test-fixture.h — builds small but real projects for the Studio tests: a store with a
  * dataset, ground photos and satellite tiles written as PNGs by libvips, positive pairs, a
- * model with top-k predictions, a mining run with hard negatives, and a 4-tile MBTiles file. */
+ * model with top-k predictions (ranks from 0, as s4g predict writes them), a mining run with
+ * hard negatives, and a 5-tile MBTiles file in the dataset root's tiles/. */
 #pragma once
 
 #include <glib.h>

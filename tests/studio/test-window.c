@@ -5,6 +5,7 @@
 #include "s4g-config.h"
 
 #include "s4g-geo.h"
+#include "s4g-mbtiles-source.h"
 #include "s4g-store-annotations.h"
 #include "s4g-test-fixture.h"
 #include "s4g-preferences-window.h"
@@ -50,6 +51,10 @@ static void test_prediction(void)
     S4gWindow *win = open_window(dir);
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, FIX_PHOTOS);
+    /* the base layer is the dataset's MBTiles */
+    ShumateMapSource *src = shumate_simple_map_get_map_source(s4g_window_get_map(win));
+    g_assert_true(S4G_IS_MBTILES_SOURCE(src));
+    g_assert_cmpstr(shumate_map_source_get_name(src), ==, "fixture");
 
     /* the project joined the recent list, most recent first */
     g_autoptr(GSettings) recent_settings = g_settings_new(S4G_APP_ID);
