@@ -163,6 +163,16 @@ static void on_photo_marker_selected(ShumateMarkerLayer *layer, ShumateMarker *m
     }
 }
 
+/* Each view owns its map layers: predictions on Photos, negatives on Hard Negatives. */
+static void on_view_changed(S4gWindow *self)
+{
+    gboolean negatives =
+        g_strcmp0(gtk_stack_get_visible_child_name(self->view_stack), "negatives") == 0;
+    gtk_widget_set_visible(GTK_WIDGET(self->candidate_layer), !negatives);
+    gtk_widget_set_visible(GTK_WIDGET(self->error_path), !negatives);
+    gtk_widget_set_visible(GTK_WIDGET(self->negative_layer), negatives);
+}
+
 /* ---- filtering ----------------------------------------------------------------------- */
 
 static const char *dropdown_choice(GtkDropDown *d)
@@ -1221,6 +1231,9 @@ static void s4g_window_init(S4gWindow *self)
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
     name_map_buttons(GTK_WIDGET(self->map));
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child-name",
+                             G_CALLBACK(on_view_changed), self);
+    on_view_changed(self);
     fill_recent(self);
     update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
@@ -1309,6 +1322,11 @@ void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
         if (p && s4g_photo_get_id(p) == image)
             shumate_marker_layer_select_marker(self->photo_layer, l->data);
     }
+}
+
+gboolean s4g_window_candidate_layer_visible(S4gWindow *self)
+{
+    return gtk_widget_get_visible(GTK_WIDGET(self->candidate_layer));
 }
 
 guint s4g_window_count_photo_markers(S4gWindow *self)

@@ -42,6 +42,7 @@ guint s4g_window_count_negative_markers(S4gWindow *self);
 guint s4g_window_count_photo_markers(S4gWindow *self);
 guint s4g_window_count_visible_photos(S4gWindow *self);
 gboolean s4g_window_has_error_line(S4gWindow *self, double *metres);
+gboolean s4g_window_candidate_layer_visible(S4gWindow *self);
 ShumateSimpleMap *s4g_window_get_map(S4gWindow *self);
 GtkWidget *s4g_window_get_side_panel(S4gWindow *self);
 GtkWidget *s4g_window_get_view_stack(S4gWindow *self);

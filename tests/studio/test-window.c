@@ -64,6 +64,7 @@ static void test_prediction(void)
     s4g_window_select_photo(win, 2);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
     g_assert_cmpuint(s4g_window_count_candidate_thumbnails(win), ==, FIX_K);
+    g_assert_true(s4g_window_candidate_layer_visible(win));
     double metres;
     g_assert_true(s4g_window_has_error_line(win, &metres));
     double tlat, tlon, clat, clon;
@@ -126,6 +127,8 @@ static void test_prediction(void)
     s4g_window_select_anchor(win, 0, 1);
     g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, FIX_NEGATIVES);
     g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, FIX_NEGATIVES);
+    /* the prediction layers step aside while the negatives are shown */
+    g_assert_false(s4g_window_candidate_layer_visible(win));
     spin(1000);
     fix_screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
     gtk_window_destroy(GTK_WINDOW(win));
