@@ -30,10 +30,17 @@ gboolean s4g_synth_write_text(const char *path, const char *text, gsize len, GEr
 void s4g_synth_pano_id(S4gRng *r, char out[23]);
 /* Runs fn over n items with the options' threads, reporting progress under `stage`. */
 void s4g_synth_parallel(const S4gSynthOptions *o, const char *stage, int n, S4gParallelFn fn, gpointer data);
+/* Collects the per-item errors of a parallel render: the first (lowest item) goes to *error,
+ * the rest are freed, and so is the array.  TRUE when no item failed. */
+gboolean s4g_synth_take_errors(GError **errors, int n, GError **error);
+/* 0…n−1 in the order of a seeded shuffle drawn from r (g_free). */
+uint32_t *s4g_synth_shuffled(S4gRng *r, int n);
 
 /* Renders the pyramid of the worlds into DIR/tiles/region.mbtiles. */
 gboolean s4g_synth_write_tiles(const S4gSynthOptions *o, S4gWorld **worlds, int n_worlds, int *n_tiles,
                                GError **error);
+/* The same for the one world of a single-region layout; also records its side in the summary. */
+gboolean s4g_synth_write_world_tiles(const S4gSynthOptions *o, S4gWorld *w, S4gSynthSummary *s, GError **error);
 
 gboolean s4g_synth_write_cvusa(const S4gSynthOptions *o, S4gSynthSummary *s, GError **error);
 gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GError **error);
