@@ -13,17 +13,7 @@ static char *tmpdir;
 
 static int run(const char *const *args, char **out, char **errout)
 {
-    GPtrArray *a = g_ptr_array_new();
-    g_ptr_array_add(a, (gpointer)s4g);
-    for (int i = 0; args[i]; i++)
-        g_ptr_array_add(a, (gpointer)args[i]);
-    g_ptr_array_add(a, NULL);
-    int status = 0;
-    g_autoptr(GError) e = NULL;
-    if (!g_spawn_sync(NULL, (char **)a->pdata, NULL, 0, NULL, NULL, out, errout, &status, &e))
-        g_error("spawn: %s", e->message);
-    g_ptr_array_unref(a);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return tf_run(s4g, args, out, errout);
 }
 
 /* float32 data of a .npy written by s4g (header length at bytes 8-9) */
