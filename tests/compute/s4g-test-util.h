@@ -69,6 +69,14 @@ static inline void tu_close(const char *what, const float *got, const double *wa
                 (double)got[at], want[at], worst, tol);
 }
 
+/* tu_close on the first n floats downloaded from b. */
+static inline void tu_check(const char *what, s4g_buf *b, const double *want, size_t n, double tol)
+{
+    float *got = tu_get(b, n);
+    tu_close(what, got, want, n, tol);
+    g_free(got);
+}
+
 /* Gradient check: analytic (float) vs numeric (double) gradient.  The max error must be
  * within tol of the largest numeric gradient magnitude: a wrong backward gives errors of
  * the order of the gradient itself, rounding gives ~1e-6 of it. */
