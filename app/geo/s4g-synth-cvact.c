@@ -122,10 +122,9 @@ gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
     if (!w)
         return FALSE;
     const char *dirs[] = {"ANU_data_small/streetview", "ANU_data_small/satview_polish", "ANU_data_test/streetview",
-                          "ANU_data_test/satview_polish"};
-    for (guint k = 0; k < G_N_ELEMENTS(dirs); k++)
-        if (!s4g_synth_mkdir(o->out_dir, dirs[k], error))
-            return FALSE;
+                          "ANU_data_test/satview_polish", NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, dirs, error))
+        return FALSE;
     /* Ids: 22 characters like Google pano ids, unique. */
     typedef char PanoId[23];
     g_autofree PanoId *ids = g_new0(PanoId, n);

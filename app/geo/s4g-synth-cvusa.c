@@ -51,10 +51,10 @@ gboolean s4g_synth_write_cvusa(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
                                                            o->origin_lat, o->origin_lon, &locs, error);
     if (!w)
         return FALSE;
-    const char *dirs[] = {"bingmap/19", "streetview/panos", "streetview/annotations", "splits", "split_locations"};
-    for (guint k = 0; k < G_N_ELEMENTS(dirs); k++)
-        if (!s4g_synth_mkdir(o->out_dir, dirs[k], error))
-            return FALSE;
+    const char *dirs[] = {"bingmap/19", "streetview/panos", "streetview/annotations", "splits", "split_locations",
+                          NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, dirs, error))
+        return FALSE;
     Job job = {o, w, locs, s4g_synth_px(o, 128), s4g_synth_px(o, 352), s4g_synth_px(o, 64), g_new0(GError *, n)};
     s4g_synth_parallel(o, "cvusa", n, render_one, &job);
     if (!s4g_synth_take_errors(job.errors, n, error))

@@ -24,6 +24,8 @@ gboolean s4g_synth_save(const char *path, const uint8_t *px, int w, int h, int b
 GBytes *s4g_synth_encode_png(const uint8_t *px, int w, int h, int bands, GError **error);
 /* g_mkdir_with_parents of g_build_filename(dir, sub, NULL) with a clear error. */
 gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error);
+/* The same for each of the NULL-terminated subs, stopping at the first failure. */
+gboolean s4g_synth_mkdirs(const char *dir, const char *const *subs, GError **error);
 /* Writes a text file (error names it). */
 gboolean s4g_synth_write_text(const char *path, const char *text, gsize len, GError **error);
 /* A 22-character id in the alphabet of Google pano ids. */

@@ -82,8 +82,8 @@ static gboolean write_city(const S4gSynthOptions *o, int c, int n, S4gWorld **ou
     g_autofree char *sd = g_build_filename("satellite", city, NULL);
     g_autofree char *gd = g_build_filename("ground", city, NULL);
     g_autofree char *pd = g_build_filename("splits", city, NULL);
-    if (!s4g_synth_mkdir(o->out_dir, sd, error) || !s4g_synth_mkdir(o->out_dir, gd, error) ||
-        !s4g_synth_mkdir(o->out_dir, pd, error))
+    const char *subs[] = {sd, gd, pd, NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, subs, error))
         return FALSE;
     int sat = s4g_synth_px(o, 128);
     /* Tile grid: centres from half a footprint inside the edges, one stride apart. */

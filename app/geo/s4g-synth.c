@@ -162,6 +162,14 @@ gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error)
     return TRUE;
 }
 
+gboolean s4g_synth_mkdirs(const char *dir, const char *const *subs, GError **error)
+{
+    for (int k = 0; subs[k]; k++)
+        if (!s4g_synth_mkdir(dir, subs[k], error))
+            return FALSE;
+    return TRUE;
+}
+
 void s4g_synth_pano_id(S4gRng *r, char out[23])
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
