@@ -99,6 +99,14 @@ static inline void tu_grad(const char *what, const float *got, const double *wan
                 what, at, (double)got[at], want[at], worst, tol * scale);
 }
 
+/* Frees every buffer named: tu_free_bufs(x, w, dy, dx). */
+#define tu_free_bufs(...)                                                                        \
+    do {                                                                                         \
+        s4g_buf *tu_bs_[] = {__VA_ARGS__};                                                       \
+        for (size_t tu_i_ = 0; tu_i_ < G_N_ELEMENTS(tu_bs_); tu_i_++)                            \
+            s4g_buf_free(tu_bs_[tu_i_]);                                                         \
+    } while (0)
+
 static inline s4g_ctx *tu_ctx(int threads)
 {
     s4g_err err = {0};

@@ -613,9 +613,7 @@ static void test_threads_deterministic(void)
         out[t][1] = tu_get(db, C);
         out[t][2] = tu_get(cs_, C);
         out[t][3] = tu_get(dg, C);
-        s4g_buf *bs[] = {x, dy, w, g, dx, dw, db, cs_, mean, rstd, dg, y};
-        for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-            s4g_buf_free(bs[i]);
+        tu_free_bufs(x, dy, w, g, dx, dw, db, cs_, mean, rstd, dg, y);
     }
     g_assert_cmpmem(out[0][0], 49 * C * sizeof(float), out[1][0], 49 * C * sizeof(float));
     for (int k = 1; k < 4; k++)
@@ -654,9 +652,7 @@ static void shared_work(shared_arg *a, int reps)
                         ==, 0);
     }
     a->out = tu_get(Y, SH_M * SH_N);
-    s4g_buf *bs[] = {A, B, g, C, Y};
-    for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-        s4g_buf_free(bs[i]);
+    tu_free_bufs(A, B, g, C, Y);
 }
 
 static gpointer shared_thread(gpointer p)
