@@ -19,36 +19,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* s as a JSON string literal (quotes included) */
-static char *json_str(const char *s)
-{
-    GString *o = g_string_new("\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            g_string_append_printf(o, "\\%c", c);
-        else if (c < 0x20)
-            g_string_append_printf(o, "\\u%04x", c);
-        else
-            g_string_append_c(o, (char)c);
-    }
-    g_string_append_c(o, '"');
-    return g_string_free(o, FALSE);
-}
-
-static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
-{
-    if (!name || !strcmp(name, "auto"))
-        *kind = S4G_BACKEND_AUTO;
-    else if (!strcmp(name, "cpu"))
-        *kind = S4G_BACKEND_CPU;
-    else if (!strcmp(name, "vulkan"))
-        *kind = S4G_BACKEND_VULKAN;
-    else
-        return FALSE;
-    return TRUE;
-}
-
 static gboolean parse_size(const char *s, int *h, int *w)
 {
     char tail;
@@ -186,10 +156,8 @@ int s4g_cmd_bench(int argc, char **argv)
         return 2;
     s4g_backend_kind kind;
     int H = 128, W = 128, Hr, Wr;
-    if (!parse_backend(backend, &kind)) {
-        fprintf(stderr, "s4g bench: unknown backend \"%s\" (cpu, vulkan, auto)\n", backend);
+    if (!s4g_cli_backend("bench", backend, &kind))
         return 2;
-    }
     if (size && !parse_size(size, &H, &W)) {
         fprintf(stderr, "s4g bench: --size \"%s\": expected HxW, each 32..4096\n", size);
         return 2;
@@ -211,8 +179,7 @@ int s4g_cmd_bench(int argc, char **argv)
         fprintf(stderr, "s4g bench: %s\n", err.msg);
         return 2;
     }
-    s4g_ctx_opts o = {.backend = kind, .device = device};
-    s4g_ctx *ctx = s4g_ctx_new(&o, &err);
+    s4g_ctx *ctx = s4g_cli_make_ctx(kind, device, &err);
     s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 1, &err) : NULL;
     if (!m) {
         fprintf(stderr, "s4g bench: %s\n", err.msg);
@@ -252,7 +219,7 @@ int s4g_cmd_bench(int argc, char **argv)
         printf("search: not measured (this build has no similarity search module)\n");
 #endif
     if (json) {
-        g_autofree char *jd = json_str(s4g_ctx_describe(ctx));
+        g_autofree char *jd = s4g_cli_json_str(s4g_ctx_describe(ctx));
         printf("{\"device\": %s, \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
                "\"width\": %d, \"ref_height\": %d, \"ref_width\": %d, \"batch\": %d, "
                "\"inference_img_per_s\": %.3f, \"train_pairs_per_s\": %.3f, "

@@ -11,37 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* s as a JSON string literal (quotes included) */
-static char *json_str(const char *s)
-{
-    GString *o = g_string_new("\"");
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            g_string_append_printf(o, "\\%c", c);
-        else if (c < 0x20)
-            g_string_append_printf(o, "\\u%04x", c);
-        else
-            g_string_append_c(o, (char)c);
-    }
-    g_string_append_c(o, '"');
-    return g_string_free(o, FALSE);
-}
-
-/* "cpu" | "vulkan" | "auto" -> kind; FALSE on anything else */
-static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
-{
-    if (!name || !strcmp(name, "auto"))
-        *kind = S4G_BACKEND_AUTO;
-    else if (!strcmp(name, "cpu"))
-        *kind = S4G_BACKEND_CPU;
-    else if (!strcmp(name, "vulkan"))
-        *kind = S4G_BACKEND_VULKAN;
-    else
-        return FALSE;
-    return TRUE;
-}
-
 int s4g_cmd_encode(int argc, char **argv)
 {
     g_autofree char *weights = NULL, *input = NULL, *output = NULL, *arch = NULL;
@@ -75,10 +44,8 @@ int s4g_cmd_encode(int argc, char **argv)
         return 2;
     }
     s4g_backend_kind kind;
-    if (!parse_backend(backend, &kind)) {
-        fprintf(stderr, "s4g encode: unknown backend \"%s\" (cpu, vulkan, auto)\n", backend);
+    if (!s4g_cli_backend("encode", backend, &kind))
         return 2;
-    }
     if (batch < 1) {
         fprintf(stderr, "s4g encode: --batch must be >= 1\n");
         return 2;
@@ -102,8 +69,7 @@ int s4g_cmd_encode(int argc, char **argv)
         return 1;
     }
     int N = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
-    s4g_ctx_opts o = {.backend = kind, .device = device};
-    s4g_ctx *ctx = s4g_ctx_new(&o, &err);
+    s4g_ctx *ctx = s4g_cli_make_ctx(kind, device, &err);
     s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 0, &err) : NULL;
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
@@ -141,7 +107,7 @@ int s4g_cmd_encode(int argc, char **argv)
     }
     const char *pn = s4g_convnext_preset_name(&cfg);
     if (json) {
-        g_autofree char *jd = json_str(s4g_ctx_describe(ctx)), *jo = json_str(output);
+        g_autofree char *jd = s4g_cli_json_str(s4g_ctx_describe(ctx)), *jo = s4g_cli_json_str(output);
         printf("{\"images\": %d, \"dim\": %d, \"height\": %d, \"width\": %d, \"arch\": \"%s\", "
                "\"backend\": %s, \"seconds\": %.3f, \"normalized\": %s, \"output\": %s}\n",
                N, D, H, W, pn ? pn : "custom", jd, secs, normalize ? "true" : "false", jo);

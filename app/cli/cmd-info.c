@@ -9,21 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* A JSON string literal (device and driver names are free text). */
-static void json_str(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
 static char *api_str(uint32_t v)
 {
     return g_strdup_printf("%u.%u.%u", v >> 22, (v >> 12) & 0x3ffu, v & 0xfffu);
@@ -35,18 +20,18 @@ static void device_json(GString *o, const s4g_vk_device_info *d, gboolean chosen
     char ops[256];
     s4g_vk_subgroup_ops_str(d->subgroup_ops, ops, sizeof ops);
     g_string_append_printf(o, "{\"index\": %d, \"name\": ", d->index);
-    json_str(o, d->name);
+    s4g_cli_json_append(o, d->name);
     g_string_append_printf(o, ", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, ",
                            s4g_vk_type_name(d->type), d->vendor_id, d->device_id);
     g_string_append(o, "\"driver\": ");
-    json_str(o, d->driver_name);
+    s4g_cli_json_append(o, d->driver_name);
     g_string_append(o, ", \"driver_info\": ");
-    json_str(o, d->driver_info);
+    s4g_cli_json_append(o, d->driver_info);
     g_string_append_printf(o, ", \"api_version\": \"%s\", \"usable\": %s, \"chosen\": %s, ", api,
                            d->usable ? "true" : "false", chosen ? "true" : "false");
     if (!d->usable) {
         g_string_append(o, "\"unusable_why\": ");
-        json_str(o, d->unusable_why);
+        s4g_cli_json_append(o, d->unusable_why);
         g_string_append(o, ", ");
     }
     g_string_append_printf(
@@ -58,7 +43,7 @@ static void device_json(GString *o, const s4g_vk_device_info *d, gboolean chosen
         d->timeline_semaphore, d->push_descriptor, d->coopmat_nv, d->coopmat_khr);
     g_string_append_printf(o, "\"subgroup\": {\"size\": %u, \"in_compute\": %d, \"ops\": ",
                            d->subgroup_size, d->subgroup_in_compute);
-    json_str(o, ops);
+    s4g_cli_json_append(o, ops);
     g_string_append_printf(
         o,
         "}, \"limits\": {\"max_storage_buffer_range\": %" G_GUINT64_FORMAT
@@ -147,7 +132,7 @@ int s4g_cmd_info(int argc, char **argv)
         g_autoptr(GString) o = g_string_new("{\"vulkan\": ");
         if (!have_vk) {
             g_string_append(o, "{\"available\": false, \"error\": ");
-            json_str(o, verr.msg);
+            s4g_cli_json_append(o, verr.msg);
             g_string_append(o, "}");
         } else {
             g_string_append(o, "{\"available\": true, \"devices\": [");
@@ -157,11 +142,11 @@ int s4g_cmd_info(int argc, char **argv)
                 device_json(o, &devs[i], i == pick);
             }
             g_string_append_printf(o, "], \"chosen\": %d, \"why\": ", pick);
-            json_str(o, why);
+            s4g_cli_json_append(o, why);
             g_string_append(o, "}");
         }
         g_string_append(o, ", \"cpu\": ");
-        json_str(o, s4g_ctx_describe(cpu));
+        s4g_cli_json_append(o, s4g_ctx_describe(cpu));
         g_string_append_printf(o, ", \"auto_backend\": \"%s\"}", backend);
         printf("%s\n", o->str);
     } else {

@@ -3,6 +3,7 @@
 #include "s4g-cli.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 gboolean s4g_cli_parse(const char *name, const char *params, const char *description,
@@ -25,6 +26,48 @@ int s4g_cli_fail(const char *name, GError *error)
 {
     fprintf(stderr, "s4g %s: %s\n", name, error ? error->message : "failed");
     return 1;
+}
+
+gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind *kind)
+{
+    if (!backend || !strcmp(backend, "auto"))
+        *kind = S4G_BACKEND_AUTO;
+    else if (!strcmp(backend, "cpu"))
+        *kind = S4G_BACKEND_CPU;
+    else if (!strcmp(backend, "vulkan"))
+        *kind = S4G_BACKEND_VULKAN;
+    else {
+        fprintf(stderr, "s4g %s: unknown backend \"%s\" (cpu, vulkan, auto)\n", name, backend);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+s4g_ctx *s4g_cli_make_ctx(s4g_backend_kind kind, const char *device, s4g_err *err)
+{
+    s4g_ctx_opts o = {.backend = kind, .device = device};
+    return s4g_ctx_new(&o, err);
+}
+
+void s4g_cli_json_append(GString *out, const char *s)
+{
+    g_string_append_c(out, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            g_string_append_printf(out, "\\u%04x", *p);
+        else
+            g_string_append_c(out, (char)*p);
+    }
+    g_string_append_c(out, '"');
+}
+
+char *s4g_cli_json_str(const char *s)
+{
+    GString *o = g_string_new(NULL);
+    s4g_cli_json_append(o, s);
+    return g_string_free(o, FALSE);
 }
 
 struct S4gProgress {

@@ -1,6 +1,8 @@
 /* s4g-cli.h — what every s4g command shares: the command table, option parsing
- * conventions, terminal progress bars. */
+ * conventions, compute contexts from --backend/--device, JSON strings, terminal progress bars. */
 #pragma once
+
+#include "s4g-compute.h"
 
 #include <glib.h>
 
@@ -16,6 +18,17 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
                        GOptionEntry *entries, int *argc, char ***argv);
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
+
+/* --backend: "cpu" | "vulkan" | "auto" (or NULL, the default) -> *kind.  Anything else prints
+ * "s4g NAME: unknown backend …" and returns FALSE (the command exits 2). */
+gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind *kind);
+/* The compute context for --backend/--device (device: Vulkan index or name, NULL for the
+ * default); NULL with err set when it cannot be made. */
+s4g_ctx *s4g_cli_make_ctx(s4g_backend_kind kind, const char *device, s4g_err *err);
+
+/* s as a JSON string literal, quotes included: appended to out, or newly allocated (g_free). */
+void s4g_cli_json_append(GString *out, const char *s);
+char *s4g_cli_json_str(const char *s);
 
 /* A progress bar on stderr when it is a terminal (silent otherwise, or with --json). */
 typedef struct S4gProgress S4gProgress;

@@ -9,42 +9,19 @@
 
 /* ---- PRNG ---------------------------------------------------------------------------- */
 
-static guint64 splitmix64(guint64 *x)
-{
-    guint64 z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void s4g_aug_rng_init(S4gAugRng *r, guint64 seed, guint64 stream)
 {
-    guint64 x = seed ^ (stream * 0xD1342543DE82EF95ull + 0x2545F4914F6CDD1Dull);
-    for (int i = 0; i < 4; i++)
-        r->s[i] = splitmix64(&x);
-}
-
-static inline guint64 rotl(guint64 x, int k)
-{
-    return (x << k) | (x >> (64 - k));
+    s4g_rng_init(r, seed ^ (stream * 0xD1342543DE82EF95ull + 0x2545F4914F6CDD1Dull));
 }
 
 guint64 s4g_aug_rng_next(S4gAugRng *r)
 {
-    guint64 *s = r->s;
-    guint64 out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
+    return s4g_rng_next(r);
 }
 
 double s4g_aug_rng_uniform(S4gAugRng *r, double lo, double hi)
 {
-    return lo + (hi - lo) * ((s4g_aug_rng_next(r) >> 11) * 0x1.0p-53);
+    return s4g_rng_range(r, lo, hi);
 }
 
 int s4g_aug_rng_int(S4gAugRng *r, int lo, int hi)
@@ -53,7 +30,7 @@ int s4g_aug_rng_int(S4gAugRng *r, int lo, int hi)
     /* rejection keeps it unbiased */
     guint64 lim = G_MAXUINT64 - G_MAXUINT64 % span, v;
     do
-        v = s4g_aug_rng_next(r);
+        v = s4g_rng_next(r);
     while (v >= lim);
     return lo + (int)(v % span);
 }

@@ -13,14 +13,15 @@
 #pragma once
 
 #include "s4g-image.h"
+#include "s4g-rng.h"
 
 G_BEGIN_DECLS
 
-/* xoshiro256** seeded through splitmix64 from (seed, stream): streams make per-sample
- * generators independent of thread scheduling. */
-typedef struct {
-    guint64 s[4];
-} S4gAugRng;
+/* The project's PRNG (s4g-rng.h), seeded from (seed, stream): streams make per-sample
+ * generators independent of thread scheduling.  The augment stream seeding (seed mixed with
+ * the stream without hashing it) predates s4g_rng_derive and is kept so that a seed gives
+ * the same augmentations as before. */
+typedef S4gRng S4gAugRng;
 
 void s4g_aug_rng_init(S4gAugRng *r, guint64 seed, guint64 stream);
 guint64 s4g_aug_rng_next(S4gAugRng *r);

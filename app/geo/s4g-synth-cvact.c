@@ -122,10 +122,9 @@ gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
     if (!w)
         return FALSE;
     const char *dirs[] = {"ANU_data_small/streetview", "ANU_data_small/satview_polish", "ANU_data_test/streetview",
-                          "ANU_data_test/satview_polish"};
-    for (guint k = 0; k < G_N_ELEMENTS(dirs); k++)
-        if (!s4g_synth_mkdir(o->out_dir, dirs[k], error))
-            return FALSE;
+                          "ANU_data_test/satview_polish", NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, dirs, error))
+        return FALSE;
     /* Ids: 22 characters like Google pano ids, unique. */
     typedef char PanoId[23];
     g_autofree PanoId *ids = g_new0(PanoId, n);
@@ -137,10 +136,7 @@ gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
         while (g_hash_table_contains(seen, ids[i]));
         g_hash_table_add(seen, ids[i]);
     }
-    g_autofree uint32_t *perm = g_new(uint32_t, n);
-    for (int i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
-    s4g_rng_shuffle_u32(&r, perm, (uint32_t)n);
+    g_autofree uint32_t *perm = s4g_synth_shuffled(&r, n);
     g_autofree uint8_t *split = g_new0(uint8_t, n);
     int n_train = (int)lround(n * 0.7), n_val = (int)lround(n * 0.2);
     if (n >= 3) {
@@ -155,26 +151,14 @@ gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
     Job job = {o, w, locs, ids, split, s4g_synth_px(o, 128), s4g_synth_px(o, 256), s4g_synth_px(o, 128),
                g_new0(GError *, n)};
     s4g_synth_parallel(o, "cvact", n, render_one, &job);
-    gboolean ok = TRUE;
-    for (int i = 0; i < n; i++)
-        if (job.errors[i]) {
-            if (ok)
-                g_propagate_error(error, job.errors[i]);
-            else
-                g_error_free(job.errors[i]);
-            ok = FALSE;
-        }
-    g_free(job.errors);
-    if (!ok)
+    if (!s4g_synth_take_errors(job.errors, n, error))
         return FALSE;
     g_autofree char *mp = g_build_filename(o->out_dir, "ACT_data.mat", NULL);
     if (!write_mat(mp, n, ids, w, locs, split, error))
         return FALSE;
-    S4gWorld *worlds[1] = {w};
-    if (!s4g_synth_write_tiles(o, worlds, 1, &s->tiles, error))
+    if (!s4g_synth_write_world_tiles(o, w, s, error))
         return FALSE;
     s->ground_images = n;
     s->satellite_images = n;
-    s->region_side_m = w->w * w->cell;
     return TRUE;
 }

@@ -51,31 +51,18 @@ gboolean s4g_synth_write_cvusa(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
                                                            o->origin_lat, o->origin_lon, &locs, error);
     if (!w)
         return FALSE;
-    const char *dirs[] = {"bingmap/19", "streetview/panos", "streetview/annotations", "splits", "split_locations"};
-    for (guint k = 0; k < G_N_ELEMENTS(dirs); k++)
-        if (!s4g_synth_mkdir(o->out_dir, dirs[k], error))
-            return FALSE;
+    const char *dirs[] = {"bingmap/19", "streetview/panos", "streetview/annotations", "splits", "split_locations",
+                          NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, dirs, error))
+        return FALSE;
     Job job = {o, w, locs, s4g_synth_px(o, 128), s4g_synth_px(o, 352), s4g_synth_px(o, 64), g_new0(GError *, n)};
     s4g_synth_parallel(o, "cvusa", n, render_one, &job);
-    gboolean ok = TRUE;
-    for (int i = 0; i < n; i++)
-        if (job.errors[i]) {
-            if (ok)
-                g_propagate_error(error, job.errors[i]);
-            else
-                g_error_free(job.errors[i]);
-            ok = FALSE;
-        }
-    g_free(job.errors);
-    if (!ok)
+    if (!s4g_synth_take_errors(job.errors, n, error))
         return FALSE;
 
     /* Splits: a seeded 80/20 partition, each file in id order. */
-    g_autofree uint32_t *perm = g_new(uint32_t, n);
-    for (int i = 0; i < n; i++)
-        perm[i] = (uint32_t)i;
     S4gRng r = s4g_rng_derive(o->seed, 0xc5a0001ull);
-    s4g_rng_shuffle_u32(&r, perm, (uint32_t)n);
+    g_autofree uint32_t *perm = s4g_synth_shuffled(&r, n);
     int n_train = n >= 2 ? MAX(1, (int)lround(n * 0.8)) : n;
     if (n >= 2 && n_train == n)
         n_train = n - 1;
@@ -98,11 +85,9 @@ gboolean s4g_synth_write_cvusa(const S4gSynthOptions *o, S4gSynthSummary *s, GEr
         !s4g_synth_write_text(vp, val->str, val->len, error) ||
         !s4g_synth_write_text(ap, all->str, all->len, error))
         return FALSE;
-    S4gWorld *worlds[1] = {w};
-    if (!s4g_synth_write_tiles(o, worlds, 1, &s->tiles, error))
+    if (!s4g_synth_write_world_tiles(o, w, s, error))
         return FALSE;
     s->ground_images = n;
     s->satellite_images = n;
-    s->region_side_m = w->w * w->cell;
     return TRUE;
 }

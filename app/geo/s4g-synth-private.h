@@ -24,16 +24,25 @@ gboolean s4g_synth_save(const char *path, const uint8_t *px, int w, int h, int b
 GBytes *s4g_synth_encode_png(const uint8_t *px, int w, int h, int bands, GError **error);
 /* g_mkdir_with_parents of g_build_filename(dir, sub, NULL) with a clear error. */
 gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error);
+/* The same for each of the NULL-terminated subs, stopping at the first failure. */
+gboolean s4g_synth_mkdirs(const char *dir, const char *const *subs, GError **error);
 /* Writes a text file (error names it). */
 gboolean s4g_synth_write_text(const char *path, const char *text, gsize len, GError **error);
 /* A 22-character id in the alphabet of Google pano ids. */
 void s4g_synth_pano_id(S4gRng *r, char out[23]);
 /* Runs fn over n items with the options' threads, reporting progress under `stage`. */
 void s4g_synth_parallel(const S4gSynthOptions *o, const char *stage, int n, S4gParallelFn fn, gpointer data);
+/* Collects the per-item errors of a parallel render: the first (lowest item) goes to *error,
+ * the rest are freed, and so is the array.  TRUE when no item failed. */
+gboolean s4g_synth_take_errors(GError **errors, int n, GError **error);
+/* 0…n−1 in the order of a seeded shuffle drawn from r (g_free). */
+uint32_t *s4g_synth_shuffled(S4gRng *r, int n);
 
 /* Renders the pyramid of the worlds into DIR/tiles/region.mbtiles. */
 gboolean s4g_synth_write_tiles(const S4gSynthOptions *o, S4gWorld **worlds, int n_worlds, int *n_tiles,
                                GError **error);
+/* The same for the one world of a single-region layout; also records its side in the summary. */
+gboolean s4g_synth_write_world_tiles(const S4gSynthOptions *o, S4gWorld *w, S4gSynthSummary *s, GError **error);
 
 gboolean s4g_synth_write_cvusa(const S4gSynthOptions *o, S4gSynthSummary *s, GError **error);
 gboolean s4g_synth_write_cvact(const S4gSynthOptions *o, S4gSynthSummary *s, GError **error);

@@ -143,23 +143,11 @@ gboolean s4g_synth_write_university(const S4gSynthOptions *o, S4gSynthSummary *s
         targets[i].role = i < n_train ? ROLE_TRAIN : i < n_train + n_test ? ROLE_TEST : ROLE_DISTRACTOR;
     Job job = {o, w, targets, s4g_synth_px(o, 128), s4g_synth_px(o, 128), g_new0(GError *, n)};
     s4g_synth_parallel(o, "university", n, render_one, &job);
-    gboolean ok = TRUE;
-    for (int i = 0; i < n; i++)
-        if (job.errors[i]) {
-            if (ok)
-                g_propagate_error(error, job.errors[i]);
-            else
-                g_error_free(job.errors[i]);
-            ok = FALSE;
-        }
-    g_free(job.errors);
-    if (!ok)
+    if (!s4g_synth_take_errors(job.errors, n, error))
         return FALSE;
-    S4gWorld *worlds[1] = {w};
-    if (!s4g_synth_write_tiles(o, worlds, 1, &s->tiles, error))
+    if (!s4g_synth_write_world_tiles(o, w, s, error))
         return FALSE;
     s->satellite_images = n;
     s->drone_images = n * UNI_RINGS * UNI_AZIMUTHS;
-    s->region_side_m = w->w * w->cell;
     return TRUE;
 }

@@ -82,8 +82,8 @@ static gboolean write_city(const S4gSynthOptions *o, int c, int n, S4gWorld **ou
     g_autofree char *sd = g_build_filename("satellite", city, NULL);
     g_autofree char *gd = g_build_filename("ground", city, NULL);
     g_autofree char *pd = g_build_filename("splits", city, NULL);
-    if (!s4g_synth_mkdir(o->out_dir, sd, error) || !s4g_synth_mkdir(o->out_dir, gd, error) ||
-        !s4g_synth_mkdir(o->out_dir, pd, error))
+    const char *subs[] = {sd, gd, pd, NULL};
+    if (!s4g_synth_mkdirs(o->out_dir, subs, error))
         return FALSE;
     int sat = s4g_synth_px(o, 128);
     /* Tile grid: centres from half a footprint inside the edges, one stride apart. */
@@ -159,15 +159,7 @@ static gboolean write_city(const S4gSynthOptions *o, int c, int n, S4gWorld **ou
                    g_new0(GError *, ng * ng + n)};
         g_autofree char *stage = g_strdup_printf("vigor %s", city);
         s4g_synth_parallel(o, stage, ng * ng + n, render_one, &job);
-        for (int i = 0; i < ng * ng + n; i++)
-            if (job.errors[i]) {
-                if (ok)
-                    g_propagate_error(error, job.errors[i]);
-                else
-                    g_error_free(job.errors[i]);
-                ok = FALSE;
-            }
-        g_free(job.errors);
+        ok = s4g_synth_take_errors(job.errors, ng * ng + n, error);
     }
     s->ground_images += n;
     s->satellite_images += ng * ng;

@@ -527,6 +527,30 @@ static void block_content(S4gWorld *w, S4gRng *r, Rect b)
     }
 }
 
+/* Centre-line dashes on the kept segments of the roads `along` (vertical ones, x = pos, when
+ * vertical; else horizontal).  The segments run between the boundaries b of the crossing
+ * roads `across`, stopping 3 m short of each crossing road's edge. */
+static void paint_dashes(S4gWorld *w, GArray *along, GArray *across, const double *b, const gboolean *keep,
+                         gboolean vertical)
+{
+    int na = (int)along->len, nc = (int)across->len;
+    for (int i = 0; i < na; i++) {
+        double pos = g_array_index(along, Road, i).pos;
+        for (int j = 0; j <= nc; j++) {
+            if (!keep[i * (nc + 1) + j])
+                continue;
+            double lo = b[j] + (j > 0 ? g_array_index(across, Road, j - 1).width / 2 + 3 : 0);
+            double hi = b[j + 1] - (j < nc ? g_array_index(across, Road, j).width / 2 + 3 : 0);
+            for (double t = lo; t + 3 <= hi; t += 6) {
+                if (vertical)
+                    s4g_world_fill_cover(w, pos - 0.25, t, pos + 0.25, t + 3, S4G_COVER_MARKING);
+                else
+                    s4g_world_fill_cover(w, t, pos - 0.25, t + 3, pos + 0.25, S4G_COVER_MARKING);
+            }
+        }
+    }
+}
+
 S4gWorld *s4g_world_generate(uint64_t seed, double side_m, double origin_lat, double origin_lon)
 {
     const double cell = 0.5;
@@ -579,28 +603,8 @@ S4gWorld *s4g_world_generate(uint64_t seed, double side_m, double origin_lat, do
     }
     /* Centre-line dashes (3 m paint, 3 m gap) between the intersections: they show the road
      * axis from above and from the street alike. */
-    for (int i = 0; i < nx; i++) {
-        double pos = g_array_index(vx, Road, i).pos;
-        for (int j = 0; j <= ny; j++) {
-            if (!keep_v[i * (ny + 1) + j])
-                continue;
-            double lo = by[j] + (j > 0 ? g_array_index(vy, Road, j - 1).width / 2 + 3 : 0);
-            double hi = by[j + 1] - (j < ny ? g_array_index(vy, Road, j).width / 2 + 3 : 0);
-            for (double t = lo; t + 3 <= hi; t += 6)
-                s4g_world_fill_cover(w, pos - 0.25, t, pos + 0.25, t + 3, S4G_COVER_MARKING);
-        }
-    }
-    for (int j = 0; j < ny; j++) {
-        double pos = g_array_index(vy, Road, j).pos;
-        for (int i = 0; i <= nx; i++) {
-            if (!keep_h[j * (nx + 1) + i])
-                continue;
-            double lo = bx[i] + (i > 0 ? g_array_index(vx, Road, i - 1).width / 2 + 3 : 0);
-            double hi = bx[i + 1] - (i < nx ? g_array_index(vx, Road, i).width / 2 + 3 : 0);
-            for (double t = lo; t + 3 <= hi; t += 6)
-                s4g_world_fill_cover(w, t, pos - 0.25, t + 3, pos + 0.25, S4G_COVER_MARKING);
-        }
-    }
+    paint_dashes(w, vx, vy, by, keep_v, TRUE);
+    paint_dashes(w, vy, vx, bx, keep_h, FALSE);
     /* Blocks between the roads, each with its own RNG stream. */
     for (int j = 0; j <= ny; j++)
         for (int i = 0; i <= nx; i++) {

@@ -162,6 +162,14 @@ gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error)
     return TRUE;
 }
 
+gboolean s4g_synth_mkdirs(const char *dir, const char *const *subs, GError **error)
+{
+    for (int k = 0; subs[k]; k++)
+        if (!s4g_synth_mkdir(dir, subs[k], error))
+            return FALSE;
+    return TRUE;
+}
+
 void s4g_synth_pano_id(S4gRng *r, char out[23])
 {
     static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -187,6 +195,39 @@ void s4g_synth_parallel(const S4gSynthOptions *o, const char *stage, int n, S4gP
 {
     ProgressCtx c = {o, stage};
     s4g_parallel_for(n, o->threads, fn, data, o->progress ? progress_cb : NULL, &c);
+}
+
+gboolean s4g_synth_take_errors(GError **errors, int n, GError **error)
+{
+    gboolean ok = TRUE;
+    for (int i = 0; i < n; i++)
+        if (errors[i]) {
+            if (ok)
+                g_propagate_error(error, errors[i]);
+            else
+                g_error_free(errors[i]);
+            ok = FALSE;
+        }
+    g_free(errors);
+    return ok;
+}
+
+uint32_t *s4g_synth_shuffled(S4gRng *r, int n)
+{
+    uint32_t *perm = g_new(uint32_t, n);
+    for (int i = 0; i < n; i++)
+        perm[i] = (uint32_t)i;
+    s4g_rng_shuffle_u32(r, perm, (uint32_t)n);
+    return perm;
+}
+
+gboolean s4g_synth_write_world_tiles(const S4gSynthOptions *o, S4gWorld *w, S4gSynthSummary *s, GError **error)
+{
+    S4gWorld *worlds[1] = {w};
+    if (!s4g_synth_write_tiles(o, worlds, 1, &s->tiles, error))
+        return FALSE;
+    s->region_side_m = w->w * w->cell;
+    return TRUE;
 }
 
 gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GError **error)

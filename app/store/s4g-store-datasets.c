@@ -60,6 +60,45 @@ static void bind_text(sqlite3_stmt *st, int i, const char *t)
         sqlite3_bind_null(st, i);
 }
 
+typedef void (*ReadRow)(sqlite3_stmt *st, gpointer out);
+
+/* Steps st to its end, reading each row with read into a new array of elt-sized items
+ * (freed with clear).  NULL with an error about `what` ("listing images") on failure. */
+static GArray *read_rows(S4gStore *store, sqlite3_stmt *st, gsize elt, GDestroyNotify clear, ReadRow read,
+                         const char *what, GError **error)
+{
+    GArray *out = g_array_new(FALSE, TRUE, elt);
+    g_array_set_clear_func(out, clear);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        g_array_set_size(out, out->len + 1);
+        read(st, out->data + (gsize)(out->len - 1) * elt);
+    }
+    if (rc != SQLITE_DONE) {
+        g_array_unref(out);
+        s4g_store_fail(store, what, error);
+        return NULL;
+    }
+    return out;
+}
+
+/* Steps st once: 1 with the row read into out, 0 when there is none (error unset: the caller
+ * names what was not found), -1 with an error about `what` when the query failed. */
+static int read_one(S4gStore *store, sqlite3_stmt *st, ReadRow read, gpointer out, const char *what,
+                    GError **error)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read(st, out);
+        return 1;
+    }
+    if (rc != SQLITE_DONE) {
+        s4g_store_fail(store, what, error);
+        return -1;
+    }
+    return 0;
+}
+
 gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char *kind,
                                   const char *root, const char *options, gint64 *id,
                                   GError **error)
@@ -82,8 +121,9 @@ gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char 
     return TRUE;
 }
 
-static void read_dataset(sqlite3_stmt *st, S4gStoreDataset *out)
+static void read_dataset(sqlite3_stmt *st, gpointer p)
 {
+    S4gStoreDataset *out = p;
     out->id = sqlite3_column_int64(st, 0);
     out->name = col_text(st, 1);
     out->kind = col_text(st, 2);
@@ -100,13 +140,9 @@ gboolean s4g_store_dataset_find(S4gStore *store, const char *name, S4gStoreDatas
     if (!st)
         return FALSE;
     bind_text(st, 1, name);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_dataset(st, out);
-        return TRUE;
-    }
-    if (rc != SQLITE_DONE)
-        return s4g_store_fail(store, "looking up a dataset", error);
+    int found = read_one(store, st, read_dataset, out, "looking up a dataset", error);
+    if (found)
+        return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND, "%s: no dataset named “%s”",
                 s4g_store_dir(store), name);
     return FALSE;
@@ -118,13 +154,9 @@ gboolean s4g_store_dataset_get(S4gStore *store, gint64 id, S4gStoreDataset *out,
     if (!st)
         return FALSE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_dataset(st, out);
-        return TRUE;
-    }
-    if (rc != SQLITE_DONE)
-        return s4g_store_fail(store, "looking up a dataset", error);
+    int found = read_one(store, st, read_dataset, out, "looking up a dataset", error);
+    if (found)
+        return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND,
                 "%s: no dataset with id %" G_GINT64_FORMAT, s4g_store_dir(store), id);
     return FALSE;
@@ -135,20 +167,8 @@ GArray *s4g_store_dataset_list(S4gStore *store, GError **error)
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, DATASET_COLS "ORDER BY id", error);
     if (!st)
         return NULL;
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(S4gStoreDataset));
-    g_array_set_clear_func(out, (GDestroyNotify)s4g_store_dataset_clear);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        S4gStoreDataset d = {0};
-        read_dataset(st, &d);
-        g_array_append_val(out, d);
-    }
-    if (rc != SQLITE_DONE) {
-        g_array_unref(out);
-        s4g_store_fail(store, "listing datasets", error);
-        return NULL;
-    }
-    return out;
+    return read_rows(store, st, sizeof(S4gStoreDataset), (GDestroyNotify)s4g_store_dataset_clear, read_dataset,
+                     "listing datasets", error);
 }
 
 struct S4gStoreDatasetWriter {
@@ -194,15 +214,21 @@ S4gStoreDatasetWriter *s4g_store_dataset_writer_new(S4gStore *store, gint64 data
     return w;
 }
 
-gboolean s4g_store_dataset_writer_image(S4gStoreDatasetWriter *w, const S4gStoreImage *im,
-                                        gint64 *id, gboolean *inserted, GError **error)
+/* Resets st and binds what identifies an image, (dataset, view, path, split), to ?1…?4. */
+static void bind_image_key(S4gStoreDatasetWriter *w, sqlite3_stmt *st, const S4gStoreImage *im)
 {
-    sqlite3_stmt *st = w->ins_image;
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, w->dataset);
     bind_text(st, 2, im->view);
     bind_text(st, 3, im->path);
     bind_text(st, 4, im->split);
+}
+
+gboolean s4g_store_dataset_writer_image(S4gStoreDatasetWriter *w, const S4gStoreImage *im,
+                                        gint64 *id, gboolean *inserted, GError **error)
+{
+    sqlite3_stmt *st = w->ins_image;
+    bind_image_key(w, st, im);
     sqlite3_bind_int64(st, 5, im->identity);
     bind_real(st, 6, im->lat);
     bind_real(st, 7, im->lon);
@@ -231,11 +257,7 @@ gboolean s4g_store_dataset_writer_image(S4gStoreDatasetWriter *w, const S4gStore
     }
     /* Already there: look its id up. */
     st = w->find_image;
-    sqlite3_reset(st);
-    sqlite3_bind_int64(st, 1, w->dataset);
-    bind_text(st, 2, im->view);
-    bind_text(st, 3, im->path);
-    bind_text(st, 4, im->split);
+    bind_image_key(w, st, im);
     rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         sqlite3_reset(st);
@@ -273,25 +295,18 @@ gboolean s4g_store_dataset_writer_pair(S4gStoreDatasetWriter *w, gint64 ground,
     return TRUE;
 }
 
+static void read_count(sqlite3_stmt *st, gpointer p)
+{
+    *(S4gStoreCount *)p = (S4gStoreCount){col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2)};
+}
+
 static GArray *counts(S4gStore *store, const char *sql, gint64 dataset, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, error);
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, dataset);
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(S4gStoreCount));
-    g_array_set_clear_func(out, count_clear);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        S4gStoreCount c = {col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2)};
-        g_array_append_val(out, c);
-    }
-    if (rc != SQLITE_DONE) {
-        g_array_unref(out);
-        s4g_store_fail(store, "counting rows", error);
-        return NULL;
-    }
-    return out;
+    return read_rows(store, st, sizeof(S4gStoreCount), count_clear, read_count, "counting rows", error);
 }
 
 GArray *s4g_store_dataset_image_counts(S4gStore *store, gint64 dataset, GError **error)
@@ -313,8 +328,9 @@ GArray *s4g_store_dataset_pair_counts(S4gStore *store, gint64 dataset, GError **
 #define IMAGE_COLS                                                                             \
     "SELECT id, dataset, view, path, split, identity, lat, lon, x, y, width, height FROM images "
 
-static void read_image(sqlite3_stmt *st, S4gStoreImage *im)
+static void read_image(sqlite3_stmt *st, gpointer p)
 {
+    S4gStoreImage *im = p;
     im->id = sqlite3_column_int64(st, 0);
     im->dataset = sqlite3_column_int64(st, 1);
     im->view = col_text(st, 2);
@@ -342,20 +358,8 @@ GArray *s4g_store_images_list(S4gStore *store, gint64 dataset, const char *split
     sqlite3_bind_int64(st, 1, dataset);
     bind_text(st, 2, split);
     bind_text(st, 3, view);
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(S4gStoreImage));
-    g_array_set_clear_func(out, (GDestroyNotify)s4g_store_image_clear);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        S4gStoreImage im = {0};
-        read_image(st, &im);
-        g_array_append_val(out, im);
-    }
-    if (rc != SQLITE_DONE) {
-        g_array_unref(out);
-        s4g_store_fail(store, "listing images", error);
-        return NULL;
-    }
-    return out;
+    return read_rows(store, st, sizeof(S4gStoreImage), (GDestroyNotify)s4g_store_image_clear, read_image,
+                     "listing images", error);
 }
 
 gboolean s4g_store_image_get(S4gStore *store, gint64 id, S4gStoreImage *out, GError **error)
@@ -364,16 +368,19 @@ gboolean s4g_store_image_get(S4gStore *store, gint64 id, S4gStoreImage *out, GEr
     if (!st)
         return FALSE;
     sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_image(st, out);
-        return TRUE;
-    }
-    if (rc != SQLITE_DONE)
-        return s4g_store_fail(store, "looking up an image", error);
+    int found = read_one(store, st, read_image, out, "looking up an image", error);
+    if (found)
+        return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND,
                 "%s: no image with id %" G_GINT64_FORMAT, s4g_store_dir(store), id);
     return FALSE;
+}
+
+static void read_pair(sqlite3_stmt *st, gpointer p)
+{
+    *(S4gStorePair *)p = (S4gStorePair){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                                        sqlite3_column_int64(st, 2), col_text(st, 3), col_text(st, 4),
+                                        col_real(st, 5), col_real(st, 6)};
 }
 
 GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
@@ -389,19 +396,5 @@ GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
     sqlite3_bind_int64(st, 1, dataset);
     bind_text(st, 2, split);
     bind_text(st, 3, relation);
-    GArray *out = g_array_new(FALSE, TRUE, sizeof(S4gStorePair));
-    g_array_set_clear_func(out, pair_clear);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        S4gStorePair p = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                          sqlite3_column_int64(st, 2), col_text(st, 3), col_text(st, 4),
-                          col_real(st, 5), col_real(st, 6)};
-        g_array_append_val(out, p);
-    }
-    if (rc != SQLITE_DONE) {
-        g_array_unref(out);
-        s4g_store_fail(store, "listing pairs", error);
-        return NULL;
-    }
-    return out;
+    return read_rows(store, st, sizeof(S4gStorePair), pair_clear, read_pair, "listing pairs", error);
 }

@@ -6,27 +6,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "../compute/s4g-test-files.h"
+
 static const char *s4g;
 static char *tmpdir;
 
 static int run(const char *const *args, char **out, char **errout)
 {
-    GPtrArray *a = g_ptr_array_new();
-    g_ptr_array_add(a, (gpointer)s4g);
-    for (int i = 0; args[i]; i++)
-        g_ptr_array_add(a, (gpointer)args[i]);
-    g_ptr_array_add(a, NULL);
-    int status = 0;
-    g_autoptr(GError) e = NULL;
-    if (!g_spawn_sync(NULL, (char **)a->pdata, NULL, 0, NULL, NULL, out, errout, &status, &e))
-        g_error("spawn: %s", e->message);
-    g_ptr_array_unref(a);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static char *fx(const char *n)
-{
-    return g_test_build_filename(G_TEST_DIST, "fixtures", n, NULL);
+    return tf_run(s4g, args, out, errout);
 }
 
 /* float32 data of a .npy written by s4g (header length at bytes 8-9) */
@@ -45,8 +32,8 @@ static float *npy_data(const char *path, gsize *count)
 /* the expected embeddings from the fixture's safetensors (parsed the simple way: fixed key) */
 static void test_encode(void)
 {
-    g_autofree char *w = fx("convnext-tiny-fixture.safetensors");
-    g_autofree char *in = fx("convnext-tiny-fixture-sat.npy");
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
+    g_autofree char *in = tf_fixture("convnext-tiny-fixture-sat.npy");
     g_autofree char *o1 = g_build_filename(tmpdir, "f.npy", NULL);
     g_autofree char *o2 = g_build_filename(tmpdir, "n.npy", NULL);
     char *out = NULL, *err = NULL;
@@ -80,7 +67,7 @@ static void test_encode(void)
         g_assert_cmpfloat(fabs(dot - sqrt(s)), <, 1e-4 * sqrt(s));
     }
     /* the features match the fixture (emb.sat is the 2nd tensor by name: emb.ground, emb.sat) */
-    g_autofree char *e = fx("convnext-tiny-fixture-expected.safetensors");
+    g_autofree char *e = tf_fixture("convnext-tiny-fixture-expected.safetensors");
     gchar *raw;
     gsize len;
     g_assert_true(g_file_get_contents(e, &raw, &len, NULL));
@@ -104,8 +91,8 @@ static void test_encode(void)
 
 static void test_encode_errors(void)
 {
-    g_autofree char *w = fx("convnext-tiny-fixture.safetensors");
-    g_autofree char *in = fx("convnext-tiny-fixture-sat.npy");
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
+    g_autofree char *in = tf_fixture("convnext-tiny-fixture-sat.npy");
     g_autofree char *o = g_build_filename(tmpdir, "x.npy", NULL);
     char *out = NULL, *err = NULL;
     const char *wrong_arch[] = {"encode", "-w", w, "-i", in, "-o", o, "--arch", "atto", NULL};
@@ -161,18 +148,11 @@ int main(int argc, char **argv)
     if (argc < 2)
         g_error("usage: test-cli-encode PATH-TO-S4G");
     s4g = argv[1];
-    tmpdir = g_dir_make_tmp("s4g-cli-encode-XXXXXX", NULL);
+    tmpdir = tf_tmpdir_new("s4g-cli-encode-XXXXXX");
     g_test_add_func("/cli/encode/features", test_encode);
     g_test_add_func("/cli/encode/errors", test_encode_errors);
     g_test_add_func("/cli/bench/json", test_bench);
     int rc = g_test_run();
-    g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(tmpdir, n, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(tmpdir);
-    g_free(tmpdir);
+    tf_tmpdir_remove(tmpdir);
     return rc;
 }

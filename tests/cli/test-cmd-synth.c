@@ -3,39 +3,14 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
-#include <sys/wait.h>
+
+#include "../compute/s4g-test-files.h"
 
 static const char *s4g;
 
-static void rm_rf(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        GDir *d = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-        }
-        if (d)
-            g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
-}
-
 static int run(const char *const *args, char **out, char **err)
 {
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_ptr_array_add(argv, (gpointer)s4g);
-    for (int i = 0; args[i]; i++)
-        g_ptr_array_add(argv, (gpointer)args[i]);
-    g_ptr_array_add(argv, NULL);
-    int status = 0;
-    g_autoptr(GError) error = NULL;
-    g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
-    g_assert_no_error(error);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return tf_run(s4g, args, out, err);
 }
 
 static void test_tiny_cvusa(void)
@@ -55,7 +30,7 @@ static void test_tiny_cvusa(void)
         g_autofree char *p = g_build_filename(root, files[i], NULL);
         g_assert_true(g_file_test(p, G_FILE_TEST_IS_REGULAR));
     }
-    rm_rf(dir);
+    tf_rmtree(dir);
 }
 
 static void test_bad_arguments(void)

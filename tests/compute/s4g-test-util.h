@@ -69,6 +69,14 @@ static inline void tu_close(const char *what, const float *got, const double *wa
                 (double)got[at], want[at], worst, tol);
 }
 
+/* tu_close on the first n floats downloaded from b. */
+static inline void tu_check(const char *what, s4g_buf *b, const double *want, size_t n, double tol)
+{
+    float *got = tu_get(b, n);
+    tu_close(what, got, want, n, tol);
+    g_free(got);
+}
+
 /* Gradient check: analytic (float) vs numeric (double) gradient.  The max error must be
  * within tol of the largest numeric gradient magnitude: a wrong backward gives errors of
  * the order of the gradient itself, rounding gives ~1e-6 of it. */
@@ -90,6 +98,14 @@ static inline void tu_grad(const char *what, const float *got, const double *wan
         g_error("%s: gradient element %zu is %.9g, finite difference %.9g (error %.3g > %.3g)",
                 what, at, (double)got[at], want[at], worst, tol * scale);
 }
+
+/* Frees every buffer named: tu_free_bufs(x, w, dy, dx). */
+#define tu_free_bufs(...)                                                                        \
+    do {                                                                                         \
+        s4g_buf *tu_bs_[] = {__VA_ARGS__};                                                       \
+        for (size_t tu_i_ = 0; tu_i_ < G_N_ELEMENTS(tu_bs_); tu_i_++)                            \
+            s4g_buf_free(tu_bs_[tu_i_]);                                                         \
+    } while (0)
 
 static inline s4g_ctx *tu_ctx(int threads)
 {

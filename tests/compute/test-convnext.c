@@ -5,6 +5,7 @@
 #include "s4g-convnext.h"
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
+#include "s4g-test-files.h"
 #include "s4g-train-step.h"
 
 #include <glib.h>
@@ -14,11 +15,6 @@
 
 static char *tmpdir;
 static s4g_backend_kind backend = S4G_BACKEND_CPU;
-
-static char *fixture(const char *name)
-{
-    return g_test_build_filename(G_TEST_DIST, "fixtures", name, NULL);
-}
 
 static s4g_ctx *new_ctx(void)
 {
@@ -114,10 +110,10 @@ typedef struct {
 static void fx_open(Fx *f)
 {
     s4g_err err = {0};
-    g_autofree char *w = fixture("convnext-tiny-fixture.safetensors");
-    g_autofree char *g = fixture("convnext-tiny-fixture-ground.npy");
-    g_autofree char *s = fixture("convnext-tiny-fixture-sat.npy");
-    g_autofree char *e = fixture("convnext-tiny-fixture-expected.safetensors");
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
+    g_autofree char *g = tf_fixture("convnext-tiny-fixture-ground.npy");
+    g_autofree char *s = tf_fixture("convnext-tiny-fixture-sat.npy");
+    g_autofree char *e = tf_fixture("convnext-tiny-fixture-expected.safetensors");
     s4g_convnext_cfg cfg;
     OK(s4g_convnext_cfg_from_file(w, &cfg, &err));
     const int dep[4] = {1, 1, 2, 1}, dim[4] = {8, 16, 32, 64};
@@ -217,7 +213,7 @@ static char *rewrite(Fx *f, const char *out, const char *prefix, const char *dro
                      const char *extra, const char *reshape, int f16)
 {
     s4g_err err = {0};
-    g_autofree char *w = fixture("convnext-tiny-fixture.safetensors");
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
     s4g_st_file *src = s4g_st_open(w, &err);
     g_assert_nonnull(src);
     char *path = g_build_filename(tmpdir, out, NULL);
@@ -322,7 +318,7 @@ static void test_load_rules(void)
     s4g_convnext_cfg atto;
     OK(s4g_convnext_preset("atto", &atto, &err));
     s4g_convnext *ma = s4g_convnext_new(f.ctx, &atto, 1, &err);
-    g_autofree char *w = fixture("convnext-tiny-fixture.safetensors");
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
     g_assert_cmpint(s4g_convnext_load(ma, w, &err), ==, -1);
     g_assert_nonnull(strstr(err.msg, "stem.0.weight"));
     s4g_convnext_free(ma);
@@ -401,7 +397,7 @@ int main(int argc, char **argv)
     const char *b = g_getenv("S4G_TEST_BACKEND");
     if ((b && !strcmp(b, "vulkan")) || (argc > 1 && !strcmp(argv[argc - 1], "vulkan")))
         backend = S4G_BACKEND_VULKAN;
-    tmpdir = g_dir_make_tmp("s4g-test-convnext-XXXXXX", NULL);
+    tmpdir = tf_tmpdir_new("s4g-test-convnext-XXXXXX");
     g_test_add_func("/convnext/spatial", test_spatial);
     g_test_add_func("/convnext/presets", test_presets);
     g_test_add_func("/convnext/forward", test_forward);
@@ -409,13 +405,6 @@ int main(int argc, char **argv)
     g_test_add_func("/convnext/load-rules", test_load_rules);
     g_test_add_func("/convnext/training", test_training);
     int rc = g_test_run();
-    g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(tmpdir, n, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(tmpdir);
-    g_free(tmpdir);
+    tf_tmpdir_remove(tmpdir);
     return rc;
 }

@@ -170,9 +170,7 @@ static void test_linear(void)
     g_free(wx), g_free(ww), g_free(wb), g_free(gx), g_free(gw), g_free(gb);
     g_free(st.X), g_free(st.Wt), g_free(st.b), g_free(st.R), g_free(st.tmp);
     g_free(hX), g_free(hW), g_free(hb), g_free(hR), g_free(pW), g_free(pb);
-    s4g_buf *bs[] = {X, W, b, dY, dX, dW, db};
-    for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-        s4g_buf_free(bs[i]);
+    tu_free_bufs(X, W, b, dY, dX, dW, db);
 }
 
 /* ------------------------------------------------------------------ patchify */
@@ -263,9 +261,7 @@ static void test_dwconv7(void)
             g_free(gx), g_free(gw), g_free(gb);
             g_free(st.x), g_free(st.w), g_free(st.b), g_free(st.R), g_free(st.tmp);
             g_free(hx), g_free(hw), g_free(hb), g_free(hR), g_free(px), g_free(pw), g_free(pb);
-            s4g_buf *bs[] = {x, w, b, dy, dx, dw, db};
-            for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-                s4g_buf_free(bs[i]);
+            tu_free_bufs(x, w, b, dy, dx, dw, db);
         }
 }
 
@@ -321,9 +317,7 @@ static void test_layernorm(void)
         g_free(wx), g_free(wg), g_free(wb), g_free(gx), g_free(gg), g_free(gb);
         g_free(st.x), g_free(st.g), g_free(st.b), g_free(st.R), g_free(st.tmp);
         g_free(hx), g_free(hg), g_free(hb), g_free(hR), g_free(junk), g_free(pg), g_free(pb);
-        s4g_buf *bs[] = {x, g, b, dy, dx, dg, db, y, mean, rstd};
-        for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-            s4g_buf_free(bs[i]);
+        tu_free_bufs(x, g, b, dy, dx, dg, db, y, mean, rstd);
     }
 }
 
@@ -363,9 +357,7 @@ static void test_scale_residual(void)
     g_free(wy), g_free(wg), g_free(gy), g_free(gg);
     g_free(st.x), g_free(st.y), g_free(st.g), g_free(st.R), g_free(st.tmp);
     g_free(hx), g_free(hy), g_free(hg), g_free(hR), g_free(junk), g_free(pg);
-    s4g_buf *bs[] = {x, y, g, dout, dy, dg};
-    for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-        s4g_buf_free(bs[i]);
+    tu_free_bufs(x, y, g, dout, dy, dg);
 }
 
 /* ------------------------------------------------------------------ avgpool */
@@ -496,9 +488,7 @@ static void test_infonce(void)
             g_free(gloss);
             g_free(wq), g_free(wr), g_free(wl), g_free(gq), g_free(gr), g_free(gl);
             g_free(st.q), g_free(st.r), g_free(hq), g_free(hr), g_free(junk);
-            s4g_buf *bs[] = {q, r, scale, loss, dq, dr, ds};
-            for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-                s4g_buf_free(bs[i]);
+            tu_free_bufs(q, r, scale, loss, dq, dr, ds);
         }
 }
 

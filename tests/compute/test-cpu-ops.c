@@ -49,46 +49,34 @@ static void test_eltwise(void)
         for (size_t i = 0; i < n; i++)
             want[i] = (double)ha[i] + hb[i];
         g_assert_cmpint(s4g_add(ctx, n, s4g_at(a, 0), s4g_at(b, 0), s4g_at(o, 0), &err), ==, 0);
-        got = tu_get(o, n);
-        tu_close("add", got, want, n, TOL);
-        g_free(got);
+        tu_check("add", o, want, n, TOL);
 
         for (size_t i = 0; i < n; i++)
             want[i] = -0.75 * ha[i] + want[i]; /* o holds a + b */
         g_assert_cmpint(s4g_axpy(ctx, n, -0.75f, s4g_at(a, 0), s4g_at(o, 0), &err), ==, 0);
-        got = tu_get(o, n);
-        tu_close("axpy", got, want, n, TOL);
-        g_free(got);
+        tu_check("axpy", o, want, n, TOL);
 
         for (size_t i = 0; i < n; i++)
             want[i] *= 3.0;
         g_assert_cmpint(s4g_scale(ctx, n, 3.0f, s4g_at(o, 0), &err), ==, 0);
-        got = tu_get(o, n);
-        tu_close("scale", got, want, n, TOL);
-        g_free(got);
+        tu_check("scale", o, want, n, TOL);
 
         for (size_t i = 0; i < n; i++)
             want[i] = fmin(fmax(ha[i], -1.5), 0.5);
         g_assert_cmpint(s4g_copy(ctx, n, s4g_at(a, 0), s4g_at(o, 0), &err), ==, 0);
         g_assert_cmpint(s4g_clamp(ctx, n, s4g_at(o, 0), -1.5f, 0.5f, &err), ==, 0);
-        got = tu_get(o, n);
-        tu_close("clamp", got, want, n, 0);
-        g_free(got);
+        tu_check("clamp", o, want, n, 0);
 
         double *da = tu_dbl(ha, n);
         s4g_ref_gelu(n, da, want);
         g_assert_cmpint(s4g_gelu(ctx, n, s4g_at(a, 0), s4g_at(o, 0), &err), ==, 0);
-        got = tu_get(o, n);
-        tu_close("gelu", got, want, n, TOL);
-        g_free(got);
+        tu_check("gelu", o, want, n, TOL);
 
         /* add with out aliasing a */
         for (size_t i = 0; i < n; i++)
             want[i] = (double)ha[i] + hb[i];
         g_assert_cmpint(s4g_add(ctx, n, s4g_at(a, 0), s4g_at(b, 0), s4g_at(a, 0), &err), ==, 0);
-        got = tu_get(a, n);
-        tu_close("add in place", got, want, n, TOL);
-        g_free(got);
+        tu_check("add in place", a, want, n, TOL);
 
         g_free(da);
         g_free(want);
@@ -206,9 +194,7 @@ static void test_colsum(void)
             double *dx = tu_dbl(hx, (size_t)M * N), *dout = tu_dbl(ho, N);
             s4g_ref_colsum(M, N, dx, beta, dout);
             g_assert_cmpint(s4g_colsum(ctx, M, N, s4g_at(x, 0), beta, s4g_at(o, 0), &err), ==, 0);
-            float *got = tu_get(o, N);
-            tu_close("colsum", got, dout, N, TOL);
-            g_free(got);
+            tu_check("colsum", o, dout, N, TOL);
             g_free(dx);
             g_free(dout);
             g_free(hx);
@@ -235,9 +221,7 @@ static void test_patchify(void)
         s4g_ref_patchify(N, H, W, C, k, dx, dy);
         g_assert_cmpint(s4g_patchify(ctx, N, H, W, C, k, s4g_at(x, 0), s4g_at(y, 0), &err), ==,
                         0);
-        float *got = tu_get(y, ny);
-        tu_close("patchify", got, dy, ny, 0);
-        g_free(got);
+        tu_check("patchify", y, dy, ny, 0);
         g_free(dx);
         g_free(dy);
         g_free(hx);
@@ -266,9 +250,7 @@ static void test_dwconv7(void)
             g_assert_cmpint(s4g_dwconv7(ctx, N, H, W, C, s4g_at(x, 0), s4g_at(w, 0),
                                         with_b ? s4g_at(b, 0) : s4g_none(), s4g_at(y, 0), &err),
                             ==, 0);
-            float *got = tu_get(y, n);
-            tu_close("dwconv7", got, want, n, TOL);
-            g_free(got);
+            tu_check("dwconv7", y, want, n, TOL);
             g_free(want);
             g_free(dx);
             g_free(dw);
@@ -321,9 +303,7 @@ static void test_layernorm(void)
                                       s4g_at(b, 0), s4g_at(y, 0), s4g_none(), s4g_none(), &err),
                         ==, 0);
         g_free(got);
-        got = tu_get(y, n);
-        tu_close("layernorm y (no stats)", got, want, n, TOL);
-        g_free(got);
+        tu_check("layernorm y (no stats)", y, want, n, TOL);
         g_free(gm);
         g_free(gr);
         g_free(want);
@@ -360,9 +340,7 @@ static void test_scale_residual(void)
     g_assert_cmpint(s4g_scale_residual(ctx, rows, C, s4g_at(x, 0), s4g_at(y, 0), s4g_at(g, 0),
                                        s4g_at(x, 0), &err),
                     ==, 0);
-    float *got = tu_get(x, n);
-    tu_close("scale_residual", got, want, n, TOL);
-    g_free(got);
+    tu_check("scale_residual", x, want, n, TOL);
     g_free(dx);
     g_free(dy);
     g_free(dg);
@@ -388,9 +366,7 @@ static void test_avgpool(void)
         double *dx = tu_dbl(hx, n), *want = g_new(double, (size_t)N * C);
         s4g_ref_avgpool(N, HW, C, dx, want);
         g_assert_cmpint(s4g_avgpool(ctx, N, HW, C, s4g_at(x, 0), s4g_at(y, 0), &err), ==, 0);
-        float *got = tu_get(y, (size_t)N * C);
-        tu_close("avgpool", got, want, (size_t)N * C, TOL);
-        g_free(got);
+        tu_check("avgpool", y, want, (size_t)N * C, TOL);
         g_free(dx);
         g_free(want);
         g_free(hx);
@@ -637,9 +613,7 @@ static void test_threads_deterministic(void)
         out[t][1] = tu_get(db, C);
         out[t][2] = tu_get(cs_, C);
         out[t][3] = tu_get(dg, C);
-        s4g_buf *bs[] = {x, dy, w, g, dx, dw, db, cs_, mean, rstd, dg, y};
-        for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-            s4g_buf_free(bs[i]);
+        tu_free_bufs(x, dy, w, g, dx, dw, db, cs_, mean, rstd, dg, y);
     }
     g_assert_cmpmem(out[0][0], 49 * C * sizeof(float), out[1][0], 49 * C * sizeof(float));
     for (int k = 1; k < 4; k++)
@@ -678,9 +652,7 @@ static void shared_work(shared_arg *a, int reps)
                         ==, 0);
     }
     a->out = tu_get(Y, SH_M * SH_N);
-    s4g_buf *bs[] = {A, B, g, C, Y};
-    for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
-        s4g_buf_free(bs[i]);
+    tu_free_bufs(A, B, g, C, Y);
 }
 
 static gpointer shared_thread(gpointer p)

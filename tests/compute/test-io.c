@@ -5,6 +5,7 @@
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
 #include "s4g-convnext.h"
+#include "s4g-test-files.h"
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -205,9 +206,7 @@ static void test_safetensors_bad(void)
 /* Every prefix and many single-byte corruptions of a real file: errors, never crashes. */
 static void test_safetensors_corpus(void)
 {
-    g_autofree char *path =
-        g_test_build_filename(G_TEST_DIST, "fixtures", "convnext-tiny-fixture-expected.safetensors",
-                              NULL);
+    g_autofree char *path = tf_fixture("convnext-tiny-fixture-expected.safetensors");
     gchar *data;
     gsize len;
     g_assert_true(g_file_get_contents(path, &data, &len, NULL));
@@ -283,8 +282,7 @@ static void test_npy(void)
     s4g_npy_clear(&n);
 
     /* the fixture written by NumPy itself */
-    g_autofree char *fx =
-        g_test_build_filename(G_TEST_DIST, "fixtures", "convnext-tiny-fixture-sat.npy", NULL);
+    g_autofree char *fx = tf_fixture("convnext-tiny-fixture-sat.npy");
     g_assert_cmpint(s4g_npy_read(fx, &n, &err), ==, 0);
     g_assert_cmpint(n.ndim, ==, 4);
     g_assert_cmpint(n.shape[0], ==, 2);
@@ -356,7 +354,7 @@ static void test_npy(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    tmpdir = g_dir_make_tmp("s4g-test-io-XXXXXX", NULL);
+    tmpdir = tf_tmpdir_new("s4g-test-io-XXXXXX");
     g_test_add_func("/io/json", test_json);
     g_test_add_func("/io/safetensors/roundtrip", test_safetensors_roundtrip);
     g_test_add_func("/io/safetensors/dtypes", test_safetensors_dtypes);
@@ -364,13 +362,6 @@ int main(int argc, char **argv)
     g_test_add_func("/io/safetensors/corpus", test_safetensors_corpus);
     g_test_add_func("/io/npy", test_npy);
     int rc = g_test_run();
-    g_autoptr(GDir) d = g_dir_open(tmpdir, 0, NULL);
-    const char *n;
-    while (d && (n = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(tmpdir, n, NULL);
-        g_unlink(p);
-    }
-    g_rmdir(tmpdir);
-    g_free(tmpdir);
+    tf_tmpdir_remove(tmpdir);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* test-synth.c — the synthetic world and its dataset writers: RNG, camera geometry (north at
  * the panorama's centre column, east to the right; satellite north-up), the four layouts'
  * files and split formats, byte-identical reruns, and the region's MBTiles. */
+#include "fixtures.h"
 #include "s4g-geo.h"
 #include "s4g-mbtiles.h"
 #include "s4g-rng.h"
@@ -35,23 +36,6 @@ static char *run_synth(S4gSynthLayout layout, int n, double scale, int threads, 
     g_assert_no_error(error);
     g_assert_true(ok);
     return dir;
-}
-
-static void rm_rf(const char *path)
-{
-    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-        GDir *d = g_dir_open(path, 0, NULL);
-        const char *name;
-        while (d && (name = g_dir_read_name(d))) {
-            g_autofree char *p = g_build_filename(path, name, NULL);
-            rm_rf(p);
-        }
-        if (d)
-            g_dir_close(d);
-        g_rmdir(path);
-    } else {
-        g_unlink(path);
-    }
 }
 
 /* Relative path → sha256 of every file under root. */
@@ -377,7 +361,7 @@ static void test_cvusa_layout(void)
     g_autoptr(GBytes) none = s4g_mbtiles_get_tile(mb, zmax, x, (1 << zmax) - 1 - y, &error);
     g_assert_no_error(error);
     g_assert_null(none);
-    rm_rf(dir);
+    fx_rmtree(dir);
 }
 
 static void test_cvact_layout(void)
@@ -444,7 +428,7 @@ static void test_cvact_layout(void)
     Mat_VarFree(ids);
     Mat_VarFree(utm);
     Mat_Close(mat);
-    rm_rf(dir);
+    fx_rmtree(dir);
 }
 
 static void test_vigor_layout(void)
@@ -504,7 +488,7 @@ static void test_vigor_layout(void)
         }
     }
     g_assert_cmpint(total, ==, n);
-    rm_rf(dir);
+    fx_rmtree(dir);
 }
 
 static int count_files(const char *dir)
@@ -555,7 +539,7 @@ static void test_university_layout(void)
     g_assert_true(g_file_get_contents(q, &qd, &ql, NULL));
     g_assert_true(g_file_get_contents(g, &gd, &gl, NULL));
     g_assert_cmpmem(qd, ql, gd, gl);
-    rm_rf(dir);
+    fx_rmtree(dir);
 }
 
 /* ---- determinism ---------------------------------------------------------------------- */
@@ -595,11 +579,11 @@ static void test_determinism(void)
     g_assert_true(g_file_get_contents(p1, &t1, NULL, NULL));
     g_assert_true(g_file_get_contents(p2, &t2, NULL, NULL));
     g_assert_cmpstr(t1, !=, t2);
-    rm_rf(a);
-    rm_rf(b);
-    rm_rf(c);
-    rm_rf(d);
-    rm_rf(e);
+    fx_rmtree(a);
+    fx_rmtree(b);
+    fx_rmtree(c);
+    fx_rmtree(d);
+    fx_rmtree(e);
 }
 
 static void test_bad_options(void)
