@@ -10,7 +10,8 @@
 /* One line per command; each is defined in cmd-<name>.c. */
 #define S4G_COMMANDS(X)                                                                        \
     X(info, "list compute devices, the chosen one and its features, and the CPU backend")      \
-    X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project")
+    X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
+    X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)
