@@ -4,6 +4,7 @@
 #include "s4g-image.h"
 #include "s4g-json.h"
 #include "s4g-search.h"
+#include "s4g-store-runs.h"
 
 #include <math.h>
 #include <string.h>
@@ -178,4 +179,38 @@ gboolean s4g_evaluate_split(s4g_convnext *m, const S4gModelSpec *spec, const S4g
     if (ref_emb)
         *ref_emb = g_steal_pointer(&r);
     return TRUE;
+}
+
+s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx *ctx,
+                             S4gModelSpec *spec, gint64 *model_id, GError **error)
+{
+    g_autofree char *path = NULL;
+    *model_id = 0;
+    g_autoptr(GError) lookup = NULL;
+    g_autoptr(S4gModelRow) row = store ? s4g_store_model_get(store, 0, name_or_path, &lookup) : NULL;
+    s4g_err err = {0};
+    if (row) {
+        if (!s4g_model_spec_from_json(row->architecture, spec, error))
+            return NULL;
+        path = g_build_filename(s4g_store_dir(store), row->weights, NULL);
+        *model_id = row->id;
+    } else if (g_file_test(name_or_path, G_FILE_TEST_IS_REGULAR)) {
+        path = g_strdup(name_or_path);
+        if (s4g_convnext_cfg_from_file(path, &spec->cfg, &err)) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s", err.msg);
+            return NULL;
+        }
+    } else {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                    "no model named “%s” in the project and no such weights file",
+                    name_or_path);
+        return NULL;
+    }
+    s4g_convnext *m = s4g_convnext_new(ctx, &spec->cfg, 0, &err);
+    if (!m || s4g_convnext_load(m, path, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", path, err.msg);
+        s4g_convnext_free(m);
+        return NULL;
+    }
+    return m;
 }

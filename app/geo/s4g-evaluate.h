@@ -43,3 +43,11 @@ gboolean s4g_evaluate_split(s4g_convnext *m, const S4gModelSpec *spec, const S4g
                             GError **error);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+/* Opens a model by its name in the project (weights and spec from the models row) or, when
+ * no such row exists, from a safetensors file path (architecture from its keys; the input
+ * sizes are those already in *spec).  *model_id gets the row id or 0. */
+s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx *ctx,
+                             S4gModelSpec *spec, gint64 *model_id, GError **error);
+G_END_DECLS
