@@ -14,6 +14,7 @@
     X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)")          \
     X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate")                       \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles")          \
+    X(demo, "synthesise a small world, import, train briefly, evaluate and predict")          \
     X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
