@@ -13,9 +13,14 @@
 
 static volatile gint stop_requested;
 
+/* First signal: finish the step, checkpoint, stop.  A second one: the default action. */
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (g_atomic_int_get(&stop_requested)) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
     g_atomic_int_set(&stop_requested, 1);
 }
 

@@ -47,6 +47,7 @@ typedef struct {
     S4gNeighbours *table; /* GPS, then DSS; NULL = plain unique shuffle */
     gboolean university;
     double best_r1;
+    gint64 t_start; /* monotonic µs when this process started the run */
     char *last_path, *best_path; /* absolute */
     char *last_rel, *best_rel;   /* relative to the project */
 } Run;
@@ -164,6 +165,53 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
         return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
     emit(r, &ev);
+    return TRUE;
+}
+
+/* Resuming: the table in force is the run's latest mining run (GPS, or the DSS mined at the
+ * last evaluation), read back so the resumed epochs see exactly the neighbours the
+ * uninterrupted run would.  FALSE with no error when the run has none. */
+static gboolean table_from_store(Run *r, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        r->store,
+        "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
+        "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
+        error);
+    if (!st)
+        return FALSE;
+    sqlite3_bind_int64(st, 1, r->run);
+    S4gSplit *t = r->train;
+    g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    for (guint i = 0; i < t->n_refs; i++) {
+        g_hash_table_insert(ref_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+        g_hash_table_insert(row_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+    }
+    /* DSS anchors are grounds: their row is their positive satellite's */
+    for (guint q = 0; q < t->n_queries; q++)
+        g_hash_table_insert(row_of, g_memdup2(&t->query_ids[q], sizeof(gint64)),
+                            GUINT_TO_POINTER(t->query_pos[q] + 1));
+    S4gNeighbours *nb = s4g_neighbours_new(t->n_refs, r->o.sampler.neighbour_range);
+    gboolean any = FALSE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
+        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
+        if (!row || !n || nb->count[row - 1] >= nb->k)
+            continue;
+        nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
+        any = TRUE;
+    }
+    if (rc != SQLITE_DONE || !any) {
+        if (rc != SQLITE_DONE)
+            s4g_store_fail(r->store, "reading the run's neighbour table", error);
+        s4g_neighbours_free(nb);
+        return FALSE;
+    }
+    s4g_neighbours_free(r->table);
+    r->table = nb;
     return TRUE;
 }
 
@@ -341,7 +389,8 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
         double elapsed = (g_get_monotonic_time() - t0) / 1e6;
         double per_step = elapsed / (b - skip + 1);
         S4gMetricRow row = {st.step, (epoch - 1) + (double)(b + 1) / nb, st.loss, st.lr,
-                            st.logit_scale, 2.0 * batch->n / fmax(dt, 1e-9), elapsed};
+                            st.logit_scale, 2.0 * batch->n / fmax(dt, 1e-9),
+                            (g_get_monotonic_time() - r->t_start) / 1e6};
         g_array_append_val(rows, row);
         if (rows->len >= 10)
             metrics_flush(r, rows);
@@ -398,7 +447,8 @@ static gboolean setup_model(Run *r, GError **error)
 gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
                        S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error)
 {
-    Run r = {.store = store, .o = *opts, .cb = cb, .user = user_data, .best_r1 = -1};
+    Run r = {.store = store, .o = *opts, .cb = cb, .user = user_data, .best_r1 = -1,
+             .t_start = g_get_monotonic_time()};
     g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
     guint start_epoch = 1, skip = 0;
     gboolean ok = FALSE, stopped = FALSE;
@@ -514,7 +564,10 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     }
     /* neighbour table for the epoch we start in: GPS in the first cycle, else DSS from the
      * current weights (the reference mines after each evaluation) */
-    if (!r.university && r.o.gps_sample && start_epoch <= r.o.eval_every) {
+    if (r.o.resume_run > 0 && !r.university) {
+        if (!table_from_store(&r, error) && error && *error)
+            goto out_fail;
+    } else if (!r.university && r.o.gps_sample && start_epoch <= r.o.eval_every) {
         if (!gps_table(&r, error))
             goto out_fail;
     } else if (!r.university && r.o.dss_sample && start_epoch > r.o.eval_every) {

@@ -1,5 +1,5 @@
 /* test-train.c — a tiny end-to-end training run on a synthetic CVUSA world: the run, model,
- * metrics, evaluation and mining rows it records, its checkpoints, and a stop after step 3
+ * metrics, evaluation and mining rows it records, its checkpoints, and a stop after step 5
  * followed by --resume ending byte-identical to the uninterrupted run. */
 #include "s4g-dataset.h"
 #include "s4g-store-runs.h"
@@ -113,15 +113,15 @@ static void test_train_tiny(void)
     g_test_message("tiny run: %u steps, val R@1 %.2f %% (chance %.2f %%)", steps, wa.last_r1,
                    wa.chance);
 
-    /* B: the same run stopped after step 3, then resumed */
+    /* B: the same run stopped after step 5 (epoch 2, DSS neighbours), then resumed */
     S4gTrainOptions b = options(dsid, "b");
     volatile gint stop = 0;
-    Watch wb = {.stop = &stop, .stop_at = 3};
+    Watch wb = {.stop = &stop, .stop_at = 5}; /* in epoch 2: after the DSS mining */
     gint64 run_b = 0;
     g_assert_true(s4g_train_run(store, &b, &stop, on_event, &wb, &run_b, &error));
     g_autoptr(S4gRunRow) rb = s4g_store_run_get(store, run_b, &error);
     g_assert_cmpint(rb->state, ==, S4G_RUN_STOPPED);
-    g_assert_cmpuint(wb.steps, ==, 3);
+    g_assert_cmpuint(wb.steps, ==, 5);
     S4gTrainOptions resume;
     s4g_train_options_init(&resume);
     resume.resume_run = run_b;
