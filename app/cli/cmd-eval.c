@@ -114,6 +114,8 @@ int s4g_cmd_eval(int argc, char **argv)
                dataset, split, r.queries, r.refs, r.r1, r.r5, r.r10, r.r1pct, chance, secs);
         if (!isnan(r.hit_rate))
             printf(", \"hit_rate\": %.4f", r.hit_rate);
+        if (!isnan(r.ap))
+            printf(", \"ap\": %.4f", r.ap);
         printf("}\n");
     } else {
         printf("%s / %s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT " references (%.1f s)\n",
@@ -123,6 +125,8 @@ int s4g_cmd_eval(int argc, char **argv)
         printf("  R@1%%    %7.2f %%   (top %" G_GUINT64_FORMAT ")\n", r.r1pct, r.refs / 100);
         if (!isnan(r.hit_rate))
             printf("  hit rate %6.2f %%\n", r.hit_rate);
+        if (!isnan(r.ap))
+            printf("  AP      %7.2f %%\n", r.ap);
     }
     return 0;
 }

@@ -26,6 +26,8 @@ void s4g_split_free(S4gSplit *s)
     g_free(s->query_lat);
     g_free(s->query_lon);
     g_free(s->query_pos);
+    g_free(s->query_label);
+    g_free(s->ref_label);
     g_free(s->semi_start);
     g_free(s->semi);
     g_free(s);
@@ -82,6 +84,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
     s->ref_lon = g_new(double, refs->len);
     s->ref_x = g_new(double, refs->len);
     s->ref_y = g_new(double, refs->len);
+    s->ref_label = g_new(gint64, refs->len);
     g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     for (guint i = 0; i < refs->len; i++) {
         S4gStoreImage *im = &g_array_index(refs, S4gStoreImage, i);
@@ -91,6 +94,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
         s->ref_lon[i] = im->lon;
         s->ref_x[i] = im->x;
         s->ref_y[i] = im->y;
+        s->ref_label[i] = im->identity;
         g_hash_table_insert(ref_of, g_memdup2(&im->id, sizeof(gint64)), GUINT_TO_POINTER(i + 1));
     }
     /* queries in pair order (by pair id), first positive wins */
@@ -114,6 +118,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
     s->query_paths = g_new(char *, MAX(s->n_queries, 1));
     s->query_lat = g_new(double, MAX(s->n_queries, 1));
     s->query_lon = g_new(double, MAX(s->n_queries, 1));
+    s->query_label = g_new(gint64, MAX(s->n_queries, 1));
     for (guint i = 0; i < s->n_queries; i++) {
         S4gStoreImage im = {0};
         if (!s4g_store_image_get(store, s->query_ids[i], &im, error)) {
@@ -125,6 +130,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
         s->query_paths[i] = g_build_filename(ds.root, im.path, NULL);
         s->query_lat[i] = im.lat;
         s->query_lon[i] = im.lon;
+        s->query_label[i] = im.identity;
         s4g_store_image_clear(&im);
     }
     /* semi-positives per query */

@@ -22,6 +22,7 @@ typedef struct {
     double *ref_x, *ref_y;     /* projected metres (CVACT), NAN when unknown */
     double *query_lat, *query_lon;
     guint32 *query_pos;        /* positive reference of each query */
+    gint64 *query_label, *ref_label; /* the images' dataset identities (class ids), -1 none */
     guint32 *semi_start;       /* [n_queries+1] into semi */
     guint32 *semi;             /* semi-positive reference indices */
 } S4gSplit;
