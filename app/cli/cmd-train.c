@@ -79,9 +79,16 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                     ev->metrics.r1pct, "", ev->chance_r1, ev->metrics.queries);
         break;
     case S4G_TRAIN_EVENT_MINED:
-        if (ui->json)
-            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u}\n", ev->what,
+        if (ui->json) {
+            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u", ev->what,
                    ev->epoch);
+            if (!isnan(ev->metrics.r1))
+                printf(", \"train_r1\": %.4f, \"train_r5\": %.4f", ev->metrics.r1,
+                       ev->metrics.r5);
+            printf("}\n");
+        } else if (!isnan(ev->metrics.r1))
+            fprintf(stderr, "DSS neighbours mined after epoch %u (train R@1 %.2f, R@5 %.2f)\n",
+                    ev->epoch, ev->metrics.r1, ev->metrics.r5);
         break;
     case S4G_TRAIN_EVENT_CHECKPOINT:
         if (ui->json) {

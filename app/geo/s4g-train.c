@@ -133,7 +133,7 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
 /* Stores a neighbour table as a mining run: anchors and negatives are satellite image ids
  * for GPS (metres) and, for DSS, the anchor is the ground image whose row it is. */
 static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint32 *row_ground,
-                             GError **error)
+                             const S4gRetrievalMetrics *train_recall, GError **error)
 {
     S4gNeighbours *nb = r->table;
     g_autofree gint64 *anchors = g_new(gint64, MAX(nb->n, 1));
@@ -164,6 +164,9 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
                               scores, error))
         return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
+    ev.metrics.r1 = NAN;
+    if (train_recall)
+        ev.metrics = *train_recall;
     emit(r, &ev);
     return TRUE;
 }
@@ -232,7 +235,7 @@ static gboolean gps_table(Run *r, GError **error)
     }
     r->table = s4g_gps_neighbours(coords, t->n_refs, r->o.sampler.neighbour_range,
                                   r->o.gps_metric, 0, error);
-    return r->table && store_mining(r, "gps", 0, NULL, error);
+    return r->table && store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
 static gboolean dss_table(Run *r, guint epoch, GError **error)
@@ -263,7 +266,11 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     g_autofree guint32 *row_ground = g_new0(guint32, t->n_refs);
     for (guint i = 0; i < t->n_queries; i++)
         row_ground[t->query_pos[i]] = i; /* the last ground of a satellite owns its row */
-    return store_mining(r, "dss", epoch, row_ground, error);
+    /* the reference prints the train split's recall while mining */
+    S4gRetrievalMetrics train_recall;
+    if (!s4g_evaluate_embeddings(r->ctx, t, q, g, dim, &train_recall, error))
+        return FALSE;
+    return store_mining(r, "dss", epoch, row_ground, &train_recall, error);
 }
 
 static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **error)

@@ -59,7 +59,7 @@ typedef struct {
     guint epoch;             /* 1-based epoch in progress / just finished */
     double epoch_progress;   /* fractional epochs done */
     double loss, lr, logit_scale, pairs_per_s, eta_s;
-    S4gRetrievalMetrics metrics; /* EVAL */
+    S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
     double chance_r1;        /* EVAL: 100/R */
     const char *what;        /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
     const char *device;      /* START */
