@@ -180,6 +180,19 @@ size_t s4g_convnext_count(const s4g_convnext *m)
     return n;
 }
 
+size_t s4g_convnext_cfg_count(const s4g_convnext_cfg *cfg)
+{
+    if (cfg_ok(cfg, NULL))
+        return 0;
+    s4g_convnext m = {.cfg = *cfg};
+    priv_t P = {0};
+    size_t n = build_table(&m, &P) == 0 ? s4g_convnext_count(&m) : 0;
+    for (int i = 0; i < 4; i++)
+        free(P.blk[i]);
+    free(m.info);
+    return n;
+}
+
 /* ---------------------------------------------------------------- init */
 
 static uint64_t splitmix(uint64_t *s)

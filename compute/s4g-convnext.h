@@ -73,6 +73,8 @@ void s4g_convnext_free(s4g_convnext *m);
 const s4g_param_info *s4g_convnext_find(const s4g_convnext *m, const char *name);
 /* Backbone parameter count (logit_scale excluded). */
 size_t s4g_convnext_count(const s4g_convnext *m);
+/* The same from a config alone (no buffers allocated); 0 for an invalid config. */
+size_t s4g_convnext_cfg_count(const s4g_convnext_cfg *cfg);
 
 /* Infers depths/dims from the keys of a safetensors file (timm or Sample4Geo names). */
 int s4g_convnext_cfg_from_file(const char *path, s4g_convnext_cfg *cfg, s4g_err *err);

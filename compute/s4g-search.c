@@ -243,11 +243,11 @@ int s4g_gallery_add(s4g_gallery *g, size_t n, const float *vecs, s4g_err *err)
 
 /* ------------------------------------------------------------ CPU scan */
 
-/* The one dot product behind count_above and score.  Rank counting compares every gallery
- * score with the positive's score STRICTLY, so both must come from bit-identical
- * arithmetic: a fixed 8-lane summation order, and noinline so every caller runs the same
- * machine code (no call-site-dependent contraction or vectorisation).  Top-k, which has no
- * such equality test, uses SGEMM instead. */
+/* The one dot product behind score and the final word of count_above.  Rank counting
+ * compares every gallery score with the positive's score STRICTLY, so a gallery row equal
+ * to the positive must produce bit-identical arithmetic: a fixed 8-lane summation order,
+ * and noinline so every caller runs the same machine code.  count_above scores with SGEMM
+ * and re-checks with dot_det only the scores within a rounding bound of the threshold. */
 typedef float s4g_v8 __attribute__((vector_size(32)));
 
 __attribute__((noinline)) static float dot_det(const float *a, const float *b, size_t n)
@@ -272,6 +272,7 @@ typedef struct scan_job {
     const float *q;     /* query block [nq, dim] */
     const float *gb;    /* gallery block [ng, dim] */
     const float *tile;  /* [nq, ng] scores when precomputed by SGEMM, else NULL */
+    const float *gnorm; /* [ng] row norms of gb (count mode with a tile) */
     size_t nq, ng, dim;
     int64_t base;       /* global index of gb row 0 */
     s4g_topk *lists;    /* mode top-k */
@@ -288,6 +289,14 @@ static void *scan_worker(void *arg)
     for (size_t r = a; r < b; r++) {
         const float *qr = j->q + r * j->dim;
         uint32_t cnt = 0;
+        /* |sgemm - exact| <= dim * eps * sum|q g| <= dim * eps * |q| |g| (Cauchy-Schwarz);
+         * 4x that is a safe margin outside of which the SGEMM score decides alone. */
+        double qn = 0;
+        if (!j->lists && j->tile) {
+            for (size_t d = 0; d < j->dim; d++)
+                qn += (double)qr[d] * qr[d];
+            qn = sqrt(qn) * 4.0 * (double)j->dim * 1.1920929e-7;
+        }
         for (size_t c = 0; c < j->ng; c++) {
             float s;
             if (j->tile) {
@@ -295,10 +304,14 @@ static void *scan_worker(void *arg)
             } else {
                 s = dot_det(qr, j->gb + c * j->dim, j->dim);
             }
-            if (j->lists)
+            if (j->lists) {
                 s4g_topk_push(&j->lists[r], s, j->base + (int64_t)c);
-            else
-                cnt += s > j->thresh[r];
+            } else {
+                float t = j->thresh[r];
+                if (j->tile && fabs((double)s - t) <= qn * j->gnorm[c] + 1e-30)
+                    s = dot_det(qr, j->gb + c * j->dim, j->dim);
+                cnt += s > t;
+            }
         }
         if (!j->lists)
             j->counts[r] += cnt;
@@ -339,16 +352,16 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
     float *conv = g->fp16 ? malloc(GB * dim * sizeof(float)) : NULL;
 #ifdef S4G_HAVE_OPENBLAS
     float *tile = malloc((size_t)QB * GB * sizeof(float));
+    float *gnorm = malloc(GB * sizeof(float));
+    int tiles_ok = tile && gnorm;
 #else
-    float *tile = NULL;
+    float *tile = NULL, *gnorm = NULL;
+    int tiles_ok = 1;
 #endif
-    if ((g->fp16 && !conv)
-#ifdef S4G_HAVE_OPENBLAS
-        || !tile
-#endif
-    ) {
+    if ((g->fp16 && !conv) || !tiles_ok) {
         free(conv);
         free(tile);
+        free(gnorm);
         return s4g_fail(err, S4G_E_NOMEM, "gallery search: out of memory for score tiles");
     }
     for (size_t q0 = 0; q0 < nq; q0 += QB) {
@@ -367,13 +380,18 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                     gb = (const float *)c->host + r0 * dim;
                 }
 #ifdef S4G_HAVE_OPENBLAS
-                if (lists)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn,
-                                (int)dim, 1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile,
-                                (int)rn);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn, (int)dim,
+                            1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile, (int)rn);
+                if (!lists)
+                    for (size_t c2 = 0; c2 < rn; c2++) {
+                        double nn = 0;
+                        for (size_t d = 0; d < dim; d++)
+                            nn += (double)gb[c2 * dim + d] * gb[c2 * dim + d];
+                        gnorm[c2] = (float)sqrt(nn);
+                    }
 #endif
                 scan_job job = {
-                    .q = q + q0 * dim, .gb = gb, .tile = lists ? tile : NULL, .nq = qn, .ng = rn, .dim = dim,
+                    .q = q + q0 * dim, .gb = gb, .tile = tile, .gnorm = gnorm, .nq = qn, .ng = rn, .dim = dim,
                     .base = (int64_t)(c->base + r0), .lists = lists ? lists + q0 : NULL,
                     .thresh = thresh ? thresh + q0 : NULL, .counts = counts ? counts + q0 : NULL,
                 };
@@ -383,6 +401,7 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
     }
     free(conv);
     free(tile);
+    free(gnorm);
     return 0;
 }
 

@@ -15,7 +15,9 @@
     X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate")                       \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles")          \
     X(demo, "synthesise a small world, import, train briefly, evaluate and predict")          \
-    X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)")
+    X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)") \
+    X(encode, "encode a .npy batch of images into ConvNeXt feature vectors")                  \
+    X(bench, "measure inference, training-step and search throughput")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)

@@ -8,63 +8,75 @@
 
 #include <string.h>
 
-int s4g_cpu_patchify(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t x, s4g_t y,
-                     s4g_err *err)
+typedef struct {
+    int N, H, W, C, k;
+    const float *src;
+    float *dst;
+} patch_job;
+
+static void patchify_task(void *arg, long lo, long hi)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y);
-    const int Ho = H / k, Wo = W / k;
+    const patch_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C, k = j->k, Ho = H / k, Wo = W / k;
     const size_t seg = (size_t)k * C; /* one kernel row of a patch: k pixels x C channels */
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= S4G_CPU_PAR_MIN))
-    for (int nh = 0; nh < N * Ho; nh++) {
-        int n = nh / Ho, oh = nh % Ho;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / Ho), oh = (int)(nh % Ho);
         for (int ow = 0; ow < Wo; ow++) {
-            float *dst = py + ((size_t)nh * Wo + ow) * k * seg;
+            float *dst = j->dst + ((size_t)nh * Wo + ow) * k * seg;
             for (int kh = 0; kh < k; kh++) {
-                const float *src = px + (((size_t)n * H + (size_t)oh * k + kh) * W +
-                                         (size_t)ow * k) * C;
+                const float *src =
+                    j->src + (((size_t)n * H + (size_t)oh * k + kh) * W + (size_t)ow * k) * C;
                 memcpy(dst + kh * seg, src, seg * sizeof(float));
             }
         }
     }
+}
+
+int s4g_cpu_patchify(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t x, s4g_t y,
+                     s4g_err *err)
+{
+    patch_job j = {N, H, W, C, k, s4g_cpu_ptr(x), s4g_cpu_ptr(y)};
+    s4g_cpu_parallel(ctx, (long)N * (H / k), (double)N * H * W * C, patchify_task, &j);
     return 0;
 }
 
-int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,
-                          s4g_err *err)
+/* Patches do not overlap, so the backward is the inverse copy; pixels the floor dropped
+ * (right columns, bottom rows) receive no gradient.  One task row = one input row. */
+static void patchify_back_task(void *arg, long lo, long hi)
 {
-    const float *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx);
-    const int Ho = H / k, Wo = W / k;
-    const size_t seg = (size_t)k * C;
-    const size_t rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    /* Patches do not overlap, so the backward is the inverse copy; pixels the floor dropped
-     * (right columns, bottom rows) receive no gradient. */
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= S4G_CPU_PAR_MIN))
-    for (int nh = 0; nh < N * H; nh++) {
-        int n = nh / H, h = nh % H;
-        float *row = pdx + (size_t)nh * rowlen;
+    const patch_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C, k = j->k, Ho = H / k, Wo = W / k;
+    const size_t seg = (size_t)k * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *row = j->dst + (size_t)nh * rowlen;
         int oh = h / k, kh = h % k;
         if (oh >= Ho) {
             memset(row, 0, rowlen * sizeof(float));
             continue;
         }
         for (int ow = 0; ow < Wo; ow++) {
-            const float *src = pdy + (((size_t)n * Ho + oh) * Wo + ow) * k * seg + kh * seg;
+            const float *src = j->src + (((size_t)n * Ho + oh) * Wo + ow) * k * seg + kh * seg;
             memcpy(row + (size_t)ow * seg, src, seg * sizeof(float));
         }
         size_t used = (size_t)Wo * seg;
         memset(row + used, 0, (rowlen - used) * sizeof(float));
     }
+}
+
+int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,
+                          s4g_err *err)
+{
+    patch_job j = {N, H, W, C, k, s4g_cpu_ptr(dy), s4g_cpu_ptr(dx)};
+    s4g_cpu_parallel(ctx, (long)N * H, (double)N * H * W * C, patchify_back_task, &j);
     return 0;
 }
 
 /* Output row (n, h) of y += x rows shifted by the kernel; `flip` selects the transposed
- * convolution (used for dx: dx[h,w] = sum dy[h-kh+3, w-kw+3] w[kh,kw]). */
+ * convolution (used for dx: dx[h,w] = sum dy[h-kh+3, w-kw+3] w[kh,kw]).  Away from the
+ * left/right border all 7 taps of a kernel row are summed per channel before the single
+ * load/store of the output, which keeps the loop compute-bound rather than store-bound. */
+S4G_CLONES
 static void dw_row(int H, int W, int C, const float *restrict src_img, const float *restrict wt,
                    int h, float *restrict out, int flip)
 {
@@ -73,37 +85,66 @@ static void dw_row(int H, int W, int C, const float *restrict src_img, const flo
         if (sh < 0 || sh >= H)
             continue;
         const float *srow = src_img + (size_t)sh * W * C;
-        for (int kw = 0; kw < 7; kw++) {
-            int d = flip ? 3 - kw : kw - 3; /* source column = w + d */
-            const float *restrict wk = wt + (size_t)(kh * 7 + kw) * C;
-            int w0 = d < 0 ? -d : 0, w1 = d > 0 ? W - d : W;
-            for (int w = w0; w < w1; w++) {
-                const float *restrict s = srow + (size_t)(w + d) * C;
-                float *restrict o = out + (size_t)w * C;
+        const float *wr = wt + (size_t)kh * 7 * C;
+        for (int w = 0; w < W; w++) {
+            float *restrict o = out + (size_t)w * C;
+            if (w >= 3 && w + 3 < W) {
+                /* tap kw reads source column w + (flip ? 3 - kw : kw - 3) */
+                const float *restrict s0 = srow + (size_t)(flip ? w + 3 : w - 3) * C;
+                const float *restrict s1 = srow + (size_t)(flip ? w + 2 : w - 2) * C;
+                const float *restrict s2 = srow + (size_t)(flip ? w + 1 : w - 1) * C;
+                const float *restrict s3 = srow + (size_t)w * C;
+                const float *restrict s4 = srow + (size_t)(flip ? w - 1 : w + 1) * C;
+                const float *restrict s5 = srow + (size_t)(flip ? w - 2 : w + 2) * C;
+                const float *restrict s6 = srow + (size_t)(flip ? w - 3 : w + 3) * C;
+                const float *restrict w0 = wr, *restrict w1 = wr + C, *restrict w2 = wr + 2 * C,
+                                  *restrict w3 = wr + 3 * C, *restrict w4 = wr + 4 * C,
+                                  *restrict w5 = wr + 5 * C, *restrict w6 = wr + 6 * C;
                 for (int c = 0; c < C; c++)
-                    o[c] += s[c] * wk[c];
+                    o[c] += s0[c] * w0[c] + s1[c] * w1[c] + s2[c] * w2[c] + s3[c] * w3[c] +
+                            s4[c] * w4[c] + s5[c] * w5[c] + s6[c] * w6[c];
+                continue;
+            }
+            for (int kw = 0; kw < 7; kw++) {
+                int sw = w + (flip ? 3 - kw : kw - 3);
+                if (sw < 0 || sw >= W)
+                    continue;
+                const float *restrict sp = srow + (size_t)sw * C;
+                const float *restrict wk = wr + (size_t)kw * C;
+                for (int c = 0; c < C; c++)
+                    o[c] += sp[c] * wk[c];
             }
         }
+    }
+}
+
+typedef struct {
+    int N, H, W, C, accumulate;
+    const float *src, *w, *b;
+    float *dst;
+    float *dw, *db; /* backward: parameter gradients */
+} dw_job;
+
+static void dwconv7_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C;
+    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *out = j->dst + (size_t)nh * rowlen;
+        for (int ww = 0; ww < W; ww++)
+            for (int c = 0; c < C; c++)
+                out[(size_t)ww * C + c] = j->b ? j->b[c] : 0.0f;
+        dw_row(H, W, C, j->src + (size_t)n * img, j->w, h, out, 0);
     }
 }
 
 int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t b, s4g_t y,
                     s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x), *pw = s4g_cpu_ptr(w), *pb = s4g_cpu_ptr(b);
-    float *py = s4g_cpu_ptr(y);
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= 4096))
-    for (int nh = 0; nh < N * H; nh++) {
-        int n = nh / H, h = nh % H;
-        float *out = py + (size_t)nh * rowlen;
-        for (int ww = 0; ww < W; ww++)
-            for (int c = 0; c < C; c++)
-                out[(size_t)ww * C + c] = pb ? pb[c] : 0.0f;
-        dw_row(H, W, C, px + (size_t)n * img, pw, h, out, 0);
-    }
+    dw_job j = {N, H, W, C, 0, s4g_cpu_ptr(x), s4g_cpu_ptr(w), s4g_cpu_ptr(b), s4g_cpu_ptr(y)};
+    s4g_cpu_parallel(ctx, (long)N * H, 49.0 * N * H * W * C, dwconv7_task, &j);
     return 0;
 }
 
@@ -111,6 +152,9 @@ int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, 
  * sums all pixels in order (double accumulators), so the result is deterministic. */
 enum { DW_CH = 32 };
 
+typedef float v8f __attribute__((vector_size(32), aligned(4)));
+
+S4G_CLONES
 static void dw_param_grads(int N, int H, int W, int C, const float *px, const float *pdy,
                            float *pdw, float *pdb, int c0, int cw)
 {
@@ -137,15 +181,52 @@ static void dw_param_grads(int N, int H, int W, int C, const float *px, const fl
                     int d = kw - 3;
                     int w0 = d < 0 ? -d : 0, w1 = d > 0 ? W - d : W;
                     double *restrict a = acc + (kh * 7 + kw) * DW_CH;
-                    float part[DW_CH] = {0};
-                    for (int ww = w0; ww < w1; ww++) {
-                        const float *restrict g = dyrow + (size_t)ww * C;
-                        const float *restrict s = xrow + (size_t)(ww + d) * C;
-                        for (int c = 0; c < cw; c++)
-                            part[c] += g[c] * s[c];
+                    /* 8 channels at a time in one vector register across the row */
+                    int c = 0;
+                    if (cw == DW_CH) { /* full chunk: 4 independent accumulators */
+                        v8f p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
+                        for (int ww = w0; ww < w1; ww++) {
+                            const float *gp = dyrow + (size_t)ww * C;
+                            const float *sp = xrow + (size_t)(ww + d) * C;
+                            v8f g0, g1, g2, g3, s0, s1, s2, s3;
+                            __builtin_memcpy(&g0, gp, sizeof g0);
+                            __builtin_memcpy(&g1, gp + 8, sizeof g1);
+                            __builtin_memcpy(&g2, gp + 16, sizeof g2);
+                            __builtin_memcpy(&g3, gp + 24, sizeof g3);
+                            __builtin_memcpy(&s0, sp, sizeof s0);
+                            __builtin_memcpy(&s1, sp + 8, sizeof s1);
+                            __builtin_memcpy(&s2, sp + 16, sizeof s2);
+                            __builtin_memcpy(&s3, sp + 24, sizeof s3);
+                            p0 += g0 * s0;
+                            p1 += g1 * s1;
+                            p2 += g2 * s2;
+                            p3 += g3 * s3;
+                        }
+                        for (int i = 0; i < 8; i++) {
+                            a[i] += p0[i];
+                            a[8 + i] += p1[i];
+                            a[16 + i] += p2[i];
+                            a[24 + i] += p3[i];
+                        }
+                        c = DW_CH;
                     }
-                    for (int c = 0; c < cw; c++)
-                        a[c] += part[c];
+                    for (; c + 8 <= cw; c += 8) {
+                        v8f part = {0};
+                        for (int ww = w0; ww < w1; ww++) {
+                            v8f g, sv;
+                            __builtin_memcpy(&g, dyrow + (size_t)ww * C + c, sizeof g);
+                            __builtin_memcpy(&sv, xrow + (size_t)(ww + d) * C + c, sizeof sv);
+                            part += g * sv;
+                        }
+                        for (int i = 0; i < 8; i++)
+                            a[c + i] += part[i];
+                    }
+                    for (; c < cw; c++) {
+                        float part = 0;
+                        for (int ww = w0; ww < w1; ww++)
+                            part += dyrow[(size_t)ww * C + c] * xrow[(size_t)(ww + d) * C + c];
+                        a[c] += part;
+                    }
                 }
             }
         }
@@ -159,32 +240,48 @@ static void dw_param_grads(int N, int H, int W, int C, const float *px, const fl
             pdb[c0 + c] += (float)accb[c];
 }
 
+static void dwconv7_dx_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C;
+    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *out = j->dst + (size_t)nh * rowlen;
+        if (!j->accumulate)
+            memset(out, 0, rowlen * sizeof(float));
+        dw_row(H, W, C, j->b + (size_t)n * img, j->w, h, out, 1); /* b holds dy here */
+    }
+}
+
+static void dwconv7_dw_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    for (long ch = lo; ch < hi; ch++) {
+        int c0 = (int)ch * DW_CH, cw = j->C - c0 < DW_CH ? j->C - c0 : DW_CH;
+        dw_param_grads(j->N, j->H, j->W, j->C, j->src, j->b, j->dw, j->db, c0, cw);
+    }
+}
+
 int s4g_cpu_dwconv7_back(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t dy,
                          s4g_t dx, int accumulate, s4g_t dw, s4g_t db, s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x), *pw = s4g_cpu_ptr(w), *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx), *pdw = s4g_cpu_ptr(dw), *pdb = s4g_cpu_ptr(db);
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    const int par = (long)N * H * W * C >= 4096;
-    if (pdx) {
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int nh = 0; nh < N * H; nh++) {
-            int n = nh / H, h = nh % H;
-            float *out = pdx + (size_t)nh * rowlen;
-            if (!accumulate)
-                memset(out, 0, rowlen * sizeof(float));
-            dw_row(H, W, C, pdy + (size_t)n * img, pw, h, out, 1);
-        }
-    }
-    if (pdw || pdb) {
-        const int chunks = (C + DW_CH - 1) / DW_CH;
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int ch = 0; ch < chunks; ch++) {
-            int c0 = ch * DW_CH, cw = C - c0 < DW_CH ? C - c0 : DW_CH;
-            dw_param_grads(N, H, W, C, px, pdy, pdw, pdb, c0, cw);
-        }
-    }
+    /* src = x, b = dy, dst = dx */
+    dw_job j = {N,
+                H,
+                W,
+                C,
+                accumulate,
+                s4g_cpu_ptr(x),
+                s4g_cpu_ptr(w),
+                s4g_cpu_ptr(dy),
+                s4g_cpu_ptr(dx),
+                s4g_cpu_ptr(dw),
+                s4g_cpu_ptr(db)};
+    const double work = 49.0 * N * H * W * C;
+    if (j.dst)
+        s4g_cpu_parallel(ctx, (long)N * H, work, dwconv7_dx_task, &j);
+    if (j.dw || j.db)
+        s4g_cpu_parallel(ctx, (C + DW_CH - 1) / DW_CH, work, dwconv7_dw_task, &j);
     return 0;
 }

@@ -132,6 +132,9 @@ int s4g_vk_begin(vk_state *s, s4g_err *err)
 {
     if (s->recording)
         return 0;
+    if (s->broken[0])
+        return s4g_fail(err, S4G_E_VULKAN, "Vulkan context unusable after an earlier failure: %s",
+                        s->broken);
     VkCommandBufferBeginInfo bi = {VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     bi.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     VKCHECK(s->t.vkBeginCommandBuffer(s->cmd, &bi), "vkBeginCommandBuffer");
@@ -184,6 +187,15 @@ void s4g_vk_hazard(vk_state *s, VkBuffer const *bufs, int n)
         s->touched[s->n_touched++] = bufs[i];
 }
 
+/* After a failed submit or wait the command buffer and fence are in an unknown state, so
+ * the context refuses further work (the message says why). */
+static int broken(vk_state *s, s4g_err *err, int code, const char *fmt, const char *what,
+                  const char *detail)
+{
+    snprintf(s->broken, sizeof s->broken, fmt, what, detail);
+    return s4g_fail(err, code, "%s", s->broken);
+}
+
 int s4g_vk_sync(s4g_ctx *ctx, s4g_err *err)
 {
     vk_state *s = vk_of(ctx);
@@ -197,18 +209,24 @@ int s4g_vk_sync(s4g_ctx *ctx, s4g_err *err)
     s->t.vkCmdPipelineBarrier(s->cmd,
                               VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                               VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &mb, 0, NULL, 0, NULL);
-    VKCHECK(s->t.vkEndCommandBuffer(s->cmd), "vkEndCommandBuffer");
+    VkResult r = s->t.vkEndCommandBuffer(s->cmd);
+    if (r != VK_SUCCESS)
+        return broken(s, err, S4G_E_VULKAN, "%s: %s", "vkEndCommandBuffer", s4g_vk_result_str(r));
     VkSubmitInfo si = {VK_STRUCTURE_TYPE_SUBMIT_INFO};
     si.commandBufferCount = 1;
     si.pCommandBuffers = &s->cmd;
-    VKCHECK(s->t.vkQueueSubmit(s->queue, 1, &si, s->fence), "vkQueueSubmit");
-    VkResult r = s->t.vkWaitForFences(s->device, 1, &s->fence, VK_TRUE, s->timeout_ns);
-    if (r == VK_TIMEOUT)
-        return s4g_fail(err, S4G_E_TIMEOUT,
-                        "vkWaitForFences: batch of %d dispatches did not finish in %llu s "
-                        "(S4G_VK_TIMEOUT_S raises the limit)",
-                        s->n_dispatches, (unsigned long long)(s->timeout_ns / 1000000000ull));
-    VKCHECK(r, "vkWaitForFences");
+    r = s->t.vkQueueSubmit(s->queue, 1, &si, s->fence);
+    if (r != VK_SUCCESS)
+        return broken(s, err, S4G_E_VULKAN, "%s: %s", "vkQueueSubmit", s4g_vk_result_str(r));
+    r = s->t.vkWaitForFences(s->device, 1, &s->fence, VK_TRUE, s->timeout_ns);
+    if (r == VK_TIMEOUT) {
+        char d[160];
+        snprintf(d, sizeof d, "a batch of %d dispatches did not finish in %llu s (S4G_VK_TIMEOUT_S raises the limit)",
+                 s->n_dispatches, (unsigned long long)(s->timeout_ns / 1000000000ull));
+        return broken(s, err, S4G_E_TIMEOUT, "%s: %s", "vkWaitForFences", d);
+    }
+    if (r != VK_SUCCESS)
+        return broken(s, err, S4G_E_VULKAN, "%s: %s", "vkWaitForFences", s4g_vk_result_str(r));
     VKCHECK(s->t.vkResetFences(s->device, 1, &s->fence), "vkResetFences");
     VKCHECK(s->t.vkResetCommandPool(s->device, s->pool, 0), "vkResetCommandPool");
     if (s->dpool)

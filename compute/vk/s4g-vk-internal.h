@@ -88,6 +88,7 @@ typedef struct vk_state {
     vk_deferred *deferred;
     int n_deferred, cap_deferred;
     uint64_t timeout_ns;
+    char broken[512];        /* set when a submit failed: the context cannot record again */
 } vk_state;
 
 static inline vk_state *vk_of(const s4g_ctx *ctx)

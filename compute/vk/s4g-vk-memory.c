@@ -57,6 +57,10 @@ int s4g_vk_memory_init(vk_state *s, s4g_err *err)
     VkMemoryPropertyFlags f = mp.memoryTypes[t].propertyFlags;
     s->mem_host_visible = (f & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
                           (f & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+    /* Tests: exercise the staging path (discrete GPUs) on lavapipe's host-visible memory. */
+    const char *staged = getenv("S4G_VK_NO_HOST_MAPPED");
+    if (staged && staged[0] == '1')
+        s->mem_host_visible = 0;
     VkDeviceSize heap = mp.memoryHeaps[mp.memoryTypes[t].heapIndex].size;
     s->max_alloc = s->info.max_memory_allocation_size ? s->info.max_memory_allocation_size : heap;
     if (s->max_alloc > heap)

@@ -52,7 +52,7 @@ typedef struct { uint32_t n, ox, oy; } pc_gelu;
 typedef struct { uint32_t n, ox, ody, odx; } pc_gelu_back;
 typedef struct {
     uint32_t n, op, og, om, ov;
-    float decay, beta1, beta2, eps, step_size, bc2_sqrt;
+    float decay, beta1, beta2, omb1, omb2, eps, step_size, bc2_sqrt;
 } pc_adamw;
 typedef struct { uint32_t M, N, ox, oo; float beta; } pc_colsum;
 typedef struct {
@@ -155,6 +155,8 @@ static int vk_adamw(s4g_ctx *ctx, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v,
                    (float)(1.0 - (double)hp->lr * hp->weight_decay),
                    hp->beta1,
                    hp->beta2,
+                   (float)(1.0 - (double)hp->beta1),
+                   (float)(1.0 - (double)hp->beta2),
                    hp->eps,
                    (float)(hp->lr / bc1),
                    (float)sqrt(bc2)};

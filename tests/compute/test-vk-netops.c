@@ -1,4 +1,4 @@
-/* test-vk-ops.c — every vk-ops network op on the Vulkan backend (lavapipe in CI) against the
+/* test-vk-netops.c — every vk-ops network op on the Vulkan backend (lavapipe in CI) against the
  * CPU backend on the same random inputs (odd sizes), plus a chained ConvNeXt block forward
  * and backward.  Relative error: max|vk - cpu| / max(max|cpu|, 1e-3) <= 1e-5 (1e-4 where a
  * long reduction is summed in a different order).  Every test ends by asserting that the

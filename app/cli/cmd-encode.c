@@ -1,0 +1,130 @@
+/* cmd-encode.c — s4g encode: run the ConvNeXt encoder over a float32 NCHW .npy batch and
+ * write the N x D features as .npy (pre-L2, exactly what timm returns, or unit vectors with
+ * --normalize).  Scripts use it to compare against PyTorch and to export embeddings. */
+#define G_LOG_DOMAIN "s4g-encode"
+#include "s4g-cli.h"
+#include "s4g-compute.h"
+#include "s4g-convnext.h"
+#include "s4g-npy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* "cpu" | "vulkan" | "auto" -> kind; FALSE on anything else */
+static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
+{
+    if (!name || !strcmp(name, "auto"))
+        *kind = S4G_BACKEND_AUTO;
+    else if (!strcmp(name, "cpu"))
+        *kind = S4G_BACKEND_CPU;
+    else if (!strcmp(name, "vulkan"))
+        *kind = S4G_BACKEND_VULKAN;
+    else
+        return FALSE;
+    return TRUE;
+}
+
+int s4g_cmd_encode(int argc, char **argv)
+{
+    g_autofree char *weights = NULL, *input = NULL, *output = NULL, *arch = NULL;
+    g_autofree char *backend = NULL, *device = NULL;
+    gboolean normalize = FALSE, json = FALSE;
+    int batch = 16;
+    GOptionEntry entries[] = {
+        {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
+         "ConvNeXt weights (.safetensors, timm or Sample4Geo names)", "FILE"},
+        {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
+         "Images as float32 .npy, shape N x 3 x H x W (already normalised)", "FILE"},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Features .npy to write (N x D)",
+         "FILE"},
+        {"arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
+         "Preset (atto femto pico nano tiny small base); default: from the weights' keys",
+         "PRESET"},
+        {"backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "cpu, vulkan or auto (default)",
+         "NAME"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device, "Vulkan device index or name", "DEV"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 16)", "N"},
+        {"normalize", 0, 0, G_OPTION_ARG_NONE, &normalize,
+         "L2-normalise the features (unit vectors, as used for retrieval)", NULL},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary", NULL},
+        {NULL},
+    };
+    if (!s4g_cli_parse("encode", NULL, "encode images with a ConvNeXt into feature vectors",
+                       entries, &argc, &argv))
+        return 2;
+    if (!weights || !input || !output) {
+        fprintf(stderr, "s4g encode: --weights, --input and --output are required\n");
+        return 2;
+    }
+    s4g_backend_kind kind;
+    if (!parse_backend(backend, &kind)) {
+        fprintf(stderr, "s4g encode: unknown backend \"%s\" (cpu, vulkan, auto)\n", backend);
+        return 2;
+    }
+    if (batch < 1) {
+        fprintf(stderr, "s4g encode: --batch must be >= 1\n");
+        return 2;
+    }
+    s4g_err err = {0};
+    s4g_convnext_cfg cfg;
+    if (arch ? s4g_convnext_preset(arch, &cfg, &err) : s4g_convnext_cfg_from_file(weights, &cfg, &err)) {
+        fprintf(stderr, "s4g encode: %s\n", err.msg);
+        return 1;
+    }
+    s4g_npy x;
+    if (s4g_npy_read(input, &x, &err)) {
+        fprintf(stderr, "s4g encode: %s\n", err.msg);
+        return 1;
+    }
+    if (x.ndim != 4 || x.shape[1] != 3 || x.shape[0] < 1 || x.shape[0] > INT32_MAX ||
+        x.shape[2] > 65536 || x.shape[3] > 65536) {
+        fprintf(stderr, "s4g encode: %s: expected shape N x 3 x H x W, got %d dimensions%s\n",
+                input, x.ndim, x.ndim == 4 ? " with C != 3" : "");
+        s4g_npy_clear(&x);
+        return 1;
+    }
+    int N = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
+    s4g_ctx_opts o = {.backend = kind, .device = device};
+    s4g_ctx *ctx = s4g_ctx_new(&o, &err);
+    s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 0, &err) : NULL;
+    int D = cfg.dims[3], rc = 1;
+    float *out = g_new(float, (size_t)N * D);
+    gint64 t0 = g_get_monotonic_time();
+    if (!m || s4g_convnext_load(m, weights, &err) ||
+        s4g_convnext_encode_nchw(m, N, H, W, x.data, batch, out, &err)) {
+        fprintf(stderr, "s4g encode: %s\n", err.msg);
+        goto out;
+    }
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    if (normalize)
+        for (int i = 0; i < N; i++) {
+            double s = 0;
+            for (int k = 0; k < D; k++)
+                s += (double)out[(size_t)i * D + k] * out[(size_t)i * D + k];
+            double n = sqrt(s) > 1e-12 ? sqrt(s) : 1e-12;
+            for (int k = 0; k < D; k++)
+                out[(size_t)i * D + k] = (float)(out[(size_t)i * D + k] / n);
+        }
+    int64_t shape[2] = {N, D};
+    if (s4g_npy_write(output, 2, shape, out, &err)) {
+        fprintf(stderr, "s4g encode: %s\n", err.msg);
+        goto out;
+    }
+    const char *pn = s4g_convnext_preset_name(&cfg);
+    if (json)
+        printf("{\"images\": %d, \"dim\": %d, \"height\": %d, \"width\": %d, \"arch\": \"%s\", "
+               "\"backend\": \"%s\", \"seconds\": %.3f, \"normalized\": %s, \"output\": \"%s\"}\n",
+               N, D, H, W, pn ? pn : "custom", s4g_ctx_describe(ctx), secs,
+               normalize ? "true" : "false", output);
+    else
+        printf("encoded %d images %dx%d -> %d x %d features (%s, %s) in %.2f s: %s\n", N, H, W,
+               N, D, pn ? pn : "custom ConvNeXt", s4g_ctx_describe(ctx), secs, output);
+    rc = 0;
+out:
+    g_free(out);
+    s4g_npy_clear(&x);
+    s4g_convnext_free(m);
+    s4g_ctx_free(ctx);
+    return rc;
+}

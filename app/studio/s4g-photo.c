@@ -1,0 +1,136 @@
+/* s4g-photo.c — photo list item (see the header). */
+#define G_LOG_DOMAIN "s4g-studio"
+#include "s4g-photo.h"
+
+#include "s4g-thumbnail.h"
+
+#include <math.h>
+
+#define THUMB_SIZE 128
+
+struct _S4gPhoto {
+    GObject parent_instance;
+    gint64 id;
+    char *path, *dataset, *split;
+    double lat, lon, error;
+    gboolean flagged;
+    gboolean loading;
+    GdkTexture *thumbnail;
+};
+
+G_DEFINE_FINAL_TYPE(S4gPhoto, s4g_photo, G_TYPE_OBJECT)
+
+enum { PROP_0, PROP_THUMBNAIL, PROP_ERROR, PROP_FLAGGED, N_PROPS };
+static GParamSpec *props[N_PROPS];
+
+static void get_property(GObject *o, guint id, GValue *v, GParamSpec *p)
+{
+    S4gPhoto *self = S4G_PHOTO(o);
+    switch (id) {
+    case PROP_THUMBNAIL:
+        g_value_set_object(v, self->thumbnail);
+        break;
+    case PROP_ERROR:
+        g_value_set_double(v, self->error);
+        break;
+    case PROP_FLAGGED:
+        g_value_set_boolean(v, self->flagged);
+        break;
+    default:
+        G_OBJECT_WARN_INVALID_PROPERTY_ID(o, id, p);
+    }
+}
+
+static void finalize(GObject *o)
+{
+    S4gPhoto *self = S4G_PHOTO(o);
+    g_free(self->path);
+    g_free(self->dataset);
+    g_free(self->split);
+    g_clear_object(&self->thumbnail);
+    G_OBJECT_CLASS(s4g_photo_parent_class)->finalize(o);
+}
+
+static void s4g_photo_class_init(S4gPhotoClass *klass)
+{
+    G_OBJECT_CLASS(klass)->get_property = get_property;
+    G_OBJECT_CLASS(klass)->finalize = finalize;
+    props[PROP_THUMBNAIL] = g_param_spec_object("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
+                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    props[PROP_ERROR] = g_param_spec_double("error", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, NAN,
+                                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    props[PROP_FLAGGED] = g_param_spec_boolean("flagged", NULL, NULL, FALSE,
+                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+    g_object_class_install_properties(G_OBJECT_CLASS(klass), N_PROPS, props);
+}
+
+static void s4g_photo_init(S4gPhoto *self)
+{
+    self->error = NAN;
+}
+
+S4gPhoto *s4g_photo_new(gint64 id, const char *path, const char *dataset, const char *split,
+                        double lat, double lon)
+{
+    S4gPhoto *self = g_object_new(S4G_TYPE_PHOTO, NULL);
+    self->id = id;
+    self->path = g_strdup(path);
+    self->dataset = g_strdup(dataset);
+    self->split = g_strdup(split);
+    self->lat = lat;
+    self->lon = lon;
+    return self;
+}
+
+gint64 s4g_photo_get_id(S4gPhoto *self) { return self->id; }
+const char *s4g_photo_get_path(S4gPhoto *self) { return self->path; }
+const char *s4g_photo_get_dataset(S4gPhoto *self) { return self->dataset; }
+const char *s4g_photo_get_split(S4gPhoto *self) { return self->split; }
+double s4g_photo_get_lat(S4gPhoto *self) { return self->lat; }
+double s4g_photo_get_lon(S4gPhoto *self) { return self->lon; }
+double s4g_photo_get_error(S4gPhoto *self) { return self->error; }
+gboolean s4g_photo_get_flagged(S4gPhoto *self) { return self->flagged; }
+
+void s4g_photo_set_error(S4gPhoto *self, double metres)
+{
+    if (self->error == metres || (isnan(self->error) && isnan(metres)))
+        return;
+    self->error = metres;
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_ERROR]);
+}
+
+void s4g_photo_set_flagged(S4gPhoto *self, gboolean flagged)
+{
+    if (self->flagged == !!flagged)
+        return;
+    self->flagged = !!flagged;
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_FLAGGED]);
+}
+
+GdkTexture *s4g_photo_get_thumbnail(S4gPhoto *self)
+{
+    return self->thumbnail;
+}
+
+static void thumbnail_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(S4gPhoto) self = data;
+    g_autoptr(GError) error = NULL;
+    GdkTexture *t = s4g_thumbnail_load_finish(res, &error);
+    if (!t) {
+        /* A corrupt photo keeps its placeholder; the message names the file. */
+        g_warning("%s", error->message);
+        return;
+    }
+    g_set_object(&self->thumbnail, t);
+    g_object_unref(t);
+    g_object_notify_by_pspec(G_OBJECT(self), props[PROP_THUMBNAIL]);
+}
+
+void s4g_photo_ensure_thumbnail(S4gPhoto *self)
+{
+    if (self->thumbnail || self->loading)
+        return;
+    self->loading = TRUE;
+    s4g_thumbnail_load_async(self->path, THUMB_SIZE, NULL, thumbnail_done, g_object_ref(self));
+}

@@ -1,0 +1,57 @@
+/* s4g-project.h — the Studio's view of a project folder: wraps S4gStore and reads the tables
+ * the windows show (photos, models, predictions, mining runs, hard negatives) with its own
+ * queries.  The photo list is one query into a GListStore, cheap even for 10,000 rows; the
+ * expensive part, thumbnails, loads lazily per visible cell. */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "s4g-photo.h"
+#include "s4g-store.h"
+
+G_BEGIN_DECLS
+
+#define S4G_TYPE_PROJECT (s4g_project_get_type())
+G_DECLARE_FINAL_TYPE(S4gProject, s4g_project, S4G, PROJECT, GObject)
+
+typedef struct {
+    int rank;
+    gint64 image;   /* the reference (tile) or negative image, 0 if none */
+    char *path;     /* its file, absolute */
+    double score;
+    double lat, lon;
+} S4gCandidate;
+
+void s4g_candidate_free(S4gCandidate *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gCandidate, s4g_candidate_free)
+
+S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error);
+S4gStore *s4g_project_get_store(S4gProject *self);
+const char *s4g_project_get_dir(S4gProject *self);
+/* GListModel of S4gPhoto (ground views of every dataset), ordered by id. */
+GListModel *s4g_project_get_photos(S4gProject *self);
+/* Names of datasets and splits present, for the filter drop-downs. */
+GStrv s4g_project_list_datasets(S4gProject *self);
+GStrv s4g_project_list_splits(S4gProject *self);
+/* Models as a GtkStringList of names; ids in the same order. */
+GtkStringList *s4g_project_get_models(S4gProject *self);
+gint64 s4g_project_model_id(S4gProject *self, guint position);
+/* Sets each photo's rank-1 error for `model` (NAN where it has no prediction). */
+gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error);
+/* Top-k predictions of `model` for `image`, by rank (GPtrArray of S4gCandidate*). */
+GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image, int k,
+                                   GError **error);
+/* Mining runs as display strings; ids in the same order. */
+GtkStringList *s4g_project_get_mining_runs(S4gProject *self, GArray **ids);
+/* Anchors of a mining run (GArray of gint64 image ids). */
+GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error);
+/* The true (positive) satellite tile of a ground image; NULL if none. */
+S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground);
+GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor,
+                                      GError **error);
+/* Photo item for an image id, or NULL. */
+S4gPhoto *s4g_project_find_photo(S4gProject *self, gint64 image);
+/* The alphabetically first .mbtiles file in tiles/ of the project (sorted by name), or NULL. */
+char *s4g_project_find_mbtiles(S4gProject *self);
+
+G_END_DECLS

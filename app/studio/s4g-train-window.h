@@ -1,0 +1,26 @@
+/* s4g-train-window.h — configure and run a training run: starts `s4g train --json …` as a
+ * GSubprocess, reads its JSON lines asynchronously into a live loss chart, and cancels it
+ * with SIGTERM (the trainer then finishes its step and checkpoints). */
+#pragma once
+
+#include <adwaita.h>
+
+#include "s4g-loss-chart.h"
+
+G_BEGIN_DECLS
+
+#define S4G_TYPE_TRAIN_WINDOW (s4g_train_window_get_type())
+G_DECLARE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, S4G, TRAIN_WINDOW, AdwWindow)
+
+S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir);
+/* Starts the run with the values in the form. */
+gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error);
+void s4g_train_window_cancel(S4gTrainWindow *self);
+gboolean s4g_train_window_is_running(S4gTrainWindow *self);
+S4gLossChart *s4g_train_window_get_chart(S4gTrainWindow *self);
+/* The s4g program: $S4G_PROGRAM, else next to this executable, else on PATH; NULL if none. */
+char *s4g_train_window_find_s4g(void);
+/* The argument vector the form describes (for tests and the status line). */
+GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program);
+
+G_END_DECLS

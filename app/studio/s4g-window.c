@@ -1,0 +1,1200 @@
+/* s4g-window.c — main window (see the header). */
+#define G_LOG_DOMAIN "s4g-studio"
+#include "s4g-config.h"
+
+#include "s4g-window.h"
+
+#include "s4g-geo.h"
+#include "s4g-mbtiles-source.h"
+#include "s4g-store-annotations.h"
+#include "s4g-thumbnail.h"
+#include "s4g-train-window.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+
+#define MAX_PHOTO_MARKERS 2000 /* widget markers cost a widget each; beyond this only the grid */
+
+/* One annotation write, kept so it can be undone (deleted) and redone (re-inserted). */
+typedef struct {
+    gint64 id, image;
+    S4gAnnotationFlag flag;
+    gboolean has_location;
+    double lat, lon;
+    char *note;
+} Edit;
+
+static void edit_free(Edit *e)
+{
+    g_free(e->note);
+    g_free(e);
+}
+
+struct _S4gWindow {
+    AdwApplicationWindow parent_instance;
+
+    AdwToastOverlay *toasts;
+    AdwWindowTitle *title;
+    GtkDropDown *model_dropdown;
+    GtkStack *main_stack;
+    GtkListBox *recent_list;
+    GtkStack *view_stack;
+    GtkDropDown *dataset_dropdown, *split_dropdown;
+    GtkToggleButton *flagged_toggle, *sort_toggle, *set_location_toggle;
+    GtkSpinButton *min_error_spin, *max_error_spin;
+    GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
+    GtkGridView *photo_grid;
+    GtkDropDown *run_dropdown;
+    GtkListView *anchor_list;
+    GtkPicture *anchor_picture, *true_tile_picture, *photo_picture;
+    GtkFlowBox *negatives_flow, *candidates_flow;
+    ShumateSimpleMap *map;
+    GtkWidget *side_panel;
+    GtkEntry *note_entry;
+
+    GSettings *settings;
+    S4gProject *project;
+    GtkFilterListModel *filtered;
+    GtkSortListModel *sorted;
+    GtkSingleSelection *selection;
+    GtkCustomFilter *filter;
+    GtkCustomSorter *sorter;
+    GArray *run_ids;
+    GArray *anchor_ids;
+    GtkSingleSelection *anchor_selection;
+
+    ShumateMarkerLayer *photo_layer, *candidate_layer, *negative_layer;
+    ShumatePathLayer *error_path;
+    double error_m;
+    S4gPhoto *current; /* selected photo (borrowed from the project's list) */
+    GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
+
+    GPtrArray *undo, *redo; /* Edit* */
+};
+
+G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void toast(S4gWindow *self, const char *message)
+{
+    adw_toast_overlay_add_toast(self->toasts, adw_toast_new(message));
+}
+
+/* ---- thumbnails into arbitrary pictures ---------------------------------------------- */
+
+static void picture_loaded(GObject *src, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GtkPicture) picture = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkTexture) t = s4g_thumbnail_load_finish(res, &error);
+    if (!t) {
+        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            gtk_widget_set_tooltip_text(GTK_WIDGET(picture), error->message);
+        return;
+    }
+    gtk_picture_set_paintable(picture, GDK_PAINTABLE(t));
+}
+
+static void load_into(S4gWindow *self, GtkPicture *picture, const char *path, int size)
+{
+    gtk_picture_set_paintable(picture, NULL);
+    if (path)
+        s4g_thumbnail_load_async(path, size, self->loads, picture_loaded, g_object_ref(picture));
+}
+
+/* ---- markers ------------------------------------------------------------------------- */
+
+static ShumateMarker *label_marker(double lat, double lon, const char *text, const char *css,
+                                   const char *accessible)
+{
+    ShumateMarker *m = shumate_marker_new();
+    GtkWidget *label = gtk_label_new(text);
+    gtk_widget_add_css_class(label, "s4g-marker");
+    gtk_widget_add_css_class(label, css);
+    shumate_marker_set_child(m, label);
+    shumate_location_set_location(SHUMATE_LOCATION(m), lat, lon);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(m), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
+                                   -1);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(m), accessible);
+    return m;
+}
+
+static guint count_markers(ShumateMarkerLayer *layer, const char *key)
+{
+    g_autoptr(GList) markers = shumate_marker_layer_get_markers(layer);
+    guint n = 0;
+    for (GList *l = markers; l; l = l->next)
+        if (!key || g_object_get_data(l->data, key))
+            n++;
+    return n;
+}
+
+static void rebuild_photo_markers(S4gWindow *self)
+{
+    shumate_marker_layer_remove_all(self->photo_layer);
+    GListModel *m = G_LIST_MODEL(self->sorted);
+    guint n = MIN(g_list_model_get_n_items(m), MAX_PHOTO_MARKERS);
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(m, i);
+        if (isnan(s4g_photo_get_lat(p)))
+            continue;
+        ShumateMarker *dot = SHUMATE_MARKER(shumate_point_new());
+        shumate_location_set_location(SHUMATE_LOCATION(dot), s4g_photo_get_lat(p),
+                                      s4g_photo_get_lon(p));
+        gtk_widget_add_css_class(GTK_WIDGET(dot), "s4g-photo-point");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(dot), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       s4g_photo_get_path(p), -1);
+        shumate_marker_layer_add_marker(self->photo_layer, dot);
+    }
+}
+
+/* ---- filtering ----------------------------------------------------------------------- */
+
+static const char *dropdown_choice(GtkDropDown *d)
+{
+    /* Position 0 is "All …". */
+    guint pos = gtk_drop_down_get_selected(d);
+    if (pos == 0 || pos == GTK_INVALID_LIST_POSITION)
+        return NULL;
+    GtkStringObject *o = gtk_drop_down_get_selected_item(d);
+    return o ? gtk_string_object_get_string(o) : NULL;
+}
+
+static gboolean filter_photo(gpointer item, gpointer data)
+{
+    S4gWindow *self = data;
+    S4gPhoto *p = item;
+    const char *ds = dropdown_choice(self->dataset_dropdown);
+    const char *split = dropdown_choice(self->split_dropdown);
+    if (ds && g_strcmp0(ds, s4g_photo_get_dataset(p)) != 0)
+        return FALSE;
+    if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0)
+        return FALSE;
+    if (gtk_toggle_button_get_active(self->flagged_toggle) && !s4g_photo_get_flagged(p))
+        return FALSE;
+    double lo = gtk_spin_button_get_value(self->min_error_spin) * 1000;
+    double hi = gtk_spin_button_get_value(self->max_error_spin) * 1000;
+    double e = s4g_photo_get_error(p);
+    if (isnan(e))
+        return lo <= 0; /* without a prediction a photo only passes an open range */
+    return e >= lo && e <= hi;
+}
+
+static int sort_photo(gconstpointer a, gconstpointer b, gpointer data)
+{
+    S4gWindow *self = data;
+    S4gPhoto *pa = (S4gPhoto *)a, *pb = (S4gPhoto *)b;
+    if (gtk_toggle_button_get_active(self->sort_toggle)) {
+        double ea = s4g_photo_get_error(pa), eb = s4g_photo_get_error(pb);
+        if (isnan(ea) != isnan(eb))
+            return isnan(ea) ? 1 : -1;
+        if (!isnan(ea) && ea != eb)
+            return ea > eb ? -1 : 1;
+    }
+    gint64 ia = s4g_photo_get_id(pa), ib = s4g_photo_get_id(pb);
+    return ia < ib ? -1 : ia > ib;
+}
+
+static void update_count(S4gWindow *self)
+{
+    guint shown = g_list_model_get_n_items(G_LIST_MODEL(self->sorted));
+    guint all = self->project ? g_list_model_get_n_items(s4g_project_get_photos(self->project)) : 0;
+    g_autofree char *text = g_strdup_printf(_("%u of %u photos"), shown, all);
+    gtk_label_set_label(self->count_label, text);
+}
+
+static void refilter(S4gWindow *self)
+{
+    gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
+    gtk_sorter_changed(GTK_SORTER(self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
+    update_count(self);
+    rebuild_photo_markers(self);
+}
+
+static void on_filter_changed(S4gWindow *self)
+{
+    if (self->project)
+        refilter(self);
+}
+
+/* ---- photo grid cells ---------------------------------------------------------------- */
+
+static void on_thumb_notify(S4gPhoto *p, GParamSpec *ps, GtkPicture *picture)
+{
+    gtk_picture_set_paintable(picture, GDK_PAINTABLE(s4g_photo_get_thumbnail(p)));
+}
+
+static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    GtkWidget *picture = gtk_picture_new();
+    gtk_widget_set_size_request(picture, 112, 84);
+    gtk_picture_set_can_shrink(GTK_PICTURE(picture), TRUE);
+    GtkWidget *label = gtk_label_new(NULL);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_MIDDLE);
+    gtk_widget_add_css_class(label, "caption");
+    gtk_box_append(GTK_BOX(box), picture);
+    gtk_box_append(GTK_BOX(box), label);
+    gtk_list_item_set_child(item, box);
+}
+
+static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    S4gPhoto *p = gtk_list_item_get_item(item);
+    GtkWidget *box = gtk_list_item_get_child(item);
+    GtkWidget *picture = gtk_widget_get_first_child(box);
+    GtkWidget *label = gtk_widget_get_last_child(box);
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
+    double e = s4g_photo_get_error(p);
+    g_autofree char *text = isnan(e) ? g_strdup(base)
+                                     : g_strdup_printf(_("%s · %.0f m"), base, e);
+    gtk_label_set_label(GTK_LABEL(label), text);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+    if (s4g_photo_get_flagged(p))
+        gtk_widget_add_css_class(box, "s4g-flagged");
+    else
+        gtk_widget_remove_css_class(box, "s4g-flagged");
+    gtk_picture_set_paintable(GTK_PICTURE(picture), GDK_PAINTABLE(s4g_photo_get_thumbnail(p)));
+    g_signal_connect_object(p, "notify::thumbnail", G_CALLBACK(on_thumb_notify), picture, 0);
+    /* Lazy: only cells that are actually bound ever decode their image. */
+    s4g_photo_ensure_thumbnail(p);
+}
+
+static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
+{
+    S4gPhoto *p = gtk_list_item_get_item(item);
+    GtkWidget *picture = gtk_widget_get_first_child(gtk_list_item_get_child(item));
+    g_signal_handlers_disconnect_by_func(p, on_thumb_notify, picture);
+}
+
+/* ---- prediction view ----------------------------------------------------------------- */
+
+static gint64 current_model(S4gWindow *self)
+{
+    if (!self->project)
+        return 0;
+    return s4g_project_model_id(self->project, gtk_drop_down_get_selected(self->model_dropdown));
+}
+
+static void on_candidate_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    GtkWidget *w = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
+    double *ll = g_object_get_data(G_OBJECT(w), "s4g-latlon");
+    if (ll && !isnan(ll[0]))
+        shumate_map_go_to(shumate_simple_map_get_map(self->map), ll[0], ll[1]);
+}
+
+static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const char *caption)
+{
+    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    GtkWidget *picture = gtk_picture_new();
+    gtk_widget_set_size_request(picture, 72, 72);
+    gtk_picture_set_can_shrink(GTK_PICTURE(picture), TRUE);
+    GtkWidget *label = gtk_label_new(caption);
+    gtk_widget_add_css_class(label, "caption");
+    gtk_box_append(GTK_BOX(box), picture);
+    gtk_box_append(GTK_BOX(box), label);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, caption,
+                                   -1);
+    gtk_widget_set_tooltip_text(box, c->path);
+    double *ll = g_new(double, 2);
+    ll[0] = c->lat;
+    ll[1] = c->lon;
+    g_object_set_data_full(G_OBJECT(box), "s4g-latlon", ll, g_free);
+    GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "released", G_CALLBACK(on_candidate_clicked), self);
+    gtk_widget_add_controller(box, GTK_EVENT_CONTROLLER(click));
+    load_into(self, GTK_PICTURE(picture), c->path, 96);
+    return box;
+}
+
+static void clear_flow(GtkFlowBox *flow)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(flow))))
+        gtk_flow_box_remove(flow, child);
+}
+
+static void show_annotations(S4gWindow *self)
+{
+    if (!self->current) {
+        gtk_label_set_label(self->annotation_label, "");
+        return;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) list = s4g_store_annotations_for_image(
+        s4g_project_get_store(self->project), s4g_photo_get_id(self->current), &error);
+    if (!list) {
+        gtk_label_set_label(self->annotation_label, error->message);
+        return;
+    }
+    g_autoptr(GString) s = g_string_new(NULL);
+    gboolean open = FALSE;
+    for (guint i = 0; i < list->len; i++) {
+        S4gAnnotation *a = list->pdata[i];
+        open |= a->open;
+        g_string_append_printf(s, "%s%s%s%s", s->len ? "\n" : "",
+                               s4g_annotation_flag_to_string(a->flag),
+                               a->open ? _(" (open)") : "", a->note[0] ? ": " : "");
+        g_string_append(s, a->note);
+    }
+    gtk_label_set_label(self->annotation_label, s->str);
+    s4g_photo_set_flagged(self->current, open);
+}
+
+static void show_prediction(S4gWindow *self)
+{
+    shumate_marker_layer_remove_all(self->candidate_layer);
+    shumate_path_layer_remove_all(self->error_path);
+    clear_flow(self->candidates_flow);
+    self->error_m = NAN;
+    gtk_label_set_label(self->error_label, "");
+    S4gPhoto *p = self->current;
+    if (!p)
+        return;
+    double tlat = s4g_photo_get_lat(p), tlon = s4g_photo_get_lon(p);
+    double alat, alon;
+    if (s4g_store_annotation_location(s4g_project_get_store(self->project), s4g_photo_get_id(p),
+                                      &alat, &alon)) {
+        tlat = alat; /* a reviewer's correction is the truth from now on */
+        tlon = alon;
+    }
+    ShumateMarker *truth = NULL;
+    if (!isnan(tlat)) {
+        truth = label_marker(tlat, tlon, "●", "s4g-truth", _("True location"));
+        g_object_set_data(G_OBJECT(truth), "s4g-truth", GINT_TO_POINTER(1));
+        shumate_marker_layer_add_marker(self->candidate_layer, truth);
+    }
+    gint64 model = current_model(self);
+    int k = g_settings_get_int(self->settings, "top-k");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) cands =
+        model ? s4g_project_predictions(self->project, model, s4g_photo_get_id(p), k, &error)
+              : NULL;
+    if (error)
+        toast(self, error->message);
+    if (!cands || cands->len == 0) {
+        gtk_label_set_label(self->error_label, model ? _("No prediction for this photo")
+                                                     : _("No model in this project"));
+        if (truth)
+            shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
+        return;
+    }
+    for (guint i = 0; i < cands->len; i++) {
+        S4gCandidate *c = cands->pdata[i];
+        g_autofree char *num = g_strdup_printf("%d", c->rank);
+        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), c->rank, c->score);
+        if (!isnan(c->lat)) {
+            ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            shumate_marker_layer_add_marker(self->candidate_layer, m);
+        }
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        gtk_flow_box_append(self->candidates_flow, candidate_tile(self, c, caption));
+    }
+    S4gCandidate *best = cands->pdata[0];
+    if (truth && !isnan(best->lat)) {
+        ShumateCoordinate *a = shumate_coordinate_new_full(tlat, tlon);
+        ShumateCoordinate *b = shumate_coordinate_new_full(best->lat, best->lon);
+        shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(a));
+        shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(b));
+        g_object_unref(a);
+        g_object_unref(b);
+        self->error_m = s4g_geo_haversine_m(tlat, tlon, best->lat, best->lon);
+        g_autofree char *text = self->error_m >= 10000
+                                    ? g_strdup_printf(_("Error %.1f km"), self->error_m / 1000)
+                                    : g_strdup_printf(_("Error %.0f m"), self->error_m);
+        gtk_label_set_label(self->error_label, text);
+    }
+    if (truth)
+        shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
+}
+
+static void show_photo(S4gWindow *self, S4gPhoto *p)
+{
+    g_cancellable_cancel(self->loads);
+    g_set_object(&self->loads, g_cancellable_new());
+    self->current = p;
+    if (!p) {
+        gtk_label_set_label(self->photo_label, _("Select a photo"));
+        gtk_picture_set_paintable(self->photo_picture, NULL);
+        show_prediction(self);
+        show_annotations(self);
+        return;
+    }
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
+    g_autofree char *text =
+        isnan(s4g_photo_get_lat(p))
+            ? g_strdup_printf(_("%s\n%s / %s · no location"), base, s4g_photo_get_dataset(p),
+                              s4g_photo_get_split(p))
+            : g_strdup_printf("%s\n%s / %s · %.5f, %.5f", base, s4g_photo_get_dataset(p),
+                              s4g_photo_get_split(p), s4g_photo_get_lat(p), s4g_photo_get_lon(p));
+    gtk_label_set_label(self->photo_label, text);
+    load_into(self, self->photo_picture, s4g_photo_get_path(p), 320);
+    show_prediction(self);
+    show_annotations(self);
+}
+
+static void on_selection_changed(S4gWindow *self)
+{
+    show_photo(self, gtk_single_selection_get_selected_item(self->selection));
+}
+
+static void on_model_changed(S4gWindow *self)
+{
+    if (!self->project)
+        return;
+    g_autoptr(GError) error = NULL;
+    if (!s4g_project_load_errors(self->project, current_model(self), &error))
+        toast(self, error->message);
+    refilter(self);
+    show_prediction(self);
+}
+
+/* ---- hard negatives ------------------------------------------------------------------ */
+
+static void show_anchor(S4gWindow *self, gint64 run, gint64 anchor)
+{
+    clear_flow(self->negatives_flow);
+    shumate_marker_layer_remove_all(self->negative_layer);
+    S4gPhoto *p = s4g_project_find_photo(self->project, anchor);
+    load_into(self, self->anchor_picture, p ? s4g_photo_get_path(p) : NULL, 160);
+    g_autoptr(S4gCandidate) truth = s4g_project_true_tile(self->project, anchor);
+    load_into(self, self->true_tile_picture, truth ? truth->path : NULL, 128);
+    if (truth && !isnan(truth->lat)) {
+        ShumateMarker *m = label_marker(truth->lat, truth->lon, "●", "s4g-truth", _("True tile"));
+        shumate_marker_layer_add_marker(self->negative_layer, m);
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) negs = s4g_project_hard_negatives(self->project, run, anchor, &error);
+    if (!negs) {
+        toast(self, error->message);
+        return;
+    }
+    for (guint i = 0; i < negs->len; i++) {
+        S4gCandidate *c = negs->pdata[i];
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        gtk_flow_box_append(self->negatives_flow, candidate_tile(self, c, caption));
+        if (!isnan(c->lat)) {
+            g_autofree char *num = g_strdup_printf("%d", c->rank);
+            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), c->rank);
+            ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-negative", acc);
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            shumate_marker_layer_add_marker(self->negative_layer, m);
+        }
+    }
+    if (truth && !isnan(truth->lat))
+        shumate_map_go_to(shumate_simple_map_get_map(self->map), truth->lat, truth->lon);
+}
+
+static void on_anchor_selected(S4gWindow *self)
+{
+    guint pos = gtk_single_selection_get_selected(self->anchor_selection);
+    guint run = gtk_drop_down_get_selected(self->run_dropdown);
+    if (!self->run_ids || run >= self->run_ids->len || !self->anchor_ids ||
+        pos >= self->anchor_ids->len)
+        return;
+    show_anchor(self, g_array_index(self->run_ids, gint64, run),
+                g_array_index(self->anchor_ids, gint64, pos));
+}
+
+static void on_run_changed(S4gWindow *self)
+{
+    guint run = gtk_drop_down_get_selected(self->run_dropdown);
+    g_clear_pointer(&self->anchor_ids, g_array_unref);
+    GtkStringList *names = gtk_string_list_new(NULL);
+    if (self->project && self->run_ids && run < self->run_ids->len) {
+        g_autoptr(GError) error = NULL;
+        self->anchor_ids = s4g_project_mining_anchors(
+            self->project, g_array_index(self->run_ids, gint64, run), &error);
+        if (!self->anchor_ids)
+            toast(self, error->message);
+        for (guint i = 0; self->anchor_ids && i < self->anchor_ids->len; i++) {
+            gint64 id = g_array_index(self->anchor_ids, gint64, i);
+            S4gPhoto *p = s4g_project_find_photo(self->project, id);
+            g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
+            g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
+            g_autofree char *label = g_strdup_printf(_("Image %s %s"), num, base ? base : "");
+            gtk_string_list_append(names, label);
+        }
+    }
+    self->anchor_selection = gtk_single_selection_new(G_LIST_MODEL(names));
+    gtk_single_selection_set_autoselect(self->anchor_selection, FALSE);
+    gtk_single_selection_set_selected(self->anchor_selection, GTK_INVALID_LIST_POSITION);
+    g_signal_connect_swapped(self->anchor_selection, "notify::selected",
+                             G_CALLBACK(on_anchor_selected), self);
+    gtk_list_view_set_model(self->anchor_list, GTK_SELECTION_MODEL(self->anchor_selection));
+    g_object_unref(self->anchor_selection); /* the list view owns it */
+}
+
+static void anchor_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(label), 0);
+    gtk_list_item_set_child(item, label);
+}
+
+static void anchor_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d)
+{
+    gtk_label_set_label(GTK_LABEL(gtk_list_item_get_child(item)),
+                        gtk_string_object_get_string(gtk_list_item_get_item(item)));
+}
+
+/* ---- annotation with undo/redo -------------------------------------------------------- */
+
+static void update_undo_actions(S4gWindow *self)
+{
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.undo", self->undo->len > 0);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.redo", self->redo->len > 0);
+}
+
+static gboolean apply_edit(S4gWindow *self, Edit *e, GError **error)
+{
+    e->id = s4g_store_annotation_add(s4g_project_get_store(self->project), e->image, e->flag,
+                                     e->has_location, e->lat, e->lon, e->note, error);
+    return e->id != 0;
+}
+
+static void after_edit(S4gWindow *self, Edit *e)
+{
+    S4gPhoto *p = s4g_project_find_photo(self->project, e->image);
+    if (p && p == self->current) {
+        show_annotations(self);
+        if (e->flag == S4G_ANNOTATION_LOCATION)
+            show_prediction(self);
+    } else if (p) {
+        g_autoptr(GHashTable) open =
+            s4g_store_annotations_open_images(s4g_project_get_store(self->project), NULL);
+        s4g_photo_set_flagged(p, open && g_hash_table_contains(open, &e->image));
+    }
+    update_undo_actions(self);
+}
+
+static gboolean annotate(S4gWindow *self, S4gAnnotationFlag flag, gboolean has_location,
+                         double lat, double lon, GError **error)
+{
+    if (!self->project || !self->current) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No photo selected"));
+        return FALSE;
+    }
+    Edit *e = g_new0(Edit, 1);
+    e->image = s4g_photo_get_id(self->current);
+    e->flag = flag;
+    e->has_location = has_location;
+    e->lat = lat;
+    e->lon = lon;
+    e->note = g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->note_entry)));
+    if (!apply_edit(self, e, error)) {
+        edit_free(e);
+        return FALSE;
+    }
+    g_ptr_array_add(self->undo, e);
+    g_ptr_array_set_size(self->redo, 0);
+    gtk_editable_set_text(GTK_EDITABLE(self->note_entry), "");
+    after_edit(self, e);
+    return TRUE;
+}
+
+gboolean s4g_window_set_photo_location(S4gWindow *self, double lat, double lon, GError **error)
+{
+    return annotate(self, S4G_ANNOTATION_LOCATION, TRUE, lat, lon, error);
+}
+
+static void annotate_action(S4gWindow *self, S4gAnnotationFlag flag)
+{
+    g_autoptr(GError) error = NULL;
+    if (!annotate(self, flag, FALSE, 0, 0, &error))
+        toast(self, error->message);
+}
+
+static void flag_bad_pair(GtkWidget *w, const char *a, GVariant *p)
+{
+    annotate_action(S4G_WINDOW(w), S4G_ANNOTATION_BAD_PAIR);
+}
+
+static void flag_wrong_location(GtkWidget *w, const char *a, GVariant *p)
+{
+    annotate_action(S4G_WINDOW(w), S4G_ANNOTATION_WRONG_LOCATION);
+}
+
+/* Reviewed: resolves the photo's open flags and records an "ok". */
+static void mark_reviewed(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    if (!self->current)
+        return;
+    g_autoptr(GPtrArray) list = s4g_store_annotations_for_image(
+        s4g_project_get_store(self->project), s4g_photo_get_id(self->current), NULL);
+    for (guint i = 0; list && i < list->len; i++) {
+        S4gAnnotation *an = list->pdata[i];
+        if (an->open)
+            s4g_store_annotation_set_open(s4g_project_get_store(self->project), an->id, FALSE,
+                                          NULL);
+    }
+    annotate_action(self, S4G_ANNOTATION_OK);
+}
+
+static void undo(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    if (self->undo->len == 0)
+        return;
+    Edit *e = g_ptr_array_steal_index(self->undo, self->undo->len - 1);
+    g_autoptr(GError) error = NULL;
+    if (!s4g_store_annotation_delete(s4g_project_get_store(self->project), e->id, &error))
+        toast(self, error->message);
+    g_ptr_array_add(self->redo, e);
+    after_edit(self, e);
+}
+
+static void redo(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    if (self->redo->len == 0)
+        return;
+    Edit *e = g_ptr_array_steal_index(self->redo, self->redo->len - 1);
+    g_autoptr(GError) error = NULL;
+    if (!apply_edit(self, e, &error)) {
+        toast(self, error->message);
+        edit_free(e);
+        update_undo_actions(self);
+        return;
+    }
+    g_ptr_array_add(self->undo, e);
+    after_edit(self, e);
+}
+
+static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    /* Only single clicks in location mode: double clicks zoom, drags pan. */
+    if (n != 1 || !gtk_toggle_button_get_active(self->set_location_toggle) || !self->current)
+        return;
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    if (!shumate_viewport_get_reference_map_source(vp))
+        return;
+    double lat, lon;
+    shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
+    g_autoptr(GError) error = NULL;
+    if (!s4g_window_set_photo_location(self, lat, lon, &error))
+        toast(self, error->message);
+}
+
+static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    if (!shumate_viewport_get_reference_map_source(vp))
+        return;
+    double lat, lon;
+    shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
+    g_autofree char *text = g_strdup_printf("%.5f, %.5f", lat, lon);
+    gtk_label_set_label(self->cursor_label, text);
+}
+
+/* ---- export -------------------------------------------------------------------------- */
+
+static void export_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    S4gWindow *self = data;
+    gboolean geojson = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "s4g-geojson"));
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        g_autofree char *path = g_file_get_path(file);
+        g_autoptr(GError) error = NULL;
+        S4gStore *store = s4g_project_get_store(self->project);
+        gboolean ok = geojson ? s4g_store_annotations_export_geojson(store, path, &error)
+                              : s4g_store_annotations_export_csv(store, path, &error);
+        toast(self, ok ? _("Annotations exported") : error->message);
+    }
+    g_object_unref(dialog);
+}
+
+static void export_annotations(S4gWindow *self, gboolean geojson)
+{
+    if (!self->project)
+        return;
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(
+        geojson ? _("Export Annotations as GeoJSON") : _("Export Annotations as CSV"),
+        GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
+    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d),
+                                      geojson ? "annotations.geojson" : "annotations.csv");
+    g_object_set_data(G_OBJECT(d), "s4g-geojson", GINT_TO_POINTER(geojson));
+    g_signal_connect(d, "response", G_CALLBACK(export_response), self);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+static void export_csv(GtkWidget *w, const char *a, GVariant *p)
+{
+    export_annotations(S4G_WINDOW(w), FALSE);
+}
+
+static void export_geojson(GtkWidget *w, const char *a, GVariant *p)
+{
+    export_annotations(S4G_WINDOW(w), TRUE);
+}
+
+/* ---- opening projects ---------------------------------------------------------------- */
+
+static void open_recent(GtkButton *b, S4gWindow *self)
+{
+    g_autoptr(GError) error = NULL;
+    if (!s4g_window_open_project(self, g_object_get_data(G_OBJECT(b), "s4g-dir"), &error))
+        toast(self, error->message);
+}
+
+static void fill_recent(S4gWindow *self)
+{
+    GtkWidget *child;
+    while ((child = gtk_widget_get_first_child(GTK_WIDGET(self->recent_list))))
+        gtk_list_box_remove(self->recent_list, child);
+    g_auto(GStrv) recent = g_settings_get_strv(self->settings, "recent-projects");
+    for (guint i = 0; recent[i]; i++) {
+        GtkWidget *b = gtk_button_new_with_label(recent[i]);
+        gtk_widget_add_css_class(b, "flat");
+        g_object_set_data_full(G_OBJECT(b), "s4g-dir", g_strdup(recent[i]), g_free);
+        g_autofree char *acc = g_strdup_printf(_("Open recent project %s"), recent[i]);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(b), GTK_ACCESSIBLE_PROPERTY_LABEL, acc, -1);
+        g_signal_connect(b, "clicked", G_CALLBACK(open_recent), self);
+        gtk_list_box_append(self->recent_list, b);
+    }
+    gtk_widget_set_visible(GTK_WIDGET(self->recent_list), recent[0] != NULL);
+}
+
+static void remember(S4gWindow *self, const char *dir)
+{
+    g_auto(GStrv) old = g_settings_get_strv(self->settings, "recent-projects");
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add(b, dir);
+    for (guint i = 0, n = 1; old[i] && n < 10; i++)
+        if (g_strcmp0(old[i], dir) != 0) {
+            g_strv_builder_add(b, old[i]);
+            n++;
+        }
+    g_auto(GStrv) now = g_strv_builder_end(b);
+    g_settings_set_strv(self->settings, "recent-projects", (const char *const *)now);
+}
+
+static GtkStringList *with_all(const char *all, GStrv items)
+{
+    GtkStringList *l = gtk_string_list_new(NULL);
+    gtk_string_list_append(l, all);
+    for (guint i = 0; items[i]; i++)
+        gtk_string_list_append(l, items[i]);
+    return l;
+}
+
+static void set_base_layer(S4gWindow *self)
+{
+    g_autofree char *kind = g_settings_get_string(self->settings, "tile-source");
+    g_autofree char *mbtiles = s4g_project_find_mbtiles(self->project);
+    ShumateMapSource *source = NULL;
+    double lat = 0, lon = 0, zoom = 2;
+    gboolean centred = FALSE;
+    if (g_strcmp0(kind, "xyz") != 0 && mbtiles) {
+        g_autoptr(GError) error = NULL;
+        S4gMbtilesSource *s = s4g_mbtiles_source_new(mbtiles, &error);
+        if (s) {
+            centred = s4g_mbtiles_source_get_center(s, &lat, &lon, &zoom);
+            source = SHUMATE_MAP_SOURCE(s);
+        } else {
+            toast(self, error->message);
+        }
+    }
+    if (!source) {
+        g_autofree char *url = g_settings_get_string(self->settings, "xyz-url");
+        source = SHUMATE_MAP_SOURCE(shumate_raster_renderer_new_full_from_url(
+            "s4g-xyz", _("Online tiles"), "", "", 0, 19, 256, SHUMATE_MAP_PROJECTION_MERCATOR,
+            url));
+    }
+    shumate_simple_map_set_map_source(self->map, source);
+    g_object_unref(source);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    if (centred) {
+        shumate_viewport_set_zoom_level(vp, zoom);
+        shumate_location_set_location(SHUMATE_LOCATION(vp), lat, lon);
+    }
+}
+
+gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
+{
+    g_return_val_if_fail(S4G_IS_WINDOW(self), FALSE);
+    S4gProject *project = s4g_project_open(dir, TRUE, error);
+    if (!project)
+        return FALSE;
+    g_set_object(&self->project, project);
+    g_object_unref(project);
+    g_ptr_array_set_size(self->undo, 0);
+    g_ptr_array_set_size(self->redo, 0);
+    update_undo_actions(self);
+
+    g_autofree char *base = g_path_get_basename(dir);
+    adw_window_title_set_title(self->title, base);
+    adw_window_title_set_subtitle(self->title, dir);
+
+    g_auto(GStrv) datasets = s4g_project_list_datasets(project);
+    g_auto(GStrv) splits = s4g_project_list_splits(project);
+    GtkStringList *dl = with_all(_("All datasets"), datasets);
+    GtkStringList *sl = with_all(_("All splits"), splits);
+    gtk_drop_down_set_model(self->dataset_dropdown, G_LIST_MODEL(dl));
+    gtk_drop_down_set_model(self->split_dropdown, G_LIST_MODEL(sl));
+    g_object_unref(dl);
+    g_object_unref(sl);
+
+    /* Pick the default model from the preferences when the project has it. */
+    GtkStringList *models = s4g_project_get_models(project);
+    g_signal_handlers_block_by_func(self->model_dropdown, on_model_changed, self);
+    gtk_drop_down_set_model(self->model_dropdown, G_LIST_MODEL(models));
+    g_autofree char *want = g_settings_get_string(self->settings, "default-model");
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(models)); i++)
+        if (g_strcmp0(gtk_string_list_get_string(models, i), want) == 0)
+            gtk_drop_down_set_selected(self->model_dropdown, i);
+    g_signal_handlers_unblock_by_func(self->model_dropdown, on_model_changed, self);
+
+    g_autoptr(GError) e2 = NULL;
+    if (!s4g_project_load_errors(project, current_model(self), &e2))
+        toast(self, e2->message);
+
+    gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
+    gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
+
+    g_clear_pointer(&self->run_ids, g_array_unref);
+    GtkStringList *runs = s4g_project_get_mining_runs(project, &self->run_ids);
+    gtk_drop_down_set_model(self->run_dropdown, G_LIST_MODEL(runs));
+    g_object_unref(runs);
+    on_run_changed(self);
+
+    set_base_layer(self);
+    refilter(self);
+    show_photo(self, NULL);
+    remember(self, dir);
+    gtk_stack_set_visible_child_name(self->main_stack, "project");
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", TRUE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-csv", TRUE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-geojson", TRUE);
+    return TRUE;
+}
+
+static void open_response(GtkNativeDialog *dialog, int response, gpointer data)
+{
+    S4gWindow *self = data;
+    if (response == GTK_RESPONSE_ACCEPT) {
+        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
+        g_autofree char *path = g_file_get_path(file);
+        g_autoptr(GError) error = NULL;
+        if (!s4g_window_open_project(self, path, &error))
+            toast(self, error->message);
+    }
+    g_object_unref(dialog);
+}
+
+static void open_action(GtkWidget *w, const char *a, GVariant *p)
+{
+    GtkFileChooserNative *d = gtk_file_chooser_native_new(
+        _("Open or Create Project"), GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+        _("_Open"), _("_Cancel"));
+    g_signal_connect(d, "response", G_CALLBACK(open_response), w);
+    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
+}
+
+/* The demo project is what `s4g synth` writes; it is made once, on first use. */
+static void demo_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(S4gWindow) self = data;
+    g_autoptr(GError) error = NULL;
+    const char *dir = g_object_get_data(src, "s4g-dir");
+    if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
+        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"),
+                                               error->message);
+        toast(self, msg);
+        return;
+    }
+    if (!s4g_window_open_project(self, dir, &error))
+        toast(self, error->message);
+}
+
+static void open_demo(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "s4g-studio", "demo", NULL);
+    g_autofree char *db = g_build_filename(dir, "project.s4g", NULL);
+    g_autoptr(GError) error = NULL;
+    if (g_file_test(db, G_FILE_TEST_EXISTS)) {
+        if (!s4g_window_open_project(self, dir, &error))
+            toast(self, error->message);
+        return;
+    }
+    g_autofree char *s4g = s4g_train_window_find_s4g();
+    if (!s4g) {
+        toast(self, _("The s4g program is not installed; cannot create the demo project"));
+        return;
+    }
+    GSubprocess *proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, s4g, "synth",
+                                         "--project", dir, NULL);
+    if (!proc) {
+        toast(self, error->message);
+        return;
+    }
+    g_object_set_data_full(G_OBJECT(proc), "s4g-dir", g_strdup(dir), g_free);
+    toast(self, _("Creating the demo project…"));
+    g_subprocess_wait_check_async(proc, NULL, demo_done, g_object_ref(self));
+    g_object_unref(proc);
+}
+
+static void train_action(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    if (!self->project)
+        return;
+    S4gTrainWindow *t = s4g_train_window_new(GTK_WINDOW(self), s4g_project_get_dir(self->project));
+    gtk_window_present(GTK_WINDOW(t));
+}
+
+static void toggle_location_mode(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    gtk_toggle_button_set_active(self->set_location_toggle,
+                                 !gtk_toggle_button_get_active(self->set_location_toggle));
+}
+
+static void show_view(GtkWidget *w, const char *a, GVariant *p)
+{
+    gtk_stack_set_visible_child_name(S4G_WINDOW(w)->view_stack, g_variant_get_string(p, NULL));
+}
+
+/* ---- life cycle ---------------------------------------------------------------------- */
+
+static void dispose(GObject *o)
+{
+    S4gWindow *self = S4G_WINDOW(o);
+    if (self->loads)
+        g_cancellable_cancel(self->loads);
+    g_clear_object(&self->loads);
+    gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_WINDOW);
+    g_clear_object(&self->selection);
+    g_clear_object(&self->project);
+    g_clear_object(&self->settings);
+    g_clear_pointer(&self->run_ids, g_array_unref);
+    g_clear_pointer(&self->anchor_ids, g_array_unref);
+    g_clear_pointer(&self->undo, g_ptr_array_unref);
+    g_clear_pointer(&self->redo, g_ptr_array_unref);
+    G_OBJECT_CLASS(s4g_window_parent_class)->dispose(o);
+}
+
+static void s4g_window_class_init(S4gWindowClass *klass)
+{
+    GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
+    G_OBJECT_CLASS(klass)->dispose = dispose;
+    g_type_ensure(SHUMATE_TYPE_SIMPLE_MAP);
+    gtk_widget_class_set_template_from_resource(wc, "/org/sample4geo/Studio/s4g-window.ui");
+#define BIND(n) gtk_widget_class_bind_template_child(wc, S4gWindow, n)
+    BIND(toasts);
+    BIND(title);
+    BIND(model_dropdown);
+    BIND(main_stack);
+    BIND(recent_list);
+    BIND(view_stack);
+    BIND(dataset_dropdown);
+    BIND(split_dropdown);
+    BIND(flagged_toggle);
+    BIND(sort_toggle);
+    BIND(set_location_toggle);
+    BIND(min_error_spin);
+    BIND(max_error_spin);
+    BIND(count_label);
+    BIND(cursor_label);
+    BIND(photo_label);
+    BIND(error_label);
+    BIND(annotation_label);
+    BIND(photo_grid);
+    BIND(run_dropdown);
+    BIND(anchor_list);
+    BIND(anchor_picture);
+    BIND(true_tile_picture);
+    BIND(photo_picture);
+    BIND(negatives_flow);
+    BIND(candidates_flow);
+    BIND(map);
+    BIND(side_panel);
+    BIND(note_entry);
+#undef BIND
+    gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
+    gtk_widget_class_install_action(wc, "win.open-demo", NULL, open_demo);
+    gtk_widget_class_install_action(wc, "win.undo", NULL, undo);
+    gtk_widget_class_install_action(wc, "win.redo", NULL, redo);
+    gtk_widget_class_install_action(wc, "win.flag-bad-pair", NULL, flag_bad_pair);
+    gtk_widget_class_install_action(wc, "win.flag-wrong-location", NULL, flag_wrong_location);
+    gtk_widget_class_install_action(wc, "win.mark-reviewed", NULL, mark_reviewed);
+    gtk_widget_class_install_action(wc, "win.set-location-mode", NULL, toggle_location_mode);
+    gtk_widget_class_install_action(wc, "win.export-csv", NULL, export_csv);
+    gtk_widget_class_install_action(wc, "win.export-geojson", NULL, export_geojson);
+    gtk_widget_class_install_action(wc, "win.train", NULL, train_action);
+    gtk_widget_class_install_action(wc, "win.show-view", "s", show_view);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                        "win.redo", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_b, GDK_CONTROL_MASK, "win.flag-bad-pair",
+                                        NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_w, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                        "win.flag-wrong-location", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.mark-reviewed",
+                                        NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_l, GDK_CONTROL_MASK, "win.set-location-mode",
+                                        NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-csv", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                        "win.export-geojson", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_t, GDK_CONTROL_MASK, "win.train", NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_1, GDK_ALT_MASK, "win.show-view", "s",
+                                        "photos");
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_2, GDK_ALT_MASK, "win.show-view", "s",
+                                        "negatives");
+}
+
+static void s4g_window_init(S4gWindow *self)
+{
+    gtk_widget_init_template(GTK_WIDGET(self));
+    self->settings = g_settings_new(S4G_APP_ID);
+    self->undo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
+    self->redo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
+    self->error_m = NAN;
+
+    self->filter = gtk_custom_filter_new(filter_photo, self, NULL);
+    self->sorter = gtk_custom_sorter_new(sort_photo, self, NULL);
+    self->filtered = gtk_filter_list_model_new(NULL, GTK_FILTER(self->filter));
+    self->sorted = gtk_sort_list_model_new(G_LIST_MODEL(self->filtered), GTK_SORTER(self->sorter));
+    self->selection = gtk_single_selection_new(G_LIST_MODEL(self->sorted));
+    gtk_single_selection_set_autoselect(self->selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->selection, TRUE);
+    g_signal_connect_swapped(self->selection, "notify::selected-item",
+                             G_CALLBACK(on_selection_changed), self);
+
+    GtkListItemFactory *factory = gtk_signal_list_item_factory_new();
+    g_signal_connect(factory, "setup", G_CALLBACK(cell_setup), self);
+    g_signal_connect(factory, "bind", G_CALLBACK(cell_bind), self);
+    g_signal_connect(factory, "unbind", G_CALLBACK(cell_unbind), self);
+    gtk_grid_view_set_factory(self->photo_grid, factory);
+    g_object_unref(factory);
+    gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
+
+    GtkListItemFactory *af = gtk_signal_list_item_factory_new();
+    g_signal_connect(af, "setup", G_CALLBACK(anchor_setup), self);
+    g_signal_connect(af, "bind", G_CALLBACK(anchor_bind), self);
+    gtk_list_view_set_factory(self->anchor_list, af);
+    g_object_unref(af);
+
+    g_signal_connect_swapped(self->dataset_dropdown, "notify::selected",
+                             G_CALLBACK(on_filter_changed), self);
+    g_signal_connect_swapped(self->split_dropdown, "notify::selected",
+                             G_CALLBACK(on_filter_changed), self);
+    g_signal_connect_swapped(self->flagged_toggle, "toggled", G_CALLBACK(on_filter_changed),
+                             self);
+    g_signal_connect_swapped(self->sort_toggle, "toggled", G_CALLBACK(on_filter_changed), self);
+    g_signal_connect_swapped(self->min_error_spin, "value-changed",
+                             G_CALLBACK(on_filter_changed), self);
+    g_signal_connect_swapped(self->max_error_spin, "value-changed",
+                             G_CALLBACK(on_filter_changed), self);
+    g_signal_connect_swapped(self->model_dropdown, "notify::selected",
+                             G_CALLBACK(on_model_changed), self);
+    g_signal_connect_swapped(self->run_dropdown, "notify::selected", G_CALLBACK(on_run_changed),
+                             self);
+
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    ShumateMap *map = shumate_simple_map_get_map(self->map);
+    self->photo_layer = shumate_marker_layer_new(vp);
+    self->error_path = shumate_path_layer_new(vp);
+    GdkRGBA red = {0.88, 0.11, 0.14, 1};
+    shumate_path_layer_set_stroke_color(self->error_path, &red);
+    shumate_path_layer_set_stroke_width(self->error_path, 3);
+    self->candidate_layer = shumate_marker_layer_new(vp);
+    self->negative_layer = shumate_marker_layer_new(vp);
+    shumate_map_add_layer(map, SHUMATE_LAYER(self->photo_layer));
+    shumate_map_add_layer(map, SHUMATE_LAYER(self->error_path));
+    shumate_map_add_layer(map, SHUMATE_LAYER(self->candidate_layer));
+    shumate_map_add_layer(map, SHUMATE_LAYER(self->negative_layer));
+
+    GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
+    gtk_widget_add_controller(GTK_WIDGET(self->map), GTK_EVENT_CONTROLLER(click));
+    GtkEventController *motion = gtk_event_controller_motion_new();
+    g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
+    gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
+
+    fill_recent(self);
+    update_undo_actions(self);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-csv", FALSE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-geojson", FALSE);
+}
+
+S4gWindow *s4g_window_new(GtkApplication *app)
+{
+    return g_object_new(S4G_TYPE_WINDOW, "application", app, NULL);
+}
+
+S4gProject *s4g_window_get_project(S4gWindow *self) { return self->project; }
+
+void s4g_window_select_photo(S4gWindow *self, guint position)
+{
+    gtk_single_selection_set_selected(self->selection, position);
+}
+
+void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
+{
+    gtk_stack_set_visible_child_name(self->view_stack, "negatives");
+    gtk_drop_down_set_selected(self->run_dropdown, run_pos);
+    if (gtk_drop_down_get_selected(self->run_dropdown) != run_pos)
+        return;
+    gtk_single_selection_set_selected(
+        GTK_SINGLE_SELECTION(gtk_list_view_get_model(self->anchor_list)), anchor_pos);
+}
+
+guint s4g_window_count_candidate_markers(S4gWindow *self)
+{
+    return count_markers(self->candidate_layer, "s4g-rank");
+}
+
+guint s4g_window_count_candidate_thumbnails(S4gWindow *self)
+{
+    guint n = 0;
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->candidates_flow)); c;
+         c = gtk_widget_get_next_sibling(c))
+        n++;
+    return n;
+}
+
+guint s4g_window_count_negative_tiles(S4gWindow *self)
+{
+    guint n = 0;
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->negatives_flow)); c;
+         c = gtk_widget_get_next_sibling(c))
+        n++;
+    return n;
+}
+
+guint s4g_window_count_negative_markers(S4gWindow *self)
+{
+    return count_markers(self->negative_layer, "s4g-rank");
+}
+
+guint s4g_window_count_photo_markers(S4gWindow *self)
+{
+    return count_markers(self->photo_layer, NULL);
+}
+
+guint s4g_window_count_visible_photos(S4gWindow *self)
+{
+    return g_list_model_get_n_items(G_LIST_MODEL(self->sorted));
+}
+
+gboolean s4g_window_has_error_line(S4gWindow *self, double *metres)
+{
+    g_autoptr(GList) nodes = shumate_path_layer_get_nodes(self->error_path);
+    *metres = self->error_m;
+    return g_list_length(nodes) == 2;
+}
+
+ShumateSimpleMap *s4g_window_get_map(S4gWindow *self) { return self->map; }
+GtkWidget *s4g_window_get_side_panel(S4gWindow *self) { return self->side_panel; }
+GtkWidget *s4g_window_get_view_stack(S4gWindow *self) { return GTK_WIDGET(self->view_stack); }

@@ -1,0 +1,38 @@
+/* s4g-window.h — the Studio's main window: empty state with recent projects, photo grid with
+ * filters beside the map, the prediction panel, the hard-negative browser and annotation
+ * (with undo/redo).  The accessors at the end exist for the widget tests. */
+#pragma once
+
+#include <adwaita.h>
+#include <shumate/shumate.h>
+
+#include "s4g-project.h"
+
+G_BEGIN_DECLS
+
+#define S4G_TYPE_WINDOW (s4g_window_get_type())
+G_DECLARE_FINAL_TYPE(S4gWindow, s4g_window, S4G, WINDOW, AdwApplicationWindow)
+
+S4gWindow *s4g_window_new(GtkApplication *app);
+gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error);
+S4gProject *s4g_window_get_project(S4gWindow *self);
+/* Selects the photo at `position` of the filtered grid (as a click does). */
+void s4g_window_select_photo(S4gWindow *self, guint position);
+/* Sets the selected photo's location as a map click in location mode does (undoable). */
+gboolean s4g_window_set_photo_location(S4gWindow *self, double lat, double lon, GError **error);
+/* Shows the hard negatives of mining run row `run_pos`, anchor row `anchor_pos`. */
+void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos);
+
+/* For tests: what is on screen. */
+guint s4g_window_count_candidate_markers(S4gWindow *self);
+guint s4g_window_count_candidate_thumbnails(S4gWindow *self);
+guint s4g_window_count_negative_tiles(S4gWindow *self);
+guint s4g_window_count_negative_markers(S4gWindow *self);
+guint s4g_window_count_photo_markers(S4gWindow *self);
+guint s4g_window_count_visible_photos(S4gWindow *self);
+gboolean s4g_window_has_error_line(S4gWindow *self, double *metres);
+ShumateSimpleMap *s4g_window_get_map(S4gWindow *self);
+GtkWidget *s4g_window_get_side_panel(S4gWindow *self);
+GtkWidget *s4g_window_get_view_stack(S4gWindow *self);
+
+G_END_DECLS

@@ -1,0 +1,71 @@
+/* fixtures.h — tiny on-disk layouts written by the tests themselves into temporary folders. */
+#pragma once
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "s4g-image.h"
+
+/* Makes parent folders and writes `text`. */
+static inline void fx_text(const char *root, const char *rel, const char *text)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    g_autofree char *d = g_path_get_dirname(p);
+    g_assert_cmpint(g_mkdir_with_parents(d, 0755), ==, 0);
+    g_autoptr(GError) e = NULL;
+    g_assert_true(g_file_set_contents(p, text, -1, &e));
+}
+
+/* A w×h image with a deterministic pattern (PNG, or JPEG when rel ends in .jpg). */
+static inline void fx_image(const char *root, const char *rel, int w, int h, int seed)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    g_autofree char *d = g_path_get_dirname(p);
+    g_assert_cmpint(g_mkdir_with_parents(d, 0755), ==, 0);
+    g_autoptr(S4gImage) im = s4g_image_new(w, h);
+    for (int i = 0; i < w * h * 3; i++)
+        im->data[i] = (guint8)((i * 7 + seed * 31 + (i / 3) % w * 5) & 0xff);
+    g_autoptr(GError) e = NULL;
+    g_assert_true(s4g_image_save(im, p, 90, &e));
+}
+
+static inline char *fx_tmpdir(void)
+{
+    g_autoptr(GError) e = NULL;
+    char *d = g_dir_make_tmp("s4g-test-XXXXXX", &e);
+    g_assert_no_error(e);
+    return d;
+}
+
+static inline void fx_rmtree(const char *path)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        GDir *d = g_dir_open(path, 0, NULL);
+        const char *n;
+        while (d && (n = g_dir_read_name(d))) {
+            g_autofree char *c = g_build_filename(path, n, NULL);
+            fx_rmtree(c);
+        }
+        if (d)
+            g_dir_close(d);
+        g_rmdir(path);
+    } else {
+        g_unlink(path);
+    }
+}
+
+/* Asserts that error is set and its message contains every one of the NULL-terminated
+ * strings. */
+static inline void fx_assert_error_mentions(GError *error, ...)
+{
+    g_assert_nonnull(error);
+    va_list ap;
+    va_start(ap, error);
+    const char *s;
+    while ((s = va_arg(ap, const char *))) {
+        if (!strstr(error->message, s))
+            g_error("error “%s” does not mention “%s”", error->message, s);
+    }
+    va_end(ap);
+}

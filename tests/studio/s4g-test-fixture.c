@@ -1,0 +1,181 @@
+/* s4g-test-fixture.c — test projects (see the header). */
+#include "s4g-test-fixture.h"
+
+#include "s4g-store.h"
+
+#include <glib/gstdio.h>
+#include <unistd.h>
+#include <vips/vips.h>
+
+void fix_init(const char *argv0)
+{
+    g_assert_cmpint(VIPS_INIT(argv0), ==, 0);
+}
+
+void fix_write_png(const char *path, int w, int h, guint8 r, guint8 g, guint8 b)
+{
+    g_autofree guint8 *px = g_malloc((gsize)w * h * 3);
+    for (int i = 0; i < w * h; i++) {
+        px[3 * i] = r;
+        px[3 * i + 1] = g;
+        px[3 * i + 2] = b;
+    }
+    VipsImage *img = vips_image_new_from_memory_copy(px, (size_t)w * h * 3, w, h, 3,
+                                                     VIPS_FORMAT_UCHAR);
+    g_assert_nonnull(img);
+    g_assert_cmpint(vips_pngsave(img, path, NULL), ==, 0);
+    g_object_unref(img);
+}
+
+static void exec_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        g_error("fixture SQL failed: %s: %s", sql, msg);
+}
+
+void fix_write_mbtiles(const char *path)
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    exec_ok(db, "PRAGMA application_id = 0x4d504258;"
+                "CREATE TABLE metadata (name text, value text);"
+                "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row integer,"
+                " tile_data blob);"
+                "CREATE UNIQUE INDEX tile_index on tiles (zoom_level, tile_column, tile_row);"
+                "INSERT INTO metadata VALUES ('name','fixture'),('format','png'),"
+                "('minzoom','0'),('maxzoom','1'),('bounds','-180,-85,180,85'),"
+                "('center','10,10,1');");
+    const guint8 colours[5][3] = {{128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255},
+                                  {255, 255, 0}};
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "INSERT INTO tiles VALUES (?,?,?,?)", -1, &st, NULL);
+    for (int t = 0; t < 5; t++) {
+        int z = t == 0 ? 0 : 1, x = t == 0 ? 0 : (t - 1) % 2, y = t == 0 ? 0 : (t - 1) / 2;
+        g_autofree char *tmp = g_strdup_printf("%s.%d.png", path, t);
+        fix_write_png(tmp, 256, 256, colours[t][0], colours[t][1], colours[t][2]);
+        gchar *data;
+        gsize len;
+        g_assert_true(g_file_get_contents(tmp, &data, &len, NULL));
+        g_unlink(tmp);
+        sqlite3_reset(st);
+        sqlite3_bind_int(st, 1, z);
+        sqlite3_bind_int(st, 2, x);
+        sqlite3_bind_int(st, 3, (1 << z) - 1 - y); /* TMS row */
+        sqlite3_bind_blob(st, 4, data, (int)len, g_free);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+void fix_photo_location(int i, double *lat, double *lon)
+{
+    *lat = 10.0 + 0.5 * i;
+    *lon = 10.0 + 0.3 * i;
+}
+
+void fix_candidate_location(int i, int r, double *lat, double *lon)
+{
+    fix_photo_location(i, lat, lon);
+    *lat += 0.01 * r * (i + 1);
+    *lon -= 0.02 * r;
+}
+
+char *fix_make_project(void)
+{
+    g_autoptr(GError) error = NULL;
+    char *dir = g_dir_make_tmp("s4g-studio-test-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_autoptr(S4gStore) store = s4g_store_open(dir, TRUE, &error);
+    g_assert_no_error(error);
+    g_autofree char *root = g_build_filename(dir, "data", NULL);
+    g_mkdir_with_parents(root, 0755);
+    sqlite3 *db = s4g_store_db(store);
+    char *ins = sqlite3_mprintf("INSERT INTO datasets (id, name, kind, root) VALUES "
+                                           "(1, 'fixture', 'synthetic', %Q);"
+                                           "INSERT INTO models (id, name, architecture, weights)"
+                                           " VALUES (1, 'm1', '{}', 'models/m1.safetensors');"
+                                           "INSERT INTO mining_runs (id, kind, model, dataset, "
+                                           "epoch) VALUES (1, 'dss', 1, 1, 2);",
+                                           root);
+    exec_ok(db, ins);
+    sqlite3_free(ins);
+    /* ground photo i = image id 1+i; its satellite tile = 100+i; candidate tiles reuse the
+     * satellite images of the other photos (as retrieval over a gallery does). */
+    for (int i = 0; i < FIX_PHOTOS; i++) {
+        double lat, lon;
+        fix_photo_location(i, &lat, &lon);
+        g_autofree char *gname = g_strdup_printf("ground-%d.png", i);
+        g_autofree char *sname = g_strdup_printf("sat-%d.png", i);
+        g_autofree char *gpath = g_build_filename(root, gname, NULL);
+        g_autofree char *spath = g_build_filename(root, sname, NULL);
+        fix_write_png(gpath, 64, 32, 40 * i, 200, 100);
+        fix_write_png(spath, 32, 32, 200, 40 * i, 60);
+        g_autofree char *sql = g_strdup_printf(
+            "INSERT INTO images (id, dataset, view, path, split, lat, lon) VALUES "
+            "(%d, 1, 'ground', '%s', '%s', %.6f, %.6f), (%d, 1, 'satellite', '%s', 'test', "
+            "%.6f, %.6f);"
+            "INSERT INTO pairs (dataset, ground, satellite, relation, split) VALUES "
+            "(1, %d, %d, 'positive', 'test');",
+            1 + i, gname, i % 2 ? "train" : "test", lat, lon, 100 + i, sname, lat, lon, 1 + i,
+            100 + i);
+        exec_ok(db, sql);
+    }
+    for (int i = 0; i < FIX_PHOTOS; i++)
+        for (int r = 1; r <= FIX_K; r++) {
+            double lat, lon;
+            fix_candidate_location(i, r, &lat, &lon);
+            g_autofree char *sql = g_strdup_printf(
+                "INSERT INTO predictions (model, image, rank, reference, score, lat, lon) VALUES "
+                "(1, %d, %d, %d, %.3f, %.6f, %.6f);",
+                1 + i, r, 100 + (i + r) % FIX_PHOTOS, 0.9 - 0.1 * r, lat, lon);
+            exec_ok(db, sql);
+        }
+    /* Mining run 1: anchor photo 1 and 2, each with FIX_NEGATIVES negatives drawn from the
+     * satellite images that are not its own. */
+    for (int a = 0; a < 2; a++)
+        for (int r = 1; r <= FIX_NEGATIVES; r++) {
+            g_autofree char *sql = g_strdup_printf(
+                "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) VALUES "
+                "(1, %d, %d, %d, %.3f);",
+                1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS,
+                0.8 - 0.05 * r);
+            exec_ok(db, sql);
+        }
+    g_autofree char *tiles = g_build_filename(dir, "tiles", "world.mbtiles", NULL);
+    fix_write_mbtiles(tiles);
+    return dir;
+}
+
+void fix_add_many_photos(const char *dir, int n)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+    g_assert_no_error(error);
+    sqlite3 *db = s4g_store_db(store);
+    exec_ok(db, "BEGIN");
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db,
+                       "INSERT INTO images (dataset, view, path, split, lat, lon) VALUES "
+                       "(1, 'ground', ?, 'train', ?, ?)",
+                       -1, &st, NULL);
+    for (int i = 0; i < n; i++) {
+        /* Distinct rows (paths are UNIQUE), one real file: each name is a symlink. */
+        g_autofree char *name = g_strdup_printf("many/p%05d.png", i);
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_double(st, 2, 10 + (i % 100) * 0.01);
+        sqlite3_bind_double(st, 3, 10 + (i / 100) * 0.01);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    }
+    sqlite3_finalize(st);
+    exec_ok(db, "COMMIT");
+    g_autofree char *many = g_build_filename(dir, "data", "many", NULL);
+    g_mkdir_with_parents(many, 0755);
+    g_autofree char *target = g_build_filename(dir, "data", "ground-0.png", NULL);
+    for (int i = 0; i < n; i++) {
+        g_autofree char *link = g_strdup_printf("%s/p%05d.png", many, i);
+        g_assert_cmpint(symlink(target, link), ==, 0);
+    }
+}

@@ -1,0 +1,25 @@
+/* s4g-test-fixture.h — builds small but real projects for the Studio tests: a store with a
+ * dataset, ground photos and satellite tiles written as PNGs by libvips, positive pairs, a
+ * model with top-k predictions, a mining run with hard negatives, and a 4-tile MBTiles file. */
+#pragma once
+
+#include <glib.h>
+
+#define FIX_PHOTOS 4
+#define FIX_K 3
+#define FIX_NEGATIVES 5
+
+/* Solid-colour PNG of w×h. */
+void fix_write_png(const char *path, int w, int h, guint8 r, guint8 g, guint8 b);
+/* MBTiles with zoom 0..1: z0 grey, z1 tiles (x,y) red (0,0), green (1,0), blue (0,1),
+ * yellow (1,1) in XYZ order, stored TMS-flipped. */
+void fix_write_mbtiles(const char *path);
+/* The project in a new temporary folder; returns its path (g_free). */
+char *fix_make_project(void);
+/* Ground photo i's true location and its rank-r candidate location (r = 1..FIX_K). */
+void fix_photo_location(int i, double *lat, double *lon);
+void fix_candidate_location(int i, int r, double *lat, double *lon);
+/* Adds n extra ground photos (all pointing at small real PNGs) for the load-time test. */
+void fix_add_many_photos(const char *dir, int n);
+/* Initialise libvips once per test program. */
+void fix_init(const char *argv0);

@@ -1,0 +1,127 @@
+/* test-chart.c — the loss chart fed with `s4g train --json` lines, directly and through the
+ * training window's GSubprocess (a stand-in trainer script prints the lines). */
+#include "s4g-loss-chart.h"
+#include "s4g-train-window.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+static void test_feed(void)
+{
+    S4gLossChart *chart = S4G_LOSS_CHART(g_object_ref_sink(s4g_loss_chart_new()));
+    g_autoptr(GError) error = NULL;
+    const char *lines[] = {
+        "{\"step\":1,\"epoch\":0.1,\"loss\":4.5,\"lr\":1e-4,\"logit_scale\":14.3,\"pairs_per_s\":12.5}",
+        "{\"step\":2,\"epoch\":0.2,\"loss\":4.25,\"lr\":1e-4,\"logit_scale\":14.4,\"pairs_per_s\":13}",
+        "{\"step\":5,\"epoch\":0.5,\"loss\":3.0,\"lr\":2e-4,\"logit_scale\":15,\"pairs_per_s\":13}",
+        "{\"epoch\":1,\"r1\":12.5,\"r5\":40,\"r10\":55.5}",
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
+        g_assert_true(s4g_loss_chart_feed_line(chart, lines[i], &error));
+        g_assert_no_error(error);
+    }
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    double step, loss;
+    g_assert_true(s4g_loss_chart_get_point(chart, 2, &step, &loss));
+    g_assert_cmpfloat(step, ==, 5);
+    g_assert_cmpfloat(loss, ==, 3.0);
+    double r1, r5, r10;
+    g_assert_true(s4g_loss_chart_get_recall(chart, &r1, &r5, &r10));
+    g_assert_cmpfloat(r1, ==, 12.5);
+    g_assert_cmpfloat(r10, ==, 55.5);
+    g_autofree char *d = s4g_loss_chart_describe(chart, 1);
+    g_assert_nonnull(strstr(d, "step 2"));
+    g_assert_nonnull(strstr(d, "loss 4.2500"));
+    g_assert_nonnull(strstr(d, "13.0 pairs/s"));
+
+    /* malformed lines name their line number and the field */
+    g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\":6}", &error));
+    g_assert_nonnull(strstr(error->message, "line 5"));
+    g_assert_nonnull(strstr(error->message, "loss"));
+    g_clear_error(&error);
+    g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\": 7, \"loss\": ", &error));
+    g_assert_nonnull(strstr(error->message, "line 6"));
+    g_clear_error(&error);
+    g_assert_false(s4g_loss_chart_feed_line(chart, "[1,2]", &error));
+    g_clear_error(&error);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    g_object_unref(chart);
+}
+
+static void test_hover(void)
+{
+    GtkWidget *win = gtk_window_new();
+    GtkWidget *chart = s4g_loss_chart_new();
+    gtk_window_set_child(GTK_WINDOW(win), chart);
+    gtk_window_set_default_size(GTK_WINDOW(win), 568, 300); /* plot width 500 px */
+    for (int s = 0; s <= 10; s++) {
+        g_autofree char *l = g_strdup_printf("{\"step\":%d,\"loss\":%g}", s * 10, 5.0 - 0.3 * s);
+        g_assert_true(s4g_loss_chart_feed_line(S4G_LOSS_CHART(chart), l, NULL));
+    }
+    gtk_window_present(GTK_WINDOW(win));
+    while (gtk_widget_get_width(chart) == 0)
+        g_main_context_iteration(NULL, TRUE);
+    int w = gtk_widget_get_width(chart);
+    /* plot spans [56, w-12]: the x of step 70 is 56 + 0.7 * (w - 68) */
+    double x = 56 + 0.7 * (w - 68);
+    g_assert_cmpint(s4g_loss_chart_nearest(S4G_LOSS_CHART(chart), x + 3), ==, 7);
+    g_assert_cmpint(s4g_loss_chart_nearest(S4G_LOSS_CHART(chart), 0), ==, 0);
+    g_assert_cmpint(s4g_loss_chart_nearest(S4G_LOSS_CHART(chart), w), ==, 10);
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
+static void test_subprocess(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("s4g-train-XXXXXX", NULL);
+    g_autofree char *script = g_build_filename(dir, "fake-s4g", NULL);
+    g_autofree char *argsfile = g_build_filename(dir, "args", NULL);
+    /* Stands in for the real trainer: records its arguments, prints JSON lines. */
+    g_autofree char *body = g_strdup_printf(
+        "#!/bin/sh\necho \"$@\" > '%s'\n"
+        "for i in 1 2 3 4 5 6 7; do echo \"{\\\"step\\\":$i,\\\"epoch\\\":0,\\\"loss\\\":$((10 - i)),"
+        "\\\"lr\\\":0.001,\\\"logit_scale\\\":14,\\\"pairs_per_s\\\":3}\"; done\n"
+        "echo 'not json'\n"
+        "echo '{\"r1\":50,\"r5\":80,\"r10\":90}'\n",
+        argsfile);
+    g_assert_true(g_file_set_contents(script, body, -1, NULL));
+    g_chmod(script, 0755);
+    g_setenv("S4G_PROGRAM", script, TRUE);
+
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, dir);
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_train_window_start(tw, &error));
+    g_assert_no_error(error);
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (s4g_train_window_is_running(tw) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    S4gLossChart *chart = s4g_train_window_get_chart(tw);
+    double r1, r5, r10;
+    /* the exit may be seen before the last lines are read */
+    while (!s4g_loss_chart_get_recall(chart, &r1, &r5, &r10) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 7);
+    double step, loss;
+    g_assert_true(s4g_loss_chart_get_point(chart, 6, &step, &loss));
+    g_assert_cmpfloat(step, ==, 7);
+    g_assert_cmpfloat(loss, ==, 3);
+    g_assert_true(s4g_loss_chart_get_recall(chart, &r1, &r5, &r10));
+    g_assert_cmpfloat(r5, ==, 80);
+    g_autofree char *args = NULL;
+    g_assert_true(g_file_get_contents(argsfile, &args, NULL, NULL));
+    g_autofree char *want = g_strdup_printf("train --json --project %s --model model --epochs 10 "
+                                            "--batch-size 32 --lr 1e-4\n",
+                                            dir);
+    g_assert_cmpstr(args, ==, want);
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    gtk_init();
+    adw_init();
+    g_test_add_func("/studio/chart/feed", test_feed);
+    g_test_add_func("/studio/chart/hover", test_hover);
+    g_test_add_func("/studio/chart/subprocess", test_subprocess);
+    return g_test_run();
+}
