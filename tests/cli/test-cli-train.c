@@ -5,11 +5,11 @@
 #include <signal.h>
 #include <string.h>
 
+static const char *s4g_path; /* the s4g program, from the command line */
+
 static const char *s4g(void)
 {
-    const char *p = g_getenv("S4G_EXE");
-    g_assert_nonnull(p);
-    return p;
+    return s4g_path;
 }
 
 static char *run_ok(const char *const *argv)
@@ -100,6 +100,11 @@ static void test_train_sigterm_resume(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    if (argc < 2) {
+        g_printerr("usage: %s PATH-TO-s4g\n", argv[0]);
+        return 2;
+    }
+    s4g_path = argv[1];
     g_test_add_func("/cli/train-sigterm-resume", test_train_sigterm_resume);
     return g_test_run();
 }
