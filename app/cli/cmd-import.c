@@ -6,6 +6,37 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    gboolean tty;
+    gint64 last_us;
+    S4gProgress *store;
+} Progress;
+
+/* Reading probes every image header; the total is not known up front, so show a count. */
+static void on_read(guint n, gpointer data)
+{
+    Progress *p = data;
+    gint64 now = g_get_monotonic_time();
+    if (!p->tty || now - p->last_us < 100000)
+        return;
+    p->last_us = now;
+    fprintf(stderr, "\r\033[KReading: %u images", n);
+    fflush(stderr);
+}
+
+static void on_store(guint done, guint total, gpointer data)
+{
+    Progress *p = data;
+    if (!p->tty)
+        return;
+    if (!p->store) {
+        fprintf(stderr, "\r\033[K");
+        p->store = s4g_progress_new("Storing", total, TRUE);
+    }
+    s4g_progress_update(p->store, done, NULL);
+}
 
 int s4g_cmd_import(int argc, char **argv)
 {
@@ -48,14 +79,23 @@ int s4g_cmd_import(int argc, char **argv)
         name = g_strdup(kind_name);
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gDataset) ds = s4g_dataset_new(kind, argv[1], skip_missing);
-    if (!s4g_dataset_read(ds, &error))
+    Progress prog = {.tty = !json && isatty(STDERR_FILENO)};
+    ds->on_read = on_read;
+    ds->on_store = on_store;
+    ds->progress_data = &prog;
+    gboolean read_ok = s4g_dataset_read(ds, &error);
+    if (prog.tty)
+        fprintf(stderr, "\r\033[K");
+    if (!read_ok)
         return s4g_cli_fail("import", error);
     g_autoptr(S4gStore) store = s4g_store_open(project, TRUE, &error);
     if (!store)
         return s4g_cli_fail("import", error);
     gint64 id = 0;
     guint new_images = 0, new_pairs = 0;
-    if (!s4g_dataset_store(ds, store, name, &id, &new_images, &new_pairs, &error))
+    gboolean stored = s4g_dataset_store(ds, store, name, &id, &new_images, &new_pairs, &error);
+    s4g_progress_finish(prog.store);
+    if (!stored)
         return s4g_cli_fail("import", error);
     g_autoptr(GArray) ic = s4g_store_dataset_image_counts(store, id, &error);
     g_autoptr(GArray) pc = ic ? s4g_store_dataset_pair_counts(store, id, &error) : NULL;

@@ -24,6 +24,21 @@ static void on_progress(const char *stage, int done, int total, gpointer data)
     s4g_progress_update(p->bar, done, NULL);
 }
 
+/* A JSON string literal body for s (quotes, backslashes and control characters escaped). */
+static char *json_escape(const char *s)
+{
+    GString *o = g_string_new(NULL);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            g_string_append_printf(o, "\\%c", *p);
+        else if (*p < 0x20)
+            g_string_append_printf(o, "\\u%04x", *p);
+        else
+            g_string_append_c(o, (char)*p);
+    }
+    return g_string_free(o, FALSE);
+}
+
 int s4g_cmd_synth(int argc, char **argv)
 {
     g_autofree char *layout = NULL, *out = NULL, *origin = NULL;
@@ -97,11 +112,12 @@ int s4g_cmd_synth(int argc, char **argv)
     if (!ok)
         return s4g_cli_fail("synth", error);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
+    g_autofree char *out_json = json_escape(out);
     if (json)
         printf("{\"layout\": \"%s\", \"out\": \"%s\", \"seed\": %" G_GINT64_FORMAT ", \"ground_images\": %d, "
                "\"satellite_images\": %d, \"drone_images\": %d, \"tiles\": %d, \"region_side_m\": %.1f, "
                "\"seconds\": %.2f}\n",
-               s4g_synth_layout_name(o.layout), out, seed, s.ground_images, s.satellite_images, s.drone_images,
+               s4g_synth_layout_name(o.layout), out_json, seed, s.ground_images, s.satellite_images, s.drone_images,
                s.tiles, s.region_side_m, secs);
     else
         printf("%s dataset in %s: %d ground, %d satellite, %d drone images, %d map tiles; region %.0f m; %.1f s\n",

@@ -43,6 +43,8 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
         if (!s4g_store_dataset_writer_image(w, &row, &ids[i], &fresh, error))
             goto fail;
         ni += fresh;
+        if (ds->on_store && (i % 256 == 0))
+            ds->on_store(i, ds->images->len + ds->pairs->len, ds->progress_data);
     }
     for (guint i = 0; i < ds->pairs->len; i++) {
         S4gDatasetPair *p = &g_array_index(ds->pairs, S4gDatasetPair, i);
@@ -52,6 +54,9 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
                                            p->dy, &fresh, error))
             goto fail;
         np += fresh;
+        if (ds->on_store && (i % 256 == 0))
+            ds->on_store(ds->images->len + i, ds->images->len + ds->pairs->len,
+                         ds->progress_data);
     }
     g_clear_pointer(&w, s4g_store_dataset_writer_free);
     if (!s4g_store_commit(store, error))

@@ -152,9 +152,9 @@ gboolean s4g_dataset_probe_image(const char *path, int *width, int *height, GErr
     /* Only the header is read here: libvips opens lazily. */
     VipsImage *im = vips_image_new_from_file(path, "access", VIPS_ACCESS_SEQUENTIAL, NULL);
     if (!im) {
+        g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: unreadable image header: %s",
-                    path, vips_error_buffer());
-        vips_error_clear();
+                    path, msg);
         return FALSE;
     }
     if (width)
@@ -206,6 +206,8 @@ gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, con
     g_array_append_val(ds->images, im);
     guint idx = ds->images->len - 1;
     g_hash_table_insert(ds->index, index_key(view, split, path), GSIZE_TO_POINTER(idx + 1));
+    if (ds->on_read)
+        ds->on_read(ds->images->len, ds->progress_data);
     return idx;
 }
 

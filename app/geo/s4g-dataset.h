@@ -77,6 +77,11 @@ typedef struct {
     GPtrArray *missing_paths; /* the first 20 of them, relative to root, for reports */
     guint skipped_pairs;    /* pairs dropped because one side was missing */
     GHashTable *index;      /* "view\tsplit\tpath" → image index + 1 */
+    /* Called after each image read (n = images so far) and while storing (done of total
+     * rows); may be NULL. */
+    void (*on_read)(guint n, gpointer data);
+    void (*on_store)(guint done, guint total, gpointer data);
+    gpointer progress_data;
 } S4gDataset;
 
 S4gDataset *s4g_dataset_new(S4gDatasetKind kind, const char *root, gboolean skip_missing);

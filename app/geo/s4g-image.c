@@ -26,6 +26,12 @@ static gpointer init_once(gpointer unused)
     return GINT_TO_POINTER(1);
 }
 
+char *s4g_image_vips_error(void)
+{
+    char *m = vips_error_buffer_copy(); /* copies and clears */
+    return g_strchomp(m);
+}
+
 gboolean s4g_image_init(GError **error)
 {
     static GOnce once = G_ONCE_INIT;
@@ -110,9 +116,10 @@ static S4gImage *to_rgb8(VipsImage *in, const char *what, GError **error)
     im->height = h;
     im->data = mem;
     return im;
-fail:
+fail:;
+    g_autofree char *msg = s4g_image_vips_error();
     g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s", what,
-                g_strchomp(vips_error_buffer_copy()));
+                msg);
     return NULL;
 }
 
@@ -134,11 +141,14 @@ S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, G
                     "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
         return NULL;
     }
-    /* "fail" makes a truncated or corrupt file an error instead of a grey-padded image. */
-    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail", TRUE, NULL);
+    /* A truncated or corrupt file is an error instead of a grey-padded image; mere warnings
+     * (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are not. */
+    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                               NULL);
     if (!in) {
+        g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s",
-                    what, g_strchomp(vips_error_buffer_copy()));
+                    what, msg);
         return NULL;
     }
     return to_rgb8(in, what, error);
@@ -172,8 +182,9 @@ gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, 
         g_object_unref(v);
     }
     if (r) {
+        g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot write image: %s", path,
-                    g_strchomp(vips_error_buffer_copy()));
+                    msg);
         return FALSE;
     }
     return TRUE;

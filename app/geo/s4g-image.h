@@ -16,6 +16,9 @@ typedef struct {
     guint8 *data;
 } S4gImage;
 
+/* libvips' pending error text (trailing newline removed), newly allocated; clears it. */
+char *s4g_image_vips_error(void);
+
 /* Starts libvips once per process (thread-safe); later calls return its result. */
 gboolean s4g_image_init(GError **error);
 

@@ -17,10 +17,12 @@ struct S4gLoader {
     guint next_claim;   /* next batch number a worker may build */
     guint next_deliver; /* next batch number the consumer gets */
     S4gBatch **ready;   /* by batch number, NULL until built */
-    GError *failure;    /* first fatal error (stops everything) */
+    GError *failure;    /* fatal error of the lowest failed batch (stops new claims) */
+    guint failure_batch;
     gboolean stop;
     guint skipped;
     char *first_skip;
+    gint64 waited_us;
 };
 
 void s4g_batch_free(S4gBatch *b)
@@ -129,10 +131,14 @@ static gpointer worker(gpointer data)
         S4gBatch *batch = build(l, b, &e);
         g_mutex_lock(&l->lock);
         if (!batch) {
-            if (!l->failure)
+            /* batches before it are still delivered; the error comes in its place */
+            if (!l->failure || b < l->failure_batch) {
+                g_clear_error(&l->failure);
                 l->failure = e;
-            else
+                l->failure_batch = b;
+            } else {
                 g_error_free(e);
+            }
         } else {
             l->ready[b] = batch;
         }
@@ -191,12 +197,14 @@ S4gBatch *s4g_loader_next(S4gLoader *l, GError **error)
             g_cond_broadcast(&l->changed);
             break;
         }
-        if (l->failure) {
+        if (l->failure && l->next_deliver >= l->failure_batch) {
             g_set_error_literal(error, l->failure->domain, l->failure->code,
                                 l->failure->message);
             break;
         }
+        gint64 t0 = g_get_monotonic_time();
         g_cond_wait(&l->changed, &l->lock);
+        l->waited_us += g_get_monotonic_time() - t0;
     }
     g_mutex_unlock(&l->lock);
     return b;
@@ -208,6 +216,14 @@ guint s4g_loader_skipped(S4gLoader *l)
     guint n = l->skipped;
     g_mutex_unlock(&l->lock);
     return n;
+}
+
+double s4g_loader_wait_seconds(S4gLoader *l)
+{
+    g_mutex_lock(&l->lock);
+    double s = l->waited_us / 1e6;
+    g_mutex_unlock(&l->lock);
+    return s;
 }
 
 const char *s4g_loader_first_skip(S4gLoader *l)

@@ -48,6 +48,9 @@ S4gBatch *s4g_loader_next(S4gLoader *l, GError **error);
 /* Pairs skipped so far for corrupt images (skip_corrupt), and the first such error message. */
 guint s4g_loader_skipped(S4gLoader *l);
 const char *s4g_loader_first_skip(S4gLoader *l);
+/* Seconds the consumer has spent blocked in s4g_loader_next so far: near 0 means decoding
+ * keeps up with compute. */
+double s4g_loader_wait_seconds(S4gLoader *l);
 /* Stops the workers and frees everything (safe before the end). */
 void s4g_loader_free(S4gLoader *l);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gLoader, s4g_loader_free)

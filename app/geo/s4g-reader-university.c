@@ -49,7 +49,7 @@ typedef struct {
 /* Adds every image of every class under rel ({class}/files) to the split.  Returns a table
  * class id → GArray of image indexes. */
 static GHashTable *read_tree(S4gDataset *ds, const char *rel, S4gView view, const char *split,
-                             GError **error)
+                             GHashTable *only, GError **error)
 {
     g_autofree char *dir = g_build_filename(ds->root, rel, NULL);
     g_autoptr(GPtrArray) classes = list_dir(dir, TRUE, error);
@@ -67,6 +67,8 @@ static GHashTable *read_tree(S4gDataset *ds, const char *rel, S4gView view, cons
             g_hash_table_unref(out);
             return NULL;
         }
+        if (only && !g_hash_table_contains(only, &id))
+            continue; /* training keeps the classes present in both views */
         g_autofree char *cdir = g_build_filename(dir, cname, NULL);
         g_autoptr(GPtrArray) files = list_dir(cdir, FALSE, error);
         if (!files) {
@@ -150,13 +152,15 @@ gboolean s4g_reader_university(S4gDataset *ds, GError **error)
             return FALSE;
         }
         any = TRUE;
-        g_autoptr(GHashTable) drone =
-            read_tree(ds, parts[p].drone, S4G_VIEW_DRONE, parts[p].split, error);
-        if (!drone)
-            return FALSE;
+        /* satellites first, so training can leave out drone classes without one */
         g_autoptr(GHashTable) sat =
-            read_tree(ds, parts[p].sat, S4G_VIEW_SATELLITE, parts[p].split, error);
+            read_tree(ds, parts[p].sat, S4G_VIEW_SATELLITE, parts[p].split, NULL, error);
         if (!sat)
+            return FALSE;
+        g_autoptr(GHashTable) drone = read_tree(ds, parts[p].drone, S4G_VIEW_DRONE,
+                                                parts[p].split, parts[p].first_only ? sat : NULL,
+                                                error);
+        if (!drone)
             return FALSE;
         pair_up(ds, drone, sat, parts[p].split, parts[p].first_only);
     }

@@ -10,7 +10,8 @@
  * Train references are the satellites that are the positive of some train panorama (semi-
  * positive pairs are kept when their tile is among them); test references are all satellites
  * of the mode's cities.  GPS: ground/{city}/{panoid},{lat},{lon},.jpg and
- * satellite/{city}/satellite_{lat}_{lon}.png.  Cities whose splits/{city} folder is absent
+ * satellite/{city}/satellite_{lat}_{lon}.png (or the official release's {city}/panorama/ and
+ * {city}/satellite/ folders).  Cities whose splits/{city} folder is absent
  * are left out (a mode none of whose cities exists is skipped). */
 #define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
@@ -75,6 +76,24 @@ static gboolean pano_gps(const char *name, double *lat, double *lon)
     return *p[1] && *p[2] && !*e1 && !*e2;
 }
 
+/* Sample4Geo's layout (ground/{city}, satellite/{city}) or, when that folder is absent, the
+ * official release's ({city}/panorama, {city}/satellite). */
+static char *image_dir(S4gDataset *ds, const char *city, gboolean ground)
+{
+    char *s4g = g_strdup_printf("%s/%s", ground ? "ground" : "satellite", city);
+    g_autofree char *full = g_build_filename(ds->root, s4g, NULL);
+    if (g_file_test(full, G_FILE_TEST_IS_DIR))
+        return s4g;
+    char *official = g_strdup_printf("%s/%s", city, ground ? "panorama" : "satellite");
+    g_autofree char *ofull = g_build_filename(ds->root, official, NULL);
+    if (g_file_test(ofull, G_FILE_TEST_IS_DIR)) {
+        g_free(s4g);
+        return official;
+    }
+    g_free(official);
+    return s4g; /* neither: errors will name the Sample4Geo path */
+}
+
 static gboolean read_mode(S4gDataset *ds, const Mode *m, GError **error)
 {
     g_autoptr(GArray) sats = g_array_new(FALSE, TRUE, sizeof(Sat));
@@ -118,7 +137,8 @@ static gboolean read_mode(S4gDataset *ds, const Mode *m, GError **error)
     if (m->all_references)
         for (guint i = 0; i < sats->len; i++) {
             Sat *s = &g_array_index(sats, Sat, i);
-            g_autofree char *p = g_strdup_printf("satellite/%s/%s", s->city, s->name);
+            g_autofree char *dir = image_dir(ds, s->city, FALSE);
+            g_autofree char *p = g_strdup_printf("%s/%s", dir, s->name);
             g_autofree char *w = g_strdup_printf("splits/%s/satellite_list.txt", s->city);
             sat_img[i] = s4g_dataset_add_image(ds, S4G_VIEW_SATELLITE, p, m->split, i, s->lat,
                                                s->lon, w, error);
@@ -182,14 +202,16 @@ static gboolean read_mode(S4gDataset *ds, const Mode *m, GError **error)
                 return FALSE;
             }
             g_autofree char *where = g_strdup_printf("%s:%u", rel, ln + 1);
-            g_autofree char *gp = g_strdup_printf("ground/%s/%s", cities[c], f[0]);
+            g_autofree char *gdir = image_dir(ds, cities[c], TRUE);
+            g_autofree char *gp = g_strdup_printf("%s/%s", gdir, f[0]);
             gint64 g = s4g_dataset_add_image(ds, S4G_VIEW_GROUND, gp, m->split, si[0], lat, lon,
                                              where, error);
             if (g == -2)
                 return FALSE;
             if (!m->all_references && sat_img[si[0]] < 0) {
                 Sat *s = &g_array_index(sats, Sat, si[0]);
-                g_autofree char *sp = g_strdup_printf("satellite/%s/%s", s->city, s->name);
+                g_autofree char *sdir = image_dir(ds, s->city, FALSE);
+                g_autofree char *sp = g_strdup_printf("%s/%s", sdir, s->name);
                 g_autofree char *w = g_strdup_printf("%s: field 2", where);
                 sat_img[si[0]] = s4g_dataset_add_image(ds, S4G_VIEW_SATELLITE, sp, m->split,
                                                        si[0], s->lat, s->lon, w, error);

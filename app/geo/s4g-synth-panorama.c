@@ -68,7 +68,7 @@ void s4g_synth_render_panorama(const S4gWorld *world, double x, double y, int wi
                     s4g_world_ground_rgb(world, ix, iy, col);
                     int cov = world->cover[i] & S4G_COVER_MASK;
                     cls = cov == S4G_COVER_WATER ? S4G_CLASS_WATER
-                          : (cov == S4G_COVER_ROAD || cov == S4G_COVER_PAVED) ? S4G_CLASS_PAVED
+                          : (cov == S4G_COVER_ROAD || cov == S4G_COVER_PAVED || cov == S4G_COVER_MARKING) ? S4G_CLASS_PAVED
                                                                               : S4G_CLASS_VEGETATION;
                 }
                 for (int r = r0; r < solid; r++) {

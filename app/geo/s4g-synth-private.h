@@ -15,6 +15,9 @@ int s4g_synth_px(const S4gSynthOptions *o, int base);
 S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stream, int n,
                                          double min_dist, double margin, double lat, double lon,
                                          S4gPoint **locs, GError **error);
+/* FALSE (with an error naming --locations) when a region of side_m metres would not fit the
+ * memory budget of the world grid (about 3.5 GB). */
+gboolean s4g_synth_check_region(double side_m, GError **error);
 /* Writes packed 8-bit pixels (bands 1, 3 or 4) as .jpg/.jpeg (Q 90) or .png, with fixed
  * encoder options so the bytes depend only on the pixels. */
 gboolean s4g_synth_save(const char *path, const uint8_t *px, int w, int h, int bands, GError **error);

@@ -50,25 +50,36 @@ static void render_tile(int i, gpointer data)
     g_autofree uint8_t *px = g_malloc0(TILE * TILE * 4);
     /* Metres per tile pixel, to average several world cells when zoomed out. */
     double res = 156543.03392 * cos(w->origin_lat * G_PI / 180.0) / (1 << k->z);
-    int ss = CLAMP((int)ceil(res / w->cell), 1, 6);
+    int ss = CLAMP((int)ceil(res / w->cell), 1, 4);
     double wmax = w->w * w->cell, hmax = w->h * w->cell;
+    /* Web Mercator rows map to latitudes and columns to longitudes independently, and the
+     * local projection is separable too: convert each sample row and column once. */
+    int ns = TILE * ss;
+    g_autofree double *mx = g_new(double, ns), *my = g_new(double, ns);
+    for (int q = 0; q < ns; q++) {
+        double g = (q + 0.5) / ss, unused;
+        s4g_world_from_latlon(w, w->origin_lat, lon_of(k->x * TILE + g, k->z), &mx[q], &unused);
+        s4g_world_from_latlon(w, lat_of(k->y * TILE + g, k->z), w->origin_lon, &unused, &my[q]);
+    }
     for (int r = 0; r < TILE; r++)
         for (int c = 0; c < TILE; c++) {
             float acc[3] = {0, 0, 0};
             int n = 0;
-            for (int sy = 0; sy < ss; sy++)
+            for (int sy = 0; sy < ss; sy++) {
+                double y = my[r * ss + sy];
+                if (y < 0 || y >= hmax)
+                    continue;
                 for (int sx = 0; sx < ss; sx++) {
-                    double gx = k->x * TILE + c + (sx + 0.5) / ss, gy = k->y * TILE + r + (sy + 0.5) / ss;
-                    double mx, my;
-                    s4g_world_from_latlon(w, lat_of(gy, k->z), lon_of(gx, k->z), &mx, &my);
-                    if (mx < 0 || my < 0 || mx >= wmax || my >= hmax)
+                    double x = mx[c * ss + sx];
+                    if (x < 0 || x >= wmax)
                         continue;
                     float rgb[3];
-                    s4g_world_sample_ortho(w, mx, my, rgb);
+                    s4g_world_sample_ortho(w, x, y, rgb);
                     for (int q = 0; q < 3; q++)
                         acc[q] += rgb[q];
                     n++;
                 }
+            }
             if (!n)
                 continue;
             uint8_t *o = px + 4 * (r * TILE + c);
@@ -112,7 +123,9 @@ gboolean s4g_synth_write_tiles(const S4gSynthOptions *o, S4gWorld **worlds, int 
     }
     int n = (int)keys->len;
     TileJob job = {worlds, keys, g_new0(GBytes *, n), g_new0(GError *, n)};
+    gint64 t0 = g_get_monotonic_time();
     s4g_synth_parallel(o, "tiles", n, render_tile, &job);
+    g_debug("%d tiles rendered in %.2f s", n, (g_get_monotonic_time() - t0) / 1e6);
     gboolean ok = TRUE;
     for (int i = 0; i < n && ok; i++)
         if (job.errors[i]) {

@@ -50,6 +50,7 @@ void s4g_world_free(S4gWorld *world)
     g_free(world->field_tone);
     g_free(world->light);
     g_free(world->ortho);
+    g_free(world->block_max);
     g_array_unref(world->buildings);
     g_free(world);
 }
@@ -154,6 +155,7 @@ static const float cover_rgb[S4G_COVER_N][3] = {
     [S4G_COVER_GRASS] = {0.37f, 0.50f, 0.25f},  [S4G_COVER_FIELD] = {0.60f, 0.55f, 0.30f},
     [S4G_COVER_FOREST] = {0.24f, 0.29f, 0.17f}, [S4G_COVER_WATER] = {0.19f, 0.31f, 0.40f},
     [S4G_COVER_PAVED] = {0.63f, 0.62f, 0.59f},  [S4G_COVER_ROAD] = {0.31f, 0.31f, 0.33f},
+    [S4G_COVER_MARKING] = {0.80f, 0.80f, 0.74f},
 };
 /* Field varieties: ripe grain, young crop, bare soil, pale grass. */
 static const float field_rgb[4][3] = {
@@ -194,7 +196,7 @@ void s4g_world_ground_rgb(const S4gWorld *world, int ix, int iy, float rgb[3])
     }
     double lf = value_noise(world->seed ^ 0x9a55ull, ix, iy, 16);
     double hf = hash01(world->seed ^ 0x71c3ull, ix, iy);
-    float amp = (cov == S4G_COVER_ROAD || cov == S4G_COVER_PAVED) ? 0.10f : 0.25f;
+    float amp = (cov == S4G_COVER_ROAD || cov == S4G_COVER_PAVED || cov == S4G_COVER_MARKING) ? 0.10f : 0.25f;
     if (cov == S4G_COVER_WATER)
         amp = 0.06f;
     float n = tone * (1.0f + amp * (float)(lf - 0.5) + 0.08f * (float)(hf - 0.5));
@@ -254,31 +256,44 @@ typedef struct {
     int rows_per_job;
 } FinishJob;
 
-static void shadow_rows(int job, gpointer data)
+/* Cast shadows by one sweep away from the sun: H(p), the height of the shadow volume above
+ * p, is the larger of the top and the shadow height at the point one step towards the sun,
+ * less the sun's drop over that step.  Steps go along the axis closest to the sun's
+ * direction, interpolating linearly across the other axis — O(cells) instead of a ray per
+ * cell. */
+static void cast_shadows(S4gWorld *w)
 {
-    FinishJob *fj = data;
-    S4gWorld *w = fj->world;
-    double c = w->cell, sx = sin(w->sun_az), sy = cos(w->sun_az), rise = tan(w->sun_el);
-    int y0 = job * fj->rows_per_job, y1 = MIN(w->h, y0 + fj->rows_per_job);
-    for (int iy = y0; iy < y1; iy++)
-        for (int ix = 0; ix < w->w; ix++) {
-            int i = s4g_world_index(w, ix, iy);
-            double z0 = top_height(w, i);
-            int lit = 255;
-            for (int k = 1;; k++) {
-                double t = k * c, z = z0 + t * rise;
-                if (z >= w->max_height)
-                    break;
-                int jx = (int)floor(ix + 0.5 + sx * k), jy = (int)floor(iy + 0.5 + sy * k);
-                if (jx < 0 || jy < 0 || jx >= w->w || jy >= w->h)
-                    break;
-                if (top_height(w, s4g_world_index(w, jx, jy)) > z + 0.05) {
-                    lit = 0;
-                    break;
-                }
+    double sx = sin(w->sun_az), sy = cos(w->sun_az), rise = tan(w->sun_el);
+    gboolean rows = fabs(sy) >= fabs(sx); /* major axis y: sweep row by row */
+    int nmaj = rows ? w->h : w->w, nmin = rows ? w->w : w->h;
+    double dmaj = rows ? sy : sx, dmin = rows ? sx : sy;
+    int step = dmaj > 0 ? 1 : -1;                /* towards the sun along the major axis */
+    double off = dmin / fabs(dmaj);              /* minor-axis shift per major step */
+    double drop = w->cell / fabs(dmaj) * rise;   /* metres the sun line falls per step */
+    g_autofree float *prev = g_new0(float, nmin), *cur = g_new0(float, nmin);
+    int start = step > 0 ? nmaj - 1 : 0;
+    for (int m = start; m >= 0 && m < nmaj; m -= step) {
+        gboolean first = m == start;
+        for (int q = 0; q < nmin; q++) {
+            float h = 0;
+            if (!first) {
+                double u = q + off;
+                int q0 = (int)floor(u);
+                double f = u - q0;
+                float a = q0 >= 0 && q0 < nmin ? prev[q0] : 0;
+                float b = q0 + 1 >= 0 && q0 + 1 < nmin ? prev[q0 + 1] : 0;
+                h = (float)(a * (1 - f) + b * f - drop);
             }
-            w->light[i] = (uint8_t)lit;
+            int ix = rows ? q : m, iy = rows ? m : q;
+            int i = s4g_world_index(w, ix, iy);
+            float top = top_height(w, i);
+            w->light[i] = (uint8_t)(h > top + 0.05f ? 0 : 255);
+            cur[q] = MAX(h, top);
         }
+        float *t = prev;
+        prev = cur;
+        cur = t;
+    }
 }
 
 static void ortho_rows(int job, gpointer data)
@@ -308,9 +323,18 @@ void s4g_world_finish(S4gWorld *world, int threads)
     for (gsize i = 0; i < n; i++)
         mh = MAX(mh, top_height(world, (int)i));
     world->max_height = mh;
+    world->bw = (world->w + S4G_WORLD_BLOCK - 1) / S4G_WORLD_BLOCK;
+    world->bh = (world->h + S4G_WORLD_BLOCK - 1) / S4G_WORLD_BLOCK;
+    g_free(world->block_max);
+    world->block_max = g_new0(float, (gsize)world->bw * world->bh);
+    for (int iy = 0; iy < world->h; iy++)
+        for (int ix = 0; ix < world->w; ix++) {
+            float *b = &world->block_max[(iy / S4G_WORLD_BLOCK) * world->bw + ix / S4G_WORLD_BLOCK];
+            *b = MAX(*b, top_height(world, s4g_world_index(world, ix, iy)));
+        }
     FinishJob fj = {world, 32};
     int jobs = (world->h + fj.rows_per_job - 1) / fj.rows_per_job;
-    s4g_parallel_for(jobs, threads, shadow_rows, &fj, NULL, NULL);
+    cast_shadows(world);
     s4g_parallel_for(jobs, threads, ortho_rows, &fj, NULL, NULL);
 }
 
@@ -358,7 +382,8 @@ static gboolean rect_free(const S4gWorld *w, double x0, double y0, double x1, do
     for (int iy = iy0; iy < iy1; iy++)
         for (int ix = ix0; ix < ix1; ix++) {
             int i = s4g_world_index(w, ix, iy);
-            if (w->bld[i] || (w->cover[i] & S4G_COVER_MASK) == S4G_COVER_ROAD)
+            int cov = w->cover[i] & S4G_COVER_MASK;
+            if (w->bld[i] || cov == S4G_COVER_ROAD || cov == S4G_COVER_MARKING)
                 return FALSE;
         }
     return TRUE;
@@ -550,6 +575,30 @@ S4gWorld *s4g_world_generate(uint64_t seed, double side_m, double origin_lat, do
                 if (keep_h[j * (nx + 1) + i])
                     s4g_world_fill_cover(w, bx[i], rd->pos - hw, bx[i + 1], rd->pos + hw,
                                          pass == 0 ? S4G_COVER_PAVED : S4G_COVER_ROAD);
+        }
+    }
+    /* Centre-line dashes (3 m paint, 3 m gap) between the intersections: they show the road
+     * axis from above and from the street alike. */
+    for (int i = 0; i < nx; i++) {
+        double pos = g_array_index(vx, Road, i).pos;
+        for (int j = 0; j <= ny; j++) {
+            if (!keep_v[i * (ny + 1) + j])
+                continue;
+            double lo = by[j] + (j > 0 ? g_array_index(vy, Road, j - 1).width / 2 + 3 : 0);
+            double hi = by[j + 1] - (j < ny ? g_array_index(vy, Road, j).width / 2 + 3 : 0);
+            for (double t = lo; t + 3 <= hi; t += 6)
+                s4g_world_fill_cover(w, pos - 0.25, t, pos + 0.25, t + 3, S4G_COVER_MARKING);
+        }
+    }
+    for (int j = 0; j < ny; j++) {
+        double pos = g_array_index(vy, Road, j).pos;
+        for (int i = 0; i <= nx; i++) {
+            if (!keep_h[j * (nx + 1) + i])
+                continue;
+            double lo = bx[i] + (i > 0 ? g_array_index(vx, Road, i - 1).width / 2 + 3 : 0);
+            double hi = bx[i + 1] - (i < nx ? g_array_index(vx, Road, i).width / 2 + 3 : 0);
+            for (double t = lo; t + 3 <= hi; t += 6)
+                s4g_world_fill_cover(w, t, pos - 0.25, t + 3, pos + 0.25, S4G_COVER_MARKING);
         }
     }
     /* Blocks between the roads, each with its own RNG stream. */

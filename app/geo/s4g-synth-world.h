@@ -19,8 +19,11 @@ typedef enum {
     S4G_COVER_WATER,
     S4G_COVER_PAVED,  /* sidewalks, plazas, parking */
     S4G_COVER_ROAD,
+    S4G_COVER_MARKING, /* painted centre-line dashes on roads */
     S4G_COVER_N,
 } S4gCover;
+
+#define S4G_WORLD_BLOCK 16
 
 /* Cover byte: low 4 bits the S4gCover, bit 7 marks a tree trunk. */
 #define S4G_COVER_MASK 0x0f
@@ -50,6 +53,8 @@ typedef struct {
     uint8_t *field_tone; /* field crop/stripe tone 0..255 (also noise for other covers) */
     uint8_t *light;      /* 255 = sunlit, lower = in shadow (top surface) */
     uint8_t *ortho;      /* w*h*3 top-down colour, filled by s4g_world_finish */
+    float *block_max;    /* tallest top per S4G_WORLD_BLOCK² cells (ray skipping) */
+    int bw, bh;          /* block grid size */
     GArray *buildings;   /* S4gBuilding */
     float max_height;    /* tallest building or tree, metres */
     uint64_t seed;

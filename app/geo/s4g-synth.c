@@ -46,6 +46,19 @@ int s4g_synth_px(const S4gSynthOptions *o, int base)
     return MAX(8, (int)lround(base * o->image_scale));
 }
 
+gboolean s4g_synth_check_region(double side_m, GError **error)
+{
+    /* 0.5 m cells, 14 bytes each (cover, building id, height, canopy, light, ortho). */
+    double cells = (side_m / 0.5) * (side_m / 0.5), gb = cells * 14 / 1e9;
+    if (cells > 256e6) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "--locations: the region would be %.1f km wide and need %.1f GB; use fewer locations",
+                    side_m / 1000, gb);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stream, int n,
                                          double min_dist, double margin, double lat, double lon,
                                          S4gPoint **locs, GError **error)
@@ -55,8 +68,14 @@ S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stre
     uint64_t seed = s4g_rng_hash64(o->seed ^ (stream * 0x9e3779b97f4a7c15ull));
     g_autofree S4gPoint *pts = g_new(S4gPoint, MAX(1, n));
     for (int attempt = 0; attempt < 8; attempt++) {
+        if (!s4g_synth_check_region(side, error))
+            return NULL;
+        gint64 t0 = g_get_monotonic_time();
         S4gWorld *w = s4g_world_generate(seed, side, lat, lon);
+        gint64 t1 = g_get_monotonic_time();
         int got = s4g_world_pick_road_locations(w, seed, n, min_dist, margin, pts);
+        g_debug("world %.0f m: generated in %.2f s, %d/%d locations in %.2f s", side, (t1 - t0) / 1e6, got, n,
+                (g_get_monotonic_time() - t1) / 1e6);
         if (got == n) {
             *locs = g_steal_pointer(&pts);
             return w;
@@ -141,8 +160,10 @@ gboolean s4g_synth_mkdir(const char *dir, const char *sub, GError **error)
 
 void s4g_synth_pano_id(S4gRng *r, char out[23])
 {
-    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 22; i++)
+    static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
+    /* Never a leading '-': file names starting with one read as options to command-line tools. */
+    out[0] = alphabet[s4g_rng_below(r, 62)];
+    for (int i = 1; i < 22; i++)
         out[i] = alphabet[s4g_rng_below(r, 64)];
     out[22] = '\0';
 }
@@ -197,10 +218,15 @@ gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GErro
     case S4G_SYNTH_CVUSA:
         ok = s4g_synth_write_cvusa(o, &s, error);
         break;
-    default: /* TEMPORARY until the other writers land */
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "--layout %s: not written yet",
-                    s4g_synth_layout_name(o->layout));
-        return FALSE;
+    case S4G_SYNTH_CVACT:
+        ok = s4g_synth_write_cvact(o, &s, error);
+        break;
+    case S4G_SYNTH_VIGOR:
+        ok = s4g_synth_write_vigor(o, &s, error);
+        break;
+    case S4G_SYNTH_UNIVERSITY:
+        ok = s4g_synth_write_university(o, &s, error);
+        break;
     }
     if (!ok)
         return FALSE;

@@ -242,6 +242,7 @@ static void test_cvact_bad(void)
     fx_text(root, "ACT_data.mat", "not a mat file");
     expect_fail(S4G_DATASET_CVACT, root, FALSE, "ACT_data.mat", "not a MATLAB file", NULL);
     fx_rmtree(root);
+    g_free(root);
     /* an image listed by the .mat but absent */
     root = fx_tmpdir();
     make_cvact(root, TRUE);
@@ -388,6 +389,33 @@ static void test_vigor(void)
     fx_rmtree(root);
 }
 
+/* The official release's folders ({city}/panorama, {city}/satellite) work as well. */
+static void test_vigor_official(void)
+{
+    g_autofree char *root = fx_tmpdir();
+    make_vigor(root);
+    const char *cities[] = {"Chicago", "NewYork"};
+    for (int c = 0; c < 2; c++) {
+        g_autofree char *g = g_build_filename(root, "ground", cities[c], NULL);
+        g_autofree char *s = g_build_filename(root, "satellite", cities[c], NULL);
+        g_autofree char *cd = g_build_filename(root, cities[c], NULL);
+        g_autofree char *g2 = g_build_filename(cd, "panorama", NULL);
+        g_autofree char *s2 = g_build_filename(cd, "satellite", NULL);
+        g_assert_cmpint(g_mkdir_with_parents(cd, 0755), ==, 0);
+        g_assert_cmpint(g_rename(g, g2), ==, 0);
+        g_assert_cmpint(g_rename(s, s2), ==, 0);
+    }
+    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_VIGOR, root, FALSE);
+    g_autoptr(GError) e = NULL;
+    g_assert_true(s4g_dataset_read(ds, &e));
+    g_assert_no_error(e);
+    g_assert_cmpuint(s4g_dataset_count_images(ds, "same-test", S4G_VIEW_SATELLITE), ==, 8);
+    g_assert_cmpint(s4g_dataset_find_image(ds, S4G_VIEW_GROUND, "same-test",
+                                           "NewYork/panorama/pE,40.76,-74.05,.jpg"),
+                    >=, 0);
+    fx_rmtree(root);
+}
+
 static void test_vigor_bad(void)
 {
     g_autofree char *root = fx_tmpdir();
@@ -431,6 +459,7 @@ static void test_university(void)
         fx_image(root, r, 9, 9, 40 + i);
     }
     fx_image(root, "test/gallery_drone/0004/image-00.jpeg", 9, 9, 50);
+    fx_image(root, "train/drone/0005/image-00.jpeg", 9, 9, 60); /* no satellite: left out */
     fx_image(root, "test/gallery_satellite/0003/0003.jpg", 9, 9, 3);
     fx_image(root, "test/gallery_satellite/0004/0004.jpg", 9, 9, 4);
     fx_image(root, "test/query_satellite/0003/0003.jpg", 9, 9, 3);
@@ -656,12 +685,13 @@ static void test_import_atomic(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
+    fx_init(&argc, &argv);
     g_test_add_func("/readers/cvusa", test_cvusa);
     g_test_add_func("/readers/cvusa-bad", test_cvusa_bad);
     g_test_add_func("/readers/cvact", test_cvact);
     g_test_add_func("/readers/cvact-bad", test_cvact_bad);
     g_test_add_func("/readers/vigor", test_vigor);
+    g_test_add_func("/readers/vigor-official", test_vigor_official);
     g_test_add_func("/readers/vigor-bad", test_vigor_bad);
     g_test_add_func("/readers/university", test_university);
     g_test_add_func("/readers/photos", test_photos);
