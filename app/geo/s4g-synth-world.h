@@ -10,6 +10,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "s4g-parallel.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -101,13 +103,5 @@ static inline int s4g_world_index(const S4gWorld *w, int ix, int iy)
 {
     return iy * w->w + ix;
 }
-
-/* Runs fn(i, data) for i in [0, n) on `threads` threads (work pulled from an atomic
- * counter).  The order of calls is unspecified; callers write only to slot i. */
-typedef void (*S4gParallelFn)(int i, gpointer data);
-/* progress(done, n, progress_data) runs on the calling thread about 10 times a second and
- * once at the end; may be NULL.  threads <= 0 means the number of processors. */
-void s4g_parallel_for(int n, int threads, S4gParallelFn fn, gpointer data,
-                      void (*progress)(int done, int total, gpointer pdata), gpointer pdata);
 
 G_END_DECLS

@@ -71,7 +71,11 @@ S4gWorld *s4g_synth_world_with_locations(const S4gSynthOptions *o, uint64_t stre
         if (!s4g_synth_check_region(side, error))
             return NULL;
         gint64 t0 = g_get_monotonic_time();
+        if (o->progress)
+            o->progress("world", 0, 1, o->progress_data);
         S4gWorld *w = s4g_world_generate(seed, side, lat, lon);
+        if (o->progress)
+            o->progress("world", 1, 1, o->progress_data);
         gint64 t1 = g_get_monotonic_time();
         int got = s4g_world_pick_road_locations(w, seed, n, min_dist, margin, pts);
         g_debug("world %.0f m: generated in %.2f s, %d/%d locations in %.2f s", side, (t1 - t0) / 1e6, got, n,
@@ -187,6 +191,8 @@ void s4g_synth_parallel(const S4gSynthOptions *o, const char *stage, int n, S4gP
 
 gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GError **error)
 {
+    g_return_val_if_fail(o != NULL, FALSE);
+    g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
     if (!o->out_dir || !*o->out_dir) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "--out: an output folder is required");
         return FALSE;

@@ -60,6 +60,7 @@ static S4gMbtiles *mb_new(const char *path)
 
 S4gMbtiles *s4g_mbtiles_create(const char *path, GError **error)
 {
+    g_return_val_if_fail(path != NULL, NULL);
     g_autoptr(S4gMbtiles) mb = mb_new(path);
     if (g_unlink(path) != 0 && errno != ENOENT) {
         g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID, "%s: cannot replace: %s", path,
@@ -123,6 +124,7 @@ static gboolean check_zxy(S4gMbtiles *mb, int z, int x, int y, GError **error)
 gboolean s4g_mbtiles_put_tile(S4gMbtiles *mb, int z, int x, int y_xyz, const void *data, gsize len,
                               GError **error)
 {
+    g_return_val_if_fail(mb != NULL && (data != NULL || len == 0), FALSE);
     if (!mb->put) {
         g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID, "%s: not open for writing", mb->path);
         return FALSE;
@@ -155,6 +157,7 @@ gboolean s4g_mbtiles_finish(S4gMbtiles *mb, GError **error)
 
 S4gMbtiles *s4g_mbtiles_open(const char *path, GError **error)
 {
+    g_return_val_if_fail(path != NULL, NULL);
     g_autoptr(S4gMbtiles) mb = mb_new(path);
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND, "%s: no such tile set", path);
@@ -182,6 +185,7 @@ S4gMbtiles *s4g_mbtiles_open(const char *path, GError **error)
 
 GBytes *s4g_mbtiles_get_tile(S4gMbtiles *mb, int z, int x, int y_xyz, GError **error)
 {
+    g_return_val_if_fail(mb != NULL, NULL);
     if (z < 0 || z > 30 || x < 0 || y_xyz < 0 || x >= (1 << z) || y_xyz >= (1 << z))
         return NULL; /* outside the world: simply no tile */
     g_mutex_lock(&mb->lock);
