@@ -8,58 +8,67 @@
 
 #include <string.h>
 
-int s4g_cpu_patchify(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t x, s4g_t y,
-                     s4g_err *err)
+typedef struct {
+    int N, H, W, C, k;
+    const float *src;
+    float *dst;
+} patch_job;
+
+static void patchify_task(void *arg, long lo, long hi)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y);
-    const int Ho = H / k, Wo = W / k;
+    const patch_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C, k = j->k, Ho = H / k, Wo = W / k;
     const size_t seg = (size_t)k * C; /* one kernel row of a patch: k pixels x C channels */
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= S4G_CPU_PAR_MIN))
-    for (int nh = 0; nh < N * Ho; nh++) {
-        int n = nh / Ho, oh = nh % Ho;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / Ho), oh = (int)(nh % Ho);
         for (int ow = 0; ow < Wo; ow++) {
-            float *dst = py + ((size_t)nh * Wo + ow) * k * seg;
+            float *dst = j->dst + ((size_t)nh * Wo + ow) * k * seg;
             for (int kh = 0; kh < k; kh++) {
-                const float *src = px + (((size_t)n * H + (size_t)oh * k + kh) * W +
-                                         (size_t)ow * k) * C;
+                const float *src =
+                    j->src + (((size_t)n * H + (size_t)oh * k + kh) * W + (size_t)ow * k) * C;
                 memcpy(dst + kh * seg, src, seg * sizeof(float));
             }
         }
     }
+}
+
+int s4g_cpu_patchify(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t x, s4g_t y,
+                     s4g_err *err)
+{
+    patch_job j = {N, H, W, C, k, s4g_cpu_ptr(x), s4g_cpu_ptr(y)};
+    s4g_cpu_parallel(ctx, (long)N * (H / k), (double)N * H * W * C, patchify_task, &j);
     return 0;
 }
 
-int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,
-                          s4g_err *err)
+/* Patches do not overlap, so the backward is the inverse copy; pixels the floor dropped
+ * (right columns, bottom rows) receive no gradient.  One task row = one input row. */
+static void patchify_back_task(void *arg, long lo, long hi)
 {
-    const float *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx);
-    const int Ho = H / k, Wo = W / k;
-    const size_t seg = (size_t)k * C;
-    const size_t rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    /* Patches do not overlap, so the backward is the inverse copy; pixels the floor dropped
-     * (right columns, bottom rows) receive no gradient. */
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= S4G_CPU_PAR_MIN))
-    for (int nh = 0; nh < N * H; nh++) {
-        int n = nh / H, h = nh % H;
-        float *row = pdx + (size_t)nh * rowlen;
+    const patch_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C, k = j->k, Ho = H / k, Wo = W / k;
+    const size_t seg = (size_t)k * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *row = j->dst + (size_t)nh * rowlen;
         int oh = h / k, kh = h % k;
         if (oh >= Ho) {
             memset(row, 0, rowlen * sizeof(float));
             continue;
         }
         for (int ow = 0; ow < Wo; ow++) {
-            const float *src = pdy + (((size_t)n * Ho + oh) * Wo + ow) * k * seg + kh * seg;
+            const float *src = j->src + (((size_t)n * Ho + oh) * Wo + ow) * k * seg + kh * seg;
             memcpy(row + (size_t)ow * seg, src, seg * sizeof(float));
         }
         size_t used = (size_t)Wo * seg;
         memset(row + used, 0, (rowlen - used) * sizeof(float));
     }
+}
+
+int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,
+                          s4g_err *err)
+{
+    patch_job j = {N, H, W, C, k, s4g_cpu_ptr(dy), s4g_cpu_ptr(dx)};
+    s4g_cpu_parallel(ctx, (long)N * H, (double)N * H * W * C, patchify_back_task, &j);
     return 0;
 }
 
@@ -109,23 +118,33 @@ static void dw_row(int H, int W, int C, const float *restrict src_img, const flo
     }
 }
 
+typedef struct {
+    int N, H, W, C, accumulate;
+    const float *src, *w, *b;
+    float *dst;
+    float *dw, *db; /* backward: parameter gradients */
+} dw_job;
+
+static void dwconv7_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C;
+    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *out = j->dst + (size_t)nh * rowlen;
+        for (int ww = 0; ww < W; ww++)
+            for (int c = 0; c < C; c++)
+                out[(size_t)ww * C + c] = j->b ? j->b[c] : 0.0f;
+        dw_row(H, W, C, j->src + (size_t)n * img, j->w, h, out, 0);
+    }
+}
+
 int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t b, s4g_t y,
                     s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x), *pw = s4g_cpu_ptr(w), *pb = s4g_cpu_ptr(b);
-    float *py = s4g_cpu_ptr(y);
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)N * H * W * C >= 4096))
-    for (int nh = 0; nh < N * H; nh++) {
-        int n = nh / H, h = nh % H;
-        float *out = py + (size_t)nh * rowlen;
-        for (int ww = 0; ww < W; ww++)
-            for (int c = 0; c < C; c++)
-                out[(size_t)ww * C + c] = pb ? pb[c] : 0.0f;
-        dw_row(H, W, C, px + (size_t)n * img, pw, h, out, 0);
-    }
+    dw_job j = {N, H, W, C, 0, s4g_cpu_ptr(x), s4g_cpu_ptr(w), s4g_cpu_ptr(b), s4g_cpu_ptr(y)};
+    s4g_cpu_parallel(ctx, (long)N * H, 49.0 * N * H * W * C, dwconv7_task, &j);
     return 0;
 }
 
@@ -221,32 +240,48 @@ static void dw_param_grads(int N, int H, int W, int C, const float *px, const fl
             pdb[c0 + c] += (float)accb[c];
 }
 
+static void dwconv7_dx_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    const int H = j->H, W = j->W, C = j->C;
+    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
+    for (long nh = lo; nh < hi; nh++) {
+        int n = (int)(nh / H), h = (int)(nh % H);
+        float *out = j->dst + (size_t)nh * rowlen;
+        if (!j->accumulate)
+            memset(out, 0, rowlen * sizeof(float));
+        dw_row(H, W, C, j->b + (size_t)n * img, j->w, h, out, 1); /* b holds dy here */
+    }
+}
+
+static void dwconv7_dw_task(void *arg, long lo, long hi)
+{
+    const dw_job *j = arg;
+    for (long ch = lo; ch < hi; ch++) {
+        int c0 = (int)ch * DW_CH, cw = j->C - c0 < DW_CH ? j->C - c0 : DW_CH;
+        dw_param_grads(j->N, j->H, j->W, j->C, j->src, j->b, j->dw, j->db, c0, cw);
+    }
+}
+
 int s4g_cpu_dwconv7_back(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t dy,
                          s4g_t dx, int accumulate, s4g_t dw, s4g_t db, s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x), *pw = s4g_cpu_ptr(w), *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx), *pdw = s4g_cpu_ptr(dw), *pdb = s4g_cpu_ptr(db);
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    const int nt = ctx->threads;
-    (void)nt;
-    const int par = (long)N * H * W * C >= 4096;
-    if (pdx) {
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int nh = 0; nh < N * H; nh++) {
-            int n = nh / H, h = nh % H;
-            float *out = pdx + (size_t)nh * rowlen;
-            if (!accumulate)
-                memset(out, 0, rowlen * sizeof(float));
-            dw_row(H, W, C, pdy + (size_t)n * img, pw, h, out, 1);
-        }
-    }
-    if (pdw || pdb) {
-        const int chunks = (C + DW_CH - 1) / DW_CH;
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int ch = 0; ch < chunks; ch++) {
-            int c0 = ch * DW_CH, cw = C - c0 < DW_CH ? C - c0 : DW_CH;
-            dw_param_grads(N, H, W, C, px, pdy, pdw, pdb, c0, cw);
-        }
-    }
+    /* src = x, b = dy, dst = dx */
+    dw_job j = {N,
+                H,
+                W,
+                C,
+                accumulate,
+                s4g_cpu_ptr(x),
+                s4g_cpu_ptr(w),
+                s4g_cpu_ptr(dy),
+                s4g_cpu_ptr(dx),
+                s4g_cpu_ptr(dw),
+                s4g_cpu_ptr(db)};
+    const double work = 49.0 * N * H * W * C;
+    if (j.dst)
+        s4g_cpu_parallel(ctx, (long)N * H, work, dwconv7_dx_task, &j);
+    if (j.dw || j.db)
+        s4g_cpu_parallel(ctx, (C + DW_CH - 1) / DW_CH, work, dwconv7_dw_task, &j);
     return 0;
 }

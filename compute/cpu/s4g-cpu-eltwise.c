@@ -1,27 +1,76 @@
 /* s4g-cpu-eltwise.c — element-wise ops of the CPU backend.  Each is one flat loop over n
- * floats, split across threads in contiguous slices when n is large. */
+ * floats; large n is split across the worker threads in contiguous slices. */
 #include "s4g-cpu.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Loop over [0, n) in parallel when it pays; `body` sees index i. */
-#define ELTWISE(ctx, n, body)                                                                  \
-    do {                                                                                       \
-        const long n_ = (long)(n);                                                             \
-        const int nt_ = (ctx)->threads;                                                        \
-        (void)nt_;                                                                             \
-        S4G_OMP(omp parallel for num_threads(nt_) schedule(static) if (n_ >= S4G_CPU_PAR_MIN)) \
-        for (long i = 0; i < n_; i++) {                                                        \
-            body;                                                                              \
-        }                                                                                      \
-    } while (0)
+typedef enum { EW_FILL, EW_ADD, EW_AXPY, EW_SCALE, EW_CLAMP, EW_GELU, EW_GELU_BACK } ew_kind;
+
+typedef struct {
+    ew_kind kind;
+    const float *a, *b; /* inputs */
+    float *out;
+    float s, t; /* scalars: fill value, alpha, clamp bounds */
+} ew_job;
+
+static void ew_task(void *arg, long lo, long hi)
+{
+    const ew_job *j = arg;
+    /* out may alias a or b (add in place), so no restrict; element i touches only index i. */
+    const float *a = j->a, *b = j->b;
+    float *o = j->out;
+    const float s = j->s, t = j->t;
+    const float inv_sqrt2 = 0.70710678118654752440f;
+    const float inv_sqrt2pi = 0.39894228040143267794f;
+    switch (j->kind) {
+    case EW_FILL:
+        for (long i = lo; i < hi; i++)
+            o[i] = s;
+        break;
+    case EW_ADD:
+        for (long i = lo; i < hi; i++)
+            o[i] = a[i] + b[i];
+        break;
+    case EW_AXPY:
+        for (long i = lo; i < hi; i++)
+            o[i] += s * a[i];
+        break;
+    case EW_SCALE:
+        for (long i = lo; i < hi; i++)
+            o[i] *= s;
+        break;
+    case EW_CLAMP:
+        for (long i = lo; i < hi; i++)
+            o[i] = o[i] < s ? s : (o[i] > t ? t : o[i]);
+        break;
+    case EW_GELU:
+        for (long i = lo; i < hi; i++)
+            o[i] = 0.5f * a[i] * (1.0f + erff(a[i] * inv_sqrt2));
+        break;
+    case EW_GELU_BACK:
+        /* d/dx [x Phi(x)] = Phi(x) + x phi(x), Phi the normal CDF, phi its density. */
+        for (long i = lo; i < hi; i++) {
+            float v = a[i];
+            float cdf = 0.5f * (1.0f + erff(v * inv_sqrt2));
+            float pdf = inv_sqrt2pi * expf(-0.5f * v * v);
+            o[i] = b[i] * (cdf + v * pdf);
+        }
+        break;
+    }
+}
+
+static int ew(s4g_ctx *ctx, size_t n, ew_job j)
+{
+    /* erff/expf cost ~20x a plain add: weigh them so mid-sized GELUs are threaded too */
+    double work = (double)n * (j.kind >= EW_GELU ? 16 : 1);
+    s4g_cpu_parallel(ctx, (long)n, work, ew_task, &j);
+    return 0;
+}
 
 int s4g_cpu_fill(s4g_ctx *ctx, size_t n, s4g_t x, float v, s4g_err *err)
 {
-    float *restrict px = s4g_cpu_ptr(x);
-    ELTWISE(ctx, n, px[i] = v);
-    return 0;
+    return ew(ctx, n, (ew_job){.kind = EW_FILL, .out = s4g_cpu_ptr(x), .s = v});
 }
 
 int s4g_cpu_copy(s4g_ctx *ctx, size_t n, s4g_t src, s4g_t dst, s4g_err *err)
@@ -33,56 +82,35 @@ int s4g_cpu_copy(s4g_ctx *ctx, size_t n, s4g_t src, s4g_t dst, s4g_err *err)
 
 int s4g_cpu_add(s4g_ctx *ctx, size_t n, s4g_t a, s4g_t b, s4g_t out, s4g_err *err)
 {
-    /* out may alias a or b, so no restrict here; element i only reads and writes index i. */
-    const float *pa = s4g_cpu_ptr(a), *pb = s4g_cpu_ptr(b);
-    float *po = s4g_cpu_ptr(out);
-    ELTWISE(ctx, n, po[i] = pa[i] + pb[i]);
-    return 0;
+    return ew(ctx, n,
+              (ew_job){.kind = EW_ADD, .a = s4g_cpu_ptr(a), .b = s4g_cpu_ptr(b),
+                       .out = s4g_cpu_ptr(out)});
 }
 
 int s4g_cpu_axpy(s4g_ctx *ctx, size_t n, float alpha, s4g_t x, s4g_t y, s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y);
-    ELTWISE(ctx, n, py[i] += alpha * px[i]);
-    return 0;
+    return ew(ctx, n,
+              (ew_job){.kind = EW_AXPY, .a = s4g_cpu_ptr(x), .out = s4g_cpu_ptr(y), .s = alpha});
 }
 
 int s4g_cpu_scale(s4g_ctx *ctx, size_t n, float alpha, s4g_t x, s4g_err *err)
 {
-    float *restrict px = s4g_cpu_ptr(x);
-    ELTWISE(ctx, n, px[i] *= alpha);
-    return 0;
+    return ew(ctx, n, (ew_job){.kind = EW_SCALE, .out = s4g_cpu_ptr(x), .s = alpha});
 }
 
 int s4g_cpu_clamp(s4g_ctx *ctx, size_t n, s4g_t x, float lo, float hi, s4g_err *err)
 {
-    float *restrict px = s4g_cpu_ptr(x);
-    ELTWISE(ctx, n, px[i] = px[i] < lo ? lo : (px[i] > hi ? hi : px[i]));
-    return 0;
+    return ew(ctx, n, (ew_job){.kind = EW_CLAMP, .out = s4g_cpu_ptr(x), .s = lo, .t = hi});
 }
 
 int s4g_cpu_gelu(s4g_ctx *ctx, size_t n, s4g_t x, s4g_t y, s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y);
-    const float inv_sqrt2 = 0.70710678118654752440f;
-    ELTWISE(ctx, n, py[i] = 0.5f * px[i] * (1.0f + erff(px[i] * inv_sqrt2)));
-    return 0;
+    return ew(ctx, n, (ew_job){.kind = EW_GELU, .a = s4g_cpu_ptr(x), .out = s4g_cpu_ptr(y)});
 }
 
 int s4g_cpu_gelu_back(s4g_ctx *ctx, size_t n, s4g_t x, s4g_t dy, s4g_t dx, s4g_err *err)
 {
-    /* d/dx [x Phi(x)] = Phi(x) + x phi(x), Phi the normal CDF, phi its density. */
-    const float *px = s4g_cpu_ptr(x), *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx);
-    const float inv_sqrt2 = 0.70710678118654752440f;
-    const float inv_sqrt2pi = 0.39894228040143267794f;
-    ELTWISE(ctx, n, {
-        float v = px[i];
-        float cdf = 0.5f * (1.0f + erff(v * inv_sqrt2));
-        float pdf = inv_sqrt2pi * expf(-0.5f * v * v);
-        pdx[i] = pdy[i] * (cdf + v * pdf);
-    });
-    return 0;
+    return ew(ctx, n,
+              (ew_job){.kind = EW_GELU_BACK, .a = s4g_cpu_ptr(x), .b = s4g_cpu_ptr(dy),
+                       .out = s4g_cpu_ptr(dx)});
 }

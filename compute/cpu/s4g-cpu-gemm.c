@@ -1,7 +1,7 @@
 /* s4g-cpu-gemm.c — GEMM and column sums for the CPU backend.
  *
- * With OpenBLAS, GEMM is one cblas_sgemm call (OpenBLAS runs its own threads, set to
- * ctx->threads at context creation).  Without it, the packed, cache-blocked C GEMM below.
+ * With OpenBLAS, C is split into one slice per thread, each a single-threaded cblas_sgemm
+ * call (see s4g_cpu_gemm for why).  Without it, the packed, cache-blocked C GEMM below.
  * The bias is folded in first (C = beta*C + bias), so GEMM itself runs with beta = 1. */
 #include "s4g-cpu.h"
 
@@ -11,29 +11,39 @@
 #ifdef S4G_HAVE_OPENBLAS
 #include <cblas.h>
 #endif
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* C = beta*C + bias (row broadcast); beta == 0 overwrites C without reading it (BLAS rule,
  * so an uninitialised C holding NaN does not leak through). */
-static void prescale(int threads, int M, int N, float beta, float *C, const float *bias)
+typedef struct {
+    int N;
+    float beta;
+    float *C;
+    const float *bias;
+} prescale_job;
+
+static void prescale_task(void *arg, long lo, long hi)
 {
-    const int nt = threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)M * N >= S4G_CPU_PAR_MIN))
-    for (int i = 0; i < M; i++) {
-        float *restrict c = C + (size_t)i * N;
+    const prescale_job *j = arg;
+    const int N = j->N;
+    const float beta = j->beta, *bias = j->bias;
+    for (long i = lo; i < hi; i++) {
+        float *restrict c = j->C + (size_t)i * N;
         if (beta == 0.0f) {
             if (bias)
                 memcpy(c, bias, (size_t)N * sizeof(float));
             else
                 memset(c, 0, (size_t)N * sizeof(float));
         } else {
-            for (int j = 0; j < N; j++)
-                c[j] = beta * c[j] + (bias ? bias[j] : 0.0f);
+            for (int jj = 0; jj < N; jj++)
+                c[jj] = beta * c[jj] + (bias ? bias[jj] : 0.0f);
         }
     }
+}
+
+static void prescale(s4g_ctx *ctx, int M, int N, float beta, float *C, const float *bias)
+{
+    prescale_job j = {N, beta, C, bias};
+    s4g_cpu_parallel(ctx, M, (double)M * N, prescale_task, &j);
 }
 
 /* Blocked GEMM in the usual packed form: op(B) is packed per KC-deep slab into NR-wide
@@ -110,47 +120,100 @@ static void pack_a(int ta, int M, int K, float alpha, const float *A, int i0, in
     }
 }
 
-int s4g_cpu_gemm_blocked(int threads, int ta, int tb, int M, int N, int K, float alpha,
+typedef struct {
+    int ta, M, N, K, k0, kc, panels;
+    float alpha;
+    const float *A, *Bp;
+    float *C;
+    int failed; /* a task could not allocate its A panel */
+} blocked_job;
+
+/* Row blocks [lo, hi) of MC rows against the packed slab of B. */
+static void blocked_task(void *arg, long lo, long hi)
+{
+    blocked_job *j = arg;
+    float *ap = malloc((size_t)MC * KC * sizeof(float));
+    if (!ap) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (long mb = lo; mb < hi; mb++) {
+        int i0 = (int)mb * MC, mc = j->M - i0 < MC ? j->M - i0 : MC;
+        pack_a(j->ta, j->M, j->K, j->alpha, j->A, i0, mc, j->k0, j->kc, ap);
+        for (int p = 0; p < j->panels; p++) {
+            int j0 = p * NR, nr = j->N - j0 < NR ? j->N - j0 : NR;
+            for (int q = 0; q * MR < mc; q++) {
+                int mr = mc - q * MR < MR ? mc - q * MR : MR;
+                micro_kernel(j->kc, ap + (size_t)q * j->kc * MR, j->Bp + (size_t)p * j->kc * NR,
+                             j->C + (size_t)(i0 + q * MR) * j->N + j0, (size_t)j->N, mr, nr);
+            }
+        }
+    }
+    free(ap);
+}
+
+int s4g_cpu_gemm_blocked(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha,
                          const float *A, const float *B, float beta, float *C, const float *bias)
 {
     const int panels = (N + NR - 1) / NR;
     const int mblocks = (M + MC - 1) / MC;
-    const int nt = threads > mblocks ? mblocks : threads;
     float *Bp = malloc((size_t)panels * KC * NR * sizeof(float));
-    float *Ap = malloc((size_t)(nt > 0 ? nt : 1) * MC * KC * sizeof(float));
-    if (!Bp || !Ap) {
-        free(Bp);
-        free(Ap);
+    if (!Bp)
         return -1;
-    }
-    prescale(threads, M, N, beta, C, bias);
-    const int par = (double)M * N * K >= 1e6;
+    prescale(ctx, M, N, beta, C, bias);
     for (int k0 = 0; k0 < K; k0 += KC) {
         int kc = K - k0 < KC ? K - k0 : KC;
         pack_b(tb, N, K, B, k0, kc, Bp);
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int mb = 0; mb < mblocks; mb++) {
-#ifdef _OPENMP
-            float *ap = Ap + (size_t)omp_get_thread_num() * MC * KC;
-#else
-            float *ap = Ap;
-#endif
-            int i0 = mb * MC, mc = M - i0 < MC ? M - i0 : MC;
-            pack_a(ta, M, K, alpha, A, i0, mc, k0, kc, ap);
-            for (int p = 0; p < panels; p++) {
-                int j0 = p * NR, nr = N - j0 < NR ? N - j0 : NR;
-                for (int q = 0; q * MR < mc; q++) {
-                    int mr = mc - q * MR < MR ? mc - q * MR : MR;
-                    micro_kernel(kc, ap + (size_t)q * kc * MR, Bp + (size_t)p * kc * NR,
-                                 C + (size_t)(i0 + q * MR) * N + j0, (size_t)N, mr, nr);
-                }
-            }
+        blocked_job j = {ta, M, N, K, k0, kc, panels, alpha, A, Bp, C, 0};
+        s4g_cpu_parallel(ctx, mblocks, (double)M * N * kc, blocked_task, &j);
+        if (j.failed) {
+            free(Bp);
+            return -1;
         }
     }
     free(Bp);
-    free(Ap);
     return 0;
 }
+
+#ifdef S4G_HAVE_OPENBLAS
+/* Rows [lo, hi) of C (or columns, when split_n) as one single-threaded OpenBLAS call. */
+static void blas_slice(int ta, int tb, int M, int N, int K, float alpha, const float *A,
+                       const float *B, float beta, float *C, int split_n, int lo, int hi)
+{
+    if (hi <= lo)
+        return;
+    if (split_n) {
+        const float *b = tb ? B + (size_t)lo * K : B + lo;
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    M, hi - lo, K, alpha, A, ta ? M : K, b, tb ? K : N, beta, C + lo, N);
+    } else {
+        const float *a = ta ? A + lo : A + (size_t)lo * K;
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                    hi - lo, N, K, alpha, a, ta ? M : K, B, tb ? K : N, beta,
+                    C + (size_t)lo * N, N);
+    }
+}
+
+typedef struct {
+    int ta, tb, M, N, K;
+    float alpha;
+    const float *A, *B;
+    float beta;
+    float *C;
+    int split_n, span, step;
+} blas_job;
+
+static void blas_task(void *arg, long lo, long hi)
+{
+    const blas_job *j = arg;
+    for (long t = lo; t < hi; t++) {
+        int a = (int)t * j->step < j->span ? (int)t * j->step : j->span;
+        int e = a + j->step < j->span ? a + j->step : j->span;
+        blas_slice(j->ta, j->tb, j->M, j->N, j->K, j->alpha, j->A, j->B, j->beta, j->C,
+                   j->split_n, a, e);
+    }
+}
+#endif
 
 int s4g_cpu_gemm(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A, s4g_t B,
                  float beta, s4g_t C, s4g_t bias, s4g_err *err)
@@ -160,16 +223,31 @@ int s4g_cpu_gemm(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha,
 #ifdef S4G_HAVE_OPENBLAS
     float b = beta;
     if (pbias) {
-        prescale(ctx->threads, M, N, beta, pc, pbias);
+        prescale(ctx, M, N, beta, pc, pbias);
         b = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M,
-                N, K, alpha, pa, ta ? M : K, pb, tb ? K : N, b, pc, N);
+    /* Our threads, not OpenBLAS's: each takes a slice of C and calls OpenBLAS
+     * single-threaded.  Two thread pools on the same cores (OpenBLAS's yield-spinning
+     * workers and ours) otherwise steal each other's time slices between ops. */
+    const int nt = s4g_cpu_pool_size(ctx->impl);
+    const int split_n = M < 32 * nt && N > M;
+    const int span = split_n ? N : M;
+    if (nt <= 1 || (double)M * N * K < 262144.0 || span < 2 * nt) {
+        blas_slice(ta, tb, M, N, K, alpha, pa, pb, b, pc, split_n, 0, span);
+        return 0;
+    }
+    openblas_set_num_threads(1);
+    /* slice edges on multiples of 16 so every slice but the last has whole kernel tiles */
+    const int step = ((span + nt - 1) / nt + 15) / 16 * 16;
+    blas_job j = {ta, tb, M, N, K, alpha, pa, pb, b, pc, split_n, span, step};
+    s4g_cpu_parallel(ctx, nt, 1e300, blas_task, &j);
+    /* other callers in the process (the gallery search) use OpenBLAS's own threads */
+    openblas_set_num_threads(ctx->threads);
     return 0;
 #else
-    if (s4g_cpu_gemm_blocked(ctx->threads, ta, tb, M, N, K, alpha, pa, pb, beta, pc, pbias))
-        return s4g_fail(err, S4G_E_NOMEM, "gemm: cannot allocate %zu bytes to pack B",
-                        (size_t)K * N * sizeof(float));
+    if (s4g_cpu_gemm_blocked(ctx, ta, tb, M, N, K, alpha, pa, pb, beta, pc, pbias))
+        return s4g_fail(err, S4G_E_NOMEM, "gemm %dx%dx%d: out of memory for packing buffers",
+                        M, N, K);
     return 0;
 #endif
 }
@@ -178,24 +256,34 @@ int s4g_cpu_gemm(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha,
  * order: deterministic for any thread count.  Accumulates in double (rows can be ~10^5). */
 enum { COLCHUNK = 64 };
 
-int s4g_cpu_colsum(s4g_ctx *ctx, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *err)
+typedef struct {
+    int M, N;
+    float beta;
+    const float *x;
+    float *out;
+} colsum_job;
+
+static void colsum_task(void *arg, long lo, long hi)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *po = s4g_cpu_ptr(out);
-    const int chunks = (N + COLCHUNK - 1) / COLCHUNK;
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if ((long)M * N >= S4G_CPU_PAR_MIN))
-    for (int ch = 0; ch < chunks; ch++) {
-        int j0 = ch * COLCHUNK, w = N - j0 < COLCHUNK ? N - j0 : COLCHUNK;
+    const colsum_job *j = arg;
+    const int M = j->M, N = j->N;
+    for (long ch = lo; ch < hi; ch++) {
+        int j0 = (int)ch * COLCHUNK, w = N - j0 < COLCHUNK ? N - j0 : COLCHUNK;
         double acc[COLCHUNK] = {0};
         for (int i = 0; i < M; i++) {
-            const float *restrict row = px + (size_t)i * N + j0;
-            for (int j = 0; j < w; j++)
-                acc[j] += row[j];
+            const float *restrict row = j->x + (size_t)i * N + j0;
+            for (int c = 0; c < w; c++)
+                acc[c] += row[c];
         }
-        for (int j = 0; j < w; j++)
-            po[j0 + j] = (beta == 0.0f ? 0.0f : beta * po[j0 + j]) + (float)acc[j];
+        float *o = j->out + j0;
+        for (int c = 0; c < w; c++)
+            o[c] = (j->beta == 0.0f ? 0.0f : j->beta * o[c]) + (float)acc[c];
     }
+}
+
+int s4g_cpu_colsum(s4g_ctx *ctx, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *err)
+{
+    colsum_job j = {M, N, beta, s4g_cpu_ptr(x), s4g_cpu_ptr(out)};
+    s4g_cpu_parallel(ctx, (N + COLCHUNK - 1) / COLCHUNK, (double)M * N, colsum_task, &j);
     return 0;
 }

@@ -12,6 +12,57 @@
 #include <math.h>
 #include <stdlib.h>
 
+typedef struct {
+    int B, D;
+    double s;
+    const float *q, *r;
+    double *L;       /* logits; then read by the gradient tasks */
+    const double *G; /* dloss/dL */
+    float *dq, *dr;
+} nce_job;
+
+static void logits_task(void *arg, long lo, long hi)
+{
+    const nce_job *j = arg;
+    const int B = j->B, D = j->D;
+    for (long i = lo; i < hi; i++)
+        for (int k = 0; k < B; k++) {
+            const float *a = j->q + (size_t)i * D, *b = j->r + (size_t)k * D;
+            double d = 0;
+            for (int e = 0; e < D; e++)
+                d += (double)a[e] * b[e];
+            j->L[(size_t)i * B + k] = j->s * d;
+        }
+}
+
+/* dQ = s G R (row i of dq) */
+static void dq_task(void *arg, long lo, long hi)
+{
+    const nce_job *j = arg;
+    const int B = j->B, D = j->D;
+    for (long i = lo; i < hi; i++)
+        for (int e = 0; e < D; e++) {
+            double a = 0;
+            for (int k = 0; k < B; k++)
+                a += j->G[(size_t)i * B + k] * j->r[(size_t)k * D + e];
+            j->dq[(size_t)i * D + e] = (float)(j->s * a);
+        }
+}
+
+/* dR = s G^T Q (row k of dr) */
+static void dr_task(void *arg, long lo, long hi)
+{
+    const nce_job *j = arg;
+    const int B = j->B, D = j->D;
+    for (long k = lo; k < hi; k++)
+        for (int e = 0; e < D; e++) {
+            double a = 0;
+            for (int i = 0; i < B; i++)
+                a += j->G[(size_t)i * B + k] * j->q[(size_t)i * D + e];
+            j->dr[(size_t)k * D + e] = (float)(j->s * a);
+        }
+}
+
 int s4g_cpu_infonce(s4g_ctx *ctx, int B, int D, float smoothing, s4g_t q, s4g_t r,
                     s4g_t logit_scale, s4g_t loss, s4g_t dq, s4g_t dr, s4g_t dscale, s4g_err *err)
 {
@@ -25,19 +76,9 @@ int s4g_cpu_infonce(s4g_ctx *ctx, int B, int D, float smoothing, s4g_t q, s4g_t 
     double *Pr = L + bb, *Pc = Pr + bb;
     const double s = exp((double)s4g_cpu_ptr(logit_scale)[0]);
     const double eps = smoothing, off = eps / B, diag = 1.0 - eps + eps / B;
-    const int nt = ctx->threads;
-    (void)nt;
-    const int par = (long)B * B * D >= 1000000;
-
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-    for (int i = 0; i < B; i++)
-        for (int j = 0; j < B; j++) {
-            const float *a = pq + (size_t)i * D, *b = pr + (size_t)j * D;
-            double d = 0;
-            for (int k = 0; k < D; k++)
-                d += (double)a[k] * b[k];
-            L[(size_t)i * B + j] = s * d;
-        }
+    nce_job job = {B, D, s, pq, pr, L, NULL, pdq, pdr};
+    const double work = (double)B * B * D;
+    s4g_cpu_parallel(ctx, B, work, logits_task, &job);
 
     /* Row softmax (CE over L) and column softmax (CE over L^T); loss_i = lse - sum_j t_j z_j. */
     double lrow = 0, lcol = 0;
@@ -80,27 +121,11 @@ int s4g_cpu_infonce(s4g_ctx *ctx, int B, int D, float smoothing, s4g_t q, s4g_t 
     if (pds)
         pds[0] += (float)dls;
 
-    const double *G = Pr;
-    if (pdq) {
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int i = 0; i < B; i++)
-            for (int k = 0; k < D; k++) {
-                double a = 0;
-                for (int j = 0; j < B; j++)
-                    a += G[(size_t)i * B + j] * pr[(size_t)j * D + k];
-                pdq[(size_t)i * D + k] = (float)(s * a);
-            }
-    }
-    if (pdr) {
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int j = 0; j < B; j++)
-            for (int k = 0; k < D; k++) {
-                double a = 0;
-                for (int i = 0; i < B; i++)
-                    a += G[(size_t)i * B + j] * pq[(size_t)i * D + k];
-                pdr[(size_t)j * D + k] = (float)(s * a);
-            }
-    }
+    job.G = Pr;
+    if (pdq)
+        s4g_cpu_parallel(ctx, B, work, dq_task, &job);
+    if (pdr)
+        s4g_cpu_parallel(ctx, B, work, dr_task, &job);
     free(L);
     return 0;
 }

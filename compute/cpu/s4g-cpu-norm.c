@@ -11,19 +11,26 @@
 
 enum { CH = 64 }; /* channel chunk of the parameter-gradient reductions */
 
-#define PAR_IF(work) ((long)(work) >= S4G_CPU_PAR_MIN)
+/* One job record serves every op here; each task reads the fields its op uses. */
+typedef struct {
+    int rows, C, HW;
+    float eps;
+    const float *x, *y, *gamma, *beta, *mean, *rstd, *dy;
+    float *out, *out_mean, *out_rstd, *dgamma, *dbeta;
+} norm_job;
 
-int s4g_cpu_layernorm(s4g_ctx *ctx, int rows, int C, float eps, s4g_t x, s4g_t gamma, s4g_t beta,
-                      s4g_t y, s4g_t mean, s4g_t rstd, s4g_err *err)
+static int nchunks(int C)
 {
-    const float *px = s4g_cpu_ptr(x), *pg = s4g_cpu_ptr(gamma), *pb = s4g_cpu_ptr(beta);
-    float *py = s4g_cpu_ptr(y), *pm = s4g_cpu_ptr(mean), *pr = s4g_cpu_ptr(rstd);
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)rows * C)))
-    for (int r = 0; r < rows; r++) {
-        const float *restrict xr = px + (size_t)r * C;
-        float *restrict yr = py + (size_t)r * C;
+    return (C + CH - 1) / CH;
+}
+
+static void layernorm_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long r = lo; r < hi; r++) {
+        const float *restrict xr = j->x + (size_t)r * C;
+        float *restrict yr = j->out + (size_t)r * C;
         /* Two passes (mean, then centred variance), as PyTorch: no cancellation when
          * |mean| >> std. */
         double s = 0;
@@ -35,174 +42,210 @@ int s4g_cpu_layernorm(s4g_ctx *ctx, int rows, int C, float eps, s4g_t x, s4g_t g
             double d = (double)xr[c] - mu;
             v += d * d;
         }
-        float rs = (float)(1.0 / sqrt(v / C + (double)eps));
+        float rs = (float)(1.0 / sqrt(v / C + (double)j->eps));
         for (int c = 0; c < C; c++)
-            yr[c] = (xr[c] - mu) * rs * pg[c] + pb[c];
-        if (pm)
-            pm[r] = mu;
-        if (pr)
-            pr[r] = rs;
+            yr[c] = (xr[c] - mu) * rs * j->gamma[c] + j->beta[c];
+        if (j->out_mean)
+            j->out_mean[r] = mu;
+        if (j->out_rstd)
+            j->out_rstd[r] = rs;
     }
+}
+
+int s4g_cpu_layernorm(s4g_ctx *ctx, int rows, int C, float eps, s4g_t x, s4g_t gamma, s4g_t beta,
+                      s4g_t y, s4g_t mean, s4g_t rstd, s4g_err *err)
+{
+    norm_job j = {.rows = rows, .C = C, .eps = eps, .x = s4g_cpu_ptr(x),
+                  .gamma = s4g_cpu_ptr(gamma), .beta = s4g_cpu_ptr(beta), .out = s4g_cpu_ptr(y),
+                  .out_mean = s4g_cpu_ptr(mean), .out_rstd = s4g_cpu_ptr(rstd)};
+    s4g_cpu_parallel(ctx, rows, 4.0 * rows * C, layernorm_task, &j);
     return 0;
+}
+
+/* dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma */
+static void layernorm_dx_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C;
+    const float *pg = j->gamma;
+    for (long r = lo; r < hi; r++) {
+        const float *restrict xr = j->x + (size_t)r * C, *restrict dyr = j->dy + (size_t)r * C;
+        float *restrict dxr = j->out + (size_t)r * C;
+        const float mu = j->mean[r], rs = j->rstd[r];
+        double sg = 0, sgx = 0;
+        for (int c = 0; c < C; c++) {
+            float g = dyr[c] * pg[c];
+            float xh = (xr[c] - mu) * rs;
+            sg += g;
+            sgx += (double)g * xh;
+        }
+        const float mg = (float)(sg / C), mgx = (float)(sgx / C);
+        for (int c = 0; c < C; c++) {
+            float xh = (xr[c] - mu) * rs;
+            dxr[c] = rs * (dyr[c] * pg[c] - mg - xh * mgx);
+        }
+    }
+}
+
+static void layernorm_dparam_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long ch = lo; ch < hi; ch++) {
+        int c0 = (int)ch * CH, w = C - c0 < CH ? C - c0 : CH;
+        double ag[CH] = {0}, ab[CH] = {0};
+        for (int r = 0; r < j->rows; r++) {
+            const float *restrict xr = j->x + (size_t)r * C + c0;
+            const float *restrict dyr = j->dy + (size_t)r * C + c0;
+            const float mu = j->mean[r], rs = j->rstd[r];
+            for (int c = 0; c < w; c++) {
+                ag[c] += (double)dyr[c] * ((xr[c] - mu) * rs);
+                ab[c] += dyr[c];
+            }
+        }
+        for (int c = 0; c < w; c++) {
+            if (j->dgamma)
+                j->dgamma[c0 + c] += (float)ag[c];
+            if (j->dbeta)
+                j->dbeta[c0 + c] += (float)ab[c];
+        }
+    }
 }
 
 int s4g_cpu_layernorm_back(s4g_ctx *ctx, int rows, int C, s4g_t x, s4g_t gamma, s4g_t mean,
                            s4g_t rstd, s4g_t dy, s4g_t dx, s4g_t dgamma, s4g_t dbeta, s4g_err *err)
 {
-    const float *px = s4g_cpu_ptr(x), *pg = s4g_cpu_ptr(gamma), *pm = s4g_cpu_ptr(mean),
-                *pr = s4g_cpu_ptr(rstd), *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx), *pdg = s4g_cpu_ptr(dgamma), *pdb = s4g_cpu_ptr(dbeta);
-    const int nt = ctx->threads;
-    (void)nt;
-    const int par = PAR_IF((long)rows * C);
-    if (pdx) {
-        /* dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma */
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int r = 0; r < rows; r++) {
-            const float *restrict xr = px + (size_t)r * C, *restrict dyr = pdy + (size_t)r * C;
-            float *restrict dxr = pdx + (size_t)r * C;
-            const float mu = pm[r], rs = pr[r];
-            double sg = 0, sgx = 0;
-            for (int c = 0; c < C; c++) {
-                float g = dyr[c] * pg[c];
-                float xh = (xr[c] - mu) * rs;
-                sg += g;
-                sgx += (double)g * xh;
-            }
-            const float mg = (float)(sg / C), mgx = (float)(sgx / C);
-            for (int c = 0; c < C; c++) {
-                float xh = (xr[c] - mu) * rs;
-                dxr[c] = rs * (dyr[c] * pg[c] - mg - xh * mgx);
-            }
-        }
-    }
-    if (pdg || pdb) {
-        const int chunks = (C + CH - 1) / CH;
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int ch = 0; ch < chunks; ch++) {
-            int c0 = ch * CH, w = C - c0 < CH ? C - c0 : CH;
-            double ag[CH] = {0}, ab[CH] = {0};
-            for (int r = 0; r < rows; r++) {
-                const float *restrict xr = px + (size_t)r * C + c0;
-                const float *restrict dyr = pdy + (size_t)r * C + c0;
-                const float mu = pm[r], rs = pr[r];
-                for (int c = 0; c < w; c++) {
-                    ag[c] += (double)dyr[c] * ((xr[c] - mu) * rs);
-                    ab[c] += dyr[c];
-                }
-            }
-            for (int c = 0; c < w; c++) {
-                if (pdg)
-                    pdg[c0 + c] += (float)ag[c];
-                if (pdb)
-                    pdb[c0 + c] += (float)ab[c];
-            }
-        }
-    }
+    norm_job j = {.rows = rows, .C = C, .x = s4g_cpu_ptr(x), .gamma = s4g_cpu_ptr(gamma),
+                  .mean = s4g_cpu_ptr(mean), .rstd = s4g_cpu_ptr(rstd), .dy = s4g_cpu_ptr(dy),
+                  .out = s4g_cpu_ptr(dx), .dgamma = s4g_cpu_ptr(dgamma),
+                  .dbeta = s4g_cpu_ptr(dbeta)};
+    const double work = 4.0 * rows * C;
+    /* parameter gradients first: dx may alias dy (the caller reuses a gradient buffer) */
+    if (j.dgamma || j.dbeta)
+        s4g_cpu_parallel(ctx, nchunks(C), work, layernorm_dparam_task, &j);
+    if (j.out)
+        s4g_cpu_parallel(ctx, rows, work, layernorm_dx_task, &j);
     return 0;
+}
+
+static void scale_residual_task(void *arg, long lo, long hi)
+{
+    /* out may alias x (the residual stream is updated in place), so no restrict. */
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long r = lo; r < hi; r++) {
+        size_t o = (size_t)r * C;
+        for (int c = 0; c < C; c++)
+            j->out[o + c] = j->x[o + c] + j->gamma[c] * j->y[o + c];
+    }
 }
 
 int s4g_cpu_scale_residual(s4g_ctx *ctx, int rows, int C, s4g_t x, s4g_t y, s4g_t gamma, s4g_t out,
                            s4g_err *err)
 {
-    /* out may alias x (the residual stream is updated in place), so no restrict. */
-    const float *px = s4g_cpu_ptr(x), *py = s4g_cpu_ptr(y), *pg = s4g_cpu_ptr(gamma);
-    float *po = s4g_cpu_ptr(out);
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)rows * C)))
-    for (int r = 0; r < rows; r++) {
+    norm_job j = {.rows = rows, .C = C, .x = s4g_cpu_ptr(x), .y = s4g_cpu_ptr(y),
+                  .gamma = s4g_cpu_ptr(gamma), .out = s4g_cpu_ptr(out)};
+    s4g_cpu_parallel(ctx, rows, (double)rows * C, scale_residual_task, &j);
+    return 0;
+}
+
+static void scale_residual_dgamma_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long ch = lo; ch < hi; ch++) {
+        int c0 = (int)ch * CH, w = C - c0 < CH ? C - c0 : CH;
+        double a[CH] = {0};
+        for (int r = 0; r < j->rows; r++) {
+            const float *restrict d = j->dy + (size_t)r * C + c0;
+            const float *restrict yy = j->y + (size_t)r * C + c0;
+            for (int c = 0; c < w; c++)
+                a[c] += (double)d[c] * yy[c];
+        }
+        for (int c = 0; c < w; c++)
+            j->dgamma[c0 + c] += (float)a[c];
+    }
+}
+
+static void scale_residual_dy_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long r = lo; r < hi; r++) {
         size_t o = (size_t)r * C;
         for (int c = 0; c < C; c++)
-            po[o + c] = px[o + c] + pg[c] * py[o + c];
+            j->out[o + c] = j->gamma[c] * j->dy[o + c];
     }
-    return 0;
 }
 
 int s4g_cpu_scale_residual_back(s4g_ctx *ctx, int rows, int C, s4g_t y, s4g_t gamma, s4g_t dout,
                                 s4g_t dy, s4g_t dgamma, s4g_err *err)
 {
-    const float *py = s4g_cpu_ptr(y), *pg = s4g_cpu_ptr(gamma), *pdo = s4g_cpu_ptr(dout);
-    float *pdy = s4g_cpu_ptr(dy), *pdg = s4g_cpu_ptr(dgamma);
-    const int nt = ctx->threads;
-    (void)nt;
-    const int par = PAR_IF((long)rows * C);
+    /* here dy is the job's upstream gradient (dout) and out the branch gradient (dy) */
+    norm_job j = {.rows = rows, .C = C, .y = s4g_cpu_ptr(y), .gamma = s4g_cpu_ptr(gamma),
+                  .dy = s4g_cpu_ptr(dout), .out = s4g_cpu_ptr(dy), .dgamma = s4g_cpu_ptr(dgamma)};
+    const double work = 2.0 * rows * C;
     /* dgamma first: dy may alias y (the caller reuses the branch buffer). */
-    if (pdg) {
-        const int chunks = (C + CH - 1) / CH;
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int ch = 0; ch < chunks; ch++) {
-            int c0 = ch * CH, w = C - c0 < CH ? C - c0 : CH;
-            double a[CH] = {0};
-            for (int r = 0; r < rows; r++) {
-                const float *restrict d = pdo + (size_t)r * C + c0, *restrict yy = py + (size_t)r * C + c0;
-                for (int c = 0; c < w; c++)
-                    a[c] += (double)d[c] * yy[c];
-            }
-            for (int c = 0; c < w; c++)
-                pdg[c0 + c] += (float)a[c];
-        }
-    }
-    if (pdy) {
-        S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (par))
-        for (int r = 0; r < rows; r++) {
-            size_t o = (size_t)r * C;
-            for (int c = 0; c < C; c++)
-                pdy[o + c] = pg[c] * pdo[o + c];
-        }
-    }
+    if (j.dgamma)
+        s4g_cpu_parallel(ctx, nchunks(C), work, scale_residual_dgamma_task, &j);
+    if (j.out)
+        s4g_cpu_parallel(ctx, rows, work, scale_residual_dy_task, &j);
     return 0;
 }
 
-int s4g_cpu_avgpool(s4g_ctx *ctx, int N, int HW, int C, s4g_t x, s4g_t y, s4g_err *err)
+/* One task item = (image n, channel chunk). */
+static void avgpool_task(void *arg, long lo, long hi)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y);
-    const int chunks = (C + CH - 1) / CH;
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)N * HW * C)))
-    for (int job = 0; job < N * chunks; job++) {
-        int n = job / chunks, c0 = (job % chunks) * CH, w = C - c0 < CH ? C - c0 : CH;
+    const norm_job *j = arg;
+    const int C = j->C, HW = j->HW, chunks = nchunks(C);
+    for (long job = lo; job < hi; job++) {
+        int n = (int)(job / chunks), c0 = (int)(job % chunks) * CH;
+        int w = C - c0 < CH ? C - c0 : CH;
         double a[CH] = {0};
         for (int p = 0; p < HW; p++) {
-            const float *restrict xr = px + ((size_t)n * HW + p) * C + c0;
+            const float *restrict xr = j->x + ((size_t)n * HW + p) * C + c0;
             for (int c = 0; c < w; c++)
                 a[c] += xr[c];
         }
         for (int c = 0; c < w; c++)
-            py[(size_t)n * C + c0 + c] = (float)(a[c] / HW);
+            j->out[(size_t)n * C + c0 + c] = (float)(a[c] / HW);
     }
+}
+
+int s4g_cpu_avgpool(s4g_ctx *ctx, int N, int HW, int C, s4g_t x, s4g_t y, s4g_err *err)
+{
+    norm_job j = {.rows = N, .C = C, .HW = HW, .x = s4g_cpu_ptr(x), .out = s4g_cpu_ptr(y)};
+    s4g_cpu_parallel(ctx, (long)N * nchunks(C), (double)N * HW * C, avgpool_task, &j);
     return 0;
+}
+
+static void avgpool_back_task(void *arg, long lo, long hi)
+{
+    const norm_job *j = arg;
+    const int C = j->C, HW = j->HW;
+    const float inv = 1.0f / (float)HW;
+    for (long np = lo; np < hi; np++) {
+        const float *restrict g = j->dy + (size_t)(np / HW) * C;
+        float *restrict d = j->out + (size_t)np * C;
+        for (int c = 0; c < C; c++)
+            d[c] = g[c] * inv;
+    }
 }
 
 int s4g_cpu_avgpool_back(s4g_ctx *ctx, int N, int HW, int C, s4g_t dy, s4g_t dx, s4g_err *err)
 {
-    const float *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx);
-    const float inv = 1.0f / (float)HW;
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)N * HW * C)))
-    for (long np = 0; np < (long)N * HW; np++) {
-        const float *restrict g = pdy + (size_t)(np / HW) * C;
-        float *restrict d = pdx + (size_t)np * C;
-        for (int c = 0; c < C; c++)
-            d[c] = g[c] * inv;
-    }
+    norm_job j = {.rows = N, .C = C, .HW = HW, .dy = s4g_cpu_ptr(dy), .out = s4g_cpu_ptr(dx)};
+    s4g_cpu_parallel(ctx, (long)N * HW, (double)N * HW * C, avgpool_back_task, &j);
     return 0;
 }
 
-int s4g_cpu_l2norm(s4g_ctx *ctx, int rows, int C, s4g_t x, s4g_t y, s4g_t norms, s4g_err *err)
+static void l2norm_task(void *arg, long lo, long hi)
 {
-    const float *px = s4g_cpu_ptr(x);
-    float *py = s4g_cpu_ptr(y), *pn = s4g_cpu_ptr(norms);
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)rows * C)))
-    for (int r = 0; r < rows; r++) {
-        const float *xr = px + (size_t)r * C;
-        float *yr = py + (size_t)r * C;
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long r = lo; r < hi; r++) {
+        const float *xr = j->x + (size_t)r * C;
+        float *yr = j->out + (size_t)r * C;
         double s = 0;
         for (int c = 0; c < C; c++)
             s += (double)xr[c] * xr[c];
@@ -211,30 +254,45 @@ int s4g_cpu_l2norm(s4g_ctx *ctx, int rows, int C, s4g_t x, s4g_t y, s4g_t norms,
         float inv = 1.0f / (nrm > 1e-12f ? nrm : 1e-12f);
         for (int c = 0; c < C; c++)
             yr[c] = xr[c] * inv;
-        if (pn)
-            pn[r] = nrm;
+        if (j->out_mean)
+            j->out_mean[r] = nrm;
     }
+}
+
+int s4g_cpu_l2norm(s4g_ctx *ctx, int rows, int C, s4g_t x, s4g_t y, s4g_t norms, s4g_err *err)
+{
+    /* out_mean carries the norms */
+    norm_job j = {.rows = rows, .C = C, .x = s4g_cpu_ptr(x), .out = s4g_cpu_ptr(y),
+                  .out_mean = s4g_cpu_ptr(norms)};
+    s4g_cpu_parallel(ctx, rows, 2.0 * rows * C, l2norm_task, &j);
     return 0;
+}
+
+static void l2norm_back_task(void *arg, long lo, long hi)
+{
+    /* dx may alias dy: the dot product is taken before the row is written. */
+    const norm_job *j = arg;
+    const int C = j->C;
+    for (long r = lo; r < hi; r++) {
+        const float *yr = j->y + (size_t)r * C, *gr = j->dy + (size_t)r * C;
+        float *dr = j->out + (size_t)r * C;
+        double dot = 0;
+        for (int c = 0; c < C; c++)
+            dot += (double)yr[c] * gr[c];
+        const float d = (float)dot;
+        const float nrm = j->mean[r];
+        const float inv = 1.0f / (nrm > 1e-12f ? nrm : 1e-12f);
+        for (int c = 0; c < C; c++)
+            dr[c] = (gr[c] - yr[c] * d) * inv;
+    }
 }
 
 int s4g_cpu_l2norm_back(s4g_ctx *ctx, int rows, int C, s4g_t y, s4g_t norms, s4g_t dy, s4g_t dx,
                         s4g_err *err)
 {
-    const float *py = s4g_cpu_ptr(y), *pn = s4g_cpu_ptr(norms), *pdy = s4g_cpu_ptr(dy);
-    float *pdx = s4g_cpu_ptr(dx);
-    const int nt = ctx->threads;
-    (void)nt;
-    S4G_OMP(omp parallel for num_threads(nt) schedule(static) if (PAR_IF((long)rows * C)))
-    for (int r = 0; r < rows; r++) {
-        const float *yr = py + (size_t)r * C, *gr = pdy + (size_t)r * C;
-        float *dr = pdx + (size_t)r * C;
-        double dot = 0;
-        for (int c = 0; c < C; c++)
-            dot += (double)yr[c] * gr[c];
-        const float d = (float)dot;
-        const float inv = 1.0f / (pn[r] > 1e-12f ? pn[r] : 1e-12f);
-        for (int c = 0; c < C; c++)
-            dr[c] = (gr[c] - yr[c] * d) * inv;
-    }
+    /* mean carries the norms */
+    norm_job j = {.rows = rows, .C = C, .y = s4g_cpu_ptr(y), .mean = s4g_cpu_ptr(norms),
+                  .dy = s4g_cpu_ptr(dy), .out = s4g_cpu_ptr(dx)};
+    s4g_cpu_parallel(ctx, rows, 3.0 * rows * C, l2norm_back_task, &j);
     return 0;
 }

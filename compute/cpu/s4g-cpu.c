@@ -1,6 +1,7 @@
 /* s4g-cpu.c — CPU backend: context, buffers (plain host memory), op table. */
 #include "s4g-cpu.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -12,14 +13,18 @@
 
 static void cpu_ctx_free(s4g_ctx *ctx)
 {
-    (void)ctx;
+    s4g_cpu_pool_free(ctx->impl);
+    ctx->impl = NULL;
 }
 
 static int cpu_buf_alloc(s4g_ctx *ctx, s4g_buf *buf, s4g_err *err)
 {
     (void)ctx;
-    /* 64-byte alignment for vector loads; calloc-like zeroing. */
-    size_t bytes = (buf->n * sizeof(float) + 63) & ~(size_t)63;
+    /* 64-byte aligned start for vector loads; the exact size, so that AddressSanitizer
+     * builds catch a kernel reading one float past the end. */
+    if (buf->n > SIZE_MAX / sizeof(float))
+        return s4g_fail(err, S4G_E_NOMEM, "buffer of %zu floats is too large", buf->n);
+    size_t bytes = buf->n * sizeof(float);
     void *p = NULL;
     if (posix_memalign(&p, 64, bytes) != 0)
         return s4g_fail(err, S4G_E_NOMEM, "cannot allocate %zu bytes of host memory", bytes);
@@ -84,13 +89,18 @@ const s4g_backend_ops s4g_cpu_ops = {
 
 int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
 {
-    (void)err;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    ctx->threads = opts->threads > 0 ? opts->threads : (ncpu > 0 ? (int)ncpu : 1);
+    int want = opts->threads > 0 ? opts->threads : (ncpu > 0 ? (int)ncpu : 1);
+    ctx->impl = s4g_cpu_pool_new(want);
+    if (!ctx->impl)
+        return s4g_fail(err, S4G_E_NOMEM, "cpu backend: out of memory for the thread pool");
+    /* the team that actually started (thread limits can refuse some) */
+    ctx->threads = s4g_cpu_pool_size(ctx->impl);
     ctx->ops = &s4g_cpu_ops;
     ctx->max_buffer_floats = 0; /* host memory: no binding limit */
 #ifdef S4G_HAVE_OPENBLAS
-    /* GEMM threads come from OpenBLAS's own pool; the other ops use OpenMP. */
+    /* Our GEMM calls OpenBLAS single-threaded from each pool thread; this setting is for
+     * direct OpenBLAS users in the process (the gallery search). */
     openblas_set_num_threads(ctx->threads);
     snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, %s)", ctx->threads,
              openblas_get_config());

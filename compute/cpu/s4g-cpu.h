@@ -1,5 +1,5 @@
 /* s4g-cpu.h — private: the native CPU backend (plain C loops the compiler vectorises,
- * OpenBLAS for GEMM, OpenMP threads over rows/batch/channels).
+ * OpenBLAS for GEMM, a small blocking thread pool over rows/batch/channels).
  *
  * Threading rule: every reduction is split into pieces whose boundaries do not depend on
  * the thread count (fixed channel or row chunks), and the pieces are combined in a fixed
@@ -15,13 +15,16 @@ static inline float *s4g_cpu_ptr(s4g_t t)
     return t.buf ? t.buf->host + t.off : (float *)0;
 }
 
-/* OpenMP pragmas written as S4G_OMP(omp parallel for ...) so the code still builds
- * (single-threaded, warning-free) with a compiler lacking OpenMP. */
-#ifdef _OPENMP
-#define S4G_OMP(x) _Pragma(#x)
-#else
-#define S4G_OMP(x)
-#endif
+/* Worker threads (s4g-cpu-pool.c).  s4g_cpu_parallel(ctx, n, work, fn, arg) calls
+ * fn(arg, lo, hi) on contiguous ranges covering [0, n) — one per thread, boundaries fixed
+ * by n and the thread count — and returns when all are done.  `work` (≈ floats touched or
+ * flops) below S4G_CPU_PAR_MIN runs on the calling thread: waking the team costs more. */
+typedef struct s4g_cpu_pool s4g_cpu_pool;
+typedef void (*s4g_cpu_task)(void *arg, long lo, long hi);
+s4g_cpu_pool *s4g_cpu_pool_new(int threads);
+void s4g_cpu_pool_free(s4g_cpu_pool *pool);
+int s4g_cpu_pool_size(const s4g_cpu_pool *pool);
+void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *arg);
 
 /* Hot compute-bound kernels are also compiled for AVX2+FMA and picked at load time (ifunc):
  * the build targets baseline x86-64, so otherwise only SSE2 would be used. */
@@ -31,8 +34,6 @@ static inline float *s4g_cpu_ptr(s4g_t t)
 #define S4G_CLONES
 #endif
 
-/* Below this much work (≈ floats touched) an op runs on the calling thread: waking the
- * team costs more than it saves. */
 #define S4G_CPU_PAR_MIN 32768
 
 /* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
@@ -54,7 +55,7 @@ int s4g_cpu_gemm(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4
 int s4g_cpu_colsum(s4g_ctx *, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *);
 /* The cache-blocked C GEMM used without OpenBLAS; exported so tests exercise it too.
  * Same semantics as s4g_gemm on raw row-major pointers; returns -1 only when out of memory. */
-int s4g_cpu_gemm_blocked(int threads, int ta, int tb, int M, int N, int K, float alpha,
+int s4g_cpu_gemm_blocked(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha,
                          const float *A, const float *B, float beta, float *C, const float *bias);
 
 /* s4g-cpu-conv.c */

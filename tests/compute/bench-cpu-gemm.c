@@ -50,7 +50,7 @@ int main(int argc, char **argv)
                     s4g_gemm(ctx, 0, 1, M, N, K, 1, s4g_at(A, 0), s4g_at(B, 0), 0, s4g_at(C, 0),
                              s4g_at(bias, 0), &err);
                 else
-                    s4g_cpu_gemm_blocked(ctx->threads, 0, 1, M, N, K, 1, A->host, B->host, 0,
+                    s4g_cpu_gemm_blocked(ctx, 0, 1, M, N, K, 1, A->host, B->host, 0,
                                          C->host, bias->host);
                 reps++;
                 t = now() - t0;

@@ -1,6 +1,7 @@
 /* test-cpu-ops.c — every forward op of the CPU backend against the naive double reference
  * (s4g-ref.c) on random inputs with odd sizes; bounds checking; AdamW against a scalar
- * transcription of torch's formula; the cosine schedule; thread-count independence. */
+ * transcription of torch's formula; the cosine schedule; thread-count independence; two
+ * threads sharing one context. */
 #include "s4g-test-util.h"
 
 #include <string.h>
@@ -127,7 +128,7 @@ static int gemm_api(int ta, int tb, int M, int N, int K, float alpha, s4g_buf *A
 static int gemm_blocked(int ta, int tb, int M, int N, int K, float alpha, s4g_buf *A, s4g_buf *B,
                         float beta, s4g_buf *C, s4g_buf *bias)
 {
-    return s4g_cpu_gemm_blocked(2, ta, tb, M, N, K, alpha, A->host, B->host, beta, C->host,
+    return s4g_cpu_gemm_blocked(ctx, ta, tb, M, N, K, alpha, A->host, B->host, beta, C->host,
                                 bias ? bias->host : NULL);
 }
 
@@ -650,6 +651,63 @@ static void test_threads_deterministic(void)
     s4g_ctx_free(c3);
 }
 
+/* Two threads issuing ops on one context at once: the second finds the pool busy and runs
+ * its op serially; both must get exactly the results of running alone. */
+typedef struct {
+    s4g_ctx *ctx;
+    uint64_t seed;
+    float *out; /* gemm result then layernorm result */
+} shared_arg;
+
+enum { SH_M = 129, SH_N = 65, SH_K = 300 };
+
+static void shared_work(shared_arg *a, int reps)
+{
+    s4g_err err = {0};
+    uint64_t rng = a->seed;
+    s4g_buf *A = tu_rand(a->ctx, &rng, SH_M * SH_K, -1, 1, NULL);
+    s4g_buf *B = tu_rand(a->ctx, &rng, SH_N * SH_K, -1, 1, NULL);
+    s4g_buf *g = tu_rand(a->ctx, &rng, SH_N, -1, 1, NULL);
+    s4g_buf *C = tu_buf(a->ctx, SH_M * SH_N, NULL), *Y = tu_buf(a->ctx, SH_M * SH_N, NULL);
+    for (int r = 0; r < reps; r++) {
+        g_assert_cmpint(s4g_gemm(a->ctx, 0, 1, SH_M, SH_N, SH_K, 1, s4g_at(A, 0), s4g_at(B, 0), 0,
+                                 s4g_at(C, 0), s4g_at(g, 0), &err),
+                        ==, 0);
+        g_assert_cmpint(s4g_layernorm(a->ctx, SH_M, SH_N, 1e-6f, s4g_at(C, 0), s4g_at(g, 0),
+                                      s4g_at(g, 0), s4g_at(Y, 0), s4g_none(), s4g_none(), &err),
+                        ==, 0);
+    }
+    a->out = tu_get(Y, SH_M * SH_N);
+    s4g_buf *bs[] = {A, B, g, C, Y};
+    for (size_t i = 0; i < G_N_ELEMENTS(bs); i++)
+        s4g_buf_free(bs[i]);
+}
+
+static gpointer shared_thread(gpointer p)
+{
+    shared_work(p, 40);
+    return NULL;
+}
+
+static void test_shared_context(void)
+{
+    s4g_ctx *c = tu_ctx(2);
+    shared_arg solo[2] = {{c, 1, NULL}, {c, 2, NULL}}, both[2] = {{c, 1, NULL}, {c, 2, NULL}};
+    shared_work(&solo[0], 1);
+    shared_work(&solo[1], 1);
+    GThread *t0 = g_thread_new("s4g-test-a", shared_thread, &both[0]);
+    GThread *t1 = g_thread_new("s4g-test-b", shared_thread, &both[1]);
+    g_thread_join(t0);
+    g_thread_join(t1);
+    for (int i = 0; i < 2; i++) {
+        g_assert_cmpmem(solo[i].out, SH_M * SH_N * sizeof(float), both[i].out,
+                        SH_M * SH_N * sizeof(float));
+        g_free(solo[i].out);
+        g_free(both[i].out);
+    }
+    s4g_ctx_free(c);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -670,6 +728,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/cosine-lr", test_cosine_lr);
     g_test_add_func("/cpu/bounds", test_bounds);
     g_test_add_func("/cpu/threads-deterministic", test_threads_deterministic);
+    g_test_add_func("/cpu/shared-context", test_shared_context);
     int rc = g_test_run();
     s4g_ctx_free(ctx);
     return rc;
