@@ -36,6 +36,8 @@ static void print_metrics_json(const S4gRetrievalMetrics *m)
            m->r1, m->r5, m->r10, m->r1pct, m->queries, m->refs);
     if (!isnan(m->hit_rate))
         printf(", \"hit_rate\": %.4f", m->hit_rate);
+    if (!isnan(m->ap))
+        printf(", \"ap\": %.4f", m->ap);
 }
 
 static void on_event(const S4gTrainEvent *ev, gpointer user_data)
