@@ -62,8 +62,7 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     if (!dir) {
         dir = g_dir_make_tmp("s4g-demo-XXXXXX", &error);
-        if (!dir)
-            return s4g_cli_fail("demo", error);
+        if (!dir) return s4g_cli_fail("demo", error);
     }
     g_autofree char *world = g_build_filename(dir, "world", NULL);
     g_autofree char *project = g_build_filename(dir, "project", NULL);
@@ -72,34 +71,32 @@ int s4g_cmd_demo(int argc, char **argv)
                     *ev = g_strdup_printf("%d", MAX(1, epochs / 3));
     const char *be = backend ? backend : "auto";
     printf("Sample4Geo Studio demo in %s\n", dir);
-    if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n,
-            "--seed", s, "--image-scale", "0.5", NULL) ||
-        run(s4g_cmd_import, "import", "--project", project, "--kind", "cvusa", "--name",
-            "demo", world, NULL))
+    if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
+            s, "--image-scale", "0.5", NULL) ||
+        run(s4g_cmd_import, "import", "--project", project, "--kind", "cvusa", "--name", "demo",
+            world, NULL))
         return 1;
     g_autofree char *model = g_strdup_printf("demo-%d", seed);
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
-            "--preset", "atto", "--ground-size", "128x32", "--satellite-size", "64x64",
-            "--epochs", e, "--batch", b, "--eval-every", ev, "--seed", s,
-            "--neighbour-select", "8", "--neighbour-range", "16", "--backend", be, NULL) ||
+            "--preset", "atto", "--ground-size", "128x32", "--satellite-size", "64x64", "--epochs",
+            e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
+            "--neighbour-range", "16", "--backend", be, NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
             "--model", model, "--backend", be, NULL))
         return 1;
     /* three held-out panoramas: the first lines of the val split file */
     g_autofree char *split_file = g_build_filename(world, "splits", "val-19zl.csv", NULL);
     g_autofree char *text = NULL;
-    if (!g_file_get_contents(split_file, &text, NULL, &error))
-        return s4g_cli_fail("demo", error);
+    if (!g_file_get_contents(split_file, &text, NULL, &error)) return s4g_cli_fail("demo", error);
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
     const char *fixed[] = {"predict", "--project", project, "--dataset", "demo", "--model",
-                           model, "--top", "3", "--backend", be};
+                           model,     "--top",     "3",     "--backend", be};
     g_autoptr(GPtrArray) pargs = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
         g_ptr_array_add(pargs, g_strdup(fixed[i]));
     for (guint i = 0, taken = 0; lines[i] && taken < 3; i++) {
         g_auto(GStrv) cols = g_strsplit(lines[i], ",", 3);
-        if (!cols[0] || !cols[1])
-            continue;
+        if (!cols[0] || !cols[1]) continue;
         g_ptr_array_add(pargs, g_build_filename(world, g_strstrip(cols[1]), NULL));
         taken++;
     }
@@ -112,8 +109,7 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char **pargv = g_new0(char *, pargc + 1);
     for (int i = 0; i < pargc; i++)
         pargv[i] = pargs->pdata[i];
-    if (s4g_cmd_predict(pargc, pargv))
-        return 1;
+    if (s4g_cmd_predict(pargc, pargv)) return 1;
     printf("\nDone.  The project is %s; open it in s4g-studio or run s4g eval/predict on it.\n",
            project);
     return 0;

@@ -19,14 +19,13 @@ static void on_progress(guint done, guint total, gpointer user_data)
 {
     Ui *ui = user_data;
     s4g_progress_update(ui->bar, ui->base + done, NULL);
-    if (done == total)
-        ui->base += total;
+    if (done == total) ui->base += total;
 }
 
 int s4g_cmd_eval(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
-                    *gsize = NULL, *ssize = NULL, *backend = NULL;
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *gsize = NULL,
+                    *ssize = NULL, *backend = NULL;
     int batch = 32, threads = 0;
     gboolean json = FALSE;
     GOptionEntry entries[] = {
@@ -64,18 +63,14 @@ int s4g_cmd_eval(int argc, char **argv)
                        .threads = threads};
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
-    if (!store)
-        return s4g_cli_fail("eval", error);
+    if (!store) return s4g_cli_fail("eval", error);
     S4gStoreDataset ds = {0};
-    if (!s4g_store_dataset_find(store, dataset, &ds, &error))
-        return s4g_cli_fail("eval", error);
+    if (!s4g_store_dataset_find(store, dataset, &ds, &error)) return s4g_cli_fail("eval", error);
     gint64 dataset_id = ds.id;
     s4g_store_dataset_clear(&ds);
-    if (!split)
-        split = g_strdup("val");
+    if (!split) split = g_strdup("val");
     g_autoptr(S4gSplit) sp = s4g_split_load(store, dataset_id, split, &error);
-    if (!sp)
-        return s4g_cli_fail("eval", error);
+    if (!sp) return s4g_cli_fail("eval", error);
     s4g_err err = {0};
     s4g_ctx *ctx = s4g_ctx_new(&co, &err);
     if (!ctx) {
@@ -96,15 +91,21 @@ int s4g_cmd_eval(int argc, char **argv)
     s4g_progress_finish(ui.bar);
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
-    if (!ok)
-        return s4g_cli_fail("eval", error);
+    if (!ok) return s4g_cli_fail("eval", error);
     if (model_id) {
-        S4gEvaluationRow row = {.model = model_id, .dataset = dataset_id, .split = split,
-                                .epoch = -1, .r1 = r.r1, .r5 = r.r5, .r10 = r.r10,
-                                .r1pct = r.r1pct, .hit_rate = r.hit_rate, .ap = r.ap,
-                                .queries = (gint64)r.queries, .refs = (gint64)r.refs};
-        if (!s4g_store_evaluation_add(store, &row, &error))
-            return s4g_cli_fail("eval", error);
+        S4gEvaluationRow row = {.model = model_id,
+                                .dataset = dataset_id,
+                                .split = split,
+                                .epoch = -1,
+                                .r1 = r.r1,
+                                .r5 = r.r5,
+                                .r10 = r.r10,
+                                .r1pct = r.r1pct,
+                                .hit_rate = r.hit_rate,
+                                .ap = r.ap,
+                                .queries = (gint64)r.queries,
+                                .refs = (gint64)r.refs};
+        if (!s4g_store_evaluation_add(store, &row, &error)) return s4g_cli_fail("eval", error);
     }
     double chance = s4g_metrics_chance_r1(r.refs);
     if (json) {
@@ -112,13 +113,12 @@ int s4g_cmd_eval(int argc, char **argv)
                ", \"refs\": %" G_GUINT64_FORMAT ", \"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, "
                "\"r1pct\": %.4f, \"chance_r1\": %.4f, \"seconds\": %.2f",
                dataset, split, r.queries, r.refs, r.r1, r.r5, r.r10, r.r1pct, chance, secs);
-        if (!isnan(r.hit_rate))
-            printf(", \"hit_rate\": %.4f", r.hit_rate);
-        if (!isnan(r.ap))
-            printf(", \"ap\": %.4f", r.ap);
+        if (!isnan(r.hit_rate)) printf(", \"hit_rate\": %.4f", r.hit_rate);
+        if (!isnan(r.ap)) printf(", \"ap\": %.4f", r.ap);
         printf("}\n");
     } else {
-        printf("%s / %s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT " references (%.1f s)\n",
+        printf("%s / %s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT
+               " references (%.1f s)\n",
                dataset, split, r.queries, r.refs, secs);
         printf("  R@1     %7.2f %%   (chance %.2f %%)\n", r.r1, chance);
         printf("  R@5     %7.2f %%\n  R@10    %7.2f %%\n", r.r5, r.r10);
@@ -126,10 +126,8 @@ int s4g_cmd_eval(int argc, char **argv)
             printf("  R@1%%    %7.2f %%   (rank < %" G_GUINT64_FORMAT ")\n", r.r1pct, r.refs / 100);
         else /* University-1652: within the top round(0.01·G)+1 */
             printf("  R@1%%    %7.2f %%   (top %.0f)\n", r.r1pct, nearbyint(0.01 * r.refs) + 1);
-        if (!isnan(r.hit_rate))
-            printf("  hit rate %6.2f %%\n", r.hit_rate);
-        if (!isnan(r.ap))
-            printf("  AP      %7.2f %%\n", r.ap);
+        if (!isnan(r.hit_rate)) printf("  hit rate %6.2f %%\n", r.hit_rate);
+        if (!isnan(r.ap)) printf("  AP      %7.2f %%\n", r.ap);
     }
     return 0;
 }

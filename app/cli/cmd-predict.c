@@ -32,8 +32,7 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
         else
             memcpy(out + (gsize)i * dim, v, sizeof(float) * dim);
     }
-    if (*cached)
-        return out;
+    if (*cached) return out;
     g_free(out);
     g_autofree char **paths = g_new0(char *, imgs->len + 1);
     g_autofree gint64 *ids = g_new(gint64, MAX(imgs->len, 1));
@@ -41,8 +40,8 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
         paths[i] = g_build_filename(root, g_array_index(imgs, S4gStoreImage, i).path, NULL);
         ids[i] = g_array_index(imgs, S4gStoreImage, i).id;
     }
-    out = s4g_encode_images(m, paths, imgs->len, spec->sat_w, spec->sat_h, batch, NULL, NULL,
-                            error);
+    out =
+        s4g_encode_images(m, paths, imgs->len, spec->sat_w, spec->sat_h, batch, NULL, NULL, error);
     for (guint i = 0; i < imgs->len; i++)
         g_free(paths[i]);
     if (out && model_id > 0 &&
@@ -56,15 +55,15 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 
 int s4g_cmd_predict(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
-                    *backend = NULL;
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL;
     int top = 5, batch = 32, threads = 0;
     gboolean json = FALSE;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
          "Dataset whose satellite tiles form the gallery", "NAME"},
-        {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)", "S"},
+        {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)",
+         "S"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
@@ -73,28 +72,27 @@ int s4g_cmd_predict(int argc, char **argv)
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("predict", "IMAGE…", "locate ground photos by retrieval over satellite tiles",
-                       entries, &argc, &argv))
+    if (!s4g_cli_parse("predict", "IMAGE…",
+                       "locate ground photos by retrieval over satellite tiles", entries, &argc,
+                       &argv))
         return 2;
     if (!project || !dataset || !model || argc < 2 || top < 1 || top > S4G_SEARCH_MAX_K) {
-        fprintf(stderr, "s4g predict: need --project, --dataset, --model, 1 ≤ --top ≤ %d and at "
-                        "least one IMAGE\n",
+        fprintf(stderr,
+                "s4g predict: need --project, --dataset, --model, 1 ≤ --top ≤ %d and at "
+                "least one IMAGE\n",
                 S4G_SEARCH_MAX_K);
         return 2;
     }
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
-    if (!store)
-        return s4g_cli_fail("predict", error);
+    if (!store) return s4g_cli_fail("predict", error);
     S4gStoreDataset ds = {0};
-    if (!s4g_store_dataset_find(store, dataset, &ds, &error))
-        return s4g_cli_fail("predict", error);
+    if (!s4g_store_dataset_find(store, dataset, &ds, &error)) return s4g_cli_fail("predict", error);
     g_autofree char *root = g_strdup(ds.root);
     gint64 dsid = ds.id;
     s4g_store_dataset_clear(&ds);
     g_autoptr(GArray) gal = s4g_store_images_list(store, dsid, split, "satellite", &error);
-    if (!gal)
-        return s4g_cli_fail("predict", error);
+    if (!gal) return s4g_cli_fail("predict", error);
     if (gal->len == 0) {
         fprintf(stderr, "s4g predict: dataset %s has no satellite images%s%s\n", dataset,
                 split ? " in split " : "", split ? split : "");
@@ -118,11 +116,9 @@ int s4g_cmd_predict(int argc, char **argv)
     g_autofree float *gemb = NULL;
     gboolean cached = FALSE;
     int dim = m ? m->cfg.dims[3] : 0, k = MIN(top, (int)gal->len);
-    if (!m)
-        goto fail;
+    if (!m) goto fail;
     gemb = gallery_embeddings(store, m, &spec, model_id, gal, root, batch, &cached, &error);
-    if (!gemb)
-        goto fail;
+    if (!gemb) goto fail;
     g = s4g_gallery_new(ctx, dim, 0, &err);
     if (!g || s4g_gallery_add(g, gal->len, gemb, &err)) {
         g_set_error(&error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gallery: %s", err.msg);
@@ -133,10 +129,9 @@ int s4g_cmd_predict(int argc, char **argv)
                 cached ? "cached embeddings" : "encoded");
     for (int a = 1; a < argc; a++) {
         const char *photo = argv[a];
-        g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground_w,
-                                                spec.ground_h, 1, NULL, NULL, &error);
-        if (!q)
-            goto fail;
+        g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground_w, spec.ground_h,
+                                                1, NULL, NULL, &error);
+        if (!q) goto fail;
         g_autofree gint64 *idx = g_new(gint64, k);
         g_autofree float *sc = g_new(float, k);
         if (s4g_gallery_topk(g, 1, q, k, idx, sc, &err)) {
@@ -148,8 +143,7 @@ int s4g_cmd_predict(int argc, char **argv)
         for (int i = 0; i < k; i++) {
             S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
             double w = exp((sc[i] - sc[0]) / 0.07);
-            if (i == 0)
-                wbest = w;
+            if (i == 0) wbest = w;
             if (isfinite(im->lat) && isfinite(im->lon)) {
                 lat += w * im->lat;
                 lon += w * im->lon;
@@ -165,8 +159,8 @@ int s4g_cmd_predict(int argc, char **argv)
         else
             lat = lon = NAN;
         /* the photo's own row, when it is an image of the dataset */
-        g_autofree char *rel = g_str_has_prefix(photo, root) ? g_strdup(photo + strlen(root) + 1)
-                                                             : g_strdup(photo);
+        g_autofree char *rel =
+            g_str_has_prefix(photo, root) ? g_strdup(photo + strlen(root) + 1) : g_strdup(photo);
         gint64 image_id = 0;
         double tlat = NAN, tlon = NAN;
         {
@@ -185,8 +179,8 @@ int s4g_cmd_predict(int argc, char **argv)
                 }
             }
         }
-        double err_m = isfinite(tlat) && isfinite(lat) ? s4g_geo_haversine_m(lat, lon, tlat, tlon)
-                                                       : NAN;
+        double err_m =
+            isfinite(tlat) && isfinite(lat) ? s4g_geo_haversine_m(lat, lon, tlat, tlon) : NAN;
         if (image_id && model_id) {
             g_autofree S4gPredictionRow *rows = g_new(S4gPredictionRow, k);
             for (int i = 0; i < k; i++) {
@@ -199,10 +193,9 @@ int s4g_cmd_predict(int argc, char **argv)
         }
         if (json) {
             g_autofree char *ep = g_strescape(photo, NULL);
-            printf("{\"image\": \"%s\", \"lat\": %.7f, \"lon\": %.7f, \"confidence\": %.4f",
-                   ep, lat, lon, conf);
-            if (!isnan(err_m))
-                printf(", \"error_m\": %.1f", err_m);
+            printf("{\"image\": \"%s\", \"lat\": %.7f, \"lon\": %.7f, \"confidence\": %.4f", ep,
+                   lat, lon, conf);
+            if (!isnan(err_m)) printf(", \"error_m\": %.1f", err_m);
             printf(", \"top\": [");
             for (int i = 0; i < k; i++) {
                 S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
@@ -213,13 +206,11 @@ int s4g_cmd_predict(int argc, char **argv)
             printf("]}\n");
         } else {
             printf("%s\n  estimate %.6f, %.6f  (confidence %.2f)", photo, lat, lon, conf);
-            if (!isnan(err_m))
-                printf("  error %.0f m", err_m);
+            if (!isnan(err_m)) printf("  error %.0f m", err_m);
             printf("\n");
             for (int i = 0; i < k; i++) {
                 S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
-                printf("  %2d  %.4f  %s  (%.6f, %.6f)\n", i + 1, sc[i], im->path, im->lat,
-                       im->lon);
+                printf("  %2d  %.4f  %s  (%.6f, %.6f)\n", i + 1, sc[i], im->path, im->lat, im->lon);
             }
         }
     }

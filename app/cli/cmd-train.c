@@ -31,13 +31,11 @@ typedef struct {
 
 static void print_metrics_json(const S4gRetrievalMetrics *m)
 {
-    printf("\"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, \"r1pct\": %.4f, \"queries\": %" G_GUINT64_FORMAT
-           ", \"refs\": %" G_GUINT64_FORMAT,
+    printf("\"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, \"r1pct\": %.4f, \"queries\": "
+           "%" G_GUINT64_FORMAT ", \"refs\": %" G_GUINT64_FORMAT,
            m->r1, m->r5, m->r10, m->r1pct, m->queries, m->refs);
-    if (!isnan(m->hit_rate))
-        printf(", \"hit_rate\": %.4f", m->hit_rate);
-    if (!isnan(m->ap))
-        printf(", \"ap\": %.4f", m->ap);
+    if (!isnan(m->hit_rate)) printf(", \"hit_rate\": %.4f", m->hit_rate);
+    if (!isnan(m->ap)) printf(", \"ap\": %.4f", m->ap);
 }
 
 static void on_event(const S4gTrainEvent *ev, gpointer user_data)
@@ -46,23 +44,26 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     switch (ev->kind) {
     case S4G_TRAIN_EVENT_START:
         if (ui->json)
-            printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT ", \"model\": %" G_GINT64_FORMAT
-                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"total_steps\": %" G_GINT64_FORMAT
-                   ", \"epoch\": %u}\n",
+            printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
+                   ", \"model\": %" G_GINT64_FORMAT
+                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"total_steps\": "
+                   "%" G_GINT64_FORMAT ", \"epoch\": %u}\n",
                    ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps,
                    ev->epoch);
         else
-            fprintf(stderr, "run %" G_GINT64_FORMAT " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT " steps\n",
+            fprintf(stderr,
+                    "run %" G_GINT64_FORMAT
+                    " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT " steps\n",
                     ev->run, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps);
-        if (!ui->bar)
-            ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
+        if (!ui->bar) ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
         break;
     case S4G_TRAIN_EVENT_STEP:
         if (ui->json)
-            printf("{\"event\": \"step\", \"step\": %" G_GINT64_FORMAT ", \"epoch\": %.4f, \"loss\": %.6f, "
+            printf("{\"event\": \"step\", \"step\": %" G_GINT64_FORMAT
+                   ", \"epoch\": %.4f, \"loss\": %.6f, "
                    "\"lr\": %.6g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
-                   ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale,
-                   ev->pairs_per_s, ev->eta_s);
+                   ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale, ev->pairs_per_s,
+                   ev->eta_s);
         if (ui->bar) {
             g_autofree char *extra =
                 g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s ETA %.0fs", ev->epoch,
@@ -76,17 +77,17 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
             print_metrics_json(&ev->metrics);
             printf(", \"chance_r1\": %.4f}\n", ev->chance_r1);
         } else
-            fprintf(stderr, "\nepoch %u: R@1 %.2f  R@5 %.2f  R@10 %.2f  R@1%% %.2f%s  (chance R@1 %.2f, %" G_GUINT64_FORMAT " queries)\n",
-                    ev->epoch, ev->metrics.r1, ev->metrics.r5, ev->metrics.r10,
-                    ev->metrics.r1pct, "", ev->chance_r1, ev->metrics.queries);
+            fprintf(stderr,
+                    "\nepoch %u: R@1 %.2f  R@5 %.2f  R@10 %.2f  R@1%% %.2f%s  (chance R@1 %.2f, "
+                    "%" G_GUINT64_FORMAT " queries)\n",
+                    ev->epoch, ev->metrics.r1, ev->metrics.r5, ev->metrics.r10, ev->metrics.r1pct,
+                    "", ev->chance_r1, ev->metrics.queries);
         break;
     case S4G_TRAIN_EVENT_MINED:
         if (ui->json) {
-            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u", ev->what,
-                   ev->epoch);
+            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u", ev->what, ev->epoch);
             if (!isnan(ev->metrics.r1))
-                printf(", \"train_r1\": %.4f, \"train_r5\": %.4f", ev->metrics.r1,
-                       ev->metrics.r5);
+                printf(", \"train_r1\": %.4f, \"train_r5\": %.4f", ev->metrics.r1, ev->metrics.r5);
             printf("}\n");
         } else if (!isnan(ev->metrics.r1))
             fprintf(stderr, "DSS neighbours mined after epoch %u (train R@1 %.2f, R@5 %.2f)\n",
@@ -99,11 +100,11 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         }
         break;
     case S4G_TRAIN_EVENT_END:
-        if (ui->bar)
-            s4g_progress_finish(ui->bar);
+        if (ui->bar) s4g_progress_finish(ui->bar);
         ui->bar = NULL;
         if (ui->json)
-            printf("{\"event\": \"end\", \"run\": %" G_GINT64_FORMAT ", \"model\": %" G_GINT64_FORMAT
+            printf("{\"event\": \"end\", \"run\": %" G_GINT64_FORMAT
+                   ", \"model\": %" G_GINT64_FORMAT
                    ", \"state\": \"%s\", \"step\": %" G_GINT64_FORMAT "}\n",
                    ev->run, ev->model, ev->what, ev->step);
         else
@@ -111,8 +112,7 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                     ev->run, ev->what, ev->step);
         break;
     }
-    if (ui->json)
-        fflush(stdout);
+    if (ui->json) fflush(stdout);
 }
 
 static gboolean parse_size(const char *text, int *w, int *h)
@@ -123,20 +123,22 @@ static gboolean parse_size(const char *text, int *w, int *h)
 int s4g_cmd_train(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *train_split = NULL, *eval_split = NULL,
-                    *model = NULL, *preset = NULL, *gsize = NULL, *ssize = NULL,
-                    *backend = NULL, *metric = NULL;
-    int epochs = 40, batch = 128, eval_every = 4, seed = 42, threads = 0, select = 64,
-        range = 128, skip_neighbour = -1, eval_batch = 32, loader_threads = 2;
+                    *model = NULL, *preset = NULL, *gsize = NULL, *ssize = NULL, *backend = NULL,
+                    *metric = NULL;
+    int epochs = 40, batch = 128, eval_every = 4, seed = 42, threads = 0, select = 64, range = 128,
+        skip_neighbour = -1, eval_batch = 32, loader_threads = 2;
     double lr = 1e-3, warmup = 1.0;
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
-        {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)", "S"},
+        {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)",
+         "S"},
         {"eval-split", 0, 0, G_OPTION_ARG_STRING, &eval_split,
          "Split evaluated for model selection (default val)", "S"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Name of the new model (default run-<id>)", "NAME"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Name of the new model (default run-<id>)",
+         "NAME"},
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset,
          "ConvNeXt preset: atto femto pico nano tiny small base (default atto)", "P"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
@@ -150,7 +152,8 @@ int s4g_cmd_train(int argc, char **argv)
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every,
          "Evaluate and re-mine DSS every N epochs (4)", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of init, batches, augmentation (42)", "N"},
-        {"no-gps", 0, 0, G_OPTION_ARG_NONE, &no_gps, "No GPS neighbours before the first DSS", NULL},
+        {"no-gps", 0, 0, G_OPTION_ARG_NONE, &no_gps, "No GPS neighbours before the first DSS",
+         NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
         {"gps-metric", 0, 0, G_OPTION_ARG_STRING, &metric,
@@ -223,14 +226,11 @@ int s4g_cmd_train(int argc, char **argv)
     o.threads = threads;
     o.resume_run = resume;
     o.model_name = model;
-    if (train_split)
-        o.train_split = train_split;
-    if (eval_split)
-        o.eval_split = eval_split;
+    if (train_split) o.train_split = train_split;
+    if (eval_split) o.eval_split = eval_split;
 
     g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
-    if (!store)
-        return s4g_cli_fail("train", error);
+    if (!store) return s4g_cli_fail("train", error);
     if (dataset) {
         S4gStoreDataset ds = {0};
         if (!s4g_store_dataset_find(store, dataset, &ds, &error))
@@ -246,8 +246,7 @@ int s4g_cmd_train(int argc, char **argv)
     Ui ui = {.json = json};
     gint64 run = 0;
     gboolean ok = s4g_train_run(store, &o, &stop_requested, on_event, &ui, &run, &error);
-    if (ui.bar)
-        s4g_progress_finish(ui.bar);
+    if (ui.bar) s4g_progress_finish(ui.bar);
     if (!ok) {
         if (json) {
             g_autofree char *m = g_strescape(error->message, NULL);

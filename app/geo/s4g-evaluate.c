@@ -84,7 +84,7 @@ float *s4g_encode_images(s4g_convnext *m, char *const *paths, guint n, int w, in
 {
     int dim = m->cfg.dims[3];
     batch = MAX(batch, 1);
-    g_autofree float *x = g_new(float, (gsize)batch * w * h * 3);
+    g_autofree float *x = g_new(float, (gsize)batch *w *h * 3);
     float *out = g_new(float, MAX((gsize)n * dim, 1));
     for (guint b0 = 0; b0 < n; b0 += (guint)batch) {
         guint nb = MIN((guint)batch, n - b0);
@@ -97,23 +97,22 @@ float *s4g_encode_images(s4g_convnext *m, char *const *paths, guint n, int w, in
         }
         s4g_err err = {0};
         if (s4g_convnext_encode_nhwc(m, (int)nb, h, w, x, batch, out + (gsize)b0 * dim, &err)) {
-            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "encoding %s…: %s",
-                        paths[b0], err.msg);
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "encoding %s…: %s", paths[b0],
+                        err.msg);
             g_free(out);
             return NULL;
         }
         for (guint i = 0; i < nb; i++)
             l2_normalise(out + (gsize)(b0 + i) * dim, dim);
-        if (progress)
-            progress(b0 + nb, n, user_data);
+        if (progress) progress(b0 + nb, n, user_data);
     }
     return out;
 }
 
 /* University-1652 (§7.3): AP and CMC per query over the whole gallery with the reference's
  * distractor rule: gallery classes absent from the queries are junk (label −1). */
-static void evaluate_university(const S4gSplit *split, const float *query_emb,
-                                const float *ref_emb, int dim, S4gRetrievalMetrics *out)
+static void evaluate_university(const S4gSplit *split, const float *query_emb, const float *ref_emb,
+                                int dim, S4gRetrievalMetrics *out)
 {
     g_autoptr(GHashTable) qclasses = g_hash_table_new(g_int64_hash, g_int64_equal);
     for (guint i = 0; i < split->n_queries; i++)
@@ -180,8 +179,8 @@ gboolean s4g_evaluate_embeddings(s4g_ctx *ctx, const S4gSplit *split, const floa
             /* the same dot product as the search, through it for identical rounding */
             gint64 rr = r;
             if (s4g_gallery_score(g, 1, a, &rr, &semi[j], &err)) {
-                g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE,
-                            "evaluating split %s: %s", split->split, err.msg);
+                g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "evaluating split %s: %s",
+                            split->split, err.msg);
                 s4g_gallery_free(g);
                 return FALSE;
             }
@@ -199,19 +198,14 @@ gboolean s4g_evaluate_split(s4g_convnext *m, const S4gModelSpec *spec, const S4g
                             GError **error)
 {
     int dim = m->cfg.dims[3];
-    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries,
-                                            spec->ground_w, spec->ground_h, batch, progress,
-                                            user_data, error);
-    if (!q)
-        return FALSE;
+    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries, spec->ground_w,
+                                            spec->ground_h, batch, progress, user_data, error);
+    if (!q) return FALSE;
     g_autofree float *r = s4g_encode_images(m, split->ref_paths, split->n_refs, spec->sat_w,
                                             spec->sat_h, batch, progress, user_data, error);
-    if (!r || !s4g_evaluate_embeddings(m->ctx, split, q, r, dim, out, error))
-        return FALSE;
-    if (query_emb)
-        *query_emb = g_steal_pointer(&q);
-    if (ref_emb)
-        *ref_emb = g_steal_pointer(&r);
+    if (!r || !s4g_evaluate_embeddings(m->ctx, split, q, r, dim, out, error)) return FALSE;
+    if (query_emb) *query_emb = g_steal_pointer(&q);
+    if (ref_emb) *ref_emb = g_steal_pointer(&r);
     return TRUE;
 }
 
@@ -221,11 +215,11 @@ s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx 
     g_autofree char *path = NULL;
     *model_id = 0;
     g_autoptr(GError) lookup = NULL;
-    g_autoptr(S4gModelRow) row = store ? s4g_store_model_get(store, 0, name_or_path, &lookup) : NULL;
+    g_autoptr(S4gModelRow) row =
+        store ? s4g_store_model_get(store, 0, name_or_path, &lookup) : NULL;
     s4g_err err = {0};
     if (row) {
-        if (!s4g_model_spec_from_json(row->architecture, spec, error))
-            return NULL;
+        if (!s4g_model_spec_from_json(row->architecture, spec, error)) return NULL;
         path = g_build_filename(s4g_store_dir(store), row->weights, NULL);
         *model_id = row->id;
     } else if (g_file_test(name_or_path, G_FILE_TEST_IS_REGULAR)) {
@@ -236,8 +230,7 @@ s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx 
         }
     } else {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
-                    "no model named “%s” in the project and no such weights file",
-                    name_or_path);
+                    "no model named “%s” in the project and no such weights file", name_or_path);
         return NULL;
     }
     s4g_convnext *m = s4g_convnext_new(ctx, &spec->cfg, 0, &err);

@@ -7,8 +7,7 @@
 
 void s4g_split_free(S4gSplit *s)
 {
-    if (!s)
-        return;
+    if (!s) return;
     for (guint i = 0; i < s->n_queries; i++)
         g_free(s->query_paths[i]);
     for (guint i = 0; i < s->n_refs; i++)
@@ -40,8 +39,7 @@ char **s4g_split_names(S4gStore *store, gint64 dataset, GError **error)
         "SELECT DISTINCT split FROM pairs WHERE dataset = ? AND relation = 'positive' "
         "ORDER BY split",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, dataset);
     g_autoptr(GPtrArray) out = g_ptr_array_new();
     while (sqlite3_step(st) == SQLITE_ROW)
@@ -53,13 +51,12 @@ char **s4g_split_names(S4gStore *store, gint64 dataset, GError **error)
 S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GError **error)
 {
     S4gStoreDataset ds = {0};
-    if (!s4g_store_dataset_get(store, dataset, &ds, error))
-        return NULL;
+    if (!s4g_store_dataset_get(store, dataset, &ds, error)) return NULL;
     g_autoptr(GArray) refs = s4g_store_images_list(store, dataset, split, "satellite", error);
-    g_autoptr(GArray) pos = refs ? s4g_store_pairs_list(store, dataset, split, "positive", error)
-                                 : NULL;
-    g_autoptr(GArray) semi = pos ? s4g_store_pairs_list(store, dataset, split, "semi-positive", error)
-                                 : NULL;
+    g_autoptr(GArray) pos =
+        refs ? s4g_store_pairs_list(store, dataset, split, "positive", error) : NULL;
+    g_autoptr(GArray) semi =
+        pos ? s4g_store_pairs_list(store, dataset, split, "semi-positive", error) : NULL;
     if (!semi) {
         s4g_store_dataset_clear(&ds);
         return NULL;
@@ -98,7 +95,8 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
         g_hash_table_insert(ref_of, g_memdup2(&im->id, sizeof(gint64)), GUINT_TO_POINTER(i + 1));
     }
     /* queries in pair order (by pair id), first positive wins */
-    g_autoptr(GHashTable) query_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GHashTable) query_of =
+        g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_autoptr(GArray) qids = g_array_new(FALSE, FALSE, sizeof(gint64));
     g_autoptr(GArray) qpos = g_array_new(FALSE, FALSE, sizeof(guint32));
     for (guint i = 0; i < pos->len; i++) {
@@ -139,8 +137,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
         S4gStorePair *p = &g_array_index(semi, S4gStorePair, i);
         guint q = GPOINTER_TO_UINT(g_hash_table_lookup(query_of, &p->ground));
         guint r = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &p->satellite));
-        if (q && r)
-            s->semi_start[q]++;
+        if (q && r) s->semi_start[q]++;
     }
     for (guint q = 0; q < s->n_queries; q++)
         s->semi_start[q + 1] += s->semi_start[q];
@@ -150,8 +147,7 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
         S4gStorePair *p = &g_array_index(semi, S4gStorePair, i);
         guint q = GPOINTER_TO_UINT(g_hash_table_lookup(query_of, &p->ground));
         guint r = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &p->satellite));
-        if (q && r)
-            s->semi[s->semi_start[q - 1] + fill[q - 1]++] = r - 1;
+        if (q && r) s->semi[s->semi_start[q - 1] + fill[q - 1]++] = r - 1;
     }
     s4g_store_dataset_clear(&ds);
     return s;

@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    char *kind;        /* dataset kind */
+    char *kind; /* dataset kind */
     char *split;
     guint n_queries, n_refs;
     char **query_paths; /* absolute */
@@ -21,10 +21,10 @@ typedef struct {
     double *ref_lat, *ref_lon; /* NAN when unknown */
     double *ref_x, *ref_y;     /* projected metres (CVACT), NAN when unknown */
     double *query_lat, *query_lon;
-    guint32 *query_pos;        /* positive reference of each query */
+    guint32 *query_pos;              /* positive reference of each query */
     gint64 *query_label, *ref_label; /* the images' dataset identities (class ids), -1 none */
-    guint32 *semi_start;       /* [n_queries+1] into semi */
-    guint32 *semi;             /* semi-positive reference indices */
+    guint32 *semi_start;             /* [n_queries+1] into semi */
+    guint32 *semi;                   /* semi-positive reference indices */
 } S4gSplit;
 
 /* Queries: the ground/drone side of the split's positive pairs (a query with several

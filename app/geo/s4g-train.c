@@ -47,7 +47,7 @@ typedef struct {
     S4gNeighbours *table; /* GPS, then DSS; NULL = plain unique shuffle */
     gboolean university;
     double best_r1;
-    gint64 t_start; /* monotonic µs when this process started the run */
+    gint64 t_start;              /* monotonic µs when this process started the run */
     char *last_path, *best_path; /* absolute */
     char *last_rel, *best_rel;   /* relative to the project */
 } Run;
@@ -56,8 +56,7 @@ static void emit(Run *r, S4gTrainEvent *ev)
 {
     ev->run = r->run;
     ev->model = r->model;
-    if (r->cb)
-        r->cb(ev, r->user);
+    if (r->cb) r->cb(ev, r->user);
 }
 
 static gboolean compute_fail(GError **error, const char *what, const s4g_err *err)
@@ -77,8 +76,8 @@ static char *config_json(const S4gTrainOptions *o, const char *spec)
         "\"skip_neighbour\": %d}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
-        s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select,
-        o->sampler.neighbour_range, o->sampler.break_limit, o->sampler.skip_neighbour);
+        s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
+        o->sampler.break_limit, o->sampler.skip_neighbour);
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -122,7 +121,8 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
     o->augment = jnum(root, "augment", o->augment) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
-    o->sampler.neighbour_select = (guint)jnum(root, "neighbour_select", o->sampler.neighbour_select);
+    o->sampler.neighbour_select =
+        (guint)jnum(root, "neighbour_select", o->sampler.neighbour_select);
     o->sampler.neighbour_range = (guint)jnum(root, "neighbour_range", o->sampler.neighbour_range);
     o->sampler.break_limit = (guint)jnum(root, "break_limit", o->sampler.break_limit);
     o->sampler.skip_neighbour = (gint)jnum(root, "skip_neighbour", o->sampler.skip_neighbour);
@@ -141,8 +141,7 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
     g_autofree guint *counts = g_new(guint, MAX(nb->n, 1));
     gsize n = 0;
     for (guint i = 0; i < nb->n; i++) {
-        if (nb->count[i] == 0)
-            continue;
+        if (nb->count[i] == 0) continue;
         anchors[n] = row_ground ? r->train->query_ids[row_ground[i]] : r->train->ref_ids[i];
         counts[n] = nb->count[i];
         for (guint j = 0; j < nb->count[i]; j++)
@@ -151,22 +150,20 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
     }
     g_autofree float *scores = g_new(float, MAX((gsize)nb->n * nb->k, 1));
     for (guint i = 0, a = 0; i < nb->n; i++) {
-        if (nb->count[i] == 0)
-            continue;
+        if (nb->count[i] == 0) continue;
         memcpy(scores + (gsize)a * nb->k, nb->values + (gsize)i * nb->k, nb->k * sizeof(float));
         a++;
     }
-    g_autofree char *params = g_strdup_printf(
-        "{\"k\": %u, \"metric\": \"%s\"}", nb->k,
-        !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine");
+    g_autofree char *params =
+        g_strdup_printf("{\"k\": %u, \"metric\": \"%s\"}", nb->k,
+                        !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine");
     if (!s4g_store_mining_add(r->store, kind, !strcmp(kind, "dss") ? r->model : 0, r->run,
-                              r->o.dataset, epoch, params, n, anchors, nb->k, counts, negs,
-                              scores, error))
+                              r->o.dataset, epoch, params, n, anchors, nb->k, counts, negs, scores,
+                              error))
         return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
     ev.metrics.r1 = NAN;
-    if (train_recall)
-        ev.metrics = *train_recall;
+    if (train_recall) ev.metrics = *train_recall;
     emit(r, &ev);
     return TRUE;
 }
@@ -181,15 +178,16 @@ static gboolean table_from_store(Run *r, GError **error)
         "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
         "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
         error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, r->run);
     S4gSplit *t = r->train;
     g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     for (guint i = 0; i < t->n_refs; i++) {
-        g_hash_table_insert(ref_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
-        g_hash_table_insert(row_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+        g_hash_table_insert(ref_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)),
+                            GUINT_TO_POINTER(i + 1));
+        g_hash_table_insert(row_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)),
+                            GUINT_TO_POINTER(i + 1));
     }
     /* DSS anchors are grounds: their row is their positive satellite's */
     for (guint q = 0; q < t->n_queries; q++)
@@ -202,14 +200,12 @@ static gboolean table_from_store(Run *r, GError **error)
         gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
         guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
         guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
-        if (!row || !n || nb->count[row - 1] >= nb->k)
-            continue;
+        if (!row || !n || nb->count[row - 1] >= nb->k) continue;
         nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
         any = TRUE;
     }
     if (rc != SQLITE_DONE || !any) {
-        if (rc != SQLITE_DONE)
-            s4g_store_fail(r->store, "reading the run's neighbour table", error);
+        if (rc != SQLITE_DONE) s4g_store_fail(r->store, "reading the run's neighbour table", error);
         s4g_neighbours_free(nb);
         return FALSE;
     }
@@ -233,8 +229,8 @@ static gboolean gps_table(Run *r, GError **error)
             return FALSE;
         }
     }
-    r->table = s4g_gps_neighbours(coords, t->n_refs, r->o.sampler.neighbour_range,
-                                  r->o.gps_metric, 0, error);
+    r->table = s4g_gps_neighbours(coords, t->n_refs, r->o.sampler.neighbour_range, r->o.gps_metric,
+                                  0, error);
     return r->table && store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
@@ -245,22 +241,18 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     const S4gModelSpec *s = &r->o.spec;
     g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground_w,
                                             s->ground_h, r->o.eval_batch, NULL, NULL, error);
-    if (!q)
-        return FALSE;
+    if (!q) return FALSE;
     g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
                                             r->o.eval_batch, NULL, NULL, error);
-    if (!g)
-        return FALSE;
+    if (!g) return FALSE;
     /* VIGOR-like splits (a satellite with several grounds) use K+2, like the reference */
     g_autofree guint *per_sat = g_new0(guint, t->n_refs);
     gboolean multi = FALSE;
     for (guint i = 0; i < t->n_queries; i++)
         multi |= ++per_sat[t->query_pos[i]] > 1;
-    S4gNeighbours *nb = s4g_dss_neighbours(r->ctx, q, t->n_queries, g, t->n_refs, dim,
-                                           t->query_pos, r->o.sampler.neighbour_range,
-                                           multi ? 2 : 1, error);
-    if (!nb)
-        return FALSE;
+    S4gNeighbours *nb = s4g_dss_neighbours(r->ctx, q, t->n_queries, g, t->n_refs, dim, t->query_pos,
+                                           r->o.sampler.neighbour_range, multi ? 2 : 1, error);
+    if (!nb) return FALSE;
     s4g_neighbours_free(r->table);
     r->table = nb;
     g_autofree guint32 *row_ground = g_new0(guint32, t->n_refs);
@@ -268,8 +260,7 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
         row_ground[t->query_pos[i]] = i; /* the last ground of a satellite owns its row */
     /* the reference prints the train split's recall while mining */
     S4gRetrievalMetrics train_recall;
-    if (!s4g_evaluate_embeddings(r->ctx, t, q, g, dim, &train_recall, error))
-        return FALSE;
+    if (!s4g_evaluate_embeddings(r->ctx, t, q, g, dim, &train_recall, error)) return FALSE;
     return store_mining(r, "dss", epoch, row_ground, &train_recall, error);
 }
 
@@ -281,8 +272,7 @@ static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **er
     s4g_err err = {0};
     if (s4g_trainer_save(r->trainer, r->last_path, meta, &err))
         return compute_fail(error, r->last_path, &err);
-    if (!s4g_store_run_set_checkpoint(r->store, r->run, r->last_rel, error))
-        return FALSE;
+    if (!s4g_store_run_set_checkpoint(r->store, r->run, r->last_rel, error)) return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch, .what = r->last_path};
     emit(r, &ev);
     return TRUE;
@@ -294,13 +284,23 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
     if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, NULL, NULL, &m, NULL,
                             NULL, error))
         return FALSE;
-    S4gEvaluationRow row = {.model = r->model, .run = r->run, .dataset = r->o.dataset,
-                            .split = (char *)r->o.eval_split, .epoch = epoch, .r1 = m.r1,
-                            .r5 = m.r5, .r10 = m.r10, .r1pct = m.r1pct, .hit_rate = m.hit_rate,
-                            .ap = m.ap, .queries = (gint64)m.queries, .refs = (gint64)m.refs};
-    if (!s4g_store_evaluation_add(r->store, &row, error))
-        return FALSE;
-    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_EVAL, .epoch = epoch, .metrics = m,
+    S4gEvaluationRow row = {.model = r->model,
+                            .run = r->run,
+                            .dataset = r->o.dataset,
+                            .split = (char *)r->o.eval_split,
+                            .epoch = epoch,
+                            .r1 = m.r1,
+                            .r5 = m.r5,
+                            .r10 = m.r10,
+                            .r1pct = m.r1pct,
+                            .hit_rate = m.hit_rate,
+                            .ap = m.ap,
+                            .queries = (gint64)m.queries,
+                            .refs = (gint64)m.refs};
+    if (!s4g_store_evaluation_add(r->store, &row, error)) return FALSE;
+    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_EVAL,
+                        .epoch = epoch,
+                        .metrics = m,
                         .chance_r1 = s4g_metrics_chance_r1(m.refs)};
     emit(r, &ev);
     if (m.r1 > r->best_r1 || r->best_r1 < 0) {
@@ -310,10 +310,9 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
         s4g_err err = {0};
         if (s4g_convnext_save(r->net, r->best_path, meta, &err))
             return compute_fail(error, r->best_path, &err);
-        if (!s4g_store_model_set_weights(r->store, r->model, r->best_rel, error))
-            return FALSE;
-        S4gTrainEvent cev = {.kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch,
-                             .what = r->best_path};
+        if (!s4g_store_model_set_weights(r->store, r->model, r->best_rel, error)) return FALSE;
+        S4gTrainEvent cev = {
+            .kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch, .what = r->best_path};
         emit(r, &cev);
     }
     return TRUE;
@@ -327,8 +326,8 @@ static GArray *epoch_order(Run *r, guint epoch, GError **error)
     p.batch_size = r->o.batch_size;
     if (r->university) {
         p.break_limit = 512;
-        return s4g_sampler_epoch_classes(r->train->n_queries, r->train->query_pos,
-                                         r->train->n_refs, &p, rng, error);
+        return s4g_sampler_epoch_classes(r->train->n_queries, r->train->query_pos, r->train->n_refs,
+                                         &p, rng, error);
     }
     return s4g_sampler_epoch_vigor(r->train->n_queries, r->train->query_pos, r->train->n_refs,
                                    r->table, &p, rng, error);
@@ -336,8 +335,7 @@ static GArray *epoch_order(Run *r, guint epoch, GError **error)
 
 static void metrics_flush(Run *r, GArray *rows)
 {
-    if (rows->len == 0)
-        return;
+    if (rows->len == 0) return;
     g_autoptr(GError) e = NULL;
     if (!s4g_store_metrics_add(r->store, r->run, (S4gMetricRow *)rows->data, rows->len, &e))
         g_warning("run %" G_GINT64_FORMAT ": metrics not recorded: %s", r->run, e->message);
@@ -345,13 +343,11 @@ static void metrics_flush(Run *r, GArray *rows)
 }
 
 /* One epoch from batch `skip`; returns FALSE on error; *stopped when a stop was requested. */
-static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
-                          volatile gint *stop, gboolean *stopped, guint *batch_done,
-                          GError **error)
+static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, volatile gint *stop,
+                          gboolean *stopped, guint *batch_done, GError **error)
 {
     g_autoptr(GArray) order = epoch_order(r, epoch, error);
-    if (!order)
-        return FALSE;
+    if (!order) return FALSE;
     guint B = r->o.batch_size, nb = order->len / B;
     g_autofree const char **gp = g_new(const char *, MAX(order->len, 1));
     g_autofree const char **sp = g_new(const char *, MAX(order->len, 1));
@@ -361,12 +357,16 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
         sp[i] = r->train->ref_paths[r->train->query_pos[q]];
     }
     const S4gModelSpec *s = &r->o.spec;
-    S4gLoaderOptions lo = {.ground_width = s->ground_w, .ground_height = s->ground_h,
-                           .satellite_width = s->sat_w, .satellite_height = s->sat_h,
-                           .batch_size = (int)B, .augment = r->o.augment,
+    S4gLoaderOptions lo = {.ground_width = s->ground_w,
+                           .ground_height = s->ground_h,
+                           .satellite_width = s->sat_w,
+                           .satellite_height = s->sat_h,
+                           .batch_size = (int)B,
+                           .augment = r->o.augment,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
                            .ground_is_panorama = !r->university && s->ground_w >= 2 * s->ground_h,
-                           .seed = r->o.seed * 7919u + epoch, .threads = r->o.loader_threads};
+                           .seed = r->o.seed * 7919u + epoch,
+                           .threads = r->o.loader_threads};
     g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
     g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(S4gMetricRow));
     gint64 t0 = g_get_monotonic_time();
@@ -379,8 +379,7 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
                             "epoch %u: loader ended after %u of %u batches", epoch, b, nb);
             return FALSE;
         }
-        if (b < skip)
-            continue; /* resuming: replay the order and augmentations, skip the work */
+        if (b < skip) continue; /* resuming: replay the order and augmentations, skip the work */
         if (batch->n < 2) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
                         "epoch %u batch %u: only %u readable pairs", epoch, b, batch->n);
@@ -395,15 +394,23 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
         double dt = (g_get_monotonic_time() - ts) / 1e6;
         double elapsed = (g_get_monotonic_time() - t0) / 1e6;
         double per_step = elapsed / (b - skip + 1);
-        S4gMetricRow row = {st.step, (epoch - 1) + (double)(b + 1) / nb, st.loss, st.lr,
-                            st.logit_scale, 2.0 * batch->n / fmax(dt, 1e-9),
+        S4gMetricRow row = {st.step,
+                            (epoch - 1) + (double)(b + 1) / nb,
+                            st.loss,
+                            st.lr,
+                            st.logit_scale,
+                            2.0 * batch->n / fmax(dt, 1e-9),
                             (g_get_monotonic_time() - r->t_start) / 1e6};
         g_array_append_val(rows, row);
-        if (rows->len >= 10)
-            metrics_flush(r, rows);
-        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_STEP, .step = st.step, .total_steps = total,
-                            .epoch = epoch, .epoch_progress = row.epoch, .loss = st.loss,
-                            .lr = st.lr, .logit_scale = st.logit_scale,
+        if (rows->len >= 10) metrics_flush(r, rows);
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_STEP,
+                            .step = st.step,
+                            .total_steps = total,
+                            .epoch = epoch,
+                            .epoch_progress = row.epoch,
+                            .loss = st.loss,
+                            .lr = st.lr,
+                            .logit_scale = st.logit_scale,
                             .pairs_per_s = batch->n / fmax(dt, 1e-9),
                             .eta_s = per_step * (double)MAX(total - st.step, 0)};
         emit(r, &ev);
@@ -414,8 +421,7 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
         }
     }
     metrics_flush(r, rows);
-    if (!*stopped)
-        *batch_done = nb;
+    if (!*stopped) *batch_done = nb;
     return TRUE;
 }
 
@@ -439,22 +445,24 @@ static gboolean setup_model(Run *r, GError **error)
     s4g_ctx_opts co = {.backend = r->o.backend, .threads = r->o.threads};
     s4g_err err = {0};
     r->ctx = s4g_ctx_new(&co, &err);
-    if (!r->ctx)
-        return compute_fail(error, "compute device", &err);
+    if (!r->ctx) return compute_fail(error, "compute device", &err);
     int hs[4], ws[4];
     if (s4g_convnext_spatial(r->o.spec.ground_h, r->o.spec.ground_w, hs, ws, &err) ||
         s4g_convnext_spatial(r->o.spec.sat_h, r->o.spec.sat_w, hs, ws, &err))
         return compute_fail(error, "input size", &err);
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
-    if (!r->net)
-        return compute_fail(error, "model", &err);
+    if (!r->net) return compute_fail(error, "model", &err);
     return TRUE;
 }
 
 gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
                        S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error)
 {
-    Run r = {.store = store, .o = *opts, .cb = cb, .user = user_data, .best_r1 = -1,
+    Run r = {.store = store,
+             .o = *opts,
+             .cb = cb,
+             .user = user_data,
+             .best_r1 = -1,
              .t_start = g_get_monotonic_time()};
     g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
     guint start_epoch = 1, skip = 0;
@@ -463,8 +471,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
 
     if (opts->resume_run > 0) {
         g_autoptr(S4gRunRow) run = s4g_store_run_get(store, opts->resume_run, error);
-        if (!run)
-            goto out_early;
+        if (!run) goto out_early;
         if (run->state != S4G_RUN_STOPPED && run->state != S4G_RUN_FAILED) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                         "run %" G_GINT64_FORMAT " is %s; only a stopped or failed run resumes",
@@ -476,25 +483,20 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                         "run %" G_GINT64_FORMAT " has no checkpoint to resume from", run->id);
             goto out_early;
         }
-        if (!options_from_config(&r.o, run->config, keep, error))
-            goto out_early;
+        if (!options_from_config(&r.o, run->config, keep, error)) goto out_early;
         g_autoptr(S4gModelRow) m = s4g_store_model_get(store, run->model, NULL, error);
-        if (!m || !s4g_model_spec_from_json(m->architecture, &r.o.spec, error))
-            goto out_early;
+        if (!m || !s4g_model_spec_from_json(m->architecture, &r.o.spec, error)) goto out_early;
         r.run = run->id;
         r.model = m->id;
         r.name = g_strdup(m->name);
         r.o.resume_run = run->id;
     }
-    if (run_id)
-        *run_id = r.run;
+    if (run_id) *run_id = r.run;
 
     r.train = s4g_split_load(store, r.o.dataset, r.o.train_split, error);
-    if (!r.train)
-        goto out_early;
+    if (!r.train) goto out_early;
     r.eval = s4g_split_load(store, r.o.dataset, r.o.eval_split, error);
-    if (!r.eval)
-        goto out_early;
+    if (!r.eval) goto out_early;
     r.university = !g_strcmp0(r.train->kind, "university");
     if (r.o.batch_size < 2 || r.o.epochs < 1 || r.o.eval_every < 1) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
@@ -508,24 +510,20 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                     r.train->n_queries, r.o.batch_size);
         goto out_early;
     }
-    if (!setup_model(&r, error))
-        goto out_early;
+    if (!setup_model(&r, error)) goto out_early;
 
     /* the run and model rows */
     spec_json = s4g_model_spec_to_json(&r.o.spec);
     if (!r.run) {
         g_autofree char *cfg = config_json(&r.o, spec_json);
         r.run = s4g_store_run_add(store, 0, r.o.dataset, cfg, error);
-        if (!r.run)
-            goto out_early;
-        if (run_id)
-            *run_id = r.run;
+        if (!r.run) goto out_early;
+        if (run_id) *run_id = r.run;
         r.name = opts->model_name ? g_strdup(opts->model_name)
                                   : g_strdup_printf("run-%" G_GINT64_FORMAT, r.run);
         g_autofree char *w = g_strdup_printf("models/%s-best.safetensors", r.name);
         r.model = s4g_store_model_add(store, r.name, spec_json, w, 0, error);
-        if (!r.model || !s4g_store_run_set_model(store, r.run, r.model, error))
-            goto out_fail;
+        if (!r.model || !s4g_store_run_set_model(store, r.run, r.model, error)) goto out_fail;
     }
     r.last_rel = g_strdup_printf("models/%s-last.safetensors", r.name);
     r.best_rel = g_strdup_printf("models/%s-best.safetensors", r.name);
@@ -564,22 +562,22 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     }
 
     {
-        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_START, .total_steps = steps_nominal * r.o.epochs,
-                            .device = s4g_ctx_describe(r.ctx), .n_pairs = r.train->n_queries,
-                            .n_refs = r.train->n_refs, .epoch = start_epoch};
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_START,
+                            .total_steps = steps_nominal * r.o.epochs,
+                            .device = s4g_ctx_describe(r.ctx),
+                            .n_pairs = r.train->n_queries,
+                            .n_refs = r.train->n_refs,
+                            .epoch = start_epoch};
         emit(&r, &ev);
     }
     /* neighbour table for the epoch we start in: GPS in the first cycle, else DSS from the
      * current weights (the reference mines after each evaluation) */
     if (r.o.resume_run > 0 && !r.university) {
-        if (!table_from_store(&r, error) && error && *error)
-            goto out_fail;
+        if (!table_from_store(&r, error) && error && *error) goto out_fail;
     } else if (!r.university && r.o.gps_sample && start_epoch <= r.o.eval_every) {
-        if (!gps_table(&r, error))
-            goto out_fail;
+        if (!gps_table(&r, error)) goto out_fail;
     } else if (!r.university && r.o.dss_sample && start_epoch > r.o.eval_every) {
-        if (!dss_table(&r, start_epoch - 1, error))
-            goto out_fail;
+        if (!dss_table(&r, start_epoch - 1, error)) goto out_fail;
     }
 
     for (guint epoch = start_epoch; epoch <= r.o.epochs; epoch++) {
@@ -588,29 +586,27 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                        &done, error))
             goto out_fail;
         if (stopped) {
-            if (!save_last(&r, epoch, done, error))
-                goto out_fail;
+            if (!save_last(&r, epoch, done, error)) goto out_fail;
             break;
         }
         if (epoch % r.o.eval_every == 0 || epoch == r.o.epochs) {
-            if (!evaluate(&r, epoch, error))
-                goto out_fail;
+            if (!evaluate(&r, epoch, error)) goto out_fail;
             if (!r.university && r.o.dss_sample && epoch < r.o.epochs &&
                 !dss_table(&r, epoch, error))
                 goto out_fail;
         }
-        if (!save_last(&r, epoch + 1, 0, error))
-            goto out_fail;
+        if (!save_last(&r, epoch + 1, 0, error)) goto out_fail;
         if (stop && g_atomic_int_get(stop) && epoch < r.o.epochs) {
             stopped = TRUE;
             break;
         }
     }
-    if (!s4g_store_run_set_state(store, r.run, stopped ? S4G_RUN_STOPPED : S4G_RUN_DONE, 0,
-                                 NULL, error))
+    if (!s4g_store_run_set_state(store, r.run, stopped ? S4G_RUN_STOPPED : S4G_RUN_DONE, 0, NULL,
+                                 error))
         goto out_fail;
     {
-        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_END, .what = stopped ? "stopped" : "done",
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_END,
+                            .what = stopped ? "stopped" : "done",
                             .step = s4g_trainer_step_count(r.trainer)};
         emit(&r, &ev);
     }

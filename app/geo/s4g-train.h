@@ -23,22 +23,22 @@ G_BEGIN_DECLS
 typedef struct {
     gint64 dataset;
     const char *train_split, *eval_split;
-    const char *model_name;  /* models row name (unique); NULL: "run-<id>" */
+    const char *model_name; /* models row name (unique); NULL: "run-<id>" */
     S4gModelSpec spec;
     guint epochs;
-    guint batch_size;        /* pairs per step */
-    double lr;               /* 1e-3 */
-    double warmup_epochs;    /* 1 */
-    guint eval_every;        /* 4 */
+    guint batch_size;     /* pairs per step */
+    double lr;            /* 1e-3 */
+    double warmup_epochs; /* 1 */
+    guint eval_every;     /* 4 */
     guint64 seed;
     gboolean gps_sample, dss_sample, augment;
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above */
-    int eval_batch;          /* images per encode batch */
+    int eval_batch;           /* images per encode batch */
     int loader_threads;
     s4g_backend_kind backend;
-    int threads;             /* CPU backend threads, 0 = all */
-    gint64 resume_run;       /* continue this stopped run (its config wins) */
+    int threads;       /* CPU backend threads, 0 = all */
+    gint64 resume_run; /* continue this stopped run (its config wins) */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
@@ -56,14 +56,14 @@ typedef struct {
     S4gTrainEventKind kind;
     gint64 run, model;
     gint64 step, total_steps;
-    guint epoch;             /* 1-based epoch in progress / just finished */
-    double epoch_progress;   /* fractional epochs done */
+    guint epoch;           /* 1-based epoch in progress / just finished */
+    double epoch_progress; /* fractional epochs done */
     double loss, lr, logit_scale, pairs_per_s, eta_s;
     S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
-    double chance_r1;        /* EVAL: 100/R */
-    const char *what;        /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
-    const char *device;      /* START */
-    guint n_pairs, n_refs;   /* START */
+    double chance_r1;            /* EVAL: 100/R */
+    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
+    const char *device;          /* START */
+    guint n_pairs, n_refs;       /* START */
 } S4gTrainEvent;
 
 typedef void (*S4gTrainCallback)(const S4gTrainEvent *ev, gpointer user_data);

@@ -31,18 +31,41 @@ static void test_train_sigterm_resume(void)
     g_autofree char *tmp = g_dir_make_tmp("s4g-cli-XXXXXX", &error);
     g_autofree char *world = g_build_filename(tmp, "w", NULL);
     g_autofree char *proj = g_build_filename(tmp, "p", NULL);
-    const char *synth[] = {s4g(), "synth", "--layout", "cvusa", "--out", world, "-n", "40",
-                           "--image-scale", "0.5", "-j", "2", NULL};
+    const char *synth[] = {s4g(), "synth",         "--layout", "cvusa", "--out", world, "-n",
+                           "40",  "--image-scale", "0.5",      "-j",    "2",     NULL};
     g_free(run_ok(synth));
-    const char *imp[] = {s4g(), "import", "--project", proj, "--kind", "cvusa", "--name", "w",
-                         world, NULL};
+    const char *imp[] = {s4g(),   "import", "--project", proj,  "--kind",
+                         "cvusa", "--name", "w",         world, NULL};
     g_free(run_ok(imp));
 
-    const char *train[] = {s4g(), "train", "--project", proj, "--dataset", "w", "--model", "m",
-                           "--ground-size", "96x32", "--satellite-size", "32x32", "--epochs",
-                           "2", "--batch", "8", "--eval-every", "1", "--neighbour-select", "8",
-                           "--neighbour-range", "16", "--backend", "cpu", "--threads", "2",
-                           "--json", NULL};
+    const char *train[] = {s4g(),
+                           "train",
+                           "--project",
+                           proj,
+                           "--dataset",
+                           "w",
+                           "--model",
+                           "m",
+                           "--ground-size",
+                           "96x32",
+                           "--satellite-size",
+                           "32x32",
+                           "--epochs",
+                           "2",
+                           "--batch",
+                           "8",
+                           "--eval-every",
+                           "1",
+                           "--neighbour-select",
+                           "8",
+                           "--neighbour-range",
+                           "16",
+                           "--backend",
+                           "cpu",
+                           "--threads",
+                           "2",
+                           "--json",
+                           NULL};
     g_autoptr(GSubprocess) p = g_subprocess_newv(train, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
     g_assert_no_error(error);
     g_autoptr(GDataInputStream) in = g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
@@ -76,14 +99,14 @@ static void test_train_sigterm_resume(void)
     g_assert_cmpint(steps, >=, 1);
     g_assert_cmpint(steps, <=, 2);
 
-    const char *resume[] = {s4g(), "train", "--project", proj, "--resume", "1", "--backend",
-                            "cpu", "--threads", "2", "--json", NULL};
+    const char *resume[] = {s4g(),       "train", "--project", proj, "--resume", "1",
+                            "--backend", "cpu",   "--threads", "2",  "--json",   NULL};
     g_autofree char *out = run_ok(resume);
     g_assert_nonnull(strstr(out, "\"state\": \"done\""));
     g_assert_nonnull(strstr(out, "\"event\": \"eval\""));
 
-    const char *eval[] = {s4g(), "eval", "--project", proj, "--dataset", "w", "--model", "m",
-                          "--backend", "cpu", "--json", NULL};
+    const char *eval[] = {s4g(),     "eval", "--project", proj,  "--dataset", "w",
+                          "--model", "m",    "--backend", "cpu", "--json",    NULL};
     g_autofree char *ev = run_ok(eval);
     g_assert_nonnull(strstr(ev, "\"r1\": "));
     g_assert_nonnull(strstr(ev, "\"chance_r1\": 12.5000")); /* 8 val references */

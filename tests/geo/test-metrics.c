@@ -127,8 +127,13 @@ static void test_university_split(void)
 {
     gint64 ql[2] = {1, 2}, rl[4] = {1, 3, 2, 1};
     guint32 qpos[2] = {0, 2}, semi_start[3] = {0, 0, 0};
-    S4gSplit sp = {.kind = "university", .split = "d2s", .n_queries = 2, .n_refs = 4,
-                   .query_label = ql, .ref_label = rl, .query_pos = qpos,
+    S4gSplit sp = {.kind = "university",
+                   .split = "d2s",
+                   .n_queries = 2,
+                   .n_refs = 4,
+                   .query_label = ql,
+                   .ref_label = rl,
+                   .query_pos = qpos,
                    .semi_start = semi_start};
     const float q[4] = {1, 0, 0, 1};
     const float r[8] = {0.6f, 0.8f, 1, 0, 0.8f, 0.6f, 0, 1};

@@ -22,8 +22,7 @@ static void on_event(const S4gTrainEvent *ev, gpointer data)
     if (ev->kind == S4G_TRAIN_EVENT_STEP) {
         w->steps++;
         g_assert_true(ev->loss > 0 && ev->loss < 20);
-        if (w->stop && ev->step == w->stop_at)
-            g_atomic_int_set(w->stop, 1);
+        if (w->stop && ev->step == w->stop_at) g_atomic_int_set(w->stop, 1);
     } else if (ev->kind == S4G_TRAIN_EVENT_EVAL) {
         w->evals++;
         w->last_r1 = ev->metrics.r1;
@@ -93,14 +92,18 @@ static void test_train_tiny(void)
     g_assert_cmpint(ra->state, ==, S4G_RUN_DONE);
     guint steps = wa.steps;
     g_assert_cmpuint(steps, >=, 2 * 3); /* 32 pairs / 8: 3 or 4 full batches per epoch */
-    g_autofree char *q1 = g_strdup_printf("SELECT count(*) FROM metrics WHERE run = %" G_GINT64_FORMAT, run_a);
+    g_autofree char *q1 =
+        g_strdup_printf("SELECT count(*) FROM metrics WHERE run = %" G_GINT64_FORMAT, run_a);
     g_assert_cmpint(count(store, q1), ==, steps);
     g_assert_cmpuint(wa.evals, ==, 2);
-    g_autofree char *q2 = g_strdup_printf("SELECT count(*) FROM evaluations WHERE run = %" G_GINT64_FORMAT, run_a);
+    g_autofree char *q2 =
+        g_strdup_printf("SELECT count(*) FROM evaluations WHERE run = %" G_GINT64_FORMAT, run_a);
     g_assert_cmpint(count(store, q2), ==, 2);
     /* GPS before epoch 1, DSS after epoch 1 (the DSS after the last epoch would be unused) */
-    g_autofree char *q3 = g_strdup_printf(
-        "SELECT count(*) FROM mining_runs WHERE run = %" G_GINT64_FORMAT " AND kind IN ('gps','dss')", run_a);
+    g_autofree char *q3 =
+        g_strdup_printf("SELECT count(*) FROM mining_runs WHERE run = %" G_GINT64_FORMAT
+                        " AND kind IN ('gps','dss')",
+                        run_a);
     g_assert_cmpint(count(store, q3), ==, 2);
     g_assert_cmpint(count(store, "SELECT count(*) FROM hard_negatives"), >, 32 * 10);
     g_autoptr(S4gModelRow) ma = s4g_store_model_get(store, 0, "a", &error);
