@@ -123,7 +123,8 @@ int s4g_cmd_eval(int argc, char **argv)
         printf("  R@1     %7.2f %%   (chance %.2f %%)\n", r.r1, chance);
         printf("  R@5     %7.2f %%\n  R@10    %7.2f %%\n", r.r5, r.r10);
         if (isnan(r.ap))
-            printf("  R@1%%    %7.2f %%   (rank < %" G_GUINT64_FORMAT ")\n", r.r1pct, r.refs / 100);
+            printf("  R@1%%    %7.2f %%   (rank < R//100 = %" G_GUINT64_FORMAT ")\n", r.r1pct,
+                   r.refs / 100);
         else /* University-1652: within the top round(0.01·G)+1 */
             printf("  R@1%%    %7.2f %%   (top %.0f)\n", r.r1pct, nearbyint(0.01 * r.refs) + 1);
         if (!isnan(r.hit_rate)) printf("  hit rate %6.2f %%\n", r.hit_rate);

@@ -2,7 +2,9 @@
  * tiles (architecture.md §5 "Predict"): embed the gallery (cached in the embeddings table for
  * project models), embed each photo, take the top-k tiles, estimate the location as the
  * best tile's centre refined by the softmax-weighted mean (temperature 0.07, Sample4Geo's
- * initial logit scale) of the top-k centres; the best tile's weight is the confidence.  When
+ * initial logit scale) of those top-k centres that lie within --refine-radius of it (distant
+ * runners-up would drag the estimate between places); the best tile's softmax weight among
+ * the top-k is the confidence.  When
  * the photo is an image of the dataset with a known location, the error is reported and the
  * predictions are stored. */
 #include "s4g-cli.h"
@@ -55,8 +57,10 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 
 int s4g_cmd_predict(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL;
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
+                    *csv_path = NULL, *geojson_path = NULL;
     int top = 5, batch = 32, threads = 0;
+    double radius = 50.0;
     gboolean json = FALSE;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
@@ -66,10 +70,18 @@ int s4g_cmd_predict(int argc, char **argv)
          "S"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
+        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
+         "Average the top-k tile centres within this many metres of the best one (50; 0 = "
+         "best tile only)",
+         "M"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
+        {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
+         "Also write image,lat,lon,confidence,error_m,tile,score rows to FILE", "FILE"},
+        {"geojson", 0, 0, G_OPTION_ARG_FILENAME, &geojson_path,
+         "Also write the estimates as a GeoJSON FeatureCollection of points to FILE", "FILE"},
         {NULL},
     };
     if (!s4g_cli_parse("predict", "IMAGE…",
@@ -115,6 +127,9 @@ int s4g_cmd_predict(int argc, char **argv)
     s4g_gallery *g = NULL;
     g_autofree float *gemb = NULL;
     gboolean cached = FALSE;
+    g_autoptr(GString) csv = g_string_new(NULL);
+    g_autoptr(GString) geo = g_string_new(NULL);
+    guint n_features = 0;
     int dim = m ? m->cfg.dims[3] : 0, k = MIN(top, (int)gal->len);
     if (!m) goto fail;
     gemb = gallery_embeddings(store, m, &spec, model_id, gal, root, batch, &cached, &error);
@@ -128,6 +143,10 @@ int s4g_cmd_predict(int argc, char **argv)
         fprintf(stderr, "gallery: %u tiles of %s (%s)\n", gal->len, dataset,
                 cached ? "cached embeddings" : "encoded");
     for (int a = 1; a < argc; a++) {
+        if (a == 1) {
+            g_string_append(csv, "image,lat,lon,confidence,error_m,tile,score\n");
+            g_string_append(geo, "{\"type\": \"FeatureCollection\", \"features\": [\n");
+        }
         const char *photo = argv[a];
         g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground_w, spec.ground_h,
                                                 1, NULL, NULL, &error);
@@ -140,11 +159,13 @@ int s4g_cmd_predict(int argc, char **argv)
         }
         /* softmax over the top-k at temperature 0.07 */
         double wsum = 0, lat = 0, lon = 0, wbest = 0;
+        const S4gStoreImage *top1 = &g_array_index(gal, S4gStoreImage, idx[0]);
         for (int i = 0; i < k; i++) {
             S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
             double w = exp((sc[i] - sc[0]) / 0.07);
             if (i == 0) wbest = w;
-            if (isfinite(im->lat) && isfinite(im->lon)) {
+            if (isfinite(im->lat) && isfinite(im->lon) &&
+                s4g_geo_haversine_m(top1->lat, top1->lon, im->lat, im->lon) <= radius) {
                 lat += w * im->lat;
                 lon += w * im->lon;
                 wsum += w;
@@ -191,6 +212,22 @@ int s4g_cmd_predict(int argc, char **argv)
             if (!s4g_store_predictions_put(store, model_id, image_id, gname, rows, k, &error))
                 goto fail;
         }
+        {
+            S4gStoreImage *best = &g_array_index(gal, S4gStoreImage, idx[0]);
+            g_autofree char *ep = g_strescape(photo, NULL), *et = g_strescape(best->path, NULL);
+            g_autofree char *e_csv = isnan(err_m) ? g_strdup("") : g_strdup_printf("%.1f", err_m);
+            g_autofree char *e_json =
+                isnan(err_m) ? g_strdup("") : g_strdup_printf(", \"error_m\": %.1f", err_m);
+            g_string_append_printf(csv, "\"%s\",%.7f,%.7f,%.4f,%s,\"%s\",%.5f\n", ep, lat, lon,
+                                   conf, e_csv, et, sc[0]);
+            if (isfinite(lat))
+                g_string_append_printf(
+                    geo,
+                    "%s{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", "
+                    "\"coordinates\": [%.7f, %.7f]}, \"properties\": {\"image\": \"%s\", "
+                    "\"confidence\": %.4f, \"tile\": \"%s\", \"score\": %.5f%s}}",
+                    n_features++ ? ",\n" : "", lon, lat, ep, conf, et, sc[0], e_json);
+        }
         if (json) {
             g_autofree char *ep = g_strescape(photo, NULL);
             printf("{\"image\": \"%s\", \"lat\": %.7f, \"lon\": %.7f, \"confidence\": %.4f", ep,
@@ -214,6 +251,10 @@ int s4g_cmd_predict(int argc, char **argv)
             }
         }
     }
+    if (csv_path && !g_file_set_contents(csv_path, csv->str, (gssize)csv->len, &error)) goto fail;
+    g_string_append(geo, "\n]}\n");
+    if (geojson_path && !g_file_set_contents(geojson_path, geo->str, (gssize)geo->len, &error))
+        goto fail;
     goto out;
 fail:
     rc = s4g_cli_fail("predict", error);

@@ -111,6 +111,26 @@ static void test_train_sigterm_resume(void)
     g_assert_nonnull(strstr(ev, "\"r1\": "));
     g_assert_nonnull(strstr(ev, "\"chance_r1\": 12.5000")); /* 8 val references */
 
+    /* predict a held-out panorama: JSON with an error against its known location, a CSV
+     * row and stored predictions */
+    g_autofree char *val = g_build_filename(world, "splits", "val-19zl.csv", NULL);
+    g_autofree char *vtext = NULL;
+    g_assert_true(g_file_get_contents(val, &vtext, NULL, NULL));
+    g_auto(GStrv) cols = g_strsplit(vtext, ",", 3);
+    g_autofree char *pano = g_build_filename(world, cols[1], NULL);
+    g_autofree char *csv = g_build_filename(tmp, "p.csv", NULL);
+    const char *pred[] = {s4g(),    "predict", "--project", proj,        "--dataset",
+                          "w",      "--model", "m",         "--backend", "cpu",
+                          "--json", "--csv",   csv,         pano,        NULL};
+    g_autofree char *po = run_ok(pred);
+    g_assert_nonnull(strstr(po, "\"error_m\": "));
+    g_assert_nonnull(strstr(po, "\"top\": [{\"tile\": \"bingmap/"));
+    g_autofree char *ctext = NULL;
+    g_assert_true(g_file_get_contents(csv, &ctext, NULL, NULL));
+    g_assert_true(g_str_has_prefix(ctext, "image,lat,lon,confidence,error_m,tile,score\n"));
+    g_auto(GStrv) rows = g_strsplit(ctext, "\n", -1);
+    g_assert_cmpuint(g_strv_length(rows), ==, 3); /* header, one row, trailing "" */
+
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};
     g_autoptr(GSubprocess) b = g_subprocess_newv(bad, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
