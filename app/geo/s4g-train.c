@@ -214,24 +214,44 @@ static gboolean table_from_store(Run *r, GError **error)
     return TRUE;
 }
 
+/* GPS neighbours among the satellites that are the positive of at least one training
+ * query (the reference's np.sort(unique(df_ground.sat)) for VIGOR; every satellite for
+ * CVUSA/CVACT), laid out as a table over all the split's satellites. */
 static gboolean gps_table(Run *r, GError **error)
 {
     S4gSplit *t = r->train;
     gboolean euclid = r->o.gps_metric == S4G_GPS_EUCLIDEAN;
+    g_autofree guint8 *is_pos = g_new0(guint8, t->n_refs);
+    for (guint q = 0; q < t->n_queries; q++)
+        is_pos[t->query_pos[q]] = 1;
+    g_autofree guint32 *sub = g_new(guint32, t->n_refs); /* subset index → ref index */
     g_autofree double *coords = g_new(double, 2 * (gsize)t->n_refs);
+    guint n = 0;
     for (guint i = 0; i < t->n_refs; i++) {
-        coords[2 * i] = euclid ? t->ref_x[i] : t->ref_lat[i];
-        coords[2 * i + 1] = euclid ? t->ref_y[i] : t->ref_lon[i];
-        if (!isfinite(coords[2 * i]) || !isfinite(coords[2 * i + 1])) {
+        if (!is_pos[i]) continue;
+        coords[2 * n] = euclid ? t->ref_x[i] : t->ref_lat[i];
+        coords[2 * n + 1] = euclid ? t->ref_y[i] : t->ref_lon[i];
+        if (!isfinite(coords[2 * n]) || !isfinite(coords[2 * n + 1])) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                         "GPS sampling: satellite %s has no %s (use --no-gps)", t->ref_paths[i],
                         euclid ? "projected x/y" : "latitude/longitude");
             return FALSE;
         }
+        sub[n++] = i;
     }
-    r->table = s4g_gps_neighbours(coords, t->n_refs, r->o.sampler.neighbour_range, r->o.gps_metric,
-                                  0, error);
-    return r->table && store_mining(r, "gps", 0, NULL, NULL, error);
+    guint k = r->o.sampler.neighbour_range;
+    g_autoptr(S4gNeighbours) nb = s4g_gps_neighbours(coords, n, k, r->o.gps_metric, 0, error);
+    if (!nb) return FALSE;
+    r->table = s4g_neighbours_new(t->n_refs, k);
+    for (guint a = 0; a < n; a++) {
+        guint row = sub[a];
+        r->table->count[row] = nb->count[a];
+        for (guint j = 0; j < nb->count[a]; j++) {
+            r->table->ids[(gsize)row * k + j] = (gint32)sub[nb->ids[(gsize)a * k + j]];
+            r->table->values[(gsize)row * k + j] = nb->values[(gsize)a * k + j];
+        }
+    }
+    return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
 static gboolean dss_table(Run *r, guint epoch, GError **error)
