@@ -161,7 +161,9 @@ int s4g_cmd_train(int argc, char **argv)
         {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, "Neighbours per anchor (64)", "N"},
         {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, "Candidates per anchor (128)", "N"},
         {"skip-neighbour", 0, 0, G_OPTION_ARG_INT, &skip_neighbour,
-         "Never add this identity index as a neighbour (the CVUSA id-0 quirk); -1 none", "I"},
+         "Never add the identity with this dataset id as a neighbour (the CVUSA id-0 quirk: 0); "
+         "-1 none (default)",
+         "ID"},
         {"eval-batch", 0, 0, G_OPTION_ARG_INT, &eval_batch, "Images per encode batch (32)", "N"},
         {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, "Decoding threads (2)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},

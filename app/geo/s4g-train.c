@@ -216,21 +216,28 @@ static gboolean table_from_store(Run *r, GError **error)
 
 /* GPS neighbours among the satellites that are the positive of at least one training
  * query (the reference's np.sort(unique(df_ground.sat)) for VIGOR; every satellite for
- * CVUSA/CVACT), laid out as a table over all the split's satellites. */
+ * CVUSA/CVACT), laid out as a table over all the split's satellites.  Coordinates: CVUSA the
+ * ground's (lat, lon), CVACT the UTM x/y with --gps-metric euclidean, VIGOR the satellite's. */
 static gboolean gps_table(Run *r, GError **error)
 {
     S4gSplit *t = r->train;
     gboolean euclid = r->o.gps_metric == S4G_GPS_EUCLIDEAN;
     g_autofree guint8 *is_pos = g_new0(guint8, t->n_refs);
-    for (guint q = 0; q < t->n_queries; q++)
+    g_autofree double *qlat = g_new(double, t->n_refs), *qlon = g_new(double, t->n_refs);
+    for (guint q = 0; q < t->n_queries; q++) {
         is_pos[t->query_pos[q]] = 1;
+        qlat[t->query_pos[q]] = t->query_lat[q];
+        qlon[t->query_pos[q]] = t->query_lon[q];
+    }
+    /* CVUSA's dictionary uses the ground coordinates of all.csv; the others the satellite's */
+    gboolean ground = !g_strcmp0(t->kind, "cvusa") && !euclid;
     g_autofree guint32 *sub = g_new(guint32, t->n_refs); /* subset index → ref index */
     g_autofree double *coords = g_new(double, 2 * (gsize)t->n_refs);
     guint n = 0;
     for (guint i = 0; i < t->n_refs; i++) {
         if (!is_pos[i]) continue;
-        coords[2 * n] = euclid ? t->ref_x[i] : t->ref_lat[i];
-        coords[2 * n + 1] = euclid ? t->ref_y[i] : t->ref_lon[i];
+        coords[2 * n] = euclid ? t->ref_x[i] : ground ? qlat[i] : t->ref_lat[i];
+        coords[2 * n + 1] = euclid ? t->ref_y[i] : ground ? qlon[i] : t->ref_lon[i];
         if (!isfinite(coords[2 * n]) || !isfinite(coords[2 * n + 1])) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                         "GPS sampling: satellite %s has no %s (use --no-gps)", t->ref_paths[i],
@@ -339,18 +346,55 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
 }
 
 /* The epoch's item order (pair indices into the train split). */
+/* For CVUSA/CVACT-like splits (each satellite the positive of at most one query) the
+ * identities are the queries: the neighbour table keyed by satellite becomes one keyed by
+ * query (neighbours without a query dropped), so the exact §4.2 builder runs, including the
+ * CVUSA quirk that never adds identity 0 as a neighbour.  NULL when the split is not 1:1. */
+static S4gNeighbours *identity_table(Run *r, gboolean *one_to_one)
+{
+    S4gSplit *t = r->train;
+    g_autofree gint32 *query_of = g_new(gint32, t->n_refs);
+    for (guint i = 0; i < t->n_refs; i++)
+        query_of[i] = -1;
+    *one_to_one = TRUE;
+    for (guint q = 0; q < t->n_queries; q++) {
+        if (query_of[t->query_pos[q]] >= 0) *one_to_one = FALSE;
+        query_of[t->query_pos[q]] = (gint32)q;
+    }
+    if (!*one_to_one || !r->table) return NULL;
+    guint k = r->table->k;
+    S4gNeighbours *nb = s4g_neighbours_new(t->n_queries, k);
+    for (guint q = 0; q < t->n_queries; q++) {
+        guint row = t->query_pos[q];
+        for (guint j = 0; j < r->table->count[row]; j++) {
+            gint32 n = query_of[r->table->ids[(gsize)row * k + j]];
+            if (n >= 0) nb->ids[(gsize)q * k + nb->count[q]++] = n;
+        }
+    }
+    return nb;
+}
+
 static GArray *epoch_order(Run *r, guint epoch, GError **error)
 {
     g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(r->o.seed * 1000003u + epoch));
     S4gSamplerParams p = r->o.sampler;
     p.batch_size = r->o.batch_size;
+    S4gSplit *t = r->train;
     if (r->university) {
         p.break_limit = 512;
-        return s4g_sampler_epoch_classes(r->train->n_queries, r->train->query_pos, r->train->n_refs,
-                                         &p, rng, error);
+        return s4g_sampler_epoch_classes(t->n_queries, t->query_pos, t->n_refs, &p, rng, error);
     }
-    return s4g_sampler_epoch_vigor(r->train->n_queries, r->train->query_pos, r->train->n_refs,
-                                   r->table, &p, rng, error);
+    gboolean one_to_one = FALSE;
+    g_autoptr(S4gNeighbours) idt = identity_table(r, &one_to_one);
+    if (one_to_one) {
+        /* --skip-neighbour names a dataset identity (CVUSA: 0); find its query */
+        gint skip = -1;
+        for (guint q = 0; q < t->n_queries && r->o.sampler.skip_neighbour >= 0; q++)
+            if (t->query_label[q] == r->o.sampler.skip_neighbour) skip = (gint)q;
+        p.skip_neighbour = skip;
+        return s4g_sampler_epoch_identities(t->n_queries, idt, &p, rng, error);
+    }
+    return s4g_sampler_epoch_vigor(t->n_queries, t->query_pos, t->n_refs, r->table, &p, rng, error);
 }
 
 static void metrics_flush(Run *r, GArray *rows)

@@ -33,7 +33,8 @@ typedef struct {
     guint64 seed;
     gboolean gps_sample, dss_sample, augment;
     S4gGpsMetric gps_metric;
-    S4gSamplerParams sampler; /* batch_size is taken from above */
+    S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
+                               * identity (images.identity, CVUSA's 0), not an index */
     int eval_batch;           /* images per encode batch */
     int loader_threads;
     s4g_backend_kind backend;
