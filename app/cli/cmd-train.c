@@ -157,7 +157,9 @@ int s4g_cmd_train(int argc, char **argv)
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
         {"gps-metric", 0, 0, G_OPTION_ARG_STRING, &metric,
-         "haversine (default), haversine-degrees (the reference's quirk) or euclidean", "M"},
+         "haversine (default; euclidean on UTM for CVACT), haversine-degrees (the reference's "
+         "quirk) or euclidean",
+         "M"},
         {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, "Neighbours per anchor (64)", "N"},
         {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, "Candidates per anchor (128)", "N"},
         {"skip-neighbour", 0, 0, G_OPTION_ARG_INT, &skip_neighbour,
@@ -238,6 +240,8 @@ int s4g_cmd_train(int argc, char **argv)
         if (!s4g_store_dataset_find(store, dataset, &ds, &error))
             return s4g_cli_fail("train", error);
         o.dataset = ds.id;
+        /* CVACT's reference dictionary is Euclidean on UTM metres */
+        if (!metric && !g_strcmp0(ds.kind, "cvact")) o.gps_metric = S4G_GPS_EUCLIDEAN;
         s4g_store_dataset_clear(&ds);
     }
     struct sigaction sa = {0};
