@@ -58,7 +58,7 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 int s4g_cmd_predict(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
-                    *csv_path = NULL, *geojson_path = NULL;
+                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL;
     int top = 5, batch = 32, threads = 0;
     double radius = 50.0;
     gboolean json = FALSE;
@@ -70,6 +70,10 @@ int s4g_cmd_predict(int argc, char **argv)
          "S"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz,
+         "Photo input WxH for a weights file (default 384x64)", "WxH"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz,
+         "Tile input WxH for a weights file (default 128x128)", "WxH"},
         {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
          "Average the top-k tile centres within this many metres of the best one (50; 0 = "
          "best tile only)",
@@ -120,7 +124,13 @@ int s4g_cmd_predict(int argc, char **argv)
         fprintf(stderr, "s4g predict: compute device: %s\n", err.msg);
         return 1;
     }
-    S4gModelSpec spec = {0};
+    S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
+    if ((gsz && sscanf(gsz, "%dx%d", &spec.ground_w, &spec.ground_h) != 2) ||
+        (ssz && sscanf(ssz, "%dx%d", &spec.sat_w, &spec.sat_h) != 2)) {
+        fprintf(stderr, "s4g predict: sizes are WxH, e.g. 384x64\n");
+        s4g_ctx_free(ctx);
+        return 2;
+    }
     gint64 model_id = 0;
     s4g_convnext *m = s4g_model_open(store, model, ctx, &spec, &model_id, &error);
     int rc = 0;
