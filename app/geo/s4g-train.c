@@ -413,6 +413,13 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
     g_autoptr(GArray) order = epoch_order(r, epoch, error);
     if (!order) return FALSE;
     guint B = r->o.batch_size, nb = order->len / B;
+    if (nb == 0) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "epoch %u: the batch builder formed no full batch of %u (fewer distinct "
+                    "satellites/classes than the batch size?)",
+                    epoch, B);
+        return FALSE;
+    }
     g_autofree const char **gp = g_new(const char *, MAX(order->len, 1));
     g_autofree const char **sp = g_new(const char *, MAX(order->len, 1));
     for (guint i = 0; i < order->len; i++) {
