@@ -150,9 +150,65 @@ static void test_train_tiny(void)
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
 }
 
+/* A VIGOR split from the store: each test panorama has its positive and 3 semi-positives;
+ * with embeddings that put every query on its positive, R@1 and the hit rate are 100 %, and
+ * moving a query onto a semi-positive keeps the hit but loses R@1. */
+static void test_vigor_split(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = g_dir_make_tmp("s4g-vigor-XXXXXX", &error);
+    g_autofree char *world = g_build_filename(tmp, "world", NULL);
+    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
+    S4gSynthOptions so;
+    s4g_synth_options_init(&so);
+    so.layout = S4G_SYNTH_VIGOR;
+    so.out_dir = world;
+    so.seed = 2;
+    so.locations = 16;
+    so.image_scale = 0.25;
+    so.threads = 2;
+    S4gSynthSummary sum;
+    g_assert_true(s4g_synth_run(&so, &sum, &error));
+    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_VIGOR, world, FALSE);
+    g_assert_true(s4g_dataset_read(ds, &error));
+    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &error);
+    gint64 dsid = 0;
+    g_assert_true(s4g_dataset_store(ds, store, "v", &dsid, NULL, NULL, &error));
+    g_autoptr(S4gSplit) sp = s4g_split_load(store, dsid, "same-test", &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(sp->n_queries, >, 0);
+    g_assert_cmpuint(sp->semi_start[sp->n_queries], ==, 3 * sp->n_queries);
+    for (guint q = 0; q < sp->n_queries; q++)
+        for (guint j = sp->semi_start[q]; j < sp->semi_start[q + 1]; j++)
+            g_assert_cmpuint(sp->semi[j], !=, sp->query_pos[q]);
+    /* one-hot embeddings: reference r = e_r; query q = its positive's */
+    guint dim = sp->n_refs;
+    g_autofree float *refs = g_new0(float, (gsize)dim * sp->n_refs);
+    g_autofree float *qs = g_new0(float, (gsize)dim * sp->n_queries);
+    for (guint r = 0; r < sp->n_refs; r++)
+        refs[(gsize)r * dim + r] = 1;
+    for (guint q = 0; q < sp->n_queries; q++)
+        qs[(gsize)q * dim + sp->query_pos[q]] = 1;
+    s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU, .threads = 2};
+    s4g_err err = {0};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    S4gRetrievalMetrics m;
+    g_assert_true(s4g_evaluate_embeddings(ctx, sp, qs, refs, (int)dim, &m, &error));
+    g_assert_cmpfloat(m.r1, ==, 100.0);
+    g_assert_cmpfloat(m.hit_rate, ==, 100.0);
+    /* query 0 now prefers its first semi-positive (0.8) over its positive (0.6) */
+    qs[sp->query_pos[0]] = 0.6f;
+    qs[sp->semi[sp->semi_start[0]]] = 0.8f;
+    g_assert_true(s4g_evaluate_embeddings(ctx, sp, qs, refs, (int)dim, &m, &error));
+    g_assert_cmpfloat_with_epsilon(m.r1, 100.0 * (sp->n_queries - 1) / sp->n_queries, 1e-9);
+    g_assert_cmpfloat(m.hit_rate, ==, 100.0);
+    s4g_ctx_free(ctx);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/train/tiny-world", test_train_tiny);
+    g_test_add_func("/train/vigor-split", test_vigor_split);
     return g_test_run();
 }
