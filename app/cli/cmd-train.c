@@ -27,6 +27,7 @@ static void on_signal(int sig)
 typedef struct {
     gboolean json;
     S4gProgress *bar;
+    gint64 last_step;
 } Ui;
 
 static void print_metrics_json(const S4gRetrievalMetrics *m)
@@ -64,6 +65,7 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                    "\"lr\": %.6g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
                    ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale, ev->pairs_per_s,
                    ev->eta_s);
+        ui->last_step = ev->step;
         if (ui->bar) {
             g_autofree char *extra =
                 g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s ETA %.0fs", ev->epoch,
@@ -97,6 +99,18 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         if (ui->json) {
             g_autofree char *p = g_strescape(ev->what, NULL);
             printf("{\"event\": \"checkpoint\", \"path\": \"%s\"}\n", p);
+        }
+        break;
+    case S4G_TRAIN_EVENT_ENCODE:
+        if (ui->json)
+            printf("{\"event\": \"encode\", \"what\": \"%s\", \"epoch\": %u, \"done\": "
+                   "%" G_GINT64_FORMAT ", \"total\": %" G_GINT64_FORMAT "}\n",
+                   ev->what, ev->epoch, ev->step, ev->total_steps);
+        if (ui->bar) {
+            g_autofree char *extra = g_strdup_printf(
+                "%s: encoding %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " images",
+                !strcmp(ev->what, "eval") ? "evaluating" : "mining DSS", ev->step, ev->total_steps);
+            s4g_progress_update(ui->bar, ui->last_step, extra);
         }
         break;
     case S4G_TRAIN_EVENT_END:

@@ -59,6 +59,27 @@ static void emit(Run *r, S4gTrainEvent *ev)
     if (r->cb) r->cb(ev, r->user);
 }
 
+/* Encoding progress of an evaluation or DSS pass, as ENCODE events; `base` counts the images
+ * of the passes already done (queries, then references). */
+typedef struct {
+    Run *r;
+    const char *what;
+    guint epoch;
+    guint base, total;
+} EncodeProgress;
+
+static void on_encode(guint done, guint total, gpointer data)
+{
+    EncodeProgress *p = data;
+    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_ENCODE,
+                        .epoch = p->epoch,
+                        .what = p->what,
+                        .step = p->base + done,
+                        .total_steps = p->total};
+    emit(p->r, &ev);
+    if (done == total) p->base += total;
+}
+
 static gboolean compute_fail(GError **error, const char *what, const s4g_err *err)
 {
     g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "%s: %s", what, err->msg);
@@ -266,11 +287,12 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     S4gSplit *t = r->train;
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
+    EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
     g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground_w,
-                                            s->ground_h, r->o.eval_batch, NULL, NULL, error);
+                                            s->ground_h, r->o.eval_batch, on_encode, &ep, error);
     if (!q) return FALSE;
     g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
-                                            r->o.eval_batch, NULL, NULL, error);
+                                            r->o.eval_batch, on_encode, &ep, error);
     if (!g) return FALSE;
     /* VIGOR-like splits (a satellite with several grounds) use K+2, like the reference */
     g_autofree guint *per_sat = g_new0(guint, t->n_refs);
@@ -308,7 +330,8 @@ static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **er
 static gboolean evaluate(Run *r, guint epoch, GError **error)
 {
     S4gRetrievalMetrics m;
-    if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, NULL, NULL, &m, NULL,
+    EncodeProgress ep = {r, "eval", epoch, 0, r->eval->n_queries + r->eval->n_refs};
+    if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep, &m, NULL,
                             NULL, error))
         return FALSE;
     S4gEvaluationRow row = {.model = r->model,

@@ -51,6 +51,7 @@ typedef enum {
     S4G_TRAIN_EVENT_MINED,
     S4G_TRAIN_EVENT_CHECKPOINT,
     S4G_TRAIN_EVENT_END,
+    S4G_TRAIN_EVENT_ENCODE, /* embedding images for an evaluation or DSS: step of total_steps */
 } S4gTrainEventKind;
 
 typedef struct {
