@@ -24,8 +24,7 @@ gboolean s4g_annotation_flag_from_string(const char *s, S4gAnnotationFlag *flag)
 
 void s4g_annotation_free(S4gAnnotation *a)
 {
-    if (!a)
-        return;
+    if (!a) return;
     g_free(a->note);
     g_free(a->created);
     g_free(a);
@@ -46,11 +45,9 @@ gint64 s4g_store_annotation_add(S4gStore *store, gint64 image, S4gAnnotationFlag
         return 0;
     }
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "INSERT INTO annotations (image, lat, lon, flag, note, state) VALUES (?,?,?,?,?,?)",
+        store, "INSERT INTO annotations (image, lat, lon, flag, note, state) VALUES (?,?,?,?,?,?)",
         error);
-    if (!st)
-        return 0;
+    if (!st) return 0;
     sqlite3_bind_int64(st, 1, image);
     if (has_location) {
         sqlite3_bind_double(st, 2, lat);
@@ -73,11 +70,9 @@ static gboolean exec_on_id(S4gStore *store, const char *sql, gint64 id, const ch
                            GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     int i = 1;
-    if (text)
-        sqlite3_bind_text(st, i++, text, -1, SQLITE_STATIC);
+    if (text) sqlite3_bind_text(st, i++, text, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, i, id);
     if (sqlite3_step(st) != SQLITE_DONE) {
         g_autofree char *what = g_strdup_printf("annotation %" G_GINT64_FORMAT, id);
@@ -125,8 +120,7 @@ GPtrArray *s4g_store_annotations_for_image(S4gStore *store, gint64 image, GError
                           "SELECT id, image, lat, lon, flag, note, state, created FROM "
                           "annotations WHERE image = ? ORDER BY id",
                           error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, image);
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_annotation_free);
     int rc;
@@ -142,16 +136,14 @@ GPtrArray *s4g_store_annotations_for_image(S4gStore *store, gint64 image, GError
 
 gboolean s4g_store_annotation_location(S4gStore *store, gint64 image, double *lat, double *lon)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "SELECT lat, lon FROM annotations WHERE image = ? AND flag = 'location' "
-        "AND lat IS NOT NULL ORDER BY id DESC LIMIT 1",
-        NULL);
-    if (!st)
-        return FALSE;
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store,
+                          "SELECT lat, lon FROM annotations WHERE image = ? AND flag = 'location' "
+                          "AND lat IS NOT NULL ORDER BY id DESC LIMIT 1",
+                          NULL);
+    if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, image);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return FALSE;
+    if (sqlite3_step(st) != SQLITE_ROW) return FALSE;
     *lat = sqlite3_column_double(st, 0);
     *lon = sqlite3_column_double(st, 1);
     return TRUE;
@@ -161,8 +153,7 @@ GHashTable *s4g_store_annotations_open_images(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store, "SELECT DISTINCT image FROM annotations WHERE state = 'open'", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     GHashTable *set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     while (sqlite3_step(st) == SQLITE_ROW) {
         gint64 *k = g_new(gint64, 1);
@@ -179,16 +170,14 @@ static const char export_sql[] =
 /* CSV field quoting per RFC 4180: quote when the text holds a comma, quote or newline. */
 static void csv_field(GString *s, const char *text)
 {
-    if (!text)
-        text = "";
+    if (!text) text = "";
     if (!strpbrk(text, ",\"\r\n")) {
         g_string_append(s, text);
         return;
     }
     g_string_append_c(s, '"');
     for (const char *p = text; *p; p++) {
-        if (*p == '"')
-            g_string_append_c(s, '"');
+        if (*p == '"') g_string_append_c(s, '"');
         g_string_append_c(s, *p);
     }
     g_string_append_c(s, '"');
@@ -198,7 +187,8 @@ static void csv_double(GString *s, sqlite3_stmt *st, int col)
 {
     if (sqlite3_column_type(st, col) != SQLITE_NULL) {
         char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(s, g_ascii_formatd(buf, sizeof buf, "%.7f", sqlite3_column_double(st, col)));
+        g_string_append(s,
+                        g_ascii_formatd(buf, sizeof buf, "%.7f", sqlite3_column_double(st, col)));
     }
 }
 
@@ -214,13 +204,13 @@ static gboolean write_out(const char *path, GString *s, GError **error)
 gboolean s4g_store_annotations_export_csv(S4gStore *store, const char *path, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, export_sql, error);
-    if (!st)
-        return FALSE;
-    g_autoptr(GString) s = g_string_new(
-        "id,image,path,image_lat,image_lon,flag,lat,lon,state,note,created\n");
+    if (!st) return FALSE;
+    g_autoptr(GString) s =
+        g_string_new("id,image,path,image_lat,image_lon,flag,lat,lon,state,note,created\n");
     while (sqlite3_step(st) == SQLITE_ROW) {
         g_string_append_printf(s, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
-                               (gint64)sqlite3_column_int64(st, 0), (gint64)sqlite3_column_int64(st, 1));
+                               (gint64)sqlite3_column_int64(st, 0),
+                               (gint64)sqlite3_column_int64(st, 1));
         csv_field(s, (const char *)sqlite3_column_text(st, 8));
         g_string_append_c(s, ',');
         csv_double(s, st, 9);
@@ -262,14 +252,12 @@ static void json_string(GString *s, const char *text)
 gboolean s4g_store_annotations_export_geojson(S4gStore *store, const char *path, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, export_sql, error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     g_autoptr(GString) s = g_string_new("{\"type\":\"FeatureCollection\",\"features\":[");
     gboolean first = TRUE;
     while (sqlite3_step(st) == SQLITE_ROW) {
         int lat_col = sqlite3_column_type(st, 2) != SQLITE_NULL ? 2 : 9;
-        if (sqlite3_column_type(st, lat_col) == SQLITE_NULL)
-            continue;
+        if (sqlite3_column_type(st, lat_col) == SQLITE_NULL) continue;
         char la[G_ASCII_DTOSTR_BUF_SIZE], lo[G_ASCII_DTOSTR_BUF_SIZE];
         g_ascii_formatd(la, sizeof la, "%.7f", sqlite3_column_double(st, lat_col));
         g_ascii_formatd(lo, sizeof lo, "%.7f", sqlite3_column_double(st, lat_col + 1));

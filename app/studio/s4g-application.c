@@ -18,8 +18,7 @@ G_DEFINE_FINAL_TYPE(S4gApplication, s4g_application, ADW_TYPE_APPLICATION)
 static void activate(GApplication *app)
 {
     GtkWindow *win = gtk_application_get_active_window(GTK_APPLICATION(app));
-    if (!win)
-        win = GTK_WINDOW(s4g_window_new(GTK_APPLICATION(app)));
+    if (!win) win = GTK_WINDOW(s4g_window_new(GTK_APPLICATION(app)));
     gtk_window_present(win);
 }
 
@@ -66,8 +65,7 @@ static const GActionEntry app_actions[] = {
 static void startup(GApplication *app)
 {
     G_APPLICATION_CLASS(s4g_application_parent_class)->startup(app);
-    g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions),
-                                    app);
+    g_action_map_add_action_entries(G_ACTION_MAP(app), app_actions, G_N_ELEMENTS(app_actions), app);
     gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.quit",
                                           (const char *[]){"<primary>q", NULL});
     gtk_application_set_accels_for_action(GTK_APPLICATION(app), "app.preferences",
@@ -81,9 +79,7 @@ static void s4g_application_class_init(S4gApplicationClass *klass)
     G_APPLICATION_CLASS(klass)->startup = startup;
 }
 
-static void s4g_application_init(S4gApplication *self)
-{
-}
+static void s4g_application_init(S4gApplication *self) {}
 
 S4gApplication *s4g_application_new(void)
 {

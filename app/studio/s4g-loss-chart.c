@@ -45,11 +45,9 @@ static void schedule_redraw(S4gLossChart *self)
 static gboolean member_double(JsonObject *o, const char *name, double *out)
 {
     JsonNode *n = json_object_get_member(o, name);
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-        return FALSE;
+    if (!n || !JSON_NODE_HOLDS_VALUE(n)) return FALSE;
     GType t = json_node_get_value_type(n);
-    if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
-        return FALSE;
+    if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64) return FALSE;
     *out = json_node_get_double(n);
     return TRUE;
 }
@@ -70,14 +68,21 @@ gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError *
         return FALSE;
     }
     JsonObject *o = json_node_get_object(root);
+    /* `s4g train --json` tags each object with "event"; only step and eval carry data for the
+     * chart, an error event is reported, the rest (start, mined, checkpoint, end) pass. */
+    const char *event = json_object_get_string_member_with_default(o, "event", NULL);
+    if (event && g_strcmp0(event, "error") == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+                    json_object_get_string_member_with_default(o, "message", _("training failed")));
+        return FALSE;
+    }
+    if (event && g_strcmp0(event, "step") != 0 && g_strcmp0(event, "eval") != 0) return TRUE;
     double r1;
     if (member_double(o, "r1", &r1)) {
         self->has_recall = TRUE;
         self->r1 = r1;
-        if (!member_double(o, "r5", &self->r5))
-            self->r5 = NAN;
-        if (!member_double(o, "r10", &self->r10))
-            self->r10 = NAN;
+        if (!member_double(o, "r5", &self->r5)) self->r5 = NAN;
+        if (!member_double(o, "r10", &self->r10)) self->r10 = NAN;
         schedule_redraw(self);
         return TRUE;
     }
@@ -89,8 +94,7 @@ gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError *
     }
     if (!member_double(o, "loss", &p.loss) || !isfinite(p.loss)) {
         g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                    "training output line %u: field “loss” missing or not a finite number",
-                    lineno);
+                    "training output line %u: field “loss” missing or not a finite number", lineno);
         return FALSE;
     }
     member_double(o, "epoch", &p.epoch);
@@ -118,8 +122,7 @@ guint s4g_loss_chart_get_n_points(S4gLossChart *self)
 
 gboolean s4g_loss_chart_get_point(S4gLossChart *self, guint i, double *step, double *loss)
 {
-    if (i >= self->points->len)
-        return FALSE;
+    if (i >= self->points->len) return FALSE;
     Point *p = &g_array_index(self->points, Point, i);
     *step = p->step;
     *loss = p->loss;
@@ -128,8 +131,7 @@ gboolean s4g_loss_chart_get_point(S4gLossChart *self, guint i, double *step, dou
 
 gboolean s4g_loss_chart_get_recall(S4gLossChart *self, double *r1, double *r5, double *r10)
 {
-    if (!self->has_recall)
-        return FALSE;
+    if (!self->has_recall) return FALSE;
     *r1 = self->r1;
     *r5 = self->r5;
     *r10 = self->r10;
@@ -147,8 +149,7 @@ static void data_range(S4gLossChart *self, double *x0, double *x1, double *y0, d
         *y0 = MIN(*y0, p->loss);
         *y1 = MAX(*y1, p->loss);
     }
-    if (*x1 <= *x0)
-        *x1 = *x0 + 1;
+    if (*x1 <= *x0) *x1 = *x0 + 1;
     if (*y1 <= *y0) {
         *y0 -= 0.5;
         *y1 += 0.5;
@@ -160,8 +161,7 @@ static void data_range(S4gLossChart *self, double *x0, double *x1, double *y0, d
 
 int s4g_loss_chart_nearest(S4gLossChart *self, double x)
 {
-    if (self->points->len == 0)
-        return -1;
+    if (self->points->len == 0) return -1;
     double x0, x1, y0, y1;
     data_range(self, &x0, &x1, &y0, &y1);
     double w = gtk_widget_get_width(GTK_WIDGET(self)) - PAD_L - PAD_R;
@@ -180,14 +180,10 @@ char *s4g_loss_chart_describe(S4gLossChart *self, guint i)
     Point *p = &g_array_index(self->points, Point, i);
     GString *s = g_string_new(NULL);
     g_string_append_printf(s, _("step %.0f · loss %.4f"), p->step, p->loss);
-    if (isfinite(p->epoch))
-        g_string_append_printf(s, _(" · epoch %.2f"), p->epoch);
-    if (isfinite(p->lr))
-        g_string_append_printf(s, _(" · lr %.2e"), p->lr);
-    if (isfinite(p->logit_scale))
-        g_string_append_printf(s, _(" · scale %.2f"), p->logit_scale);
-    if (isfinite(p->pairs_per_s))
-        g_string_append_printf(s, _(" · %.1f pairs/s"), p->pairs_per_s);
+    if (isfinite(p->epoch)) g_string_append_printf(s, _(" · epoch %.2f"), p->epoch);
+    if (isfinite(p->lr)) g_string_append_printf(s, _(" · lr %.2e"), p->lr);
+    if (isfinite(p->logit_scale)) g_string_append_printf(s, _(" · scale %.2f"), p->logit_scale);
+    if (isfinite(p->pairs_per_s)) g_string_append_printf(s, _(" · %.1f pairs/s"), p->pairs_per_s);
     return g_string_free(s, FALSE);
 }
 
@@ -195,8 +191,7 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
 {
     S4gLossChart *self = S4G_LOSS_CHART(widget);
     double w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
-    if (w < PAD_L + PAD_R + 10 || h < PAD_T + PAD_B + 10)
-        return;
+    if (w < PAD_L + PAD_R + 10 || h < PAD_T + PAD_B + 10) return;
     GdkRGBA fg;
     gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
     cairo_t *cr = gtk_snapshot_append_cairo(snap, &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
@@ -238,8 +233,8 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
     cairo_move_to(cr, PAD_L + pw - ext.width, h - 8);
     cairo_show_text(cr, buf);
 
-#define PX(s) (PAD_L + ((s) - x0) / (x1 - x0) * pw)
-#define PY(l) (PAD_T + (1 - ((l) - y0) / (y1 - y0)) * ph)
+#define PX(s) (PAD_L + ((s)-x0) / (x1 - x0) * pw)
+#define PY(l) (PAD_T + (1 - ((l)-y0) / (y1 - y0)) * ph)
     cairo_set_source_rgb(cr, 0.21, 0.52, 0.89); /* GNOME blue 3 */
     cairo_set_line_width(cr, 2);
     cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);

@@ -57,7 +57,8 @@ static void s4g_photo_class_init(S4gPhotoClass *klass)
     G_OBJECT_CLASS(klass)->finalize = finalize;
     props[PROP_THUMBNAIL] = g_param_spec_object("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-    props[PROP_ERROR] = g_param_spec_double("error", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, NAN,
+    props[PROP_ERROR] = g_param_spec_double("error", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE,
+                                            0, /* NAN at run time: no prediction */
                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     props[PROP_FLAGGED] = g_param_spec_boolean("flagged", NULL, NULL, FALSE,
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
@@ -82,27 +83,49 @@ S4gPhoto *s4g_photo_new(gint64 id, const char *path, const char *dataset, const 
     return self;
 }
 
-gint64 s4g_photo_get_id(S4gPhoto *self) { return self->id; }
-const char *s4g_photo_get_path(S4gPhoto *self) { return self->path; }
-const char *s4g_photo_get_dataset(S4gPhoto *self) { return self->dataset; }
-const char *s4g_photo_get_split(S4gPhoto *self) { return self->split; }
-double s4g_photo_get_lat(S4gPhoto *self) { return self->lat; }
-double s4g_photo_get_lon(S4gPhoto *self) { return self->lon; }
-double s4g_photo_get_error(S4gPhoto *self) { return self->error; }
-gboolean s4g_photo_get_flagged(S4gPhoto *self) { return self->flagged; }
+gint64 s4g_photo_get_id(S4gPhoto *self)
+{
+    return self->id;
+}
+const char *s4g_photo_get_path(S4gPhoto *self)
+{
+    return self->path;
+}
+const char *s4g_photo_get_dataset(S4gPhoto *self)
+{
+    return self->dataset;
+}
+const char *s4g_photo_get_split(S4gPhoto *self)
+{
+    return self->split;
+}
+double s4g_photo_get_lat(S4gPhoto *self)
+{
+    return self->lat;
+}
+double s4g_photo_get_lon(S4gPhoto *self)
+{
+    return self->lon;
+}
+double s4g_photo_get_error(S4gPhoto *self)
+{
+    return self->error;
+}
+gboolean s4g_photo_get_flagged(S4gPhoto *self)
+{
+    return self->flagged;
+}
 
 void s4g_photo_set_error(S4gPhoto *self, double metres)
 {
-    if (self->error == metres || (isnan(self->error) && isnan(metres)))
-        return;
+    if (self->error == metres || (isnan(self->error) && isnan(metres))) return;
     self->error = metres;
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_ERROR]);
 }
 
 void s4g_photo_set_flagged(S4gPhoto *self, gboolean flagged)
 {
-    if (self->flagged == !!flagged)
-        return;
+    if (self->flagged == !!flagged) return;
     self->flagged = !!flagged;
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_FLAGGED]);
 }
@@ -129,8 +152,7 @@ static void thumbnail_done(GObject *source, GAsyncResult *res, gpointer data)
 
 void s4g_photo_ensure_thumbnail(S4gPhoto *self)
 {
-    if (self->thumbnail || self->loading)
-        return;
+    if (self->thumbnail || self->loading) return;
     self->loading = TRUE;
     s4g_thumbnail_load_async(self->path, THUMB_SIZE, NULL, thumbnail_done, g_object_ref(self));
 }

@@ -49,9 +49,8 @@ static void s4g_preferences_window_init(S4gPreferencesWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->settings = g_settings_new(S4G_APP_ID);
-    g_settings_bind_with_mapping(self->settings, "tile-source", self->tile_source_row,
-                                 "selected", G_SETTINGS_BIND_DEFAULT, source_get, source_set,
-                                 NULL, NULL);
+    g_settings_bind_with_mapping(self->settings, "tile-source", self->tile_source_row, "selected",
+                                 G_SETTINGS_BIND_DEFAULT, source_get, source_set, NULL, NULL);
     g_settings_bind(self->settings, "xyz-url", self->xyz_row, "text", G_SETTINGS_BIND_DEFAULT);
     g_settings_bind(self->settings, "default-model", self->model_row, "text",
                     G_SETTINGS_BIND_DEFAULT);

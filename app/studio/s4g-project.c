@@ -19,8 +19,7 @@ G_DEFINE_FINAL_TYPE(S4gProject, s4g_project, G_TYPE_OBJECT)
 
 void s4g_candidate_free(S4gCandidate *c)
 {
-    if (!c)
-        return;
+    if (!c) return;
     g_free(c->path);
     g_free(c);
 }
@@ -52,10 +51,8 @@ static void s4g_project_init(S4gProject *self)
 /* Image paths are stored relative to their dataset's root. */
 static char *resolve(const char *root, const char *path)
 {
-    if (!path)
-        return NULL;
-    if (g_path_is_absolute(path) || !root)
-        return g_strdup(path);
+    if (!path) return NULL;
+    if (g_path_is_absolute(path) || !root) return g_strdup(path);
     return g_build_filename(root, path, NULL);
 }
 
@@ -67,8 +64,7 @@ static gboolean load_photos(S4gProject *self, GError **error)
         " EXISTS (SELECT 1 FROM annotations a WHERE a.image = i.id AND a.state = 'open') "
         "FROM images i JOIN datasets d ON d.id = i.dataset WHERE i.view = 'ground' ORDER BY i.id",
         error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -82,8 +78,7 @@ static gboolean load_photos(S4gProject *self, GError **error)
         s4g_photo_set_flagged(p, sqlite3_column_int(st, 7));
         g_ptr_array_add(items, p);
     }
-    if (rc != SQLITE_DONE)
-        return s4g_store_fail(self->store, "reading images", error);
+    if (rc != SQLITE_DONE) return s4g_store_fail(self->store, "reading images", error);
     /* One splice, one items-changed: the grid builds only the visible cells. */
     g_list_store_splice(self->photos, 0, 0, items->pdata, items->len);
     for (guint i = 0; i < items->len; i++) {
@@ -99,8 +94,7 @@ static gboolean load_models(S4gProject *self, GError **error)
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(self->store, "SELECT id, name FROM models ORDER BY id", error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     while (sqlite3_step(st) == SQLITE_ROW) {
         gint64 id = sqlite3_column_int64(st, 0);
         g_array_append_val(self->model_ids, id);
@@ -112,8 +106,7 @@ static gboolean load_models(S4gProject *self, GError **error)
 S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error)
 {
     S4gStore *store = s4g_store_open(dir, create, error);
-    if (!store)
-        return NULL;
+    if (!store) return NULL;
     S4gProject *self = g_object_new(S4G_TYPE_PROJECT, NULL);
     self->store = store;
     if (!load_photos(self, error) || !load_models(self, error)) {
@@ -123,15 +116,26 @@ S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error)
     return self;
 }
 
-S4gStore *s4g_project_get_store(S4gProject *self) { return self->store; }
-const char *s4g_project_get_dir(S4gProject *self) { return s4g_store_dir(self->store); }
-GListModel *s4g_project_get_photos(S4gProject *self) { return G_LIST_MODEL(self->photos); }
-GtkStringList *s4g_project_get_models(S4gProject *self) { return self->models; }
+S4gStore *s4g_project_get_store(S4gProject *self)
+{
+    return self->store;
+}
+const char *s4g_project_get_dir(S4gProject *self)
+{
+    return s4g_store_dir(self->store);
+}
+GListModel *s4g_project_get_photos(S4gProject *self)
+{
+    return G_LIST_MODEL(self->photos);
+}
+GtkStringList *s4g_project_get_models(S4gProject *self)
+{
+    return self->models;
+}
 
 gint64 s4g_project_model_id(S4gProject *self, guint position)
 {
-    if (position >= self->model_ids->len)
-        return 0;
+    if (position >= self->model_ids->len) return 0;
     return g_array_index(self->model_ids, gint64, position);
 }
 
@@ -167,18 +171,21 @@ gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error)
         g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->photos), i);
         s4g_photo_set_error(p, NAN);
     }
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT image, lat, lon FROM predictions WHERE model = ? AND rank = 1 "
-        "AND lat IS NOT NULL",
-        error);
-    if (!st)
-        return FALSE;
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(self->store,
+                          /* the best-ranked row per image (s4g predict numbers ranks
+                           * from 0), of one gallery */
+                          "SELECT p.image, p.lat, p.lon FROM predictions p WHERE p.model = ?1 "
+                          "AND p.lat IS NOT NULL AND p.rank = (SELECT MIN(q.rank) FROM "
+                          "predictions q WHERE q.model = ?1 AND q.image = p.image AND "
+                          "q.gallery = p.gallery) AND p.gallery = (SELECT MIN(g.gallery) FROM "
+                          "predictions g WHERE g.model = ?1 AND g.image = p.image)",
+                          error);
+    if (!st) return FALSE;
     sqlite3_bind_int64(st, 1, model);
     while (sqlite3_step(st) == SQLITE_ROW) {
         S4gPhoto *p = s4g_project_find_photo(self, sqlite3_column_int64(st, 0));
-        if (!p || isnan(s4g_photo_get_lat(p)))
-            continue;
+        if (!p || isnan(s4g_photo_get_lat(p))) continue;
         s4g_photo_set_error(p, s4g_geo_haversine_m(s4g_photo_get_lat(p), s4g_photo_get_lon(p),
                                                    sqlite3_column_double(st, 1),
                                                    sqlite3_column_double(st, 2)));
@@ -192,8 +199,8 @@ static S4gCandidate *row_to_candidate(sqlite3_stmt *st)
     S4gCandidate *c = g_new0(S4gCandidate, 1);
     c->rank = sqlite3_column_int(st, 0);
     c->image = sqlite3_column_int64(st, 1);
-    c->path = resolve((const char *)sqlite3_column_text(st, 2),
-                      (const char *)sqlite3_column_text(st, 3));
+    c->path =
+        resolve((const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
     c->score = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
     c->lat = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
     c->lon = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
@@ -221,11 +228,11 @@ GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image,
         self->store,
         "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
         "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
-        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ? AND p.image = ? "
-        "ORDER BY p.rank LIMIT ?",
+        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
+        "AND p.gallery = (SELECT MIN(g.gallery) FROM predictions g WHERE g.model = ?1 "
+        "AND g.image = ?2) ORDER BY p.rank LIMIT ?3",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     sqlite3_bind_int64(st, 2, image);
     sqlite3_bind_int(st, 3, k);
@@ -257,8 +264,7 @@ GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error)
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         self->store,
         "SELECT DISTINCT anchor FROM hard_negatives WHERE mining_run = ? ORDER BY anchor", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, run);
     GArray *out = g_array_new(FALSE, FALSE, sizeof(gint64));
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -270,22 +276,19 @@ GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error)
 
 S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT 0, i.id, d.root, i.path, NULL, i.lat, i.lon FROM pairs p "
-        "JOIN images i ON i.id = p.satellite JOIN datasets d ON d.id = i.dataset "
-        "WHERE p.ground = ? ORDER BY p.relation = 'positive' DESC LIMIT 1",
-        NULL);
-    if (!st)
-        return NULL;
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(self->store,
+                          "SELECT 0, i.id, d.root, i.path, NULL, i.lat, i.lon FROM pairs p "
+                          "JOIN images i ON i.id = p.satellite JOIN datasets d ON d.id = i.dataset "
+                          "WHERE p.ground = ? ORDER BY p.relation = 'positive' DESC LIMIT 1",
+                          NULL);
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, ground);
-    if (sqlite3_step(st) != SQLITE_ROW)
-        return NULL;
+    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
     return row_to_candidate(st);
 }
 
-GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor,
-                                      GError **error)
+GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         self->store,
@@ -293,29 +296,40 @@ GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 ancho
         "JOIN images i ON i.id = h.negative JOIN datasets d ON d.id = i.dataset "
         "WHERE h.mining_run = ? AND h.anchor = ? ORDER BY h.rank",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_int64(st, 2, anchor);
     return collect(self, st, "reading hard negatives", error);
 }
 
-char *s4g_project_find_mbtiles(S4gProject *self)
+/* The alphabetically first .mbtiles file in `dir`, or NULL. */
+static char *first_mbtiles(const char *dir)
 {
-    g_autofree char *dir = s4g_store_tiles_dir(self->store);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-    if (!d)
-        return NULL;
+    if (!d) return NULL;
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
     const char *name;
     while ((name = g_dir_read_name(d)))
-        if (g_str_has_suffix(name, ".mbtiles"))
-            g_ptr_array_add(names, g_strdup(name));
-    if (names->len == 0)
-        return NULL;
+        if (g_str_has_suffix(name, ".mbtiles")) g_ptr_array_add(names, g_strdup(name));
+    if (names->len == 0) return NULL;
     const char *best = names->pdata[0];
     for (guint i = 1; i < names->len; i++)
-        if (g_strcmp0(names->pdata[i], best) < 0)
-            best = names->pdata[i];
+        if (g_strcmp0(names->pdata[i], best) < 0) best = names->pdata[i];
     return g_build_filename(dir, best, NULL);
+}
+
+char *s4g_project_find_mbtiles(S4gProject *self)
+{
+    g_autofree char *dir = s4g_store_tiles_dir(self->store);
+    char *found = first_mbtiles(dir);
+    if (found) return found;
+    /* s4g synth writes <dataset root>/tiles/region.mbtiles next to the imagery it renders */
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(self->store, "SELECT root FROM datasets ORDER BY id", NULL);
+    while (st && sqlite3_step(st) == SQLITE_ROW) {
+        g_autofree char *tiles =
+            g_build_filename((const char *)sqlite3_column_text(st, 0), "tiles", NULL);
+        if ((found = first_mbtiles(tiles))) return found;
+    }
+    return NULL;
 }

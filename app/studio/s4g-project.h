@@ -16,8 +16,8 @@ G_DECLARE_FINAL_TYPE(S4gProject, s4g_project, S4G, PROJECT, GObject)
 
 typedef struct {
     int rank;
-    gint64 image;   /* the reference (tile) or negative image, 0 if none */
-    char *path;     /* its file, absolute */
+    gint64 image; /* the reference (tile) or negative image, 0 if none */
+    char *path;   /* its file, absolute */
     double score;
     double lat, lon;
 } S4gCandidate;
@@ -47,11 +47,11 @@ GtkStringList *s4g_project_get_mining_runs(S4gProject *self, GArray **ids);
 GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error);
 /* The true (positive) satellite tile of a ground image; NULL if none. */
 S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground);
-GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor,
-                                      GError **error);
+GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor, GError **error);
 /* Photo item for an image id, or NULL. */
 S4gPhoto *s4g_project_find_photo(S4gProject *self, gint64 image);
-/* The alphabetically first .mbtiles file in tiles/ of the project (sorted by name), or NULL. */
+/* The alphabetically first .mbtiles file in the project's tiles/, else in a dataset root's
+ * tiles/ (where s4g synth puts it), or NULL. */
 char *s4g_project_find_mbtiles(S4gProject *self);
 
 G_END_DECLS

@@ -21,8 +21,8 @@ GdkTexture *s4g_thumbnail_load(const char *path, int size, GError **error)
     /* vips_thumbnail shrinks on load (JPEG DCT scaling, PNG/WebP subsampling), the cheap path
      * for big panoramas. */
     if (vips_thumbnail(path, &thumb, size, "height", size, NULL) != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: cannot decode image: %s",
-                    path, vips_error_buffer());
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s: cannot decode image: %s", path,
+                    vips_error_buffer());
         vips_error_clear();
         return NULL;
     }
@@ -30,14 +30,12 @@ GdkTexture *s4g_thumbnail_load(const char *path, int size, GError **error)
     int ok = vips_colourspace(thumb, &srgb, VIPS_INTERPRETATION_sRGB, NULL) == 0 &&
              vips_cast_uchar(srgb, &u8, NULL) == 0;
     g_object_unref(thumb);
-    if (srgb)
-        g_object_unref(srgb);
+    if (srgb) g_object_unref(srgb);
     if (!ok || (vips_image_get_bands(u8) != 3 && vips_image_get_bands(u8) != 4)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                     "%s: cannot convert image to 8-bit sRGB: %s", path, vips_error_buffer());
         vips_error_clear();
-        if (u8)
-            g_object_unref(u8);
+        if (u8) g_object_unref(u8);
         return NULL;
     }
     size_t len = 0;
@@ -51,15 +49,14 @@ GdkTexture *s4g_thumbnail_load(const char *path, int size, GError **error)
         return NULL;
     }
     g_autoptr(GBytes) bytes = g_bytes_new_with_free_func(pixels, len, g_free, pixels);
-    return gdk_memory_texture_new(w, h, bands == 4 ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8,
-                                  bytes, (gsize)w * (gsize)bands);
+    return gdk_memory_texture_new(w, h, bands == 4 ? GDK_MEMORY_R8G8B8A8 : GDK_MEMORY_R8G8B8, bytes,
+                                  (gsize)w * (gsize)bands);
 }
 
 static void worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
     Request *r = data;
-    if (g_task_return_error_if_cancelled(task))
-        return;
+    if (g_task_return_error_if_cancelled(task)) return;
     GError *error = NULL;
     GdkTexture *t = s4g_thumbnail_load(r->path, r->size, &error);
     if (t)

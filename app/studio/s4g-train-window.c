@@ -10,7 +10,7 @@
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
     GtkButton *start_button, *cancel_button;
-    AdwEntryRow *model_row, *dataset_row, *lr_row;
+    AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
     GtkSpinButton *epochs_spin, *batch_spin;
     GtkLabel *status_label;
     S4gLossChart *chart;
@@ -27,18 +27,15 @@ G_DEFINE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, ADW_TYPE_WINDOW)
 char *s4g_train_window_find_s4g(void)
 {
     const char *env = g_getenv("S4G_PROGRAM");
-    if (env && *env)
-        return g_strdup(env);
+    if (env && *env) return g_strdup(env);
     g_autofree char *self_exe = g_file_read_link("/proc/self/exe", NULL);
     if (self_exe) {
         /* Build tree: app/studio/s4g-studio next to app/cli/s4g; installed: same bindir. */
         g_autofree char *dir = g_path_get_dirname(self_exe);
         g_autofree char *sibling = g_build_filename(dir, "s4g", NULL);
-        if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE))
-            return g_steal_pointer(&sibling);
+        if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE)) return g_steal_pointer(&sibling);
         g_autofree char *cli = g_build_filename(dir, "..", "cli", "s4g", NULL);
-        if (g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE))
-            return g_steal_pointer(&cli);
+        if (g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE)) return g_steal_pointer(&cli);
     }
     return g_find_program_in_path("s4g");
 }
@@ -48,14 +45,16 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_strv_builder_add_many(b, program, "train", "--json", "--project", self->project_dir, NULL);
     const char *model = gtk_editable_get_text(GTK_EDITABLE(self->model_row));
-    if (*model)
-        g_strv_builder_add_many(b, "--model", model, NULL);
+    if (*model) g_strv_builder_add_many(b, "--model", model, NULL);
     const char *dataset = gtk_editable_get_text(GTK_EDITABLE(self->dataset_row));
-    if (*dataset)
-        g_strv_builder_add_many(b, "--dataset", dataset, NULL);
-    g_autofree char *epochs = g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->epochs_spin));
-    g_autofree char *batch = g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->batch_spin));
-    g_strv_builder_add_many(b, "--epochs", epochs, "--batch-size", batch, "--lr",
+    if (*dataset) g_strv_builder_add_many(b, "--dataset", dataset, NULL);
+    const char *preset = gtk_editable_get_text(GTK_EDITABLE(self->preset_row));
+    if (*preset) g_strv_builder_add_many(b, "--preset", preset, NULL);
+    g_autofree char *epochs =
+        g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->epochs_spin));
+    g_autofree char *batch =
+        g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->batch_spin));
+    g_strv_builder_add_many(b, "--epochs", epochs, "--batch", batch, "--lr",
                             gtk_editable_get_text(GTK_EDITABLE(self->lr_row)), NULL);
     return g_strv_builder_end(b);
 }
@@ -119,8 +118,8 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer data)
 
 static void read_next(S4gTrainWindow *self)
 {
-    g_data_input_stream_read_line_async(self->out, G_PRIORITY_DEFAULT, self->cancellable,
-                                        on_line, g_object_ref(self));
+    g_data_input_stream_read_line_async(self->out, G_PRIORITY_DEFAULT, self->cancellable, on_line,
+                                        g_object_ref(self));
 }
 
 gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
@@ -137,10 +136,9 @@ gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
         return FALSE;
     }
     g_auto(GStrv) argv = s4g_train_window_build_argv(self, program);
-    GSubprocess *proc = g_subprocess_newv((const char *const *)argv,
-                                          G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
-    if (!proc)
-        return FALSE;
+    GSubprocess *proc =
+        g_subprocess_newv((const char *const *)argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
+    if (!proc) return FALSE;
     self->proc = proc;
     s4g_loss_chart_clear(self->chart);
     self->bad_lines = 0;
@@ -159,8 +157,7 @@ gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
 
 void s4g_train_window_cancel(S4gTrainWindow *self)
 {
-    if (self->proc)
-        g_subprocess_send_signal(self->proc, SIGTERM);
+    if (self->proc) g_subprocess_send_signal(self->proc, SIGTERM);
 }
 
 gboolean s4g_train_window_is_running(S4gTrainWindow *self)
@@ -184,8 +181,7 @@ static void dispose(GObject *o)
 {
     S4gTrainWindow *self = S4G_TRAIN_WINDOW(o);
     s4g_train_window_cancel(self);
-    if (self->cancellable)
-        g_cancellable_cancel(self->cancellable);
+    if (self->cancellable) g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->proc);
     g_clear_object(&self->out);
@@ -217,6 +213,7 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, model_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, dataset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, lr_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, preset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, epochs_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);
@@ -228,14 +225,14 @@ static void s4g_train_window_init(S4gTrainWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     g_signal_connect_swapped(self->start_button, "clicked", G_CALLBACK(on_start), self);
-    g_signal_connect_swapped(self->cancel_button, "clicked",
-                             G_CALLBACK(s4g_train_window_cancel), self);
+    g_signal_connect_swapped(self->cancel_button, "clicked", G_CALLBACK(s4g_train_window_cancel),
+                             self);
 }
 
 S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
 {
-    S4gTrainWindow *self = g_object_new(S4G_TYPE_TRAIN_WINDOW, "transient-for", parent,
-                                        "modal", FALSE, NULL);
+    S4gTrainWindow *self =
+        g_object_new(S4G_TYPE_TRAIN_WINDOW, "transient-for", parent, "modal", FALSE, NULL);
     self->project_dir = g_strdup(project_dir);
     return self;
 }

@@ -66,10 +66,11 @@ struct _S4gWindow {
     ShumateMarkerLayer *photo_layer, *candidate_layer, *negative_layer;
     ShumatePathLayer *error_path;
     double error_m;
-    S4gPhoto *current; /* selected photo (borrowed from the project's list) */
+    S4gPhoto *current;   /* selected photo (borrowed from the project's list) */
     GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
 
-    GPtrArray *undo, *redo; /* Edit* */
+    GPtrArray *undo, *redo;  /* Edit* */
+    double press_x, press_y; /* where the last map press began */
 };
 
 G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -123,8 +124,7 @@ static guint count_markers(ShumateMarkerLayer *layer, const char *key)
     g_autoptr(GList) markers = shumate_marker_layer_get_markers(layer);
     guint n = 0;
     for (GList *l = markers; l; l = l->next)
-        if (!key || g_object_get_data(l->data, key))
-            n++;
+        if (!key || g_object_get_data(l->data, key)) n++;
     return n;
 }
 
@@ -135,16 +135,42 @@ static void rebuild_photo_markers(S4gWindow *self)
     guint n = MIN(g_list_model_get_n_items(m), MAX_PHOTO_MARKERS);
     for (guint i = 0; i < n; i++) {
         g_autoptr(S4gPhoto) p = g_list_model_get_item(m, i);
-        if (isnan(s4g_photo_get_lat(p)))
-            continue;
+        if (isnan(s4g_photo_get_lat(p))) continue;
         ShumateMarker *dot = SHUMATE_MARKER(shumate_point_new());
         shumate_location_set_location(SHUMATE_LOCATION(dot), s4g_photo_get_lat(p),
                                       s4g_photo_get_lon(p));
         gtk_widget_add_css_class(GTK_WIDGET(dot), "s4g-photo-point");
+        shumate_marker_set_selectable(dot, TRUE);
+        g_object_set_data(G_OBJECT(dot), "s4g-photo", p); /* the project's list owns it */
         gtk_accessible_update_property(GTK_ACCESSIBLE(dot), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        s4g_photo_get_path(p), -1);
         shumate_marker_layer_add_marker(self->photo_layer, dot);
     }
+}
+
+/* Linked views: choosing a photo's dot on the map selects it in the grid. */
+static void on_photo_marker_selected(ShumateMarkerLayer *layer, ShumateMarker *m, gpointer data)
+{
+    S4gWindow *self = data;
+    S4gPhoto *want = g_object_get_data(G_OBJECT(m), "s4g-photo");
+    GListModel *model = G_LIST_MODEL(self->sorted);
+    for (guint i = 0, n = g_list_model_get_n_items(model); i < n; i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(model, i);
+        if (p == want) {
+            gtk_single_selection_set_selected(self->selection, i);
+            return;
+        }
+    }
+}
+
+/* Each view owns its map layers: predictions on Photos, negatives on Hard Negatives. */
+static void on_view_changed(S4gWindow *self)
+{
+    gboolean negatives =
+        g_strcmp0(gtk_stack_get_visible_child_name(self->view_stack), "negatives") == 0;
+    gtk_widget_set_visible(GTK_WIDGET(self->candidate_layer), !negatives);
+    gtk_widget_set_visible(GTK_WIDGET(self->error_path), !negatives);
+    gtk_widget_set_visible(GTK_WIDGET(self->negative_layer), negatives);
 }
 
 /* ---- filtering ----------------------------------------------------------------------- */
@@ -153,8 +179,7 @@ static const char *dropdown_choice(GtkDropDown *d)
 {
     /* Position 0 is "All …". */
     guint pos = gtk_drop_down_get_selected(d);
-    if (pos == 0 || pos == GTK_INVALID_LIST_POSITION)
-        return NULL;
+    if (pos == 0 || pos == GTK_INVALID_LIST_POSITION) return NULL;
     GtkStringObject *o = gtk_drop_down_get_selected_item(d);
     return o ? gtk_string_object_get_string(o) : NULL;
 }
@@ -165,17 +190,14 @@ static gboolean filter_photo(gpointer item, gpointer data)
     S4gPhoto *p = item;
     const char *ds = dropdown_choice(self->dataset_dropdown);
     const char *split = dropdown_choice(self->split_dropdown);
-    if (ds && g_strcmp0(ds, s4g_photo_get_dataset(p)) != 0)
-        return FALSE;
-    if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0)
-        return FALSE;
+    if (ds && g_strcmp0(ds, s4g_photo_get_dataset(p)) != 0) return FALSE;
+    if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0) return FALSE;
     if (gtk_toggle_button_get_active(self->flagged_toggle) && !s4g_photo_get_flagged(p))
         return FALSE;
     double lo = gtk_spin_button_get_value(self->min_error_spin) * 1000;
     double hi = gtk_spin_button_get_value(self->max_error_spin) * 1000;
     double e = s4g_photo_get_error(p);
-    if (isnan(e))
-        return lo <= 0; /* without a prediction a photo only passes an open range */
+    if (isnan(e)) return lo <= 0; /* without a prediction a photo only passes an open range */
     return e >= lo && e <= hi;
 }
 
@@ -185,10 +207,8 @@ static int sort_photo(gconstpointer a, gconstpointer b, gpointer data)
     S4gPhoto *pa = (S4gPhoto *)a, *pb = (S4gPhoto *)b;
     if (gtk_toggle_button_get_active(self->sort_toggle)) {
         double ea = s4g_photo_get_error(pa), eb = s4g_photo_get_error(pb);
-        if (isnan(ea) != isnan(eb))
-            return isnan(ea) ? 1 : -1;
-        if (!isnan(ea) && ea != eb)
-            return ea > eb ? -1 : 1;
+        if (isnan(ea) != isnan(eb)) return isnan(ea) ? 1 : -1;
+        if (!isnan(ea) && ea != eb) return ea > eb ? -1 : 1;
     }
     gint64 ia = s4g_photo_get_id(pa), ib = s4g_photo_get_id(pb);
     return ia < ib ? -1 : ia > ib;
@@ -212,8 +232,7 @@ static void refilter(S4gWindow *self)
 
 static void on_filter_changed(S4gWindow *self)
 {
-    if (self->project)
-        refilter(self);
+    if (self->project) refilter(self);
 }
 
 /* ---- photo grid cells ---------------------------------------------------------------- */
@@ -245,8 +264,9 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     GtkWidget *label = gtk_widget_get_last_child(box);
     g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
     double e = s4g_photo_get_error(p);
-    g_autofree char *text = isnan(e) ? g_strdup(base)
-                                     : g_strdup_printf(_("%s · %.0f m"), base, e);
+    g_autofree char *text = isnan(e)     ? g_strdup(base)
+                            : e >= 10000 ? g_strdup_printf(_("%s · %.0f km"), base, e / 1000)
+                                         : g_strdup_printf(_("%s · %.0f m"), base, e);
     gtk_label_set_label(GTK_LABEL(label), text);
     gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
     if (s4g_photo_get_flagged(p))
@@ -270,18 +290,23 @@ static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer
 
 static gint64 current_model(S4gWindow *self)
 {
-    if (!self->project)
-        return 0;
+    if (!self->project) return 0;
     return s4g_project_model_id(self->project, gtk_drop_down_get_selected(self->model_dropdown));
+}
+
+static void centre_on_tile(S4gWindow *self, GtkWidget *tile)
+{
+    double *ll = g_object_get_data(G_OBJECT(tile), "s4g-latlon");
+    if (ll && !isnan(ll[0])) {
+        ShumateMap *map = shumate_simple_map_get_map(self->map);
+        shumate_map_stop_go_to(map); /* a running fly-to would override the jump */
+        shumate_map_center_on(map, ll[0], ll[1]);
+    }
 }
 
 static void on_candidate_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
-    S4gWindow *self = data;
-    GtkWidget *w = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
-    double *ll = g_object_get_data(G_OBJECT(w), "s4g-latlon");
-    if (ll && !isnan(ll[0]))
-        shumate_map_go_to(shumate_simple_map_get_map(self->map), ll[0], ll[1]);
+    centre_on_tile(data, gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g)));
 }
 
 static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const char *caption)
@@ -294,8 +319,7 @@ static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const c
     gtk_widget_add_css_class(label, "caption");
     gtk_box_append(GTK_BOX(box), picture);
     gtk_box_append(GTK_BOX(box), label);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, caption,
-                                   -1);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, caption, -1);
     gtk_widget_set_tooltip_text(box, c->path);
     double *ll = g_new(double, 2);
     ll[0] = c->lat;
@@ -334,8 +358,8 @@ static void show_annotations(S4gWindow *self)
         S4gAnnotation *a = list->pdata[i];
         open |= a->open;
         g_string_append_printf(s, "%s%s%s%s", s->len ? "\n" : "",
-                               s4g_annotation_flag_to_string(a->flag),
-                               a->open ? _(" (open)") : "", a->note[0] ? ": " : "");
+                               s4g_annotation_flag_to_string(a->flag), a->open ? _(" (open)") : "",
+                               a->note[0] ? ": " : "");
         g_string_append(s, a->note);
     }
     gtk_label_set_label(self->annotation_label, s->str);
@@ -350,8 +374,7 @@ static void show_prediction(S4gWindow *self)
     self->error_m = NAN;
     gtk_label_set_label(self->error_label, "");
     S4gPhoto *p = self->current;
-    if (!p)
-        return;
+    if (!p) return;
     double tlat = s4g_photo_get_lat(p), tlon = s4g_photo_get_lon(p);
     double alat, alon;
     if (s4g_store_annotation_location(s4g_project_get_store(self->project), s4g_photo_get_id(p),
@@ -371,43 +394,40 @@ static void show_prediction(S4gWindow *self)
     g_autoptr(GPtrArray) cands =
         model ? s4g_project_predictions(self->project, model, s4g_photo_get_id(p), k, &error)
               : NULL;
-    if (error)
-        toast(self, error->message);
+    if (error) toast(self, error->message);
     if (!cands || cands->len == 0) {
         gtk_label_set_label(self->error_label, model ? _("No prediction for this photo")
                                                      : _("No model in this project"));
-        if (truth)
-            shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
+        if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
         return;
     }
     for (guint i = 0; i < cands->len; i++) {
         S4gCandidate *c = cands->pdata[i];
-        g_autofree char *num = g_strdup_printf("%d", c->rank);
-        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), c->rank, c->score);
+        int rank = (int)i + 1; /* shown 1-based, whatever base the table uses */
+        g_autofree char *num = g_strdup_printf("%d", rank);
+        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), rank, c->score);
         if (!isnan(c->lat)) {
             ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
             shumate_marker_layer_add_marker(self->candidate_layer, m);
         }
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
         gtk_flow_box_append(self->candidates_flow, candidate_tile(self, c, caption));
     }
     S4gCandidate *best = cands->pdata[0];
     if (truth && !isnan(best->lat)) {
         ShumateCoordinate *a = shumate_coordinate_new_full(tlat, tlon);
         ShumateCoordinate *b = shumate_coordinate_new_full(best->lat, best->lon);
+        /* Coordinates are floating; the layer sinks them. */
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(a));
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(b));
-        g_object_unref(a);
-        g_object_unref(b);
         self->error_m = s4g_geo_haversine_m(tlat, tlon, best->lat, best->lon);
         g_autofree char *text = self->error_m >= 10000
                                     ? g_strdup_printf(_("Error %.1f km"), self->error_m / 1000)
                                     : g_strdup_printf(_("Error %.0f m"), self->error_m);
         gtk_label_set_label(self->error_label, text);
     }
-    if (truth)
-        shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
+    if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
 }
 
 static void show_photo(S4gWindow *self, S4gPhoto *p)
@@ -442,12 +462,14 @@ static void on_selection_changed(S4gWindow *self)
 
 static void on_model_changed(S4gWindow *self)
 {
-    if (!self->project)
-        return;
+    if (!self->project) return;
     g_autoptr(GError) error = NULL;
     if (!s4g_project_load_errors(self->project, current_model(self), &error))
         toast(self, error->message);
     refilter(self);
+    /* Cell labels show the error: rebind the visible cells. */
+    gtk_grid_view_set_model(self->photo_grid, NULL);
+    gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
     show_prediction(self);
 }
 
@@ -507,8 +529,7 @@ static void on_run_changed(S4gWindow *self)
         g_autoptr(GError) error = NULL;
         self->anchor_ids = s4g_project_mining_anchors(
             self->project, g_array_index(self->run_ids, gint64, run), &error);
-        if (!self->anchor_ids)
-            toast(self, error->message);
+        if (!self->anchor_ids) toast(self, error->message);
         for (guint i = 0; self->anchor_ids && i < self->anchor_ids->len; i++) {
             gint64 id = g_array_index(self->anchor_ids, gint64, i);
             S4gPhoto *p = s4g_project_find_photo(self->project, id);
@@ -560,8 +581,7 @@ static void after_edit(S4gWindow *self, Edit *e)
     S4gPhoto *p = s4g_project_find_photo(self->project, e->image);
     if (p && p == self->current) {
         show_annotations(self);
-        if (e->flag == S4G_ANNOTATION_LOCATION)
-            show_prediction(self);
+        if (e->flag == S4G_ANNOTATION_LOCATION) show_prediction(self);
     } else if (p) {
         g_autoptr(GHashTable) open =
             s4g_store_annotations_open_images(s4g_project_get_store(self->project), NULL);
@@ -570,8 +590,8 @@ static void after_edit(S4gWindow *self, Edit *e)
     update_undo_actions(self);
 }
 
-static gboolean annotate(S4gWindow *self, S4gAnnotationFlag flag, gboolean has_location,
-                         double lat, double lon, GError **error)
+static gboolean annotate(S4gWindow *self, S4gAnnotationFlag flag, gboolean has_location, double lat,
+                         double lon, GError **error)
 {
     if (!self->project || !self->current) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No photo selected"));
@@ -603,8 +623,7 @@ gboolean s4g_window_set_photo_location(S4gWindow *self, double lat, double lon, 
 static void annotate_action(S4gWindow *self, S4gAnnotationFlag flag)
 {
     g_autoptr(GError) error = NULL;
-    if (!annotate(self, flag, FALSE, 0, 0, &error))
-        toast(self, error->message);
+    if (!annotate(self, flag, FALSE, 0, 0, &error)) toast(self, error->message);
 }
 
 static void flag_bad_pair(GtkWidget *w, const char *a, GVariant *p)
@@ -621,8 +640,7 @@ static void flag_wrong_location(GtkWidget *w, const char *a, GVariant *p)
 static void mark_reviewed(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
-    if (!self->current)
-        return;
+    if (!self->current) return;
     g_autoptr(GPtrArray) list = s4g_store_annotations_for_image(
         s4g_project_get_store(self->project), s4g_photo_get_id(self->current), NULL);
     for (guint i = 0; list && i < list->len; i++) {
@@ -637,8 +655,7 @@ static void mark_reviewed(GtkWidget *w, const char *a, GVariant *p)
 static void undo(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
-    if (self->undo->len == 0)
-        return;
+    if (self->undo->len == 0) return;
     Edit *e = g_ptr_array_steal_index(self->undo, self->undo->len - 1);
     g_autoptr(GError) error = NULL;
     if (!s4g_store_annotation_delete(s4g_project_get_store(self->project), e->id, &error))
@@ -650,8 +667,7 @@ static void undo(GtkWidget *w, const char *a, GVariant *p)
 static void redo(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
-    if (self->redo->len == 0)
-        return;
+    if (self->redo->len == 0) return;
     Edit *e = g_ptr_array_steal_index(self->redo, self->redo->len - 1);
     g_autoptr(GError) error = NULL;
     if (!apply_edit(self, e, &error)) {
@@ -664,32 +680,39 @@ static void redo(GtkWidget *w, const char *a, GVariant *p)
     after_edit(self, e);
 }
 
+static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    self->press_x = x;
+    self->press_y = y;
+}
+
 static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
-    /* Only single clicks in location mode: double clicks zoom, drags pan. */
+    /* Only single clicks in location mode: double clicks zoom, and a drag (pan) also ends in
+     * a release, so the pointer must not have moved. */
     if (n != 1 || !gtk_toggle_button_get_active(self->set_location_toggle) || !self->current)
         return;
+    if (fabs(x - self->press_x) > 4 || fabs(y - self->press_y) > 4) return;
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    if (!shumate_viewport_get_reference_map_source(vp))
-        return;
+    if (!shumate_viewport_get_reference_map_source(vp)) return;
     double lat, lon;
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autoptr(GError) error = NULL;
-    if (!s4g_window_set_photo_location(self, lat, lon, &error))
-        toast(self, error->message);
+    if (!s4g_window_set_photo_location(self, lat, lon, &error)) toast(self, error->message);
 }
 
 static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    if (!shumate_viewport_get_reference_map_source(vp))
-        return;
+    if (!shumate_viewport_get_reference_map_source(vp)) return;
     double lat, lon;
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autofree char *text = g_strdup_printf("%.5f, %.5f", lat, lon);
     gtk_label_set_label(self->cursor_label, text);
+    gtk_widget_set_visible(GTK_WIDGET(self->cursor_label), TRUE);
 }
 
 /* ---- export -------------------------------------------------------------------------- */
@@ -712,8 +735,7 @@ static void export_response(GtkNativeDialog *dialog, int response, gpointer data
 
 static void export_annotations(S4gWindow *self, gboolean geojson)
 {
-    if (!self->project)
-        return;
+    if (!self->project) return;
     GtkFileChooserNative *d = gtk_file_chooser_native_new(
         geojson ? _("Export Annotations as GeoJSON") : _("Export Annotations as CSV"),
         GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
@@ -796,6 +818,16 @@ static void set_base_layer(S4gWindow *self)
         S4gMbtilesSource *s = s4g_mbtiles_source_new(mbtiles, &error);
         if (s) {
             centred = s4g_mbtiles_source_get_center(s, &lat, &lon, &zoom);
+            double b[4];
+            if (s4g_mbtiles_source_get_bounds(s, b) && b[2] > b[0]) {
+                /* Fit the tile set's width into the map: 256·2^z px span 360°. */
+                int width = gtk_widget_get_width(GTK_WIDGET(self->map));
+                /* before the first allocation assume the default pane width */
+                double fit = log2((width > 0 ? width : 560) * 360.0 / (256.0 * (b[2] - b[0])));
+                zoom =
+                    CLAMP(floor(fit), shumate_map_source_get_min_zoom_level(SHUMATE_MAP_SOURCE(s)),
+                          shumate_map_source_get_max_zoom_level(SHUMATE_MAP_SOURCE(s)));
+            }
             source = SHUMATE_MAP_SOURCE(s);
         } else {
             toast(self, error->message);
@@ -803,12 +835,23 @@ static void set_base_layer(S4gWindow *self)
     }
     if (!source) {
         g_autofree char *url = g_settings_get_string(self->settings, "xyz-url");
-        source = SHUMATE_MAP_SOURCE(shumate_raster_renderer_new_full_from_url(
-            "s4g-xyz", _("Online tiles"), "", "", 0, 19, 256, SHUMATE_MAP_PROJECTION_MERCATOR,
-            url));
+        source = SHUMATE_MAP_SOURCE(
+            shumate_raster_renderer_new_full_from_url("s4g-xyz", _("Online tiles"), "", "", 0, 19,
+                                                      256, SHUMATE_MAP_PROJECTION_MERCATOR, url));
     }
     shumate_simple_map_set_map_source(self->map, source);
     g_object_unref(source);
+    /* libshumate 1.0 adds the new base layer on top of every layer: lift the overlays. */
+    ShumateMap *map = shumate_simple_map_get_map(self->map);
+    ShumateLayer *overlays[] = {SHUMATE_LAYER(self->photo_layer), SHUMATE_LAYER(self->error_path),
+                                SHUMATE_LAYER(self->candidate_layer),
+                                SHUMATE_LAYER(self->negative_layer)};
+    for (guint i = 0; i < G_N_ELEMENTS(overlays); i++) {
+        g_object_ref(overlays[i]);
+        shumate_map_remove_layer(map, overlays[i]);
+        shumate_map_add_layer(map, overlays[i]);
+        g_object_unref(overlays[i]);
+    }
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (centred) {
         shumate_viewport_set_zoom_level(vp, zoom);
@@ -816,12 +859,16 @@ static void set_base_layer(S4gWindow *self)
     }
 }
 
+static void on_tile_settings_changed(S4gWindow *self)
+{
+    if (self->project) set_base_layer(self);
+}
+
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
 {
     g_return_val_if_fail(S4G_IS_WINDOW(self), FALSE);
     S4gProject *project = s4g_project_open(dir, TRUE, error);
-    if (!project)
-        return FALSE;
+    if (!project) return FALSE;
     g_set_object(&self->project, project);
     g_object_unref(project);
     g_ptr_array_set_size(self->undo, 0);
@@ -852,8 +899,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     g_signal_handlers_unblock_by_func(self->model_dropdown, on_model_changed, self);
 
     g_autoptr(GError) e2 = NULL;
-    if (!s4g_project_load_errors(project, current_model(self), &e2))
-        toast(self, e2->message);
+    if (!s4g_project_load_errors(project, current_model(self), &e2)) toast(self, e2->message);
 
     gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
@@ -882,8 +928,7 @@ static void open_response(GtkNativeDialog *dialog, int response, gpointer data)
         g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
         g_autofree char *path = g_file_get_path(file);
         g_autoptr(GError) error = NULL;
-        if (!s4g_window_open_project(self, path, &error))
-            toast(self, error->message);
+        if (!s4g_window_open_project(self, path, &error)) toast(self, error->message);
     }
     g_object_unref(dialog);
 }
@@ -897,20 +942,57 @@ static void open_action(GtkWidget *w, const char *a, GVariant *p)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
-/* The demo project is what `s4g synth` writes; it is made once, on first use. */
-static void demo_done(GObject *src, GAsyncResult *res, gpointer data)
+/* The demo project is made once, on first use, by the s4g program: `s4g synth` renders a
+ * synthetic CVUSA-layout region (with tiles/region.mbtiles) into the project folder and
+ * `s4g import` records it in the project database. */
+typedef struct {
+    S4gWindow *self;
+    char *dir;
+    GPtrArray *steps; /* GStrv, run in order */
+    guint next;
+} DemoJob;
+
+static void demo_job_free(DemoJob *job)
 {
-    g_autoptr(S4gWindow) self = data;
+    g_object_unref(job->self);
+    g_free(job->dir);
+    g_ptr_array_unref(job->steps);
+    g_free(job);
+}
+
+static void demo_run_next(DemoJob *job);
+
+static void demo_step_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    DemoJob *job = data;
     g_autoptr(GError) error = NULL;
-    const char *dir = g_object_get_data(src, "s4g-dir");
     if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"),
-                                               error->message);
-        toast(self, msg);
+        g_autofree char *cmd = g_strjoinv(" ", job->steps->pdata[job->next - 1]);
+        g_autofree char *msg =
+            g_strdup_printf(_("Creating the demo project failed: %s: %s"), cmd, error->message);
+        toast(job->self, msg);
+        demo_job_free(job);
         return;
     }
-    if (!s4g_window_open_project(self, dir, &error))
-        toast(self, error->message);
+    demo_run_next(job);
+}
+
+static void demo_run_next(DemoJob *job)
+{
+    g_autoptr(GError) error = NULL;
+    if (job->next == job->steps->len) {
+        if (!s4g_window_open_project(job->self, job->dir, &error)) toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    const char *const *argv = job->steps->pdata[job->next++];
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+    if (!proc) {
+        toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    g_subprocess_wait_check_async(proc, NULL, demo_step_done, job);
 }
 
 static void open_demo(GtkWidget *w, const char *a, GVariant *p)
@@ -920,8 +1002,7 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
     g_autofree char *db = g_build_filename(dir, "project.s4g", NULL);
     g_autoptr(GError) error = NULL;
     if (g_file_test(db, G_FILE_TEST_EXISTS)) {
-        if (!s4g_window_open_project(self, dir, &error))
-            toast(self, error->message);
+        if (!s4g_window_open_project(self, dir, &error)) toast(self, error->message);
         return;
     }
     g_autofree char *s4g = s4g_train_window_find_s4g();
@@ -929,23 +1010,24 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
         toast(self, _("The s4g program is not installed; cannot create the demo project"));
         return;
     }
-    GSubprocess *proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, s4g, "synth",
-                                         "--project", dir, NULL);
-    if (!proc) {
-        toast(self, error->message);
-        return;
-    }
-    g_object_set_data_full(G_OBJECT(proc), "s4g-dir", g_strdup(dir), g_free);
+    DemoJob *job = g_new0(DemoJob, 1);
+    job->self = g_object_ref(self);
+    job->dir = g_strdup(dir);
+    job->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    const char *synth[] = {s4g,      "synth", "--layout",    "cvusa", "--out", dir,
+                           "--seed", "1",     "--locations", "48",    NULL};
+    const char *import[] = {s4g,     "import", "--project", dir, "--kind",
+                            "cvusa", "--name", "demo",      dir, NULL};
+    g_ptr_array_add(job->steps, g_strdupv((char **)synth));
+    g_ptr_array_add(job->steps, g_strdupv((char **)import));
     toast(self, _("Creating the demo project…"));
-    g_subprocess_wait_check_async(proc, NULL, demo_done, g_object_ref(self));
-    g_object_unref(proc);
+    demo_run_next(job);
 }
 
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
-    if (!self->project)
-        return;
+    if (!self->project) return;
     S4gTrainWindow *t = s4g_train_window_new(GTK_WINDOW(self), s4g_project_get_dir(self->project));
     gtk_window_present(GTK_WINDOW(t));
 }
@@ -962,13 +1044,33 @@ static void show_view(GtkWidget *w, const char *a, GVariant *p)
     gtk_stack_set_visible_child_name(S4G_WINDOW(w)->view_stack, g_variant_get_string(p, NULL));
 }
 
+/* libshumate's own zoom buttons are icon-only and unnamed: name them for screen readers. */
+static void name_map_buttons(GtkWidget *w)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        if (GTK_IS_BUTTON(c) && !gtk_button_get_label(GTK_BUTTON(c))) {
+            const char *icon = gtk_button_get_icon_name(GTK_BUTTON(c));
+            GtkWidget *child = gtk_button_get_child(GTK_BUTTON(c));
+            if (!icon && GTK_IS_IMAGE(child)) icon = gtk_image_get_icon_name(GTK_IMAGE(child));
+            const char *name = g_strcmp0(icon, "zoom-in-symbolic") == 0    ? _("Zoom in")
+                               : g_strcmp0(icon, "zoom-out-symbolic") == 0 ? _("Zoom out")
+                                                                           : NULL;
+            if (name) {
+                gtk_accessible_update_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                               name, -1);
+                gtk_widget_set_tooltip_text(c, name);
+            }
+        }
+        name_map_buttons(c);
+    }
+}
+
 /* ---- life cycle ---------------------------------------------------------------------- */
 
 static void dispose(GObject *o)
 {
     S4gWindow *self = S4G_WINDOW(o);
-    if (self->loads)
-        g_cancellable_cancel(self->loads);
+    if (self->loads) g_cancellable_cancel(self->loads);
     g_clear_object(&self->loads);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_WINDOW);
     g_clear_object(&self->selection);
@@ -1034,12 +1136,10 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
     gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                         "win.redo", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_b, GDK_CONTROL_MASK, "win.flag-bad-pair",
-                                        NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_b, GDK_CONTROL_MASK, "win.flag-bad-pair", NULL);
     gtk_widget_class_add_binding_action(wc, GDK_KEY_w, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
                                         "win.flag-wrong-location", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.mark-reviewed",
-                                        NULL);
+    gtk_widget_class_add_binding_action(wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.mark-reviewed", NULL);
     gtk_widget_class_add_binding_action(wc, GDK_KEY_l, GDK_CONTROL_MASK, "win.set-location-mode",
                                         NULL);
     gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-csv", NULL);
@@ -1088,39 +1188,52 @@ static void s4g_window_init(S4gWindow *self)
                              G_CALLBACK(on_filter_changed), self);
     g_signal_connect_swapped(self->split_dropdown, "notify::selected",
                              G_CALLBACK(on_filter_changed), self);
-    g_signal_connect_swapped(self->flagged_toggle, "toggled", G_CALLBACK(on_filter_changed),
-                             self);
+    g_signal_connect_swapped(self->flagged_toggle, "toggled", G_CALLBACK(on_filter_changed), self);
     g_signal_connect_swapped(self->sort_toggle, "toggled", G_CALLBACK(on_filter_changed), self);
-    g_signal_connect_swapped(self->min_error_spin, "value-changed",
-                             G_CALLBACK(on_filter_changed), self);
-    g_signal_connect_swapped(self->max_error_spin, "value-changed",
-                             G_CALLBACK(on_filter_changed), self);
-    g_signal_connect_swapped(self->model_dropdown, "notify::selected",
-                             G_CALLBACK(on_model_changed), self);
+    g_signal_connect_swapped(self->min_error_spin, "value-changed", G_CALLBACK(on_filter_changed),
+                             self);
+    g_signal_connect_swapped(self->max_error_spin, "value-changed", G_CALLBACK(on_filter_changed),
+                             self);
+    g_signal_connect_swapped(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_changed),
+                             self);
     g_signal_connect_swapped(self->run_dropdown, "notify::selected", G_CALLBACK(on_run_changed),
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    ShumateMap *map = shumate_simple_map_get_map(self->map);
-    self->photo_layer = shumate_marker_layer_new(vp);
+    self->photo_layer = shumate_marker_layer_new_full(vp, GTK_SELECTION_SINGLE);
+    g_signal_connect(self->photo_layer, "marker-selected", G_CALLBACK(on_photo_marker_selected),
+                     self);
     self->error_path = shumate_path_layer_new(vp);
     GdkRGBA red = {0.88, 0.11, 0.14, 1};
     shumate_path_layer_set_stroke_color(self->error_path, &red);
     shumate_path_layer_set_stroke_width(self->error_path, 3);
     self->candidate_layer = shumate_marker_layer_new(vp);
     self->negative_layer = shumate_marker_layer_new(vp);
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->photo_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->error_path));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->candidate_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->negative_layer));
+    /* Overlay layers stay above the base layer when the map source changes. */
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->photo_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->error_path));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->candidate_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->negative_layer));
 
     GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "pressed", G_CALLBACK(on_map_press), self);
     g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
+    /* Capture phase: see the click before ShumateMap's own pan/zoom gestures take it. */
+    gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(click), GTK_PHASE_CAPTURE);
     gtk_widget_add_controller(GTK_WIDGET(self->map), GTK_EVENT_CONTROLLER(click));
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
 
+    g_signal_connect_swapped(self->settings, "changed::tile-source",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::xyz-url",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
+    name_map_buttons(GTK_WIDGET(self->map));
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child-name",
+                             G_CALLBACK(on_view_changed), self);
+    on_view_changed(self);
     fill_recent(self);
     update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
@@ -1133,21 +1246,44 @@ S4gWindow *s4g_window_new(GtkApplication *app)
     return g_object_new(S4G_TYPE_WINDOW, "application", app, NULL);
 }
 
-S4gProject *s4g_window_get_project(S4gWindow *self) { return self->project; }
+S4gProject *s4g_window_get_project(S4gWindow *self)
+{
+    return self->project;
+}
 
 void s4g_window_select_photo(S4gWindow *self, guint position)
 {
     gtk_single_selection_set_selected(self->selection, position);
 }
 
+void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sort_by_error,
+                            double min_km, double max_km)
+{
+    gtk_toggle_button_set_active(self->flagged_toggle, only_flagged);
+    gtk_toggle_button_set_active(self->sort_toggle, sort_by_error);
+    gtk_spin_button_set_value(self->min_error_spin, min_km);
+    gtk_spin_button_set_value(self->max_error_spin, max_km);
+}
+
+S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)
+{
+    g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->sorted), position);
+    return p; /* borrowed: the project's list keeps it */
+}
+
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
 {
     gtk_stack_set_visible_child_name(self->view_stack, "negatives");
     gtk_drop_down_set_selected(self->run_dropdown, run_pos);
-    if (gtk_drop_down_get_selected(self->run_dropdown) != run_pos)
-        return;
+    if (gtk_drop_down_get_selected(self->run_dropdown) != run_pos) return;
     gtk_single_selection_set_selected(
         GTK_SINGLE_SELECTION(gtk_list_view_get_model(self->anchor_list)), anchor_pos);
+}
+
+void s4g_window_activate_candidate(S4gWindow *self, guint index)
+{
+    GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index(self->candidates_flow, (int)index);
+    if (child) centre_on_tile(self, gtk_flow_box_child_get_child(child));
 }
 
 guint s4g_window_count_candidate_markers(S4gWindow *self)
@@ -1178,6 +1314,21 @@ guint s4g_window_count_negative_markers(S4gWindow *self)
     return count_markers(self->negative_layer, "s4g-rank");
 }
 
+void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
+{
+    g_autoptr(GList) markers = shumate_marker_layer_get_markers(self->photo_layer);
+    for (GList *l = markers; l; l = l->next) {
+        S4gPhoto *p = g_object_get_data(l->data, "s4g-photo");
+        if (p && s4g_photo_get_id(p) == image)
+            shumate_marker_layer_select_marker(self->photo_layer, l->data);
+    }
+}
+
+gboolean s4g_window_candidate_layer_visible(S4gWindow *self)
+{
+    return gtk_widget_get_visible(GTK_WIDGET(self->candidate_layer));
+}
+
 guint s4g_window_count_photo_markers(S4gWindow *self)
 {
     return count_markers(self->photo_layer, NULL);
@@ -1195,6 +1346,15 @@ gboolean s4g_window_has_error_line(S4gWindow *self, double *metres)
     return g_list_length(nodes) == 2;
 }
 
-ShumateSimpleMap *s4g_window_get_map(S4gWindow *self) { return self->map; }
-GtkWidget *s4g_window_get_side_panel(S4gWindow *self) { return self->side_panel; }
-GtkWidget *s4g_window_get_view_stack(S4gWindow *self) { return GTK_WIDGET(self->view_stack); }
+ShumateSimpleMap *s4g_window_get_map(S4gWindow *self)
+{
+    return self->map;
+}
+GtkWidget *s4g_window_get_side_panel(S4gWindow *self)
+{
+    return self->side_panel;
+}
+GtkWidget *s4g_window_get_view_stack(S4gWindow *self)
+{
+    return GTK_WIDGET(self->view_stack);
+}

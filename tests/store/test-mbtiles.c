@@ -16,6 +16,14 @@ static char *tmp_path(const char *name)
     return g_build_filename(dir, name, NULL);
 }
 
+/* Removes a file made by tmp_path and its folder. */
+static void tmp_remove(const char *path)
+{
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 static void test_roundtrip(void)
 {
     g_autofree char *path = tmp_path("t.mbtiles");
@@ -82,10 +90,8 @@ static void test_roundtrip(void)
     g_autofree char *name = s4g_mbtiles_get_metadata(mb, "name");
     g_assert_cmpstr(name, ==, "test");
     g_assert_null(s4g_mbtiles_get_metadata(mb, "attribution"));
-    g_autofree char *dir = g_path_get_dirname(path);
     s4g_mbtiles_close(g_steal_pointer(&mb));
-    g_unlink(path);
-    g_rmdir(dir);
+    tmp_remove(path);
 }
 
 static void test_bad_files(void)
@@ -123,6 +129,10 @@ static void test_bad_files(void)
     g_assert_cmpint(s4g_mbtiles_get_max_zoom(mb), ==, -1);
     g_assert_cmpint(s4g_mbtiles_get_min_zoom(mb), ==, -1);
     g_assert_null(s4g_mbtiles_get_format(mb));
+    s4g_mbtiles_close(g_steal_pointer(&mb));
+    tmp_remove(nb);
+    tmp_remove(txt);
+    tmp_remove(empty);
 }
 
 int main(int argc, char **argv)

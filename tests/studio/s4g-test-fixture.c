@@ -3,6 +3,8 @@
 
 #include "s4g-store.h"
 
+#include <gtk/gtk.h>
+
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <vips/vips.h>
@@ -20,8 +22,8 @@ void fix_write_png(const char *path, int w, int h, guint8 r, guint8 g, guint8 b)
         px[3 * i + 1] = g;
         px[3 * i + 2] = b;
     }
-    VipsImage *img = vips_image_new_from_memory_copy(px, (size_t)w * h * 3, w, h, 3,
-                                                     VIPS_FORMAT_UCHAR);
+    VipsImage *img =
+        vips_image_new_from_memory_copy(px, (size_t)w * h * 3, w, h, 3, VIPS_FORMAT_UCHAR);
     g_assert_nonnull(img);
     g_assert_cmpint(vips_pngsave(img, path, NULL), ==, 0);
     g_object_unref(img);
@@ -46,8 +48,8 @@ void fix_write_mbtiles(const char *path)
                 "INSERT INTO metadata VALUES ('name','fixture'),('format','png'),"
                 "('minzoom','0'),('maxzoom','1'),('bounds','-180,-85,180,85'),"
                 "('center','10,10,1');");
-    const guint8 colours[5][3] = {{128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255},
-                                  {255, 255, 0}};
+    const guint8 colours[5][3] = {
+        {128, 128, 128}, {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 0}};
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, "INSERT INTO tiles VALUES (?,?,?,?)", -1, &st, NULL);
     for (int t = 0; t < 5; t++) {
@@ -71,15 +73,16 @@ void fix_write_mbtiles(const char *path)
 
 void fix_photo_location(int i, double *lat, double *lon)
 {
-    *lat = 10.0 + 0.5 * i;
-    *lon = 10.0 + 0.3 * i;
+    /* far apart, so the markers separate at the fixture's zoom levels 0..1 */
+    *lat = 10.0 + 12.0 * i;
+    *lon = 10.0 + 25.0 * i;
 }
 
 void fix_candidate_location(int i, int r, double *lat, double *lon)
 {
     fix_photo_location(i, lat, lon);
-    *lat += 0.01 * r * (i + 1);
-    *lon -= 0.02 * r;
+    *lat += 2.0 * r * (i + 1);
+    *lon -= 6.0 * r;
 }
 
 char *fix_make_project(void)
@@ -93,12 +96,12 @@ char *fix_make_project(void)
     g_mkdir_with_parents(root, 0755);
     sqlite3 *db = s4g_store_db(store);
     char *ins = sqlite3_mprintf("INSERT INTO datasets (id, name, kind, root) VALUES "
-                                           "(1, 'fixture', 'synthetic', %Q);"
-                                           "INSERT INTO models (id, name, architecture, weights)"
-                                           " VALUES (1, 'm1', '{}', 'models/m1.safetensors');"
-                                           "INSERT INTO mining_runs (id, kind, model, dataset, "
-                                           "epoch) VALUES (1, 'dss', 1, 1, 2);",
-                                           root);
+                                "(1, 'fixture', 'synthetic', %Q);"
+                                "INSERT INTO models (id, name, architecture, weights)"
+                                " VALUES (1, 'm1', '{}', 'models/m1.safetensors');"
+                                "INSERT INTO mining_runs (id, kind, model, dataset, "
+                                "epoch) VALUES (1, 'dss', 1, 1, 2);",
+                                root);
     exec_ok(db, ins);
     sqlite3_free(ins);
     /* ground photo i = image id 1+i; its satellite tile = 100+i; candidate tiles reuse the
@@ -129,7 +132,8 @@ char *fix_make_project(void)
             g_autofree char *sql = g_strdup_printf(
                 "INSERT INTO predictions (model, image, rank, reference, score, lat, lon) VALUES "
                 "(1, %d, %d, %d, %.3f, %.6f, %.6f);",
-                1 + i, r, 100 + (i + r) % FIX_PHOTOS, 0.9 - 0.1 * r, lat, lon);
+                1 + i, r - 1 /* 0-based, as s4g predict writes */, 100 + (i + r) % FIX_PHOTOS,
+                0.9 - 0.1 * r, lat, lon);
             exec_ok(db, sql);
         }
     /* Mining run 1: anchor photo 1 and 2, each with FIX_NEGATIVES negatives drawn from the
@@ -139,11 +143,13 @@ char *fix_make_project(void)
             g_autofree char *sql = g_strdup_printf(
                 "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) VALUES "
                 "(1, %d, %d, %d, %.3f);",
-                1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS,
-                0.8 - 0.05 * r);
+                1 + a, r, 100 + (a + 1 + (r - 1) % (FIX_PHOTOS - 1)) % FIX_PHOTOS, 0.8 - 0.05 * r);
             exec_ok(db, sql);
         }
-    g_autofree char *tiles = g_build_filename(dir, "tiles", "world.mbtiles", NULL);
+    /* where s4g synth puts it: <dataset root>/tiles (the project's own tiles/ stays empty) */
+    g_autofree char *tiles_dir = g_build_filename(root, "tiles", NULL);
+    g_mkdir_with_parents(tiles_dir, 0755);
+    g_autofree char *tiles = g_build_filename(tiles_dir, "world.mbtiles", NULL);
     fix_write_mbtiles(tiles);
     return dir;
 }
@@ -178,4 +184,26 @@ void fix_add_many_photos(const char *dir, int n)
         g_autofree char *link = g_strdup_printf("%s/p%05d.png", many, i);
         g_assert_cmpint(symlink(target, link), ==, 0);
     }
+}
+
+void fix_screenshot(gpointer window, const char *name)
+{
+    const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
+    if (!dir) dir = g_get_tmp_dir();
+    g_mkdir_with_parents(dir, 0755);
+    gtk_test_widget_wait_for_draw(window); /* a never-drawn window snapshots to nothing */
+    GdkPaintable *p = gtk_widget_paintable_new(window);
+    int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
+    GtkSnapshot *snap = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, snap, w, h);
+    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+    g_assert_nonnull(node);
+    GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(window));
+    GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(gdk_texture_save_to_png(t, path));
+    g_test_message("screenshot: %s", path);
+    g_object_unref(t);
+    gsk_render_node_unref(node);
+    g_object_unref(p);
 }

@@ -1,6 +1,7 @@
 /* s4g-test-fixture.h — builds small but real projects for the Studio tests: a store with a
  * dataset, ground photos and satellite tiles written as PNGs by libvips, positive pairs, a
- * model with top-k predictions, a mining run with hard negatives, and a 4-tile MBTiles file. */
+ * model with top-k predictions (ranks from 0, as s4g predict writes them), a mining run with
+ * hard negatives, and a 5-tile MBTiles file in the dataset root's tiles/. */
 #pragma once
 
 #include <glib.h>
@@ -21,5 +22,7 @@ void fix_photo_location(int i, double *lat, double *lon);
 void fix_candidate_location(int i, int r, double *lat, double *lon);
 /* Adds n extra ground photos (all pointing at small real PNGs) for the load-time test. */
 void fix_add_many_photos(const char *dir, int n);
+/* Renders `window` (a GtkWidget*) to <$S4G_SCREENSHOT_DIR>/<name> (PNG). */
+void fix_screenshot(gpointer window, const char *name);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);

@@ -21,8 +21,9 @@ static void test_roundtrip(void)
                                        "tile shows the sea", &error);
         g_assert_no_error(error);
         /* a location flag without a valid location is refused, naming the image */
-        g_assert_cmpint(s4g_store_annotation_add(store, 3, S4G_ANNOTATION_LOCATION, TRUE, 95, 0,
-                                                 NULL, &error), ==, 0);
+        g_assert_cmpint(
+            s4g_store_annotation_add(store, 3, S4G_ANNOTATION_LOCATION, TRUE, 95, 0, NULL, &error),
+            ==, 0);
         g_assert_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID);
         g_assert_nonnull(strstr(error->message, "image 3"));
         g_clear_error(&error);
@@ -94,8 +95,8 @@ static void test_roundtrip(void)
     g_assert_nonnull(strstr(error->message, idtext));
     g_clear_error(&error);
     /* an annotation of an image that does not exist breaks the foreign key */
-    g_assert_cmpint(s4g_store_annotation_add(store, 9999, S4G_ANNOTATION_OK, FALSE, 0, 0, NULL,
-                                             &error), ==, 0);
+    g_assert_cmpint(
+        s4g_store_annotation_add(store, 9999, S4G_ANNOTATION_OK, FALSE, 0, 0, NULL, &error), ==, 0);
     g_assert_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL);
 }
 

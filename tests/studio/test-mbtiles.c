@@ -107,9 +107,10 @@ static void test_bad_files(void)
     g_autofree char *bad = g_build_filename(dir, "bad.mbtiles", NULL);
     sqlite3 *db;
     sqlite3_open(bad, &db);
-    sqlite3_exec(db, "CREATE TABLE metadata (name text, value text);"
-                     "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row "
-                     "integer, tile_data blob); INSERT INTO tiles VALUES (0,0,0,x'00010203');",
+    sqlite3_exec(db,
+                 "CREATE TABLE metadata (name text, value text);"
+                 "CREATE TABLE tiles (zoom_level integer, tile_column integer, tile_row "
+                 "integer, tile_data blob); INSERT INTO tiles VALUES (0,0,0,x'00010203');",
                  NULL, NULL, NULL);
     sqlite3_close(db);
     g_autoptr(S4gMbtilesSource) src = s4g_mbtiles_source_new(bad, &error);
