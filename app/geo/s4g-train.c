@@ -626,7 +626,9 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     if (!s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, error))
         goto out_early;
 
-    /* schedule: computed from ceil(N/B) like the reference, before any custom shuffle */
+    /* schedule: computed from ceil(N/B) like the reference, before any custom shuffle (so
+     * the cosine ends marginally above 0).  The reference's W may be fractional (U1652:
+     * 473.2); the engine's schedule takes whole steps, so W is rounded. */
     long steps_nominal = (long)((r.train->n_queries + r.o.batch_size - 1) / r.o.batch_size);
     s4g_train_cfg tc = s4g_train_cfg_default(lround(steps_nominal * r.o.warmup_epochs),
                                              steps_nominal * (long)r.o.epochs);
