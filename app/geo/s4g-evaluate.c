@@ -3,6 +3,7 @@
 #include "s4g-evaluate.h"
 #include "s4g-image.h"
 #include "s4g-json.h"
+#include "s4g-parallel.h"
 #include "s4g-search.h"
 #include "s4g-store-runs.h"
 
@@ -79,21 +80,45 @@ static void l2_normalise(float *v, int dim)
         v[d] *= inv;
 }
 
+/* One batch's decoding, spread over threads (each image writes only its own slot). */
+typedef struct {
+    char *const *paths;
+    int w, h;
+    float *x;
+    GError **errors;
+} DecodeJob;
+
+static void decode_one(int i, gpointer data)
+{
+    DecodeJob *j = data;
+    s4g_image_load_tensor(j->paths[i], j->w, j->h, FALSE, j->x + (gsize)i * j->w * j->h * 3,
+                          &j->errors[i]);
+}
+
 float *s4g_encode_images(s4g_convnext *m, char *const *paths, guint n, int w, int h, int batch,
                          S4gEncodeProgress progress, gpointer user_data, GError **error)
 {
     int dim = m->cfg.dims[3];
     batch = MAX(batch, 1);
     g_autofree float *x = g_new(float, (gsize)batch *w *h * 3);
+    g_autofree GError **errors = g_new0(GError *, batch);
     float *out = g_new(float, MAX((gsize)n * dim, 1));
     for (guint b0 = 0; b0 < n; b0 += (guint)batch) {
         guint nb = MIN((guint)batch, n - b0);
+        DecodeJob job = {paths + b0, w, h, x, errors};
+        s4g_parallel_for((int)nb, 0, decode_one, &job, NULL, NULL);
+        gboolean failed = FALSE;
         for (guint i = 0; i < nb; i++) {
-            if (!s4g_image_load_tensor(paths[b0 + i], w, h, FALSE, x + (gsize)i * w * h * 3,
-                                       error)) {
-                g_free(out);
-                return NULL;
-            }
+            if (errors[i] && !failed) {
+                g_propagate_error(error, errors[i]);
+                failed = TRUE;
+            } else
+                g_clear_error(&errors[i]);
+            errors[i] = NULL;
+        }
+        if (failed) {
+            g_free(out);
+            return NULL;
         }
         s4g_err err = {0};
         if (s4g_convnext_encode_nhwc(m, (int)nb, h, w, x, batch, out + (gsize)b0 * dim, &err)) {
