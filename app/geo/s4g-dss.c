@@ -8,8 +8,7 @@
 
 S4gNeighbours *s4g_dss_neighbours(s4g_ctx *ctx, const float *ground, guint n_ground,
                                   const float *sats, guint n_sats, int dim,
-                                  const guint32 *ground_sat, guint k, guint extra,
-                                  GError **error)
+                                  const guint32 *ground_sat, guint k, guint extra, GError **error)
 {
     guint want = k + extra;
     if (k == 0 || want > S4G_SEARCH_MAX_K || dim <= 0) {
@@ -35,12 +34,12 @@ S4gNeighbours *s4g_dss_neighbours(s4g_ctx *ctx, const float *ground, guint n_gro
     }
     S4gNeighbours *nb = s4g_neighbours_new(n_sats, k);
     g_autofree gint64 *idx = g_new(gint64, (gsize)QUERY_BLOCK * want);
-    g_autofree float *score = g_new(float, (gsize)QUERY_BLOCK * want);
+    g_autofree float *score = g_new(float, (gsize)QUERY_BLOCK *want);
     for (guint q0 = 0; q0 < n_ground; q0 += QUERY_BLOCK) {
         guint nq = MIN(QUERY_BLOCK, n_ground - q0);
         if (s4g_gallery_topk(g, nq, ground + (gsize)q0 * dim, (int)want, idx, score, &err) != 0) {
-            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "dss: top-%u search: %s",
-                        want, err.msg);
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "dss: top-%u search: %s", want,
+                        err.msg);
             s4g_gallery_free(g);
             s4g_neighbours_free(nb);
             return NULL;
@@ -52,8 +51,7 @@ S4gNeighbours *s4g_dss_neighbours(s4g_ctx *ctx, const float *ground, guint n_gro
             guint m = 0;
             for (guint j = 0; j < want && m < k; j++) {
                 gint64 s = idx[(gsize)q * want + j];
-                if (s < 0 || s == (gint64)pos)
-                    continue;
+                if (s < 0 || s == (gint64)pos) continue;
                 row[m] = (gint32)s;
                 val[m] = score[(gsize)q * want + j];
                 m++;

@@ -21,7 +21,6 @@ G_BEGIN_DECLS
  * ground get an empty row).  values = similarities.  k + extra ≤ 256. */
 S4gNeighbours *s4g_dss_neighbours(s4g_ctx *ctx, const float *ground, guint n_ground,
                                   const float *sats, guint n_sats, int dim,
-                                  const guint32 *ground_sat, guint k, guint extra,
-                                  GError **error);
+                                  const guint32 *ground_sat, guint k, guint extra, GError **error);
 
 G_END_DECLS

@@ -36,9 +36,12 @@ gboolean s4g_gps_metric_parse(const char *name, S4gGpsMetric *out, GError **erro
 const char *s4g_gps_metric_name(S4gGpsMetric m)
 {
     switch (m) {
-    case S4G_GPS_HAVERSINE: return "haversine";
-    case S4G_GPS_HAVERSINE_DEGREES: return "haversine-degrees";
-    case S4G_GPS_EUCLIDEAN: return "euclidean";
+    case S4G_GPS_HAVERSINE:
+        return "haversine";
+    case S4G_GPS_HAVERSINE_DEGREES:
+        return "haversine-degrees";
+    case S4G_GPS_EUCLIDEAN:
+        return "euclidean";
     }
     return "?";
 }
@@ -50,8 +53,7 @@ static double unit_scale(S4gGpsMetric m)
 
 double s4g_gps_distance(S4gGpsMetric m, double a0, double a1, double b0, double b1)
 {
-    if (m == S4G_GPS_EUCLIDEAN)
-        return hypot(a0 - b0, a1 - b1);
+    if (m == S4G_GPS_EUCLIDEAN) return hypot(a0 - b0, a1 - b1);
     double s = unit_scale(m);
     double p1 = a0 * s, p2 = b0 * s, dp = (b0 - a0) * s, dl = (b1 - a1) * s;
     double h = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
@@ -60,9 +62,9 @@ double s4g_gps_distance(S4gGpsMetric m, double a0, double a1, double b0, double 
 
 /* Per point: what the cheap form needs. */
 typedef struct {
-    double x, y;           /* Euclidean */
-    double sp, cp, c;      /* sin(φ/2), cos(φ/2), cos φ */
-    double sl, cl;         /* sin(λ/2), cos(λ/2) */
+    double x, y;      /* Euclidean */
+    double sp, cp, c; /* sin(φ/2), cos(φ/2), cos φ */
+    double sl, cl;    /* sin(λ/2), cos(λ/2) */
 } Point;
 
 typedef struct {
@@ -80,12 +82,9 @@ static void heap_sift_down(Cand *h, guint n, guint i)
 {
     for (;;) {
         guint l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && cand_less(&h[m], &h[l]))
-            m = l;
-        if (r < n && cand_less(&h[m], &h[r]))
-            m = r;
-        if (m == i)
-            return;
+        if (l < n && cand_less(&h[m], &h[l])) m = l;
+        if (r < n && cand_less(&h[m], &h[r])) m = r;
+        if (m == i) return;
         Cand t = h[i];
         h[i] = h[m];
         h[m] = t;
@@ -100,8 +99,7 @@ static void heap_push(Cand *h, guint *n, guint cap, Cand c)
         h[i] = c;
         while (i > 0) {
             guint p = (i - 1) / 2;
-            if (!cand_less(&h[p], &h[i]))
-                break;
+            if (!cand_less(&h[p], &h[i])) break;
             Cand t = h[i];
             h[i] = h[p];
             h[p] = t;
@@ -147,8 +145,7 @@ static gpointer run_rows(gpointer data)
         guint hn = 0;
         const Point *a = &j->pts[i];
         for (guint o = 0; o < j->n; o++) {
-            if (o == i)
-                continue;
+            if (o == i) continue;
             Cand c = {cheap_key(j, a, &j->pts[o]), (gint32)o};
             heap_push(heap, &hn, cap, c);
         }
@@ -186,8 +183,7 @@ S4gNeighbours *s4g_gps_neighbours(const double *coords, guint n, guint k, S4gGps
         }
     }
     S4gNeighbours *out = s4g_neighbours_new(n, k);
-    if (n < 2)
-        return out;
+    if (n < 2) return out;
     g_autofree Point *pts = g_new(Point, n);
     double s = unit_scale(metric);
     for (guint i = 0; i < n; i++) {
@@ -200,16 +196,20 @@ S4gNeighbours *s4g_gps_neighbours(const double *coords, guint n, guint k, S4gGps
         pts[i].sl = sin(b * s / 2);
         pts[i].cl = cos(b * s / 2);
     }
-    if (threads == 0)
-        threads = g_get_num_processors();
+    if (threads == 0) threads = g_get_num_processors();
     threads = CLAMP(threads, 1, MAX(1u, n / 64));
     g_autofree Job *jobs = g_new0(Job, threads);
     g_autofree GThread **th = g_new0(GThread *, threads);
     for (guint t = 0; t < threads; t++) {
-        jobs[t] = (Job){coords, pts, n, k, (guint)((guint64)n * t / threads),
-                        (guint)((guint64)n * (t + 1) / threads), metric, out};
-        if (t > 0)
-            th[t] = g_thread_new("s4g-gps", run_rows, &jobs[t]);
+        jobs[t] = (Job){coords,
+                        pts,
+                        n,
+                        k,
+                        (guint)((guint64)n * t / threads),
+                        (guint)((guint64)n * (t + 1) / threads),
+                        metric,
+                        out};
+        if (t > 0) th[t] = g_thread_new("s4g-gps", run_rows, &jobs[t]);
     }
     run_rows(&jobs[0]);
     for (guint t = 1; t < threads; t++)

@@ -61,8 +61,7 @@ typedef struct {
 static int scored_cmp(const void *a, const void *b)
 {
     const Scored *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
+    if (x->score != y->score) return x->score > y->score ? -1 : 1;
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
@@ -77,13 +76,11 @@ double s4g_ap_add(S4gApAcc *acc, const float *scores, const gint32 *labels, gint
         if (labels[g] == query_label && labels[g] != -1)
             g_array_append_val(good, ((Scored){scores[g], (guint32)g}));
     guint n = good->len;
-    if (n == 0)
-        return 0.0;
+    if (n == 0) return 0.0;
     qsort(good->data, n, sizeof(Scored), scored_cmp);
     g_autofree guint64 *rows = g_new0(guint64, n);
     for (guint64 g = 0; g < acc->gallery; g++) {
-        if (labels[g] == -1 || labels[g] == query_label)
-            continue;
+        if (labels[g] == -1 || labels[g] == query_label) continue;
         Scored s = {scores[g], (guint32)g};
         /* good items this one precedes: a suffix of the sorted good list */
         guint lo = 0, hi = n;
@@ -94,8 +91,7 @@ double s4g_ap_add(S4gApAcc *acc, const float *scores, const gint32 *labels, gint
             else
                 lo = mid + 1;
         }
-        if (lo < n)
-            rows[lo]++;
+        if (lo < n) rows[lo]++;
     }
     /* rows[i] now counts the bad items between good i-1 and good i; prefix-sum them. */
     guint64 bad_before = 0;

@@ -17,8 +17,7 @@ S4gNeighbours *s4g_neighbours_new(guint n, guint k)
 
 void s4g_neighbours_free(S4gNeighbours *nb)
 {
-    if (!nb)
-        return;
+    if (!nb) return;
     g_free(nb->count);
     g_free(nb->ids);
     g_free(nb->values);

@@ -10,11 +10,11 @@
 G_BEGIN_DECLS
 
 typedef struct {
-    guint n;        /* rows (identities) */
-    guint k;        /* capacity per row */
-    guint *count;   /* [n] filled entries of each row (< k when fewer exist, 0 = no row) */
-    gint32 *ids;    /* [n*k] neighbour identity indices, nearest first */
-    float *values;  /* [n*k] distance (GPS) or similarity (DSS) of each entry */
+    guint n;       /* rows (identities) */
+    guint k;       /* capacity per row */
+    guint *count;  /* [n] filled entries of each row (< k when fewer exist, 0 = no row) */
+    gint32 *ids;   /* [n*k] neighbour identity indices, nearest first */
+    float *values; /* [n*k] distance (GPS) or similarity (DSS) of each entry */
 } S4gNeighbours;
 
 S4gNeighbours *s4g_neighbours_new(guint n, guint k);

@@ -70,8 +70,8 @@ static gboolean check_params(const S4gSamplerParams *p, GError **error)
 
 /* The candidate order of §4.2: the `select/2` nearest, then `select/2` drawn at random from
  * the rest of the first `range` entries of the row.  Writes into cand, returns the count. */
-static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerParams *p,
-                        GRand *rng, guint32 *cand)
+static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerParams *p, GRand *rng,
+                        guint32 *cand)
 {
     guint split = p->neighbour_select / 2;
     guint have = MIN(nb->count[row], p->neighbour_range);
@@ -89,8 +89,7 @@ static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerPara
 GArray *s4g_sampler_epoch_identities(guint n, const S4gNeighbours *nb, const S4gSamplerParams *p,
                                      GRand *rng, GError **error)
 {
-    if (!check_params(p, error))
-        return NULL;
+    if (!check_params(p, error)) return NULL;
     if (nb && nb->n != n) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "sampler: neighbour table has %u rows for %u identities", nb->n, n);
@@ -114,20 +113,17 @@ GArray *s4g_sampler_epoch_identities(guint n, const S4gNeighbours *nb, const S4g
                 guint nc = candidates(nb, id, p, rng, cand);
                 for (guint c = 0; c < nc && blen < p->batch_size; c++) {
                     guint32 x = cand[c];
-                    if (x >= n || in_batch[x] || used[x] || (gint)x == p->skip_neighbour)
-                        continue;
+                    if (x >= n || in_batch[x] || used[x] || (gint)x == p->skip_neighbour) continue;
                     batch[blen++] = x;
                     in_batch[x] = used[x] = 1;
                     breaks = 0;
                 }
             }
         } else {
-            if (!in_batch[id] && !used[id])
-                pool_push(&pool, id);
+            if (!in_batch[id] && !used[id]) pool_push(&pool, id);
             breaks++;
         }
-        if (breaks >= p->break_limit)
-            break;
+        if (breaks >= p->break_limit) break;
         if (blen >= p->batch_size) {
             g_array_append_vals(out, batch, blen);
             for (guint b = 0; b < blen; b++)
@@ -141,9 +137,9 @@ GArray *s4g_sampler_epoch_identities(guint n, const S4gNeighbours *nb, const S4g
 
 /* remaining[sat]: the unused pairs of each satellite, as index lists into one array. */
 typedef struct {
-    guint32 *start;  /* [n_sats+1] offsets */
-    guint32 *items;  /* pairs grouped by satellite, dataset order */
-    guint32 *len;    /* [n_sats] how many are still unused (kept at the front) */
+    guint32 *start; /* [n_sats+1] offsets */
+    guint32 *items; /* pairs grouped by satellite, dataset order */
+    guint32 *len;   /* [n_sats] how many are still unused (kept at the front) */
 } Remaining;
 
 static void remaining_remove(Remaining *r, guint32 sat, guint32 pair)
@@ -162,8 +158,7 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
                                 const S4gNeighbours *nb, const S4gSamplerParams *p, GRand *rng,
                                 GError **error)
 {
-    if (!check_params(p, error))
-        return NULL;
+    if (!check_params(p, error)) return NULL;
     if (nb && nb->n != n_sats) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "sampler: neighbour table has %u rows for %u satellites", nb->n, n_sats);
@@ -205,11 +200,10 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
                 guint nc = candidates(nb, sat, p, rng, cand);
                 for (guint c = 0; c < nc && blen < p->batch_size; c++) {
                     guint32 ns = cand[c];
-                    if (ns >= n_sats || sat_in[ns] || rem.len[ns] == 0)
-                        continue;
+                    if (ns >= n_sats || sat_in[ns] || rem.len[ns] == 0) continue;
                     /* "shuffled copy of remaining[n], take the first" = a uniform pick */
-                    guint32 pick = rem.items[rem.start[ns] +
-                                             (guint32)g_rand_int_range(rng, 0, (gint32)rem.len[ns])];
+                    guint32 pick = rem.items[rem.start[ns] + (guint32)g_rand_int_range(
+                                                                 rng, 0, (gint32)rem.len[ns])];
                     batch[blen++] = pick;
                     sat_in[ns] = used[pick] = 1;
                     remaining_remove(&rem, ns, pick);
@@ -217,12 +211,10 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
             }
             breaks = 0;
         } else {
-            if (!used[pr])
-                pool_push(&pool, pr);
+            if (!used[pr]) pool_push(&pool, pr);
             breaks++;
         }
-        if (breaks >= p->break_limit)
-            break;
+        if (breaks >= p->break_limit) break;
         if (blen >= p->batch_size) {
             g_array_append_vals(out, batch, blen);
             for (guint b = 0; b < blen; b++)
@@ -240,8 +232,7 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
 GArray *s4g_sampler_epoch_classes(guint n_items, const guint32 *item_class, guint n_classes,
                                   const S4gSamplerParams *p, GRand *rng, GError **error)
 {
-    if (!check_params(p, error))
-        return NULL;
+    if (!check_params(p, error)) return NULL;
     for (guint i = 0; i < n_items; i++) {
         if (item_class[i] >= n_classes) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
@@ -263,12 +254,10 @@ GArray *s4g_sampler_epoch_classes(guint n_items, const guint32 *item_class, guin
             cls_in[c] = used[it] = 1;
             breaks = 0;
         } else {
-            if (!used[it])
-                pool_push(&pool, it);
+            if (!used[it]) pool_push(&pool, it);
             breaks++;
         }
-        if (breaks >= p->break_limit)
-            break;
+        if (breaks >= p->break_limit) break;
         if (blen >= p->batch_size) {
             g_array_append_vals(out, batch, blen);
             for (guint b = 0; b < blen; b++)

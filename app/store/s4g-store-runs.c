@@ -35,8 +35,7 @@ static void bind_real_or_null(sqlite3_stmt *st, int i, double v)
 /* Steps a statement that returns no rows. */
 static gboolean step_done(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error)
 {
-    if (sqlite3_step(st) != SQLITE_DONE)
-        return s4g_store_fail(store, what, error);
+    if (sqlite3_step(st) != SQLITE_DONE) return s4g_store_fail(store, what, error);
     return TRUE;
 }
 
@@ -55,8 +54,7 @@ static gboolean not_found(GError **error, const char *fmt, ...)
 
 void s4g_model_row_free(S4gModelRow *m)
 {
-    if (!m)
-        return;
+    if (!m) return;
     g_free(m->name);
     g_free(m->architecture);
     g_free(m->weights);
@@ -69,15 +67,13 @@ gint64 s4g_store_model_add(S4gStore *store, const char *name, const char *archit
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store, "INSERT INTO models (name, architecture, weights, parent) VALUES (?,?,?,?)", error);
-    if (!st)
-        return 0;
+    if (!st) return 0;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, architecture, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 3, weights, -1, SQLITE_TRANSIENT);
     bind_id_or_null(st, 4, parent);
     g_autofree char *what = g_strdup_printf("adding model “%s”", name);
-    if (!step_done(store, st, what, error))
-        return 0;
+    if (!step_done(store, st, what, error)) return 0;
     return sqlite3_last_insert_rowid(s4g_store_db(store));
 }
 
@@ -86,12 +82,10 @@ gboolean s4g_store_model_set_weights(S4gStore *store, gint64 id, const char *wei
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(store, "UPDATE models SET weights = ? WHERE id = ?", error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     sqlite3_bind_text(st, 1, weights, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
-    if (!step_done(store, st, "setting model weights", error))
-        return FALSE;
+    if (!step_done(store, st, "setting model weights", error)) return FALSE;
     if (sqlite3_changes(s4g_store_db(store)) == 0)
         return not_found(error, "%s: no model %" G_GINT64_FORMAT, s4g_store_dir(store), id);
     return TRUE;
@@ -113,20 +107,18 @@ static S4gModelRow *model_from(sqlite3_stmt *st)
 
 S4gModelRow *s4g_store_model_get(S4gStore *store, gint64 id, const char *name, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        name ? "SELECT " MODEL_COLS " FROM models WHERE name = ?"
-             : "SELECT " MODEL_COLS " FROM models WHERE id = ?",
-        error);
-    if (!st)
-        return NULL;
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store,
+                          name ? "SELECT " MODEL_COLS " FROM models WHERE name = ?"
+                               : "SELECT " MODEL_COLS " FROM models WHERE id = ?",
+                          error);
+    if (!st) return NULL;
     if (name)
         sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return model_from(st);
+    if (rc == SQLITE_ROW) return model_from(st);
     if (rc != SQLITE_DONE) {
         s4g_store_fail(store, "reading model", error);
         return NULL;
@@ -142,8 +134,7 @@ GPtrArray *s4g_store_model_list(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(store, "SELECT " MODEL_COLS " FROM models ORDER BY id", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_model_row_free);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -178,20 +169,22 @@ gboolean s4g_run_state_parse(const char *name, S4gRunState *out)
 gboolean s4g_run_state_transition_ok(S4gRunState from, S4gRunState to)
 {
     switch (from) {
-    case S4G_RUN_QUEUED: return to == S4G_RUN_RUNNING || to == S4G_RUN_FAILED;
+    case S4G_RUN_QUEUED:
+        return to == S4G_RUN_RUNNING || to == S4G_RUN_FAILED;
     case S4G_RUN_RUNNING:
         return to == S4G_RUN_STOPPED || to == S4G_RUN_FAILED || to == S4G_RUN_DONE;
     case S4G_RUN_STOPPED:
-    case S4G_RUN_FAILED: return to == S4G_RUN_RUNNING;
-    case S4G_RUN_DONE: return FALSE;
+    case S4G_RUN_FAILED:
+        return to == S4G_RUN_RUNNING;
+    case S4G_RUN_DONE:
+        return FALSE;
     }
     return FALSE;
 }
 
 void s4g_run_row_free(S4gRunRow *r)
 {
-    if (!r)
-        return;
+    if (!r) return;
     g_free(r->config);
     g_free(r->checkpoint);
     g_free(r->started);
@@ -205,13 +198,11 @@ gint64 s4g_store_run_add(S4gStore *store, gint64 model, gint64 dataset, const ch
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store, "INSERT INTO runs (model, dataset, config, state) VALUES (?,?,?,'queued')", error);
-    if (!st)
-        return 0;
+    if (!st) return 0;
     bind_id_or_null(st, 1, model);
     bind_id_or_null(st, 2, dataset);
     sqlite3_bind_text(st, 3, config ? config : "{}", -1, SQLITE_TRANSIENT);
-    if (!step_done(store, st, "adding run", error))
-        return 0;
+    if (!step_done(store, st, "adding run", error)) return 0;
     return sqlite3_last_insert_rowid(s4g_store_db(store));
 }
 
@@ -237,12 +228,10 @@ S4gRunRow *s4g_store_run_get(S4gStore *store, gint64 id, GError **error)
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(store, "SELECT " RUN_COLS " FROM runs WHERE id = ?", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        return run_from(st);
+    if (rc == SQLITE_ROW) return run_from(st);
     if (rc != SQLITE_DONE)
         s4g_store_fail(store, "reading run", error);
     else
@@ -254,8 +243,7 @@ GPtrArray *s4g_store_run_list(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(store, "SELECT " RUN_COLS " FROM runs ORDER BY id DESC", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_run_row_free);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -270,11 +258,9 @@ GPtrArray *s4g_store_run_list(S4gStore *store, GError **error)
 gboolean s4g_store_run_set_state(S4gStore *store, gint64 id, S4gRunState to, gint64 pid,
                                  const char *message, GError **error)
 {
-    if (!s4g_store_begin(store, error))
-        return FALSE;
+    if (!s4g_store_begin(store, error)) return FALSE;
     g_autoptr(S4gRunRow) cur = s4g_store_run_get(store, id, error);
-    if (!cur)
-        goto fail;
+    if (!cur) goto fail;
     if (!s4g_run_state_transition_ok(cur->state, to)) {
         g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
                     "%s: run %" G_GINT64_FORMAT ": cannot go from %s to %s", s4g_store_dir(store),
@@ -289,8 +275,7 @@ gboolean s4g_store_run_set_state(S4gStore *store, gint64 id, S4gRunState to, gin
                 : "UPDATE runs SET state = ?1, pid = ?2, message = ?3, "
                   "finished = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?4";
         g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, error);
-        if (!st)
-            goto fail;
+        if (!st) goto fail;
         sqlite3_bind_text(st, 1, s4g_run_state_name(to), -1, SQLITE_STATIC);
         bind_id_or_null(st, 2, pid);
         if (message)
@@ -298,8 +283,7 @@ gboolean s4g_store_run_set_state(S4gStore *store, gint64 id, S4gRunState to, gin
         else
             sqlite3_bind_null(st, 3);
         sqlite3_bind_int64(st, 4, id);
-        if (!step_done(store, st, "setting run state", error))
-            goto fail;
+        if (!step_done(store, st, "setting run state", error)) goto fail;
     }
     return s4g_store_commit(store, error);
 fail:
@@ -311,15 +295,13 @@ static gboolean run_set_column(S4gStore *store, gint64 id, const char *sql, cons
                                gint64 num, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, error);
-    if (!st)
-        return FALSE;
+    if (!st) return FALSE;
     if (text)
         sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
     else
         bind_id_or_null(st, 1, num);
     sqlite3_bind_int64(st, 2, id);
-    if (!step_done(store, st, "updating run", error))
-        return FALSE;
+    if (!step_done(store, st, "updating run", error)) return FALSE;
     if (sqlite3_changes(s4g_store_db(store)) == 0)
         return not_found(error, "%s: no run %" G_GINT64_FORMAT, s4g_store_dir(store), id);
     return TRUE;
@@ -342,15 +324,13 @@ gboolean s4g_store_run_set_model(S4gStore *store, gint64 id, gint64 model, GErro
 gboolean s4g_store_metrics_add(S4gStore *store, gint64 run, const S4gMetricRow *rows, gsize n,
                                GError **error)
 {
-    if (!s4g_store_begin(store, error))
-        return FALSE;
+    if (!s4g_store_begin(store, error)) return FALSE;
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "INSERT OR REPLACE INTO metrics (run, step, epoch, loss, lr, logit_scale, images_per_s, "
         "wall) VALUES (?,?,?,?,?,?,?,?)",
         error);
-    if (!st)
-        goto fail;
+    if (!st) goto fail;
     for (gsize i = 0; i < n; i++) {
         const S4gMetricRow *r = &rows[i];
         sqlite3_reset(st);
@@ -362,8 +342,7 @@ gboolean s4g_store_metrics_add(S4gStore *store, gint64 run, const S4gMetricRow *
         bind_real_or_null(st, 6, r->logit_scale);
         bind_real_or_null(st, 7, r->images_per_s);
         bind_real_or_null(st, 8, r->wall);
-        if (!step_done(store, st, "adding metrics", error))
-            goto fail;
+        if (!step_done(store, st, "adding metrics", error)) goto fail;
     }
     return s4g_store_commit(store, error);
 fail:
@@ -378,8 +357,7 @@ GArray *s4g_store_metrics_list(S4gStore *store, gint64 run, gint64 after_step, G
         "SELECT step, epoch, loss, lr, logit_scale, images_per_s, wall FROM metrics "
         "WHERE run = ? AND step > ? ORDER BY step",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_int64(st, 2, after_step);
     g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(S4gMetricRow));
@@ -402,8 +380,7 @@ GArray *s4g_store_metrics_list(S4gStore *store, gint64 run, gint64 after_step, G
 
 void s4g_evaluation_row_free(S4gEvaluationRow *e)
 {
-    if (!e)
-        return;
+    if (!e) return;
     g_free(e->split);
     g_free(e->created);
     g_free(e);
@@ -416,8 +393,7 @@ gint64 s4g_store_evaluation_add(S4gStore *store, const S4gEvaluationRow *e, GErr
         "INSERT INTO evaluations (model, run, dataset, split, epoch, r1, r5, r10, r1pct, "
         "hit_rate, ap, queries, refs) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         error);
-    if (!st)
-        return 0;
+    if (!st) return 0;
     bind_id_or_null(st, 1, e->model);
     bind_id_or_null(st, 2, e->run);
     sqlite3_bind_int64(st, 3, e->dataset);
@@ -431,8 +407,7 @@ gint64 s4g_store_evaluation_add(S4gStore *store, const S4gEvaluationRow *e, GErr
         bind_real_or_null(st, 6 + i, v[i]);
     sqlite3_bind_int64(st, 12, e->queries);
     sqlite3_bind_int64(st, 13, e->refs);
-    if (!step_done(store, st, "adding evaluation", error))
-        return 0;
+    if (!step_done(store, st, "adding evaluation", error)) return 0;
     return sqlite3_last_insert_rowid(s4g_store_db(store));
 }
 
@@ -443,8 +418,7 @@ GPtrArray *s4g_store_evaluation_list(S4gStore *store, gint64 model, GError **err
         "SELECT id, model, run, dataset, split, epoch, r1, r5, r10, r1pct, hit_rate, ap, "
         "queries, refs, created FROM evaluations WHERE ?1 = 0 OR model = ?1 ORDER BY id DESC",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     g_autoptr(GPtrArray) out =
         g_ptr_array_new_with_free_func((GDestroyNotify)s4g_evaluation_row_free);
@@ -483,16 +457,13 @@ static guint16 f32_to_f16(float f)
     if (e == 0xff) /* inf / nan */
         return (guint16)(sign | 0x7c00u | (m ? 0x200u : 0));
     int ee = (int)e - 127 + 15;
-    if (ee >= 31)
-        return (guint16)(sign | 0x7c00u);
+    if (ee >= 31) return (guint16)(sign | 0x7c00u);
     if (ee <= 0) {
-        if (ee < -10)
-            return (guint16)sign;
+        if (ee < -10) return (guint16)sign;
         m |= 0x800000u;
         int shift = 14 - ee;
         guint32 h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1)))
-            h++;
+        if (rem > half || (rem == half && (h & 1))) h++;
         return (guint16)(sign | h);
     }
     guint32 h = ((guint32)ee << 10) | (m >> 13), rem = m & 0x1fffu;
@@ -529,20 +500,18 @@ gboolean s4g_store_embeddings_put(S4gStore *store, gint64 model, gsize n, const 
                                   gboolean normalized, GError **error)
 {
     if (dim <= 0) {
-        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
-                    "embeddings: dimension %d", dim);
+        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID, "embeddings: dimension %d",
+                    dim);
         return FALSE;
     }
-    if (!s4g_store_begin(store, error))
-        return FALSE;
+    if (!s4g_store_begin(store, error)) return FALSE;
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "INSERT OR REPLACE INTO embeddings (model, image, dim, dtype, normalized, vector) "
         "VALUES (?,?,?,?,?,?)",
         error);
     g_autofree guint16 *half = dtype == S4G_EMB_F16 ? g_new(guint16, dim) : NULL;
-    if (!st)
-        goto fail;
+    if (!st) goto fail;
     for (gsize i = 0; i < n; i++) {
         const float *v = vecs + i * (gsize)dim;
         sqlite3_reset(st);
@@ -557,8 +526,7 @@ gboolean s4g_store_embeddings_put(S4gStore *store, gint64 model, gsize n, const 
             sqlite3_bind_blob(st, 6, half, dim * 2, SQLITE_TRANSIENT);
         } else
             sqlite3_bind_blob(st, 6, v, dim * 4, SQLITE_TRANSIENT);
-        if (!step_done(store, st, "storing embeddings", error))
-            goto fail;
+        if (!step_done(store, st, "storing embeddings", error)) goto fail;
     }
     return s4g_store_commit(store, error);
 fail:
@@ -571,14 +539,14 @@ float *s4g_store_embedding_get(S4gStore *store, gint64 model, gint64 image, int 
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store, "SELECT dim, dtype, vector FROM embeddings WHERE model = ? AND image = ?", error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     sqlite3_bind_int64(st, 2, image);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            not_found(error, "%s: no embedding of image %" G_GINT64_FORMAT " by model %" G_GINT64_FORMAT,
+            not_found(error,
+                      "%s: no embedding of image %" G_GINT64_FORMAT " by model %" G_GINT64_FORMAT,
                       s4g_store_dir(store), image, model);
         else
             s4g_store_fail(store, "reading embedding", error);
@@ -615,8 +583,7 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
                             const gint64 *anchors, guint k, const guint *counts,
                             const gint64 *negatives, const float *scores, GError **error)
 {
-    if (!s4g_store_begin(store, error))
-        return 0;
+    if (!s4g_store_begin(store, error)) return 0;
     gint64 id = 0;
     {
         g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
@@ -624,8 +591,7 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
             "INSERT INTO mining_runs (kind, model, run, dataset, epoch, parameters) "
             "VALUES (?,?,?,?,?,?)",
             error);
-        if (!st)
-            goto fail;
+        if (!st) goto fail;
         sqlite3_bind_text(st, 1, kind, -1, SQLITE_TRANSIENT);
         bind_id_or_null(st, 2, model);
         bind_id_or_null(st, 3, run);
@@ -635,8 +601,7 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
         else
             sqlite3_bind_null(st, 5);
         sqlite3_bind_text(st, 6, parameters ? parameters : "{}", -1, SQLITE_TRANSIENT);
-        if (!step_done(store, st, "adding mining run", error))
-            goto fail;
+        if (!step_done(store, st, "adding mining run", error)) goto fail;
         id = sqlite3_last_insert_rowid(s4g_store_db(store));
     }
     {
@@ -645,8 +610,7 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
             "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) "
             "VALUES (?,?,?,?,?)",
             error);
-        if (!st)
-            goto fail;
+        if (!st) goto fail;
         for (gsize a = 0; a < n_anchors; a++) {
             for (guint r = 0; r < MIN(counts[a], k); r++) {
                 sqlite3_reset(st);
@@ -655,13 +619,11 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
                 sqlite3_bind_int(st, 3, (int)r);
                 sqlite3_bind_int64(st, 4, negatives[a * k + r]);
                 bind_real_or_null(st, 5, scores ? scores[a * k + r] : NAN);
-                if (!step_done(store, st, "adding hard negatives", error))
-                    goto fail;
+                if (!step_done(store, st, "adding hard negatives", error)) goto fail;
             }
         }
     }
-    if (!s4g_store_commit(store, error))
-        goto fail;
+    if (!s4g_store_commit(store, error)) goto fail;
     return id;
 fail:
     s4g_store_rollback(store);
@@ -670,10 +632,9 @@ fail:
 
 gint64 s4g_store_mining_count(S4gStore *store, gint64 mining_run, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store, "SELECT count(*) FROM hard_negatives WHERE mining_run = ?", error);
-    if (!st)
-        return -1;
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store, "SELECT count(*) FROM hard_negatives WHERE mining_run = ?", error);
+    if (!st) return -1;
     sqlite3_bind_int64(st, 1, mining_run);
     if (sqlite3_step(st) != SQLITE_ROW) {
         s4g_store_fail(store, "counting hard negatives", error);
@@ -684,31 +645,25 @@ gint64 s4g_store_mining_count(S4gStore *store, gint64 mining_run, GError **error
 
 /* ------------------------------------------------------------------ predictions */
 
-gboolean s4g_store_predictions_put(S4gStore *store, gint64 model, gint64 image,
-                                   const char *gallery, const S4gPredictionRow *rows, gsize n,
-                                   GError **error)
+gboolean s4g_store_predictions_put(S4gStore *store, gint64 model, gint64 image, const char *gallery,
+                                   const S4gPredictionRow *rows, gsize n, GError **error)
 {
-    if (!gallery)
-        gallery = "";
-    if (!s4g_store_begin(store, error))
-        return FALSE;
+    if (!gallery) gallery = "";
+    if (!s4g_store_begin(store, error)) return FALSE;
     {
         g_autoptr(sqlite3_stmt) del = s4g_store_prepare(
             store, "DELETE FROM predictions WHERE model = ? AND image = ? AND gallery = ?", error);
-        if (!del)
-            goto fail;
+        if (!del) goto fail;
         sqlite3_bind_int64(del, 1, model);
         sqlite3_bind_int64(del, 2, image);
         sqlite3_bind_text(del, 3, gallery, -1, SQLITE_TRANSIENT);
-        if (!step_done(store, del, "clearing predictions", error))
-            goto fail;
+        if (!step_done(store, del, "clearing predictions", error)) goto fail;
         g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
             store,
             "INSERT INTO predictions (model, image, gallery, rank, reference, score, lat, lon) "
             "VALUES (?,?,?,?,?,?,?,?)",
             error);
-        if (!st)
-            goto fail;
+        if (!st) goto fail;
         for (gsize i = 0; i < n; i++) {
             sqlite3_reset(st);
             sqlite3_bind_int64(st, 1, model);
@@ -719,8 +674,7 @@ gboolean s4g_store_predictions_put(S4gStore *store, gint64 model, gint64 image,
             bind_real_or_null(st, 6, rows[i].score);
             bind_real_or_null(st, 7, rows[i].lat);
             bind_real_or_null(st, 8, rows[i].lon);
-            if (!step_done(store, st, "adding predictions", error))
-                goto fail;
+            if (!step_done(store, st, "adding predictions", error)) goto fail;
         }
     }
     return s4g_store_commit(store, error);
@@ -729,16 +683,15 @@ fail:
     return FALSE;
 }
 
-GArray *s4g_store_predictions_get(S4gStore *store, gint64 model, gint64 image,
-                                  const char *gallery, GError **error)
+GArray *s4g_store_predictions_get(S4gStore *store, gint64 model, gint64 image, const char *gallery,
+                                  GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "SELECT reference, score, lat, lon FROM predictions WHERE model = ? AND image = ? AND "
         "gallery = ? ORDER BY rank",
         error);
-    if (!st)
-        return NULL;
+    if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     sqlite3_bind_int64(st, 2, image);
     sqlite3_bind_text(st, 3, gallery ? gallery : "", -1, SQLITE_TRANSIENT);

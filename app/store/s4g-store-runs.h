@@ -96,7 +96,7 @@ GArray *s4g_store_metrics_list(S4gStore *store, gint64 run, gint64 after_step, G
 typedef struct {
     gint64 id, model, run, dataset;
     char *split;
-    gint64 epoch; /* -1 = none */
+    gint64 epoch;                            /* -1 = none */
     double r1, r5, r10, r1pct, hit_rate, ap; /* NaN = not applicable (stored NULL) */
     gint64 queries, refs;
     char *created;
@@ -146,11 +146,10 @@ typedef struct {
 
 /* Replaces the predictions of (model, image, gallery) by rows[0..n) (rank = position), in
  * one transaction. */
-gboolean s4g_store_predictions_put(S4gStore *store, gint64 model, gint64 image,
-                                   const char *gallery, const S4gPredictionRow *rows, gsize n,
-                                   GError **error);
+gboolean s4g_store_predictions_put(S4gStore *store, gint64 model, gint64 image, const char *gallery,
+                                   const S4gPredictionRow *rows, gsize n, GError **error);
 /* By rank (GArray of S4gPredictionRow). */
-GArray *s4g_store_predictions_get(S4gStore *store, gint64 model, gint64 image,
-                                  const char *gallery, GError **error);
+GArray *s4g_store_predictions_get(S4gStore *store, gint64 model, gint64 image, const char *gallery,
+                                  GError **error);
 
 G_END_DECLS

@@ -15,14 +15,13 @@ typedef struct {
 static int si_cmp(const void *a, const void *b)
 {
     const SI *x = a, *y = b;
-    if (x->s != y->s)
-        return x->s > y->s ? -1 : 1;
+    if (x->s != y->s) return x->s > y->s ? -1 : 1;
     return x->i - y->i;
 }
 
 static float *unit_rows(guint n, int dim, GRand *r)
 {
-    float *v = g_new(float, (gsize)n * dim);
+    float *v = g_new(float, (gsize)n *dim);
     for (guint i = 0; i < n; i++) {
         double s = 0;
         for (int d = 0; d < dim; d++) {
@@ -49,8 +48,7 @@ static void expect_row(const S4gNeighbours *nb, guint key, const float *q, const
     guint m = 0;
     const gint32 *row = s4g_neighbours_row(nb, key);
     for (guint j = 0; j < MIN(k + extra, n_sats) && m < k; j++) {
-        if (all[j].i == (gint32)key)
-            continue;
+        if (all[j].i == (gint32)key) continue;
         g_assert_cmpint(row[m], ==, all[j].i);
         g_assert_cmpfloat_with_epsilon(nb->values[key * k + m], all[j].s, 1e-5);
         m++;
@@ -68,7 +66,7 @@ static void test_dss_cvusa(void)
     const int dim = 17;
     g_autoptr(GRand) r = g_rand_new_with_seed(8);
     g_autofree float *sats = unit_rows(n, dim, r);
-    g_autofree float *ground = g_new(float, n * dim);
+    g_autofree float *ground = g_new(float, n *dim);
     /* grounds near their satellite, so the positive is usually in the top k+1 */
     for (guint i = 0; i < n * dim; i++)
         ground[i] = sats[i] + (float)g_rand_double_range(r, -0.3, 0.3);
@@ -76,7 +74,8 @@ static void test_dss_cvusa(void)
     for (guint i = 0; i < n; i++)
         gs[i] = i;
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gNeighbours) nb = s4g_dss_neighbours(ctx, ground, n, sats, n, dim, gs, k, 1, &error);
+    g_autoptr(S4gNeighbours) nb =
+        s4g_dss_neighbours(ctx, ground, n, sats, n, dim, gs, k, 1, &error);
     g_assert_no_error(error);
     for (guint i = 0; i < n; i++)
         expect_row(nb, i, ground + i * dim, sats, n, dim, k, 1);
@@ -100,7 +99,8 @@ static void test_dss_vigor(void)
     g_autofree float *ground = unit_rows(n_ground, dim, r);
     g_autofree guint32 *gs = g_new(guint32, n_ground);
     for (guint i = 0; i < n_ground; i++)
-        gs[i] = (i * 7) % 120; /* 7 is coprime to 120: satellites 120..128 have no ground; some have two */
+        gs[i] = (i * 7) %
+                120; /* 7 is coprime to 120: satellites 120..128 have no ground; some have two */
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gNeighbours) nb =
         s4g_dss_neighbours(ctx, ground, n_ground, sats, n_sats, dim, gs, k, 2, &error);

@@ -16,8 +16,7 @@ typedef struct {
 static int di_cmp(const void *a, const void *b)
 {
     const DI *x = a, *y = b;
-    if (x->d != y->d)
-        return x->d < y->d ? -1 : 1;
+    if (x->d != y->d) return x->d < y->d ? -1 : 1;
     return x->i - y->i;
 }
 
@@ -47,8 +46,8 @@ static void check_brute(const double *c, guint n, guint k, S4gGpsMetric m)
         guint m2 = 0;
         for (guint o = 0; o < n; o++)
             if (o != i)
-                all[m2++] = (DI){s4g_gps_distance(m, c[2 * i], c[2 * i + 1], c[2 * o], c[2 * o + 1]),
-                                 (gint32)o};
+                all[m2++] = (DI){
+                    s4g_gps_distance(m, c[2 * i], c[2 * i + 1], c[2 * o], c[2 * o + 1]), (gint32)o};
         qsort(all, m2, sizeof(DI), di_cmp);
         g_assert_cmpuint(nb->count[i], ==, want);
         const gint32 *row = s4g_neighbours_row(nb, i);
@@ -149,8 +148,7 @@ static void test_sampler_identities(void)
         used[anchor] = 1;
         guint pos = b * B + 1;
         for (guint r = 0; r < 32; r++) {
-            if (used[row[r]])
-                continue;
+            if (used[row[r]]) continue;
             if (row[r] == skip) {
                 skipped_seen = TRUE;
                 continue;
@@ -226,15 +224,15 @@ static void test_sampler_vigor(void)
     const gint32 *row = s4g_neighbours_row(nb, anchor_sat);
     guint pos = 1;
     for (guint rk = 0; rk < 32; rk++) {
-        if (row[rk] % 3 == 0)
-            continue;
+        if (row[rk] % 3 == 0) continue;
         g_assert_cmpuint(pair_sat[g_array_index(a, guint32, pos)], ==, (guint32)row[rk]);
         pos++;
     }
     g_autoptr(GRand) r2 = g_rand_new_with_seed(1);
     g_autoptr(GArray) b = s4g_sampler_epoch_vigor(ps->len, pair_sat, n_sats, nb, &p, r2, &error);
     g_assert_cmpmem(b->data, b->len * 4, a->data, a->len * 4);
-    g_autoptr(GArray) plain = s4g_sampler_epoch_vigor(ps->len, pair_sat, n_sats, NULL, &p, r2, &error);
+    g_autoptr(GArray) plain =
+        s4g_sampler_epoch_vigor(ps->len, pair_sat, n_sats, NULL, &p, r2, &error);
     check_unique(plain, ps->len, B, pair_sat, n_sats);
 }
 

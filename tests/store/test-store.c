@@ -31,7 +31,8 @@ static gint64 add_dataset_and_images(S4gStore *s, int n_images)
         s, "INSERT INTO datasets (name, kind, root) VALUES ('w', 'synthetic', '/tmp/w')", NULL));
     gint64 ds = sqlite3_last_insert_rowid(s4g_store_db(s));
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        s, "INSERT INTO images (dataset, view, path, split) VALUES (?, 'ground', ?, 'train')", NULL);
+        s, "INSERT INTO images (dataset, view, path, split) VALUES (?, 'ground', ?, 'train')",
+        NULL);
     for (int i = 0; i < n_images; i++) {
         g_autofree char *p = g_strdup_printf("g%04d.jpg", i);
         sqlite3_reset(st);
@@ -112,7 +113,8 @@ static void test_runs_and_friends(void)
     g_assert_nonnull(r1->finished);
     g_assert_cmpstr(r1->checkpoint, ==, "models/run1-last.safetensors");
 
-    S4gMetricRow rows[3] = {{1, 0.1, 4.1, 0.0, 2.65, 10, 1}, {2, 0.2, 3.9, 1e-4, 2.66, 11, 2},
+    S4gMetricRow rows[3] = {{1, 0.1, 4.1, 0.0, 2.65, 10, 1},
+                            {2, 0.2, 3.9, 1e-4, 2.66, 11, 2},
                             {3, 0.3, NAN, 2e-4, 2.67, 12, 3}};
     g_assert_true(s4g_store_metrics_add(s, run, rows, 3, &error));
     rows[1].loss = 3.5; /* replacing a step (resume) */
@@ -122,9 +124,19 @@ static void test_runs_and_friends(void)
     g_assert_cmpfloat(g_array_index(ml, S4gMetricRow, 0).loss, ==, 3.5);
     g_assert_true(isnan(g_array_index(ml, S4gMetricRow, 1).loss));
 
-    S4gEvaluationRow e = {.model = m, .run = run, .dataset = ds, .split = "test", .epoch = 2,
-                          .r1 = 12.5, .r5 = 40, .r10 = 60, .r1pct = 0, .hit_rate = NAN,
-                          .ap = NAN, .queries = 33, .refs = 33};
+    S4gEvaluationRow e = {.model = m,
+                          .run = run,
+                          .dataset = ds,
+                          .split = "test",
+                          .epoch = 2,
+                          .r1 = 12.5,
+                          .r5 = 40,
+                          .r10 = 60,
+                          .r1pct = 0,
+                          .hit_rate = NAN,
+                          .ap = NAN,
+                          .queries = 33,
+                          .refs = 33};
     g_assert_cmpint(s4g_store_evaluation_add(s, &e, &error), >, 0);
     g_autoptr(GPtrArray) ev = s4g_store_evaluation_list(s, m, &error);
     g_assert_cmpuint(ev->len, ==, 1);
@@ -157,16 +169,16 @@ static void test_runs_and_friends(void)
     const guint counts[3] = {2, 0, 3};
     const gint64 negs[9] = {4, 5, -1, -1, -1, -1, 6, 7, 1};
     const float sc[9] = {.9f, .8f, 0, 0, 0, 0, .7f, .6f, .5f};
-    gint64 mr_id = s4g_store_mining_add(s, "dss", m, run, ds, 4, "{\"k\":3}", 3, anchors, 3,
-                                        counts, negs, sc, &error);
+    gint64 mr_id = s4g_store_mining_add(s, "dss", m, run, ds, 4, "{\"k\":3}", 3, anchors, 3, counts,
+                                        negs, sc, &error);
     g_assert_no_error(error);
     g_assert_cmpint(s4g_store_mining_count(s, mr_id, &error), ==, 5);
     /* a bad row (unknown image) rolls back the whole mining run */
     const gint64 bad[3] = {4, 999999, 5};
     const guint c1[1] = {3};
-    g_assert_cmpint(s4g_store_mining_add(s, "gps", 0, 0, ds, -1, NULL, 1, anchors, 3, c1, bad,
-                                         NULL, &error),
-                    ==, 0);
+    g_assert_cmpint(
+        s4g_store_mining_add(s, "gps", 0, 0, ds, -1, NULL, 1, anchors, 3, c1, bad, NULL, &error),
+        ==, 0);
     g_assert_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL);
     g_clear_error(&error);
     g_assert_cmpint(count(s, "SELECT count(*) FROM mining_runs"), ==, 1);
@@ -189,8 +201,7 @@ static void test_runs_and_friends(void)
 static void child_write_forever(const char *dir, gint64 ds, gint64 run)
 {
     g_autoptr(S4gStore) s = s4g_store_open(dir, FALSE, NULL);
-    if (!s)
-        _exit(3);
+    if (!s) _exit(3);
     gint64 anchors[ANCHORS], negs[ANCHORS * K];
     guint counts[ANCHORS];
     float sc[ANCHORS * K];
@@ -207,8 +218,7 @@ static void child_write_forever(const char *dir, gint64 ds, gint64 run)
         S4gMetricRow rows[10];
         for (int i = 0; i < 10; i++)
             rows[i] = (S4gMetricRow){step + i, 0, 1, 1, 1, 1, 1};
-        if (!s4g_store_metrics_add(s, run, rows, 10, NULL))
-            _exit(5);
+        if (!s4g_store_metrics_add(s, run, rows, 10, NULL)) _exit(5);
     }
 }
 
@@ -225,8 +235,7 @@ static void test_kill_during_writes(void)
     for (int round = 0; round < 3; round++) {
         pid_t pid = fork();
         g_assert_cmpint(pid, >=, 0);
-        if (pid == 0)
-            child_write_forever(dir, ds, run);
+        if (pid == 0) child_write_forever(dir, ds, run);
         /* a reader watches until the child has committed a few transactions, then kills it
          * at an arbitrary point (the sleep varies the moment) */
         g_autoptr(S4gStore) reader = s4g_store_open(dir, FALSE, &error);
