@@ -2,6 +2,8 @@
  * the real commands in sequence: synth (CVUSA layout) → import → train (GPS then DSS hard
  * negatives) → eval (with the chance level) → predict a few held-out panoramas. */
 #include "s4g-cli.h"
+#include "s4g-store-runs.h"
+#include "s4g-store.h"
 
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -35,6 +37,22 @@ static int run(int (*cmd)(int, char **), const char *first, ...)
     g_free(argv);
     fflush(stdout);
     return rc;
+}
+
+/* "demo-SEED", or "demo-SEED-K" with the first free K when the demo runs again in the same
+ * folder, so re-running never collides with an earlier model. */
+static char *unused_model_name(const char *project, int seed)
+{
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, NULL);
+    for (int k = 1;; k++) {
+        char *name = k == 1 ? g_strdup_printf("demo-%d", seed)
+                            : g_strdup_printf("demo-%d-%d", seed, k);
+        S4gModelRow *row = store ? s4g_store_model_get(store, 0, name, NULL) : NULL;
+        if (!row)
+            return name;
+        s4g_model_row_free(row);
+        g_free(name);
+    }
 }
 
 int s4g_cmd_demo(int argc, char **argv)
@@ -76,7 +94,7 @@ int s4g_cmd_demo(int argc, char **argv)
         run(s4g_cmd_import, "import", "--project", project, "--kind", "cvusa", "--name", "demo",
             world, NULL))
         return 1;
-    g_autofree char *model = g_strdup_printf("demo-%d", seed);
+    g_autofree char *model = unused_model_name(project, seed);
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "128x32", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
