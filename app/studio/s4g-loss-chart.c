@@ -70,6 +70,16 @@ gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError *
         return FALSE;
     }
     JsonObject *o = json_node_get_object(root);
+    /* `s4g train --json` tags each object with "event"; only step and eval carry data for the
+     * chart, an error event is reported, the rest (start, mined, checkpoint, end) pass. */
+    const char *event = json_object_get_string_member_with_default(o, "event", NULL);
+    if (event && g_strcmp0(event, "error") == 0) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
+                    json_object_get_string_member_with_default(o, "message", _("training failed")));
+        return FALSE;
+    }
+    if (event && g_strcmp0(event, "step") != 0 && g_strcmp0(event, "eval") != 0)
+        return TRUE;
     double r1;
     if (member_double(o, "r1", &r1)) {
         self->has_recall = TRUE;

@@ -2,14 +2,11 @@
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-mbtiles-source.h"
 
-#include <sqlite3.h>
-#include <stdlib.h>
+#include "s4g-mbtiles.h"
 
 struct _S4gMbtilesSource {
     ShumateMapSource parent_instance;
-    sqlite3 *db;
-    GMutex lock; /* one statement, shared by the worker threads */
-    sqlite3_stmt *select;
+    S4gMbtiles *tiles; /* thread-safe reader (app/store) */
     char *path;
     gboolean has_center;
     double center_lat, center_lon, center_zoom;
@@ -30,28 +27,14 @@ GBytes *s4g_mbtiles_source_read_tile(S4gMbtilesSource *self, guint z, guint x, g
                     "%s: tile %u/%u/%u is outside the tile grid", self->path, z, x, y);
         return NULL;
     }
-    guint tms_row = (1u << z) - 1 - y;
-    g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->lock);
-    sqlite3_reset(self->select);
-    sqlite3_bind_int(self->select, 1, (int)z);
-    sqlite3_bind_int(self->select, 2, (int)x);
-    sqlite3_bind_int(self->select, 3, (int)tms_row);
-    int rc = sqlite3_step(self->select);
-    if (rc == SQLITE_ROW) {
-        const void *blob = sqlite3_column_blob(self->select, 0);
-        int n = sqlite3_column_bytes(self->select, 0);
-        GBytes *bytes = g_bytes_new(blob, (gsize)n);
-        sqlite3_reset(self->select);
-        return bytes;
-    }
-    if (rc == SQLITE_DONE)
+    GError *local = NULL;
+    GBytes *bytes = s4g_mbtiles_get_tile(self->tiles, (int)z, (int)x, (int)y, &local);
+    if (!bytes && !local)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no tile %u/%u/%u (TMS row %u)",
-                    self->path, z, x, y, tms_row);
-    else
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: reading tile %u/%u/%u: %s",
-                    self->path, z, x, y, sqlite3_errmsg(self->db));
-    sqlite3_reset(self->select);
-    return NULL;
+                    self->path, z, x, y, (1u << z) - 1 - y);
+    else if (!bytes)
+        g_propagate_error(error, local);
+    return bytes;
 }
 
 static void read_worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
@@ -117,9 +100,7 @@ static gboolean fill_tile_finish(ShumateMapSource *source, GAsyncResult *res, GE
 static void finalize(GObject *object)
 {
     S4gMbtilesSource *self = S4G_MBTILES_SOURCE(object);
-    sqlite3_finalize(self->select);
-    sqlite3_close_v2(self->db);
-    g_mutex_clear(&self->lock);
+    g_clear_pointer(&self->tiles, s4g_mbtiles_close);
     g_free(self->path);
     G_OBJECT_CLASS(s4g_mbtiles_source_parent_class)->finalize(object);
 }
@@ -133,30 +114,6 @@ static void s4g_mbtiles_source_class_init(S4gMbtilesSourceClass *klass)
 
 static void s4g_mbtiles_source_init(S4gMbtilesSource *self)
 {
-    g_mutex_init(&self->lock);
-}
-
-static char *metadata(sqlite3 *db, const char *name)
-{
-    sqlite3_stmt *st = NULL;
-    char *value = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM metadata WHERE name = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return NULL;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        value = g_strdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return value;
-}
-
-static guint metadata_uint(sqlite3 *db, const char *name, guint fallback)
-{
-    g_autofree char *v = metadata(db, name);
-    guint64 n;
-    if (v && g_ascii_string_to_unsigned(v, 10, 0, 30, &n, NULL))
-        return (guint)n;
-    return fallback;
 }
 
 /* Parses "a,b,c[,d]" into doubles; returns how many were read. */
@@ -178,56 +135,43 @@ static int parse_doubles(const char *s, double *out, int max)
 S4gMbtilesSource *s4g_mbtiles_source_new(const char *path, GError **error)
 {
     g_return_val_if_fail(path != NULL, NULL);
-    sqlite3 *db = NULL;
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: no such MBTiles file", path);
         return NULL;
     }
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, NULL) !=
-        SQLITE_OK) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: %s", path,
-                    db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close_v2(db);
+    S4gMbtiles *tiles = s4g_mbtiles_open(path, error);
+    if (!tiles)
         return NULL;
-    }
-    sqlite3_stmt *select = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? "
-                           "AND tile_row = ?",
-                           -1, &select, NULL) != SQLITE_OK) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "%s: not an MBTiles file (no readable tiles table): %s", path,
-                    sqlite3_errmsg(db));
-        sqlite3_close_v2(db);
-        return NULL;
-    }
-    g_autofree char *name = metadata(db, "name");
-    g_autofree char *attribution = metadata(db, "attribution");
+    g_autofree char *name = s4g_mbtiles_get_metadata(tiles, "name");
+    g_autofree char *attribution = s4g_mbtiles_get_metadata(tiles, "attribution");
     g_autofree char *basename = g_path_get_basename(path);
+    int minz = s4g_mbtiles_get_min_zoom(tiles), maxz = s4g_mbtiles_get_max_zoom(tiles);
+    if (minz < 0)
+        minz = 0;
+    if (maxz < minz)
+        maxz = 18;
     /* The id keys libshumate's tile memory cache, so it must differ per file. */
     g_autofree char *id = g_strdup_printf("s4g-mbtiles:%s", path);
     S4gMbtilesSource *self = g_object_new(
         S4G_TYPE_MBTILES_SOURCE, "id", id, "name", name ? name : basename, "license",
-        attribution ? attribution : "", "min-zoom-level", metadata_uint(db, "minzoom", 0),
-        "max-zoom-level", metadata_uint(db, "maxzoom", 18), "tile-size", 256u, "projection",
-        SHUMATE_MAP_PROJECTION_MERCATOR, NULL);
-    self->db = db;
-    self->select = select;
+        attribution ? attribution : "", "min-zoom-level", (guint)minz, "max-zoom-level",
+        (guint)maxz, "tile-size", 256u, "projection", SHUMATE_MAP_PROJECTION_MERCATOR, NULL);
+    self->tiles = tiles;
     self->path = g_strdup(path);
 
-    g_autofree char *center = metadata(db, "center");
-    g_autofree char *bounds = metadata(db, "bounds");
+    g_autofree char *center = s4g_mbtiles_get_metadata(tiles, "center");
     double v[4];
-    if (parse_doubles(center, v, 3) >= 2) {
+    int n = parse_doubles(center, v, 3);
+    if (n >= 2) {
         self->has_center = TRUE;
         self->center_lon = v[0];
         self->center_lat = v[1];
-        self->center_zoom = parse_doubles(center, v, 3) == 3 ? v[2] : 12;
-    } else if (parse_doubles(bounds, v, 4) == 4) {
+        self->center_zoom = n == 3 ? v[2] : maxz;
+    } else if (s4g_mbtiles_get_bounds(tiles, v)) {
         self->has_center = TRUE;
         self->center_lon = (v[0] + v[2]) / 2;
         self->center_lat = (v[1] + v[3]) / 2;
-        self->center_zoom = metadata_uint(db, "maxzoom", 12);
+        self->center_zoom = maxz;
     }
     return self;
 }
@@ -242,4 +186,10 @@ gboolean s4g_mbtiles_source_get_center(S4gMbtilesSource *self, double *lat, doub
     *lon = self->center_lon;
     *zoom = self->center_zoom;
     return TRUE;
+}
+
+gboolean s4g_mbtiles_source_get_bounds(S4gMbtilesSource *self, double bounds[4])
+{
+    g_return_val_if_fail(S4G_IS_MBTILES_SOURCE(self), FALSE);
+    return s4g_mbtiles_get_bounds(self->tiles, bounds);
 }

@@ -22,4 +22,7 @@ GBytes *s4g_mbtiles_source_read_tile(S4gMbtilesSource *self, guint z, guint x, g
 gboolean s4g_mbtiles_source_get_center(S4gMbtilesSource *self, double *lat, double *lon,
                                        double *zoom);
 
+/* bounds[4] = west, south, east, north from the metadata; FALSE if absent. */
+gboolean s4g_mbtiles_source_get_bounds(S4gMbtilesSource *self, double bounds[4]);
+
 G_END_DECLS

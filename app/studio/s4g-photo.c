@@ -57,7 +57,7 @@ static void s4g_photo_class_init(S4gPhotoClass *klass)
     G_OBJECT_CLASS(klass)->finalize = finalize;
     props[PROP_THUMBNAIL] = g_param_spec_object("thumbnail", NULL, NULL, GDK_TYPE_TEXTURE,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-    props[PROP_ERROR] = g_param_spec_double("error", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, NAN,
+    props[PROP_ERROR] = g_param_spec_double("error", NULL, NULL, -G_MAXDOUBLE, G_MAXDOUBLE, 0, /* NAN at run time: no prediction */
                                             G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
     props[PROP_FLAGGED] = g_param_spec_boolean("flagged", NULL, NULL, FALSE,
                                                G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);

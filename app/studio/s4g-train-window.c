@@ -10,7 +10,7 @@
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
     GtkButton *start_button, *cancel_button;
-    AdwEntryRow *model_row, *dataset_row, *lr_row;
+    AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
     GtkSpinButton *epochs_spin, *batch_spin;
     GtkLabel *status_label;
     S4gLossChart *chart;
@@ -53,9 +53,12 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
     const char *dataset = gtk_editable_get_text(GTK_EDITABLE(self->dataset_row));
     if (*dataset)
         g_strv_builder_add_many(b, "--dataset", dataset, NULL);
+    const char *preset = gtk_editable_get_text(GTK_EDITABLE(self->preset_row));
+    if (*preset)
+        g_strv_builder_add_many(b, "--preset", preset, NULL);
     g_autofree char *epochs = g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->epochs_spin));
     g_autofree char *batch = g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->batch_spin));
-    g_strv_builder_add_many(b, "--epochs", epochs, "--batch-size", batch, "--lr",
+    g_strv_builder_add_many(b, "--epochs", epochs, "--batch", batch, "--lr",
                             gtk_editable_get_text(GTK_EDITABLE(self->lr_row)), NULL);
     return g_strv_builder_end(b);
 }
@@ -217,6 +220,7 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, model_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, dataset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, lr_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, preset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, epochs_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);

@@ -70,6 +70,7 @@ struct _S4gWindow {
     GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
 
     GPtrArray *undo, *redo; /* Edit* */
+    double press_x, press_y; /* where the last map press began */
 };
 
 G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -141,9 +142,26 @@ static void rebuild_photo_markers(S4gWindow *self)
         shumate_location_set_location(SHUMATE_LOCATION(dot), s4g_photo_get_lat(p),
                                       s4g_photo_get_lon(p));
         gtk_widget_add_css_class(GTK_WIDGET(dot), "s4g-photo-point");
+        shumate_marker_set_selectable(dot, TRUE);
+        g_object_set_data(G_OBJECT(dot), "s4g-photo", p); /* the project's list owns it */
         gtk_accessible_update_property(GTK_ACCESSIBLE(dot), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        s4g_photo_get_path(p), -1);
         shumate_marker_layer_add_marker(self->photo_layer, dot);
+    }
+}
+
+/* Linked views: choosing a photo's dot on the map selects it in the grid. */
+static void on_photo_marker_selected(ShumateMarkerLayer *layer, ShumateMarker *m, gpointer data)
+{
+    S4gWindow *self = data;
+    S4gPhoto *want = g_object_get_data(G_OBJECT(m), "s4g-photo");
+    GListModel *model = G_LIST_MODEL(self->sorted);
+    for (guint i = 0, n = g_list_model_get_n_items(model); i < n; i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(model, i);
+        if (p == want) {
+            gtk_single_selection_set_selected(self->selection, i);
+            return;
+        }
     }
 }
 
@@ -245,8 +263,9 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     GtkWidget *label = gtk_widget_get_last_child(box);
     g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
     double e = s4g_photo_get_error(p);
-    g_autofree char *text = isnan(e) ? g_strdup(base)
-                                     : g_strdup_printf(_("%s · %.0f m"), base, e);
+    g_autofree char *text = isnan(e)      ? g_strdup(base)
+                            : e >= 10000 ? g_strdup_printf(_("%s · %.0f km"), base, e / 1000)
+                                         : g_strdup_printf(_("%s · %.0f m"), base, e);
     gtk_label_set_label(GTK_LABEL(label), text);
     gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
     if (s4g_photo_get_flagged(p))
@@ -275,13 +294,19 @@ static gint64 current_model(S4gWindow *self)
     return s4g_project_model_id(self->project, gtk_drop_down_get_selected(self->model_dropdown));
 }
 
+static void centre_on_tile(S4gWindow *self, GtkWidget *tile)
+{
+    double *ll = g_object_get_data(G_OBJECT(tile), "s4g-latlon");
+    if (ll && !isnan(ll[0])) {
+        ShumateMap *map = shumate_simple_map_get_map(self->map);
+        shumate_map_stop_go_to(map); /* a running fly-to would override the jump */
+        shumate_map_center_on(map, ll[0], ll[1]);
+    }
+}
+
 static void on_candidate_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
-    S4gWindow *self = data;
-    GtkWidget *w = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
-    double *ll = g_object_get_data(G_OBJECT(w), "s4g-latlon");
-    if (ll && !isnan(ll[0]))
-        shumate_map_go_to(shumate_simple_map_get_map(self->map), ll[0], ll[1]);
+    centre_on_tile(data, gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g)));
 }
 
 static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const char *caption)
@@ -396,10 +421,9 @@ static void show_prediction(S4gWindow *self)
     if (truth && !isnan(best->lat)) {
         ShumateCoordinate *a = shumate_coordinate_new_full(tlat, tlon);
         ShumateCoordinate *b = shumate_coordinate_new_full(best->lat, best->lon);
+        /* Coordinates are floating; the layer sinks them. */
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(a));
         shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(b));
-        g_object_unref(a);
-        g_object_unref(b);
         self->error_m = s4g_geo_haversine_m(tlat, tlon, best->lat, best->lon);
         g_autofree char *text = self->error_m >= 10000
                                     ? g_strdup_printf(_("Error %.1f km"), self->error_m / 1000)
@@ -448,6 +472,9 @@ static void on_model_changed(S4gWindow *self)
     if (!s4g_project_load_errors(self->project, current_model(self), &error))
         toast(self, error->message);
     refilter(self);
+    /* Cell labels show the error: rebind the visible cells. */
+    gtk_grid_view_set_model(self->photo_grid, NULL);
+    gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
     show_prediction(self);
 }
 
@@ -664,11 +691,21 @@ static void redo(GtkWidget *w, const char *a, GVariant *p)
     after_edit(self, e);
 }
 
+static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer data)
+{
+    S4gWindow *self = data;
+    self->press_x = x;
+    self->press_y = y;
+}
+
 static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
-    /* Only single clicks in location mode: double clicks zoom, drags pan. */
+    /* Only single clicks in location mode: double clicks zoom, and a drag (pan) also ends in
+     * a release, so the pointer must not have moved. */
     if (n != 1 || !gtk_toggle_button_get_active(self->set_location_toggle) || !self->current)
+        return;
+    if (fabs(x - self->press_x) > 4 || fabs(y - self->press_y) > 4)
         return;
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (!shumate_viewport_get_reference_map_source(vp))
@@ -690,6 +727,7 @@ static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpoin
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autofree char *text = g_strdup_printf("%.5f, %.5f", lat, lon);
     gtk_label_set_label(self->cursor_label, text);
+    gtk_widget_set_visible(GTK_WIDGET(self->cursor_label), TRUE);
 }
 
 /* ---- export -------------------------------------------------------------------------- */
@@ -796,6 +834,15 @@ static void set_base_layer(S4gWindow *self)
         S4gMbtilesSource *s = s4g_mbtiles_source_new(mbtiles, &error);
         if (s) {
             centred = s4g_mbtiles_source_get_center(s, &lat, &lon, &zoom);
+            double b[4];
+            if (s4g_mbtiles_source_get_bounds(s, b) && b[2] > b[0]) {
+                /* Fit the tile set's width into the map: 256·2^z px span 360°. */
+                int width = gtk_widget_get_width(GTK_WIDGET(self->map));
+                /* before the first allocation assume the default pane width */
+                double fit = log2((width > 0 ? width : 560) * 360.0 / (256.0 * (b[2] - b[0])));
+                zoom = CLAMP(floor(fit), shumate_map_source_get_min_zoom_level(SHUMATE_MAP_SOURCE(s)),
+                             shumate_map_source_get_max_zoom_level(SHUMATE_MAP_SOURCE(s)));
+            }
             source = SHUMATE_MAP_SOURCE(s);
         } else {
             toast(self, error->message);
@@ -809,11 +856,28 @@ static void set_base_layer(S4gWindow *self)
     }
     shumate_simple_map_set_map_source(self->map, source);
     g_object_unref(source);
+    /* libshumate 1.0 adds the new base layer on top of every layer: lift the overlays. */
+    ShumateMap *map = shumate_simple_map_get_map(self->map);
+    ShumateLayer *overlays[] = {SHUMATE_LAYER(self->photo_layer), SHUMATE_LAYER(self->error_path),
+                                SHUMATE_LAYER(self->candidate_layer),
+                                SHUMATE_LAYER(self->negative_layer)};
+    for (guint i = 0; i < G_N_ELEMENTS(overlays); i++) {
+        g_object_ref(overlays[i]);
+        shumate_map_remove_layer(map, overlays[i]);
+        shumate_map_add_layer(map, overlays[i]);
+        g_object_unref(overlays[i]);
+    }
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (centred) {
         shumate_viewport_set_zoom_level(vp, zoom);
         shumate_location_set_location(SHUMATE_LOCATION(vp), lat, lon);
     }
+}
+
+static void on_tile_settings_changed(S4gWindow *self)
+{
+    if (self->project)
+        set_base_layer(self);
 }
 
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
@@ -897,20 +961,58 @@ static void open_action(GtkWidget *w, const char *a, GVariant *p)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
-/* The demo project is what `s4g synth` writes; it is made once, on first use. */
-static void demo_done(GObject *src, GAsyncResult *res, gpointer data)
+/* The demo project is made once, on first use, by the s4g program: `s4g synth` renders a
+ * synthetic CVUSA-layout region (with tiles/region.mbtiles) into the project folder and
+ * `s4g import` records it in the project database. */
+typedef struct {
+    S4gWindow *self;
+    char *dir;
+    GPtrArray *steps; /* GStrv, run in order */
+    guint next;
+} DemoJob;
+
+static void demo_job_free(DemoJob *job)
 {
-    g_autoptr(S4gWindow) self = data;
+    g_object_unref(job->self);
+    g_free(job->dir);
+    g_ptr_array_unref(job->steps);
+    g_free(job);
+}
+
+static void demo_run_next(DemoJob *job);
+
+static void demo_step_done(GObject *src, GAsyncResult *res, gpointer data)
+{
+    DemoJob *job = data;
     g_autoptr(GError) error = NULL;
-    const char *dir = g_object_get_data(src, "s4g-dir");
     if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"),
-                                               error->message);
-        toast(self, msg);
+        g_autofree char *cmd = g_strjoinv(" ", job->steps->pdata[job->next - 1]);
+        g_autofree char *msg =
+            g_strdup_printf(_("Creating the demo project failed: %s: %s"), cmd, error->message);
+        toast(job->self, msg);
+        demo_job_free(job);
         return;
     }
-    if (!s4g_window_open_project(self, dir, &error))
-        toast(self, error->message);
+    demo_run_next(job);
+}
+
+static void demo_run_next(DemoJob *job)
+{
+    g_autoptr(GError) error = NULL;
+    if (job->next == job->steps->len) {
+        if (!s4g_window_open_project(job->self, job->dir, &error))
+            toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    const char *const *argv = job->steps->pdata[job->next++];
+    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+    if (!proc) {
+        toast(job->self, error->message);
+        demo_job_free(job);
+        return;
+    }
+    g_subprocess_wait_check_async(proc, NULL, demo_step_done, job);
 }
 
 static void open_demo(GtkWidget *w, const char *a, GVariant *p)
@@ -929,16 +1031,18 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
         toast(self, _("The s4g program is not installed; cannot create the demo project"));
         return;
     }
-    GSubprocess *proc = g_subprocess_new(G_SUBPROCESS_FLAGS_NONE, &error, s4g, "synth",
-                                         "--project", dir, NULL);
-    if (!proc) {
-        toast(self, error->message);
-        return;
-    }
-    g_object_set_data_full(G_OBJECT(proc), "s4g-dir", g_strdup(dir), g_free);
+    DemoJob *job = g_new0(DemoJob, 1);
+    job->self = g_object_ref(self);
+    job->dir = g_strdup(dir);
+    job->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+    const char *synth[] = {s4g, "synth", "--layout", "cvusa", "--out", dir, "--seed", "1",
+                           "--locations", "48", NULL};
+    const char *import[] = {s4g, "import", "--project", dir, "--kind", "cvusa", "--name",
+                            "demo", dir, NULL};
+    g_ptr_array_add(job->steps, g_strdupv((char **)synth));
+    g_ptr_array_add(job->steps, g_strdupv((char **)import));
     toast(self, _("Creating the demo project…"));
-    g_subprocess_wait_check_async(proc, NULL, demo_done, g_object_ref(self));
-    g_object_unref(proc);
+    demo_run_next(job);
 }
 
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
@@ -960,6 +1064,28 @@ static void toggle_location_mode(GtkWidget *w, const char *a, GVariant *p)
 static void show_view(GtkWidget *w, const char *a, GVariant *p)
 {
     gtk_stack_set_visible_child_name(S4G_WINDOW(w)->view_stack, g_variant_get_string(p, NULL));
+}
+
+/* libshumate's own zoom buttons are icon-only and unnamed: name them for screen readers. */
+static void name_map_buttons(GtkWidget *w)
+{
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        if (GTK_IS_BUTTON(c) && !gtk_button_get_label(GTK_BUTTON(c))) {
+            const char *icon = gtk_button_get_icon_name(GTK_BUTTON(c));
+            GtkWidget *child = gtk_button_get_child(GTK_BUTTON(c));
+            if (!icon && GTK_IS_IMAGE(child))
+                icon = gtk_image_get_icon_name(GTK_IMAGE(child));
+            const char *name = g_strcmp0(icon, "zoom-in-symbolic") == 0    ? _("Zoom in")
+                               : g_strcmp0(icon, "zoom-out-symbolic") == 0 ? _("Zoom out")
+                                                                           : NULL;
+            if (name) {
+                gtk_accessible_update_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                               name, -1);
+                gtk_widget_set_tooltip_text(c, name);
+            }
+        }
+        name_map_buttons(c);
+    }
 }
 
 /* ---- life cycle ---------------------------------------------------------------------- */
@@ -1101,26 +1227,37 @@ static void s4g_window_init(S4gWindow *self)
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    ShumateMap *map = shumate_simple_map_get_map(self->map);
-    self->photo_layer = shumate_marker_layer_new(vp);
+    self->photo_layer = shumate_marker_layer_new_full(vp, GTK_SELECTION_SINGLE);
+    g_signal_connect(self->photo_layer, "marker-selected", G_CALLBACK(on_photo_marker_selected),
+                     self);
     self->error_path = shumate_path_layer_new(vp);
     GdkRGBA red = {0.88, 0.11, 0.14, 1};
     shumate_path_layer_set_stroke_color(self->error_path, &red);
     shumate_path_layer_set_stroke_width(self->error_path, 3);
     self->candidate_layer = shumate_marker_layer_new(vp);
     self->negative_layer = shumate_marker_layer_new(vp);
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->photo_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->error_path));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->candidate_layer));
-    shumate_map_add_layer(map, SHUMATE_LAYER(self->negative_layer));
+    /* Overlay layers stay above the base layer when the map source changes. */
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->photo_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->error_path));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->candidate_layer));
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->negative_layer));
 
     GtkGesture *click = gtk_gesture_click_new();
+    g_signal_connect(click, "pressed", G_CALLBACK(on_map_press), self);
     g_signal_connect(click, "released", G_CALLBACK(on_map_click), self);
+    /* Capture phase: see the click before ShumateMap's own pan/zoom gestures take it. */
+    gtk_event_controller_set_propagation_phase(GTK_EVENT_CONTROLLER(click), GTK_PHASE_CAPTURE);
     gtk_widget_add_controller(GTK_WIDGET(self->map), GTK_EVENT_CONTROLLER(click));
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
 
+    g_signal_connect_swapped(self->settings, "changed::tile-source",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::xyz-url",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
+    name_map_buttons(GTK_WIDGET(self->map));
     fill_recent(self);
     update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
@@ -1140,6 +1277,21 @@ void s4g_window_select_photo(S4gWindow *self, guint position)
     gtk_single_selection_set_selected(self->selection, position);
 }
 
+void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sort_by_error,
+                            double min_km, double max_km)
+{
+    gtk_toggle_button_set_active(self->flagged_toggle, only_flagged);
+    gtk_toggle_button_set_active(self->sort_toggle, sort_by_error);
+    gtk_spin_button_set_value(self->min_error_spin, min_km);
+    gtk_spin_button_set_value(self->max_error_spin, max_km);
+}
+
+S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)
+{
+    g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->sorted), position);
+    return p; /* borrowed: the project's list keeps it */
+}
+
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
 {
     gtk_stack_set_visible_child_name(self->view_stack, "negatives");
@@ -1148,6 +1300,13 @@ void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
         return;
     gtk_single_selection_set_selected(
         GTK_SINGLE_SELECTION(gtk_list_view_get_model(self->anchor_list)), anchor_pos);
+}
+
+void s4g_window_activate_candidate(S4gWindow *self, guint index)
+{
+    GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index(self->candidates_flow, (int)index);
+    if (child)
+        centre_on_tile(self, gtk_flow_box_child_get_child(child));
 }
 
 guint s4g_window_count_candidate_markers(S4gWindow *self)
@@ -1176,6 +1335,16 @@ guint s4g_window_count_negative_tiles(S4gWindow *self)
 guint s4g_window_count_negative_markers(S4gWindow *self)
 {
     return count_markers(self->negative_layer, "s4g-rank");
+}
+
+void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
+{
+    g_autoptr(GList) markers = shumate_marker_layer_get_markers(self->photo_layer);
+    for (GList *l = markers; l; l = l->next) {
+        S4gPhoto *p = g_object_get_data(l->data, "s4g-photo");
+        if (p && s4g_photo_get_id(p) == image)
+            shumate_marker_layer_select_marker(self->photo_layer, l->data);
+    }
 }
 
 guint s4g_window_count_photo_markers(S4gWindow *self)

@@ -20,8 +20,19 @@ S4gProject *s4g_window_get_project(S4gWindow *self);
 void s4g_window_select_photo(S4gWindow *self, guint position);
 /* Sets the selected photo's location as a map click in location mode does (undoable). */
 gboolean s4g_window_set_photo_location(S4gWindow *self, double lat, double lon, GError **error);
+/* Sets the photo filters as the filter bar does. */
+void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sort_by_error,
+                            double min_km, double max_km);
+/* The photo at `position` of the filtered, sorted grid (borrowed), or NULL. */
+S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position);
 /* Shows the hard negatives of mining run row `run_pos`, anchor row `anchor_pos`. */
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos);
+
+/* Centres the map on candidate thumbnail `index` (as clicking it does). */
+void s4g_window_activate_candidate(S4gWindow *self, guint index);
+
+/* Selects the map dot of photo `image` (as clicking it does). */
+void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image);
 
 /* For tests: what is on screen. */
 guint s4g_window_count_candidate_markers(S4gWindow *self);

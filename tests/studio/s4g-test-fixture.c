@@ -3,6 +3,8 @@
 
 #include "s4g-store.h"
 
+#include <gtk/gtk.h>
+
 #include <glib/gstdio.h>
 #include <unistd.h>
 #include <vips/vips.h>
@@ -71,15 +73,16 @@ void fix_write_mbtiles(const char *path)
 
 void fix_photo_location(int i, double *lat, double *lon)
 {
-    *lat = 10.0 + 0.5 * i;
-    *lon = 10.0 + 0.3 * i;
+    /* far apart, so the markers separate at the fixture's zoom levels 0..1 */
+    *lat = 10.0 + 12.0 * i;
+    *lon = 10.0 + 25.0 * i;
 }
 
 void fix_candidate_location(int i, int r, double *lat, double *lon)
 {
     fix_photo_location(i, lat, lon);
-    *lat += 0.01 * r * (i + 1);
-    *lon -= 0.02 * r;
+    *lat += 2.0 * r * (i + 1);
+    *lon -= 6.0 * r;
 }
 
 char *fix_make_project(void)
@@ -179,3 +182,27 @@ void fix_add_many_photos(const char *dir, int n)
         g_assert_cmpint(symlink(target, link), ==, 0);
     }
 }
+
+void fix_screenshot(gpointer window, const char *name)
+{
+    const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
+    if (!dir)
+        dir = g_get_tmp_dir();
+    g_mkdir_with_parents(dir, 0755);
+    gtk_test_widget_wait_for_draw(window); /* a never-drawn window snapshots to nothing */
+    GdkPaintable *p = gtk_widget_paintable_new(window);
+    int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
+    GtkSnapshot *snap = gtk_snapshot_new();
+    gdk_paintable_snapshot(p, snap, w, h);
+    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
+    g_assert_nonnull(node);
+    GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(window));
+    GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_assert_true(gdk_texture_save_to_png(t, path));
+    g_test_message("screenshot: %s", path);
+    g_object_unref(t);
+    gsk_render_node_unref(node);
+    g_object_unref(p);
+}
+

@@ -21,5 +21,7 @@ void fix_photo_location(int i, double *lat, double *lon);
 void fix_candidate_location(int i, int r, double *lat, double *lon);
 /* Adds n extra ground photos (all pointing at small real PNGs) for the load-time test. */
 void fix_add_many_photos(const char *dir, int n);
+/* Renders `window` (a GtkWidget*) to <$S4G_SCREENSHOT_DIR>/<name> (PNG). */
+void fix_screenshot(gpointer window, const char *name);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);

@@ -1,6 +1,7 @@
 /* test-chart.c — the loss chart fed with `s4g train --json` lines, directly and through the
  * training window's GSubprocess (a stand-in trainer script prints the lines). */
 #include "s4g-loss-chart.h"
+#include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
 
 #include <adwaita.h>
@@ -15,12 +16,24 @@ static void test_feed(void)
         "{\"step\":2,\"epoch\":0.2,\"loss\":4.25,\"lr\":1e-4,\"logit_scale\":14.4,\"pairs_per_s\":13}",
         "{\"step\":5,\"epoch\":0.5,\"loss\":3.0,\"lr\":2e-4,\"logit_scale\":15,\"pairs_per_s\":13}",
         "{\"epoch\":1,\"r1\":12.5,\"r5\":40,\"r10\":55.5}",
+        /* the real trainer's event objects: non-data events pass without a point */
+        "{\"event\": \"start\", \"run\": 1, \"model\": 2, \"device\": \"cpu\", \"pairs\": 160}",
+        "{\"event\": \"checkpoint\", \"path\": \"models/run-1.safetensors\"}",
+        "{\"event\": \"end\", \"run\": 1, \"model\": 2, \"state\": \"done\", \"step\": 5}",
     };
     for (guint i = 0; i < G_N_ELEMENTS(lines); i++) {
         g_assert_true(s4g_loss_chart_feed_line(chart, lines[i], &error));
         g_assert_no_error(error);
     }
     g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    g_assert_true(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"step\", \"step\": 6, \"epoch\": 0.6, \"loss\": 2.5, \"lr\": 2e-4}",
+        &error));
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 4);
+    g_assert_false(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"error\", \"run\": 1, \"message\": \"out of memory\"}", &error));
+    g_assert_cmpstr(error->message, ==, "out of memory");
+    g_clear_error(&error);
     double step, loss;
     g_assert_true(s4g_loss_chart_get_point(chart, 2, &step, &loss));
     g_assert_cmpfloat(step, ==, 5);
@@ -36,15 +49,15 @@ static void test_feed(void)
 
     /* malformed lines name their line number and the field */
     g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\":6}", &error));
-    g_assert_nonnull(strstr(error->message, "line 5"));
+    g_assert_nonnull(strstr(error->message, "line 10"));
     g_assert_nonnull(strstr(error->message, "loss"));
     g_clear_error(&error);
     g_assert_false(s4g_loss_chart_feed_line(chart, "{\"step\": 7, \"loss\": ", &error));
-    g_assert_nonnull(strstr(error->message, "line 6"));
+    g_assert_nonnull(strstr(error->message, "line 11"));
     g_clear_error(&error);
     g_assert_false(s4g_loss_chart_feed_line(chart, "[1,2]", &error));
     g_clear_error(&error);
-    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 3);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 4);
     g_object_unref(chart);
 }
 
@@ -108,20 +121,58 @@ static void test_subprocess(void)
     g_assert_cmpfloat(r5, ==, 80);
     g_autofree char *args = NULL;
     g_assert_true(g_file_get_contents(argsfile, &args, NULL, NULL));
-    g_autofree char *want = g_strdup_printf("train --json --project %s --model model --epochs 10 "
-                                            "--batch-size 32 --lr 1e-4\n",
+    g_autofree char *want = g_strdup_printf("train --json --project %s --model model "
+                                            "--preset atto --epochs 10 --batch 32 --lr 1e-3\n",
                                             dir);
     g_assert_cmpstr(args, ==, want);
+    gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
+    gtk_window_present(GTK_WINDOW(tw));
+    while (gtk_widget_get_width(GTK_WIDGET(chart)) == 0)
+        g_main_context_iteration(NULL, TRUE);
+    int w = gtk_widget_get_width(GTK_WIDGET(chart));
+    /* the middle of the plot is step 4 (steps 1..7) */
+    g_assert_cmpint(s4g_loss_chart_nearest(chart, 56 + 0.5 * (w - 68)), ==, 3);
+    for (int i = 0; i < 20; i++)
+        g_main_context_iteration(NULL, FALSE);
+    fix_screenshot(GTK_WIDGET(tw), "studio-training.png");
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
+/* Cancel sends SIGTERM; the run ends and the window is ready for another. */
+static void test_cancel(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("s4g-train-XXXXXX", NULL);
+    g_autofree char *script = g_build_filename(dir, "slow-s4g", NULL);
+    g_assert_true(g_file_set_contents(
+        script, "#!/bin/sh\necho '{\"step\":1,\"loss\":2.5}'\nexec sleep 30\n", -1, NULL));
+    g_chmod(script, 0755);
+    g_setenv("S4G_PROGRAM", script, TRUE);
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, dir);
+    S4gLossChart *chart = s4g_train_window_get_chart(tw);
+    g_assert_true(s4g_train_window_start(tw, NULL));
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    while (s4g_loss_chart_get_n_points(chart) == 0 && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 1);
+    g_assert_true(s4g_train_window_is_running(tw));
+    gint64 t0 = g_get_monotonic_time();
+    s4g_train_window_cancel(tw);
+    while (s4g_train_window_is_running(tw) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_false(s4g_train_window_is_running(tw));
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC); /* not the 30 s sleep */
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    fix_init(argv[0]);
     gtk_init();
     adw_init();
     g_test_add_func("/studio/chart/feed", test_feed);
     g_test_add_func("/studio/chart/hover", test_hover);
-    g_test_add_func("/studio/chart/subprocess", test_subprocess);
+    g_test_add_func("/studio/chart/trainer-process", test_subprocess);
+    g_test_add_func("/studio/chart/cancel", test_cancel);
     return g_test_run();
 }

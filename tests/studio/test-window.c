@@ -7,6 +7,8 @@
 #include "s4g-geo.h"
 #include "s4g-store-annotations.h"
 #include "s4g-test-fixture.h"
+#include "s4g-preferences-window.h"
+#include "s4g-train-window.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -30,28 +32,6 @@ static void wait_drawn(GtkWidget *w)
     g_assert_true(gtk_widget_get_mapped(w));
 }
 
-static void screenshot(GtkWidget *window, const char *name)
-{
-    const char *dir = g_getenv("S4G_SCREENSHOT_DIR");
-    if (!dir)
-        dir = g_get_tmp_dir();
-    g_mkdir_with_parents(dir, 0755);
-    GdkPaintable *p = gtk_widget_paintable_new(window);
-    int w = gtk_widget_get_width(window), h = gtk_widget_get_height(window);
-    GtkSnapshot *snap = gtk_snapshot_new();
-    gdk_paintable_snapshot(p, snap, w, h);
-    GskRenderNode *node = gtk_snapshot_free_to_node(snap);
-    g_assert_nonnull(node);
-    GskRenderer *r = gtk_native_get_renderer(GTK_NATIVE(window));
-    GdkTexture *t = gsk_renderer_render_texture(r, node, &GRAPHENE_RECT_INIT(0, 0, w, h));
-    g_autofree char *path = g_build_filename(dir, name, NULL);
-    g_assert_true(gdk_texture_save_to_png(t, path));
-    g_test_message("screenshot: %s", path);
-    g_object_unref(t);
-    gsk_render_node_unref(node);
-    g_object_unref(p);
-}
-
 static S4gWindow *open_window(const char *dir)
 {
     S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
@@ -71,6 +51,11 @@ static void test_prediction(void)
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, FIX_PHOTOS);
 
+    /* the project joined the recent list, most recent first */
+    g_autoptr(GSettings) recent_settings = g_settings_new(S4G_APP_ID);
+    g_auto(GStrv) recent = g_settings_get_strv(recent_settings, "recent-projects");
+    g_assert_cmpstr(recent[0], ==, dir);
+
     s4g_window_select_photo(win, 2);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
     g_assert_cmpuint(s4g_window_count_candidate_thumbnails(win), ==, FIX_K);
@@ -80,7 +65,15 @@ static void test_prediction(void)
     fix_photo_location(2, &tlat, &tlon);
     fix_candidate_location(2, 1, &clat, &clon);
     g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(tlat, tlon, clat, clon), 0.01);
-    g_assert_cmpfloat(metres, >, 1000); /* 0.03° lat, 0.02° lon: several km */
+    g_assert_cmpfloat(metres, >, 100000); /* degrees apart: hundreds of km */
+    /* clicking candidate #2 centres the map on it */
+    s4g_window_activate_candidate(win, 1);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    fix_candidate_location(2, 2, &clat, &clon);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), clat, 1e-6);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), clon,
+                                   1e-6);
+    fix_candidate_location(2, 1, &clat, &clon);
 
     /* top-k follows the preference */
     g_autoptr(GSettings) settings = g_settings_new(S4G_APP_ID);
@@ -89,17 +82,48 @@ static void test_prediction(void)
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 2);
     g_assert_cmpuint(s4g_window_count_candidate_thumbnails(win), ==, 2);
     g_settings_set_int(settings, "top-k", FIX_K);
+
+    /* filters and sorting over the rank-1 errors */
+    double err[FIX_PHOTOS];
+    guint largest = 0;
+    for (int i = 0; i < FIX_PHOTOS; i++) {
+        fix_photo_location(i, &tlat, &tlon);
+        fix_candidate_location(i, 1, &clat, &clon);
+        err[i] = s4g_geo_haversine_m(tlat, tlon, clat, clon);
+        if (err[i] > err[largest])
+            largest = (guint)i;
+    }
+    s4g_window_set_filters(win, FALSE, TRUE, 0, 20000);
+    g_assert_cmpint(s4g_photo_get_id(s4g_window_get_visible_photo(win, 0)), ==, 1 + largest);
+    for (guint i = 1; i < FIX_PHOTOS; i++)
+        g_assert_cmpfloat(s4g_photo_get_error(s4g_window_get_visible_photo(win, i - 1)), >=,
+                          s4g_photo_get_error(s4g_window_get_visible_photo(win, i)));
+    double cut = err[largest] / 1000 - 1; /* km: keeps only the largest */
+    s4g_window_set_filters(win, FALSE, TRUE, cut, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 1);
+    s4g_window_set_filters(win, TRUE, FALSE, 0, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 0); /* nothing flagged yet */
+    s4g_window_set_filters(win, FALSE, FALSE, 0, 20000);
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     s4g_window_select_photo(win, 0);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
     spin(1500); /* thumbnails decode in workers, tiles fade in */
-    screenshot(GTK_WIDGET(win), "studio-prediction.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-prediction.png");
+
+    /* choosing photo 3's dot on the map selects it in the grid */
+    s4g_window_choose_photo_marker(win, 3);
+    g_assert_cmpint(s4g_photo_get_id(s4g_window_get_visible_photo(win, 2)), ==, 3);
+    fix_photo_location(2, &tlat, &tlon);
+    g_assert_true(s4g_window_has_error_line(win, &metres));
+    fix_candidate_location(2, 1, &clat, &clon);
+    g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(tlat, tlon, clat, clon), 0.01);
 
     /* hard negatives of mining run 0, anchor 1 (image 2) */
     s4g_window_select_anchor(win, 0, 1);
     g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, FIX_NEGATIVES);
     g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, FIX_NEGATIVES);
     spin(1000);
-    screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -136,6 +160,9 @@ static void test_annotation(void)
     g_assert_cmpuint(count_annotations(dir, 4), ==, 2);
     S4gPhoto *p = s4g_project_find_photo(s4g_window_get_project(win), 4);
     g_assert_true(s4g_photo_get_flagged(p));
+    s4g_window_set_filters(win, TRUE, FALSE, 0, 20000); /* "open flags" shows just this one */
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 1);
+    g_assert_true(s4g_window_get_visible_photo(win, 0) == p);
     gtk_window_destroy(GTK_WINDOW(win));
 
     /* reopen: the annotations and the open flag are still there */
@@ -145,6 +172,45 @@ static void test_annotation(void)
     s4g_window_select_photo(win, 3);
     g_assert_true(s4g_window_has_error_line(win, &metres));
     g_assert_cmpfloat_with_epsilon(metres, s4g_geo_haversine_m(11.0, 11.5, clat, clon), 0.01);
+    /* a click on the map in location mode sets the location to the point under the pointer:
+     * the map's click gesture gets the press/release pair a real click produces */
+    GtkWidget *map = GTK_WIDGET(s4g_window_get_map(win));
+    GtkGesture *click = NULL;
+    g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(map);
+    for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
+        g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
+        if (GTK_IS_GESTURE_CLICK(c) &&
+            gtk_event_controller_get_propagation_phase(GTK_EVENT_CONTROLLER(c)) == GTK_PHASE_CAPTURE)
+            click = GTK_GESTURE(c);
+    }
+    g_assert_nonnull(click);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    double x = gtk_widget_get_width(map) * 0.25, y = gtk_widget_get_height(map) * 0.75;
+    double want_lat, want_lon;
+    shumate_viewport_widget_coords_to_location(vp, map, x, y, &want_lat, &want_lon);
+    guint before = count_annotations(dir, 4);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x, y);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before); /* not in location mode yet */
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.set-location-mode", NULL);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x + 30, y); /* a drag, not a click */
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before);
+    g_signal_emit_by_name(click, "pressed", 1, x, y);
+    g_signal_emit_by_name(click, "released", 1, x, y);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before + 1);
+    {
+        g_autoptr(GError) e = NULL;
+        g_autoptr(S4gStore) st = s4g_store_open(dir, FALSE, &e);
+        double la, lo;
+        g_assert_true(s4g_store_annotation_location(st, 4, &la, &lo));
+        g_assert_cmpfloat_with_epsilon(la, want_lat, 1e-6);
+        g_assert_cmpfloat_with_epsilon(lo, want_lon, 1e-6);
+    }
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.undo", NULL);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before);
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.set-location-mode", NULL);
+
     /* reviewing resolves the flag */
     gtk_widget_activate_action(GTK_WIDGET(win), "win.mark-reviewed", NULL);
     g_assert_false(s4g_photo_get_flagged(p));
@@ -159,7 +225,28 @@ static void test_empty_state(void)
     gtk_window_present(GTK_WINDOW(win));
     wait_drawn(GTK_WIDGET(win));
     spin(300);
-    screenshot(GTK_WIDGET(win), "studio-empty.png");
+    fix_screenshot(GTK_WIDGET(win), "studio-empty.png");
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* Every template and the shortcuts window build from the resource (this is how the .ui files
+ * are validated: gtk4-builder-tool cannot resolve libadwaita/libshumate/app types). */
+static void test_templates(void)
+{
+    g_autoptr(GtkBuilder) b =
+        gtk_builder_new_from_resource("/org/sample4geo/Studio/gtk/help-overlay.ui");
+    GObject *help = gtk_builder_get_object(b, "help_overlay");
+    g_assert_true(GTK_IS_SHORTCUTS_WINDOW(help));
+    S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
+    /* the application window picked the overlay up: the action exists */
+    g_assert_nonnull(g_action_map_lookup_action(G_ACTION_MAP(win), "show-help-overlay"));
+    S4gPreferencesWindow *prefs = s4g_preferences_window_new(GTK_WINDOW(win));
+    g_assert_true(ADW_IS_PREFERENCES_WINDOW(prefs));
+    S4gTrainWindow *train = s4g_train_window_new(GTK_WINDOW(win), "/tmp");
+    g_assert_nonnull(s4g_train_window_get_chart(train));
+    gtk_window_destroy(GTK_WINDOW(train));
+    gtk_window_destroy(GTK_WINDOW(prefs));
+    gtk_window_destroy(GTK_WINDOW(help));
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -190,6 +277,7 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/window/empty-state", test_empty_state);
     g_test_add_func("/studio/window/prediction", test_prediction);
     g_test_add_func("/studio/window/annotation", test_annotation);
+    g_test_add_func("/studio/window/templates", test_templates);
     g_test_add_func("/studio/window/many-photos", test_many_photos);
     return g_test_run();
 }

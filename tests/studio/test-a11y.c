@@ -1,0 +1,80 @@
+/* test-a11y.c — every control of the main window (empty state and an open project) has a
+ * name for assistive technology: a visible label, or an accessible label or labelled-by
+ * relation.  Runs with GTK's test AT context so the properties can be read back. */
+#include "s4g-config.h"
+
+#include "s4g-test-fixture.h"
+#include "s4g-window.h"
+
+#include <adwaita.h>
+
+static GPtrArray *unnamed;
+
+static gboolean named(GtkWidget *w)
+{
+    GtkAccessible *a = GTK_ACCESSIBLE(w);
+    if (gtk_test_accessible_has_property(a, GTK_ACCESSIBLE_PROPERTY_LABEL) ||
+        gtk_test_accessible_has_relation(a, GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+        return TRUE;
+    if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w)))
+        return TRUE;
+    return FALSE;
+}
+
+/* Controls we own or that libshumate adds; widgets inside libadwaita rows and GTK's own
+ * composite internals (the spin button's +/- etc.) are named by their toolkit. */
+static void walk(GtkWidget *w)
+{
+    gboolean control = GTK_IS_BUTTON(w) || GTK_IS_DROP_DOWN(w) || GTK_IS_SPIN_BUTTON(w) ||
+                       GTK_IS_ENTRY(w) || GTK_IS_GRID_VIEW(w) || GTK_IS_LIST_VIEW(w) ||
+                       GTK_IS_MENU_BUTTON(w) || SHUMATE_IS_SIMPLE_MAP(w);
+    if (control && !named(w) && !(GTK_IS_BUTTON(w) && GTK_IS_MENU_BUTTON(gtk_widget_get_parent(w))) &&
+        !GTK_IS_SPIN_BUTTON(gtk_widget_get_parent(w)) && !GTK_IS_DROP_DOWN(gtk_widget_get_parent(w)))
+        g_ptr_array_add(unnamed, g_strdup_printf(
+                                     "%s in %s (icon %s)", G_OBJECT_TYPE_NAME(w),
+                                     G_OBJECT_TYPE_NAME(gtk_widget_get_parent(w)),
+                                     GTK_IS_BUTTON(w) ? gtk_button_get_icon_name(GTK_BUTTON(w)) : "-"));
+    if (GTK_IS_SPIN_BUTTON(w) || GTK_IS_DROP_DOWN(w) || GTK_IS_MENU_BUTTON(w))
+        return; /* composite internals */
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        walk(c);
+}
+
+static void check(GtkWidget *root)
+{
+    unnamed = g_ptr_array_new_with_free_func(g_free);
+    walk(root);
+    for (guint i = 0; i < unnamed->len; i++)
+        g_test_message("unnamed control: %s", (char *)unnamed->pdata[i]);
+    g_assert_cmpuint(unnamed->len, ==, 0);
+    g_ptr_array_unref(unnamed);
+}
+
+static void test_names(void)
+{
+    AdwApplication *app = g_object_new(ADW_TYPE_APPLICATION, "application-id",
+                                       S4G_APP_ID ".A11yTest", "flags", G_APPLICATION_NON_UNIQUE,
+                                       "resource-base-path", "/org/sample4geo/Studio", NULL);
+    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
+    gtk_window_present(GTK_WINDOW(win));
+    check(GTK_WIDGET(win));
+    g_autofree char *dir = fix_make_project();
+    g_assert_true(s4g_window_open_project(win, dir, NULL));
+    s4g_window_select_photo(win, 0);
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
+    check(GTK_WIDGET(win));
+    gtk_window_destroy(GTK_WINDOW(win));
+    g_object_unref(app);
+}
+
+int main(int argc, char **argv)
+{
+    g_setenv("GTK_A11Y", "test", TRUE);
+    g_test_init(&argc, &argv, NULL);
+    fix_init(argv[0]);
+    gtk_init();
+    adw_init();
+    g_test_add_func("/studio/a11y/names", test_names);
+    return g_test_run();
+}
