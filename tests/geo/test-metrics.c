@@ -1,5 +1,6 @@
 /* test-metrics.c — recall with strict '>' ranks and R//100, VIGOR hit rate with
  * semi-positives, University-1652 AP/CMC on hand-computed examples. */
+#include "s4g-evaluate.h"
 #include "s4g-metrics.h"
 
 #include <math.h>
@@ -118,6 +119,28 @@ static void test_u1652_ap(void)
     g_assert_cmpfloat(s4g_metrics_chance_r1(200), ==, 0.5);
 }
 
+/* The University-1652 path of s4g_evaluate_embeddings: class 3 is absent from the queries,
+ * so its gallery image is junk.
+ *   q0 (label 1): junk-free order r2(2) r0(1) r3(1) → rows 1, 2: AP = (0.25 + 0.583333)/2
+ *   q1 (label 2): order r3(1) r0(1) r2(2)          → row 2:     AP = (0 + 1/3)/2 */
+static void test_university_split(void)
+{
+    gint64 ql[2] = {1, 2}, rl[4] = {1, 3, 2, 1};
+    guint32 qpos[2] = {0, 2}, semi_start[3] = {0, 0, 0};
+    S4gSplit sp = {.kind = "university", .split = "d2s", .n_queries = 2, .n_refs = 4,
+                   .query_label = ql, .ref_label = rl, .query_pos = qpos,
+                   .semi_start = semi_start};
+    const float q[4] = {1, 0, 0, 1};
+    const float r[8] = {0.6f, 0.8f, 1, 0, 0.8f, 0.6f, 0, 1};
+    S4gRetrievalMetrics m;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_evaluate_embeddings(NULL, &sp, q, r, 2, &m, &error));
+    g_assert_cmpfloat_with_epsilon(m.ap, 100.0 * ((0.25 + 7.0 / 12.0) / 2 + 1.0 / 6.0) / 2, 1e-4);
+    g_assert_cmpfloat(m.r1, ==, 0.0);
+    g_assert_cmpfloat(m.r5, ==, 100.0);
+    g_assert_cmpuint(m.refs, ==, 4);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -125,5 +148,6 @@ int main(int argc, char **argv)
     g_test_add_func("/metrics/recall-ties", test_recall_ties);
     g_test_add_func("/metrics/vigor-hit-rate", test_vigor_hit);
     g_test_add_func("/metrics/u1652-ap", test_u1652_ap);
+    g_test_add_func("/metrics/university-split", test_university_split);
     return g_test_run();
 }

@@ -1,0 +1,132 @@
+/* cmd-eval.c — s4g eval: Recall@1/5/10/1% (and the VIGOR hit rate when the split has
+ * semi-positives) of a model on a split of a project dataset, streaming through the gallery
+ * search; recorded as an evaluation row when the model is one of the project's. */
+#include "s4g-cli.h"
+#include "s4g-evaluate.h"
+#include "s4g-store-datasets.h"
+#include "s4g-store-runs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct {
+    S4gProgress *bar;
+    gint64 base; /* images of the sides already encoded */
+} Ui;
+
+static void on_progress(guint done, guint total, gpointer user_data)
+{
+    Ui *ui = user_data;
+    s4g_progress_update(ui->bar, ui->base + done, NULL);
+    if (done == total)
+        ui->base += total;
+}
+
+int s4g_cmd_eval(int argc, char **argv)
+{
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
+                    *gsize = NULL, *ssize = NULL, *backend = NULL;
+    int batch = 32, threads = 0;
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
+        {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
+        {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Split to evaluate (default val)", "S"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
+         "Model name in the project, or a .safetensors file", "MODEL"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
+         "Query input WxH for a weights file (default 384x64)", "WxH"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
+         "Reference input WxH for a weights file (default 128x128)", "WxH"},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
+        {NULL},
+    };
+    if (!s4g_cli_parse("eval", "", "evaluate retrieval (R@1/5/10/1%, VIGOR hit rate) on a split",
+                       entries, &argc, &argv))
+        return 2;
+    if (!project || !dataset || !model) {
+        fprintf(stderr, "s4g eval: need --project DIR, --dataset NAME and --model MODEL\n");
+        return 2;
+    }
+    S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
+    if ((gsize && sscanf(gsize, "%dx%d", &spec.ground_w, &spec.ground_h) != 2) ||
+        (ssize && sscanf(ssize, "%dx%d", &spec.sat_w, &spec.sat_h) != 2)) {
+        fprintf(stderr, "s4g eval: sizes are WxH, e.g. 384x64\n");
+        return 2;
+    }
+    s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
+                                  : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
+                                                                  : S4G_BACKEND_AUTO,
+                       .threads = threads};
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+    if (!store)
+        return s4g_cli_fail("eval", error);
+    S4gStoreDataset ds = {0};
+    if (!s4g_store_dataset_find(store, dataset, &ds, &error))
+        return s4g_cli_fail("eval", error);
+    gint64 dataset_id = ds.id;
+    s4g_store_dataset_clear(&ds);
+    if (!split)
+        split = g_strdup("val");
+    g_autoptr(S4gSplit) sp = s4g_split_load(store, dataset_id, split, &error);
+    if (!sp)
+        return s4g_cli_fail("eval", error);
+    s4g_err err = {0};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    if (!ctx) {
+        fprintf(stderr, "s4g eval: compute device: %s\n", err.msg);
+        return 1;
+    }
+    gint64 model_id = 0;
+    s4g_convnext *m = s4g_model_open(store, model, ctx, &spec, &model_id, &error);
+    if (!m) {
+        s4g_ctx_free(ctx);
+        return s4g_cli_fail("eval", error);
+    }
+    Ui ui = {s4g_progress_new("encode", sp->n_queries + sp->n_refs, !json), 0};
+    S4gRetrievalMetrics r;
+    gint64 t0 = g_get_monotonic_time();
+    gboolean ok = s4g_evaluate_split(m, &spec, sp, batch, on_progress, &ui, &r, NULL, NULL, &error);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    s4g_progress_finish(ui.bar);
+    s4g_convnext_free(m);
+    s4g_ctx_free(ctx);
+    if (!ok)
+        return s4g_cli_fail("eval", error);
+    if (model_id) {
+        S4gEvaluationRow row = {.model = model_id, .dataset = dataset_id, .split = split,
+                                .epoch = -1, .r1 = r.r1, .r5 = r.r5, .r10 = r.r10,
+                                .r1pct = r.r1pct, .hit_rate = r.hit_rate, .ap = r.ap,
+                                .queries = (gint64)r.queries, .refs = (gint64)r.refs};
+        if (!s4g_store_evaluation_add(store, &row, &error))
+            return s4g_cli_fail("eval", error);
+    }
+    double chance = s4g_metrics_chance_r1(r.refs);
+    if (json) {
+        printf("{\"dataset\": \"%s\", \"split\": \"%s\", \"queries\": %" G_GUINT64_FORMAT
+               ", \"refs\": %" G_GUINT64_FORMAT ", \"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, "
+               "\"r1pct\": %.4f, \"chance_r1\": %.4f, \"seconds\": %.2f",
+               dataset, split, r.queries, r.refs, r.r1, r.r5, r.r10, r.r1pct, chance, secs);
+        if (!isnan(r.hit_rate))
+            printf(", \"hit_rate\": %.4f", r.hit_rate);
+        if (!isnan(r.ap))
+            printf(", \"ap\": %.4f", r.ap);
+        printf("}\n");
+    } else {
+        printf("%s / %s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT " references (%.1f s)\n",
+               dataset, split, r.queries, r.refs, secs);
+        printf("  R@1     %7.2f %%   (chance %.2f %%)\n", r.r1, chance);
+        printf("  R@5     %7.2f %%\n  R@10    %7.2f %%\n", r.r5, r.r10);
+        printf("  R@1%%    %7.2f %%   (top %" G_GUINT64_FORMAT ")\n", r.r1pct, r.refs / 100);
+        if (!isnan(r.hit_rate))
+            printf("  hit rate %6.2f %%\n", r.hit_rate);
+        if (!isnan(r.ap))
+            printf("  AP      %7.2f %%\n", r.ap);
+    }
+    return 0;
+}

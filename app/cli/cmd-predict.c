@@ -1,0 +1,234 @@
+/* cmd-predict.c — s4g predict: locate ground photos by retrieval over a dataset's satellite
+ * tiles (architecture.md §5 "Predict"): embed the gallery (cached in the embeddings table for
+ * project models), embed each photo, take the top-k tiles, estimate the location as the
+ * best tile's centre refined by the softmax-weighted mean (temperature 0.07, Sample4Geo's
+ * initial logit scale) of the top-k centres; the best tile's weight is the confidence.  When
+ * the photo is an image of the dataset with a known location, the error is reported and the
+ * predictions are stored. */
+#include "s4g-cli.h"
+#include "s4g-evaluate.h"
+#include "s4g-search.h"
+#include "s4g-store-datasets.h"
+#include "s4g-store-runs.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Gallery embeddings: from the cache when every one is there, else encoded and cached. */
+static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gModelSpec *spec,
+                                 gint64 model_id, GArray *imgs, const char *root, int batch,
+                                 gboolean *cached, GError **error)
+{
+    int dim = m->cfg.dims[3];
+    float *out = g_new(float, MAX((gsize)imgs->len * dim, 1));
+    *cached = model_id > 0;
+    for (guint i = 0; *cached && i < imgs->len; i++) {
+        int d = 0;
+        g_autofree float *v = s4g_store_embedding_get(
+            store, model_id, g_array_index(imgs, S4gStoreImage, i).id, &d, NULL);
+        if (!v || d != dim)
+            *cached = FALSE;
+        else
+            memcpy(out + (gsize)i * dim, v, sizeof(float) * dim);
+    }
+    if (*cached)
+        return out;
+    g_free(out);
+    g_autofree char **paths = g_new0(char *, imgs->len + 1);
+    g_autofree gint64 *ids = g_new(gint64, MAX(imgs->len, 1));
+    for (guint i = 0; i < imgs->len; i++) {
+        paths[i] = g_build_filename(root, g_array_index(imgs, S4gStoreImage, i).path, NULL);
+        ids[i] = g_array_index(imgs, S4gStoreImage, i).id;
+    }
+    out = s4g_encode_images(m, paths, imgs->len, spec->sat_w, spec->sat_h, batch, NULL, NULL,
+                            error);
+    for (guint i = 0; i < imgs->len; i++)
+        g_free(paths[i]);
+    if (out && model_id > 0 &&
+        !s4g_store_embeddings_put(store, model_id, imgs->len, ids, dim, out, S4G_EMB_F32, TRUE,
+                                  error)) {
+        g_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+int s4g_cmd_predict(int argc, char **argv)
+{
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
+                    *backend = NULL;
+    int top = 5, batch = 32, threads = 0;
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
+        {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
+         "Dataset whose satellite tiles form the gallery", "NAME"},
+        {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)", "S"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
+        {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
+        {NULL},
+    };
+    if (!s4g_cli_parse("predict", "IMAGE…", "locate ground photos by retrieval over satellite tiles",
+                       entries, &argc, &argv))
+        return 2;
+    if (!project || !dataset || !model || argc < 2 || top < 1 || top > S4G_SEARCH_MAX_K) {
+        fprintf(stderr, "s4g predict: need --project, --dataset, --model, 1 ≤ --top ≤ %d and at "
+                        "least one IMAGE\n",
+                S4G_SEARCH_MAX_K);
+        return 2;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+    if (!store)
+        return s4g_cli_fail("predict", error);
+    S4gStoreDataset ds = {0};
+    if (!s4g_store_dataset_find(store, dataset, &ds, &error))
+        return s4g_cli_fail("predict", error);
+    g_autofree char *root = g_strdup(ds.root);
+    gint64 dsid = ds.id;
+    s4g_store_dataset_clear(&ds);
+    g_autoptr(GArray) gal = s4g_store_images_list(store, dsid, split, "satellite", &error);
+    if (!gal)
+        return s4g_cli_fail("predict", error);
+    if (gal->len == 0) {
+        fprintf(stderr, "s4g predict: dataset %s has no satellite images%s%s\n", dataset,
+                split ? " in split " : "", split ? split : "");
+        return 1;
+    }
+    s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
+                                  : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
+                                                                  : S4G_BACKEND_AUTO,
+                       .threads = threads};
+    s4g_err err = {0};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    if (!ctx) {
+        fprintf(stderr, "s4g predict: compute device: %s\n", err.msg);
+        return 1;
+    }
+    S4gModelSpec spec = {0};
+    gint64 model_id = 0;
+    s4g_convnext *m = s4g_model_open(store, model, ctx, &spec, &model_id, &error);
+    int rc = 0;
+    s4g_gallery *g = NULL;
+    g_autofree float *gemb = NULL;
+    gboolean cached = FALSE;
+    int dim = m ? m->cfg.dims[3] : 0, k = MIN(top, (int)gal->len);
+    if (!m)
+        goto fail;
+    gemb = gallery_embeddings(store, m, &spec, model_id, gal, root, batch, &cached, &error);
+    if (!gemb)
+        goto fail;
+    g = s4g_gallery_new(ctx, dim, 0, &err);
+    if (!g || s4g_gallery_add(g, gal->len, gemb, &err)) {
+        g_set_error(&error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gallery: %s", err.msg);
+        goto fail;
+    }
+    if (!json)
+        fprintf(stderr, "gallery: %u tiles of %s (%s)\n", gal->len, dataset,
+                cached ? "cached embeddings" : "encoded");
+    for (int a = 1; a < argc; a++) {
+        const char *photo = argv[a];
+        g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground_w,
+                                                spec.ground_h, 1, NULL, NULL, &error);
+        if (!q)
+            goto fail;
+        g_autofree gint64 *idx = g_new(gint64, k);
+        g_autofree float *sc = g_new(float, k);
+        if (s4g_gallery_topk(g, 1, q, k, idx, sc, &err)) {
+            g_set_error(&error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
+            goto fail;
+        }
+        /* softmax over the top-k at temperature 0.07 */
+        double wsum = 0, lat = 0, lon = 0, wbest = 0;
+        for (int i = 0; i < k; i++) {
+            S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
+            double w = exp((sc[i] - sc[0]) / 0.07);
+            if (i == 0)
+                wbest = w;
+            if (isfinite(im->lat) && isfinite(im->lon)) {
+                lat += w * im->lat;
+                lon += w * im->lon;
+                wsum += w;
+            }
+        }
+        double all = 0;
+        for (int i = 0; i < k; i++)
+            all += exp((sc[i] - sc[0]) / 0.07);
+        double conf = wbest / all;
+        if (wsum > 0)
+            lat /= wsum, lon /= wsum;
+        else
+            lat = lon = NAN;
+        /* the photo's own row, when it is an image of the dataset */
+        g_autofree char *rel = g_str_has_prefix(photo, root) ? g_strdup(photo + strlen(root) + 1)
+                                                             : g_strdup(photo);
+        gint64 image_id = 0;
+        double tlat = NAN, tlon = NAN;
+        {
+            g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+                store, "SELECT id, lat, lon FROM images WHERE dataset = ? AND path = ? LIMIT 1",
+                NULL);
+            if (st) {
+                sqlite3_bind_int64(st, 1, dsid);
+                sqlite3_bind_text(st, 2, rel, -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                    image_id = sqlite3_column_int64(st, 0);
+                    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+                        tlat = sqlite3_column_double(st, 1);
+                        tlon = sqlite3_column_double(st, 2);
+                    }
+                }
+            }
+        }
+        double err_m = isfinite(tlat) && isfinite(lat) ? s4g_geo_haversine_m(lat, lon, tlat, tlon)
+                                                       : NAN;
+        if (image_id && model_id) {
+            g_autofree S4gPredictionRow *rows = g_new(S4gPredictionRow, k);
+            for (int i = 0; i < k; i++) {
+                S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
+                rows[i] = (S4gPredictionRow){im->id, sc[i], im->lat, im->lon};
+            }
+            g_autofree char *gname = g_strdup_printf("%s/%s", dataset, split ? split : "*");
+            if (!s4g_store_predictions_put(store, model_id, image_id, gname, rows, k, &error))
+                goto fail;
+        }
+        if (json) {
+            g_autofree char *ep = g_strescape(photo, NULL);
+            printf("{\"image\": \"%s\", \"lat\": %.7f, \"lon\": %.7f, \"confidence\": %.4f",
+                   ep, lat, lon, conf);
+            if (!isnan(err_m))
+                printf(", \"error_m\": %.1f", err_m);
+            printf(", \"top\": [");
+            for (int i = 0; i < k; i++) {
+                S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
+                g_autofree char *p = g_strescape(im->path, NULL);
+                printf("%s{\"tile\": \"%s\", \"score\": %.5f, \"lat\": %.7f, \"lon\": %.7f}",
+                       i ? ", " : "", p, sc[i], im->lat, im->lon);
+            }
+            printf("]}\n");
+        } else {
+            printf("%s\n  estimate %.6f, %.6f  (confidence %.2f)", photo, lat, lon, conf);
+            if (!isnan(err_m))
+                printf("  error %.0f m", err_m);
+            printf("\n");
+            for (int i = 0; i < k; i++) {
+                S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
+                printf("  %2d  %.4f  %s  (%.6f, %.6f)\n", i + 1, sc[i], im->path, im->lat,
+                       im->lon);
+            }
+        }
+    }
+    goto out;
+fail:
+    rc = s4g_cli_fail("predict", error);
+out:
+    s4g_gallery_free(g);
+    s4g_convnext_free(m);
+    s4g_ctx_free(ctx);
+    return rc;
+}

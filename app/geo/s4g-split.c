@@ -1,0 +1,158 @@
+/* s4g-split.c — building a retrieval split from the images and pairs tables. */
+#define G_LOG_DOMAIN "s4g-split"
+#include "s4g-split.h"
+#include "s4g-store-datasets.h"
+
+#include <math.h>
+
+void s4g_split_free(S4gSplit *s)
+{
+    if (!s)
+        return;
+    for (guint i = 0; i < s->n_queries; i++)
+        g_free(s->query_paths[i]);
+    for (guint i = 0; i < s->n_refs; i++)
+        g_free(s->ref_paths[i]);
+    g_free(s->kind);
+    g_free(s->split);
+    g_free(s->query_paths);
+    g_free(s->query_ids);
+    g_free(s->ref_paths);
+    g_free(s->ref_ids);
+    g_free(s->ref_lat);
+    g_free(s->ref_lon);
+    g_free(s->ref_x);
+    g_free(s->ref_y);
+    g_free(s->query_lat);
+    g_free(s->query_lon);
+    g_free(s->query_pos);
+    g_free(s->query_label);
+    g_free(s->ref_label);
+    g_free(s->semi_start);
+    g_free(s->semi);
+    g_free(s);
+}
+
+char **s4g_split_names(S4gStore *store, gint64 dataset, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT DISTINCT split FROM pairs WHERE dataset = ? AND relation = 'positive' "
+        "ORDER BY split",
+        error);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, dataset);
+    g_autoptr(GPtrArray) out = g_ptr_array_new();
+    while (sqlite3_step(st) == SQLITE_ROW)
+        g_ptr_array_add(out, g_strdup((const char *)sqlite3_column_text(st, 0)));
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+}
+
+S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GError **error)
+{
+    S4gStoreDataset ds = {0};
+    if (!s4g_store_dataset_get(store, dataset, &ds, error))
+        return NULL;
+    g_autoptr(GArray) refs = s4g_store_images_list(store, dataset, split, "satellite", error);
+    g_autoptr(GArray) pos = refs ? s4g_store_pairs_list(store, dataset, split, "positive", error)
+                                 : NULL;
+    g_autoptr(GArray) semi = pos ? s4g_store_pairs_list(store, dataset, split, "semi-positive", error)
+                                 : NULL;
+    if (!semi) {
+        s4g_store_dataset_clear(&ds);
+        return NULL;
+    }
+    if (pos->len == 0 || refs->len == 0) {
+        g_auto(GStrv) names = s4g_split_names(store, dataset, NULL);
+        g_autofree char *list = names ? g_strjoinv(", ", names) : g_strdup("");
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "dataset “%s”: split “%s” has %u positive pairs and %u satellite images "
+                    "(splits with pairs: %s)",
+                    ds.name, split, pos->len, refs->len, *list ? list : "none");
+        s4g_store_dataset_clear(&ds);
+        return NULL;
+    }
+    S4gSplit *s = g_new0(S4gSplit, 1);
+    s->kind = g_strdup(ds.kind);
+    s->split = g_strdup(split);
+    s->n_refs = refs->len;
+    s->ref_paths = g_new(char *, refs->len);
+    s->ref_ids = g_new(gint64, refs->len);
+    s->ref_lat = g_new(double, refs->len);
+    s->ref_lon = g_new(double, refs->len);
+    s->ref_x = g_new(double, refs->len);
+    s->ref_y = g_new(double, refs->len);
+    s->ref_label = g_new(gint64, refs->len);
+    g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    for (guint i = 0; i < refs->len; i++) {
+        S4gStoreImage *im = &g_array_index(refs, S4gStoreImage, i);
+        s->ref_paths[i] = g_build_filename(ds.root, im->path, NULL);
+        s->ref_ids[i] = im->id;
+        s->ref_lat[i] = im->lat;
+        s->ref_lon[i] = im->lon;
+        s->ref_x[i] = im->x;
+        s->ref_y[i] = im->y;
+        s->ref_label[i] = im->identity;
+        g_hash_table_insert(ref_of, g_memdup2(&im->id, sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+    }
+    /* queries in pair order (by pair id), first positive wins */
+    g_autoptr(GHashTable) query_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GArray) qids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autoptr(GArray) qpos = g_array_new(FALSE, FALSE, sizeof(guint32));
+    for (guint i = 0; i < pos->len; i++) {
+        S4gStorePair *p = &g_array_index(pos, S4gStorePair, i);
+        guint r = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &p->satellite));
+        if (r == 0 || g_hash_table_contains(query_of, &p->ground))
+            continue; /* satellite outside the split's gallery, or a second positive */
+        g_hash_table_insert(query_of, g_memdup2(&p->ground, sizeof(gint64)),
+                            GUINT_TO_POINTER(qids->len + 1));
+        g_array_append_val(qids, p->ground);
+        guint32 rr = r - 1;
+        g_array_append_val(qpos, rr);
+    }
+    s->n_queries = qids->len;
+    s->query_ids = (gint64 *)g_array_free(g_steal_pointer(&qids), FALSE);
+    s->query_pos = (guint32 *)g_array_free(g_steal_pointer(&qpos), FALSE);
+    s->query_paths = g_new(char *, MAX(s->n_queries, 1));
+    s->query_lat = g_new(double, MAX(s->n_queries, 1));
+    s->query_lon = g_new(double, MAX(s->n_queries, 1));
+    s->query_label = g_new(gint64, MAX(s->n_queries, 1));
+    for (guint i = 0; i < s->n_queries; i++) {
+        S4gStoreImage im = {0};
+        if (!s4g_store_image_get(store, s->query_ids[i], &im, error)) {
+            s->n_queries = i;
+            s4g_split_free(s);
+            s4g_store_dataset_clear(&ds);
+            return NULL;
+        }
+        s->query_paths[i] = g_build_filename(ds.root, im.path, NULL);
+        s->query_lat[i] = im.lat;
+        s->query_lon[i] = im.lon;
+        s->query_label[i] = im.identity;
+        s4g_store_image_clear(&im);
+    }
+    /* semi-positives per query */
+    s->semi_start = g_new0(guint32, s->n_queries + 1);
+    for (guint i = 0; i < semi->len; i++) {
+        S4gStorePair *p = &g_array_index(semi, S4gStorePair, i);
+        guint q = GPOINTER_TO_UINT(g_hash_table_lookup(query_of, &p->ground));
+        guint r = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &p->satellite));
+        if (q && r)
+            s->semi_start[q]++;
+    }
+    for (guint q = 0; q < s->n_queries; q++)
+        s->semi_start[q + 1] += s->semi_start[q];
+    s->semi = g_new(guint32, MAX(s->semi_start[s->n_queries], 1));
+    g_autofree guint32 *fill = g_new0(guint32, MAX(s->n_queries, 1));
+    for (guint i = 0; i < semi->len; i++) {
+        S4gStorePair *p = &g_array_index(semi, S4gStorePair, i);
+        guint q = GPOINTER_TO_UINT(g_hash_table_lookup(query_of, &p->ground));
+        guint r = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &p->satellite));
+        if (q && r)
+            s->semi[s->semi_start[q - 1] + fill[q - 1]++] = r - 1;
+    }
+    s4g_store_dataset_clear(&ds);
+    return s;
+}

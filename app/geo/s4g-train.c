@@ -1,0 +1,632 @@
+/* s4g-train.c — the training loop. */
+#define G_LOG_DOMAIN "s4g-train"
+#include "s4g-train.h"
+#include "s4g-dss.h"
+#include "s4g-json.h"
+#include "s4g-loader.h"
+#include "s4g-safetensors.h"
+#include "s4g-store-runs.h"
+#include "s4g-train-step.h"
+
+#include <math.h>
+#include <string.h>
+#include <unistd.h>
+
+void s4g_train_options_init(S4gTrainOptions *o)
+{
+    *o = (S4gTrainOptions){.train_split = "train",
+                           .eval_split = "val",
+                           .epochs = 40,
+                           .batch_size = 128,
+                           .lr = 1e-3,
+                           .warmup_epochs = 1.0,
+                           .eval_every = 4,
+                           .seed = 42,
+                           .gps_sample = TRUE,
+                           .dss_sample = TRUE,
+                           .augment = TRUE,
+                           .gps_metric = S4G_GPS_HAVERSINE,
+                           .sampler = s4g_sampler_params_default(),
+                           .eval_batch = 32,
+                           .loader_threads = 2,
+                           .backend = S4G_BACKEND_AUTO};
+}
+
+/* Everything a run needs, owned in one place. */
+typedef struct {
+    S4gStore *store;
+    S4gTrainOptions o;
+    S4gTrainCallback cb;
+    gpointer user;
+    gint64 run, model;
+    char *name;
+    S4gSplit *train, *eval;
+    s4g_ctx *ctx;
+    s4g_convnext *net;
+    s4g_trainer *trainer;
+    S4gNeighbours *table; /* GPS, then DSS; NULL = plain unique shuffle */
+    gboolean university;
+    double best_r1;
+    gint64 t_start; /* monotonic µs when this process started the run */
+    char *last_path, *best_path; /* absolute */
+    char *last_rel, *best_rel;   /* relative to the project */
+} Run;
+
+static void emit(Run *r, S4gTrainEvent *ev)
+{
+    ev->run = r->run;
+    ev->model = r->model;
+    if (r->cb)
+        r->cb(ev, r->user);
+}
+
+static gboolean compute_fail(GError **error, const char *what, const s4g_err *err)
+{
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "%s: %s", what, err->msg);
+    return FALSE;
+}
+
+static char *config_json(const S4gTrainOptions *o, const char *spec)
+{
+    return g_strdup_printf(
+        "{\"dataset\": %" G_GINT64_FORMAT ", \"train_split\": \"%s\", \"eval_split\": \"%s\", "
+        "\"architecture\": %s, \"epochs\": %u, \"batch_size\": %u, \"lr\": %.17g, "
+        "\"warmup_epochs\": %.17g, \"eval_every\": %u, \"seed\": %" G_GUINT64_FORMAT ", "
+        "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
+        "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
+        "\"skip_neighbour\": %d}",
+        o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
+        o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
+        s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select,
+        o->sampler.neighbour_range, o->sampler.break_limit, o->sampler.skip_neighbour);
+}
+
+static double jnum(const s4g_json *root, const char *key, double def)
+{
+    const s4g_json *v = s4g_json_get(root, key);
+    return v && v->type == S4G_JSON_NUMBER ? v->number : def;
+}
+
+static const char *jstr(const s4g_json *root, const char *key, const char *def)
+{
+    const s4g_json *v = s4g_json_get(root, key);
+    return v && v->type == S4G_JSON_STRING ? v->str : def;
+}
+
+/* Resuming: the stored config replaces the options (strings are kept alive in keep). */
+static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrArray *keep,
+                                    GError **error)
+{
+    s4g_err err = {0};
+    s4g_json *root = s4g_json_parse(json, strlen(json), &err);
+    if (!root || root->type != S4G_JSON_OBJECT) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "run config: %s",
+                    root ? "not an object" : err.msg);
+        s4g_json_free(root);
+        return FALSE;
+    }
+    o->dataset = (gint64)jnum(root, "dataset", (double)o->dataset);
+    char *ts = g_strdup(jstr(root, "train_split", "train"));
+    char *es = g_strdup(jstr(root, "eval_split", "val"));
+    g_ptr_array_add(keep, ts);
+    g_ptr_array_add(keep, es);
+    o->train_split = ts;
+    o->eval_split = es;
+    o->epochs = (guint)jnum(root, "epochs", o->epochs);
+    o->batch_size = (guint)jnum(root, "batch_size", o->batch_size);
+    o->lr = jnum(root, "lr", o->lr);
+    o->warmup_epochs = jnum(root, "warmup_epochs", o->warmup_epochs);
+    o->eval_every = (guint)jnum(root, "eval_every", o->eval_every);
+    o->seed = (guint64)jnum(root, "seed", (double)o->seed);
+    o->gps_sample = jnum(root, "gps_sample", o->gps_sample) != 0;
+    o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
+    o->augment = jnum(root, "augment", o->augment) != 0;
+    s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
+    o->sampler.neighbour_select = (guint)jnum(root, "neighbour_select", o->sampler.neighbour_select);
+    o->sampler.neighbour_range = (guint)jnum(root, "neighbour_range", o->sampler.neighbour_range);
+    o->sampler.break_limit = (guint)jnum(root, "break_limit", o->sampler.break_limit);
+    o->sampler.skip_neighbour = (gint)jnum(root, "skip_neighbour", o->sampler.skip_neighbour);
+    s4g_json_free(root);
+    return TRUE;
+}
+
+/* Stores a neighbour table as a mining run: anchors and negatives are satellite image ids
+ * for GPS (metres) and, for DSS, the anchor is the ground image whose row it is. */
+static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint32 *row_ground,
+                             const S4gRetrievalMetrics *train_recall, GError **error)
+{
+    S4gNeighbours *nb = r->table;
+    g_autofree gint64 *anchors = g_new(gint64, MAX(nb->n, 1));
+    g_autofree gint64 *negs = g_new(gint64, MAX((gsize)nb->n * nb->k, 1));
+    g_autofree guint *counts = g_new(guint, MAX(nb->n, 1));
+    gsize n = 0;
+    for (guint i = 0; i < nb->n; i++) {
+        if (nb->count[i] == 0)
+            continue;
+        anchors[n] = row_ground ? r->train->query_ids[row_ground[i]] : r->train->ref_ids[i];
+        counts[n] = nb->count[i];
+        for (guint j = 0; j < nb->count[i]; j++)
+            negs[n * nb->k + j] = r->train->ref_ids[nb->ids[(gsize)i * nb->k + j]];
+        n++;
+    }
+    g_autofree float *scores = g_new(float, MAX((gsize)nb->n * nb->k, 1));
+    for (guint i = 0, a = 0; i < nb->n; i++) {
+        if (nb->count[i] == 0)
+            continue;
+        memcpy(scores + (gsize)a * nb->k, nb->values + (gsize)i * nb->k, nb->k * sizeof(float));
+        a++;
+    }
+    g_autofree char *params = g_strdup_printf(
+        "{\"k\": %u, \"metric\": \"%s\"}", nb->k,
+        !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine");
+    if (!s4g_store_mining_add(r->store, kind, !strcmp(kind, "dss") ? r->model : 0, r->run,
+                              r->o.dataset, epoch, params, n, anchors, nb->k, counts, negs,
+                              scores, error))
+        return FALSE;
+    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
+    ev.metrics.r1 = NAN;
+    if (train_recall)
+        ev.metrics = *train_recall;
+    emit(r, &ev);
+    return TRUE;
+}
+
+/* Resuming: the table in force is the run's latest mining run (GPS, or the DSS mined at the
+ * last evaluation), read back so the resumed epochs see exactly the neighbours the
+ * uninterrupted run would.  FALSE with no error when the run has none. */
+static gboolean table_from_store(Run *r, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        r->store,
+        "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
+        "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
+        error);
+    if (!st)
+        return FALSE;
+    sqlite3_bind_int64(st, 1, r->run);
+    S4gSplit *t = r->train;
+    g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    for (guint i = 0; i < t->n_refs; i++) {
+        g_hash_table_insert(ref_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+        g_hash_table_insert(row_of, g_memdup2(&t->ref_ids[i], sizeof(gint64)), GUINT_TO_POINTER(i + 1));
+    }
+    /* DSS anchors are grounds: their row is their positive satellite's */
+    for (guint q = 0; q < t->n_queries; q++)
+        g_hash_table_insert(row_of, g_memdup2(&t->query_ids[q], sizeof(gint64)),
+                            GUINT_TO_POINTER(t->query_pos[q] + 1));
+    S4gNeighbours *nb = s4g_neighbours_new(t->n_refs, r->o.sampler.neighbour_range);
+    gboolean any = FALSE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
+        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
+        if (!row || !n || nb->count[row - 1] >= nb->k)
+            continue;
+        nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
+        any = TRUE;
+    }
+    if (rc != SQLITE_DONE || !any) {
+        if (rc != SQLITE_DONE)
+            s4g_store_fail(r->store, "reading the run's neighbour table", error);
+        s4g_neighbours_free(nb);
+        return FALSE;
+    }
+    s4g_neighbours_free(r->table);
+    r->table = nb;
+    return TRUE;
+}
+
+static gboolean gps_table(Run *r, GError **error)
+{
+    S4gSplit *t = r->train;
+    gboolean euclid = r->o.gps_metric == S4G_GPS_EUCLIDEAN;
+    g_autofree double *coords = g_new(double, 2 * (gsize)t->n_refs);
+    for (guint i = 0; i < t->n_refs; i++) {
+        coords[2 * i] = euclid ? t->ref_x[i] : t->ref_lat[i];
+        coords[2 * i + 1] = euclid ? t->ref_y[i] : t->ref_lon[i];
+        if (!isfinite(coords[2 * i]) || !isfinite(coords[2 * i + 1])) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                        "GPS sampling: satellite %s has no %s (use --no-gps)", t->ref_paths[i],
+                        euclid ? "projected x/y" : "latitude/longitude");
+            return FALSE;
+        }
+    }
+    r->table = s4g_gps_neighbours(coords, t->n_refs, r->o.sampler.neighbour_range,
+                                  r->o.gps_metric, 0, error);
+    return r->table && store_mining(r, "gps", 0, NULL, NULL, error);
+}
+
+static gboolean dss_table(Run *r, guint epoch, GError **error)
+{
+    S4gSplit *t = r->train;
+    int dim = r->net->cfg.dims[3];
+    const S4gModelSpec *s = &r->o.spec;
+    g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground_w,
+                                            s->ground_h, r->o.eval_batch, NULL, NULL, error);
+    if (!q)
+        return FALSE;
+    g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
+                                            r->o.eval_batch, NULL, NULL, error);
+    if (!g)
+        return FALSE;
+    /* VIGOR-like splits (a satellite with several grounds) use K+2, like the reference */
+    g_autofree guint *per_sat = g_new0(guint, t->n_refs);
+    gboolean multi = FALSE;
+    for (guint i = 0; i < t->n_queries; i++)
+        multi |= ++per_sat[t->query_pos[i]] > 1;
+    S4gNeighbours *nb = s4g_dss_neighbours(r->ctx, q, t->n_queries, g, t->n_refs, dim,
+                                           t->query_pos, r->o.sampler.neighbour_range,
+                                           multi ? 2 : 1, error);
+    if (!nb)
+        return FALSE;
+    s4g_neighbours_free(r->table);
+    r->table = nb;
+    g_autofree guint32 *row_ground = g_new0(guint32, t->n_refs);
+    for (guint i = 0; i < t->n_queries; i++)
+        row_ground[t->query_pos[i]] = i; /* the last ground of a satellite owns its row */
+    /* the reference prints the train split's recall while mining */
+    S4gRetrievalMetrics train_recall;
+    if (!s4g_evaluate_embeddings(r->ctx, t, q, g, dim, &train_recall, error))
+        return FALSE;
+    return store_mining(r, "dss", epoch, row_ground, &train_recall, error);
+}
+
+static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **error)
+{
+    g_autofree char *e = g_strdup_printf("%u", epoch), *b = g_strdup_printf("%u", batch_in_epoch),
+                    *best = g_strdup_printf("%.17g", r->best_r1);
+    const char *meta[] = {"epoch", e, "batch", b, "best_r1", best, NULL};
+    s4g_err err = {0};
+    if (s4g_trainer_save(r->trainer, r->last_path, meta, &err))
+        return compute_fail(error, r->last_path, &err);
+    if (!s4g_store_run_set_checkpoint(r->store, r->run, r->last_rel, error))
+        return FALSE;
+    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch, .what = r->last_path};
+    emit(r, &ev);
+    return TRUE;
+}
+
+static gboolean evaluate(Run *r, guint epoch, GError **error)
+{
+    S4gRetrievalMetrics m;
+    if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, NULL, NULL, &m, NULL,
+                            NULL, error))
+        return FALSE;
+    S4gEvaluationRow row = {.model = r->model, .run = r->run, .dataset = r->o.dataset,
+                            .split = (char *)r->o.eval_split, .epoch = epoch, .r1 = m.r1,
+                            .r5 = m.r5, .r10 = m.r10, .r1pct = m.r1pct, .hit_rate = m.hit_rate,
+                            .ap = m.ap, .queries = (gint64)m.queries, .refs = (gint64)m.refs};
+    if (!s4g_store_evaluation_add(r->store, &row, error))
+        return FALSE;
+    S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_EVAL, .epoch = epoch, .metrics = m,
+                        .chance_r1 = s4g_metrics_chance_r1(m.refs)};
+    emit(r, &ev);
+    if (m.r1 > r->best_r1 || r->best_r1 < 0) {
+        r->best_r1 = m.r1;
+        g_autofree char *e = g_strdup_printf("%u", epoch), *v = g_strdup_printf("%.4f", m.r1);
+        const char *meta[] = {"epoch", e, "r1", v, NULL};
+        s4g_err err = {0};
+        if (s4g_convnext_save(r->net, r->best_path, meta, &err))
+            return compute_fail(error, r->best_path, &err);
+        if (!s4g_store_model_set_weights(r->store, r->model, r->best_rel, error))
+            return FALSE;
+        S4gTrainEvent cev = {.kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch,
+                             .what = r->best_path};
+        emit(r, &cev);
+    }
+    return TRUE;
+}
+
+/* The epoch's item order (pair indices into the train split). */
+static GArray *epoch_order(Run *r, guint epoch, GError **error)
+{
+    g_autoptr(GRand) rng = g_rand_new_with_seed((guint32)(r->o.seed * 1000003u + epoch));
+    S4gSamplerParams p = r->o.sampler;
+    p.batch_size = r->o.batch_size;
+    if (r->university) {
+        p.break_limit = 512;
+        return s4g_sampler_epoch_classes(r->train->n_queries, r->train->query_pos,
+                                         r->train->n_refs, &p, rng, error);
+    }
+    return s4g_sampler_epoch_vigor(r->train->n_queries, r->train->query_pos, r->train->n_refs,
+                                   r->table, &p, rng, error);
+}
+
+static void metrics_flush(Run *r, GArray *rows)
+{
+    if (rows->len == 0)
+        return;
+    g_autoptr(GError) e = NULL;
+    if (!s4g_store_metrics_add(r->store, r->run, (S4gMetricRow *)rows->data, rows->len, &e))
+        g_warning("run %" G_GINT64_FORMAT ": metrics not recorded: %s", r->run, e->message);
+    g_array_set_size(rows, 0);
+}
+
+/* One epoch from batch `skip`; returns FALSE on error; *stopped when a stop was requested. */
+static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal,
+                          volatile gint *stop, gboolean *stopped, guint *batch_done,
+                          GError **error)
+{
+    g_autoptr(GArray) order = epoch_order(r, epoch, error);
+    if (!order)
+        return FALSE;
+    guint B = r->o.batch_size, nb = order->len / B;
+    g_autofree const char **gp = g_new(const char *, MAX(order->len, 1));
+    g_autofree const char **sp = g_new(const char *, MAX(order->len, 1));
+    for (guint i = 0; i < order->len; i++) {
+        guint32 q = g_array_index(order, guint32, i);
+        gp[i] = r->train->query_paths[q];
+        sp[i] = r->train->ref_paths[r->train->query_pos[q]];
+    }
+    const S4gModelSpec *s = &r->o.spec;
+    S4gLoaderOptions lo = {.ground_width = s->ground_w, .ground_height = s->ground_h,
+                           .satellite_width = s->sat_w, .satellite_height = s->sat_h,
+                           .batch_size = (int)B, .augment = r->o.augment,
+                           .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
+                           .ground_is_panorama = !r->university && s->ground_w >= 2 * s->ground_h,
+                           .seed = r->o.seed * 7919u + epoch, .threads = r->o.loader_threads};
+    g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
+    g_autoptr(GArray) rows = g_array_new(FALSE, FALSE, sizeof(S4gMetricRow));
+    gint64 t0 = g_get_monotonic_time();
+    long total = steps_nominal * (long)r->o.epochs;
+    for (guint b = 0; b < nb; b++) {
+        g_autoptr(S4gBatch) batch = s4g_loader_next(loader, error);
+        if (!batch) {
+            if (error && !*error)
+                g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                            "epoch %u: loader ended after %u of %u batches", epoch, b, nb);
+            return FALSE;
+        }
+        if (b < skip)
+            continue; /* resuming: replay the order and augmentations, skip the work */
+        if (batch->n < 2) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                        "epoch %u batch %u: only %u readable pairs", epoch, b, batch->n);
+            return FALSE;
+        }
+        s4g_train_stats st;
+        s4g_err err = {0};
+        gint64 ts = g_get_monotonic_time();
+        if (s4g_trainer_step(r->trainer, (int)batch->n, s->ground_h, s->ground_w, batch->ground,
+                             s->sat_h, s->sat_w, batch->satellite, &st, &err))
+            return compute_fail(error, "training step", &err);
+        double dt = (g_get_monotonic_time() - ts) / 1e6;
+        double elapsed = (g_get_monotonic_time() - t0) / 1e6;
+        double per_step = elapsed / (b - skip + 1);
+        S4gMetricRow row = {st.step, (epoch - 1) + (double)(b + 1) / nb, st.loss, st.lr,
+                            st.logit_scale, 2.0 * batch->n / fmax(dt, 1e-9),
+                            (g_get_monotonic_time() - r->t_start) / 1e6};
+        g_array_append_val(rows, row);
+        if (rows->len >= 10)
+            metrics_flush(r, rows);
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_STEP, .step = st.step, .total_steps = total,
+                            .epoch = epoch, .epoch_progress = row.epoch, .loss = st.loss,
+                            .lr = st.lr, .logit_scale = st.logit_scale,
+                            .pairs_per_s = batch->n / fmax(dt, 1e-9),
+                            .eta_s = per_step * (double)MAX(total - st.step, 0)};
+        emit(r, &ev);
+        *batch_done = b + 1;
+        if (stop && g_atomic_int_get(stop)) {
+            *stopped = TRUE;
+            break;
+        }
+    }
+    metrics_flush(r, rows);
+    if (!*stopped)
+        *batch_done = nb;
+    return TRUE;
+}
+
+static void run_clear(Run *r)
+{
+    s4g_neighbours_free(r->table);
+    s4g_trainer_free(r->trainer);
+    s4g_convnext_free(r->net);
+    s4g_ctx_free(r->ctx);
+    s4g_split_free(r->train);
+    s4g_split_free(r->eval);
+    g_free(r->name);
+    g_free(r->last_path);
+    g_free(r->best_path);
+    g_free(r->last_rel);
+    g_free(r->best_rel);
+}
+
+static gboolean setup_model(Run *r, GError **error)
+{
+    s4g_ctx_opts co = {.backend = r->o.backend, .threads = r->o.threads};
+    s4g_err err = {0};
+    r->ctx = s4g_ctx_new(&co, &err);
+    if (!r->ctx)
+        return compute_fail(error, "compute device", &err);
+    int hs[4], ws[4];
+    if (s4g_convnext_spatial(r->o.spec.ground_h, r->o.spec.ground_w, hs, ws, &err) ||
+        s4g_convnext_spatial(r->o.spec.sat_h, r->o.spec.sat_w, hs, ws, &err))
+        return compute_fail(error, "input size", &err);
+    r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
+    if (!r->net)
+        return compute_fail(error, "model", &err);
+    return TRUE;
+}
+
+gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
+                       S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error)
+{
+    Run r = {.store = store, .o = *opts, .cb = cb, .user = user_data, .best_r1 = -1,
+             .t_start = g_get_monotonic_time()};
+    g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
+    guint start_epoch = 1, skip = 0;
+    gboolean ok = FALSE, stopped = FALSE;
+    g_autofree char *spec_json = NULL;
+
+    if (opts->resume_run > 0) {
+        g_autoptr(S4gRunRow) run = s4g_store_run_get(store, opts->resume_run, error);
+        if (!run)
+            goto out_early;
+        if (run->state != S4G_RUN_STOPPED && run->state != S4G_RUN_FAILED) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                        "run %" G_GINT64_FORMAT " is %s; only a stopped or failed run resumes",
+                        run->id, s4g_run_state_name(run->state));
+            goto out_early;
+        }
+        if (!run->checkpoint || run->model <= 0) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                        "run %" G_GINT64_FORMAT " has no checkpoint to resume from", run->id);
+            goto out_early;
+        }
+        if (!options_from_config(&r.o, run->config, keep, error))
+            goto out_early;
+        g_autoptr(S4gModelRow) m = s4g_store_model_get(store, run->model, NULL, error);
+        if (!m || !s4g_model_spec_from_json(m->architecture, &r.o.spec, error))
+            goto out_early;
+        r.run = run->id;
+        r.model = m->id;
+        r.name = g_strdup(m->name);
+        r.o.resume_run = run->id;
+    }
+    if (run_id)
+        *run_id = r.run;
+
+    r.train = s4g_split_load(store, r.o.dataset, r.o.train_split, error);
+    if (!r.train)
+        goto out_early;
+    r.eval = s4g_split_load(store, r.o.dataset, r.o.eval_split, error);
+    if (!r.eval)
+        goto out_early;
+    r.university = !g_strcmp0(r.train->kind, "university");
+    if (r.o.batch_size < 2 || r.o.epochs < 1 || r.o.eval_every < 1) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "need batch size ≥ 2, epochs ≥ 1, eval every ≥ 1 (got %u, %u, %u)",
+                    r.o.batch_size, r.o.epochs, r.o.eval_every);
+        goto out_early;
+    }
+    if (r.train->n_queries < r.o.batch_size) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "split %s has %u pairs, fewer than one batch of %u", r.o.train_split,
+                    r.train->n_queries, r.o.batch_size);
+        goto out_early;
+    }
+    if (!setup_model(&r, error))
+        goto out_early;
+
+    /* the run and model rows */
+    spec_json = s4g_model_spec_to_json(&r.o.spec);
+    if (!r.run) {
+        g_autofree char *cfg = config_json(&r.o, spec_json);
+        r.run = s4g_store_run_add(store, 0, r.o.dataset, cfg, error);
+        if (!r.run)
+            goto out_early;
+        if (run_id)
+            *run_id = r.run;
+        r.name = opts->model_name ? g_strdup(opts->model_name)
+                                  : g_strdup_printf("run-%" G_GINT64_FORMAT, r.run);
+        g_autofree char *w = g_strdup_printf("models/%s-best.safetensors", r.name);
+        r.model = s4g_store_model_add(store, r.name, spec_json, w, 0, error);
+        if (!r.model || !s4g_store_run_set_model(store, r.run, r.model, error))
+            goto out_fail;
+    }
+    r.last_rel = g_strdup_printf("models/%s-last.safetensors", r.name);
+    r.best_rel = g_strdup_printf("models/%s-best.safetensors", r.name);
+    r.last_path = g_build_filename(s4g_store_dir(store), r.last_rel, NULL);
+    r.best_path = g_build_filename(s4g_store_dir(store), r.best_rel, NULL);
+    if (!s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, error))
+        goto out_early;
+
+    /* schedule: computed from ceil(N/B) like the reference, before any custom shuffle */
+    long steps_nominal = (long)((r.train->n_queries + r.o.batch_size - 1) / r.o.batch_size);
+    s4g_train_cfg tc = s4g_train_cfg_default(lround(steps_nominal * r.o.warmup_epochs),
+                                             steps_nominal * (long)r.o.epochs);
+    tc.lr = r.o.lr;
+    s4g_err err = {0};
+    r.trainer = s4g_trainer_new(r.net, &tc, &err);
+    if (!r.trainer) {
+        compute_fail(error, "trainer", &err);
+        goto out_fail;
+    }
+    if (r.o.resume_run > 0) {
+        if (s4g_trainer_load(r.trainer, r.last_path, &err)) {
+            compute_fail(error, "resuming", &err);
+            goto out_fail;
+        }
+        s4g_st_file *f = s4g_st_open(r.last_path, &err);
+        if (!f) {
+            compute_fail(error, "resuming", &err);
+            goto out_fail;
+        }
+        const char *e = s4g_st_meta(f, "epoch"), *b = s4g_st_meta(f, "batch"),
+                   *best = s4g_st_meta(f, "best_r1");
+        start_epoch = e ? (guint)atoi(e) : 1;
+        skip = b ? (guint)atoi(b) : 0;
+        r.best_r1 = best ? g_ascii_strtod(best, NULL) : -1;
+        s4g_st_close(f);
+    }
+
+    {
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_START, .total_steps = steps_nominal * r.o.epochs,
+                            .device = s4g_ctx_describe(r.ctx), .n_pairs = r.train->n_queries,
+                            .n_refs = r.train->n_refs, .epoch = start_epoch};
+        emit(&r, &ev);
+    }
+    /* neighbour table for the epoch we start in: GPS in the first cycle, else DSS from the
+     * current weights (the reference mines after each evaluation) */
+    if (r.o.resume_run > 0 && !r.university) {
+        if (!table_from_store(&r, error) && error && *error)
+            goto out_fail;
+    } else if (!r.university && r.o.gps_sample && start_epoch <= r.o.eval_every) {
+        if (!gps_table(&r, error))
+            goto out_fail;
+    } else if (!r.university && r.o.dss_sample && start_epoch > r.o.eval_every) {
+        if (!dss_table(&r, start_epoch - 1, error))
+            goto out_fail;
+    }
+
+    for (guint epoch = start_epoch; epoch <= r.o.epochs; epoch++) {
+        guint done = 0;
+        if (!run_epoch(&r, epoch, epoch == start_epoch ? skip : 0, steps_nominal, stop, &stopped,
+                       &done, error))
+            goto out_fail;
+        if (stopped) {
+            if (!save_last(&r, epoch, done, error))
+                goto out_fail;
+            break;
+        }
+        if (epoch % r.o.eval_every == 0 || epoch == r.o.epochs) {
+            if (!evaluate(&r, epoch, error))
+                goto out_fail;
+            if (!r.university && r.o.dss_sample && epoch < r.o.epochs &&
+                !dss_table(&r, epoch, error))
+                goto out_fail;
+        }
+        if (!save_last(&r, epoch + 1, 0, error))
+            goto out_fail;
+        if (stop && g_atomic_int_get(stop) && epoch < r.o.epochs) {
+            stopped = TRUE;
+            break;
+        }
+    }
+    if (!s4g_store_run_set_state(store, r.run, stopped ? S4G_RUN_STOPPED : S4G_RUN_DONE, 0,
+                                 NULL, error))
+        goto out_fail;
+    {
+        S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_END, .what = stopped ? "stopped" : "done",
+                            .step = s4g_trainer_step_count(r.trainer)};
+        emit(&r, &ev);
+    }
+    ok = TRUE;
+    goto out;
+out_fail:
+    if (r.run > 0) {
+        g_autoptr(S4gRunRow) cur = s4g_store_run_get(store, r.run, NULL);
+        if (cur && cur->state == S4G_RUN_QUEUED)
+            s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, NULL);
+        s4g_store_run_set_state(store, r.run, S4G_RUN_FAILED, 0,
+                                error && *error ? (*error)->message : "failed", NULL);
+    }
+    goto out;
+out_early:
+out:
+    run_clear(&r);
+    return ok;
+}

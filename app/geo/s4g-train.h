@@ -1,0 +1,77 @@
+/* s4g-train.h — the Sample4Geo training loop (sample4geo-reference.md §3–§4, architecture.md
+ * §5 "Train"): per epoch the batch builder orders the train split's pairs (GPS neighbours
+ * in the first evaluation cycle, DSS neighbours mined from the model after each
+ * evaluation), the loader decodes and augments batches ahead, the trainer runs forward,
+ * symmetric InfoNCE, backward and AdamW at the per-step cosine-with-warm-up learning rate.
+ * Every `eval_every` epochs and at the last one the eval split is evaluated (R@1 selects
+ * the best weights) and DSS is re-mined.  Everything is recorded in the project: a models
+ * row, a runs row moving queued → running → done|stopped|failed, metrics rows, evaluation
+ * rows, GPS/DSS mining runs with their hard negatives, and the checkpoints in models/.
+ *
+ * A stop request (SIGINT/SIGTERM in `s4g train`) is honoured after the current step: the
+ * last checkpoint (weights, Adam moments, step, epoch position) is written and the run is
+ * left `stopped`; resuming replays the same epoch order and augmentations from there. */
+#pragma once
+
+#include "s4g-evaluate.h"
+#include "s4g-gps.h"
+#include "s4g-sampler.h"
+#include "s4g-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+    gint64 dataset;
+    const char *train_split, *eval_split;
+    const char *model_name;  /* models row name (unique); NULL: "run-<id>" */
+    S4gModelSpec spec;
+    guint epochs;
+    guint batch_size;        /* pairs per step */
+    double lr;               /* 1e-3 */
+    double warmup_epochs;    /* 1 */
+    guint eval_every;        /* 4 */
+    guint64 seed;
+    gboolean gps_sample, dss_sample, augment;
+    S4gGpsMetric gps_metric;
+    S4gSamplerParams sampler; /* batch_size is taken from above */
+    int eval_batch;          /* images per encode batch */
+    int loader_threads;
+    s4g_backend_kind backend;
+    int threads;             /* CPU backend threads, 0 = all */
+    gint64 resume_run;       /* continue this stopped run (its config wins) */
+} S4gTrainOptions;
+
+void s4g_train_options_init(S4gTrainOptions *o);
+
+typedef enum {
+    S4G_TRAIN_EVENT_START,
+    S4G_TRAIN_EVENT_STEP,
+    S4G_TRAIN_EVENT_EVAL,
+    S4G_TRAIN_EVENT_MINED,
+    S4G_TRAIN_EVENT_CHECKPOINT,
+    S4G_TRAIN_EVENT_END,
+} S4gTrainEventKind;
+
+typedef struct {
+    S4gTrainEventKind kind;
+    gint64 run, model;
+    gint64 step, total_steps;
+    guint epoch;             /* 1-based epoch in progress / just finished */
+    double epoch_progress;   /* fractional epochs done */
+    double loss, lr, logit_scale, pairs_per_s, eta_s;
+    S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
+    double chance_r1;        /* EVAL: 100/R */
+    const char *what;        /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
+    const char *device;      /* START */
+    guint n_pairs, n_refs;   /* START */
+} S4gTrainEvent;
+
+typedef void (*S4gTrainCallback)(const S4gTrainEvent *ev, gpointer user_data);
+
+/* Runs (or resumes) a training run.  *stop (may be NULL) is polled after every step.
+ * Returns FALSE on failure (the run is marked failed with the message); *run_id gets the
+ * run's id either way once it exists. */
+gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
+                       S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error);
+
+G_END_DECLS
