@@ -21,6 +21,7 @@ struct s4g_gallery {
     size_t stride; /* Vulkan: 32-bit words per row (dim, or ceil(dim/2) when fp16) */
     size_t n;
     size_t chunk_rows;
+    size_t query_block; /* max queries per scoring pass; 0 = default (S4G_SEARCH_QUERY_BLOCK) */
     s4g_gchunk *chunks;
     size_t nchunks, chunks_cap;
 };

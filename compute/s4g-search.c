@@ -14,7 +14,7 @@
 #include <cblas.h>
 #endif
 
-enum { QB = 256, GB = 2048, CPU_CHUNK_ROWS = 1 << 20, MIN_CHUNK_ROWS = 1024 };
+enum { QB = 256, GB = 2048, CPU_CHUNK_ROWS = 1 << 20, VK_CHUNK_ROWS = 1 << 22, MIN_CHUNK_ROWS = 1024 };
 
 /* ------------------------------------------------------------ halves */
 
@@ -54,6 +54,16 @@ float s4g_half_to_float(uint16_t h)
     float f;
     memcpy(&f, &x, 4);
     return f;
+}
+
+/* Half -> float for whole gallery blocks: a 256 KiB table beats bit fiddling per element. */
+static float half_table[65536];
+static pthread_once_t half_once = PTHREAD_ONCE_INIT;
+
+static void half_table_init(void)
+{
+    for (uint32_t h = 0; h < 65536; h++)
+        half_table[h] = s4g_half_to_float((uint16_t)h);
 }
 
 /* ------------------------------------------------------------ top-k lists */
@@ -142,6 +152,8 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
     const char *env = getenv("S4G_SEARCH_CHUNK_ROWS");
     g->chunk_rows = env ? strtoull(env, NULL, 10) : 0;
     s4g_gallery_set_chunk_rows(g, g->chunk_rows);
+    env = getenv("S4G_SEARCH_QUERY_BLOCK"); /* tests: force several query blocks */
+    g->query_block = env ? strtoull(env, NULL, 10) : 0;
     if (ctx->kind == S4G_BACKEND_VULKAN && g->chunk_rows == 0) {
         free(g);
         s4g_fail(err, S4G_E_UNSUPPORTED,
@@ -154,8 +166,13 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
 void s4g_gallery_set_chunk_rows(s4g_gallery *g, size_t rows)
 {
     size_t lim = CPU_CHUNK_ROWS;
-    if (g->ctx->kind == S4G_BACKEND_VULKAN)
+    if (g->ctx->kind == S4G_BACKEND_VULKAN) {
         lim = g->ctx->max_buffer_floats ? g->ctx->max_buffer_floats / g->stride : CPU_CHUNK_ROWS;
+        /* vk/s4g-vk-search.c: at most 8192 slices of 512 rows per chunk keep one query's
+         * partial top-256 lists (2 words each) within its 4M-word result buffer */
+        if (lim > VK_CHUNK_ROWS)
+            lim = VK_CHUNK_ROWS;
+    }
     g->chunk_rows = rows && rows < lim ? rows : lim;
 }
 
@@ -349,6 +366,8 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                     const float *thresh, uint32_t *counts, s4g_err *err)
 {
     size_t dim = (size_t)g->dim;
+    if (g->fp16)
+        pthread_once(&half_once, half_table_init);
     float *conv = g->fp16 ? malloc(GB * dim * sizeof(float)) : NULL;
 #ifdef S4G_HAVE_OPENBLAS
     float *tile = malloc((size_t)QB * GB * sizeof(float));
@@ -364,8 +383,9 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
         free(gnorm);
         return s4g_fail(err, S4G_E_NOMEM, "gallery search: out of memory for score tiles");
     }
-    for (size_t q0 = 0; q0 < nq; q0 += QB) {
-        size_t qn = nq - q0 < QB ? nq - q0 : QB;
+    size_t qbk = g->query_block && g->query_block < QB ? g->query_block : QB;
+    for (size_t q0 = 0; q0 < nq; q0 += qbk) {
+        size_t qn = nq - q0 < qbk ? nq - q0 : qbk;
         for (size_t ci = 0; ci < g->nchunks; ci++) {
             s4g_gchunk *c = &g->chunks[ci];
             for (size_t r0 = 0; r0 < c->used; r0 += GB) {
@@ -374,7 +394,7 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                 if (g->fp16) {
                     const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
                     for (size_t j = 0; j < rn * dim; j++)
-                        conv[j] = s4g_half_to_float(h[j]);
+                        conv[j] = half_table[h[j]];
                     gb = conv;
                 } else {
                     gb = (const float *)c->host + r0 * dim;

@@ -34,7 +34,9 @@ size_t s4g_gallery_size(const s4g_gallery *g);
 /* Top-k by inner product, best first: idx[nq*k], score[nq*k] (score may be NULL). */
 int s4g_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, int64_t *idx,
                      float *score, s4g_err *err);
-/* counts[i] = number of gallery items whose score with q_i is STRICTLY greater than thresh[i] */
+/* counts[i] = number of gallery items whose score with q_i is STRICTLY greater than thresh[i].
+ * With thresh from s4g_gallery_score, a row equal to the positive scores bit-identically and
+ * is never counted (both backends decide near-ties with the same arithmetic as score). */
 int s4g_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const float *thresh,
                             uint32_t *counts, s4g_err *err);
 /* score[i] = score of q_i with gallery row ref[i] (the positive's score for rank counting) */

@@ -46,7 +46,10 @@ void main()
     uint t = ops_linear_id();
     if (t >= p.nq * p.nslices)
         return;
-    uint qi = t / p.nslices, s = t % p.nslices;
+    /* neighbouring invocations: same slice, different queries, so a workgroup streams each
+     * gallery row once (broadcast loads) while the small query block stays in cache */
+    uint qi = t % p.nq, s = t / p.nq;
+    uint slot = qi * p.nslices + s; /* output layout: [query][slice] */
     uint r0 = s * p.slice_len, r1 = min(r0 + p.slice_len, p.nrows);
     if (p.mode == 2u) {
         if (s != 0u)
@@ -61,7 +64,7 @@ void main()
         uint c = 0;
         for (uint r = r0; r < r1; r++)
             c += dot_row(qi, r) > th ? 1u : 0u;
-        bout.d[p.oout + t] = c;
+        bout.d[p.oout + slot] = c;
         return;
     }
     uint k = min(p.k, KMAX), n = 0;
@@ -80,7 +83,7 @@ void main()
         if (n < k)
             n++;
     }
-    uint o = p.oout + t * 2u * p.k;
+    uint o = p.oout + slot * 2u * p.k;
     for (uint m = 0; m < p.k; m++) {
         bout.d[o + 2u * m] = m < n ? floatBitsToUint(ts[m]) : 0u;
         bout.d[o + 2u * m + 1u] = m < n ? ti[m] : 0xffffffffu;

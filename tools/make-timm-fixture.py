@@ -5,10 +5,9 @@ The network below MIRRORS timm's ConvNeXt (timm/models/convnext.py: ConvNeXt, Co
 ConvNeXtBlock with conv_mlp=False, LayerNorm2d/LayerNorm eps 1e-6, exact-erf GELU,
 NormMlpClassifierHead with num_classes=0) with the same parameter names, so its state_dict
 keys are timm's.  It is written out here because timm itself is not a Debian 12 package.
-When a machine with real timm is at hand, regenerate with it (build
-timm.create_model('convnext_atto', num_classes=0, depths=(1,1,2,1), dims=(8,16,32,64)) or
-the equivalent ConvNeXt(...) and load this script's state_dict) and check that the fixture
-does not change.
+It should be regenerated with real timm on a GPU machine (where timm is installed): build
+timm.create_model('convnext_atto', num_classes=0, depths=(1,1,2,1), dims=(8,16,32,64)), load
+this script's state_dict into it, and check that the fixture does not change.
 
 Contents (tests/fixtures/, < 1 MB, fixed seed 1234):
   convnext-tiny-fixture.safetensors        weights, timm names + logit_scale, F32

@@ -19,6 +19,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* s as a JSON string literal (quotes included) */
+static char *json_str(const char *s)
+{
+    GString *o = g_string_new("\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            g_string_append_printf(o, "\\%c", c);
+        else if (c < 0x20)
+            g_string_append_printf(o, "\\u%04x", c);
+        else
+            g_string_append_c(o, (char)c);
+    }
+    g_string_append_c(o, '"');
+    return g_string_free(o, FALSE);
+}
+
 static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
 {
     if (!name || !strcmp(name, "auto"))
@@ -235,11 +252,12 @@ int s4g_cmd_bench(int argc, char **argv)
         printf("search: not measured (this build has no similarity search module)\n");
 #endif
     if (json) {
-        printf("{\"device\": \"%s\", \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
+        g_autofree char *jd = json_str(s4g_ctx_describe(ctx));
+        printf("{\"device\": %s, \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
                "\"width\": %d, \"ref_height\": %d, \"ref_width\": %d, \"batch\": %d, "
                "\"inference_img_per_s\": %.3f, \"train_pairs_per_s\": %.3f, "
                "\"train_loss\": %.5f",
-               s4g_ctx_describe(ctx), an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
+               jd, an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
                tr.per_s, loss);
         if (HAVE_SEARCH)
             printf(", \"search_gallery\": %d, \"search_queries_per_s\": %.1f", gallery,

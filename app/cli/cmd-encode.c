@@ -11,6 +11,23 @@
 #include <stdio.h>
 #include <string.h>
 
+/* s as a JSON string literal (quotes included) */
+static char *json_str(const char *s)
+{
+    GString *o = g_string_new("\"");
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            g_string_append_printf(o, "\\%c", c);
+        else if (c < 0x20)
+            g_string_append_printf(o, "\\u%04x", c);
+        else
+            g_string_append_c(o, (char)c);
+    }
+    g_string_append_c(o, '"');
+    return g_string_free(o, FALSE);
+}
+
 /* "cpu" | "vulkan" | "auto" -> kind; FALSE on anything else */
 static gboolean parse_backend(const char *name, s4g_backend_kind *kind)
 {
@@ -91,11 +108,22 @@ int s4g_cmd_encode(int argc, char **argv)
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();
-    if (!m || s4g_convnext_load(m, weights, &err) ||
-        s4g_convnext_encode_nchw(m, N, H, W, x.data, batch, out, &err)) {
+    if (!m || s4g_convnext_load(m, weights, &err)) {
         fprintf(stderr, "s4g encode: %s\n", err.msg);
         goto out;
     }
+    S4gProgress *prog = s4g_progress_new("encode", N, !json);
+    for (int s = 0; s < N; s += batch) {
+        int n = N - s < batch ? N - s : batch;
+        if (s4g_convnext_encode_nchw(m, n, H, W, x.data + (size_t)s * 3 * H * W, batch,
+                                     out + (size_t)s * D, &err)) {
+            s4g_progress_finish(prog);
+            fprintf(stderr, "s4g encode: images %d..%d: %s\n", s, s + n - 1, err.msg);
+            goto out;
+        }
+        s4g_progress_update(prog, s + n, NULL);
+    }
+    s4g_progress_finish(prog);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     if (normalize)
         for (int i = 0; i < N; i++) {
@@ -112,12 +140,12 @@ int s4g_cmd_encode(int argc, char **argv)
         goto out;
     }
     const char *pn = s4g_convnext_preset_name(&cfg);
-    if (json)
+    if (json) {
+        g_autofree char *jd = json_str(s4g_ctx_describe(ctx)), *jo = json_str(output);
         printf("{\"images\": %d, \"dim\": %d, \"height\": %d, \"width\": %d, \"arch\": \"%s\", "
-               "\"backend\": \"%s\", \"seconds\": %.3f, \"normalized\": %s, \"output\": \"%s\"}\n",
-               N, D, H, W, pn ? pn : "custom", s4g_ctx_describe(ctx), secs,
-               normalize ? "true" : "false", output);
-    else
+               "\"backend\": %s, \"seconds\": %.3f, \"normalized\": %s, \"output\": %s}\n",
+               N, D, H, W, pn ? pn : "custom", jd, secs, normalize ? "true" : "false", jo);
+    } else
         printf("encoded %d images %dx%d -> %d x %d features (%s, %s) in %.2f s: %s\n", N, H, W,
                N, D, pn ? pn : "custom ConvNeXt", s4g_ctx_describe(ctx), secs, output);
     rc = 0;

@@ -43,9 +43,11 @@ int s4g_vk_gallery_upload(s4g_gallery *g, s4g_gchunk *c, size_t row0, size_t n,
 }
 
 /* Query block size so that the partial results fit OUT_FLOATS. */
-static size_t query_block(size_t per_query, size_t nq)
+static size_t query_block(const s4g_gallery *g, size_t per_query, size_t nq)
 {
     size_t qb = OUT_FLOATS / (per_query ? per_query : 1);
+    if (g->query_block && g->query_block < qb)
+        qb = g->query_block;
     if (qb < 1)
         qb = 1;
     return qb < nq ? qb : nq;
@@ -106,7 +108,7 @@ int s4g_vk_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, s4g_to
                         s4g_err *err)
 {
     uint32_t ms = max_slices(g);
-    size_t per = (size_t)ms * 2 * (size_t)k, qb = query_block(per, nq);
+    size_t per = (size_t)ms * 2 * (size_t)k, qb = query_block(g, per, nq);
     vk_job j;
     if (job_open(g, qb, qb * per, &j, err))
         return -1;
@@ -142,7 +144,7 @@ int s4g_vk_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const 
                                uint32_t *counts, s4g_err *err)
 {
     uint32_t ms = max_slices(g);
-    size_t qb = query_block(ms, nq);
+    size_t qb = query_block(g, ms, nq);
     vk_job j;
     if (job_open(g, qb, qb * ms, &j, err))
         return -1;
@@ -172,7 +174,7 @@ int s4g_vk_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const 
 int s4g_vk_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref,
                          float *score, s4g_err *err)
 {
-    size_t qb = query_block(1, nq);
+    size_t qb = query_block(g, 1, nq);
     vk_job j;
     if (job_open(g, qb, qb, &j, err))
         return -1;

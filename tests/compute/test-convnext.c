@@ -27,6 +27,7 @@ static s4g_ctx *new_ctx(void)
     s4g_ctx *c = s4g_ctx_new(&o, &err);
     if (!c)
         g_error("context: %s", err.msg);
+    g_test_message("backend: %s", s4g_ctx_describe(c));
     return c;
 }
 
@@ -138,6 +139,7 @@ static void fx_close(Fx *f)
     s4g_npy_clear(&f->ground);
     s4g_npy_clear(&f->sat);
     s4g_convnext_free(f->m);
+    g_assert_cmpint(s4g_ctx_validation_errors(f->ctx), ==, 0);
     s4g_ctx_free(f->ctx);
 }
 
@@ -388,14 +390,16 @@ static void test_training(void)
     s4g_convnext_free(m);
     g_free(q);
     g_free(r);
+    g_assert_cmpint(s4g_ctx_validation_errors(ctx), ==, 0);
     s4g_ctx_free(ctx);
 }
 
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    /* "vulkan" (argument or S4G_TEST_BACKEND) runs everything on the Vulkan backend */
     const char *b = g_getenv("S4G_TEST_BACKEND");
-    if (b && !strcmp(b, "vulkan"))
+    if ((b && !strcmp(b, "vulkan")) || (argc > 1 && !strcmp(argv[argc - 1], "vulkan")))
         backend = S4G_BACKEND_VULKAN;
     tmpdir = g_dir_make_tmp("s4g-test-convnext-XXXXXX", NULL);
     g_test_add_func("/convnext/spatial", test_spatial);

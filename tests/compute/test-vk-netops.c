@@ -124,6 +124,18 @@ static void test_dwconv7(void)
     expect_close("dwconv7_back dx accumulate", &dx, 1e-5);
     expect_close("dwconv7_back dw twice", &dw, 1e-5);
     drop(&x), drop(&w), drop(&b), drop(&y), drop(&dy), drop(&dx), drop(&dw), drop(&db);
+
+    /* 69 image rows: 35 blocks of 2 rows for the dw/db partial sums, the last one short */
+    const int N2 = 3, H2 = 23, W2 = 5, C2 = 9;
+    size_t n2 = (size_t)N2 * H2 * W2 * C2;
+    pair x2 = mk(n2, 1, 0), w2 = mk(49 * C2, 0.3f, 0), dy2 = mk(n2, 1, 0), dx2 = mk(n2, 1, 0),
+         dw2 = mk(49 * C2, 0, 0), db2 = mk(C2, 0, 0);
+    BOTH(s4g_dwconv7_back(ctx, N2, H2, W2, C2, T(x2), T(w2), T(dy2), T(dx2), 0, T(dw2), T(db2),
+                          ERR));
+    expect_close("dwconv7_back dx, 69 rows", &dx2, 1e-5);
+    expect_close("dwconv7_back dw, 69 rows", &dw2, 1e-5);
+    expect_close("dwconv7_back db, 69 rows", &db2, 1e-5);
+    drop(&x2), drop(&w2), drop(&dy2), drop(&dx2), drop(&dw2), drop(&db2);
     check_validation();
 }
 
@@ -278,6 +290,38 @@ static void test_block_chain(void)
     check_validation();
 }
 
+/* Grids beyond 65535 workgroups are split over y: row kernels with > 65535 rows and an
+ * element-wise kernel with > 65535*64 invocations must still cover every element once. */
+static void test_large_grid(void)
+{
+    const int rows = 65537 + 6, C = 3;
+    size_t n = (size_t)rows * C;
+    pair x = mk(n, 1, 0), g = mk(C, 1, 1), b = mk(C, 1, 0), y = mk(n, 1, 0);
+    pair mean = mk(rows, 1, 0), rstd = mk(rows, 1, 0), nr = mk(rows, 1, 0);
+    BOTH(s4g_layernorm(ctx, rows, C, 1e-6f, T(x), T(g), T(b), T(y), T(mean), T(rstd), ERR));
+    /* 65543 random 3-element rows include some with a tiny variance, whose large rstd
+     * amplifies last-bit differences of the mean: 1e-4 here, 1e-5 in test_layernorm */
+    expect_close("layernorm, 65543 rows", &y, 1e-4);
+    expect_close("layernorm rstd, 65543 rows", &rstd, 1e-4);
+    /* dgamma/dbeta: 256 row blocks of 257 rows, the last one short */
+    pair dy2 = mk(n, 1, 0), dx2 = mk(n, 1, 0), dg = mk(C, 0, 0), dbt = mk(C, 0, 0);
+    BOTH(s4g_layernorm_back(ctx, rows, C, T(x), T(g), T(mean), T(rstd), T(dy2), T(dx2), T(dg),
+                            T(dbt), ERR));
+    expect_close("layernorm_back dx, 65543 rows", &dx2, 1e-4);
+    expect_close("layernorm_back dgamma, 65543 rows", &dg, 1e-4);
+    expect_close("layernorm_back dbeta, 65543 rows", &dbt, 1e-4);
+    drop(&dy2), drop(&dx2), drop(&dg), drop(&dbt);
+    BOTH(s4g_l2norm(ctx, rows, C, T(x), T(y), T(nr), ERR));
+    expect_close("l2norm, 65543 rows", &y, 1e-5);
+    const int N = 1, HW = 1398107, PC = 3; /* 4194321 elements > 65535 * 64 */
+    pair dy = mk((size_t)N * PC, 1, 0), dx = mk((size_t)N * HW * PC, 1, 0);
+    BOTH(s4g_avgpool_back(ctx, N, HW, PC, T(dy), T(dx), ERR));
+    expect_close("avgpool_back, 4.2M elements", &dx, 1e-6);
+    drop(&x), drop(&g), drop(&b), drop(&y), drop(&mean), drop(&rstd), drop(&nr), drop(&dy),
+        drop(&dx);
+    check_validation();
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -298,6 +342,7 @@ int main(int argc, char **argv)
     g_test_add_func("/vk-ops/avgpool-l2norm", test_avgpool_l2norm);
     g_test_add_func("/vk-ops/infonce", test_infonce);
     g_test_add_func("/vk-ops/block-chain", test_block_chain);
+    g_test_add_func("/vk-ops/large-grid", test_large_grid);
     int rc = g_test_run();
     s4g_ctx_free(vk_ctx);
     s4g_ctx_free(cpu_ctx);
