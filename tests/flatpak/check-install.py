@@ -11,7 +11,7 @@ usage: check-install.py MESON BUILDDIR SRCDIR PREFIX BINDIR DATADIR LOCALEDIR MA
   (BINDIR… as meson's get_option() gives them, relative to PREFIX or absolute;
    STUDIO is "true" when s4g-studio and its data are built)
 """
-import configparser, json, os, subprocess, sys, tempfile
+import configparser, fnmatch, json, os, subprocess, sys, tempfile
 import xml.etree.ElementTree as ET
 
 APP_ID = "org.sample4geo.Studio"
@@ -159,5 +159,26 @@ with tempfile.TemporaryDirectory(prefix="s4g-install-") as destdir:
             for b in provides.findall("binary"):
                 if not os.path.exists(installed(os.path.join(bindir, b.text or ""))):
                     fail(f"{metainfo_path}: <provides><binary>{b.text}</binary> is not installed")
+
+    # The manifest's "cleanup" must not delete what the app needs at run time (man pages are
+    # dropped on purpose: nothing in a Flatpak sandbox reads them).  flatpak-builder reads a
+    # pattern starting with "/" as a path under the prefix (a folder takes all below it) and
+    # any other pattern as a glob on the file name.
+    def cleaned(rel):
+        for pat in manifest.get("cleanup", []) + next(
+                (m.get("cleanup", []) for m in manifest["modules"]
+                 if m.get("name") == "sample4geo-studio"), []):
+            if pat.startswith("/"):
+                p = pat.lstrip("/")
+                if fnmatch.fnmatch(rel, p) or rel.startswith(p.rstrip("/") + "/"):
+                    return pat
+            elif fnmatch.fnmatch(os.path.basename(rel), pat):
+                return pat
+        return None
+
+    for rel in sorted(expected):
+        pat = cleaned(rel)
+        if pat and not rel.startswith(mandir + "/"):
+            fail(f"the manifest's cleanup pattern {pat!r} deletes {rel}, which the app needs")
 
 print(f"check-install: OK ({len(expected)} files under {prefix})")
