@@ -92,6 +92,12 @@ groff_check(groff, s4g_man)
 text = open(s4g_man, encoding="utf-8").read()
 if not re.search(r"^\.TH S4G 1 ", text, re.M):
     fail(f"{s4g_man}: no .TH S4G 1 header")
+# A release bumps the version in meson.build; the pages' footers must follow it.
+version = run([s4g, "--version"]).split()[-1]
+for page in [s4g_man] + args[4:5]:
+    th = re.search(r'^\.TH .*"Sample4Geo Studio ([^"]+)"', open(page, encoding="utf-8").read(), re.M)
+    if not th or th.group(1) != version:
+        fail(f"{page}: .TH names version {th.group(1) if th else None!r}, s4g is {version}")
 problems, cmds = s4g_problems(text, s4g)
 if problems:
     fail(f"{s4g_man}:\n  " + "\n  ".join(problems))
