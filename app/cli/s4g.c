@@ -8,16 +8,16 @@
 #include <string.h>
 
 /* One line per command; each is defined in cmd-<name>.c. */
-#define S4G_COMMANDS(X)                                                                        \
-    X(info, "list compute devices, the chosen one and its features, and the CPU backend")      \
-    X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
-    X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)")          \
-    X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate")                       \
-    X(predict, "locate ground photos by retrieval over a dataset's satellite tiles")          \
-    X(demo, "synthesise a small world, import, train briefly, evaluate and predict")          \
+#define S4G_COMMANDS(X) \
+    X(demo, "synthesise a small world, import, train briefly, evaluate and predict") \
     X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)") \
-    X(encode, "encode a .npy batch of images into ConvNeXt feature vectors")                  \
-    X(bench, "measure inference, training-step and search throughput")
+    X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
+    X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)") \
+    X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate") \
+    X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \
+    X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
+    X(bench, "measure inference, training-step and search throughput") \
+    X(info, "list compute devices, the chosen one and its features, and the CPU backend")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
 S4G_COMMANDS(DECLARE)
