@@ -58,12 +58,12 @@ static char *unused_model_name(const char *project, int seed)
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 200, epochs = 12, batch = 32, seed = 1;
+    int locations = 400, epochs = 30, batch = 32, seed = 1;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
-        {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (200)", "N"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (12)", "N"},
+        {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (30)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
