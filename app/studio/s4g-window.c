@@ -55,6 +55,7 @@ struct _S4gWindow {
     GtkSpinner *task_spinner;
     GtkLabel *task_label;
     struct Task *task; /* the s4g run behind the task bar, or NULL */
+    GHashTable *predicted; /* "model/image" already sent to s4g predict */
 
     GSettings *settings;
     S4gProject *project;
@@ -370,6 +371,8 @@ static void show_annotations(S4gWindow *self)
     s4g_photo_set_flagged(self->current, open);
 }
 
+static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k);
+
 static void show_prediction(S4gWindow *self)
 {
     shumate_marker_layer_remove_all(self->candidate_layer);
@@ -401,8 +404,10 @@ static void show_prediction(S4gWindow *self)
               : NULL;
     if (error) toast(self, error->message);
     if (!cands || cands->len == 0) {
-        gtk_label_set_label(self->error_label, model ? _("No prediction for this photo")
-                                                     : _("No model in this project"));
+        gboolean asked = model && predict_on_demand(self, model, p, k);
+        gtk_label_set_label(self->error_label, asked   ? _("Predicting this photo…")
+                                               : model ? _("No prediction for this photo")
+                                                       : _("No model in this project"));
         if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
         return;
     }
@@ -876,6 +881,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     if (!project) return FALSE;
     g_set_object(&self->project, project);
     g_object_unref(project);
+    if (self->predicted) g_hash_table_remove_all(self->predicted); /* ids are per project */
     g_ptr_array_set_size(self->undo, 0);
     g_ptr_array_set_size(self->redo, 0);
     update_undo_actions(self);
@@ -910,6 +916,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
 
     g_clear_pointer(&self->run_ids, g_array_unref);
+    g_clear_pointer(&self->predicted, g_hash_table_unref);
     GtkStringList *runs = s4g_project_get_mining_runs(project, &self->run_ids);
     gtk_drop_down_set_model(self->run_dropdown, G_LIST_MODEL(runs));
     g_object_unref(runs);
@@ -1148,6 +1155,59 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
                g_steal_pointer(&dir), g_free);
 }
 
+/* On-demand prediction: a photo without stored predictions for the selected model is
+ * predicted by `s4g predict`, which stores its rows in the project (the photo is an image
+ * of its dataset); the panel then rereads them from the store.  Each (model, photo) is
+ * asked once per window, so a failing prediction is not retried on every redraw. */
+typedef struct {
+    gint64 model, image;
+} PredictJob;
+
+static void predict_done(S4gWindow *self, gboolean ok, const char *message, gpointer data)
+{
+    PredictJob *job = data;
+    if (!ok) {
+        g_autofree char *msg = g_strdup_printf(_("Prediction failed: %s"), message);
+        toast(self, msg);
+        return;
+    }
+    if (self->current && s4g_photo_get_id(self->current) == job->image &&
+        current_model(self) == job->model)
+        show_prediction(self);
+}
+
+static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k)
+{
+    g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, model,
+                                           s4g_photo_get_id(p));
+    if (!self->predicted) self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (g_hash_table_contains(self->predicted, key) || self->task) return FALSE;
+    g_autofree char *s4g = s4g_train_window_find_s4g();
+    if (!s4g) return FALSE;
+    guint pos = gtk_drop_down_get_selected(self->model_dropdown);
+    const char *name = gtk_string_list_get_string(s4g_project_get_models(self->project), pos);
+    if (!name) return FALSE;
+    g_hash_table_add(self->predicted, g_steal_pointer(&key));
+    g_autofree char *top = g_strdup_printf("%d", k);
+    const char *argv[] = {s4g,
+                          "predict",
+                          "--project",
+                          s4g_project_get_dir(self->project),
+                          "--dataset",
+                          s4g_photo_get_dataset(p),
+                          "--model",
+                          name,
+                          "--top",
+                          top,
+                          s4g_photo_get_path(p),
+                          NULL};
+    PredictJob *job = g_new(PredictJob, 1);
+    *job = (PredictJob){model, s4g_photo_get_id(p)};
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
+    g_autofree char *what = g_strdup_printf(_("Predicting %s with %s"), base, name);
+    return task_start(self, what, argv, predict_done, job, g_free);
+}
+
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
@@ -1207,6 +1267,7 @@ static void dispose(GObject *o)
     g_clear_object(&self->project);
     g_clear_object(&self->settings);
     g_clear_pointer(&self->run_ids, g_array_unref);
+    g_clear_pointer(&self->predicted, g_hash_table_unref);
     g_clear_pointer(&self->anchor_ids, g_array_unref);
     g_clear_pointer(&self->undo, g_ptr_array_unref);
     g_clear_pointer(&self->redo, g_ptr_array_unref);

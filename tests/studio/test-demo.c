@@ -5,6 +5,7 @@
 #include "s4g-config.h"
 
 #include "s4g-mbtiles-source.h"
+#include "s4g-store.h"
 #include "s4g-test-fixture.h"
 #include "s4g-window.h"
 
@@ -103,6 +104,60 @@ static void test_open(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+/* A photo whose stored predictions were deleted is predicted on demand by `s4g predict`
+ * when selected: the task bar runs meanwhile, the UI stays live, and the rows it stores
+ * come back as k markers and thumbnails. */
+static void test_predict_on_demand(void)
+{
+    g_autofree char *dir = demo_dir();
+    g_autofree char *want = g_build_filename(dir, "project", NULL);
+    g_autoptr(GError) error = NULL;
+    {
+        g_autoptr(S4gStore) store = s4g_store_open(want, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_exec(store,
+                                     "DELETE FROM predictions WHERE image IN (SELECT id FROM "
+                                     "images WHERE path LIKE '%0000011.jpg')",
+                                     &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(sqlite3_changes(s4g_store_db(store)), ==, 3);
+    }
+    S4gWindow *win = new_window();
+    g_assert_true(s4g_window_open_project(win, want, &error));
+    g_assert_no_error(error);
+    guint pos = find_photo(win, "0000011.jpg");
+    g_assert_cmpuint(pos, !=, G_MAXUINT);
+    s4g_window_select_photo(win, pos);
+    g_assert_true(s4g_window_is_busy(win));
+    g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 0);
+    guint ticks = 0; /* the main loop keeps turning while s4g predict runs */
+    gint64 deadline = g_get_monotonic_time() + 40 * G_USEC_PER_SEC;
+    while (s4g_window_is_busy(win) && g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, TRUE);
+        ticks++;
+    }
+    g_assert_false(s4g_window_is_busy(win));
+    g_assert_cmpuint(ticks, >, 1);
+    /* top-k is 5 by default; the demo gallery has 48 tiles */
+    g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 5);
+    g_assert_cmpuint(s4g_window_count_candidate_thumbnails(win), ==, 5);
+    double m = 0;
+    g_assert_true(s4g_window_has_error_line(win, &m));
+    g_assert_cmpfloat(m, >, 0);
+    {
+        g_autoptr(S4gStore) store = s4g_store_open(want, FALSE, &error);
+        g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+            store,
+            "SELECT COUNT(*) FROM predictions WHERE image IN (SELECT id FROM images WHERE path "
+            "LIKE '%0000011.jpg')",
+            &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        g_assert_cmpint(sqlite3_column_int(st, 0), ==, 5);
+    }
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -115,6 +170,7 @@ int main(int argc, char **argv)
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
     g_test_add_func("/studio/demo/cancel", test_cancel);
     g_test_add_func("/studio/demo/open", test_open);
+    g_test_add_func("/studio/demo/predict-on-demand", test_predict_on_demand);
     int rc = g_test_run();
     g_object_unref(app);
     return rc;
