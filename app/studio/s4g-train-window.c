@@ -11,6 +11,7 @@ struct _S4gTrainWindow {
     AdwWindow parent_instance;
     GtkButton *start_button, *cancel_button;
     AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
+    AdwEntryRow *ground_size_row, *satellite_size_row; /* empty: the trainer's defaults */
     GtkSpinButton *epochs_spin, *batch_spin;
     GtkLabel *status_label;
     S4gLossChart *chart;
@@ -50,6 +51,10 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
     if (*dataset) g_strv_builder_add_many(b, "--dataset", dataset, NULL);
     const char *preset = gtk_editable_get_text(GTK_EDITABLE(self->preset_row));
     if (*preset) g_strv_builder_add_many(b, "--preset", preset, NULL);
+    const char *gsz = gtk_editable_get_text(GTK_EDITABLE(self->ground_size_row));
+    if (*gsz) g_strv_builder_add_many(b, "--ground-size", gsz, NULL);
+    const char *ssz = gtk_editable_get_text(GTK_EDITABLE(self->satellite_size_row));
+    if (*ssz) g_strv_builder_add_many(b, "--satellite-size", ssz, NULL);
     g_autofree char *epochs =
         g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->epochs_spin));
     g_autofree char *batch =
@@ -214,6 +219,8 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, dataset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, lr_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, preset_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, ground_size_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, satellite_size_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, epochs_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);
