@@ -505,13 +505,14 @@ static void show_anchor(S4gWindow *self, gint64 run, gint64 anchor)
     }
     for (guint i = 0; i < negs->len; i++) {
         S4gCandidate *c = negs->pdata[i];
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        int rank = (int)i + 1; /* shown 1-based (s4g train stores 0-based ranks), in rank order */
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
         gtk_flow_box_append(self->negatives_flow, candidate_tile(self, c, caption));
         if (!isnan(c->lat)) {
-            g_autofree char *num = g_strdup_printf("%d", c->rank);
-            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), c->rank);
+            g_autofree char *num = g_strdup_printf("%d", rank);
+            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), rank);
             ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-negative", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
             shumate_marker_layer_add_marker(self->negative_layer, m);
         }
     }

@@ -10,6 +10,7 @@
 #include "s4g-window.h"
 
 #include <adwaita.h>
+#include <string.h>
 
 static AdwApplication *app;
 
@@ -100,7 +101,19 @@ static void test_open(void)
     g_assert_true(s4g_window_has_error_line(win, &m));
     g_assert_cmpfloat(m, >, 0);
     spin(3.0);
-    fix_screenshot(GTK_WIDGET(win), "studio-demo.png");
+    fix_screenshot(GTK_WIDGET(win), "prediction-view.png");
+    /* the DSS run mined after epoch 1: each anchor has 16 hard negatives (--neighbour-range
+     * 16 of `s4g demo`), shown as tiles and markers */
+    guint dss = G_MAXUINT;
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(runs)); i++)
+        if (strstr(gtk_string_list_get_string(runs, i), " dss ")) dss = i;
+    g_assert_cmpuint(dss, !=, G_MAXUINT);
+    s4g_window_select_anchor(win, dss, 2);
+    g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, 16);
+    g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, 16);
+    g_assert_false(s4g_window_candidate_layer_visible(win));
+    spin(3.0);
+    fix_screenshot(GTK_WIDGET(win), "hard-negatives.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
