@@ -54,7 +54,7 @@ struct _S4gWindow {
     GtkActionBar *task_bar;
     GtkSpinner *task_spinner;
     GtkLabel *task_label;
-    struct Task *task; /* the s4g run behind the task bar, or NULL */
+    struct Task *task;     /* the s4g run behind the task bar, or NULL */
     GHashTable *predicted; /* "model/image" already sent to s4g predict */
 
     GSettings *settings;
@@ -1010,9 +1010,8 @@ static void task_exited(GObject *src, GAsyncResult *res, gpointer data)
         return;
     }
     if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *msg =
-            g_strdup_printf("%s: %s%s%s", t->what, error->message, t->last ? " — " : "",
-                            t->last ? t->last : "");
+        g_autofree char *msg = g_strdup_printf("%s: %s%s%s", t->what, error->message,
+                                               t->last ? " — " : "", t->last ? t->last : "");
         task_finish(t, FALSE, msg);
         return;
     }
@@ -1047,7 +1046,8 @@ static void task_read(GObject *src, GAsyncResult *res, gpointer data)
         g_autofree char *text = g_strdup_printf("%s — %s", t->what, t->last);
         gtk_label_set_label(t->self->task_label, text);
     }
-    g_input_stream_read_bytes_async(G_INPUT_STREAM(src), 4096, G_PRIORITY_DEFAULT, NULL, task_read, t);
+    g_input_stream_read_bytes_async(G_INPUT_STREAM(src), 4096, G_PRIORITY_DEFAULT, NULL, task_read,
+                                    t);
 }
 
 /* Starts argv behind the task bar; done runs exactly once (also on failure to start). */
@@ -1179,9 +1179,10 @@ static void predict_done(S4gWindow *self, gboolean ok, const char *message, gpoi
 
 static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k)
 {
-    g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, model,
-                                           s4g_photo_get_id(p));
-    if (!self->predicted) self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autofree char *key =
+        g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, model, s4g_photo_get_id(p));
+    if (!self->predicted)
+        self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (g_hash_table_contains(self->predicted, key) || self->task) return FALSE;
     g_autofree char *s4g = s4g_train_window_find_s4g();
     if (!s4g) return FALSE;
