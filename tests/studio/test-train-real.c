@@ -87,6 +87,13 @@ static void test_real_run(void)
     while (s4g_train_window_is_running(tw) && g_get_monotonic_time() < deadline)
         g_main_context_iteration(NULL, TRUE);
     g_assert_false(s4g_train_window_is_running(tw));
+    /* the end event may come after the exit is seen */
+    GtkLabel *status = GTK_LABEL(
+        gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, "status_label"));
+    while (!g_str_has_prefix(gtk_label_get_label(status), "Stopped after") &&
+           g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(g_str_has_prefix(gtk_label_get_label(status), "Stopped after"));
     guint got = s4g_loss_chart_get_n_points(chart);
     g_assert_cmpuint(got, <, 160);
     {
