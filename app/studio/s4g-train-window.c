@@ -5,12 +5,15 @@
 #include "s4g-train-window.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 #include <signal.h>
+#include <string.h>
 
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
     GtkButton *start_button, *cancel_button;
     AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
+    AdwEntryRow *ground_size_row, *satellite_size_row; /* empty: the trainer's defaults */
     GtkSpinButton *epochs_spin, *batch_spin;
     GtkLabel *status_label;
     S4gLossChart *chart;
@@ -20,6 +23,7 @@ struct _S4gTrainWindow {
     GDataInputStream *out;
     GCancellable *cancellable;
     guint bad_lines;
+    gboolean ended; /* the trainer's "end" event was read; its state is on the status line */
 };
 
 G_DEFINE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, ADW_TYPE_WINDOW)
@@ -50,6 +54,10 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
     if (*dataset) g_strv_builder_add_many(b, "--dataset", dataset, NULL);
     const char *preset = gtk_editable_get_text(GTK_EDITABLE(self->preset_row));
     if (*preset) g_strv_builder_add_many(b, "--preset", preset, NULL);
+    const char *gsz = gtk_editable_get_text(GTK_EDITABLE(self->ground_size_row));
+    if (*gsz) g_strv_builder_add_many(b, "--ground-size", gsz, NULL);
+    const char *ssz = gtk_editable_get_text(GTK_EDITABLE(self->satellite_size_row));
+    if (*ssz) g_strv_builder_add_many(b, "--satellite-size", ssz, NULL);
     g_autofree char *epochs =
         g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->epochs_spin));
     g_autofree char *batch =
@@ -75,18 +83,44 @@ static void on_process_exit(GObject *src, GAsyncResult *res, gpointer data)
     if (!g_subprocess_wait_finish(proc, res, &error))
         return; /* cancelled: the window is going away */
     g_autofree char *msg = NULL;
-    if (g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0)
+    gboolean ok = g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0;
+    if (ok && self->ended)
+        ; /* the end event said done or stopped, whichever order the exit and it arrive in */
+    else if (ok)
         msg = g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
     else if (g_subprocess_get_if_signaled(proc))
         msg = g_strdup_printf(_("Stopped by signal %d"), g_subprocess_get_term_sig(proc));
     else
         msg = g_strdup_printf(_("Failed with exit status %d (see the terminal for its messages)"),
                               g_subprocess_get_exit_status(proc));
-    gtk_label_set_label(self->status_label, msg);
+    if (msg) gtk_label_set_label(self->status_label, msg);
     if (self->proc == proc) {
         g_clear_object(&self->proc);
         set_running(self, FALSE);
     }
+}
+
+/* `s4g train --json` ends with {"event": "end", "state": "done"|"stopped", "step": N}: a
+ * cancelled run exits 0 too, so the state comes from here. */
+static gboolean note_end(S4gTrainWindow *self, const char *line)
+{
+    if (!strstr(line, "\"end\"")) return FALSE;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, line, -1, NULL)) return FALSE;
+    JsonNode *root = json_parser_get_root(parser);
+    if (!JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
+    JsonObject *o = json_node_get_object(root);
+    if (g_strcmp0(json_object_get_string_member_with_default(o, "event", NULL), "end") != 0)
+        return FALSE;
+    const char *state = json_object_get_string_member_with_default(o, "state", "");
+    gint64 step = json_object_get_int_member_with_default(o, "step", 0);
+    g_autofree char *msg =
+        g_strcmp0(state, "stopped") == 0
+            ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)step)
+            : g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
+    gtk_label_set_label(self->status_label, msg);
+    self->ended = TRUE;
+    return TRUE;
 }
 
 static void on_line(GObject *src, GAsyncResult *res, gpointer data)
@@ -102,7 +136,9 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer data)
         return; /* EOF or cancelled */
     }
     g_autoptr(GError) perr = NULL;
-    if (*g_strstrip(line) && !s4g_loss_chart_feed_line(self->chart, line, &perr)) {
+    if (*g_strstrip(line) && note_end(self, line)) {
+        /* status line set */
+    } else if (*line && !s4g_loss_chart_feed_line(self->chart, line, &perr)) {
         /* Not fatal: a trainer may print other lines; show the latest problem. */
         self->bad_lines++;
         gtk_label_set_label(self->status_label, perr->message);
@@ -142,6 +178,7 @@ gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
     self->proc = proc;
     s4g_loss_chart_clear(self->chart);
     self->bad_lines = 0;
+    self->ended = FALSE;
     g_clear_object(&self->out);
     self->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
     g_set_object(&self->cancellable, g_cancellable_new());
@@ -214,6 +251,8 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, dataset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, lr_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, preset_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, ground_size_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, satellite_size_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, epochs_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);

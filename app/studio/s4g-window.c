@@ -51,6 +51,11 @@ struct _S4gWindow {
     ShumateSimpleMap *map;
     GtkWidget *side_panel;
     GtkEntry *note_entry;
+    GtkActionBar *task_bar;
+    GtkSpinner *task_spinner;
+    GtkLabel *task_label;
+    struct Task *task;     /* the s4g run behind the task bar, or NULL */
+    GHashTable *predicted; /* "model/image" already sent to s4g predict */
 
     GSettings *settings;
     S4gProject *project;
@@ -366,12 +371,15 @@ static void show_annotations(S4gWindow *self)
     s4g_photo_set_flagged(self->current, open);
 }
 
+static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k);
+
 static void show_prediction(S4gWindow *self)
 {
     shumate_marker_layer_remove_all(self->candidate_layer);
     shumate_path_layer_remove_all(self->error_path);
     clear_flow(self->candidates_flow);
     self->error_m = NAN;
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", FALSE);
     gtk_label_set_label(self->error_label, "");
     S4gPhoto *p = self->current;
     if (!p) return;
@@ -396,8 +404,10 @@ static void show_prediction(S4gWindow *self)
               : NULL;
     if (error) toast(self, error->message);
     if (!cands || cands->len == 0) {
-        gtk_label_set_label(self->error_label, model ? _("No prediction for this photo")
-                                                     : _("No model in this project"));
+        gboolean asked = model && predict_on_demand(self, model, p, k);
+        gtk_label_set_label(self->error_label, asked   ? _("Predicting this photo…")
+                                               : model ? _("No prediction for this photo")
+                                                       : _("No model in this project"));
         if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
         return;
     }
@@ -495,13 +505,14 @@ static void show_anchor(S4gWindow *self, gint64 run, gint64 anchor)
     }
     for (guint i = 0; i < negs->len; i++) {
         S4gCandidate *c = negs->pdata[i];
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), c->rank, c->score);
+        int rank = (int)i + 1; /* shown 1-based (s4g train stores 0-based ranks), in rank order */
+        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
         gtk_flow_box_append(self->negatives_flow, candidate_tile(self, c, caption));
         if (!isnan(c->lat)) {
-            g_autofree char *num = g_strdup_printf("%d", c->rank);
-            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), c->rank);
+            g_autofree char *num = g_strdup_printf("%d", rank);
+            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), rank);
             ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-negative", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(c->rank));
+            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
             shumate_marker_layer_add_marker(self->negative_layer, m);
         }
     }
@@ -871,6 +882,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     if (!project) return FALSE;
     g_set_object(&self->project, project);
     g_object_unref(project);
+    if (self->predicted) g_hash_table_remove_all(self->predicted); /* ids are per project */
     g_ptr_array_set_size(self->undo, 0);
     g_ptr_array_set_size(self->redo, 0);
     update_undo_actions(self);
@@ -905,6 +917,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
 
     g_clear_pointer(&self->run_ids, g_array_unref);
+    g_clear_pointer(&self->predicted, g_hash_table_unref);
     GtkStringList *runs = s4g_project_get_mining_runs(project, &self->run_ids);
     gtk_drop_down_set_model(self->run_dropdown, G_LIST_MODEL(runs));
     g_object_unref(runs);
@@ -942,67 +955,185 @@ static void open_action(GtkWidget *w, const char *a, GVariant *p)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
-/* The demo project is made once, on first use, by the s4g program: `s4g synth` renders a
- * synthetic CVUSA-layout region (with tiles/region.mbtiles) into the project folder and
- * `s4g import` records it in the project database. */
-typedef struct {
+/* ---- background s4g runs ---------------------------------------------------------- */
+
+/* One s4g subprocess at a time runs behind the task bar: its output (progress bars end
+ * their lines with \r) is read asynchronously and the last line is shown, so the window
+ * never blocks; Cancel force-exits it. */
+typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
+
+typedef struct Task {
     S4gWindow *self;
-    char *dir;
-    GPtrArray *steps; /* GStrv, run in order */
-    guint next;
-} DemoJob;
+    GSubprocess *proc;
+    GCancellable *cancel;
+    GString *partial; /* text after the last line break */
+    char *last;       /* last complete, non-empty output line */
+    char *what;
+    TaskDone done;
+    gpointer data;
+    GDestroyNotify data_free;
+} Task;
 
-static void demo_job_free(DemoJob *job)
+static void task_free(Task *t)
 {
-    g_object_unref(job->self);
-    g_free(job->dir);
-    g_ptr_array_unref(job->steps);
-    g_free(job);
+    if (t->data_free) t->data_free(t->data);
+    g_clear_object(&t->proc);
+    g_clear_object(&t->cancel);
+    g_string_free(t->partial, TRUE);
+    g_free(t->last);
+    g_free(t->what);
+    g_object_unref(t->self);
+    g_free(t);
 }
 
-static void demo_run_next(DemoJob *job);
-
-static void demo_step_done(GObject *src, GAsyncResult *res, gpointer data)
+static void task_finish(Task *t, gboolean ok, const char *message)
 {
-    DemoJob *job = data;
+    S4gWindow *self = t->self;
+    if (self->task != t) { /* the window was closed meanwhile */
+        task_free(t);
+        return;
+    }
+    self->task = NULL;
+    gtk_spinner_stop(self->task_spinner);
+    gtk_action_bar_set_revealed(self->task_bar, FALSE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", FALSE);
+    t->done(self, ok, message, t->data);
+    task_free(t);
+}
+
+static void task_exited(GObject *src, GAsyncResult *res, gpointer data)
+{
+    Task *t = data;
     g_autoptr(GError) error = NULL;
+    if (g_cancellable_is_cancelled(t->cancel)) {
+        task_finish(t, FALSE, _("Cancelled"));
+        return;
+    }
     if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *cmd = g_strjoinv(" ", job->steps->pdata[job->next - 1]);
-        g_autofree char *msg =
-            g_strdup_printf(_("Creating the demo project failed: %s: %s"), cmd, error->message);
-        toast(job->self, msg);
-        demo_job_free(job);
+        g_autofree char *msg = g_strdup_printf("%s: %s%s%s", t->what, error->message,
+                                               t->last ? " — " : "", t->last ? t->last : "");
+        task_finish(t, FALSE, msg);
         return;
     }
-    demo_run_next(job);
+    task_finish(t, TRUE, t->last);
 }
 
-static void demo_run_next(DemoJob *job)
+static void task_read(GObject *src, GAsyncResult *res, gpointer data)
 {
+    Task *t = data;
     g_autoptr(GError) error = NULL;
-    if (job->next == job->steps->len) {
-        if (!s4g_window_open_project(job->self, job->dir, &error)) toast(job->self, error->message);
-        demo_job_free(job);
+    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(src), res, &error);
+    if (!bytes || g_bytes_get_size(bytes) == 0) {
+        /* end of output (or the pipe broke): the exit status decides */
+        g_subprocess_wait_async(t->proc, NULL, task_exited, t);
         return;
     }
-    const char *const *argv = job->steps->pdata[job->next++];
-    g_autoptr(GSubprocess) proc = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_NONE, &error);
+    gsize n;
+    const char *p = g_bytes_get_data(bytes, &n);
+    for (gsize i = 0; i < n; i++) {
+        if (p[i] == '\n' || p[i] == '\r') {
+            g_strstrip(t->partial->str);
+            if (*t->partial->str) {
+                g_free(t->last);
+                t->last = g_strdup(t->partial->str);
+            }
+            g_string_truncate(t->partial, 0);
+        } else {
+            g_string_append_c(t->partial, p[i]);
+        }
+    }
+    if (t->self->task == t && t->last) {
+        g_autofree char *text = g_strdup_printf("%s — %s", t->what, t->last);
+        gtk_label_set_label(t->self->task_label, text);
+    }
+    g_input_stream_read_bytes_async(G_INPUT_STREAM(src), 4096, G_PRIORITY_DEFAULT, NULL, task_read,
+                                    t);
+}
+
+/* Starts argv behind the task bar; done runs exactly once (also on failure to start). */
+static gboolean task_start(S4gWindow *self, const char *what, const char *const *argv,
+                           TaskDone done, gpointer data, GDestroyNotify data_free)
+{
+    if (self->task) {
+        g_autofree char *msg = g_strdup_printf(_("Busy: %s"), self->task->what);
+        toast(self, msg);
+        if (data_free) data_free(data);
+        return FALSE;
+    }
+    g_autoptr(GError) error = NULL;
+    GSubprocess *proc = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
     if (!proc) {
-        toast(job->self, error->message);
-        demo_job_free(job);
+        done(self, FALSE, error->message, data);
+        if (data_free) data_free(data);
+        return FALSE;
+    }
+    Task *t = g_new0(Task, 1);
+    t->self = g_object_ref(self);
+    t->proc = proc;
+    t->cancel = g_cancellable_new();
+    t->partial = g_string_new(NULL);
+    t->what = g_strdup(what);
+    t->done = done;
+    t->data = data;
+    t->data_free = data_free;
+    self->task = t;
+    gtk_label_set_label(self->task_label, what);
+    gtk_spinner_start(self->task_spinner);
+    gtk_action_bar_set_revealed(self->task_bar, TRUE);
+    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", TRUE);
+    g_input_stream_read_bytes_async(g_subprocess_get_stdout_pipe(proc), 4096, G_PRIORITY_DEFAULT,
+                                    NULL, task_read, t);
+    return TRUE;
+}
+
+static void cancel_task(GtkWidget *w, const char *a, GVariant *p)
+{
+    S4gWindow *self = S4G_WINDOW(w);
+    if (!self->task) return;
+    g_cancellable_cancel(self->task->cancel);
+    g_subprocess_force_exit(self->task->proc);
+}
+
+gboolean s4g_window_is_busy(S4gWindow *self)
+{
+    return self->task != NULL;
+}
+
+void s4g_window_cancel_task(S4gWindow *self)
+{
+    cancel_task(GTK_WIDGET(self), NULL, NULL);
+}
+
+/* The demo is made once, on first use, by `s4g demo`: it synthesises a small CVUSA-layout
+ * world (with tiles/region.mbtiles), imports it, trains an atto model briefly (recording
+ * its GPS/DSS mining runs), evaluates it and predicts three held-out photos — so the demo
+ * shows every part of the Studio on real results.  The project is DIR/project. */
+static void demo_done(S4gWindow *self, gboolean ok, const char *message, gpointer data)
+{
+    const char *dir = data;
+    if (!ok) {
+        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"), message);
+        toast(self, msg);
+        /* a half-made demo would be reopened as if complete next time */
+        g_autoptr(GFile) db = g_file_new_build_filename(dir, "project", "project.s4g", NULL);
+        g_file_delete(db, NULL, NULL);
         return;
     }
-    g_subprocess_wait_check_async(proc, NULL, demo_step_done, job);
+    g_autofree char *project = g_build_filename(dir, "project", NULL);
+    g_autoptr(GError) error = NULL;
+    if (!s4g_window_open_project(self, project, &error)) toast(self, error->message);
 }
 
 static void open_demo(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
     g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "s4g-studio", "demo", NULL);
-    g_autofree char *db = g_build_filename(dir, "project.s4g", NULL);
+    g_autofree char *project = g_build_filename(dir, "project", NULL);
+    g_autofree char *db = g_build_filename(project, "project.s4g", NULL);
     g_autoptr(GError) error = NULL;
     if (g_file_test(db, G_FILE_TEST_EXISTS)) {
-        if (!s4g_window_open_project(self, dir, &error)) toast(self, error->message);
+        if (!s4g_window_open_project(self, project, &error)) toast(self, error->message);
         return;
     }
     g_autofree char *s4g = s4g_train_window_find_s4g();
@@ -1010,18 +1141,73 @@ static void open_demo(GtkWidget *w, const char *a, GVariant *p)
         toast(self, _("The s4g program is not installed; cannot create the demo project"));
         return;
     }
-    DemoJob *job = g_new0(DemoJob, 1);
-    job->self = g_object_ref(self);
-    job->dir = g_strdup(dir);
-    job->steps = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
-    const char *synth[] = {s4g,      "synth", "--layout",    "cvusa", "--out", dir,
-                           "--seed", "1",     "--locations", "48",    NULL};
-    const char *import[] = {s4g,     "import", "--project", dir, "--kind",
-                            "cvusa", "--name", "demo",      dir, NULL};
-    g_ptr_array_add(job->steps, g_strdupv((char **)synth));
-    g_ptr_array_add(job->steps, g_strdupv((char **)import));
-    toast(self, _("Creating the demo project…"));
-    demo_run_next(job);
+    /* Sizes: S4G_DEMO_ARGS (space-separated extra flags, e.g. for tests) may shrink it. */
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add_many(b, s4g, "demo", "--project", dir, NULL);
+    const char *extra = g_getenv("S4G_DEMO_ARGS");
+    if (extra && *extra) {
+        g_auto(GStrv) words = g_strsplit_set(extra, " ", -1);
+        for (guint i = 0; words[i]; i++)
+            if (*words[i]) g_strv_builder_add(b, words[i]);
+    }
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    g_mkdir_with_parents(dir, 0755);
+    task_start(self, _("Creating the demo project"), (const char *const *)argv, demo_done,
+               g_steal_pointer(&dir), g_free);
+}
+
+/* On-demand prediction: a photo without stored predictions for the selected model is
+ * predicted by `s4g predict`, which stores its rows in the project (the photo is an image
+ * of its dataset); the panel then rereads them from the store.  Each (model, photo) is
+ * asked once per window, so a failing prediction is not retried on every redraw. */
+typedef struct {
+    gint64 model, image;
+} PredictJob;
+
+static void predict_done(S4gWindow *self, gboolean ok, const char *message, gpointer data)
+{
+    PredictJob *job = data;
+    if (!ok) {
+        g_autofree char *msg = g_strdup_printf(_("Prediction failed: %s"), message);
+        toast(self, msg);
+        return;
+    }
+    if (self->current && s4g_photo_get_id(self->current) == job->image &&
+        current_model(self) == job->model)
+        show_prediction(self);
+}
+
+static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k)
+{
+    g_autofree char *key =
+        g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, model, s4g_photo_get_id(p));
+    if (!self->predicted)
+        self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    if (g_hash_table_contains(self->predicted, key) || self->task) return FALSE;
+    g_autofree char *s4g = s4g_train_window_find_s4g();
+    if (!s4g) return FALSE;
+    guint pos = gtk_drop_down_get_selected(self->model_dropdown);
+    const char *name = gtk_string_list_get_string(s4g_project_get_models(self->project), pos);
+    if (!name) return FALSE;
+    g_hash_table_add(self->predicted, g_steal_pointer(&key));
+    g_autofree char *top = g_strdup_printf("%d", k);
+    const char *argv[] = {s4g,
+                          "predict",
+                          "--project",
+                          s4g_project_get_dir(self->project),
+                          "--dataset",
+                          s4g_photo_get_dataset(p),
+                          "--model",
+                          name,
+                          "--top",
+                          top,
+                          s4g_photo_get_path(p),
+                          NULL};
+    PredictJob *job = g_new(PredictJob, 1);
+    *job = (PredictJob){model, s4g_photo_get_id(p)};
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
+    g_autofree char *what = g_strdup_printf(_("Predicting %s with %s"), base, name);
+    return task_start(self, what, argv, predict_done, job, g_free);
 }
 
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
@@ -1070,6 +1256,12 @@ static void name_map_buttons(GtkWidget *w)
 static void dispose(GObject *o)
 {
     S4gWindow *self = S4G_WINDOW(o);
+    if (self->task) {
+        /* the task keeps its own reference to the window; stop the process, detach */
+        g_cancellable_cancel(self->task->cancel);
+        g_subprocess_force_exit(self->task->proc);
+        self->task = NULL;
+    }
     if (self->loads) g_cancellable_cancel(self->loads);
     g_clear_object(&self->loads);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_WINDOW);
@@ -1077,6 +1269,7 @@ static void dispose(GObject *o)
     g_clear_object(&self->project);
     g_clear_object(&self->settings);
     g_clear_pointer(&self->run_ids, g_array_unref);
+    g_clear_pointer(&self->predicted, g_hash_table_unref);
     g_clear_pointer(&self->anchor_ids, g_array_unref);
     g_clear_pointer(&self->undo, g_ptr_array_unref);
     g_clear_pointer(&self->redo, g_ptr_array_unref);
@@ -1119,9 +1312,13 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     BIND(map);
     BIND(side_panel);
     BIND(note_entry);
+    BIND(task_bar);
+    BIND(task_spinner);
+    BIND(task_label);
 #undef BIND
     gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
     gtk_widget_class_install_action(wc, "win.open-demo", NULL, open_demo);
+    gtk_widget_class_install_action(wc, "win.cancel-task", NULL, cancel_task);
     gtk_widget_class_install_action(wc, "win.undo", NULL, undo);
     gtk_widget_class_install_action(wc, "win.redo", NULL, redo);
     gtk_widget_class_install_action(wc, "win.flag-bad-pair", NULL, flag_bad_pair);

@@ -1,0 +1,126 @@
+/* test-train-real.c — the training window drives the REAL `s4g train --json` (built
+ * alongside, S4G_PROGRAM): a tiny synthetic world (`s4g synth` + `s4g import`), atto at
+ * 128x32 / 64x64, batch 4.  The chart must receive the run's loss points as they come,
+ * and Cancel (SIGTERM) must leave the run 'stopped' in the project's runs table. */
+#include "s4g-config.h"
+
+#include "s4g-store.h"
+#include "s4g-test-fixture.h"
+#include "s4g-train-window.h"
+
+#include <adwaita.h>
+#include <math.h>
+
+static void run_s4g(const char *args)
+{
+    g_autofree char *cmd = g_strdup_printf("%s %s", g_getenv("S4G_PROGRAM"), args);
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL)) g_error("%s failed:\n%s%s", cmd, out, err);
+}
+
+static void set_row(S4gTrainWindow *tw, const char *name, const char *text)
+{
+    GObject *row = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
+    g_assert_nonnull(row);
+    gtk_editable_set_text(GTK_EDITABLE(row), text);
+}
+
+static void set_spin(S4gTrainWindow *tw, const char *name, double v)
+{
+    GObject *spin = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
+    g_assert_nonnull(spin);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), v);
+}
+
+static void test_real_run(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("s4g-train-real-XXXXXX", NULL);
+    g_autofree char *world = g_build_filename(dir, "world", NULL);
+    g_autofree char *project = g_build_filename(dir, "project", NULL);
+    g_autofree char *synth = g_strdup_printf(
+        "synth --layout cvusa --out %s --locations 40 --seed 3 --image-scale 0.5", world);
+    run_s4g(synth);
+    g_autofree char *import =
+        g_strdup_printf("import --project %s --kind cvusa --name tiny %s", project, world);
+    run_s4g(import);
+
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, project);
+    set_row(tw, "model_row", "real");
+    set_row(tw, "dataset_row", "tiny");
+    set_row(tw, "preset_row", "atto");
+    set_row(tw, "ground_size_row", "128x32");
+    set_row(tw, "satellite_size_row", "64x64");
+    /* 32 training pairs / 4 = 8 steps an epoch; 20 epochs is far more than we wait for */
+    set_spin(tw, "epochs_spin", 20);
+    set_spin(tw, "batch_spin", 4);
+    gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
+    gtk_window_present(GTK_WINDOW(tw));
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_train_window_start(tw, &error));
+    g_assert_no_error(error);
+    S4gLossChart *chart = s4g_train_window_get_chart(tw);
+    const guint want = 36; /* 4.5 epochs: the epoch-4 eval (R@k, --eval-every 4) came too */
+    gint64 deadline = g_get_monotonic_time() + 45 * G_USEC_PER_SEC;
+    while (s4g_loss_chart_get_n_points(chart) < want && s4g_train_window_is_running(tw) &&
+           g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(s4g_train_window_is_running(tw)); /* still mid-run: 160 steps planned */
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), >=, want);
+    /* real losses: finite, positive, steps counting up from 1 */
+    double first_step, first_loss, step, loss;
+    g_assert_true(s4g_loss_chart_get_point(chart, 0, &first_step, &first_loss));
+    g_assert_cmpfloat(first_step, ==, 1);
+    g_assert_true(isfinite(first_loss) && first_loss > 0);
+    g_assert_true(s4g_loss_chart_get_point(chart, want - 1, &step, &loss));
+    g_assert_cmpfloat(step, ==, want);
+    g_assert_true(isfinite(loss) && loss > 0);
+    double r1, r5, r10;
+    g_assert_true(s4g_loss_chart_get_recall(chart, &r1, &r5, &r10));
+    g_assert_cmpfloat(r5, >=, r1);
+
+    s4g_train_window_cancel(tw);
+    deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (s4g_train_window_is_running(tw) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_false(s4g_train_window_is_running(tw));
+    /* the end event may come after the exit is seen */
+    GtkLabel *status = GTK_LABEL(
+        gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, "status_label"));
+    while (!g_str_has_prefix(gtk_label_get_label(status), "Stopped after") &&
+           g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(g_str_has_prefix(gtk_label_get_label(status), "Stopped after"));
+    guint got = s4g_loss_chart_get_n_points(chart);
+    g_assert_cmpuint(got, <, 160);
+    {
+        g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+        g_assert_no_error(error);
+        g_autoptr(sqlite3_stmt) st =
+            s4g_store_prepare(store, "SELECT state, COUNT(*) FROM runs GROUP BY state", &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        g_assert_cmpstr((const char *)sqlite3_column_text(st, 0), ==, "stopped");
+        g_assert_cmpint(sqlite3_column_int(st, 1), ==, 1);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+    }
+    for (int i = 0; i < 20; i++)
+        g_main_context_iteration(NULL, FALSE);
+    fix_screenshot(GTK_WIDGET(tw), "training-window.png");
+    gtk_window_destroy(GTK_WINDOW(tw));
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
+    g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    fix_init(argv[0]);
+    gtk_init();
+    adw_init();
+    g_test_add_func("/studio/train/real-run", test_real_run);
+    return g_test_run();
+}
