@@ -267,7 +267,14 @@ static void test_many_photos(void)
     g_test_message("window with %d photos shown in %.3f s", 10000 + FIX_PHOTOS, secs);
     g_printerr("# window with %d photos shown in %.3f s\n", 10000 + FIX_PHOTOS, secs);
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 10000 + FIX_PHOTOS);
-    g_assert_cmpfloat(secs, <, 2.0);
+    /* The product requirement (2 s) holds for normal builds; sanitizer builds run the same
+     * code several times slower, so they get a proportionally larger budget. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+    const double limit = 6.0;
+#else
+    const double limit = 2.0;
+#endif
+    g_assert_cmpfloat(secs, <, limit);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
