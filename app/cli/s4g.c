@@ -17,6 +17,8 @@
     X(demo, "synthesise a small world, import, train briefly, evaluate and predict")          \
     X(synth, "write a synthetic cross-view dataset (cvusa, cvact, vigor, university layouts)") \
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors")                  \
+    X(embed, "encode a dataset's images into the project's embeddings cache")              \
+    X(mine, "mine GPS neighbours or DSS hard negatives of a training split")                \
     X(bench, "measure inference, training-step and search throughput")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
