@@ -19,6 +19,7 @@
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors")                  \
     X(embed, "encode a dataset's images into the project's embeddings cache")              \
     X(mine, "mine GPS neighbours or DSS hard negatives of a training split")                \
+    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)")            \
     X(bench, "measure inference, training-step and search throughput")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
