@@ -59,7 +59,8 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 int s4g_cmd_predict(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
-                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL;
+                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL,
+                    *gallery_name = NULL;
     int top = 5, batch = 32, threads = 0;
     double radius = 50.0;
     gboolean json = FALSE;
@@ -67,6 +68,8 @@ int s4g_cmd_predict(int argc, char **argv)
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
          "Dataset whose satellite tiles form the gallery", "NAME"},
+        {"gallery", 'g', 0, G_OPTION_ARG_STRING, &gallery_name,
+         "Search a gallery made by `s4g gallery` instead of a dataset", "G"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)",
          "S"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
@@ -93,6 +96,11 @@ int s4g_cmd_predict(int argc, char **argv)
                        "locate ground photos by retrieval over satellite tiles", entries, &argc,
                        &argv))
         return 2;
+    if (gallery_name && dataset) {
+        fprintf(stderr, "s4g predict: --gallery and --dataset exclude each other\n");
+        return 2;
+    }
+    if (gallery_name) dataset = g_steal_pointer(&gallery_name); /* a gallery is a dataset */
     if (!project || !dataset || !model || argc < 2 || top < 1 || top > S4G_SEARCH_MAX_K) {
         fprintf(stderr,
                 "s4g predict: need --project, --dataset, --model, 1 ≤ --top ≤ %d and at "

@@ -20,6 +20,7 @@
     X(embed, "encode a dataset's images into the project's embeddings cache")              \
     X(mine, "mine GPS neighbours or DSS hard negatives of a training split")                \
     X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)")            \
+    X(gallery, "cut MBTiles imagery into an embedded reference gallery for predict")          \
     X(bench, "measure inference, training-step and search throughput")
 
 #define DECLARE(n, s) int s4g_cmd_##n(int argc, char **argv);
