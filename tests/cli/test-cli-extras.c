@@ -2,13 +2,15 @@
  * world (40 places, atto at 96x32 / 32x32, one epoch): the embeddings cache (a second embed
  * encodes nothing), a GPS mining run of N×K rows ordered by distance, a DSS mining run whose
  * negatives never include the anchor's positive, the .npy shape and a GeoJSON that parses
- * with one feature per predicted photo. */
+ * with one feature per predicted photo, and a gallery cut from the world's MBTiles (grid
+ * count from its bounds) that predict --gallery searches (k candidates inside the region). */
 #include "s4g-store.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *s4g_path;
@@ -175,6 +177,65 @@ static void test_extras(void)
     /* the synthetic world lies around Munich (48.1°N, 11.6°E) */
     g_assert_cmpfloat(fabs(lat - 48.1), <, 0.5);
     g_assert_cmpfloat(fabs(lon - 11.6), <, 0.5);
+
+    /* gallery: the region's z17 pixel rectangle cut into 32x32 patches every 48 px */
+    g_autofree char *mbt = g_build_filename(world, "tiles", "region.mbtiles", NULL);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open_v2(mbt, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    sqlite3_stmt *bs = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT value FROM metadata WHERE name = 'bounds'",
+                                       -1, &bs, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(bs), ==, SQLITE_ROW);
+    double b[4];
+    g_assert_cmpint(sscanf((const char *)sqlite3_column_text(bs, 0), "%lf,%lf,%lf,%lf", &b[0],
+                           &b[1], &b[2], &b[3]), ==, 4);
+    sqlite3_finalize(bs);
+    sqlite3_close(db);
+    double scale = 256.0 * (1 << 17);
+    double xw = (b[0] + 180) / 360 * scale, xe = (b[2] + 180) / 360 * scale;
+    double yn = (1 - log(tan(b[3] * G_PI / 180) + 1 / cos(b[3] * G_PI / 180)) / G_PI) / 2 * scale;
+    double ys = (1 - log(tan(b[1] * G_PI / 180) + 1 / cos(b[1] * G_PI / 180)) / G_PI) / 2 * scale;
+    int cols = (int)((floor(xe) - ceil(xw) - 32) / 48) + 1;
+    int rows = (int)((floor(ys) - ceil(yn) - 32) / 48) + 1;
+    g_assert_cmpint(cols, >, 3);
+    g_assert_cmpint(rows, >, 3);
+    const char *gal[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "--stride",
+                         "48", "-m", "m", "--name", "g", "--backend", "cpu", "--json", NULL};
+    g_autofree char *go = run_ok(gal);
+    g_assert_cmpint(json_int(go, "cols"), ==, cols);
+    g_assert_cmpint(json_int(go, "rows"), ==, rows);
+    g_assert_cmpint(json_int(go, "patches"), ==, rows * cols);
+    g_assert_cmpint(json_int(go, "encoded"), ==, rows * cols);
+    g_autofree char *png = g_build_filename(proj, "galleries", "g", "r000-c000.png", NULL);
+    g_assert_true(g_file_test(png, G_FILE_TEST_IS_REGULAR));
+    /* predict over it: k candidates, every one inside the region */
+    const char *pg[] = {s4g, "predict", "-p", proj, "--gallery", "g", "-m", "m", "-k", "4",
+                        "--backend", "cpu", "--json", p1, NULL};
+    g_autofree char *po = run_ok(pg);
+    g_autoptr(JsonParser) pp = json_parser_new();
+    g_assert_true(json_parser_load_from_data(pp, po, -1, &error));
+    JsonObject *pr = json_node_get_object(json_parser_get_root(pp));
+    JsonArray *topk = json_object_get_array_member(pr, "top");
+    g_assert_cmpuint(json_array_get_length(topk), ==, 4);
+    for (guint i = 0; i < 4; i++) {
+        JsonObject *t = json_array_get_object_element(topk, i);
+        double tl = json_object_get_double_member(t, "lat"), tn = json_object_get_double_member(t, "lon");
+        g_assert_cmpfloat(tl, >, b[1]);
+        g_assert_cmpfloat(tl, <, b[3]);
+        g_assert_cmpfloat(tn, >, b[0]);
+        g_assert_cmpfloat(tn, <, b[2]);
+    }
+    double elat = json_object_get_double_member(pr, "lat");
+    g_assert_cmpfloat(elat, >, b[1]);
+    g_assert_cmpfloat(elat, <, b[3]);
+    /* a name that is an existing non-gallery dataset is refused */
+    const char *clash[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "-m", "m",
+                           "--name", "w", "--backend", "cpu", NULL};
+    g_autoptr(GSubprocess) cp = g_subprocess_newv(clash, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_autofree char *cerr = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(cp, NULL, NULL, NULL, &cerr, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(cp), !=, 0);
+    g_assert_nonnull(strstr(cerr, "not a gallery"));
 }
 
 int main(int argc, char **argv)
