@@ -67,9 +67,8 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                    ev->eta_s);
         ui->last_step = ev->step;
         if (ui->bar) {
-            g_autofree char *extra =
-                g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s ETA %.0fs", ev->epoch,
-                                ev->loss, ev->lr, ev->pairs_per_s, ev->eta_s);
+            g_autofree char *extra = g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s",
+                                                     ev->epoch, ev->loss, ev->lr, ev->pairs_per_s);
             s4g_progress_update(ui->bar, ev->step, extra);
         }
         break;
