@@ -9,6 +9,7 @@
  * predictions are stored. */
 #include "s4g-cli.h"
 #include "s4g-evaluate.h"
+#include "s4g-locate.h"
 #include "s4g-search.h"
 #include "s4g-store-datasets.h"
 #include "s4g-store-runs.h"
@@ -58,7 +59,8 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 int s4g_cmd_predict(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
-                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL;
+                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL,
+                    *gallery_name = NULL;
     int top = 5, batch = 32, threads = 0;
     double radius = 50.0;
     gboolean json = FALSE;
@@ -66,6 +68,8 @@ int s4g_cmd_predict(int argc, char **argv)
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
          "Dataset whose satellite tiles form the gallery", "NAME"},
+        {"gallery", 'g', 0, G_OPTION_ARG_STRING, &gallery_name,
+         "Search a gallery made by `s4g gallery` instead of a dataset", "G"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)",
          "S"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
@@ -92,6 +96,11 @@ int s4g_cmd_predict(int argc, char **argv)
                        "locate ground photos by retrieval over satellite tiles", entries, &argc,
                        &argv))
         return 2;
+    if (gallery_name && dataset) {
+        fprintf(stderr, "s4g predict: --gallery and --dataset exclude each other\n");
+        return 2;
+    }
+    if (gallery_name) dataset = g_steal_pointer(&gallery_name); /* a gallery is a dataset */
     if (!project || !dataset || !model || argc < 2 || top < 1 || top > S4G_SEARCH_MAX_K) {
         fprintf(stderr,
                 "s4g predict: need --project, --dataset, --model, 1 ≤ --top ≤ %d and at "
@@ -167,28 +176,14 @@ int s4g_cmd_predict(int argc, char **argv)
             g_set_error(&error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
             goto fail;
         }
-        /* softmax over the top-k at temperature 0.07 */
-        double wsum = 0, lat = 0, lon = 0, wbest = 0;
-        const S4gStoreImage *top1 = &g_array_index(gal, S4gStoreImage, idx[0]);
+        /* softmax over the top-k at temperature 0.07 (s4g-locate.h) */
+        g_autofree double *ds = g_new(double, k), *tl = g_new(double, k), *tn = g_new(double, k);
         for (int i = 0; i < k; i++) {
             S4gStoreImage *im = &g_array_index(gal, S4gStoreImage, idx[i]);
-            double w = exp((sc[i] - sc[0]) / 0.07);
-            if (i == 0) wbest = w;
-            if (isfinite(im->lat) && isfinite(im->lon) &&
-                s4g_geo_haversine_m(top1->lat, top1->lon, im->lat, im->lon) <= radius) {
-                lat += w * im->lat;
-                lon += w * im->lon;
-                wsum += w;
-            }
+            ds[i] = sc[i], tl[i] = im->lat, tn[i] = im->lon;
         }
-        double all = 0;
-        for (int i = 0; i < k; i++)
-            all += exp((sc[i] - sc[0]) / 0.07);
-        double conf = wbest / all;
-        if (wsum > 0)
-            lat /= wsum, lon /= wsum;
-        else
-            lat = lon = NAN;
+        double lat, lon, conf;
+        s4g_locate_estimate(ds, tl, tn, k, radius, &lat, &lon, &conf);
         /* the photo's own row, when it is an image of the dataset */
         g_autofree char *rel =
             g_str_has_prefix(photo, root) ? g_strdup(photo + strlen(root) + 1) : g_strdup(photo);

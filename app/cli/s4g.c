@@ -14,7 +14,11 @@
     X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
     X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)") \
     X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate") \
+    X(embed, "encode a dataset's images into the project's embeddings cache") \
+    X(mine, "mine GPS neighbours or DSS hard negatives of a training split") \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \
+    X(gallery, "cut MBTiles imagery into an embedded reference gallery for predict") \
+    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)") \
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
     X(bench, "measure inference, training-step and search throughput") \
     X(info, "list compute devices, the chosen one and its features, and the CPU backend")

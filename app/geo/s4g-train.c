@@ -4,6 +4,7 @@
 #include "s4g-dss.h"
 #include "s4g-json.h"
 #include "s4g-loader.h"
+#include "s4g-mine.h"
 #include "s4g-safetensors.h"
 #include "s4g-store-runs.h"
 #include "s4g-train-step.h"
@@ -151,36 +152,14 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     return TRUE;
 }
 
-/* Stores a neighbour table as a mining run: anchors and negatives are satellite image ids
- * for GPS (metres) and, for DSS, the anchor is the ground image whose row it is. */
+/* Records the table in force as a mining run (s4g-mine.h) and tells the caller. */
 static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint32 *row_ground,
                              const S4gRetrievalMetrics *train_recall, GError **error)
 {
-    S4gNeighbours *nb = r->table;
-    g_autofree gint64 *anchors = g_new(gint64, MAX(nb->n, 1));
-    g_autofree gint64 *negs = g_new(gint64, MAX((gsize)nb->n * nb->k, 1));
-    g_autofree guint *counts = g_new(guint, MAX(nb->n, 1));
-    gsize n = 0;
-    for (guint i = 0; i < nb->n; i++) {
-        if (nb->count[i] == 0) continue;
-        anchors[n] = row_ground ? r->train->query_ids[row_ground[i]] : r->train->ref_ids[i];
-        counts[n] = nb->count[i];
-        for (guint j = 0; j < nb->count[i]; j++)
-            negs[n * nb->k + j] = r->train->ref_ids[nb->ids[(gsize)i * nb->k + j]];
-        n++;
-    }
-    g_autofree float *scores = g_new(float, MAX((gsize)nb->n * nb->k, 1));
-    for (guint i = 0, a = 0; i < nb->n; i++) {
-        if (nb->count[i] == 0) continue;
-        memcpy(scores + (gsize)a * nb->k, nb->values + (gsize)i * nb->k, nb->k * sizeof(float));
-        a++;
-    }
-    g_autofree char *params =
-        g_strdup_printf("{\"k\": %u, \"metric\": \"%s\"}", nb->k,
-                        !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine");
-    if (!s4g_store_mining_add(r->store, kind, !strcmp(kind, "dss") ? r->model : 0, r->run,
-                              r->o.dataset, epoch, params, n, anchors, nb->k, counts, negs, scores,
-                              error))
+    const char *metric = !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine";
+    if (!s4g_mine_store(r->store, r->train, r->table, kind, metric,
+                        !strcmp(kind, "dss") ? r->model : 0, r->run, r->o.dataset, epoch,
+                        row_ground, error))
         return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
     ev.metrics.r1 = NAN;
@@ -241,44 +220,8 @@ static gboolean table_from_store(Run *r, GError **error)
  * ground's (lat, lon), CVACT the UTM x/y with --gps-metric euclidean, VIGOR the satellite's. */
 static gboolean gps_table(Run *r, GError **error)
 {
-    S4gSplit *t = r->train;
-    gboolean euclid = r->o.gps_metric == S4G_GPS_EUCLIDEAN;
-    g_autofree guint8 *is_pos = g_new0(guint8, t->n_refs);
-    g_autofree double *qlat = g_new(double, t->n_refs), *qlon = g_new(double, t->n_refs);
-    for (guint q = 0; q < t->n_queries; q++) {
-        is_pos[t->query_pos[q]] = 1;
-        qlat[t->query_pos[q]] = t->query_lat[q];
-        qlon[t->query_pos[q]] = t->query_lon[q];
-    }
-    /* CVUSA's dictionary uses the ground coordinates of all.csv; the others the satellite's */
-    gboolean ground = !g_strcmp0(t->kind, "cvusa") && !euclid;
-    g_autofree guint32 *sub = g_new(guint32, t->n_refs); /* subset index → ref index */
-    g_autofree double *coords = g_new(double, 2 * (gsize)t->n_refs);
-    guint n = 0;
-    for (guint i = 0; i < t->n_refs; i++) {
-        if (!is_pos[i]) continue;
-        coords[2 * n] = euclid ? t->ref_x[i] : ground ? qlat[i] : t->ref_lat[i];
-        coords[2 * n + 1] = euclid ? t->ref_y[i] : ground ? qlon[i] : t->ref_lon[i];
-        if (!isfinite(coords[2 * n]) || !isfinite(coords[2 * n + 1])) {
-            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
-                        "GPS sampling: satellite %s has no %s (use --no-gps)", t->ref_paths[i],
-                        euclid ? "projected x/y" : "latitude/longitude");
-            return FALSE;
-        }
-        sub[n++] = i;
-    }
-    guint k = r->o.sampler.neighbour_range;
-    g_autoptr(S4gNeighbours) nb = s4g_gps_neighbours(coords, n, k, r->o.gps_metric, 0, error);
-    if (!nb) return FALSE;
-    r->table = s4g_neighbours_new(t->n_refs, k);
-    for (guint a = 0; a < n; a++) {
-        guint row = sub[a];
-        r->table->count[row] = nb->count[a];
-        for (guint j = 0; j < nb->count[a]; j++) {
-            r->table->ids[(gsize)row * k + j] = (gint32)sub[nb->ids[(gsize)a * k + j]];
-            r->table->values[(gsize)row * k + j] = nb->values[(gsize)a * k + j];
-        }
-    }
+    r->table = s4g_mine_gps(r->train, r->o.sampler.neighbour_range, r->o.gps_metric, error);
+    if (!r->table) return FALSE;
     return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
@@ -294,19 +237,12 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
                                             r->o.eval_batch, on_encode, &ep, error);
     if (!g) return FALSE;
-    /* VIGOR-like splits (a satellite with several grounds) use K+2, like the reference */
-    g_autofree guint *per_sat = g_new0(guint, t->n_refs);
-    gboolean multi = FALSE;
-    for (guint i = 0; i < t->n_queries; i++)
-        multi |= ++per_sat[t->query_pos[i]] > 1;
-    S4gNeighbours *nb = s4g_dss_neighbours(r->ctx, q, t->n_queries, g, t->n_refs, dim, t->query_pos,
-                                           r->o.sampler.neighbour_range, multi ? 2 : 1, error);
+    g_autofree guint32 *row_ground = NULL;
+    S4gNeighbours *nb = s4g_mine_dss(r->ctx, t, q, g, dim, r->o.sampler.neighbour_range,
+                                     &row_ground, error);
     if (!nb) return FALSE;
     s4g_neighbours_free(r->table);
     r->table = nb;
-    g_autofree guint32 *row_ground = g_new0(guint32, t->n_refs);
-    for (guint i = 0; i < t->n_queries; i++)
-        row_ground[t->query_pos[i]] = i; /* the last ground of a satellite owns its row */
     /* the reference prints the train split's recall while mining */
     S4gRetrievalMetrics train_recall;
     if (!s4g_evaluate_embeddings(r->ctx, t, q, g, dim, &train_recall, error)) return FALSE;

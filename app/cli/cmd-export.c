@@ -1,0 +1,269 @@
+/* cmd-export.c — s4g export: a dataset's embeddings by a project model as an N×D float32
+ * .npy with a sidecar .csv (row, image id, view, split, path) in row order, or a model's
+ * stored predictions as CSV or GeoJSON (a FeatureCollection of estimate points with image,
+ * rank-1 reference, score, confidence and error_m when the image's location is known). */
+#include "s4g-cli-model.h"
+#include "s4g-embed.h"
+#include "s4g-geo.h"
+#include "s4g-locate.h"
+#include "s4g-npy.h"
+#include "s4g-store-runs.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A CSV field: quoted, inner quotes doubled (RFC 4180). */
+static char *csv_field(const char *v)
+{
+    g_autoptr(GString) s = g_string_new("\"");
+    for (; v && *v; v++) {
+        if (*v == '"') g_string_append_c(s, '"');
+        g_string_append_c(s, *v);
+    }
+    g_string_append_c(s, '"');
+    return g_string_free(g_steal_pointer(&s), FALSE);
+}
+
+static void on_progress(guint done, guint total, gpointer user_data)
+{
+    (void)total;
+    s4g_progress_update(user_data, done, NULL);
+}
+
+static int export_embeddings(const char *project, const char *dataset, const char *model,
+                             const char *split, const char *view, const char *backend, int batch,
+                             const char *out, gboolean json)
+{
+    S4gCliModel cm;
+    g_autoptr(GArray) images = NULL;
+    if (!s4g_cli_model_open("export", project, dataset, model, backend, &cm) ||
+        !(images = s4g_cli_model_images("export", &cm, split, view))) {
+        s4g_cli_model_close(&cm);
+        return 1;
+    }
+    g_autoptr(GError) error = NULL;
+    S4gProgress *bar = s4g_progress_new("embed", images->len, !json);
+    guint encoded = 0;
+    gboolean ok = s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, cm.ds.root, images,
+                                   batch, on_progress, bar, &encoded, &error);
+    s4g_progress_finish(bar);
+    int dim = cm.m->cfg.dims[3];
+    g_autofree float *mat = g_new(float, (gsize)images->len * dim);
+    g_autoptr(GString) csv = g_string_new("row,image,view,split,path\n");
+    for (guint i = 0; ok && i < images->len; i++) {
+        const S4gStoreImage *im = &g_array_index(images, S4gStoreImage, i);
+        int d = 0;
+        g_autofree float *v = s4g_store_embedding_get(cm.store, cm.model_id, im->id, &d, &error);
+        if (!v) ok = FALSE;
+        else if (d != dim) {
+            g_set_error(&error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                        "embedding of image %" G_GINT64_FORMAT " has %d values, the model %d",
+                        im->id, d, dim);
+            ok = FALSE;
+        } else {
+            memcpy(mat + (gsize)i * dim, v, dim * sizeof(float));
+            g_string_append_printf(csv, "%u,%" G_GINT64_FORMAT ",%s,%s,", i, im->id, im->view,
+                                   im->split ? im->split : "");
+            g_autofree char *abs = g_build_filename(cm.ds.root, im->path, NULL);
+            g_autofree char *q = csv_field(abs);
+            g_string_append_printf(csv, "%s\n", q);
+        }
+    }
+    s4g_cli_model_close(&cm);
+    if (!ok) return s4g_cli_fail("export", error);
+    s4g_err err = {0};
+    int64_t shape[2] = {images->len, dim};
+    if (s4g_npy_write(out, 2, shape, mat, &err)) {
+        fprintf(stderr, "s4g export: %s: %s\n", out, err.msg);
+        return 1;
+    }
+    g_autofree char *stem = g_str_has_suffix(out, ".npy") ? g_strndup(out, strlen(out) - 4)
+                                                          : g_strdup(out);
+    g_autofree char *side = g_strconcat(stem, ".csv", NULL);
+    if (!g_file_set_contents(side, csv->str, (gssize)csv->len, &error))
+        return s4g_cli_fail("export", error);
+    if (json)
+        printf("{\"npy\": \"%s\", \"csv\": \"%s\", \"rows\": %u, \"dim\": %d, \"encoded\": %u}\n",
+               out, side, images->len, dim, encoded);
+    else
+        printf("%s: %u × %d float32 (%u newly encoded); ids in %s\n", out, images->len, dim,
+               encoded, side);
+    return 0;
+}
+
+typedef struct {
+    gint64 image;
+    char *path, *gallery, *ref_path;
+    double lat, lon, conf, err_m, score;
+} Estimate;
+
+static void estimate_clear(gpointer p)
+{
+    Estimate *e = p;
+    g_free(e->path), g_free(e->gallery), g_free(e->ref_path);
+}
+
+/* Closes the group of rows of one (image, gallery) collected so far into an estimate. */
+static void close_group(GArray *out, Estimate *cur, GArray *sc, GArray *la, GArray *lo,
+                        double tlat, double tlon, double radius)
+{
+    if (sc->len == 0) return;
+    s4g_locate_estimate((double *)sc->data, (double *)la->data, (double *)lo->data, (int)sc->len,
+                        radius, &cur->lat, &cur->lon, &cur->conf);
+    cur->score = g_array_index(sc, double, 0);
+    cur->err_m = isfinite(tlat) && isfinite(cur->lat)
+                     ? s4g_geo_haversine_m(cur->lat, cur->lon, tlat, tlon)
+                     : NAN;
+    g_array_append_val(out, *cur);
+    memset(cur, 0, sizeof *cur);
+    g_array_set_size(sc, 0), g_array_set_size(la, 0), g_array_set_size(lo, 0);
+}
+
+static double col_or_nan(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int export_predictions(const char *project, const char *model, double radius,
+                              const char *out, gboolean json)
+{
+    S4gCliModel cm;
+    if (!s4g_cli_model_open("export", project, NULL, NULL, NULL, &cm)) {
+        s4g_cli_model_close(&cm);
+        return 1;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gModelRow) mrow = s4g_store_model_get(cm.store, 0, model, &error);
+    if (!mrow) {
+        s4g_cli_model_close(&cm);
+        return s4g_cli_fail("export", error);
+    }
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        cm.store,
+        "SELECT p.image, p.gallery, p.score, p.lat, p.lon, d.root || '/' || i.path, i.lat, i.lon,"
+        "       dr.root || '/' || r.path "
+        "FROM predictions p JOIN images i ON i.id = p.image JOIN datasets d ON d.id = i.dataset "
+        "LEFT JOIN images r ON r.id = p.reference LEFT JOIN datasets dr ON dr.id = r.dataset "
+        "WHERE p.model = ? ORDER BY p.image, p.gallery, p.rank",
+        &error);
+    if (!st) {
+        s4g_cli_model_close(&cm);
+        return s4g_cli_fail("export", error);
+    }
+    sqlite3_bind_int64(st, 1, mrow->id);
+    g_autoptr(GArray) est = g_array_new(FALSE, TRUE, sizeof(Estimate));
+    g_array_set_clear_func(est, estimate_clear);
+    g_autoptr(GArray) sc = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) la = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(GArray) lo = g_array_new(FALSE, FALSE, sizeof(double));
+    Estimate cur = {0};
+    double tlat = NAN, tlon = NAN;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        gint64 image = sqlite3_column_int64(st, 0);
+        const char *gal = (const char *)sqlite3_column_text(st, 1);
+        if (sc->len && (image != cur.image || g_strcmp0(gal, cur.gallery)))
+            close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
+        if (sc->len == 0) {
+            cur.image = image;
+            cur.gallery = g_strdup(gal);
+            cur.path = g_strdup((const char *)sqlite3_column_text(st, 5));
+            cur.ref_path = g_strdup((const char *)sqlite3_column_text(st, 8));
+            tlat = col_or_nan(st, 6), tlon = col_or_nan(st, 7);
+        }
+        double v = col_or_nan(st, 2);
+        g_array_append_val(sc, v);
+        v = col_or_nan(st, 3);
+        g_array_append_val(la, v);
+        v = col_or_nan(st, 4);
+        g_array_append_val(lo, v);
+    }
+    if (rc != SQLITE_DONE) {
+        s4g_store_fail(cm.store, "reading predictions", &error);
+        estimate_clear(&cur);
+        s4g_cli_model_close(&cm);
+        return s4g_cli_fail("export", error);
+    }
+    close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
+    estimate_clear(&cur);
+    s4g_cli_model_close(&cm);
+    gboolean geojson = g_str_has_suffix(out, ".geojson") || g_str_has_suffix(out, ".json");
+    g_autoptr(GString) s = g_string_new(geojson ? "{\"type\": \"FeatureCollection\", \"features\": ["
+                                                : "image,gallery,lat,lon,confidence,error_m,"
+                                                  "reference,score\n");
+    guint features = 0;
+    for (guint i = 0; i < est->len; i++) {
+        Estimate *e = &g_array_index(est, Estimate, i);
+        g_autofree char *img = s4g_cli_json_str(e->path ? e->path : "");
+        g_autofree char *ref = s4g_cli_json_str(e->ref_path ? e->ref_path : "");
+        g_autofree char *gal = s4g_cli_json_str(e->gallery ? e->gallery : "");
+        if (geojson) {
+            if (!isfinite(e->lat)) continue; /* no point to draw */
+            g_string_append_printf(
+                s,
+                "%s\n  {\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", "
+                "\"coordinates\": [%.7f, %.7f]}, \"properties\": {\"image\": %s, \"gallery\": "
+                "%s, \"reference\": %s, \"score\": %.5f, \"confidence\": %.4f",
+                features ? "," : "", e->lon, e->lat, img, gal, ref, e->score, e->conf);
+            if (isfinite(e->err_m)) g_string_append_printf(s, ", \"error_m\": %.1f", e->err_m);
+            g_string_append(s, "}}");
+            features++;
+        } else {
+            g_free(img), g_free(ref), g_free(gal);
+            img = csv_field(e->path), ref = csv_field(e->ref_path), gal = csv_field(e->gallery);
+            g_autofree char *em =
+                isfinite(e->err_m) ? g_strdup_printf("%.1f", e->err_m) : g_strdup("");
+            g_string_append_printf(s, "%s,%s,%.7f,%.7f,%.4f,%s,%s,%.5f\n", img, gal, e->lat,
+                                   e->lon, e->conf, em, ref, e->score);
+            features++;
+        }
+    }
+    if (geojson) g_string_append(s, "\n]}\n");
+    if (!g_file_set_contents(out, s->str, (gssize)s->len, &error))
+        return s4g_cli_fail("export", error);
+    if (json)
+        printf("{\"file\": \"%s\", \"predictions\": %u, \"written\": %u}\n", out, est->len,
+               features);
+    else
+        printf("%s: %u of %u predicted images\n", out, features, est->len);
+    return 0;
+}
+
+int s4g_cmd_export(int argc, char **argv)
+{
+    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *view = NULL,
+                    *model = NULL, *backend = NULL, *emb = NULL, *pred = NULL;
+    int batch = 32;
+    double radius = 50.0;
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
+        {"embeddings", 0, 0, G_OPTION_ARG_FILENAME, &emb,
+         "Write the dataset's embeddings as N×D float32 .npy (+ sidecar .csv of ids)", "OUT.npy"},
+        {"predictions", 0, 0, G_OPTION_ARG_FILENAME, &pred,
+         "Write the model's stored predictions as CSV or GeoJSON (by extension)",
+         "OUT.csv|OUT.geojson"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
+        {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name (embeddings)", "NAME"},
+        {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split (embeddings)", "S"},
+        {"view", 0, 0, G_OPTION_ARG_STRING, &view, "Only this view (embeddings)", "V"},
+        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
+         "Metres around the best match averaged into the estimate (50, as predict)", "M"},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
+        {NULL},
+    };
+    if (!s4g_cli_parse("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
+                       entries, &argc, &argv))
+        return 2;
+    if (!project || !model || !emb == !pred || (emb && !dataset)) {
+        fprintf(stderr, "s4g export: need --project DIR --model M and either --embeddings "
+                        "OUT.npy --dataset NAME or --predictions OUT.csv|OUT.geojson\n");
+        return 2;
+    }
+    if (emb) return export_embeddings(project, dataset, model, split, view, backend, batch, emb, json);
+    return export_predictions(project, model, radius, pred, json);
+}

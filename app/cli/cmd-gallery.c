@@ -1,0 +1,144 @@
+/* cmd-gallery.c — s4g gallery: cut a region's MBTiles imagery into reference patches (the
+ * model's satellite input footprint at the chosen zoom, on a grid), record them as the
+ * satellite images of a gallery dataset (patch PNGs in <project>/galleries/G/, lat/lon =
+ * patch centre) and embed them, so `s4g predict --gallery G` can localise photos that have
+ * no dataset pair. */
+#include "s4g-cli-model.h"
+#include "s4g-embed.h"
+#include "s4g-tilegrid.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static void on_progress(guint done, guint total, gpointer user_data)
+{
+    (void)total;
+    s4g_progress_update(user_data, done, NULL);
+}
+
+/* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
+static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
+                     GArray *patches, GError **error)
+{
+    S4gStoreDataset old = {0};
+    g_autoptr(GError) nf = NULL;
+    if (s4g_store_dataset_find(store, name, &old, &nf)) {
+        gboolean gallery = old.options && strstr(old.options, "\"gallery\": true");
+        s4g_store_dataset_clear(&old);
+        if (!gallery) {
+            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
+                        "dataset %s exists and is not a gallery; choose another --name", name);
+            return 0;
+        }
+    }
+    gint64 id = 0;
+    if (!s4g_store_begin(store, error)) return 0;
+    /* galleries are derived imagery with no pairs: kind "synthetic", marked in options */
+    if (!s4g_store_dataset_upsert(store, name, "synthetic", root, options, &id, error)) goto fail;
+    {
+        g_autoptr(S4gStoreDatasetWriter) w = s4g_store_dataset_writer_new(store, id, error);
+        if (!w) goto fail;
+        for (guint i = 0; i < patches->len; i++) {
+            const S4gTilePatch *p = &g_array_index(patches, S4gTilePatch, i);
+            S4gStoreImage im = {.dataset = id,
+                                .view = "satellite",
+                                .path = p->file,
+                                .split = "gallery",
+                                .identity = i,
+                                .lat = p->lat,
+                                .lon = p->lon,
+                                .x = NAN,
+                                .y = NAN};
+            gint64 iid;
+            if (!s4g_store_dataset_writer_image(w, &im, &iid, NULL, error)) goto fail;
+        }
+    }
+    if (!s4g_store_commit(store, error)) goto fail;
+    return id;
+fail:
+    s4g_store_rollback(store);
+    return 0;
+}
+
+int s4g_cmd_gallery(int argc, char **argv)
+{
+    g_autofree char *project = NULL, *tiles = NULL, *model = NULL, *name = NULL,
+                    *backend = NULL;
+    int zoom = -1, stride = 0, batch = 32;
+    gboolean json = FALSE;
+    GOptionEntry entries[] = {
+        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
+        {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
+        {"zoom", 'z', 0, G_OPTION_ARG_INT, &zoom, "Zoom level whose tiles are cut", "Z"},
+        {"stride", 0, 0, G_OPTION_ARG_INT, &stride,
+         "Pixels between patch origins (default: the patch width, no overlap)", "S"},
+        {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
+         "Model name in the project (patch size = its satellite input)", "MODEL"},
+        {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "Gallery name (default: the file's stem)",
+         "G"},
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
+        {NULL},
+    };
+    if (!s4g_cli_parse("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
+                       entries, &argc, &argv))
+        return 2;
+    if (!project || !tiles || !model || zoom < 0 || stride < 0) {
+        fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE, --zoom Z and --model M\n");
+        return 2;
+    }
+    if (!name) {
+        g_autofree char *base = g_path_get_basename(tiles);
+        char *dot = strrchr(base, '.');
+        if (dot) *dot = 0;
+        name = g_strdup(base);
+    }
+    if (!*name || strchr(name, '/') || !strcmp(name, "..") || !strcmp(name, ".")) {
+        fprintf(stderr, "s4g gallery: --name must be a plain name, not '%s'\n", name);
+        return 2;
+    }
+    S4gCliModel cm;
+    if (!s4g_cli_model_open("gallery", project, NULL, model, backend, &cm)) {
+        s4g_cli_model_close(&cm);
+        return 1;
+    }
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(tiles, &error);
+    int pw = cm.spec.sat_w, ph = cm.spec.sat_h;
+    if (!stride) stride = pw;
+    g_autofree char *root = g_build_filename(s4g_store_dir(cm.store), "galleries", name, NULL);
+    g_autoptr(GArray) patches = mb ? s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error)
+                                   : NULL;
+    g_autofree char *abs_tiles = g_canonicalize_filename(tiles, NULL);
+    g_autofree char *qt = s4g_cli_json_str(abs_tiles);
+    g_autofree char *options = g_strdup_printf(
+        "{\"gallery\": true, \"tiles\": %s, \"zoom\": %d, \"patch\": [%d, %d], \"stride\": %d}",
+        qt, zoom, pw, ph, stride);
+    gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
+    g_autoptr(GArray) images = NULL;
+    guint encoded = 0;
+    if (dsid) {
+        images = s4g_store_images_list(cm.store, dsid, "gallery", "satellite", &error);
+        if (images) {
+            S4gProgress *bar = s4g_progress_new("embed", images->len, !json);
+            if (!s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, root, images, batch,
+                                  on_progress, bar, &encoded, &error))
+                g_clear_pointer(&images, g_array_unref);
+            s4g_progress_finish(bar);
+        }
+    }
+    s4g_cli_model_close(&cm);
+    if (!images) return s4g_cli_fail("gallery", error);
+    const S4gTilePatch *last = &g_array_index(patches, S4gTilePatch, patches->len - 1);
+    if (json)
+        printf("{\"gallery\": \"%s\", \"patches\": %u, \"rows\": %d, \"cols\": %d, \"zoom\": %d, "
+               "\"patch\": [%d, %d], \"stride\": %d, \"encoded\": %u}\n",
+               name, patches->len, last->row + 1, last->col + 1, zoom, pw, ph, stride, encoded);
+    else
+        printf("gallery %s: %d×%d patches of %dx%d px at zoom %d (stride %d) in %s; %u "
+               "encoded\n",
+               name, last->row + 1, last->col + 1, pw, ph, zoom, stride, root, encoded);
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* s4g-embed.h — the embeddings cache of a project: images of a dataset encoded by one of the
+ * project's models, stored in the embeddings table (one row per model and image).  Images
+ * already there are skipped, so re-running costs no encoding.  Ground and drone images are
+ * encoded at the model's ground input size, satellite images at its satellite size. */
+#pragma once
+
+#include "s4g-evaluate.h"
+#include "s4g-store-datasets.h"
+
+G_BEGIN_DECLS
+
+/* images: GArray of S4gStoreImage of the dataset whose root is `root`.  Encodes those
+ * without an embedding by model_id (batch images per encode batch) and stores them (f32,
+ * normalised).  *encoded (may be NULL) gets how many were encoded. */
+gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
+                          const S4gModelSpec *spec, const char *root, GArray *images, int batch,
+                          S4gEncodeProgress progress, gpointer user_data, guint *encoded,
+                          GError **error);
+
+G_END_DECLS
