@@ -59,6 +59,7 @@ int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
     int locations = 400, epochs = 30, batch = 32, seed = 1;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
@@ -67,12 +68,15 @@ int s4g_cmd_demo(int argc, char **argv)
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {NULL},
     };
     if (!s4g_cli_parse("demo", "",
                        "synthesise a small world, import it, train briefly, evaluate and predict",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (locations < 2 * batch || epochs < 1 || batch < 2) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2\n");
         return 2;

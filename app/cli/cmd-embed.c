@@ -17,6 +17,7 @@ int s4g_cmd_embed(int argc, char **argv)
                     *model = NULL, *backend = NULL;
     int batch = 32;
     gboolean json = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
@@ -25,12 +26,15 @@ int s4g_cmd_embed(int argc, char **argv)
         {"view", 0, 0, G_OPTION_ARG_STRING, &view, "Only ground, satellite or drone images", "V"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
     if (!s4g_cli_parse("embed", "", "encode dataset images into the embeddings cache", entries,
                        &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || !dataset || !model) {
         fprintf(stderr, "s4g embed: need --project DIR, --dataset NAME and --model MODEL\n");
         return 2;

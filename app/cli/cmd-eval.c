@@ -28,6 +28,7 @@ int s4g_cmd_eval(int argc, char **argv)
                     *ssize = NULL, *backend = NULL;
     int batch = 32, threads = 0;
     gboolean json = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
@@ -40,6 +41,8 @@ int s4g_cmd_eval(int argc, char **argv)
          "Reference input WxH for a weights file (default 128x128)", "WxH"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
@@ -47,6 +50,7 @@ int s4g_cmd_eval(int argc, char **argv)
     if (!s4g_cli_parse("eval", "", "evaluate retrieval (R@1/5/10/1%, VIGOR hit rate) on a split",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || !dataset || !model) {
         fprintf(stderr, "s4g eval: need --project DIR, --dataset NAME and --model MODEL\n");
         return 2;

@@ -238,6 +238,7 @@ int s4g_cmd_export(int argc, char **argv)
     int batch = 32;
     double radius = 50.0;
     gboolean json = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"embeddings", 0, 0, G_OPTION_ARG_FILENAME, &emb,
@@ -253,12 +254,15 @@ int s4g_cmd_export(int argc, char **argv)
          "Metres around the best match averaged into the estimate (50, as predict)", "M"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
     if (!s4g_cli_parse("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || !model || !emb == !pred || (emb && !dataset)) {
         fprintf(stderr, "s4g export: need --project DIR --model M and either --embeddings "
                         "OUT.npy --dataset NAME or --predictions OUT.csv|OUT.geojson\n");

@@ -67,6 +67,7 @@ int s4g_cmd_gallery(int argc, char **argv)
                     *backend = NULL;
     int zoom = -1, stride = 0, batch = 32;
     gboolean json = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
@@ -79,12 +80,15 @@ int s4g_cmd_gallery(int argc, char **argv)
          "G"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
     if (!s4g_cli_parse("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || !tiles || !model || zoom < 0 || stride < 0) {
         fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE, --zoom Z and --model M\n");
         return 2;

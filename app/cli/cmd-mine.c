@@ -19,6 +19,7 @@ int s4g_cmd_mine(int argc, char **argv)
                     *backend = NULL, *metric = NULL;
     gboolean gps = FALSE, dss = FALSE, quirk = FALSE, json = FALSE;
     int k = 128, batch = 32;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
@@ -36,12 +37,15 @@ int s4g_cmd_mine(int argc, char **argv)
          NULL},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
     if (!s4g_cli_parse("mine", "", "mine GPS neighbours or DSS hard negatives of a split",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || !dataset || gps == dss || (dss && !model) || k < 1 || k > 255) {
         fprintf(stderr, "s4g mine: need --project DIR, --dataset NAME and one of --gps or "
                         "--dss --model M; 1 <= --k <= 255\n");

@@ -64,6 +64,7 @@ int s4g_cmd_predict(int argc, char **argv)
     int top = 5, batch = 32, threads = 0;
     double radius = 50.0;
     gboolean json = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
@@ -84,6 +85,8 @@ int s4g_cmd_predict(int argc, char **argv)
          "M"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
         {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
@@ -96,6 +99,7 @@ int s4g_cmd_predict(int argc, char **argv)
                        "locate ground photos by retrieval over satellite tiles", entries, &argc,
                        &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (gallery_name && dataset) {
         fprintf(stderr, "s4g predict: --gallery and --dataset exclude each other\n");
         return 2;

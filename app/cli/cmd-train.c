@@ -143,6 +143,7 @@ int s4g_cmd_train(int argc, char **argv)
     double lr = 1e-3, warmup = 1.0;
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
@@ -182,6 +183,8 @@ int s4g_cmd_train(int argc, char **argv)
         {"eval-batch", 0, 0, G_OPTION_ARG_INT, &eval_batch, "Images per encode batch (32)", "N"},
         {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, "Decoding threads (2)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
         {"resume", 0, 0, G_OPTION_ARG_INT64, &resume,
          "Continue a stopped run from its last checkpoint (its stored settings are used)", "RUN"},
@@ -191,6 +194,7 @@ int s4g_cmd_train(int argc, char **argv)
     if (!s4g_cli_parse("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
                        entries, &argc, &argv))
         return 2;
+    s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
         return 2;

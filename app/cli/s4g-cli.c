@@ -125,3 +125,9 @@ void s4g_progress_finish(S4gProgress *p)
     g_free(p->label);
     g_free(p);
 }
+
+void s4g_cli_use_device(const char *device)
+{
+    if (device && *device)
+        g_setenv("S4G_DEVICE", device, TRUE);
+}

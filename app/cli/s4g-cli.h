@@ -26,6 +26,11 @@ gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind
  * default); NULL with err set when it cannot be made. */
 s4g_ctx *s4g_cli_make_ctx(s4g_backend_kind kind, const char *device, s4g_err *err);
 
+/* --device DEV for commands that create their compute context deep inside the method layer:
+ * exported as S4G_DEVICE (which the engine reads when no device is named) for this process
+ * and the commands it runs.  NULL leaves the environment alone. */
+void s4g_cli_use_device(const char *device);
+
 /* s as a JSON string literal, quotes included: appended to out, or newly allocated (g_free). */
 void s4g_cli_json_append(GString *out, const char *s);
 char *s4g_cli_json_str(const char *s);
