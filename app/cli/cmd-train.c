@@ -136,7 +136,7 @@ static gboolean parse_size(const char *text, int *w, int *h)
 int s4g_cmd_train(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *train_split = NULL, *eval_split = NULL,
-                    *model = NULL, *preset = NULL, *gsize = NULL, *ssize = NULL, *backend = NULL,
+                    *model = NULL, *preset = NULL, *init_weights = NULL, *gsize = NULL, *ssize = NULL, *backend = NULL,
                     *metric = NULL;
     int epochs = 40, batch = 128, eval_every = 4, seed = 42, threads = 0, select = 64, range = 128,
         skip_neighbour = -1, eval_batch = 32, loader_threads = 2;
@@ -154,7 +154,10 @@ int s4g_cmd_train(int argc, char **argv)
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Name of the new model (default run-<id>)",
          "NAME"},
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset,
-         "ConvNeXt preset: atto femto pico nano tiny small base (default atto)", "P"},
+         "ConvNeXt preset: atto femto pico nano tiny small base (default atto, or the --init weights' shape)", "P"},
+        {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
+        {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
+         "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
          "Query (ground) input WxH (default 384x64)", "WxH"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
@@ -203,10 +206,16 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_train_options_init(&o);
     g_autoptr(GError) error = NULL;
     s4g_err err = {0};
-    if (s4g_convnext_preset(preset ? preset : "atto", &o.spec.cfg, &err)) {
+    if (!preset && init_weights) {
+        if (s4g_convnext_cfg_from_file(init_weights, &o.spec.cfg, &err)) {
+            fprintf(stderr, "s4g train: --init: %s\n", err.msg);
+            return 1;
+        }
+    } else if (s4g_convnext_preset(preset ? preset : "atto", &o.spec.cfg, &err)) {
         fprintf(stderr, "s4g train: --preset: %s\n", err.msg);
         return 2;
     }
+    o.init_weights = init_weights;
     o.spec.ground_w = 384, o.spec.ground_h = 64, o.spec.sat_w = 128, o.spec.sat_h = 128;
     if ((gsize && !parse_size(gsize, &o.spec.ground_w, &o.spec.ground_h)) ||
         (ssize && !parse_size(ssize, &o.spec.sat_w, &o.spec.sat_h))) {

@@ -482,6 +482,10 @@ static gboolean setup_model(Run *r, GError **error)
         return compute_fail(error, "input size", &err);
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
     if (!r->net) return compute_fail(error, "model", &err);
+    /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */
+    if (r->o.init_weights && r->o.resume_run <= 0 &&
+        s4g_convnext_load(r->net, r->o.init_weights, &err))
+        return compute_fail(error, r->o.init_weights, &err);
     return TRUE;
 }
 

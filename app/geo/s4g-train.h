@@ -40,6 +40,8 @@ typedef struct {
     s4g_backend_kind backend;
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped run (its config wins) */
+    const char *init_weights; /* fine-tune from these safetensors weights (timm or
+                               * Sample4Geo names); NULL: timm's random init */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
