@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include "../compute/s4g-test-files.h"
+
 static const char *s4g_path; /* the s4g program, from the command line */
 
 static const char *s4g(void)
@@ -149,19 +151,11 @@ static void test_train_sigterm_resume(void)
     g_assert_true(g_file_set_contents(cut, wtext, (gssize)(wlen / 2), NULL));
     const char *ftbad[] = {s4g(), "train", "--project", proj, "--dataset", "w", "--model",
                            "ft2", "--init", cut, "--backend", "cpu", NULL};
-    g_autoptr(GSubprocess) fb = g_subprocess_newv(ftbad, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-    g_autofree char *ferr = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(fb, NULL, NULL, NULL, &ferr, &error));
-    g_assert_cmpint(g_subprocess_get_exit_status(fb), !=, 0);
-    g_assert_nonnull(strstr(ferr, "cut.safetensors"));
+    tf_run_fails(ftbad, "cut.safetensors");
 
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};
-    g_autoptr(GSubprocess) b = g_subprocess_newv(bad, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
-    g_autofree char *err = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(b, NULL, NULL, NULL, &err, &error));
-    g_assert_cmpint(g_subprocess_get_exit_status(b), !=, 0);
-    g_assert_nonnull(strstr(err, "nope"));
+    tf_run_fails(bad, "nope");
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <string.h>
 #include <sys/wait.h>
 
 /* A new folder from a g_dir_make_tmp template ("s4g-test-io-XXXXXX"); aborts the test
@@ -65,6 +66,18 @@ static inline int tf_run(const char *prog, const char *const *args, char **out, 
     g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
     g_assert_no_error(error);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs argv (argv[0] the program) and asserts that it fails (non-zero exit) with a message on
+ * stderr containing `needle` (the file, field or name at fault). */
+static inline void tf_run_fails(const char *const *argv, const char *needle)
+{
+    g_autofree char *err = NULL;
+    int rc = tf_run(argv[0], argv + 1, NULL, &err);
+    g_assert_cmpint(rc, !=, 0);
+    g_assert_nonnull(err);
+    if (!strstr(err, needle))
+        g_error("expected “%s” in the error message, got: %s", needle, err);
 }
 
 /* The checked-in fixture `name` (tests/<area>/fixtures/, found through G_TEST_SRCDIR). */
