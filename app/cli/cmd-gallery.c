@@ -66,6 +66,7 @@ int s4g_cmd_gallery(int argc, char **argv)
     g_autofree char *project = NULL, *tiles = NULL, *model = NULL, *name = NULL,
                     *backend = NULL;
     int zoom = -1, stride = 0, batch = 32;
+    double footprint = 0;
     gboolean json = FALSE;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
@@ -74,6 +75,10 @@ int s4g_cmd_gallery(int argc, char **argv)
         {"zoom", 'z', 0, G_OPTION_ARG_INT, &zoom, "Zoom level whose tiles are cut", "Z"},
         {"stride", 0, 0, G_OPTION_ARG_INT, &stride,
          "Pixels between patch origins (default: the patch width, no overlap)", "S"},
+        {"footprint", 0, 0, G_OPTION_ARG_DOUBLE, &footprint,
+         "Ground metres a patch spans: the footprint of the satellite images the model was "
+         "trained on (80 for s4g synth's default patches); patches are cut at that size and "
+         "resized to the model's input (default: one input pixel per map pixel)", "M"},
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
          "Model name in the project (patch size = its satellite input)", "MODEL"},
         {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "Gallery name (default: the file's stem)",
@@ -111,6 +116,13 @@ int s4g_cmd_gallery(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(tiles, &error);
     int pw = cm.spec.sat_w, ph = cm.spec.sat_h;
+    double bounds[4];
+    if (mb && footprint > 0 && s4g_mbtiles_get_bounds(mb, bounds)) {
+        /* Web-Mercator ground resolution at the region's centre latitude */
+        double lat = (bounds[1] + bounds[3]) / 2 * G_PI / 180;
+        double mpp = 156543.03392804097 * cos(lat) / (double)(1 << MIN(zoom, 30));
+        pw = ph = MAX(8, (int)lround(footprint / mpp));
+    }
     if (!stride) stride = pw;
     g_autofree char *root = g_build_filename(s4g_store_dir(cm.store), "galleries", name, NULL);
     g_autoptr(GArray) patches = mb ? s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error)

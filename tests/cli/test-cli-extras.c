@@ -230,6 +230,18 @@ static void test_extras(void)
     double elat = json_object_get_double_member(pr, "lat");
     g_assert_cmpfloat(elat, >, b[1]);
     g_assert_cmpfloat(elat, <, b[3]);
+    /* --footprint 60: patches span 60 m of ground, i.e. 60 / (Web-Mercator metres per pixel at
+     * z17 and the region's centre latitude) map pixels, each, whatever the model input */
+    double mpp = 156543.03392804097 * cos((b[1] + b[3]) / 2 * G_PI / 180) / (1 << 17);
+    int fside = (int)lround(60.0 / mpp);
+    const char *gf[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17",
+                        "--footprint", "60", "-m", "m", "--name", "g60", "--backend", "cpu",
+                        "--json", NULL};
+    g_autofree char *gfo = run_ok(gf);
+    g_autofree char *want_patch = g_strdup_printf("\"patch\": [%d, %d]", fside, fside);
+    g_assert_nonnull(strstr(gfo, want_patch));
+    g_assert_cmpint(json_int(gfo, "cols"), ==, (int)((floor(xe) - ceil(xw) - fside) / fside) + 1);
+
     /* a name that is an existing non-gallery dataset is refused */
     const char *clash[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "-m", "m",
                            "--name", "w", "--backend", "cpu", NULL};
