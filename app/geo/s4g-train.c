@@ -24,6 +24,7 @@ void s4g_train_options_init(S4gTrainOptions *o)
                            .eval_every = 4,
                            .seed = 42,
                            .gps_sample = TRUE,
+                           .exclude_flagged = TRUE,
                            .dss_sample = TRUE,
                            .augment = TRUE,
                            .gps_metric = S4G_GPS_HAVERSINE,
@@ -529,6 +530,9 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
 
     r.train = s4g_split_load(store, r.o.dataset, r.o.train_split, error);
     if (!r.train) goto out_early;
+    guint n_excluded = 0;
+    if (!s4g_split_apply_annotations(r.train, store, r.o.exclude_flagged, &n_excluded, error))
+        goto out_early;
     r.eval = s4g_split_load(store, r.o.dataset, r.o.eval_split, error);
     if (!r.eval) goto out_early;
     r.university = !g_strcmp0(r.train->kind, "university");
@@ -603,6 +607,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                             .device = s4g_ctx_describe(r.ctx),
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,
+                            .n_excluded = n_excluded,
                             .epoch = start_epoch};
         emit(&r, &ev);
     }
