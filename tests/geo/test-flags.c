@@ -8,6 +8,7 @@
 #include "s4g-split.h"
 #include "s4g-store-annotations.h"
 #include "s4g-synth.h"
+#include "s4g-train.h"
 
 #include <math.h>
 
@@ -193,10 +194,67 @@ static void test_corrected_location(void)
     g_assert_cmpfloat(g1->values[(gsize)rb * g1->k], <, g0->values[(gsize)rb * g0->k]);
 }
 
+typedef struct {
+    guint starts, n_pairs, n_excluded;
+} Start;
+
+static void on_event(const S4gTrainEvent *ev, gpointer data)
+{
+    Start *s = data;
+    if (ev->kind != S4G_TRAIN_EVENT_START) return;
+    s->starts++;
+    s->n_pairs = ev->n_pairs;
+    s->n_excluded = ev->n_excluded;
+}
+
+/* The trainer applies the flags and reports the count in its start event. */
+static void test_train_start(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = NULL;
+    gint64 dsid = 0;
+    g_autoptr(S4gStore) store = world(&tmp, &dsid);
+    g_autoptr(S4gSplit) all = s4g_split_load(store, dsid, "train", &error);
+    g_assert_no_error(error);
+    for (guint i = 0; i < 2; i++)
+        g_assert_cmpint(s4g_store_annotation_add(store, all->query_ids[2 * i + 1],
+                                                 S4G_ANNOTATION_BAD_PAIR, FALSE, 0, 0, NULL,
+                                                 &error), >, 0);
+    for (int include = 0; include < 2; include++) {
+        S4gTrainOptions o;
+        s4g_train_options_init(&o);
+        g_assert_true(o.exclude_flagged); /* the default */
+        s4g_err err = {0};
+        g_assert_cmpint(s4g_convnext_preset("atto", &o.spec.cfg, &err), ==, 0);
+        o.spec.ground_w = 64, o.spec.ground_h = 32, o.spec.sat_w = 32, o.spec.sat_h = 32;
+        o.dataset = dsid;
+        o.model_name = include ? "inc" : "exc";
+        o.epochs = 1;
+        o.batch_size = 8;
+        o.eval_every = 1;
+        o.seed = 5;
+        o.sampler.neighbour_select = 4;
+        o.sampler.neighbour_range = 8;
+        o.eval_batch = 16;
+        o.backend = S4G_BACKEND_CPU;
+        o.threads = 2;
+        o.exclude_flagged = !include;
+        Start st = {0};
+        gint64 run = 0;
+        gboolean ok = s4g_train_run(store, &o, NULL, on_event, &st, &run, &error);
+        g_assert_no_error(error);
+        g_assert_true(ok);
+        g_assert_cmpuint(st.starts, ==, 1);
+        g_assert_cmpuint(st.n_excluded, ==, include ? 0 : 2);
+        g_assert_cmpuint(st.n_pairs, ==, include ? all->n_queries : all->n_queries - 2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/flags/exclude", test_flags);
     g_test_add_func("/flags/corrected-location", test_corrected_location);
+    g_test_add_func("/flags/train-start", test_train_start);
     return g_test_run();
 }
