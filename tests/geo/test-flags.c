@@ -9,6 +9,9 @@
 #include "s4g-store-annotations.h"
 #include "s4g-synth.h"
 #include "s4g-train.h"
+#include "s4g-store-runs.h"
+
+#include <string.h>
 
 #include <math.h>
 
@@ -247,6 +250,11 @@ static void test_train_start(void)
         g_assert_cmpuint(st.starts, ==, 1);
         g_assert_cmpuint(st.n_excluded, ==, include ? 0 : 2);
         g_assert_cmpuint(st.n_pairs, ==, include ? all->n_queries : all->n_queries - 2);
+        /* recorded so a --resume applies the same choice */
+        g_autoptr(S4gRunRow) row = s4g_store_run_get(store, run, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(strstr(row->config, include ? "\"exclude_flagged\": 0"
+                                                     : "\"exclude_flagged\": 1"));
     }
 }
 
