@@ -47,15 +47,16 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         if (ui->json)
             printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
                    ", \"model\": %" G_GINT64_FORMAT
-                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"total_steps\": "
-                   "%" G_GINT64_FORMAT ", \"epoch\": %u}\n",
-                   ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps,
-                   ev->epoch);
+                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"excluded\": %u, "
+                   "\"total_steps\": %" G_GINT64_FORMAT ", \"epoch\": %u}\n",
+                   ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->n_excluded,
+                   ev->total_steps, ev->epoch);
         else
             fprintf(stderr,
                     "run %" G_GINT64_FORMAT
-                    " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT " steps\n",
-                    ev->run, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps);
+                    " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT
+                    " steps, %u pairs excluded by open flags\n",
+                    ev->run, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps, ev->n_excluded);
         if (!ui->bar) ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
         break;
     case S4G_TRAIN_EVENT_STEP:
@@ -143,6 +144,7 @@ int s4g_cmd_train(int argc, char **argv)
     double lr = 1e-3, warmup = 1.0;
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
@@ -173,6 +175,10 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"exclude-flagged", 0, 0, G_OPTION_ARG_NONE, &exclude_flagged,
+         "Leave out pairs with an open bad-pair/wrong-location flag (default)", NULL},
+        {"include-flagged", 0, 0, G_OPTION_ARG_NONE, &include_flagged,
+         "Train on flagged pairs too", NULL},
         {"gps-metric", 0, 0, G_OPTION_ARG_STRING, &metric,
          "haversine (default; euclidean on UTM for CVACT), haversine-degrees (the reference's "
          "quirk) or euclidean",
@@ -248,6 +254,8 @@ int s4g_cmd_train(int argc, char **argv)
     o.gps_sample = !no_gps;
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
+    (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
+    o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;
     o.sampler.neighbour_range = (guint)range;
     o.sampler.skip_neighbour = skip_neighbour;

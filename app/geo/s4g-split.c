@@ -1,6 +1,7 @@
 /* s4g-split.c — building a retrieval split from the images and pairs tables. */
 #define G_LOG_DOMAIN "s4g-split"
 #include "s4g-split.h"
+#include "s4g-store-annotations.h"
 #include "s4g-store-datasets.h"
 
 #include <math.h>
@@ -151,4 +152,58 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
     }
     s4g_store_dataset_clear(&ds);
     return s;
+}
+
+/* TRUE when one of the image's annotations is an open bad-pair / wrong-location flag. */
+static gboolean flagged(S4gStore *store, gint64 image, gboolean *out, GError **error)
+{
+    g_autoptr(GPtrArray) a = s4g_store_annotations_for_image(store, image, error);
+    if (!a) return FALSE;
+    *out = FALSE;
+    for (guint i = 0; i < a->len; i++) {
+        const S4gAnnotation *an = g_ptr_array_index(a, i);
+        if (an->open && (an->flag == S4G_ANNOTATION_BAD_PAIR ||
+                         an->flag == S4G_ANNOTATION_WRONG_LOCATION))
+            *out = TRUE;
+    }
+    return TRUE;
+}
+
+gboolean s4g_split_apply_annotations(S4gSplit *s, S4gStore *store, gboolean exclude,
+                                     guint *n_excluded, GError **error)
+{
+    if (n_excluded) *n_excluded = 0;
+    g_autoptr(GHashTable) open = exclude ? s4g_store_annotations_open_images(store, error) : NULL;
+    if (exclude && !open) return FALSE;
+    guint w = 0, semi_w = 0;
+    for (guint i = 0; i < s->n_queries; i++) {
+        gboolean bad = FALSE;
+        gint64 id = s->query_ids[i];
+        if (open && g_hash_table_contains(open, &id) && !flagged(store, id, &bad, error))
+            return FALSE;
+        if (bad) {
+            g_free(s->query_paths[i]);
+            continue;
+        }
+        double lat, lon;
+        if (s4g_store_annotation_location(store, id, &lat, &lon)) {
+            s->query_lat[i] = lat;
+            s->query_lon[i] = lon;
+        }
+        guint32 a = s->semi_start[i], b = s->semi_start[i + 1];
+        s->query_paths[w] = s->query_paths[i];
+        s->query_ids[w] = id;
+        s->query_lat[w] = s->query_lat[i];
+        s->query_lon[w] = s->query_lon[i];
+        s->query_pos[w] = s->query_pos[i];
+        s->query_label[w] = s->query_label[i];
+        s->semi_start[w] = semi_w;
+        for (guint32 k = a; k < b; k++)
+            s->semi[semi_w++] = s->semi[k];
+        w++;
+    }
+    s->semi_start[w] = semi_w;
+    if (n_excluded) *n_excluded = s->n_queries - w;
+    s->n_queries = w;
+    return TRUE;
 }

@@ -34,6 +34,13 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
 void s4g_split_free(S4gSplit *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gSplit, s4g_split_free)
 
+/* Applies the Studio's annotations to a loaded split: when `exclude` is set, queries with an
+ * OPEN 'bad-pair' or 'wrong-location' annotation are removed (their count in *n_excluded);
+ * corrected locations ('location' annotations with lat/lon, newest wins) replace the
+ * queries' coordinates, which the GPS neighbour table is built from. */
+gboolean s4g_split_apply_annotations(S4gSplit *s, S4gStore *store, gboolean exclude,
+                                     guint *n_excluded, GError **error);
+
 /* Splits of a dataset that have positive pairs (NULL-terminated, g_strfreev). */
 char **s4g_split_names(S4gStore *store, gint64 dataset, GError **error);
 

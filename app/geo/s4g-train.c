@@ -24,6 +24,7 @@ void s4g_train_options_init(S4gTrainOptions *o)
                            .eval_every = 4,
                            .seed = 42,
                            .gps_sample = TRUE,
+                           .exclude_flagged = TRUE,
                            .dss_sample = TRUE,
                            .augment = TRUE,
                            .gps_metric = S4G_GPS_HAVERSINE,
@@ -95,11 +96,11 @@ static char *config_json(const S4gTrainOptions *o, const char *spec)
         "\"warmup_epochs\": %.17g, \"eval_every\": %u, \"seed\": %" G_GUINT64_FORMAT ", "
         "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
-        "\"skip_neighbour\": %d}",
+        "\"skip_neighbour\": %d, \"exclude_flagged\": %d}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
-        o->sampler.break_limit, o->sampler.skip_neighbour);
+        o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged);
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -142,6 +143,7 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->gps_sample = jnum(root, "gps_sample", o->gps_sample) != 0;
     o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
     o->augment = jnum(root, "augment", o->augment) != 0;
+    o->exclude_flagged = jnum(root, "exclude_flagged", o->exclude_flagged) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
     o->sampler.neighbour_select =
         (guint)jnum(root, "neighbour_select", o->sampler.neighbour_select);
@@ -529,6 +531,9 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
 
     r.train = s4g_split_load(store, r.o.dataset, r.o.train_split, error);
     if (!r.train) goto out_early;
+    guint n_excluded = 0;
+    if (!s4g_split_apply_annotations(r.train, store, r.o.exclude_flagged, &n_excluded, error))
+        goto out_early;
     r.eval = s4g_split_load(store, r.o.dataset, r.o.eval_split, error);
     if (!r.eval) goto out_early;
     r.university = !g_strcmp0(r.train->kind, "university");
@@ -603,6 +608,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                             .device = s4g_ctx_describe(r.ctx),
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,
+                            .n_excluded = n_excluded,
                             .epoch = start_epoch};
         emit(&r, &ev);
     }

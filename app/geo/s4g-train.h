@@ -42,6 +42,7 @@ typedef struct {
     gint64 resume_run; /* continue this stopped run (its config wins) */
     const char *init_weights; /* fine-tune from these safetensors weights (timm or
                                * Sample4Geo names); NULL: timm's random init */
+    gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
@@ -68,6 +69,7 @@ typedef struct {
     const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
+    guint n_excluded;            /* START: pairs left out by open flags */
 } S4gTrainEvent;
 
 typedef void (*S4gTrainCallback)(const S4gTrainEvent *ev, gpointer user_data);
