@@ -6,14 +6,13 @@
 
 #include "s4g-geo.h"
 #include "s4g-mbtiles-source.h"
+#include "s4g-photo-layer.h"
 #include "s4g-store-annotations.h"
 #include "s4g-thumbnail.h"
 #include "s4g-train-window.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
-
-#define MAX_PHOTO_MARKERS 2000 /* widget markers cost a widget each; beyond this only the grid */
 
 /* One annotation write, kept so it can be undone (deleted) and redone (re-inserted). */
 typedef struct {
@@ -68,7 +67,8 @@ struct _S4gWindow {
     GArray *anchor_ids;
     GtkSingleSelection *anchor_selection;
 
-    ShumateMarkerLayer *photo_layer, *candidate_layer, *negative_layer;
+    S4gPhotoLayer *photo_layer; /* every photo of the filter as a dot, one widget */
+    ShumateMarkerLayer *candidate_layer, *negative_layer;
     ShumatePathLayer *error_path;
     double error_m;
     S4gPhoto *current;   /* selected photo (borrowed from the project's list) */
@@ -133,39 +133,14 @@ static guint count_markers(ShumateMarkerLayer *layer, const char *key)
     return n;
 }
 
-static void rebuild_photo_markers(S4gWindow *self)
+/* Linked views: choosing a photo's dot on the map selects it in the grid (the layer's
+ * dots are in the grid model's order, so the dot knows its grid position). */
+static gboolean choose_photo_at(S4gWindow *self, double x, double y)
 {
-    shumate_marker_layer_remove_all(self->photo_layer);
-    GListModel *m = G_LIST_MODEL(self->sorted);
-    guint n = MIN(g_list_model_get_n_items(m), MAX_PHOTO_MARKERS);
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(S4gPhoto) p = g_list_model_get_item(m, i);
-        if (isnan(s4g_photo_get_lat(p))) continue;
-        ShumateMarker *dot = SHUMATE_MARKER(shumate_point_new());
-        shumate_location_set_location(SHUMATE_LOCATION(dot), s4g_photo_get_lat(p),
-                                      s4g_photo_get_lon(p));
-        gtk_widget_add_css_class(GTK_WIDGET(dot), "s4g-photo-point");
-        shumate_marker_set_selectable(dot, TRUE);
-        g_object_set_data(G_OBJECT(dot), "s4g-photo", p); /* the project's list owns it */
-        gtk_accessible_update_property(GTK_ACCESSIBLE(dot), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                       s4g_photo_get_path(p), -1);
-        shumate_marker_layer_add_marker(self->photo_layer, dot);
-    }
-}
-
-/* Linked views: choosing a photo's dot on the map selects it in the grid. */
-static void on_photo_marker_selected(ShumateMarkerLayer *layer, ShumateMarker *m, gpointer data)
-{
-    S4gWindow *self = data;
-    S4gPhoto *want = g_object_get_data(G_OBJECT(m), "s4g-photo");
-    GListModel *model = G_LIST_MODEL(self->sorted);
-    for (guint i = 0, n = g_list_model_get_n_items(model); i < n; i++) {
-        g_autoptr(S4gPhoto) p = g_list_model_get_item(model, i);
-        if (p == want) {
-            gtk_single_selection_set_selected(self->selection, i);
-            return;
-        }
-    }
+    guint position;
+    if (!s4g_photo_layer_pick(self->photo_layer, x, y, &position)) return FALSE;
+    gtk_single_selection_set_selected(self->selection, position);
+    return TRUE;
 }
 
 /* Each view owns its map layers: predictions on Photos, negatives on Hard Negatives. */
@@ -232,7 +207,6 @@ static void refilter(S4gWindow *self)
     gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
     gtk_sorter_changed(GTK_SORTER(self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
     update_count(self);
-    rebuild_photo_markers(self);
 }
 
 static void on_filter_changed(S4gWindow *self)
@@ -369,6 +343,7 @@ static void show_annotations(S4gWindow *self)
     }
     gtk_label_set_label(self->annotation_label, s->str);
     s4g_photo_set_flagged(self->current, open);
+    s4g_photo_layer_invalidate(self->photo_layer); /* the dot changes colour */
 }
 
 static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k);
@@ -445,6 +420,7 @@ static void show_photo(S4gWindow *self, S4gPhoto *p)
     g_cancellable_cancel(self->loads);
     g_set_object(&self->loads, g_cancellable_new());
     self->current = p;
+    s4g_photo_layer_set_selected(self->photo_layer, p);
     if (!p) {
         gtk_label_set_label(self->photo_label, _("Select a photo"));
         gtk_picture_set_paintable(self->photo_picture, NULL);
@@ -597,6 +573,7 @@ static void after_edit(S4gWindow *self, Edit *e)
         g_autoptr(GHashTable) open =
             s4g_store_annotations_open_images(s4g_project_get_store(self->project), NULL);
         s4g_photo_set_flagged(p, open && g_hash_table_contains(open, &e->image));
+        s4g_photo_layer_invalidate(self->photo_layer);
     }
     update_undo_actions(self);
 }
@@ -701,11 +678,23 @@ static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer
 static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
-    /* Only single clicks in location mode: double clicks zoom, and a drag (pan) also ends in
-     * a release, so the pointer must not have moved. */
-    if (n != 1 || !gtk_toggle_button_get_active(self->set_location_toggle) || !self->current)
+    /* Only single clicks: double clicks zoom, and a drag (pan) also ends in a release, so the
+     * pointer must not have moved. */
+    if (n != 1 || fabs(x - self->press_x) > 4 || fabs(y - self->press_y) > 4) return;
+    if (!gtk_toggle_button_get_active(self->set_location_toggle)) {
+        /* Outside location mode a click on the map itself (not on its buttons or markers)
+         * chooses the photo dot under the pointer. */
+        GtkWidget *map = GTK_WIDGET(self->map);
+        GtkWidget *hit = gtk_widget_pick(map, x, y, GTK_PICK_DEFAULT);
+        if (!hit || SHUMATE_IS_LAYER(hit) || SHUMATE_IS_MAP(hit) || hit == map) {
+            graphene_point_t in_layer;
+            if (gtk_widget_compute_point(map, GTK_WIDGET(self->photo_layer),
+                                         &GRAPHENE_POINT_INIT(x, y), &in_layer))
+                choose_photo_at(self, in_layer.x, in_layer.y);
+        }
         return;
-    if (fabs(x - self->press_x) > 4 || fabs(y - self->press_y) > 4) return;
+    }
+    if (!self->current) return;
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (!shumate_viewport_get_reference_map_source(vp)) return;
     double lat, lon;
@@ -1397,9 +1386,8 @@ static void s4g_window_init(S4gWindow *self)
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
-    self->photo_layer = shumate_marker_layer_new_full(vp, GTK_SELECTION_SINGLE);
-    g_signal_connect(self->photo_layer, "marker-selected", G_CALLBACK(on_photo_marker_selected),
-                     self);
+    self->photo_layer = s4g_photo_layer_new(vp);
+    s4g_photo_layer_set_model(self->photo_layer, G_LIST_MODEL(self->sorted));
     self->error_path = shumate_path_layer_new(vp);
     GdkRGBA red = {0.88, 0.11, 0.14, 1};
     shumate_path_layer_set_stroke_color(self->error_path, &red);
@@ -1513,12 +1501,9 @@ guint s4g_window_count_negative_markers(S4gWindow *self)
 
 void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
 {
-    g_autoptr(GList) markers = shumate_marker_layer_get_markers(self->photo_layer);
-    for (GList *l = markers; l; l = l->next) {
-        S4gPhoto *p = g_object_get_data(l->data, "s4g-photo");
-        if (p && s4g_photo_get_id(p) == image)
-            shumate_marker_layer_select_marker(self->photo_layer, l->data);
-    }
+    guint position;
+    if (s4g_photo_layer_find(self->photo_layer, image, &position))
+        gtk_single_selection_set_selected(self->selection, position);
 }
 
 gboolean s4g_window_candidate_layer_visible(S4gWindow *self)
@@ -1528,7 +1513,7 @@ gboolean s4g_window_candidate_layer_visible(S4gWindow *self)
 
 guint s4g_window_count_photo_markers(S4gWindow *self)
 {
-    return count_markers(self->photo_layer, NULL);
+    return s4g_photo_layer_get_n_dots(self->photo_layer);
 }
 
 guint s4g_window_count_visible_photos(S4gWindow *self)
