@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-photo.h"
 
+#include "s4g-thumbnail-cache.h"
 #include "s4g-thumbnail.h"
 
 #include <math.h>
@@ -14,8 +15,9 @@ struct _S4gPhoto {
     char *path, *dataset, *split;
     double lat, lon, error;
     gboolean flagged;
-    gboolean loading;
-    GdkTexture *thumbnail;
+    /* The decoded thumbnail lives in the shared S4gThumbnailCache under this photo's address
+     * (it may be evicted); `load` is the decode in flight, cancelled when the cell goes. */
+    GCancellable *load;
 };
 
 G_DEFINE_FINAL_TYPE(S4gPhoto, s4g_photo, G_TYPE_OBJECT)
@@ -28,7 +30,7 @@ static void get_property(GObject *o, guint id, GValue *v, GParamSpec *p)
     S4gPhoto *self = S4G_PHOTO(o);
     switch (id) {
     case PROP_THUMBNAIL:
-        g_value_set_object(v, self->thumbnail);
+        g_value_set_object(v, s4g_thumbnail_cache_lookup(s4g_thumbnail_cache_get_default(), self));
         break;
     case PROP_ERROR:
         g_value_set_double(v, self->error);
@@ -47,7 +49,8 @@ static void finalize(GObject *o)
     g_free(self->path);
     g_free(self->dataset);
     g_free(self->split);
-    g_clear_object(&self->thumbnail);
+    s4g_photo_cancel_thumbnail(self);
+    s4g_thumbnail_cache_remove(s4g_thumbnail_cache_get_default(), self);
     G_OBJECT_CLASS(s4g_photo_parent_class)->finalize(o);
 }
 
@@ -132,27 +135,55 @@ void s4g_photo_set_flagged(S4gPhoto *self, gboolean flagged)
 
 GdkTexture *s4g_photo_get_thumbnail(S4gPhoto *self)
 {
-    return self->thumbnail;
+    return s4g_thumbnail_cache_lookup(s4g_thumbnail_cache_get_default(), self);
 }
+
+typedef struct {
+    S4gPhoto *photo;
+    GCancellable *load; /* which request this was: a newer one may have replaced it */
+} Load;
 
 static void thumbnail_done(GObject *source, GAsyncResult *res, gpointer data)
 {
-    g_autoptr(S4gPhoto) self = data;
+    Load *l = data;
+    g_autoptr(S4gPhoto) self = l->photo;
+    g_autoptr(GCancellable) load = l->load;
+    g_free(l);
+    if (self->load == load) g_clear_object(&self->load);
     g_autoptr(GError) error = NULL;
-    GdkTexture *t = s4g_thumbnail_load_finish(res, &error);
+    g_autoptr(GdkTexture) t = s4g_thumbnail_load_finish(res, &error);
     if (!t) {
-        /* A corrupt photo keeps its placeholder; the message names the file. */
-        g_warning("%s", error->message);
+        /* Scrolled away: the result (if any) was dropped unseen by GTask. */
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            s4g_thumbnail_cache_note_cancelled(s4g_thumbnail_cache_get_default());
+        else /* a corrupt photo keeps its placeholder; the message names the file */
+            g_warning("%s", error->message);
         return;
     }
-    g_set_object(&self->thumbnail, t);
-    g_object_unref(t);
+    if (!s4g_thumbnail_cache_insert(s4g_thumbnail_cache_get_default(), self, t))
+        g_warning("%s: thumbnail larger than the whole thumbnail cache", self->path);
     g_object_notify_by_pspec(G_OBJECT(self), props[PROP_THUMBNAIL]);
 }
 
 void s4g_photo_ensure_thumbnail(S4gPhoto *self)
 {
-    if (self->thumbnail || self->loading) return;
-    self->loading = TRUE;
-    s4g_thumbnail_load_async(self->path, THUMB_SIZE, NULL, thumbnail_done, g_object_ref(self));
+    if (self->load || s4g_thumbnail_cache_contains(s4g_thumbnail_cache_get_default(), self))
+        return;
+    self->load = g_cancellable_new();
+    Load *l = g_new(Load, 1);
+    l->photo = g_object_ref(self);
+    l->load = g_object_ref(self->load);
+    s4g_thumbnail_load_async(self->path, THUMB_SIZE, self->load, thumbnail_done, l);
+}
+
+void s4g_photo_cancel_thumbnail(S4gPhoto *self)
+{
+    if (!self->load) return;
+    g_cancellable_cancel(self->load);
+    g_clear_object(&self->load);
+}
+
+gboolean s4g_photo_is_loading_thumbnail(S4gPhoto *self)
+{
+    return self->load != NULL;
 }

@@ -23,8 +23,14 @@ double s4g_photo_get_error(S4gPhoto *self);
 void s4g_photo_set_error(S4gPhoto *self, double metres);
 gboolean s4g_photo_get_flagged(S4gPhoto *self);
 void s4g_photo_set_flagged(S4gPhoto *self, gboolean flagged);
-/* NULL until loaded; starts the load the first time it is asked ("notify::thumbnail"). */
+/* The thumbnail from the shared S4gThumbnailCache (borrowed; marks it recently used), or NULL
+ * when not decoded yet or evicted since. */
 GdkTexture *s4g_photo_get_thumbnail(S4gPhoto *self);
+/* Starts decoding the thumbnail in a worker unless it is cached or already being decoded;
+ * "notify::thumbnail" when it is in the cache. */
 void s4g_photo_ensure_thumbnail(S4gPhoto *self);
+/* The photo's cell scrolled away: cancel the decode in flight; its result is dropped. */
+void s4g_photo_cancel_thumbnail(S4gPhoto *self);
+gboolean s4g_photo_is_loading_thumbnail(S4gPhoto *self);
 
 G_END_DECLS

@@ -263,6 +263,8 @@ static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer
     S4gPhoto *p = gtk_list_item_get_item(item);
     GtkWidget *picture = gtk_widget_get_first_child(gtk_list_item_get_child(item));
     g_signal_handlers_disconnect_by_func(p, on_thumb_notify, picture);
+    /* Rows scrolled past quickly never finish decoding: drop their work. */
+    s4g_photo_cancel_thumbnail(p);
 }
 
 /* ---- prediction view ----------------------------------------------------------------- */
