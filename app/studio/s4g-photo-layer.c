@@ -35,6 +35,8 @@ struct _S4gPhotoLayer {
     double *mx, *my;  /* Web-Mercator position in [0, 1] */
     guint *pos;       /* position in the model */
     S4gPhoto **photo; /* borrowed: the model holds them; only read while !dirty */
+    guint8 *flagged;  /* copy of each photo's flag: no pointer chase per dot per frame */
+    gboolean flags_dirty;
     S4gPhoto *selected; /* borrowed, like photo[] */
     guint n_drawn;
     Sprite sprites[N_STYLES];
@@ -93,6 +95,7 @@ static void clear_dots(S4gPhotoLayer *self)
     g_clear_pointer(&self->my, g_free);
     g_clear_pointer(&self->pos, g_free);
     g_clear_pointer(&self->photo, g_free);
+    g_clear_pointer(&self->flagged, g_free);
     self->n = 0;
 }
 
@@ -121,7 +124,9 @@ static void ensure_dots(S4gPhotoLayer *self)
         self->my = g_new(double, total);
         self->pos = g_new(guint, total);
         self->photo = g_new(S4gPhoto *, total);
+        self->flagged = g_new(guint8, total);
     }
+    self->flags_dirty = TRUE;
     gboolean selected_seen = FALSE;
     for (guint i = 0; i < total; i++) {
         S4gPhoto *p = g_list_model_get_item(self->model, i);
@@ -136,6 +141,14 @@ static void ensure_dots(S4gPhotoLayer *self)
     }
     if (!selected_seen) self->selected = NULL; /* filtered away: nothing to highlight */
     update_accessible(self);
+}
+
+static void ensure_flags(S4gPhotoLayer *self)
+{
+    ensure_dots(self);
+    if (!self->flags_dirty) return;
+    self->flags_dirty = FALSE;
+    for (guint i = 0; i < self->n; i++) self->flagged[i] = s4g_photo_get_flagged(self->photo[i]);
 }
 
 static void on_items_changed(S4gPhotoLayer *self)
@@ -198,13 +211,12 @@ static void blit(guint32 *dst, int w, int h, const Sprite *s, int x0, int y0)
                 row[sx] = p;
                 continue;
             }
-            guint32 d = row[sx], inv = 255 - a, out = 0;
-            for (int sh = 0; sh < 32; sh += 8) {
-                guint32 dc = (d >> sh) & 0xff, sc = (p >> sh) & 0xff;
-                guint32 v = sc + (dc * inv + 127) / 255;
-                out |= MIN(v, 255u) << sh;
-            }
-            row[sx] = out;
+            /* two channels per multiply: (d * inv / 255) on 0x00ff00ff lanes */
+            guint32 d = row[sx], inv = 255 - a;
+            guint32 rb = (d & 0x00ff00ffu) * inv, ag = ((d >> 8) & 0x00ff00ffu) * inv;
+            rb = ((rb + ((rb >> 8) & 0x00ff00ffu) + 0x00800080u) >> 8) & 0x00ff00ffu;
+            ag = ((ag + ((ag >> 8) & 0x00ff00ffu) + 0x00800080u) >> 8) & 0x00ff00ffu;
+            row[sx] = p + (rb | (ag << 8)); /* premultiplied: cannot overflow */
         }
     }
 }
@@ -212,7 +224,7 @@ static void blit(guint32 *dst, int w, int h, const Sprite *s, int x0, int y0)
 static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
 {
     S4gPhotoLayer *self = S4G_PHOTO_LAYER(widget);
-    ensure_dots(self);
+    ensure_flags(self);
     self->n_drawn = 0;
     Frame f;
     int width = gtk_widget_get_width(widget), height = gtk_widget_get_height(widget);
@@ -231,19 +243,26 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
     guint32 *buf = g_try_malloc0((gsize)bw * bh * 4);
     if (!buf) return;
     double margin = DOT_RADIUS + DOT_OUTLINE + 1;
+    /* Dense views put many dots on the same device pixel: the same sprite at the same place
+     * is blitted once (`seen` holds the last style drawn at each pixel). */
+    g_autofree guint8 *seen = g_try_malloc0((gsize)bw * bh);
     /* Two passes so flagged dots are never buried under ordinary ones. */
     for (int style = 0; style < N_STYLES; style++) {
         const Sprite *sp = &self->sprites[style];
         for (guint i = 0; i < self->n; i++) {
-            if ((s4g_photo_get_flagged(self->photo[i]) ? STYLE_FLAGGED : STYLE_NORMAL) != style)
-                continue;
+            if ((self->flagged[i] ? STYLE_FLAGGED : STYLE_NORMAL) != style) continue;
             double x, y;
             frame_project(&f, self->mx[i], self->my[i], &x, &y);
             if (x < -margin || y < -margin || x > width + margin || y > height + margin)
                 continue; /* culled: outside the view */
-            blit(buf, bw, bh, sp, (int)lround(x * scale - sp->size / 2.0),
-                 (int)lround(y * scale - sp->size / 2.0));
             self->n_drawn++;
+            long cx = lround(x * scale), cy = lround(y * scale);
+            if (seen && cx >= 0 && cy >= 0 && cx < bw && cy < bh) {
+                guint8 *mark = &seen[(gsize)cy * bw + cx];
+                if (*mark == style + 1) continue;
+                *mark = style + 1;
+            }
+            blit(buf, bw, bh, sp, (int)(cx - sp->size / 2), (int)(cy - sp->size / 2));
         }
     }
     if (self->n_drawn) {
@@ -357,6 +376,7 @@ void s4g_photo_layer_set_selected(S4gPhotoLayer *self, S4gPhoto *photo)
 void s4g_photo_layer_invalidate(S4gPhotoLayer *self)
 {
     g_return_if_fail(S4G_IS_PHOTO_LAYER(self));
+    self->flags_dirty = TRUE;
     gtk_widget_queue_draw(GTK_WIDGET(self));
 }
 

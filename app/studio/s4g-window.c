@@ -1534,6 +1534,10 @@ ShumateSimpleMap *s4g_window_get_map(S4gWindow *self)
 {
     return self->map;
 }
+ShumateLayer *s4g_window_get_photo_layer(S4gWindow *self)
+{
+    return SHUMATE_LAYER(self->photo_layer);
+}
 GtkWidget *s4g_window_get_side_panel(S4gWindow *self)
 {
     return self->side_panel;

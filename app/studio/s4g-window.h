@@ -44,6 +44,8 @@ guint s4g_window_count_visible_photos(S4gWindow *self);
 gboolean s4g_window_has_error_line(S4gWindow *self, double *metres);
 gboolean s4g_window_candidate_layer_visible(S4gWindow *self);
 ShumateSimpleMap *s4g_window_get_map(S4gWindow *self);
+/* The layer that draws the photo dots (an S4gPhotoLayer). */
+ShumateLayer *s4g_window_get_photo_layer(S4gWindow *self);
 /* whether an s4g run (demo, on-demand prediction) is behind the task bar; cancel stops it */
 gboolean s4g_window_is_busy(S4gWindow *self);
 void s4g_window_cancel_task(S4gWindow *self);
