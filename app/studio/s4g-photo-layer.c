@@ -20,7 +20,7 @@
 enum { STYLE_NORMAL, STYLE_FLAGGED, N_STYLES };
 
 typedef struct {
-    int size; /* device px, square */
+    int size;        /* device px, square */
     guint32 *pixels; /* premultiplied ARGB (cairo / GDK_MEMORY_DEFAULT) */
     GdkRGBA colour;
 } Sprite;
@@ -60,8 +60,10 @@ static gboolean frame_get(S4gPhotoLayer *self, Frame *f)
     double zoom = shumate_viewport_get_zoom_level(vp);
     /* x is linear in longitude: x(180°) is the width of the whole map at this zoom. */
     f->size = shumate_map_source_get_x(src, zoom, 180.0);
-    f->cx = shumate_map_source_get_x(src, zoom, shumate_location_get_longitude(SHUMATE_LOCATION(vp)));
-    f->cy = shumate_map_source_get_y(src, zoom, shumate_location_get_latitude(SHUMATE_LOCATION(vp)));
+    f->cx =
+        shumate_map_source_get_x(src, zoom, shumate_location_get_longitude(SHUMATE_LOCATION(vp)));
+    f->cy =
+        shumate_map_source_get_y(src, zoom, shumate_location_get_latitude(SHUMATE_LOCATION(vp)));
     f->hw = gtk_widget_get_width(GTK_WIDGET(self)) / 2.0;
     f->hh = gtk_widget_get_height(GTK_WIDGET(self)) / 2.0;
     double r = shumate_viewport_get_rotation(vp);
@@ -102,8 +104,7 @@ static void clear_dots(S4gPhotoLayer *self)
 static void update_accessible(S4gPhotoLayer *self)
 {
     g_autofree char *label =
-        g_strdup_printf(ngettext("%u photo location", "%u photo locations", self->n),
-                        self->n);
+        g_strdup_printf(ngettext("%u photo location", "%u photo locations", self->n), self->n);
     gtk_accessible_update_property(
         GTK_ACCESSIBLE(self), GTK_ACCESSIBLE_PROPERTY_LABEL, label,
         GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
@@ -148,7 +149,8 @@ static void ensure_flags(S4gPhotoLayer *self)
     ensure_dots(self);
     if (!self->flags_dirty) return;
     self->flags_dirty = FALSE;
-    for (guint i = 0; i < self->n; i++) self->flagged[i] = s4g_photo_get_flagged(self->photo[i]);
+    for (guint i = 0; i < self->n; i++)
+        self->flagged[i] = s4g_photo_get_flagged(self->photo[i]);
 }
 
 static void on_items_changed(S4gPhotoLayer *self)
@@ -186,7 +188,7 @@ static void sprite_render(Sprite *s, const GdkRGBA *colour, int scale)
 static void lookup_colours(S4gPhotoLayer *self, GdkRGBA colours[N_STYLES], GdkRGBA *selected)
 {
     G_GNUC_BEGIN_IGNORE_DEPRECATIONS /* the 4.8 way to read CSS colours */
-    GtkStyleContext *ctx = gtk_widget_get_style_context(GTK_WIDGET(self));
+        GtkStyleContext *ctx = gtk_widget_get_style_context(GTK_WIDGET(self));
     gtk_style_context_get_color(ctx, &colours[STYLE_NORMAL]);
     if (!gtk_style_context_lookup_color(ctx, "s4g_photo_flagged_color", &colours[STYLE_FLAGGED]))
         gdk_rgba_parse(&colours[STYLE_FLAGGED], "#e66100");
@@ -284,7 +286,8 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
             frame_project(&f, self->mx[i], self->my[i], &x, &y);
             float r = SELECTED_RADIUS;
             GskRoundedRect rr;
-            gsk_rounded_rect_init_from_rect(&rr, &GRAPHENE_RECT_INIT(x - r, y - r, 2 * r, 2 * r), r);
+            gsk_rounded_rect_init_from_rect(&rr, &GRAPHENE_RECT_INIT(x - r, y - r, 2 * r, 2 * r),
+                                            r);
             gtk_snapshot_push_rounded_clip(snap, &rr);
             gtk_snapshot_append_color(snap, &sel_colour, &rr.bounds);
             gtk_snapshot_pop(snap);
@@ -307,7 +310,8 @@ static void constructed(GObject *o)
     G_OBJECT_CLASS(s4g_photo_layer_parent_class)->constructed(o);
     ShumateViewport *vp = shumate_layer_get_viewport(SHUMATE_LAYER(o));
     /* Any viewport change (centre, zoom, rotation, reference source) moves the dots. */
-    if (vp) g_signal_connect_object(vp, "notify", G_CALLBACK(on_viewport_notify), o, G_CONNECT_SWAPPED);
+    if (vp)
+        g_signal_connect_object(vp, "notify", G_CALLBACK(on_viewport_notify), o, G_CONNECT_SWAPPED);
     update_accessible(S4G_PHOTO_LAYER(o));
 }
 
@@ -321,7 +325,8 @@ static void finalize(GObject *o)
 {
     S4gPhotoLayer *self = S4G_PHOTO_LAYER(o);
     clear_dots(self);
-    for (int s = 0; s < N_STYLES; s++) g_free(self->sprites[s].pixels);
+    for (int s = 0; s < N_STYLES; s++)
+        g_free(self->sprites[s].pixels);
     G_OBJECT_CLASS(s4g_photo_layer_parent_class)->finalize(o);
 }
 
@@ -358,8 +363,8 @@ void s4g_photo_layer_set_model(S4gPhotoLayer *self, GListModel *photos)
     }
     if (photos) {
         self->model = g_object_ref(photos);
-        self->items_changed_id = g_signal_connect_swapped(photos, "items-changed",
-                                                          G_CALLBACK(on_items_changed), self);
+        self->items_changed_id =
+            g_signal_connect_swapped(photos, "items-changed", G_CALLBACK(on_items_changed), self);
     }
     self->selected = NULL;
     on_items_changed(self);

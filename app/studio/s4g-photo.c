@@ -167,8 +167,7 @@ static void thumbnail_done(GObject *source, GAsyncResult *res, gpointer data)
 
 void s4g_photo_ensure_thumbnail(S4gPhoto *self)
 {
-    if (self->load || s4g_thumbnail_cache_contains(s4g_thumbnail_cache_get_default(), self))
-        return;
+    if (self->load || s4g_thumbnail_cache_contains(s4g_thumbnail_cache_get_default(), self)) return;
     self->load = g_cancellable_new();
     Load *l = g_new(Load, 1);
     l->photo = g_object_ref(self);

@@ -57,8 +57,8 @@ static void s4g_thumbnail_cache_class_init(S4gThumbnailCacheClass *klass)
 
 static void s4g_thumbnail_cache_init(S4gThumbnailCache *self)
 {
-    self->entries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                          (GDestroyNotify)entry_free);
+    self->entries =
+        g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)entry_free);
     g_queue_init(&self->lru);
     self->budget = S4G_THUMBNAIL_CACHE_DEFAULT_BUDGET;
 }
@@ -112,8 +112,7 @@ gboolean s4g_thumbnail_cache_contains(S4gThumbnailCache *self, gconstpointer key
     return g_hash_table_contains(self->entries, key);
 }
 
-gboolean s4g_thumbnail_cache_insert(S4gThumbnailCache *self, gconstpointer key,
-                                    GdkTexture *texture)
+gboolean s4g_thumbnail_cache_insert(S4gThumbnailCache *self, gconstpointer key, GdkTexture *texture)
 {
     g_return_val_if_fail(S4G_IS_THUMBNAIL_CACHE(self), FALSE);
     g_return_val_if_fail(GDK_IS_TEXTURE(texture), FALSE);
@@ -143,7 +142,8 @@ void s4g_thumbnail_cache_remove(S4gThumbnailCache *self, gconstpointer key)
 void s4g_thumbnail_cache_clear(S4gThumbnailCache *self)
 {
     g_return_if_fail(S4G_IS_THUMBNAIL_CACHE(self));
-    while (self->lru.tail) unlink_entry(self, self->lru.tail->data);
+    while (self->lru.tail)
+        unlink_entry(self, self->lru.tail->data);
 }
 
 gsize s4g_thumbnail_cache_get_bytes(S4gThumbnailCache *self)

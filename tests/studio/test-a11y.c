@@ -66,6 +66,16 @@ static void test_names(void)
     s4g_window_select_photo(win, 0);
     gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
     check(GTK_WIDGET(win));
+    /* the photo dots are one image for assistive technology, named by their count (the
+     * photos themselves are reached one by one through the grid) */
+    GtkAccessible *dots = GTK_ACCESSIBLE(s4g_window_get_photo_layer(win));
+    gtk_test_accessible_assert_role(dots, GTK_ACCESSIBLE_ROLE_IMG);
+    g_autofree char *label = g_strdup_printf("%d photo locations", FIX_PHOTOS);
+    gtk_test_accessible_assert_property(dots, GTK_ACCESSIBLE_PROPERTY_LABEL, label);
+    g_assert_true(gtk_test_accessible_has_property(dots, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
+    s4g_window_set_filters(win, TRUE, FALSE, 0, 20000); /* nothing flagged: no dots */
+    g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, 0);
+    gtk_test_accessible_assert_property(dots, GTK_ACCESSIBLE_PROPERTY_LABEL, "0 photo locations");
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(app);
 }

@@ -58,9 +58,8 @@ static GtkGesture *map_click(S4gWindow *win)
     g_autoptr(GListModel) controllers = gtk_widget_observe_controllers(map);
     for (guint i = 0; i < g_list_model_get_n_items(controllers); i++) {
         g_autoptr(GObject) c = g_list_model_get_item(controllers, i);
-        if (GTK_IS_GESTURE_CLICK(c) &&
-            gtk_event_controller_get_propagation_phase(GTK_EVENT_CONTROLLER(c)) ==
-                GTK_PHASE_CAPTURE)
+        if (GTK_IS_GESTURE_CLICK(c) && gtk_event_controller_get_propagation_phase(
+                                           GTK_EVENT_CONTROLLER(c)) == GTK_PHASE_CAPTURE)
             return GTK_GESTURE(c);
     }
     g_assert_not_reached();
@@ -319,7 +318,8 @@ static void test_cache_unit(void)
         t[i] = gdk_memory_texture_new(10, 10, GDK_MEMORY_R8G8B8A8, bytes, 40);
     int keys[5];
     g_assert_cmpuint(s4g_thumbnail_cache_texture_bytes(t[0]), ==, 400);
-    for (int i = 0; i < 3; i++) g_assert_true(s4g_thumbnail_cache_insert(c, &keys[i], t[i]));
+    for (int i = 0; i < 3; i++)
+        g_assert_true(s4g_thumbnail_cache_insert(c, &keys[i], t[i]));
     g_assert_cmpuint(s4g_thumbnail_cache_get_bytes(c), ==, 1200);
     g_assert_true(s4g_thumbnail_cache_lookup(c, &keys[0]) == t[0]); /* 0 now most recent */
     g_assert_true(s4g_thumbnail_cache_insert(c, &keys[3], t[3]));   /* evicts 1, the LRU */
@@ -343,7 +343,8 @@ static void test_cache_unit(void)
     g_assert_cmpuint(ev, ==, 3); /* 1, then 2 and 0 on the shrink (the replace is no eviction) */
     s4g_thumbnail_cache_clear(c);
     g_assert_cmpuint(s4g_thumbnail_cache_get_bytes(c), ==, 0);
-    for (int i = 0; i < 5; i++) g_object_unref(t[i]);
+    for (int i = 0; i < 5; i++)
+        g_object_unref(t[i]);
 }
 
 static void wait_thumbnail(S4gPhoto *p)
@@ -398,7 +399,7 @@ static void test_cache_scroll(void)
                steps, (g_get_monotonic_time() - t_scroll) / 1e6, ins1 - ins0, ev1 - ev0,
                can1 - can0, peak, budget);
     g_assert_cmpuint(ins1 - ins0, >, 200); /* it really decoded beyond the budget... */
-    g_assert_cmpuint(ev1 - ev0, >, 0);    /* ...and evicted to stay within it */
+    g_assert_cmpuint(ev1 - ev0, >, 0);     /* ...and evicted to stay within it */
     g_assert_cmpuint(peak, >, budget / 2);
     /* the first row scrolled away long ago: evicted */
     g_assert_null(s4g_photo_get_thumbnail(first));

@@ -267,6 +267,8 @@ static void test_many_photos(void)
     g_test_message("window with %d photos shown in %.3f s", 10000 + FIX_PHOTOS, secs);
     g_printerr("# window with %d photos shown in %.3f s\n", 10000 + FIX_PHOTOS, secs);
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 10000 + FIX_PHOTOS);
+    /* every photo is a dot on the map: no cap (one drawn layer, not a widget per photo) */
+    g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, 10000 + FIX_PHOTOS);
     /* The product requirement (2 s) holds for normal builds; sanitizer builds run the same
      * code several times slower, so they get a proportionally larger budget. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
