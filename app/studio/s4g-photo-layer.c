@@ -248,6 +248,7 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
     /* Dense views put many dots on the same device pixel: the same sprite at the same place
      * is blitted once (`seen` holds the last style drawn at each pixel). */
     g_autofree guint8 *seen = g_try_malloc0((gsize)bw * bh);
+    int bx0 = G_MAXINT, by0 = G_MAXINT, bx1 = G_MININT, by1 = G_MININT; /* dots' box */
     /* Two passes so flagged dots are never buried under ordinary ones. */
     for (int style = 0; style < N_STYLES; style++) {
         const Sprite *sp = &self->sprites[style];
@@ -264,14 +265,35 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
                 if (*mark == style + 1) continue;
                 *mark = style + 1;
             }
-            blit(buf, bw, bh, sp, (int)(cx - sp->size / 2), (int)(cy - sp->size / 2));
+            int x0 = (int)(cx - sp->size / 2), y0 = (int)(cy - sp->size / 2);
+            blit(buf, bw, bh, sp, x0, y0);
+            bx0 = MIN(bx0, x0);
+            by0 = MIN(by0, y0);
+            bx1 = MAX(bx1, x0 + sp->size);
+            by1 = MAX(by1, y0 + sp->size);
         }
     }
     if (self->n_drawn) {
-        g_autoptr(GBytes) bytes = g_bytes_new_take(buf, (gsize)bw * bh * 4);
-        g_autoptr(GdkTexture) tex =
-            gdk_memory_texture_new(bw, bh, GDK_MEMORY_DEFAULT, bytes, (gsize)bw * 4);
-        gtk_snapshot_append_texture(snap, tex, &GRAPHENE_RECT_INIT(0, 0, width, height));
+        /* Only the part holding dots becomes the texture (a view into the buffer, no copy):
+         * a cluster of photos costs the renderer a small texture, not a full-view one.
+         * The box is aligned to logical pixels so it maps exactly. */
+        int lx0 = CLAMP(bx0, 0, bw) / scale, ly0 = CLAMP(by0, 0, bh) / scale;
+        int lx1 = MIN((CLAMP(bx1, 0, bw) + scale - 1) / scale, width);
+        int ly1 = MIN((CLAMP(by1, 0, bh) + scale - 1) / scale, height);
+        if (lx1 > lx0 && ly1 > ly0) {
+            gsize stride = (gsize)bw * 4;
+            gsize offset = (gsize)ly0 * scale * stride + (gsize)lx0 * scale * 4;
+            int tw = (lx1 - lx0) * scale, th = (ly1 - ly0) * scale;
+            g_autoptr(GBytes) all = g_bytes_new_take(buf, (gsize)bw * bh * 4);
+            g_autoptr(GBytes) part =
+                g_bytes_new_from_bytes(all, offset, (gsize)(th - 1) * stride + (gsize)tw * 4);
+            g_autoptr(GdkTexture) tex =
+                gdk_memory_texture_new(tw, th, GDK_MEMORY_DEFAULT, part, stride);
+            gtk_snapshot_append_texture(snap, tex,
+                                        &GRAPHENE_RECT_INIT(lx0, ly0, lx1 - lx0, ly1 - ly0));
+        } else {
+            g_free(buf);
+        }
     } else {
         g_free(buf);
     }
