@@ -374,8 +374,8 @@ static void describe_selected(S4gTrainWindow *self)
     }
     const S4gRunInfo *i = s4g_run_item_get_info(item);
     g_autofree char *text =
-        g_strdup_printf(_("Run %" G_GINT64_FORMAT " (%s): %u stored steps, %u evaluations"),
-                        i->id, s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
+        g_strdup_printf(_("Run %lld (%s): %u stored steps, %u evaluations"),
+                        (long long)i->id, s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
     if (i->message && *i->message) {
         g_autofree char *with = g_strdup_printf("%s — %s", text, i->message);
         gtk_label_set_label(self->runs_label, with);
@@ -393,13 +393,13 @@ static void on_selection_changed(S4gTrainWindow *self)
     g_autoptr(GError) error = NULL;
     const S4gRunInfo *i = s4g_run_item_get_info(item);
     if (!load_curve(self, i->id, &error)) {
-        g_autofree char *msg = g_strdup_printf(_("Run %" G_GINT64_FORMAT ": %s"), i->id,
+        g_autofree char *msg = g_strdup_printf(_("Run %lld: %s"), (long long)i->id,
                                                error->message);
         set_status(self, msg, TRUE);
         return;
     }
-    g_autofree char *msg = g_strdup_printf(_("Run %" G_GINT64_FORMAT ": %u steps from the store"),
-                                           i->id, s4g_loss_chart_get_n_points(self->chart));
+    g_autofree char *msg = g_strdup_printf(_("Run %lld: %u steps from the store"),
+                                           (long long)i->id, s4g_loss_chart_get_n_points(self->chart));
     set_status(self, msg, FALSE);
 }
 
@@ -451,6 +451,13 @@ gboolean s4g_train_window_resume(S4gTrainWindow *self, gint64 run, GError **erro
     g_auto(GStrv) argv = g_strv_builder_end(b);
     self->live_run = run;
     return spawn(self, argv, error);
+}
+
+/* Runs made elsewhere (the CLI, another window) show up when the list is looked at. */
+static void on_page_changed(S4gTrainWindow *self)
+{
+    if (!g_strcmp0(adw_view_stack_get_visible_child_name(self->view_stack), "past"))
+        refresh_runs(self);
 }
 
 static void on_resume(S4gTrainWindow *self)
@@ -623,6 +630,8 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     g_signal_connect_swapped(self->cancel_button, "clicked", G_CALLBACK(s4g_train_window_cancel),
                              self);
     g_signal_connect_swapped(self->resume_button, "clicked", G_CALLBACK(on_resume), self);
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child", G_CALLBACK(on_page_changed),
+                             self);
     g_queue_init(&self->err_lines);
     self->runs = g_list_store_new(S4G_TYPE_RUN_ITEM);
     self->runs_selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->runs)));
@@ -631,6 +640,12 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     gtk_column_view_set_model(self->runs_view, GTK_SELECTION_MODEL(self->runs_selection));
     g_signal_connect_swapped(self->runs_selection, "notify::selected", G_CALLBACK(on_selection_changed),
                              self);
+    /* the column view's inner list takes the focus: name it as the view is named */
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->runs_view)); c;
+         c = gtk_widget_get_next_sibling(c))
+        if (GTK_IS_LIST_VIEW(c))
+            gtk_accessible_update_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                           _("Past training runs"), -1);
     add_column(self, C_("run column", "Run"), COL_ID, FALSE);
     add_column(self, _("Dataset"), COL_DATASET, TRUE);
     add_column(self, _("Model"), COL_MODEL, TRUE);

@@ -3,7 +3,9 @@
  * relation.  Runs with GTK's test AT context so the properties can be read back. */
 #include "s4g-config.h"
 
+#include "s4g-store-runs.h"
 #include "s4g-test-fixture.h"
+#include "s4g-train-window.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -70,6 +72,34 @@ static void test_names(void)
     g_object_unref(app);
 }
 
+/* The training window on both pages, with a stopped run listed (Resume sensitive). */
+static void test_train_window(void)
+{
+    g_autofree char *dir = fix_make_project();
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        gint64 run = s4g_store_run_add(store, 0, 0, "{}", &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_run_set_state(store, run, S4G_RUN_RUNNING, 1, NULL, &error));
+        g_assert_true(s4g_store_run_set_state(store, run, S4G_RUN_STOPPED, 0, NULL, &error));
+        g_assert_no_error(error);
+    }
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, dir);
+    gtk_window_present(GTK_WINDOW(tw));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(tw));
+    check(GTK_WIDGET(tw));
+    GObject *stack = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW,
+                                                   "view_stack");
+    adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(stack), "past");
+    g_assert_cmpuint(g_list_model_get_n_items(s4g_train_window_get_runs(tw)), ==, 1);
+    g_assert_true(s4g_train_window_select_run(tw, 1));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(tw));
+    check(GTK_WIDGET(tw));
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("GTK_A11Y", "test", TRUE);
@@ -78,5 +108,6 @@ int main(int argc, char **argv)
     gtk_init();
     adw_init();
     g_test_add_func("/studio/a11y/names", test_names);
+    g_test_add_func("/studio/a11y/train-window", test_train_window);
     return g_test_run();
 }

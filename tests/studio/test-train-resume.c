@@ -67,12 +67,12 @@ static void wait_idle(S4gTrainWindow *tw, int seconds)
     g_assert_false(s4g_train_window_is_running(tw));
 }
 
-static const S4gRunInfo *only_run(S4gTrainWindow *tw)
+/* The one listed run (a new reference: a reload replaces the list's items). */
+static S4gRunItem *only_run(S4gTrainWindow *tw)
 {
     GListModel *runs = s4g_train_window_get_runs(tw);
     g_assert_cmpuint(g_list_model_get_n_items(runs), ==, 1);
-    g_autoptr(S4gRunItem) item = g_list_model_get_item(runs, 0);
-    return s4g_run_item_get_info(item); /* the list keeps the item alive */
+    return g_list_model_get_item(runs, 0);
 }
 
 static void test_resume(void)
@@ -114,14 +114,18 @@ static void test_resume(void)
         g_main_context_iteration(NULL, TRUE);
     g_assert_true(s4g_train_window_is_running(tw));
     /* the start event put the running run in the list */
-    g_assert_cmpint(only_run(tw)->state, ==, S4G_RUN_RUNNING);
+    {
+        g_autoptr(S4gRunItem) running = only_run(tw);
+        g_assert_cmpint(s4g_run_item_get_info(running)->state, ==, S4G_RUN_RUNNING);
+    }
     g_assert_false(gtk_widget_get_sensitive(resume));
     s4g_train_window_cancel(tw);
     wait_idle(tw, 20);
     g_assert_true(g_str_has_prefix(gtk_label_get_label(status), "Stopped after"));
 
     /* the list was reloaded when the run ended: stopped, with the store's step count */
-    const S4gRunInfo *info = only_run(tw);
+    g_autoptr(S4gRunItem) stopped_item = only_run(tw);
+    const S4gRunInfo *info = s4g_run_item_get_info(stopped_item);
     gint64 run = info->id;
     gint64 stored = store_count(project, "SELECT COUNT(*) FROM metrics WHERE run = ?1", run);
     gint64 stored_evals =
@@ -184,7 +188,8 @@ static void test_resume(void)
     g_assert_cmpuint(s4g_loss_chart_get_n_evals(chart), ==, 2); /* stored epoch 4, live epoch 6 */
     g_assert_true(s4g_loss_chart_get_eval(chart, 1, &step, &r1));
     g_assert_cmpfloat(step, ==, EPOCHS * STEPS_PER_EPOCH);
-    info = only_run(tw); /* reloaded when the resumed run ended, still selected */
+    g_autoptr(S4gRunItem) done_item = only_run(tw); /* reloaded when the run ended */
+    info = s4g_run_item_get_info(done_item);
     g_assert_cmpint(info->state, ==, S4G_RUN_DONE);
     g_assert_cmpuint(info->n_metrics, ==, (guint)total);
     g_assert_cmpuint(info->n_evals, ==, 2);
