@@ -570,6 +570,9 @@ static void on_start(S4gTrainWindow *self)
 static void dispose(GObject *o)
 {
     S4gTrainWindow *self = S4G_TRAIN_WINDOW(o);
+    /* tearing the template down must not reload the list or the chart */
+    if (self->view_stack) g_signal_handlers_disconnect_by_data(self->view_stack, self);
+    if (self->runs_selection) g_signal_handlers_disconnect_by_data(self->runs_selection, self);
     s4g_train_window_cancel(self);
     if (self->cancellable) g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);

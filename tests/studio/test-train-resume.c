@@ -1,5 +1,5 @@
 /* test-train-resume.c — past runs and Resume in the training window, on the REAL `s4g train`
- * (S4G_PROGRAM): a tiny synthetic world, atto at 128x32 / 64x64, batch 4, 6 epochs of 8 steps
+ * (S4G_PROGRAM): a tiny synthetic world, atto at 64x64 / 64x64, batch 4, 6 epochs of 8 steps
  * (evaluations after epochs 4 and 6).  The run is cancelled after the epoch-4 evaluation; the
  * list must show it stopped with as many steps as the store holds, selecting it must draw
  * exactly the stored points and evaluation; Resume must run it to done with the live points
@@ -93,7 +93,8 @@ static void test_resume(void)
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "model_row")), "resumable");
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "dataset_row")), "tiny");
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "preset_row")), "atto");
-    gtk_editable_set_text(GTK_EDITABLE(child(tw, "ground_size_row")), "128x32");
+    /* square inputs: the same under a W×H or an H×W flag convention */
+    gtk_editable_set_text(GTK_EDITABLE(child(tw, "ground_size_row")), "64x64");
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "satellite_size_row")), "64x64");
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(child(tw, "epochs_spin")), EPOCHS);
     gtk_spin_button_set_value(GTK_SPIN_BUTTON(child(tw, "batch_spin")), 4);
