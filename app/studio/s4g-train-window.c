@@ -85,7 +85,7 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
 
 
 static void set_running(S4gTrainWindow *self, gboolean running);
-static void refresh_runs(S4gTrainWindow *self);
+static void refresh_runs(S4gTrainWindow *self, gint64 select);
 
 static void set_status(S4gTrainWindow *self, const char *text, gboolean is_error)
 {
@@ -147,7 +147,8 @@ static void finish_run(S4gTrainWindow *self)
     if (msg) set_status(self, msg, is_error);
     g_clear_object(&self->proc);
     set_running(self, FALSE);
-    refresh_runs(self);
+    /* the run just ended is the one to look at (and to resume, when stopped) */
+    refresh_runs(self, self->live_run);
 }
 
 static void on_process_exit(GObject *src, GAsyncResult *res, gpointer data)
@@ -190,7 +191,7 @@ static gboolean note_event(S4gTrainWindow *self, const char *line)
     if (!strcmp(event, "start")) {
         /* a new run now has its row (state running): show it in the list */
         self->live_run = json_object_get_int_member_with_default(o, "run", self->live_run);
-        refresh_runs(self);
+        refresh_runs(self, 0);
         return FALSE; /* the chart ignores it too */
     }
     if (!strcmp(event, "error")) {
@@ -383,12 +384,11 @@ static void describe_selected(S4gTrainWindow *self)
         gtk_label_set_label(self->runs_label, text);
 }
 
-static void on_selection_changed(S4gTrainWindow *self)
+/* Draws the selected run's stored curve, unless a run is live (the chart is its) or the list
+ * is being reloaded (the chart already shows the run). */
+static void show_selected(S4gTrainWindow *self)
 {
-    update_resume_sensitivity(self);
-    describe_selected(self);
     S4gRunItem *item = selected_item(self);
-    /* the chart belongs to the live run while one runs; a reload keeps what is drawn */
     if (!item || self->refreshing || self->proc) return;
     g_autoptr(GError) error = NULL;
     const S4gRunInfo *i = s4g_run_item_get_info(item);
@@ -403,12 +403,20 @@ static void on_selection_changed(S4gTrainWindow *self)
     set_status(self, msg, FALSE);
 }
 
-/* Reloads the list from the store, keeping the selected run selected. */
-static void refresh_runs(S4gTrainWindow *self)
+static void on_selection_changed(S4gTrainWindow *self)
+{
+    update_resume_sensitivity(self);
+    describe_selected(self);
+    show_selected(self);
+}
+
+/* Reloads the list from the store, selecting run `select` (0: the run selected before); the
+ * chart keeps what it shows. */
+static void refresh_runs(S4gTrainWindow *self, gint64 select)
 {
     if (!self->project_dir) return;
     S4gRunItem *sel = selected_item(self);
-    gint64 keep = sel ? s4g_run_item_get_info(sel)->id : 0;
+    gint64 keep = select > 0 ? select : sel ? s4g_run_item_get_info(sel)->id : 0;
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gStore) store = s4g_store_open(self->project_dir, FALSE, &error);
     self->refreshing = TRUE;
@@ -457,7 +465,7 @@ gboolean s4g_train_window_resume(S4gTrainWindow *self, gint64 run, GError **erro
 static void on_page_changed(S4gTrainWindow *self)
 {
     if (!g_strcmp0(adw_view_stack_get_visible_child_name(self->view_stack), "past"))
-        refresh_runs(self);
+        refresh_runs(self, 0);
 }
 
 static void on_resume(S4gTrainWindow *self)
@@ -479,7 +487,10 @@ gboolean s4g_train_window_select_run(S4gTrainWindow *self, gint64 run)
     for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(self->runs)); i++) {
         g_autoptr(S4gRunItem) it = g_list_model_get_item(G_LIST_MODEL(self->runs), i);
         if (s4g_run_item_get_info(it)->id == run) {
-            gtk_single_selection_set_selected(self->runs_selection, i);
+            if (gtk_single_selection_get_selected(self->runs_selection) == i)
+                show_selected(self); /* selected already: draw it again from the store */
+            else
+                gtk_single_selection_set_selected(self->runs_selection, i);
             return TRUE;
         }
     }
@@ -663,6 +674,6 @@ S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
     S4gTrainWindow *self =
         g_object_new(S4G_TYPE_TRAIN_WINDOW, "transient-for", parent, "modal", FALSE, NULL);
     self->project_dir = g_strdup(project_dir);
-    refresh_runs(self);
+    refresh_runs(self, 0);
     return self;
 }

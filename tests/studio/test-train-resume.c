@@ -145,6 +145,11 @@ static void test_resume(void)
     g_assert_true(isfinite(info->best_r1) && info->best_r1 >= 0 && info->best_r1 <= 100);
     g_assert_nonnull(info->started);
     g_assert_true(s4g_run_info_can_resume(info));
+    /* the run just ended is selected, ready to resume */
+    GtkSingleSelection *selection = GTK_SINGLE_SELECTION(
+        gtk_column_view_get_model(GTK_COLUMN_VIEW(child(tw, "runs_view"))));
+    g_assert_cmpuint(gtk_single_selection_get_selected(selection), ==, 0);
+    g_assert_true(gtk_widget_get_sensitive(resume));
 
     /* selecting it draws exactly the stored curve and its evaluation */
     s4g_loss_chart_clear(chart);
@@ -195,10 +200,7 @@ static void test_resume(void)
     g_assert_cmpuint(info->n_metrics, ==, (guint)total);
     g_assert_cmpuint(info->n_evals, ==, 2);
     g_assert_false(gtk_widget_get_sensitive(resume));
-    g_assert_cmpuint(
-        gtk_single_selection_get_selected(GTK_SINGLE_SELECTION(
-            gtk_column_view_get_model(GTK_COLUMN_VIEW(child(tw, "runs_view"))))),
-        ==, 0);
+    g_assert_cmpuint(gtk_single_selection_get_selected(selection), ==, 0);
 
     for (int i = 0; i < 20; i++)
         g_main_context_iteration(NULL, FALSE);
