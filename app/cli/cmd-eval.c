@@ -36,9 +36,9 @@ int s4g_cmd_eval(int argc, char **argv)
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
          "Model name in the project, or a .safetensors file", "MODEL"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query input WxH for a weights file (default 384x64)", "WxH"},
+         "Query input H×W for a weights file, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference input WxH for a weights file (default 128x128)", "WxH"},
+         "Reference input H×W for a weights file, height first (default 128x128)", "HxW"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
@@ -56,11 +56,9 @@ int s4g_cmd_eval(int argc, char **argv)
         return 2;
     }
     S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsize && sscanf(gsize, "%dx%d", &spec.ground_w, &spec.ground_h) != 2) ||
-        (ssize && sscanf(ssize, "%dx%d", &spec.sat_w, &spec.sat_h) != 2)) {
-        fprintf(stderr, "s4g eval: sizes are WxH, e.g. 384x64\n");
+    if ((gsize && !s4g_cli_size("eval", "ground-size", gsize, &spec.ground_h, &spec.ground_w)) ||
+        (ssize && !s4g_cli_size("eval", "satellite-size", ssize, &spec.sat_h, &spec.sat_w)))
         return 2;
-    }
     s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
                                   : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
                                                                   : S4G_BACKEND_AUTO,

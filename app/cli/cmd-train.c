@@ -129,11 +129,6 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     if (ui->json) fflush(stdout);
 }
 
-static gboolean parse_size(const char *text, int *w, int *h)
-{
-    return text && sscanf(text, "%dx%d", w, h) == 2 && *w > 0 && *h > 0;
-}
-
 int s4g_cmd_train(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *train_split = NULL, *eval_split = NULL,
@@ -161,9 +156,9 @@ int s4g_cmd_train(int argc, char **argv)
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
          "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query (ground) input WxH (default 384x64)", "WxH"},
+         "Query (ground) input H×W, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference (satellite) input WxH (default 128x128)", "WxH"},
+         "Reference (satellite) input H×W, height first (default 128x128)", "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (40)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (128)", "B"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (1e-3)", "LR"},
@@ -223,11 +218,9 @@ int s4g_cmd_train(int argc, char **argv)
     }
     o.init_weights = init_weights;
     o.spec.ground_w = 384, o.spec.ground_h = 64, o.spec.sat_w = 128, o.spec.sat_h = 128;
-    if ((gsize && !parse_size(gsize, &o.spec.ground_w, &o.spec.ground_h)) ||
-        (ssize && !parse_size(ssize, &o.spec.sat_w, &o.spec.sat_h))) {
-        fprintf(stderr, "s4g train: sizes are WxH, e.g. 384x64\n");
+    if ((gsize && !s4g_cli_size("train", "ground-size", gsize, &o.spec.ground_h, &o.spec.ground_w)) ||
+        (ssize && !s4g_cli_size("train", "satellite-size", ssize, &o.spec.sat_h, &o.spec.sat_w)))
         return 2;
-    }
     if (metric && !s4g_gps_metric_parse(metric, &o.gps_metric, &error))
         return s4g_cli_fail("train", error);
     if (backend) {

@@ -2,7 +2,9 @@
 #define G_LOG_DOMAIN "s4g-cli"
 #include "s4g-cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +21,39 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
         fprintf(stderr, "s4g %s: %s\n(try s4g %s --help)\n", name, error->message, name);
         return FALSE;
     }
+    return TRUE;
+}
+
+static gboolean size_side(const char *s, char **end, int *out)
+{
+    if (*s < '0' || *s > '9') return FALSE;
+    errno = 0;
+    long v = strtol(s, end, 10);
+    if (errno || v < 1 || v > 16384) return FALSE;
+    *out = (int)v;
+    return TRUE;
+}
+
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w)
+{
+    char *end = NULL;
+    int hh = 0, ww = 0;
+    gboolean ok = text && size_side(text, &end, &hh);
+    if (ok) {
+        if (*end == 'x' || *end == 'X')
+            end += 1;
+        else if (g_str_has_prefix(end, "×"))
+            end += strlen("×");
+        else
+            ok = FALSE;
+    }
+    ok = ok && size_side(end, &end, &ww) && *end == '\0';
+    if (!ok) {
+        fprintf(stderr, "s4g %s: --%s: expected H×W like 32x128, got “%s”\n", name, flag,
+                text ? text : "");
+        return FALSE;
+    }
+    *h = hh, *w = ww;
     return TRUE;
 }
 

@@ -16,6 +16,12 @@ typedef struct {
  * "s4g NAME: message" and returns FALSE. `params` is the usage tail ("ROOT", "IMAGE…"). */
 gboolean s4g_cli_parse(const char *name, const char *params, const char *description,
                        GOptionEntry *entries, int *argc, char ***argv);
+/* Image sizes on the command line are H×W everywhere (height first, as tensors are laid out:
+ * a panorama 128 wide and 32 high is 32x128).  Parses `text` ("32x128", "32X128" or
+ * "32×128", each 1..16384) into *h and *w; otherwise prints
+ * "s4g NAME: --FLAG: expected H×W like 32x128, got “text”" and returns FALSE (exit 2). */
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
+
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
 

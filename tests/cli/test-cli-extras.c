@@ -1,5 +1,5 @@
 /* test-cli-extras.c — s4g embed, mine and export as subprocesses on one tiny synthetic CVUSA
- * world (40 places, atto at 96x32 / 32x32, one epoch): the embeddings cache (a second embed
+ * world (40 places, atto at 32x96 (H×W) / 32x32, one epoch): the embeddings cache (a second embed
  * encodes nothing), a GPS mining run of N×K rows ordered by distance, a DSS mining run whose
  * negatives never include the anchor's positive, the .npy shape and a GeoJSON that parses
  * with one feature per predicted photo, and a gallery cut from the world's MBTiles (grid
@@ -62,7 +62,7 @@ static void test_extras(void)
                          world, NULL};
     g_free(run_ok(imp));
     const char *train[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "m",
-                           "--ground-size", "96x32", "--satellite-size", "32x32", "--epochs",
+                           "--ground-size", "32x96", "--satellite-size", "32x32", "--epochs",
                            "1", "--batch", "8", "--backend", "cpu", "--threads", "2", "--json",
                            NULL};
     g_free(run_ok(train));
@@ -93,6 +93,12 @@ static void test_extras(void)
 
     g_autoptr(S4gStore) st = s4g_store_open(proj, FALSE, &error);
     g_assert_no_error(error);
+    /* --ground-size 32x96 is H×W: the stored spec (arrays width first, "size_order": "wh")
+     * says 96 wide, 32 high, in the model row and in the run config --resume reads */
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM models WHERE name = 'm' AND architecture "
+                               "LIKE '%\"ground\": [96, 32]%\"size_order\": \"wh\"%'"), ==, 1);
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE config "
+                               "LIKE '%\"ground\": [96, 32]%'"), ==, 1);
     g_autofree char *q1 = g_strdup_printf(
         "SELECT count(*) FROM hard_negatives WHERE mining_run = %" G_GINT64_FORMAT, gps_run);
     g_assert_cmpint(scalar(st, q1), ==, 160);

@@ -49,7 +49,7 @@ static void test_train_sigterm_resume(void)
                            "--model",
                            "m",
                            "--ground-size",
-                           "96x32",
+                           "32x96",
                            "--satellite-size",
                            "32x32",
                            "--epochs",
@@ -138,7 +138,7 @@ static void test_train_sigterm_resume(void)
     g_autofree char *best = g_build_filename(proj, "models", "m-best.safetensors", NULL);
     g_assert_true(g_file_test(best, G_FILE_TEST_EXISTS));
     const char *ft[] = {s4g(),    "train",       "--project", proj, "--dataset", "w",
-                        "--model", "ft",         "--init",    best, "--ground-size", "96x32",
+                        "--model", "ft",         "--init",    best, "--ground-size", "32x96",
                         "--satellite-size", "32x32", "--epochs", "1", "--batch", "8",
                         "--backend", "cpu", "--threads", "2", "--json", NULL};
     g_autofree char *fo = run_ok(ft);
@@ -152,6 +152,14 @@ static void test_train_sigterm_resume(void)
     const char *ftbad[] = {s4g(), "train", "--project", proj, "--dataset", "w", "--model",
                            "ft2", "--init", cut, "--backend", "cpu", NULL};
     tf_run_fails(ftbad, "cut.safetensors");
+
+    /* sizes are H×W; anything else names the flag and what it got */
+    const char *badsz[] = {s4g(), "train", "--project", proj, "--dataset", "w",
+                           "--ground-size", "96", NULL};
+    tf_run_fails(badsz, "s4g train: --ground-size: expected H×W like 32x128, got “96”");
+    const char *badsz2[] = {s4g(), "eval", "--project", proj, "--dataset", "w", "--model", "m",
+                            "--satellite-size", "32x0", NULL};
+    tf_run_fails(badsz2, "s4g eval: --satellite-size: expected H×W like 32x128, got “32x0”");
 
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};

@@ -205,9 +205,46 @@ static void test_vigor_split(void)
     s4g_ctx_free(ctx);
 }
 
+/* The stored model spec: arrays width first; rows written before "size_order" existed read
+ * the same; "hw" swaps; anything else is an error naming the key. */
+static void test_spec_size_order(void)
+{
+    S4gModelSpec a = {.ground_w = 128, .ground_h = 32, .sat_w = 64, .sat_h = 48};
+    g_assert_cmpint(s4g_convnext_preset("atto", &a.cfg, NULL), ==, 0);
+    g_autofree char *js = s4g_model_spec_to_json(&a);
+    g_assert_nonnull(strstr(js, "\"ground\": [128, 32], \"satellite\": [64, 48], "
+                                "\"size_order\": \"wh\""));
+    S4gModelSpec b = {0};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_model_spec_from_json(js, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 128);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 64);
+    g_assert_cmpint(b.sat_h, ==, 48);
+    const char *old = "{\"preset\":\"atto\",\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],"
+                      "\"ground\":[96,32],\"satellite\":[33,7]}";
+    g_assert_true(s4g_model_spec_from_json(old, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 96);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 33);
+    g_assert_cmpint(b.sat_h, ==, 7);
+    const char *hw = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
+                     "\"satellite\":[7,33],\"size_order\":\"hw\"}";
+    g_assert_true(s4g_model_spec_from_json(hw, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 96);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 33);
+    g_assert_cmpint(b.sat_h, ==, 7);
+    const char *bad = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
+                      "\"satellite\":[7,33],\"size_order\":\"xy\"}";
+    g_assert_false(s4g_model_spec_from_json(bad, &b, &error));
+    g_assert_nonnull(strstr(error->message, "size_order"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/train/spec-size-order", test_spec_size_order);
     g_test_add_func("/train/tiny-world", test_train_tiny);
     g_test_add_func("/train/vigor-split", test_vigor_split);
     return g_test_run();
