@@ -40,6 +40,44 @@ static gint64 json_int(const char *json, const char *member)
     return json_object_get_int_member(o, member);
 }
 
+static double json_double(const char *json, const char *member)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(json_parser_load_from_data(p, json, -1, &error));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_true(json_object_has_member(o, member));
+    return json_object_get_double_member(o, member);
+}
+
+/* --warmup 0.3 with 32 training pairs, batch 8: ceil(32/8) = 4 scheduled steps, W = 1.2 (not
+ * rounded to 1).  lr of scheduler step k (the step reported as k+1): k = 0: 0; k = 1 < W:
+ * 1e-3 · 1/1.2; then 1e-3 · 0.5 (1 + cos(pi (k − 1.2) / 2.8)): k = 2: 8.117449009e-4,
+ * k = 3: 2.830581304e-4.  W rounded to 1 would give 1e-3 at k = 1. */
+static void check_fractional_warmup(const char *out)
+{
+    const double want[] = {0.0, 1e-3 / 1.2, 8.117449009293667e-04, 2.8305813044122096e-04};
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    guint steps = 0;
+    gboolean started = FALSE;
+    for (guint i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "\"event\": \"start\"")) {
+            g_assert_cmpfloat_with_epsilon(json_double(lines[i], "warmup_steps"), 1.2, 1e-12);
+            g_assert_cmpint(json_int(lines[i], "total_steps"), ==, 4);
+            started = TRUE;
+        }
+        if (!strstr(lines[i], "\"event\": \"step\"")) continue;
+        gint64 step = json_int(lines[i], "step");
+        g_assert_cmpint(step, >=, 1);
+        g_assert_cmpint(step, <=, 4);
+        double lr = json_double(lines[i], "lr");
+        g_assert_cmpfloat_with_epsilon(lr, want[step - 1], 1e-12);
+        steps++;
+    }
+    g_assert_true(started);
+    g_assert_cmpuint(steps, >=, 3); /* 3 or 4 full batches after the custom shuffle */
+}
+
 static gint64 scalar(S4gStore *st, const char *sql)
 {
     g_autoptr(sqlite3_stmt) s = s4g_store_prepare(st, sql, NULL);
@@ -63,9 +101,10 @@ static void test_extras(void)
     g_free(run_ok(imp));
     const char *train[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "m",
                            "--ground-size", "32x96", "--satellite-size", "32x32", "--epochs",
-                           "1", "--batch", "8", "--backend", "cpu", "--threads", "2", "--json",
-                           NULL};
-    g_free(run_ok(train));
+                           "1", "--batch", "8", "--warmup", "0.3", "--backend", "cpu",
+                           "--threads", "2", "--json", NULL};
+    g_autofree char *tout = run_ok(train);
+    check_fractional_warmup(tout);
 
     /* embed: everything the first time, nothing the second */
     const char *embed[] = {s4g, "embed", "-p", proj, "-d", "w", "-m", "m", "--split", "train",
@@ -99,6 +138,11 @@ static void test_extras(void)
                                "LIKE '%\"ground\": [96, 32]%\"size_order\": \"wh\"%'"), ==, 1);
     g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE config "
                                "LIKE '%\"ground\": [96, 32]%'"), ==, 1);
+    /* the run config keeps the warm-up exact: 0.3 epochs, W = 4 × 0.3 */
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE json_extract(config, "
+                               "'$.warmup_epochs') = 0.3 AND abs(json_extract(config, "
+                               "'$.warmup_steps') - 1.2) < 1e-12 AND json_extract(config, "
+                               "'$.steps_per_epoch') = 4"), ==, 1);
     g_autofree char *q1 = g_strdup_printf(
         "SELECT count(*) FROM hard_negatives WHERE mining_run = %" G_GINT64_FORMAT, gps_run);
     g_assert_cmpint(scalar(st, q1), ==, 160);
