@@ -138,6 +138,7 @@ static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
     gtk_widget_set_size_request(picture, 64, 64);
     gtk_picture_set_can_shrink(GTK_PICTURE(picture), TRUE);
     gtk_overlay_set_child(GTK_OVERLAY(overlay), picture);
+    gtk_widget_set_halign(overlay, GTK_ALIGN_CENTER); /* the outline hugs the tile */
     GtkWidget *label = gtk_label_new(caption);
     gtk_widget_add_css_class(label, "caption");
     gtk_box_append(GTK_BOX(box), overlay);
@@ -152,11 +153,12 @@ static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
         gtk_widget_set_tooltip_text(badge, desc);
         gtk_overlay_add_overlay(GTK_OVERLAY(overlay), badge);
         gtk_widget_add_css_class(box, "s4g-shared");
+        g_autofree char *tip = g_strdup_printf("%s\n%s", c->path, desc);
+        gtk_widget_set_tooltip_text(box, tip);
+        /* after the tooltip, which GTK also makes the accessible description */
         gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                        desc, -1);
         g_object_set_data_full(G_OBJECT(box), "s4g-also", g_steal_pointer(&desc), g_free);
-        g_autofree char *tip = g_strdup_printf("%s\n%s", c->path, _("In both runs"));
-        gtk_widget_set_tooltip_text(box, tip);
     } else {
         gtk_widget_set_tooltip_text(box, c->path);
     }
@@ -167,7 +169,8 @@ static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
     GtkGesture *click = gtk_gesture_click_new();
     g_signal_connect(click, "released", G_CALLBACK(on_tile_clicked), self);
     gtk_widget_add_controller(box, GTK_EVENT_CONTROLLER(click));
-    load_into(self, GTK_PICTURE(picture), c->path, 96);
+    /* the thumbnail's size is the picture's natural size: 64 keeps two columns of three */
+    load_into(self, GTK_PICTURE(picture), c->path, 64);
     return box;
 }
 
