@@ -68,6 +68,14 @@ static void test_names(void)
     s4g_window_select_photo(win, 0);
     gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
     check(GTK_WIDGET(win));
+    /* the hard-negative view comparing its run with itself: both columns, shared badges */
+    s4g_window_select_anchor(win, 0, 0);
+    g_assert_true(s4g_negatives_view_set_compare(s4g_window_get_negatives_view(win), 0));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(s4g_window_get_negatives_view(win),
+                                                    S4G_NEGATIVES_COMPARE),
+                     ==, FIX_NEGATIVES);
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
+    check(GTK_WIDGET(win));
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(app);
 }
