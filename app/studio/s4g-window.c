@@ -6,7 +6,6 @@
 
 #include "s4g-geo.h"
 #include "s4g-mbtiles-source.h"
-#include "s4g-negatives-view.h"
 #include "s4g-store-annotations.h"
 #include "s4g-thumbnail.h"
 #include "s4g-train-window.h"
@@ -45,7 +44,8 @@ struct _S4gWindow {
     GtkSpinButton *min_error_spin, *max_error_spin;
     GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
     GtkGridView *photo_grid;
-    S4gNegativesView *negatives_view;
+    S4gNegativesView *negatives_view; /* fills negative_layer and compare_layer */
+    ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
     GtkPicture *photo_picture;
     GtkFlowBox *candidates_flow;
     ShumateSimpleMap *map;
@@ -66,7 +66,6 @@ struct _S4gWindow {
     GtkCustomSorter *sorter;
 
     ShumateMarkerLayer *photo_layer, *candidate_layer, *negative_layer;
-    ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
     ShumatePathLayer *error_path;
     double error_m;
     S4gPhoto *current;   /* selected photo (borrowed from the project's list) */
