@@ -326,11 +326,10 @@ static void on_run_changed(S4gNegativesView *self)
     guint run = gtk_drop_down_get_selected(self->run_dropdown);
     g_clear_pointer(&self->anchor_ids, g_array_unref);
     GtkStringList *names = gtk_string_list_new(NULL);
+    g_autoptr(GError) error = NULL;
     if (self->project && self->run_ids && run < self->run_ids->len) {
-        g_autoptr(GError) error = NULL;
         self->anchor_ids = s4g_project_mining_anchors(
             self->project, g_array_index(self->run_ids, gint64, run), &error);
-        if (!self->anchor_ids) set_message(&self->col[0], error->message);
         for (guint i = 0; self->anchor_ids && i < self->anchor_ids->len; i++) {
             gint64 id = g_array_index(self->anchor_ids, gint64, i);
             S4gPhoto *p = s4g_project_find_photo(self->project, id);
@@ -350,6 +349,7 @@ static void on_run_changed(S4gNegativesView *self)
     gtk_list_view_set_model(self->anchor_list, GTK_SELECTION_MODEL(self->anchor_selection));
     g_object_unref(self->anchor_selection); /* the list view owns it */
     show_anchor(self);
+    if (error) set_message(&self->col[0], error->message); /* after show_anchor clears it */
 }
 
 static void anchor_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d)

@@ -15,6 +15,7 @@
 
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 static AdwApplication *app;
 
@@ -200,6 +201,21 @@ static void test_compare_runs(void)
     g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 0);
     g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, 0);
     g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "");
+
+    /* a store without the table: the view says what is wrong instead of crashing */
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_exec(store, "DROP TABLE hard_negatives", &error));
+        g_assert_no_error(error);
+    }
+    s4g_negatives_view_set_project(view, s4g_window_get_project(win));
+    g_test_message("message: %s", s4g_negatives_view_get_message(view, S4G_NEGATIVES_MAIN));
+    g_assert_nonnull(
+        strstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_MAIN), "hard_negatives"));
+    g_assert_false(s4g_negatives_view_select(view, 0, 0));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, 0);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
