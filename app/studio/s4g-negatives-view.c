@@ -106,10 +106,11 @@ static guint compare_pos(S4gNegativesView *self)
     return sel - 1;
 }
 
-static void on_tile_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
+/* A tile activated by click or keyboard centres the map on that negative. */
+static void on_tile_activated(GtkFlowBox *flow, GtkFlowBoxChild *child, gpointer data)
 {
     S4gNegativesView *self = data;
-    GtkWidget *tile = gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g));
+    GtkWidget *tile = gtk_flow_box_child_get_child(child);
     double *ll = g_object_get_data(G_OBJECT(tile), "s4g-latlon");
     if (self->map && ll && !isnan(ll[0])) {
         ShumateMap *map = shumate_simple_map_get_map(self->map);
@@ -166,9 +167,6 @@ static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
     ll[0] = c->lat;
     ll[1] = c->lon;
     g_object_set_data_full(G_OBJECT(box), "s4g-latlon", ll, g_free);
-    GtkGesture *click = gtk_gesture_click_new();
-    g_signal_connect(click, "released", G_CALLBACK(on_tile_clicked), self);
-    gtk_widget_add_controller(box, GTK_EVENT_CONTROLLER(click));
     /* the thumbnail's size is the picture's natural size: 64 keeps two columns of three */
     load_into(self, GTK_PICTURE(picture), c->path, 64);
     return box;
@@ -415,6 +413,9 @@ static void s4g_negatives_view_init(S4gNegativesView *self)
     gtk_widget_init_template(GTK_WIDGET(self));
     self->col[0] = (Column){self->title_main, self->message_main, self->flow_main, NULL};
     self->col[1] = (Column){self->title_compare, self->message_compare, self->flow_compare, NULL};
+    for (guint i = 0; i < 2; i++)
+        g_signal_connect(self->col[i].flow, "child-activated", G_CALLBACK(on_tile_activated),
+                         self);
     GtkListItemFactory *af = gtk_signal_list_item_factory_new();
     g_signal_connect(af, "setup", G_CALLBACK(anchor_setup), self);
     g_signal_connect(af, "bind", G_CALLBACK(anchor_bind), self);

@@ -183,6 +183,14 @@ static void test_compare_runs(void)
     g_assert_cmpstr(gtk_label_get_label(GTK_LABEL(gtk_widget_get_last_child(t))), ==,
                     "#2 · 12.5 km");
     g_assert_cmpstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_COMPARE), ==, "");
+    /* activating the GPS run's first tile (tile 100, photo 1's place) centres the map there */
+    t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_COMPARE, 0);
+    g_signal_emit_by_name(gtk_widget_get_parent(t), "activate");
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    double lat, lon;
+    fix_photo_location(0, &lat, &lon);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), lat, 1e-6);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), lon, 1e-6);
 
     /* image 1 (tile 100) is no anchor of the GPS run */
     s4g_window_select_anchor(win, 0, 0);
