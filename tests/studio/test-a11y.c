@@ -54,6 +54,24 @@ static void check(GtkWidget *root)
     g_ptr_array_unref(unnamed);
 }
 
+/* Map markers whose label carries `css` (each must have an accessible label): how many of
+ * them are named (label and tooltip are the same text) starting with `prefix`. */
+static guint count_named_markers(GtkWidget *w, const char *css, const char *prefix)
+{
+    guint n = 0;
+    if (SHUMATE_IS_MARKER(w)) {
+        GtkWidget *child = shumate_marker_get_child(SHUMATE_MARKER(w));
+        if (child && gtk_widget_has_css_class(child, css)) {
+            g_assert_true(
+                gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL));
+            if (g_str_has_prefix(gtk_widget_get_tooltip_text(w), prefix)) n++;
+        }
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        n += count_named_markers(c, css, prefix);
+    return n;
+}
+
 static void test_names(void)
 {
     AdwApplication *app = g_object_new(ADW_TYPE_APPLICATION, "application-id",
@@ -68,6 +86,22 @@ static void test_names(void)
     s4g_window_select_photo(win, 0);
     gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
     check(GTK_WIDGET(win));
+    /* the hard-negative view comparing its run with itself: both columns, shared badges */
+    s4g_window_select_anchor(win, 0, 0);
+    g_assert_true(s4g_negatives_view_set_compare(s4g_window_get_negatives_view(win), 0));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(s4g_window_get_negatives_view(win),
+                                                    S4G_NEGATIVES_COMPARE),
+                     ==, FIX_NEGATIVES);
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
+    check(GTK_WIDGET(win));
+    /* the compared run's markers have names of their own, naming the run */
+    GtkWidget *map = GTK_WIDGET(s4g_window_get_map(win));
+    g_assert_cmpuint(count_named_markers(map, "s4g-negative", "Hard negative "), ==,
+                     FIX_NEGATIVES);
+    g_assert_cmpuint(count_named_markers(map, "s4g-compare-negative", "Hard negative "), ==,
+                     FIX_NEGATIVES);
+    g_assert_cmpuint(count_named_markers(map, "s4g-compare-negative", "Hard negative 1 of #1 dss"),
+                     ==, 1);
     gtk_window_destroy(GTK_WINDOW(win));
     g_object_unref(app);
 }
