@@ -231,11 +231,17 @@ gboolean s4g_evaluate_split(s4g_convnext *m, const S4gModelSpec *spec, const S4g
                             GError **error)
 {
     int dim = m->cfg.dims[3];
-    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries, spec->ground_w,
-                                            spec->ground_h, batch, progress, user_data, error);
+    /* S2D: satellite queries at the satellite input size, drone gallery at the ground one */
+    gboolean sq = split->sat_queries;
+    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries,
+                                            sq ? spec->sat_w : spec->ground_w,
+                                            sq ? spec->sat_h : spec->ground_h, batch, progress,
+                                            user_data, error);
     if (!q) return FALSE;
-    g_autofree float *r = s4g_encode_images(m, split->ref_paths, split->n_refs, spec->sat_w,
-                                            spec->sat_h, batch, progress, user_data, error);
+    g_autofree float *r = s4g_encode_images(m, split->ref_paths, split->n_refs,
+                                            sq ? spec->ground_w : spec->sat_w,
+                                            sq ? spec->ground_h : spec->sat_h, batch, progress,
+                                            user_data, error);
     if (!r || !s4g_evaluate_embeddings(m->ctx, split, q, r, dim, out, error)) return FALSE;
     if (query_emb) *query_emb = g_steal_pointer(&q);
     if (ref_emb) *ref_emb = g_steal_pointer(&r);
