@@ -57,46 +57,6 @@ gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int 
     return TRUE;
 }
 
-gboolean s4g_cli_parse_model(const char *name, const char *description, const GOptionEntry *own,
-                             S4gCliModelArgs *args, int *argc, char ***argv)
-{
-    args->batch = 32;
-    const GOptionEntry head[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &args->project, "Project folder", "DIR"},
-    };
-    const GOptionEntry tail[] = {
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &args->batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &args->backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &args->device,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &args->json, "Print one JSON object", NULL},
-    };
-    gsize n_own = 0;
-    while (own && own[n_own].long_name)
-        n_own++;
-    g_autoptr(GArray) all = g_array_new(TRUE, TRUE, sizeof(GOptionEntry)); /* zero-terminated */
-    g_array_append_vals(all, head, G_N_ELEMENTS(head));
-    if (n_own) g_array_append_vals(all, own, n_own);
-    g_array_append_vals(all, tail, G_N_ELEMENTS(tail));
-    if (!s4g_cli_parse(name, "", description, (GOptionEntry *)all->data, argc, argv))
-        return FALSE;
-    s4g_cli_use_device(args->device);
-    return TRUE;
-}
-
-void s4g_cli_model_args_clear(S4gCliModelArgs *args)
-{
-    g_clear_pointer(&args->project, g_free);
-    g_clear_pointer(&args->backend, g_free);
-    g_clear_pointer(&args->device, g_free);
-}
-
-void s4g_progress_encode_cb(guint done, guint total, gpointer bar)
-{
-    (void)total;
-    s4g_progress_update(bar, done, NULL);
-}
-
 int s4g_cli_fail(const char *name, GError *error)
 {
     fprintf(stderr, "s4g %s: %s\n", name, error ? error->message : "failed");

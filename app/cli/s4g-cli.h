@@ -22,23 +22,6 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
  * "s4g NAME: --FLAG: expected H×W like 32x128, got “text”" and returns FALSE (exit 2). */
 gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
 
-/* The options embed, export, gallery and mine share, in one table so their --help lines
- * cannot drift apart: --project first, the command's own entries, then --batch, --backend,
- * --device and --json.  Strings are owned (cleared by s4g_cli_model_args_clear). */
-typedef struct {
-    char *project, *backend, *device;
-    int batch; /* images per encode batch, 32 unless given */
-    gboolean json;
-} S4gCliModelArgs;
-
-/* Parses argv with [--project, own…, --batch, --backend, --device, --json] (own is
- * NULL-terminated, may be NULL) as s4g_cli_parse does, and applies --device
- * (s4g_cli_use_device).  Returns FALSE on a parse error (the command exits 2). */
-gboolean s4g_cli_parse_model(const char *name, const char *description, const GOptionEntry *own,
-                             S4gCliModelArgs *args, int *argc, char ***argv);
-void s4g_cli_model_args_clear(S4gCliModelArgs *args);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(S4gCliModelArgs, s4g_cli_model_args_clear)
-
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
 
@@ -64,5 +47,3 @@ S4gProgress *s4g_progress_new(const char *label, gint64 total, gboolean enabled)
 /* `extra` is shown after the counts (e.g. "loss 3.21 lr 1e-3"); may be NULL. */
 void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra);
 void s4g_progress_finish(S4gProgress *p);
-/* An encode-progress callback (S4gEncodeProgress) that updates the S4gProgress in bar. */
-void s4g_progress_encode_cb(guint done, guint total, gpointer bar);
