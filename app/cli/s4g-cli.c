@@ -57,6 +57,34 @@ gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int 
     return TRUE;
 }
 
+void s4g_cli_run_options_clear(S4gCliRunOptions *o)
+{
+    g_clear_pointer(&o->backend, g_free);
+    g_clear_pointer(&o->device, g_free);
+}
+
+gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
+                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
+                           char ***argv)
+{
+    const GOptionEntry shared[] = {
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &run->batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &run->backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &run->device,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &run->json, "Print one JSON object", NULL},
+    };
+    gsize n = 0;
+    while (entries[n].long_name)
+        n++;
+    g_autofree GOptionEntry *all = g_new0(GOptionEntry, n + G_N_ELEMENTS(shared) + 1);
+    memcpy(all, entries, n * sizeof(GOptionEntry));
+    memcpy(all + n, shared, sizeof shared);
+    if (!s4g_cli_parse(name, params, description, all, argc, argv)) return FALSE;
+    s4g_cli_use_device(run->device);
+    return TRUE;
+}
+
 int s4g_cli_fail(const char *name, GError *error)
 {
     fprintf(stderr, "s4g %s: %s\n", name, error ? error->message : "failed");

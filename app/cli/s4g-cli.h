@@ -22,6 +22,24 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
  * "s4g NAME: --FLAG: expected H×W like 32x128, got “text”" and returns FALSE (exit 2). */
 gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
 
+/* The options every command that runs a model on images shares (embed, export, gallery, mine),
+ * last in their --help in this order: --batch N, --backend B, --device DEV, --json. */
+typedef struct {
+    int batch;       /* images per encode batch; 32 */
+    char *backend;   /* NULL = auto */
+    char *device;    /* NULL = the engine's default */
+    gboolean json;
+} S4gCliRunOptions;
+#define S4G_CLI_RUN_OPTIONS_INIT {.batch = 32}
+void s4g_cli_run_options_clear(S4gCliRunOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(S4gCliRunOptions, s4g_cli_run_options_clear)
+
+/* s4g_cli_parse with `entries` (the command's own, {NULL}-terminated) followed by the shared
+ * run options into *run; on success --device is applied (s4g_cli_use_device). */
+gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
+                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
+                           char ***argv);
+
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
 

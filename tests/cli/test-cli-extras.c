@@ -17,19 +17,6 @@
 
 static const char *s4g_path;
 
-static char *run_ok(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-    g_assert_no_error(error);
-    char *out = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
-    return out;
-}
-
 static gint64 json_int(const char *json, const char *member)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -95,22 +82,22 @@ static void test_extras(void)
     const char *s4g = s4g_path;
     const char *synth[] = {s4g, "synth", "--layout", "cvusa", "--out", world, "-n", "40",
                            "--image-scale", "0.5", "-j", "2", NULL};
-    g_free(run_ok(synth));
+    g_free(tf_run_ok(synth));
     const char *imp[] = {s4g, "import", "--project", proj, "--kind", "cvusa", "--name", "w",
                          world, NULL};
-    g_free(run_ok(imp));
+    g_free(tf_run_ok(imp));
     const char *train[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "m",
                            "--ground-size", "32x96", "--satellite-size", "32x32", "--epochs",
                            "1", "--batch", "8", "--warmup", "0.3", "--backend", "cpu",
                            "--threads", "2", "--json", NULL};
-    g_autofree char *tout = run_ok(train);
+    g_autofree char *tout = tf_run_ok(train);
     check_fractional_warmup(tout);
 
     /* embed: everything the first time, nothing the second */
     const char *embed[] = {s4g, "embed", "-p", proj, "-d", "w", "-m", "m", "--split", "train",
                            "--backend", "cpu", "--json", NULL};
-    g_autofree char *e1 = run_ok(embed);
-    g_autofree char *e2 = run_ok(embed);
+    g_autofree char *e1 = tf_run_ok(embed);
+    g_autofree char *e2 = tf_run_ok(embed);
     gint64 n_train = json_int(e1, "images");
     g_assert_cmpint(n_train, ==, 64); /* 32 train places × (ground + satellite) */
     g_assert_cmpint(json_int(e1, "encoded"), ==, 64);
@@ -119,14 +106,14 @@ static void test_extras(void)
 
     /* mine --gps: N×K rows, each anchor's ranks by nondecreasing distance */
     const char *gps[] = {s4g, "mine", "-p", proj, "-d", "w", "--gps", "--k", "5", "--json", NULL};
-    g_autofree char *g1 = run_ok(gps);
+    g_autofree char *g1 = tf_run_ok(gps);
     gint64 gps_run = json_int(g1, "mining_run");
     g_assert_cmpint(json_int(g1, "anchors"), ==, 32);
     g_assert_cmpint(json_int(g1, "hard_negatives"), ==, 32 * 5);
     /* mine --dss with the trained model */
     const char *dss[] = {s4g, "mine", "-p", proj, "-d", "w", "--dss", "-m", "m", "--k", "6",
                          "--backend", "cpu", "--json", NULL};
-    g_autofree char *d1 = run_ok(dss);
+    g_autofree char *d1 = tf_run_ok(dss);
     gint64 dss_run = json_int(d1, "mining_run");
     g_assert_cmpint(json_int(d1, "hard_negatives"), ==, 32 * 6);
 
@@ -180,7 +167,7 @@ static void test_extras(void)
     const char *exp1[] = {s4g, "export", "-p", proj, "-m", "m", "-d", "w", "--split", "train",
                           "--view", "satellite", "--embeddings", npy, "--backend", "cpu",
                           "--json", NULL};
-    g_autofree char *x1 = run_ok(exp1);
+    g_autofree char *x1 = tf_run_ok(exp1);
     g_assert_cmpint(json_int(x1, "encoded"), ==, 0); /* all cached by embed */
     g_autofree char *buf = NULL;
     gsize len = 0;
@@ -206,11 +193,11 @@ static void test_extras(void)
     g_autofree char *p3 = g_build_filename(world, "streetview", "panos", "0000003.jpg", NULL);
     g_ptr_array_add(pred, p1), g_ptr_array_add(pred, p2), g_ptr_array_add(pred, p3);
     g_ptr_array_add(pred, NULL);
-    g_free(run_ok((const char *const *)pred->pdata));
+    g_free(tf_run_ok((const char *const *)pred->pdata));
     g_autofree char *gj = g_build_filename(tmp, "o.geojson", NULL);
     const char *exp2[] = {s4g, "export", "-p", proj, "-m", "m", "--predictions", gj, "--json",
                           NULL};
-    g_autofree char *x2 = run_ok(exp2);
+    g_autofree char *x2 = tf_run_ok(exp2);
     g_assert_cmpint(json_int(x2, "predictions"), ==, 3);
     g_autoptr(JsonParser) jp = json_parser_new();
     g_assert_true(json_parser_load_from_file(jp, gj, &error));
@@ -253,7 +240,7 @@ static void test_extras(void)
     g_assert_cmpint(rows, >, 3);
     const char *gal[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "--stride",
                          "48", "-m", "m", "--name", "g", "--backend", "cpu", "--json", NULL};
-    g_autofree char *go = run_ok(gal);
+    g_autofree char *go = tf_run_ok(gal);
     g_assert_cmpint(json_int(go, "cols"), ==, cols);
     g_assert_cmpint(json_int(go, "rows"), ==, rows);
     g_assert_cmpint(json_int(go, "patches"), ==, rows * cols);
@@ -263,7 +250,7 @@ static void test_extras(void)
     /* predict over it: k candidates, every one inside the region */
     const char *pg[] = {s4g, "predict", "-p", proj, "--gallery", "g", "-m", "m", "-k", "4",
                         "--backend", "cpu", "--json", p1, NULL};
-    g_autofree char *po = run_ok(pg);
+    g_autofree char *po = tf_run_ok(pg);
     g_autoptr(JsonParser) pp = json_parser_new();
     g_assert_true(json_parser_load_from_data(pp, po, -1, &error));
     JsonObject *pr = json_node_get_object(json_parser_get_root(pp));
@@ -287,7 +274,7 @@ static void test_extras(void)
     const char *gf[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17",
                         "--footprint", "60", "-m", "m", "--name", "g60", "--backend", "cpu",
                         "--json", NULL};
-    g_autofree char *gfo = run_ok(gf);
+    g_autofree char *gfo = tf_run_ok(gf);
     g_autofree char *want_patch = g_strdup_printf("\"patch\": [%d, %d]", fside, fside);
     g_assert_nonnull(strstr(gfo, want_patch));
     g_assert_cmpint(json_int(gfo, "cols"), ==, (int)((floor(xe) - ceil(xw) - fside) / fside) + 1);

@@ -14,19 +14,6 @@
 
 static const char *s4g_path;
 
-static char *run_ok(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-    g_assert_no_error(error);
-    char *out = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
-    return out;
-}
-
 static JsonObject *parse_obj(JsonParser *p, const char *json)
 {
     g_autoptr(GError) error = NULL;
@@ -154,15 +141,15 @@ static void test_university_directions(void)
     const char *s4g = s4g_path;
     const char *synth[] = {s4g, "synth", "--layout", "university", "--out", world, "-n", "12",
                            "--image-scale", "0.5", "-j", "2", NULL};
-    g_free(run_ok(synth));
+    g_free(tf_run_ok(synth));
     const char *imp[] = {s4g, "import", "--project", proj, "--kind", "university", "--name",
                          "u", world, NULL};
-    g_free(run_ok(imp));
+    g_free(tf_run_ok(imp));
     const char *train[] = {s4g, "train", "--project", proj, "--dataset", "u", "--model", "m",
                            "--eval-split", "d2s", "--ground-size", "32x32", "--satellite-size",
                            "32x32", "--epochs", "1", "--batch", "4", "--backend", "cpu",
                            "--threads", "2", "--json", NULL};
-    g_free(run_ok(train));
+    g_free(tf_run_ok(train));
 
     g_autofree char *qs = g_build_filename(world, "test", "query_satellite", NULL);
     g_autofree char *gd = g_build_filename(world, "test", "gallery_drone", NULL);
@@ -171,7 +158,7 @@ static void test_university_directions(void)
 
     const char *s2d[] = {s4g, "eval", "-p", proj, "-d", "u", "-m", "m", "--direction", "s2d",
                          "--batch", "16", "--backend", "cpu", "--json", NULL};
-    g_autofree char *out = run_ok(s2d);
+    g_autofree char *out = tf_run_ok(s2d);
     g_autoptr(JsonParser) jp = json_parser_new();
     JsonObject *o = parse_obj(jp, out);
     g_assert_cmpstr(json_object_get_string_member(o, "direction"), ==, "s2d");
@@ -183,7 +170,7 @@ static void test_university_directions(void)
     /* the same numbers from the cached embeddings, computed independently */
     const char *embed[] = {s4g, "embed", "-p", proj, "-d", "u", "-m", "m", "--split", "s2d",
                            "--batch", "16", "--backend", "cpu", NULL};
-    g_free(run_ok(embed));
+    g_free(tf_run_ok(embed));
     Brute b = brute_s2d(proj);
     g_assert_cmpuint(b.queries, ==, n_sat);
     g_assert_cmpuint(b.gallery, ==, n_drone);
@@ -215,7 +202,7 @@ static void test_university_directions(void)
     /* D2S is the default: drone queries of split d2s, one good satellite each */
     const char *d2s[] = {s4g, "eval", "-p", proj, "-d", "u", "-m", "m", "--backend", "cpu",
                          "--json", NULL};
-    g_autofree char *out2 = run_ok(d2s);
+    g_autofree char *out2 = tf_run_ok(d2s);
     g_autoptr(JsonParser) jp2 = json_parser_new();
     JsonObject *o2 = parse_obj(jp2, out2);
     g_assert_cmpstr(json_object_get_string_member(o2, "direction"), ==, "d2s");
@@ -237,10 +224,10 @@ static void test_direction_other_layout(void)
     g_autofree char *proj = g_build_filename(tmp, "p", NULL);
     const char *synth[] = {s4g_path, "synth", "--layout", "cvusa", "--out", world, "-n", "8",
                            "--image-scale", "0.25", "-j", "2", NULL};
-    g_free(run_ok(synth));
+    g_free(tf_run_ok(synth));
     const char *imp[] = {s4g_path, "import", "--project", proj, "--kind", "cvusa", "--name",
                          "c", world, NULL};
-    g_free(run_ok(imp));
+    g_free(tf_run_ok(imp));
     const char *bad[] = {s4g_path, "eval", "-p", proj, "-d", "c", "-m", "m", "--direction",
                          "s2d", NULL};
     tf_run_fails(bad, "only University-1652 datasets have a direction (dataset “c” is cvusa)");

@@ -5,6 +5,7 @@
 #include "s4g-store-runs.h"
 #include "s4g-synth.h"
 #include "s4g-train.h"
+#include "train-fixture.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -39,48 +40,17 @@ static gint64 count(S4gStore *s, const char *sql)
 
 static S4gTrainOptions options(gint64 dataset, const char *name)
 {
-    S4gTrainOptions o;
-    s4g_train_options_init(&o);
-    s4g_err err = {0};
-    g_assert_cmpint(s4g_convnext_preset("atto", &o.spec.cfg, &err), ==, 0);
-    o.spec.ground_w = 96, o.spec.ground_h = 32, o.spec.sat_w = 32, o.spec.sat_h = 32;
-    o.dataset = dataset;
-    o.model_name = name;
-    o.epochs = 2;
-    o.batch_size = 8;
-    o.eval_every = 1;
-    o.seed = 5;
-    o.sampler.neighbour_select = 8;
-    o.sampler.neighbour_range = 16;
-    o.eval_batch = 16;
-    o.backend = S4G_BACKEND_CPU;
-    o.threads = 2;
-    return o;
+    return tf_train_options(dataset, name, 96, 2, 8, 16);
 }
 
 static void test_train_tiny(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-train-XXXXXX", &error);
-    g_autofree char *world = g_build_filename(tmp, "world", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
-    S4gSynthOptions so;
-    s4g_synth_options_init(&so);
-    so.layout = S4G_SYNTH_CVUSA;
-    so.out_dir = world;
-    so.seed = 3;
-    so.locations = 40;
-    so.image_scale = 0.5;
-    so.threads = 2;
-    S4gSynthSummary sum;
-    g_assert_true(s4g_synth_run(&so, &sum, &error));
-    g_assert_no_error(error);
-    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_CVUSA, world, FALSE);
-    g_assert_true(s4g_dataset_read(ds, &error));
-    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &error);
+    g_autofree char *tmp = NULL;
     gint64 dsid = 0;
-    g_assert_true(s4g_dataset_store(ds, store, "w", &dsid, NULL, NULL, &error));
-    g_assert_no_error(error);
+    g_autoptr(S4gStore) store =
+        tf_world(S4G_SYNTH_CVUSA, S4G_DATASET_CVUSA, 3, 40, 0.5, "w", &tmp, &dsid);
+    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
 
     /* A: uninterrupted */
     S4gTrainOptions a = options(dsid, "a");
@@ -156,24 +126,10 @@ static void test_train_tiny(void)
 static void test_vigor_split(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-vigor-XXXXXX", &error);
-    g_autofree char *world = g_build_filename(tmp, "world", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
-    S4gSynthOptions so;
-    s4g_synth_options_init(&so);
-    so.layout = S4G_SYNTH_VIGOR;
-    so.out_dir = world;
-    so.seed = 2;
-    so.locations = 16;
-    so.image_scale = 0.25;
-    so.threads = 2;
-    S4gSynthSummary sum;
-    g_assert_true(s4g_synth_run(&so, &sum, &error));
-    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_VIGOR, world, FALSE);
-    g_assert_true(s4g_dataset_read(ds, &error));
-    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &error);
+    g_autofree char *tmp = NULL;
     gint64 dsid = 0;
-    g_assert_true(s4g_dataset_store(ds, store, "v", &dsid, NULL, NULL, &error));
+    g_autoptr(S4gStore) store =
+        tf_world(S4G_SYNTH_VIGOR, S4G_DATASET_VIGOR, 2, 16, 0.25, "v", &tmp, &dsid);
     g_autoptr(S4gSplit) sp = s4g_split_load(store, dsid, "same-test", &error);
     g_assert_no_error(error);
     g_assert_cmpuint(sp->n_queries, >, 0);
