@@ -49,7 +49,7 @@ gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int 
     }
     ok = ok && size_side(end, &end, &ww) && *end == '\0';
     if (!ok) {
-        fprintf(stderr, "s4g %s: --%s: expected H×W like 32x128, got “%s”\n", name, flag,
+        fprintf(stderr, "s4g %s: --%s: expected H×W like 128x512, got “%s”\n", name, flag,
                 text ? text : "");
         return FALSE;
     }

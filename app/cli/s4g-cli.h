@@ -19,7 +19,7 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
 /* Image sizes on the command line are H×W everywhere (height first, as tensors are laid out:
  * a panorama 128 wide and 32 high is 32x128).  Parses `text` ("32x128", "32X128" or
  * "32×128", each 1..16384) into *h and *w; otherwise prints
- * "s4g NAME: --FLAG: expected H×W like 32x128, got “text”" and returns FALSE (exit 2). */
+ * "s4g NAME: --FLAG: expected H×W like 128x512, got “text”" and returns FALSE (exit 2). */
 gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
 
 /* The options every command that runs a model on images shares (embed, export, gallery, mine),

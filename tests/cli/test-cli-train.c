@@ -143,10 +143,10 @@ static void test_train_sigterm_resume(void)
     /* sizes are H×W; anything else names the flag and what it got */
     const char *badsz[] = {s4g(), "train", "--project", proj, "--dataset", "w",
                            "--ground-size", "96", NULL};
-    tf_run_fails(badsz, "s4g train: --ground-size: expected H×W like 32x128, got “96”");
+    tf_run_fails(badsz, "s4g train: --ground-size: expected H×W like 128x512, got “96”");
     const char *badsz2[] = {s4g(), "eval", "--project", proj, "--dataset", "w", "--model", "m",
                             "--satellite-size", "32x0", NULL};
-    tf_run_fails(badsz2, "s4g eval: --satellite-size: expected H×W like 32x128, got “32x0”");
+    tf_run_fails(badsz2, "s4g eval: --satellite-size: expected H×W like 128x512, got “32x0”");
 
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};
