@@ -1,15 +1,8 @@
 /* cmd-embed.c — s4g embed: encode a dataset's images (a split, a view) with one of the
  * project's models into the embeddings table; images already embedded are skipped. */
 #include "s4g-cli-model.h"
-#include "s4g-embed.h"
 
 #include <stdio.h>
-
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
 
 int s4g_cmd_embed(int argc, char **argv)
 {
@@ -47,11 +40,8 @@ int s4g_cmd_embed(int argc, char **argv)
         return 1;
     }
     g_autoptr(GError) error = NULL;
-    S4gProgress *bar = s4g_progress_new("embed", images->len, !ro.json);
     guint encoded = 0;
-    gboolean ok = s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, cm.ds.root, images,
-                                   ro.batch, on_progress, bar, &encoded, &error);
-    s4g_progress_finish(bar);
+    gboolean ok = s4g_cli_model_embed(&cm, NULL, images, ro.batch, ro.json, &encoded, &error);
     int dim = cm.m->cfg.dims[3];
     s4g_cli_model_close(&cm);
     if (!ok) return s4g_cli_fail("embed", error);

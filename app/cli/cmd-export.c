@@ -26,12 +26,6 @@ static char *csv_field(const char *v)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
-
 static int export_embeddings(const char *project, const char *dataset, const char *model,
                              const char *split, const char *view, const char *backend, int batch,
                              const char *out, gboolean json)
@@ -44,11 +38,8 @@ static int export_embeddings(const char *project, const char *dataset, const cha
         return 1;
     }
     g_autoptr(GError) error = NULL;
-    S4gProgress *bar = s4g_progress_new("embed", images->len, !json);
     guint encoded = 0;
-    gboolean ok = s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, cm.ds.root, images,
-                                   batch, on_progress, bar, &encoded, &error);
-    s4g_progress_finish(bar);
+    gboolean ok = s4g_cli_model_embed(&cm, NULL, images, batch, json, &encoded, &error);
     int dim = cm.m->cfg.dims[3];
     g_autofree float *mat = g_new(float, (gsize)images->len * dim);
     g_autoptr(GString) csv = g_string_new("row,image,view,split,path\n");

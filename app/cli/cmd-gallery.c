@@ -4,18 +4,11 @@
  * patch centre) and embed them, so `s4g predict --gallery G` can localise photos that have
  * no dataset pair. */
 #include "s4g-cli-model.h"
-#include "s4g-embed.h"
 #include "s4g-tilegrid.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
 
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
@@ -130,11 +123,8 @@ int s4g_cmd_gallery(int argc, char **argv)
     if (dsid) {
         images = s4g_store_images_list(cm.store, dsid, "gallery", "satellite", &error);
         if (images) {
-            S4gProgress *bar = s4g_progress_new("embed", images->len, !ro.json);
-            if (!s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, root, images, ro.batch,
-                                  on_progress, bar, &encoded, &error))
+            if (!s4g_cli_model_embed(&cm, root, images, ro.batch, ro.json, &encoded, &error))
                 g_clear_pointer(&images, g_array_unref);
-            s4g_progress_finish(bar);
         }
     }
     s4g_cli_model_close(&cm);
@@ -147,6 +137,6 @@ int s4g_cmd_gallery(int argc, char **argv)
     else
         printf("gallery %s: %d×%d patches of %dx%d px at zoom %d (stride %d) in %s; %u "
                "encoded\n",
-               name, last->row + 1, last->col + 1, pw, ph, zoom, stride, root, encoded);
+               name, last->row + 1, last->col + 1, ph, pw, zoom, stride, root, encoded);
     return 0;
 }

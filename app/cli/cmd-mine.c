@@ -7,12 +7,6 @@
 
 #include <stdio.h>
 
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
-
 int s4g_cmd_mine(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
@@ -69,13 +63,13 @@ int s4g_cmd_mine(int argc, char **argv)
         S4gProgress *bar = s4g_progress_new("encode", sp->n_queries, !ro.json);
         g_autofree float *q =
             s4g_encode_images(cm.m, sp->query_paths, sp->n_queries, cm.spec.ground_w,
-                              cm.spec.ground_h, ro.batch, on_progress, bar, &error);
+                              cm.spec.ground_h, ro.batch, s4g_progress_encode_cb, bar, &error);
         s4g_progress_finish(bar);
         g_autofree float *g = NULL;
         if (q) {
             bar = s4g_progress_new("encode", sp->n_refs, !ro.json);
             g = s4g_encode_images(cm.m, sp->ref_paths, sp->n_refs, cm.spec.sat_w, cm.spec.sat_h,
-                                  ro.batch, on_progress, bar, &error);
+                                  ro.batch, s4g_progress_encode_cb, bar, &error);
             s4g_progress_finish(bar);
         }
         g_autofree guint32 *row_ground = NULL;

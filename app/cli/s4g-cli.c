@@ -176,6 +176,12 @@ void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra)
     fflush(stderr);
 }
 
+void s4g_progress_encode_cb(guint done, guint total, gpointer bar)
+{
+    (void)total;
+    s4g_progress_update(bar, done, NULL);
+}
+
 void s4g_progress_finish(S4gProgress *p)
 {
     if (!p)

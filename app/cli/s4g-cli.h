@@ -65,3 +65,6 @@ S4gProgress *s4g_progress_new(const char *label, gint64 total, gboolean enabled)
 /* `extra` is shown after the counts (e.g. "loss 3.21 lr 1e-3"); may be NULL. */
 void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra);
 void s4g_progress_finish(S4gProgress *p);
+/* An image-encoding progress callback (S4gEncodeProgress: done, total, user data) that
+ * updates the S4gProgress passed as its user data. */
+void s4g_progress_encode_cb(guint done, guint total, gpointer bar);
