@@ -212,8 +212,10 @@ int s4g_adamw(s4g_ctx *ctx, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v, const 
 
 /* Cosine schedule with linear warm-up (transformers' get_cosine_schedule_with_warmup,
  * num_cycles 0.5): lr(k) = base * (k < W ? k / max(1,W) : max(0, 0.5 (1 + cos(pi (k-W) /
- * max(1, T-W))))).  k counts scheduler steps so far, so the first step has lr 0. */
-double s4g_cosine_lr(double base_lr, long k, long warmup, long total);
+ * max(1, T-W))))).  k counts scheduler steps so far, so the first step has lr 0.  W is a
+ * real number, as in the reference (steps per epoch × fractional warm-up epochs, e.g.
+ * University-1652's 473.2): it is never rounded. */
+double s4g_cosine_lr(double base_lr, long k, double warmup, long total);
 
 #ifdef __cplusplus
 }

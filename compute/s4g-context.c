@@ -167,12 +167,12 @@ int s4g_buf_download(s4g_buf *buf, size_t off, float *dst, size_t n, s4g_err *er
     return n ? buf->ctx->ops->download(buf, off, dst, n, err) : 0;
 }
 
-double s4g_cosine_lr(double base_lr, long k, long warmup, long total)
+double s4g_cosine_lr(double base_lr, long k, double warmup, long total)
 {
     const double pi = 3.14159265358979323846;
-    if (k < warmup)
-        return base_lr * (double)k / (double)(warmup > 1 ? warmup : 1);
-    long span = total - warmup > 1 ? total - warmup : 1;
-    double f = 0.5 * (1.0 + __builtin_cos(pi * (double)(k - warmup) / (double)span));
+    if ((double)k < warmup)
+        return base_lr * (double)k / (warmup > 1 ? warmup : 1.0);
+    double span = (double)total - warmup > 1 ? (double)total - warmup : 1.0;
+    double f = 0.5 * (1.0 + __builtin_cos(pi * ((double)k - warmup) / span));
     return base_lr * (f > 0 ? f : 0);
 }

@@ -19,7 +19,7 @@ struct s4g_trainer {
     s4g_t qn, rn, dqn, drn, dfq, dfr, normq, normr, loss;
 };
 
-s4g_train_cfg s4g_train_cfg_default(long warmup_steps, long total_steps)
+s4g_train_cfg s4g_train_cfg_default(double warmup_steps, long total_steps)
 {
     s4g_train_cfg c = {
         .lr = 1e-3,

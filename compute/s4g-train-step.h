@@ -22,7 +22,7 @@ extern "C" {
 
 typedef struct s4g_train_cfg {
     double lr;          /* base lr (1e-3) */
-    long warmup_steps;  /* W of the schedule */
+    double warmup_steps; /* W of the schedule (fractional: steps/epoch × warm-up epochs) */
     long total_steps;   /* T of the schedule */
     float weight_decay; /* 0.01 */
     float smoothing;    /* 0.1 */
@@ -32,7 +32,7 @@ typedef struct s4g_train_cfg {
 
 /* Sample4Geo's values: lr 1e-3, wd 0.01, smoothing 0.1, clip 100, betas .9/.999, eps 1e-8;
  * warmup/total given. */
-s4g_train_cfg s4g_train_cfg_default(long warmup_steps, long total_steps);
+s4g_train_cfg s4g_train_cfg_default(double warmup_steps, long total_steps);
 
 typedef struct s4g_train_stats {
     long step;         /* steps done after this one (1 after the first) */

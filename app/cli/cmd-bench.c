@@ -19,11 +19,13 @@
 #include <stdio.h>
 #include <string.h>
 
-static gboolean parse_size(const char *s, int *h, int *w)
+/* The shared H×W parser, then bench's own range (the encoder needs 32 pixels per side). */
+static gboolean parse_size(const char *flag, const char *s, int *h, int *w)
 {
-    char tail;
-    return s && sscanf(s, "%dx%d%c", h, w, &tail) == 2 && *h >= 32 && *w >= 32 && *h <= 4096 &&
-           *w <= 4096;
+    if (!s4g_cli_size("bench", flag, s, h, w)) return FALSE;
+    if (*h >= 32 && *w >= 32 && *h <= 4096 && *w <= 4096) return TRUE;
+    fprintf(stderr, "s4g bench: --%s \"%s\": expected HxW, each 32..4096\n", flag, s);
+    return FALSE;
 }
 
 static void fill_random(float *x, size_t n, guint32 seed)
@@ -158,16 +160,12 @@ int s4g_cmd_bench(int argc, char **argv)
     int H = 128, W = 128, Hr, Wr;
     if (!s4g_cli_backend("bench", backend, &kind))
         return 2;
-    if (size && !parse_size(size, &H, &W)) {
-        fprintf(stderr, "s4g bench: --size \"%s\": expected HxW, each 32..4096\n", size);
+    if (size && !parse_size("size", size, &H, &W))
         return 2;
-    }
     Hr = H;
     Wr = W;
-    if (ref_size && !parse_size(ref_size, &Hr, &Wr)) {
-        fprintf(stderr, "s4g bench: --ref-size \"%s\": expected HxW, each 32..4096\n", ref_size);
+    if (ref_size && !parse_size("ref-size", ref_size, &Hr, &Wr))
         return 2;
-    }
     if (batch < 2 || gallery < 10 || queries < 1 || !(seconds > 0)) {
         fprintf(stderr, "s4g bench: --batch must be >= 2, --gallery >= 10, --queries >= 1, "
                         "--seconds > 0\n");

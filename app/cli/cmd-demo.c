@@ -100,7 +100,7 @@ int s4g_cmd_demo(int argc, char **argv)
         return 1;
     g_autofree char *model = unused_model_name(project, seed);
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
-            "--preset", "atto", "--ground-size", "128x32", "--satellite-size", "64x64", "--epochs",
+            "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
             "--neighbour-range", "16", "--backend", be, NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",

@@ -1,6 +1,8 @@
 /* cmd-eval.c — s4g eval: Recall@1/5/10/1% (and the VIGOR hit rate when the split has
  * semi-positives) of a model on a split of a project dataset, streaming through the gallery
- * search; recorded as an evaluation row when the model is one of the project's. */
+ * search; University-1652 AP/CMC in either direction (--direction d2s: drone queries,
+ * satellite gallery; s2d: satellite queries, drone gallery); recorded as an evaluation row
+ * when the model is one of the project's. */
 #include "s4g-cli.h"
 #include "s4g-evaluate.h"
 #include "s4g-store-datasets.h"
@@ -22,10 +24,33 @@ static void on_progress(guint done, guint total, gpointer user_data)
     if (done == total) ui->base += total;
 }
 
+/* University-1652 chance of R@1 under a random ranking: the mean over queries of the share of
+ * good items among the ranked (non-junk) gallery; junk = a class no query asks for.  For S2D
+ * that is ~n good drone images per query, not 1/R. */
+static double university_chance_r1(const S4gSplit *sp)
+{
+    g_autoptr(GHashTable) qclass = g_hash_table_new(g_int64_hash, g_int64_equal);
+    for (guint i = 0; i < sp->n_queries; i++)
+        g_hash_table_add(qclass, &sp->query_label[i]);
+    g_autoptr(GHashTable) per_class = g_hash_table_new(g_int64_hash, g_int64_equal);
+    guint ranked = 0;
+    for (guint j = 0; j < sp->n_refs; j++) {
+        if (!g_hash_table_contains(qclass, &sp->ref_label[j])) continue;
+        ranked++;
+        guint c = GPOINTER_TO_UINT(g_hash_table_lookup(per_class, &sp->ref_label[j]));
+        g_hash_table_insert(per_class, &sp->ref_label[j], GUINT_TO_POINTER(c + 1));
+    }
+    double sum = 0;
+    for (guint i = 0; i < sp->n_queries && ranked; i++)
+        sum += (double)GPOINTER_TO_UINT(g_hash_table_lookup(per_class, &sp->query_label[i])) /
+               ranked;
+    return sp->n_queries ? 100.0 * sum / sp->n_queries : 0.0;
+}
+
 int s4g_cmd_eval(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *gsize = NULL,
-                    *ssize = NULL, *backend = NULL;
+                    *ssize = NULL, *backend = NULL, *direction = NULL;
     int batch = 32, threads = 0;
     gboolean json = FALSE;
     g_autofree char *device_opt = NULL;
@@ -36,9 +61,13 @@ int s4g_cmd_eval(int argc, char **argv)
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
          "Model name in the project, or a .safetensors file", "MODEL"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query input WxH for a weights file (default 384x64)", "WxH"},
+         "Query input H×W for a weights file, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference input WxH for a weights file (default 128x128)", "WxH"},
+         "Reference input H×W for a weights file, height first (default 128x128)", "HxW"},
+        {"direction", 0, 0, G_OPTION_ARG_STRING, &direction,
+         "University-1652 only: d2s (drone queries, satellite gallery; default) or s2d "
+         "(satellite queries, drone gallery); the split defaults to the direction's name",
+         "DIR"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
@@ -51,16 +80,18 @@ int s4g_cmd_eval(int argc, char **argv)
                        entries, &argc, &argv))
         return 2;
     s4g_cli_use_device(device_opt);
+    if (direction && strcmp(direction, "d2s") && strcmp(direction, "s2d")) {
+        fprintf(stderr, "s4g eval: --direction: expected d2s or s2d, got “%s”\n", direction);
+        return 2;
+    }
     if (!project || !dataset || !model) {
         fprintf(stderr, "s4g eval: need --project DIR, --dataset NAME and --model MODEL\n");
         return 2;
     }
     S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsize && sscanf(gsize, "%dx%d", &spec.ground_w, &spec.ground_h) != 2) ||
-        (ssize && sscanf(ssize, "%dx%d", &spec.sat_w, &spec.sat_h) != 2)) {
-        fprintf(stderr, "s4g eval: sizes are WxH, e.g. 384x64\n");
+    if ((gsize && !s4g_cli_size("eval", "ground-size", gsize, &spec.ground_h, &spec.ground_w)) ||
+        (ssize && !s4g_cli_size("eval", "satellite-size", ssize, &spec.sat_h, &spec.sat_w)))
         return 2;
-    }
     s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
                                   : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
                                                                   : S4G_BACKEND_AUTO,
@@ -71,10 +102,24 @@ int s4g_cmd_eval(int argc, char **argv)
     S4gStoreDataset ds = {0};
     if (!s4g_store_dataset_find(store, dataset, &ds, &error)) return s4g_cli_fail("eval", error);
     gint64 dataset_id = ds.id;
+    gboolean university = !g_strcmp0(ds.kind, "university");
+    if (direction && !university) {
+        fprintf(stderr,
+                "s4g eval: --direction %s: only University-1652 datasets have a direction "
+                "(dataset “%s” is %s)\n",
+                direction, dataset, ds.kind);
+        s4g_store_dataset_clear(&ds);
+        return 2;
+    }
     s4g_store_dataset_clear(&ds);
-    if (!split) split = g_strdup("val");
-    g_autoptr(S4gSplit) sp = s4g_split_load(store, dataset_id, split, &error);
+    gboolean s2d = university && !g_strcmp0(direction, "s2d");
+    if (!split) split = g_strdup(!university ? "val" : s2d ? "s2d" : "d2s");
+    g_autoptr(S4gSplit) sp = s2d ? s4g_split_load_s2d(store, dataset_id, split, &error)
+                                 : s4g_split_load(store, dataset_id, split, &error);
     if (!sp) return s4g_cli_fail("eval", error);
+    /* the stored row names the direction when the split's name does not already */
+    g_autofree char *row_split = s2d && strcmp(split, "s2d") ? g_strdup_printf("%s/s2d", split)
+                                                            : g_strdup(split);
     s4g_err err = {0};
     s4g_ctx *ctx = s4g_ctx_new(&co, &err);
     if (!ctx) {
@@ -99,7 +144,7 @@ int s4g_cmd_eval(int argc, char **argv)
     if (model_id) {
         S4gEvaluationRow row = {.model = model_id,
                                 .dataset = dataset_id,
-                                .split = split,
+                                .split = row_split,
                                 .epoch = -1,
                                 .r1 = r.r1,
                                 .r5 = r.r5,
@@ -111,19 +156,22 @@ int s4g_cmd_eval(int argc, char **argv)
                                 .refs = (gint64)r.refs};
         if (!s4g_store_evaluation_add(store, &row, &error)) return s4g_cli_fail("eval", error);
     }
-    double chance = s4g_metrics_chance_r1(r.refs);
+    double chance = university ? university_chance_r1(sp) : s4g_metrics_chance_r1(r.refs);
     if (json) {
         printf("{\"dataset\": \"%s\", \"split\": \"%s\", \"queries\": %" G_GUINT64_FORMAT
                ", \"refs\": %" G_GUINT64_FORMAT ", \"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, "
                "\"r1pct\": %.4f, \"chance_r1\": %.4f, \"seconds\": %.2f",
                dataset, split, r.queries, r.refs, r.r1, r.r5, r.r10, r.r1pct, chance, secs);
+        if (university) printf(", \"direction\": \"%s\"", s2d ? "s2d" : "d2s");
         if (!isnan(r.hit_rate)) printf(", \"hit_rate\": %.4f", r.hit_rate);
         if (!isnan(r.ap)) printf(", \"ap\": %.4f", r.ap);
         printf("}\n");
     } else {
-        printf("%s / %s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT
+        printf("%s / %s%s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT
                " references (%.1f s)\n",
-               dataset, split, r.queries, r.refs, secs);
+               dataset, split,
+               !university ? "" : s2d ? " (satellite → drone)" : " (drone → satellite)",
+               r.queries, r.refs, secs);
         printf("  R@1     %7.2f %%   (chance %.2f %%)\n", r.r1, chance);
         printf("  R@5     %7.2f %%\n  R@10    %7.2f %%\n", r.r5, r.r10);
         if (isnan(r.ap))

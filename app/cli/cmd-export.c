@@ -26,12 +26,6 @@ static char *csv_field(const char *v)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
-
 static int export_embeddings(const char *project, const char *dataset, const char *model,
                              const char *split, const char *view, const char *backend, int batch,
                              const char *out, gboolean json)
@@ -44,11 +38,8 @@ static int export_embeddings(const char *project, const char *dataset, const cha
         return 1;
     }
     g_autoptr(GError) error = NULL;
-    S4gProgress *bar = s4g_progress_new("embed", images->len, !json);
     guint encoded = 0;
-    gboolean ok = s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, cm.ds.root, images,
-                                   batch, on_progress, bar, &encoded, &error);
-    s4g_progress_finish(bar);
+    gboolean ok = s4g_cli_model_embed(&cm, NULL, images, batch, json, &encoded, &error);
     int dim = cm.m->cfg.dims[3];
     g_autofree float *mat = g_new(float, (gsize)images->len * dim);
     g_autoptr(GString) csv = g_string_new("row,image,view,split,path\n");
@@ -234,11 +225,8 @@ static int export_predictions(const char *project, const char *model, double rad
 int s4g_cmd_export(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *view = NULL,
-                    *model = NULL, *backend = NULL, *emb = NULL, *pred = NULL;
-    int batch = 32;
+                    *model = NULL, *emb = NULL, *pred = NULL;
     double radius = 50.0;
-    gboolean json = FALSE;
-    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"embeddings", 0, 0, G_OPTION_ARG_FILENAME, &emb,
@@ -252,22 +240,19 @@ int s4g_cmd_export(int argc, char **argv)
         {"view", 0, 0, G_OPTION_ARG_STRING, &view, "Only this view (embeddings)", "V"},
         {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
          "Metres around the best match averaged into the estimate (50, as predict)", "M"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
-                       entries, &argc, &argv))
+    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
+    if (!s4g_cli_parse_run("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
+                           entries, &ro, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
     if (!project || !model || !emb == !pred || (emb && !dataset)) {
         fprintf(stderr, "s4g export: need --project DIR --model M and either --embeddings "
                         "OUT.npy --dataset NAME or --predictions OUT.csv|OUT.geojson\n");
         return 2;
     }
-    if (emb) return export_embeddings(project, dataset, model, split, view, backend, batch, emb, json);
-    return export_predictions(project, model, radius, pred, json);
+    if (emb)
+        return export_embeddings(project, dataset, model, split, view, ro.backend, ro.batch,
+                                 emb, ro.json);
+    return export_predictions(project, model, radius, pred, ro.json);
 }

@@ -4,18 +4,11 @@
  * patch centre) and embed them, so `s4g predict --gallery G` can localise photos that have
  * no dataset pair. */
 #include "s4g-cli-model.h"
-#include "s4g-embed.h"
 #include "s4g-tilegrid.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
 
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
@@ -63,12 +56,9 @@ fail:
 
 int s4g_cmd_gallery(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *tiles = NULL, *model = NULL, *name = NULL,
-                    *backend = NULL;
-    int zoom = -1, stride = 0, batch = 32;
+    g_autofree char *project = NULL, *tiles = NULL, *model = NULL, *name = NULL;
+    int zoom = -1, stride = 0;
     double footprint = 0;
-    gboolean json = FALSE;
-    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
@@ -83,17 +73,12 @@ int s4g_cmd_gallery(int argc, char **argv)
          "Model name in the project (patch size = its satellite input)", "MODEL"},
         {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "Gallery name (default: the file's stem)",
          "G"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
-                       entries, &argc, &argv))
+    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
+    if (!s4g_cli_parse_run("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
+                           entries, &ro, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
     if (!project || !tiles || !model || zoom < 0 || stride < 0) {
         fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE, --zoom Z and --model M\n");
         return 2;
@@ -109,7 +94,7 @@ int s4g_cmd_gallery(int argc, char **argv)
         return 2;
     }
     S4gCliModel cm;
-    if (!s4g_cli_model_open("gallery", project, NULL, model, backend, &cm)) {
+    if (!s4g_cli_model_open("gallery", project, NULL, model, ro.backend, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }
@@ -138,23 +123,20 @@ int s4g_cmd_gallery(int argc, char **argv)
     if (dsid) {
         images = s4g_store_images_list(cm.store, dsid, "gallery", "satellite", &error);
         if (images) {
-            S4gProgress *bar = s4g_progress_new("embed", images->len, !json);
-            if (!s4g_embed_cached(cm.store, cm.m, cm.model_id, &cm.spec, root, images, batch,
-                                  on_progress, bar, &encoded, &error))
+            if (!s4g_cli_model_embed(&cm, root, images, ro.batch, ro.json, &encoded, &error))
                 g_clear_pointer(&images, g_array_unref);
-            s4g_progress_finish(bar);
         }
     }
     s4g_cli_model_close(&cm);
     if (!images) return s4g_cli_fail("gallery", error);
     const S4gTilePatch *last = &g_array_index(patches, S4gTilePatch, patches->len - 1);
-    if (json)
+    if (ro.json)
         printf("{\"gallery\": \"%s\", \"patches\": %u, \"rows\": %d, \"cols\": %d, \"zoom\": %d, "
                "\"patch\": [%d, %d], \"stride\": %d, \"encoded\": %u}\n",
                name, patches->len, last->row + 1, last->col + 1, zoom, pw, ph, stride, encoded);
     else
         printf("gallery %s: %d×%d patches of %dx%d px at zoom %d (stride %d) in %s; %u "
                "encoded\n",
-               name, last->row + 1, last->col + 1, pw, ph, zoom, stride, root, encoded);
+               name, last->row + 1, last->col + 1, ph, pw, zoom, stride, root, encoded);
     return 0;
 }

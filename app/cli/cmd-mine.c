@@ -7,19 +7,12 @@
 
 #include <stdio.h>
 
-static void on_progress(guint done, guint total, gpointer user_data)
-{
-    (void)total;
-    s4g_progress_update(user_data, done, NULL);
-}
-
 int s4g_cmd_mine(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
-                    *backend = NULL, *metric = NULL;
-    gboolean gps = FALSE, dss = FALSE, quirk = FALSE, json = FALSE;
-    int k = 128, batch = 32;
-    g_autofree char *device_opt = NULL;
+                    *metric = NULL;
+    gboolean gps = FALSE, dss = FALSE, quirk = FALSE;
+    int k = 128;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
@@ -35,17 +28,12 @@ int s4g_cmd_mine(int argc, char **argv)
         {"degrees-quirk", 0, 0, G_OPTION_ARG_NONE, &quirk,
          "Reproduce the reference's degrees fed to haversine (= --gps-metric haversine-degrees)",
          NULL},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("mine", "", "mine GPS neighbours or DSS hard negatives of a split",
-                       entries, &argc, &argv))
+    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
+    if (!s4g_cli_parse_run("mine", "", "mine GPS neighbours or DSS hard negatives of a split",
+                           entries, &ro, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
     if (!project || !dataset || gps == dss || (dss && !model) || k < 1 || k > 255) {
         fprintf(stderr, "s4g mine: need --project DIR, --dataset NAME and one of --gps or "
                         "--dss --model M; 1 <= --k <= 255\n");
@@ -56,7 +44,7 @@ int s4g_cmd_mine(int argc, char **argv)
     if (quirk) gm = S4G_GPS_HAVERSINE_DEGREES;
     if (metric && !s4g_gps_metric_parse(metric, &gm, &error)) return s4g_cli_fail("mine", error);
     S4gCliModel cm;
-    if (!s4g_cli_model_open("mine", project, dataset, dss ? model : NULL, backend, &cm)) {
+    if (!s4g_cli_model_open("mine", project, dataset, dss ? model : NULL, ro.backend, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }
@@ -72,16 +60,16 @@ int s4g_cmd_mine(int argc, char **argv)
                                  cm.ds.id, 0, NULL, &error);
     } else if (sp) {
         int dim = cm.m->cfg.dims[3];
-        S4gProgress *bar = s4g_progress_new("encode", sp->n_queries, !json);
+        S4gProgress *bar = s4g_progress_new("encode", sp->n_queries, !ro.json);
         g_autofree float *q =
             s4g_encode_images(cm.m, sp->query_paths, sp->n_queries, cm.spec.ground_w,
-                              cm.spec.ground_h, batch, on_progress, bar, &error);
+                              cm.spec.ground_h, ro.batch, s4g_progress_encode_cb, bar, &error);
         s4g_progress_finish(bar);
         g_autofree float *g = NULL;
         if (q) {
-            bar = s4g_progress_new("encode", sp->n_refs, !json);
+            bar = s4g_progress_new("encode", sp->n_refs, !ro.json);
             g = s4g_encode_images(cm.m, sp->ref_paths, sp->n_refs, cm.spec.sat_w, cm.spec.sat_h,
-                                  batch, on_progress, bar, &error);
+                                  ro.batch, s4g_progress_encode_cb, bar, &error);
             s4g_progress_finish(bar);
         }
         g_autofree guint32 *row_ground = NULL;
@@ -97,7 +85,7 @@ int s4g_cmd_mine(int argc, char **argv)
     s4g_neighbours_free(nb);
     s4g_cli_model_close(&cm);
     if (rows < 0) return s4g_cli_fail("mine", error);
-    if (json)
+    if (ro.json)
         printf("{\"mining_run\": %" G_GINT64_FORMAT ", \"kind\": \"%s\", \"metric\": \"%s\", "
                "\"anchors\": %u, \"k\": %d, \"hard_negatives\": %" G_GINT64_FORMAT "}\n",
                run, gps ? "gps" : "dss", gps ? s4g_gps_metric_name(gm) : "cosine", anchors, k,

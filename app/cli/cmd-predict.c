@@ -76,9 +76,9 @@ int s4g_cmd_predict(int argc, char **argv)
         {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz,
-         "Photo input WxH for a weights file (default 384x64)", "WxH"},
+         "Photo input H×W for a weights file, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz,
-         "Tile input WxH for a weights file (default 128x128)", "WxH"},
+         "Tile input H×W for a weights file, height first (default 128x128)", "HxW"},
         {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
          "Average the top-k tile centres within this many metres of the best one (50; 0 = "
          "best tile only)",
@@ -138,9 +138,8 @@ int s4g_cmd_predict(int argc, char **argv)
         return 1;
     }
     S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsz && sscanf(gsz, "%dx%d", &spec.ground_w, &spec.ground_h) != 2) ||
-        (ssz && sscanf(ssz, "%dx%d", &spec.sat_w, &spec.sat_h) != 2)) {
-        fprintf(stderr, "s4g predict: sizes are WxH, e.g. 384x64\n");
+    if ((gsz && !s4g_cli_size("predict", "ground-size", gsz, &spec.ground_h, &spec.ground_w)) ||
+        (ssz && !s4g_cli_size("predict", "satellite-size", ssz, &spec.sat_h, &spec.sat_w))) {
         s4g_ctx_free(ctx);
         return 2;
     }

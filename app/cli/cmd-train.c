@@ -48,22 +48,24 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
             printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
                    ", \"model\": %" G_GINT64_FORMAT
                    ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"excluded\": %u, "
-                   "\"total_steps\": %" G_GINT64_FORMAT ", \"epoch\": %u}\n",
+                   "\"total_steps\": %" G_GINT64_FORMAT ", \"warmup_steps\": %.17g, "
+                   "\"epoch\": %u}\n",
                    ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->n_excluded,
-                   ev->total_steps, ev->epoch);
+                   ev->total_steps, ev->warmup_steps, ev->epoch);
         else
             fprintf(stderr,
                     "run %" G_GINT64_FORMAT
                     " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT
-                    " steps, %u pairs excluded by open flags\n",
-                    ev->run, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps, ev->n_excluded);
+                    " steps (warm-up %g), %u pairs excluded by open flags\n",
+                    ev->run, ev->device, ev->n_pairs, ev->n_refs, ev->total_steps,
+                    ev->warmup_steps, ev->n_excluded);
         if (!ui->bar) ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
         break;
     case S4G_TRAIN_EVENT_STEP:
         if (ui->json)
             printf("{\"event\": \"step\", \"step\": %" G_GINT64_FORMAT
                    ", \"epoch\": %.4f, \"loss\": %.6f, "
-                   "\"lr\": %.6g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
+                   "\"lr\": %.10g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
                    ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale, ev->pairs_per_s,
                    ev->eta_s);
         ui->last_step = ev->step;
@@ -129,11 +131,6 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     if (ui->json) fflush(stdout);
 }
 
-static gboolean parse_size(const char *text, int *w, int *h)
-{
-    return text && sscanf(text, "%dx%d", w, h) == 2 && *w > 0 && *h > 0;
-}
-
 int s4g_cmd_train(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *train_split = NULL, *eval_split = NULL,
@@ -161,13 +158,13 @@ int s4g_cmd_train(int argc, char **argv)
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
          "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query (ground) input WxH (default 384x64)", "WxH"},
+         "Query (ground) input H×W, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference (satellite) input WxH (default 128x128)", "WxH"},
+         "Reference (satellite) input H×W, height first (default 128x128)", "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (40)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (128)", "B"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (1e-3)", "LR"},
-        {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Warm-up in epochs (1)", "E"},
+        {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Warm-up in epochs, may be fractional: W = steps per epoch × E, not rounded (1)", "E"},
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every,
          "Evaluate and re-mine DSS every N epochs (4)", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of init, batches, augmentation (42)", "N"},
@@ -223,11 +220,9 @@ int s4g_cmd_train(int argc, char **argv)
     }
     o.init_weights = init_weights;
     o.spec.ground_w = 384, o.spec.ground_h = 64, o.spec.sat_w = 128, o.spec.sat_h = 128;
-    if ((gsize && !parse_size(gsize, &o.spec.ground_w, &o.spec.ground_h)) ||
-        (ssize && !parse_size(ssize, &o.spec.sat_w, &o.spec.sat_h))) {
-        fprintf(stderr, "s4g train: sizes are WxH, e.g. 384x64\n");
+    if ((gsize && !s4g_cli_size("train", "ground-size", gsize, &o.spec.ground_h, &o.spec.ground_w)) ||
+        (ssize && !s4g_cli_size("train", "satellite-size", ssize, &o.spec.sat_h, &o.spec.sat_w)))
         return 2;
-    }
     if (metric && !s4g_gps_metric_parse(metric, &o.gps_metric, &error))
         return s4g_cli_fail("train", error);
     if (backend) {
@@ -239,6 +234,11 @@ int s4g_cmd_train(int argc, char **argv)
             fprintf(stderr, "s4g train: --backend: auto, cpu or vulkan\n");
             return 2;
         }
+    }
+    if (!(warmup >= 0 && warmup <= 1e6)) {
+        fprintf(stderr, "s4g train: --warmup: expected epochs ≥ 0 (may be fractional), got %g\n",
+                warmup);
+        return 2;
     }
     if (epochs < 1 || batch < 2 || eval_every < 1 || select < 0 || range < 1 || select > range) {
         fprintf(stderr, "s4g train: need epochs ≥ 1, batch ≥ 2, eval-every ≥ 1, "

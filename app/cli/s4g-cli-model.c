@@ -1,6 +1,7 @@
 /* s4g-cli-model.c — project + dataset + model opening for embed, mine and export. */
 #define G_LOG_DOMAIN "s4g-cli"
 #include "s4g-cli-model.h"
+#include "s4g-embed.h"
 
 #include <stdio.h>
 
@@ -61,4 +62,15 @@ GArray *s4g_cli_model_images(const char *cmd, S4gCliModel *cm, const char *split
         return NULL;
     }
     return im;
+}
+
+gboolean s4g_cli_model_embed(S4gCliModel *cm, const char *root, GArray *images, int batch,
+                             gboolean quiet, guint *encoded, GError **error)
+{
+    S4gProgress *bar = s4g_progress_new("embed", images->len, !quiet);
+    gboolean ok = s4g_embed_cached(cm->store, cm->m, cm->model_id, &cm->spec,
+                                   root ? root : cm->ds.root, images, batch,
+                                   s4g_progress_encode_cb, bar, encoded, error);
+    s4g_progress_finish(bar);
+    return ok;
 }

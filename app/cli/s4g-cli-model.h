@@ -25,3 +25,9 @@ void s4g_cli_model_close(S4gCliModel *cm);
 /* The dataset's images of split/view (NULL = any), printing errors. */
 GArray *s4g_cli_model_images(const char *cmd, S4gCliModel *cm, const char *split,
                              const char *view);
+
+/* Encodes the images (paths relative to root; NULL = cm's dataset root) that have no cached
+ * embedding by cm's model into the embeddings table, with an "embed" progress bar unless
+ * quiet; *encoded (may be NULL) gets how many were encoded. */
+gboolean s4g_cli_model_embed(S4gCliModel *cm, const char *root, GArray *images, int batch,
+                             gboolean quiet, guint *encoded, GError **error);

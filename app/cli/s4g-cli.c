@@ -2,7 +2,9 @@
 #define G_LOG_DOMAIN "s4g-cli"
 #include "s4g-cli.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -19,6 +21,67 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
         fprintf(stderr, "s4g %s: %s\n(try s4g %s --help)\n", name, error->message, name);
         return FALSE;
     }
+    return TRUE;
+}
+
+static gboolean size_side(const char *s, char **end, int *out)
+{
+    if (*s < '0' || *s > '9') return FALSE;
+    errno = 0;
+    long v = strtol(s, end, 10);
+    if (errno || v < 1 || v > 16384) return FALSE;
+    *out = (int)v;
+    return TRUE;
+}
+
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w)
+{
+    char *end = NULL;
+    int hh = 0, ww = 0;
+    gboolean ok = text && size_side(text, &end, &hh);
+    if (ok) {
+        if (*end == 'x' || *end == 'X')
+            end += 1;
+        else if (g_str_has_prefix(end, "×"))
+            end += strlen("×");
+        else
+            ok = FALSE;
+    }
+    ok = ok && size_side(end, &end, &ww) && *end == '\0';
+    if (!ok) {
+        fprintf(stderr, "s4g %s: --%s: expected H×W like 128x512, got “%s”\n", name, flag,
+                text ? text : "");
+        return FALSE;
+    }
+    *h = hh, *w = ww;
+    return TRUE;
+}
+
+void s4g_cli_run_options_clear(S4gCliRunOptions *o)
+{
+    g_clear_pointer(&o->backend, g_free);
+    g_clear_pointer(&o->device, g_free);
+}
+
+gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
+                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
+                           char ***argv)
+{
+    const GOptionEntry shared[] = {
+        {"batch", 'b', 0, G_OPTION_ARG_INT, &run->batch, "Images per encode batch (32)", "N"},
+        {"backend", 0, 0, G_OPTION_ARG_STRING, &run->backend, "auto, cpu or vulkan (auto)", "B"},
+        {"device", 0, 0, G_OPTION_ARG_STRING, &run->device,
+         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &run->json, "Print one JSON object", NULL},
+    };
+    gsize n = 0;
+    while (entries[n].long_name)
+        n++;
+    g_autofree GOptionEntry *all = g_new0(GOptionEntry, n + G_N_ELEMENTS(shared) + 1);
+    memcpy(all, entries, n * sizeof(GOptionEntry));
+    memcpy(all + n, shared, sizeof shared);
+    if (!s4g_cli_parse(name, params, description, all, argc, argv)) return FALSE;
+    s4g_cli_use_device(run->device);
     return TRUE;
 }
 
@@ -111,6 +174,12 @@ void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra)
             p->label, bar, frac * 100, done, p->total, (int)el / 60, (int)el % 60,
             (int)eta / 60, (int)eta % 60, extra ? "  " : "", extra ? extra : "");
     fflush(stderr);
+}
+
+void s4g_progress_encode_cb(guint done, guint total, gpointer bar)
+{
+    (void)total;
+    s4g_progress_update(bar, done, NULL);
 }
 
 void s4g_progress_finish(S4gProgress *p)

@@ -16,6 +16,30 @@ typedef struct {
  * "s4g NAME: message" and returns FALSE. `params` is the usage tail ("ROOT", "IMAGE…"). */
 gboolean s4g_cli_parse(const char *name, const char *params, const char *description,
                        GOptionEntry *entries, int *argc, char ***argv);
+/* Image sizes on the command line are H×W everywhere (height first, as tensors are laid out:
+ * a panorama 128 wide and 32 high is 32x128).  Parses `text` ("32x128", "32X128" or
+ * "32×128", each 1..16384) into *h and *w; otherwise prints
+ * "s4g NAME: --FLAG: expected H×W like 128x512, got “text”" and returns FALSE (exit 2). */
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
+
+/* The options every command that runs a model on images shares (embed, export, gallery, mine),
+ * last in their --help in this order: --batch N, --backend B, --device DEV, --json. */
+typedef struct {
+    int batch;       /* images per encode batch; 32 */
+    char *backend;   /* NULL = auto */
+    char *device;    /* NULL = the engine's default */
+    gboolean json;
+} S4gCliRunOptions;
+#define S4G_CLI_RUN_OPTIONS_INIT {.batch = 32}
+void s4g_cli_run_options_clear(S4gCliRunOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(S4gCliRunOptions, s4g_cli_run_options_clear)
+
+/* s4g_cli_parse with `entries` (the command's own, {NULL}-terminated) followed by the shared
+ * run options into *run; on success --device is applied (s4g_cli_use_device). */
+gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
+                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
+                           char ***argv);
+
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
 
@@ -41,3 +65,6 @@ S4gProgress *s4g_progress_new(const char *label, gint64 total, gboolean enabled)
 /* `extra` is shown after the counts (e.g. "loss 3.21 lr 1e-3"); may be NULL. */
 void s4g_progress_update(S4gProgress *p, gint64 done, const char *extra);
 void s4g_progress_finish(S4gProgress *p);
+/* An image-encoding progress callback (S4gEncodeProgress: done, total, user data) that
+ * updates the S4gProgress passed as its user data. */
+void s4g_progress_encode_cb(guint done, guint total, gpointer bar);

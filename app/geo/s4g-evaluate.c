@@ -15,7 +15,7 @@ char *s4g_model_spec_to_json(const S4gModelSpec *s)
     const char *preset = s4g_convnext_preset_name(&s->cfg);
     return g_strdup_printf("{\"preset\": \"%s\", \"depths\": [%d, %d, %d, %d], "
                            "\"dims\": [%d, %d, %d, %d], \"ground\": [%d, %d], "
-                           "\"satellite\": [%d, %d]}",
+                           "\"satellite\": [%d, %d], \"size_order\": \"wh\"}",
                            preset ? preset : "custom", s->cfg.depths[0], s->cfg.depths[1],
                            s->cfg.depths[2], s->cfg.depths[3], s->cfg.dims[0], s->cfg.dims[1],
                            s->cfg.dims[2], s->cfg.dims[3], s->ground_w, s->ground_h, s->sat_w,
@@ -58,11 +58,19 @@ gboolean s4g_model_spec_from_json(const char *json, S4gModelSpec *spec, GError *
                   int_array(root, "dims", spec->cfg.dims, 4, json, error) &&
                   int_array(root, "ground", g, 2, json, error) &&
                   int_array(root, "satellite", s, 2, json, error);
+    /* The arrays are width first: every stored spec so far (older ones carry no
+     * "size_order"); "hw" would mean height first.  The CLI's H×W flags never reach here. */
+    const s4g_json *order = ok ? s4g_json_get(root, "size_order") : NULL;
+    gboolean hw = FALSE;
+    if (order && (order->type != S4G_JSON_STRING ||
+                  (strcmp(order->str, "wh") && !(hw = !strcmp(order->str, "hw"))))) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "model architecture %s: “size_order” must be \"wh\" or \"hw\"", json);
+        ok = FALSE;
+    }
     if (ok) {
-        spec->ground_w = g[0];
-        spec->ground_h = g[1];
-        spec->sat_w = s[0];
-        spec->sat_h = s[1];
+        spec->ground_w = g[hw], spec->ground_h = g[!hw];
+        spec->sat_w = s[hw], spec->sat_h = s[!hw];
     } else if (error && !*error)
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
                     "model architecture %s: not a JSON object", json);
@@ -223,11 +231,17 @@ gboolean s4g_evaluate_split(s4g_convnext *m, const S4gModelSpec *spec, const S4g
                             GError **error)
 {
     int dim = m->cfg.dims[3];
-    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries, spec->ground_w,
-                                            spec->ground_h, batch, progress, user_data, error);
+    /* S2D: satellite queries at the satellite input size, drone gallery at the ground one */
+    gboolean sq = split->sat_queries;
+    g_autofree float *q = s4g_encode_images(m, split->query_paths, split->n_queries,
+                                            sq ? spec->sat_w : spec->ground_w,
+                                            sq ? spec->sat_h : spec->ground_h, batch, progress,
+                                            user_data, error);
     if (!q) return FALSE;
-    g_autofree float *r = s4g_encode_images(m, split->ref_paths, split->n_refs, spec->sat_w,
-                                            spec->sat_h, batch, progress, user_data, error);
+    g_autofree float *r = s4g_encode_images(m, split->ref_paths, split->n_refs,
+                                            sq ? spec->ground_w : spec->sat_w,
+                                            sq ? spec->ground_h : spec->sat_h, batch, progress,
+                                            user_data, error);
     if (!r || !s4g_evaluate_embeddings(m->ctx, split, q, r, dim, out, error)) return FALSE;
     if (query_emb) *query_emb = g_steal_pointer(&q);
     if (ref_emb) *ref_emb = g_steal_pointer(&r);

@@ -19,7 +19,9 @@ typedef struct {
     int sat_w, sat_h;       /* reference view input */
 } S4gModelSpec;
 
-/* {"preset":"atto","depths":[..],"dims":[..],"ground":[W,H],"satellite":[W,H]} */
+/* {"preset":"atto","depths":[..],"dims":[..],"ground":[W,H],"satellite":[W,H],
+ *  "size_order":"wh"} — stored arrays are width first (older rows lack "size_order" and are
+ * read as "wh"; "hw" is accepted too), unlike the command line's H×W flags. */
 char *s4g_model_spec_to_json(const S4gModelSpec *spec);
 gboolean s4g_model_spec_from_json(const char *json, S4gModelSpec *spec, GError **error);
 

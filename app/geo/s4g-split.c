@@ -154,6 +154,70 @@ S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GEr
     return s;
 }
 
+/* Absolute paths, ids and labels of one side of an S2D split. */
+static void s2d_side(const S4gStoreDataset *ds, GArray *ims, char ***paths, gint64 **ids,
+                     gint64 **labels, double **lat, double **lon)
+{
+    *paths = g_new(char *, ims->len);
+    *ids = g_new(gint64, ims->len);
+    *labels = g_new(gint64, ims->len);
+    *lat = g_new(double, ims->len);
+    *lon = g_new(double, ims->len);
+    for (guint i = 0; i < ims->len; i++) {
+        S4gStoreImage *im = &g_array_index(ims, S4gStoreImage, i);
+        (*paths)[i] = g_build_filename(ds->root, im->path, NULL);
+        (*ids)[i] = im->id;
+        (*labels)[i] = im->identity;
+        (*lat)[i] = im->lat;
+        (*lon)[i] = im->lon;
+    }
+}
+
+S4gSplit *s4g_split_load_s2d(S4gStore *store, gint64 dataset, const char *split, GError **error)
+{
+    S4gStoreDataset ds = {0};
+    if (!s4g_store_dataset_get(store, dataset, &ds, error)) return NULL;
+    g_autoptr(GArray) sats = s4g_store_images_list(store, dataset, split, "satellite", error);
+    g_autoptr(GArray) drones =
+        sats ? s4g_store_images_list(store, dataset, split, "drone", error) : NULL;
+    if (!drones) {
+        s4g_store_dataset_clear(&ds);
+        return NULL;
+    }
+    if (sats->len == 0 || drones->len == 0) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "dataset “%s”: split “%s” has %u satellite and %u drone images; "
+                    "satellite → drone evaluation needs both (University-1652: split s2d)",
+                    ds.name, split, sats->len, drones->len);
+        s4g_store_dataset_clear(&ds);
+        return NULL;
+    }
+    S4gSplit *s = g_new0(S4gSplit, 1);
+    s->kind = g_strdup(ds.kind);
+    s->split = g_strdup(split);
+    s->sat_queries = TRUE;
+    s->n_queries = sats->len;
+    s->n_refs = drones->len;
+    s2d_side(&ds, sats, &s->query_paths, &s->query_ids, &s->query_label, &s->query_lat,
+             &s->query_lon);
+    s2d_side(&ds, drones, &s->ref_paths, &s->ref_ids, &s->ref_label, &s->ref_lat, &s->ref_lon);
+    s->ref_x = g_new(double, s->n_refs);
+    s->ref_y = g_new(double, s->n_refs);
+    for (guint j = 0; j < s->n_refs; j++)
+        s->ref_x[j] = s->ref_y[j] = NAN;
+    /* the first drone image of each class */
+    g_autoptr(GHashTable) first = g_hash_table_new(g_int64_hash, g_int64_equal);
+    for (guint j = s->n_refs; j-- > 0;)
+        g_hash_table_insert(first, &s->ref_label[j], GUINT_TO_POINTER(j));
+    s->query_pos = g_new(guint32, s->n_queries);
+    for (guint i = 0; i < s->n_queries; i++)
+        s->query_pos[i] = GPOINTER_TO_UINT(g_hash_table_lookup(first, &s->query_label[i]));
+    s->semi_start = g_new0(guint32, s->n_queries + 1);
+    s->semi = g_new(guint32, 1);
+    s4g_store_dataset_clear(&ds);
+    return s;
+}
+
 /* TRUE when one of the image's annotations is an open bad-pair / wrong-location flag. */
 static gboolean flagged(S4gStore *store, gint64 image, gboolean *out, GError **error)
 {

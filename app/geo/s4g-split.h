@@ -25,12 +25,21 @@ typedef struct {
     gint64 *query_label, *ref_label; /* the images' dataset identities (class ids), -1 none */
     guint32 *semi_start;             /* [n_queries+1] into semi */
     guint32 *semi;                   /* semi-positive reference indices */
+    /* University-1652 satellite → drone (S2D): the queries are satellite images and the
+     * references drone images, so each side is encoded at the other view's input size. */
+    gboolean sat_queries;
 } S4gSplit;
 
 /* Queries: the ground/drone side of the split's positive pairs (a query with several
  * positives keeps the first); references: all satellite images of the split.  Errors when
  * the split has no pairs, naming the splits that exist. */
 S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GError **error);
+/* University-1652 satellite → drone retrieval (reference §6.4/§7.3, S2D) on a split: the
+ * queries are every satellite image of the split, the gallery every drone image of it
+ * (distractor classes included; the evaluation marks them junk).  query_pos is the first
+ * drone image of the query's class (0 when it has none), no semi-positives, sat_queries set.
+ * Errors when the split has no satellite or no drone images, naming it. */
+S4gSplit *s4g_split_load_s2d(S4gStore *store, gint64 dataset, const char *split, GError **error);
 void s4g_split_free(S4gSplit *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gSplit, s4g_split_free)
 

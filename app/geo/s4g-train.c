@@ -88,7 +88,10 @@ static gboolean compute_fail(GError **error, const char *what, const s4g_err *er
     return FALSE;
 }
 
-static char *config_json(const S4gTrainOptions *o, const char *spec)
+/* steps: the schedule's steps per epoch, ceil(N/B); with it the config records the exact
+ * warm-up W = steps × warmup_epochs (informative: resuming recomputes it from the same
+ * numbers). */
+static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
 {
     return g_strdup_printf(
         "{\"dataset\": %" G_GINT64_FORMAT ", \"train_split\": \"%s\", \"eval_split\": \"%s\", "
@@ -96,11 +99,13 @@ static char *config_json(const S4gTrainOptions *o, const char *spec)
         "\"warmup_epochs\": %.17g, \"eval_every\": %u, \"seed\": %" G_GUINT64_FORMAT ", "
         "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
-        "\"skip_neighbour\": %d, \"exclude_flagged\": %d}",
+        "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
+        "\"warmup_steps\": %.17g}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
-        o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged);
+        o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
+        (double)steps * o->warmup_epochs);
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -554,7 +559,8 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     /* the run and model rows */
     spec_json = s4g_model_spec_to_json(&r.o.spec);
     if (!r.run) {
-        g_autofree char *cfg = config_json(&r.o, spec_json);
+        long steps = (long)((r.train->n_queries + r.o.batch_size - 1) / r.o.batch_size);
+        g_autofree char *cfg = config_json(&r.o, spec_json, steps);
         r.run = s4g_store_run_add(store, 0, r.o.dataset, cfg, error);
         if (!r.run) goto out_early;
         if (run_id) *run_id = r.run;
@@ -572,11 +578,11 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         goto out_early;
 
     /* schedule: computed from ceil(N/B) like the reference, before any custom shuffle (so
-     * the cosine ends marginally above 0).  The reference's W may be fractional (U1652:
-     * 473.2); the engine's schedule takes whole steps, so W is rounded. */
+     * the cosine ends marginally above 0).  W = steps × warm-up epochs stays a real number
+     * as in the reference (U1652: 473.2), never rounded. */
     long steps_nominal = (long)((r.train->n_queries + r.o.batch_size - 1) / r.o.batch_size);
-    s4g_train_cfg tc = s4g_train_cfg_default(lround(steps_nominal * r.o.warmup_epochs),
-                                             steps_nominal * (long)r.o.epochs);
+    double warmup_steps = (double)steps_nominal * r.o.warmup_epochs;
+    s4g_train_cfg tc = s4g_train_cfg_default(warmup_steps, steps_nominal * (long)r.o.epochs);
     tc.lr = r.o.lr;
     s4g_err err = {0};
     r.trainer = s4g_trainer_new(r.net, &tc, &err);
@@ -605,6 +611,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     {
         S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_START,
                             .total_steps = steps_nominal * r.o.epochs,
+                            .warmup_steps = warmup_steps,
                             .device = s4g_ctx_describe(r.ctx),
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,

@@ -70,6 +70,7 @@ typedef struct {
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
     guint n_excluded;            /* START: pairs left out by open flags */
+    double warmup_steps;         /* START: the schedule's W, fractional (steps × epochs) */
 } S4gTrainEvent;
 
 typedef void (*S4gTrainCallback)(const S4gTrainEvent *ev, gpointer user_data);

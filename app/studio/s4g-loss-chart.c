@@ -10,9 +10,15 @@ typedef struct {
     double step, epoch, loss, lr, logit_scale, pairs_per_s;
 } Point;
 
+typedef struct {
+    double step, epoch, r1, r5, r10;
+} Eval;
+
 struct _S4gLossChart {
     GtkWidget parent_instance;
     GArray *points; /* Point */
+    GArray *evals;  /* Eval, by step */
+    guint n_stored; /* points[0..n_stored) came from the store */
     guint lines_fed;
     gboolean has_recall;
     double r1, r5, r10;
@@ -23,7 +29,8 @@ struct _S4gLossChart {
 G_DEFINE_FINAL_TYPE(S4gLossChart, s4g_loss_chart, GTK_TYPE_WIDGET)
 
 #define PAD_L 56.0
-#define PAD_R 12.0
+/* right padding: room for the R@1 axis once there are evaluations */
+#define PAD_R (self->evals->len ? 44.0 : 12.0)
 #define PAD_T 12.0
 #define PAD_B 28.0
 
@@ -79,11 +86,11 @@ gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError *
     if (event && g_strcmp0(event, "step") != 0 && g_strcmp0(event, "eval") != 0) return TRUE;
     double r1;
     if (member_double(o, "r1", &r1)) {
-        self->has_recall = TRUE;
-        self->r1 = r1;
-        if (!member_double(o, "r5", &self->r5)) self->r5 = NAN;
-        if (!member_double(o, "r10", &self->r10)) self->r10 = NAN;
-        schedule_redraw(self);
+        double r5 = NAN, r10 = NAN, epoch = NAN;
+        member_double(o, "r5", &r5);
+        member_double(o, "r10", &r10);
+        member_double(o, "epoch", &epoch);
+        s4g_loss_chart_add_eval(self, NAN, epoch, r1, r5, r10);
         return TRUE;
     }
     Point p = {.epoch = NAN, .lr = NAN, .logit_scale = NAN, .pairs_per_s = NAN};
@@ -101,14 +108,78 @@ gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError *
     member_double(o, "lr", &p.lr);
     member_double(o, "logit_scale", &p.logit_scale);
     member_double(o, "pairs_per_s", &p.pairs_per_s);
-    g_array_append_val(self->points, p);
-    schedule_redraw(self);
+    s4g_loss_chart_add_point(self, p.step, p.epoch, p.loss, p.lr, p.logit_scale, p.pairs_per_s);
     return TRUE;
+}
+
+void s4g_loss_chart_add_point(S4gLossChart *self, double step, double epoch, double loss,
+                              double lr, double logit_scale, double pairs_per_s)
+{
+    g_return_if_fail(S4G_IS_LOSS_CHART(self));
+    /* keep steps increasing: a repeated step starts over from there */
+    guint keep = self->points->len;
+    while (keep > 0 && g_array_index(self->points, Point, keep - 1).step >= step)
+        keep--;
+    g_array_set_size(self->points, keep);
+    self->n_stored = MIN(self->n_stored, keep);
+    Point p = {step, epoch, loss, lr, logit_scale, pairs_per_s};
+    g_array_append_val(self->points, p);
+    if (self->hover >= (int)self->points->len) self->hover = -1;
+    schedule_redraw(self);
+}
+
+void s4g_loss_chart_add_eval(S4gLossChart *self, double step, double epoch, double r1, double r5,
+                             double r10)
+{
+    g_return_if_fail(S4G_IS_LOSS_CHART(self));
+    if (isnan(step))
+        step = self->points->len
+                   ? g_array_index(self->points, Point, self->points->len - 1).step
+                   : 0;
+    Eval e = {step, epoch, r1, r5, r10};
+    guint at = self->evals->len;
+    while (at > 0 && g_array_index(self->evals, Eval, at - 1).step > step)
+        at--;
+    g_array_insert_val(self->evals, at, e);
+    /* the read-out shows the latest evaluation */
+    Eval *last = &g_array_index(self->evals, Eval, self->evals->len - 1);
+    self->has_recall = TRUE;
+    self->r1 = last->r1;
+    self->r5 = last->r5;
+    self->r10 = last->r10;
+    schedule_redraw(self);
+}
+
+guint s4g_loss_chart_get_n_evals(S4gLossChart *self)
+{
+    return self->evals->len;
+}
+
+gboolean s4g_loss_chart_get_eval(S4gLossChart *self, guint i, double *step, double *r1)
+{
+    if (i >= self->evals->len) return FALSE;
+    Eval *e = &g_array_index(self->evals, Eval, i);
+    *step = e->step;
+    *r1 = e->r1;
+    return TRUE;
+}
+
+void s4g_loss_chart_set_n_stored(S4gLossChart *self, guint n)
+{
+    self->n_stored = MIN(n, self->points->len);
+    schedule_redraw(self);
+}
+
+guint s4g_loss_chart_get_n_stored(S4gLossChart *self)
+{
+    return self->n_stored;
 }
 
 void s4g_loss_chart_clear(S4gLossChart *self)
 {
     g_array_set_size(self->points, 0);
+    g_array_set_size(self->evals, 0);
+    self->n_stored = 0;
     self->lines_fed = 0;
     self->has_recall = FALSE;
     self->hover = -1;
@@ -184,6 +255,10 @@ char *s4g_loss_chart_describe(S4gLossChart *self, guint i)
     if (isfinite(p->lr)) g_string_append_printf(s, _(" · lr %.2e"), p->lr);
     if (isfinite(p->logit_scale)) g_string_append_printf(s, _(" · scale %.2f"), p->logit_scale);
     if (isfinite(p->pairs_per_s)) g_string_append_printf(s, _(" · %.1f pairs/s"), p->pairs_per_s);
+    for (guint e = 0; e < self->evals->len; e++) {
+        Eval *ev = &g_array_index(self->evals, Eval, e);
+        if (ev->step == p->step) g_string_append_printf(s, _(" · R@1 %.1f%%"), ev->r1);
+    }
     return g_string_free(s, FALSE);
 }
 
@@ -247,8 +322,53 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
     }
     cairo_stroke(cr);
 
+    /* where a resumed run's live points start */
+    if (self->n_stored > 0 && self->n_stored < self->points->len) {
+        double xs = PX(g_array_index(self->points, Point, self->n_stored - 1).step);
+        const double dash[] = {4, 3};
+        cairo_set_dash(cr, dash, 2, 0);
+        cairo_set_line_width(cr, 1);
+        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.5);
+        cairo_move_to(cr, round(xs) + 0.5, PAD_T);
+        cairo_line_to(cr, round(xs) + 0.5, PAD_T + ph);
+        cairo_stroke(cr);
+        cairo_set_dash(cr, NULL, 0, 0);
+        cairo_move_to(cr, xs + 4, PAD_T + ph - 6);
+        cairo_show_text(cr, _("resumed"));
+    }
+
+    /* R@1 at evaluations on the right axis, 0–100 % */
+    if (self->evals->len > 0) {
+        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.8);
+        for (int g = 0; g <= 4; g += 2) {
+            g_snprintf(buf, sizeof buf, "%d%%", 100 - 25 * g);
+            cairo_move_to(cr, PAD_L + pw + 4, PAD_T + ph * g / 4.0 + 4);
+            cairo_show_text(cr, buf);
+        }
+        cairo_set_source_rgb(cr, 0.90, 0.38, 0.0); /* GNOME orange 5 */
+        cairo_set_line_width(cr, 1.5);
+#define RY(r) (PAD_T + (1 - CLAMP((r), 0, 100) / 100.0) * ph)
+        for (guint i = 0; i < self->evals->len; i++) {
+            Eval *e = &g_array_index(self->evals, Eval, i);
+            if (i == 0)
+                cairo_move_to(cr, PX(e->step), RY(e->r1));
+            else
+                cairo_line_to(cr, PX(e->step), RY(e->r1));
+        }
+        cairo_stroke(cr);
+        for (guint i = 0; i < self->evals->len; i++) {
+            Eval *e = &g_array_index(self->evals, Eval, i);
+            cairo_arc(cr, PX(e->step), RY(e->r1), 3.5, 0, 2 * G_PI);
+            cairo_fill(cr);
+        }
+#undef RY
+        cairo_move_to(cr, PAD_L + pw + 4, PAD_T + ph + 16);
+        cairo_show_text(cr, _("R@1"));
+    }
+
     if (self->hover >= 0 && (guint)self->hover < self->points->len) {
         Point *p = &g_array_index(self->points, Point, self->hover);
+        cairo_set_source_rgb(cr, 0.21, 0.52, 0.89);
         cairo_rectangle(cr, PX(p->step) - 4, PY(p->loss) - 4, 8, 8);
         cairo_fill(cr);
         g_autofree char *text = s4g_loss_chart_describe(self, (guint)self->hover);
@@ -305,6 +425,7 @@ static void dispose(GObject *object)
 static void finalize(GObject *object)
 {
     g_array_unref(S4G_LOSS_CHART(object)->points);
+    g_array_unref(S4G_LOSS_CHART(object)->evals);
     G_OBJECT_CLASS(s4g_loss_chart_parent_class)->finalize(object);
 }
 
@@ -321,6 +442,7 @@ static void s4g_loss_chart_class_init(S4gLossChartClass *klass)
 static void s4g_loss_chart_init(S4gLossChart *self)
 {
     self->points = g_array_new(FALSE, FALSE, sizeof(Point));
+    self->evals = g_array_new(FALSE, FALSE, sizeof(Eval));
     self->hover = -1;
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_motion), self);

@@ -302,6 +302,28 @@ GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 ancho
     return collect(self, st, "reading hard negatives", error);
 }
 
+char *s4g_project_mining_run_kind(S4gProject *self, gint64 run)
+{
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(self->store, "SELECT kind FROM mining_runs WHERE id = ?", NULL);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
+    return g_strdup((const char *)sqlite3_column_text(st, 0));
+}
+
+gint64 s4g_project_pair_partner(S4gProject *self, gint64 image)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        self->store,
+        "SELECT CASE WHEN ground = ?1 THEN satellite ELSE ground END FROM pairs "
+        "WHERE ground = ?1 OR satellite = ?1 ORDER BY relation = 'positive' DESC, rowid LIMIT 1",
+        NULL);
+    if (!st) return 0;
+    sqlite3_bind_int64(st, 1, image);
+    return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+}
+
 /* The alphabetically first .mbtiles file in `dir`, or NULL. */
 static char *first_mbtiles(const char *dir)
 {

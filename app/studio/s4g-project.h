@@ -48,6 +48,12 @@ GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error)
 /* The true (positive) satellite tile of a ground image; NULL if none. */
 S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground);
 GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor, GError **error);
+/* "gps" or "dss" for a mining run (g_free), NULL if there is no such run. */
+char *s4g_project_mining_run_kind(S4gProject *self, gint64 run);
+/* The other image of `image`'s pair (positive first): a ground photo's satellite tile or a
+ * tile's ground photo; 0 if it is in no pair.  GPS runs mine per tile, DSS runs per ground
+ * photo, so this is what makes "the same anchor" comparable across runs. */
+gint64 s4g_project_pair_partner(S4gProject *self, gint64 image);
 /* Photo item for an image id, or NULL. */
 S4gPhoto *s4g_project_find_photo(S4gProject *self, gint64 image);
 /* The alphabetically first .mbtiles file in the project's tiles/, else in a dataset root's

@@ -4,26 +4,42 @@
 
 #include "s4g-train-window.h"
 
+#include "s4g-run-item.h"
+#include "s4g-store-runs.h"
+
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <signal.h>
 #include <string.h>
 
+/* Lines of the trainer's stderr kept for the message when it fails. */
+#define STDERR_KEEP 6
+
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
-    GtkButton *start_button, *cancel_button;
+    GtkButton *start_button, *cancel_button, *resume_button;
     AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
     AdwEntryRow *ground_size_row, *satellite_size_row; /* empty: the trainer's defaults */
     GtkSpinButton *epochs_spin, *batch_spin;
-    GtkLabel *status_label;
+    GtkLabel *status_label, *runs_label;
     S4gLossChart *chart;
+    AdwViewStack *view_stack;
+    GtkColumnView *runs_view;
+    GListStore *runs; /* S4gRunItem, newest first */
+    GtkSingleSelection *runs_selection;
+    gboolean refreshing; /* the list is being reloaded: selection changes load no curve */
 
     char *project_dir;
     GSubprocess *proc;
-    GDataInputStream *out;
+    GDataInputStream *out, *err;
     GCancellable *cancellable;
     guint bad_lines;
-    gboolean ended; /* the trainer's "end" event was read; its state is on the status line */
+    gboolean ended;     /* the trainer's "end" event was read; its state is on the status line */
+    gboolean exited, out_eof, err_eof; /* the run is over when all three are */
+    gint64 live_run;    /* the run id the trainer announced (or the one resumed), 0 before */
+    char *error_message; /* from the trainer's {"event": "error"} line */
+    GQueue err_lines;    /* the last STDERR_KEEP lines of its stderr (char *) */
 };
 
 G_DEFINE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, ADW_TYPE_WINDOW)
@@ -67,61 +83,129 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
     return g_strv_builder_end(b);
 }
 
+
+static void set_running(S4gTrainWindow *self, gboolean running);
+static void refresh_runs(S4gTrainWindow *self, gint64 select);
+
+static void set_status(S4gTrainWindow *self, const char *text, gboolean is_error)
+{
+    gtk_label_set_label(self->status_label, text);
+    if (is_error)
+        gtk_widget_add_css_class(GTK_WIDGET(self->status_label), "error");
+    else
+        gtk_widget_remove_css_class(GTK_WIDGET(self->status_label), "error");
+}
+
+static S4gRunItem *selected_item(S4gTrainWindow *self)
+{
+    gpointer item = gtk_single_selection_get_selected_item(self->runs_selection);
+    return item ? S4G_RUN_ITEM(item) : NULL;
+}
+
+static void update_resume_sensitivity(S4gTrainWindow *self)
+{
+    S4gRunItem *item = selected_item(self);
+    gboolean ok = !self->proc && item && s4g_run_info_can_resume(s4g_run_item_get_info(item));
+    gtk_widget_set_sensitive(GTK_WIDGET(self->resume_button), ok);
+}
+
 static void set_running(S4gTrainWindow *self, gboolean running)
 {
     gtk_widget_set_sensitive(GTK_WIDGET(self->start_button), !running);
     gtk_widget_set_sensitive(GTK_WIDGET(self->cancel_button), running);
+    update_resume_sensitivity(self);
 }
 
-static void read_next(S4gTrainWindow *self);
+/* All three of exit, stdout EOF and stderr EOF have been seen: say how the run ended (the
+ * trainer's own words when it failed) and show the run's new state in the list. */
+static void finish_run(S4gTrainWindow *self)
+{
+    if (!self->exited || !self->out_eof || !self->err_eof || !self->proc) return;
+    GSubprocess *proc = self->proc;
+    gboolean ok = g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0;
+    g_autofree char *msg = NULL;
+    gboolean is_error = FALSE;
+    if (ok && self->ended)
+        ; /* the end event said done or stopped; its message is on the status line */
+    else if (ok)
+        msg = g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
+    else {
+        is_error = TRUE;
+        g_autoptr(GString) detail = g_string_new(self->error_message);
+        if (!self->error_message)
+            for (GList *l = self->err_lines.head; l; l = l->next)
+                g_string_append_printf(detail, "%s%s", detail->len ? "\n" : "", (char *)l->data);
+        if (g_subprocess_get_if_signaled(proc))
+            msg = g_strdup_printf(_("Stopped by signal %d"), g_subprocess_get_term_sig(proc));
+        else if (detail->len)
+            msg = g_strdup_printf(_("Training failed (exit status %d): %s"),
+                                  g_subprocess_get_exit_status(proc), detail->str);
+        else
+            msg = g_strdup_printf(_("Training failed with exit status %d"),
+                                  g_subprocess_get_exit_status(proc));
+    }
+    if (msg) set_status(self, msg, is_error);
+    g_clear_object(&self->proc);
+    set_running(self, FALSE);
+    /* the run just ended is the one to look at (and to resume, when stopped) */
+    refresh_runs(self, self->live_run);
+}
 
 static void on_process_exit(GObject *src, GAsyncResult *res, gpointer data)
 {
     g_autoptr(S4gTrainWindow) self = data;
     g_autoptr(GError) error = NULL;
-    GSubprocess *proc = G_SUBPROCESS(src);
-    if (!g_subprocess_wait_finish(proc, res, &error))
+    if (!g_subprocess_wait_finish(G_SUBPROCESS(src), res, &error))
         return; /* cancelled: the window is going away */
-    g_autofree char *msg = NULL;
-    gboolean ok = g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0;
-    if (ok && self->ended)
-        ; /* the end event said done or stopped, whichever order the exit and it arrive in */
-    else if (ok)
-        msg = g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
-    else if (g_subprocess_get_if_signaled(proc))
-        msg = g_strdup_printf(_("Stopped by signal %d"), g_subprocess_get_term_sig(proc));
-    else
-        msg = g_strdup_printf(_("Failed with exit status %d (see the terminal for its messages)"),
-                              g_subprocess_get_exit_status(proc));
-    if (msg) gtk_label_set_label(self->status_label, msg);
-    if (self->proc == proc) {
-        g_clear_object(&self->proc);
-        set_running(self, FALSE);
-    }
+    if (self->proc != G_SUBPROCESS(src)) return;
+    self->exited = TRUE;
+    finish_run(self);
 }
 
 /* `s4g train --json` ends with {"event": "end", "state": "done"|"stopped", "step": N}: a
  * cancelled run exits 0 too, so the state comes from here. */
-static gboolean note_end(S4gTrainWindow *self, const char *line)
+static gboolean note_end(S4gTrainWindow *self, JsonObject *o)
 {
-    if (!strstr(line, "\"end\"")) return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, NULL)) return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
-    JsonObject *o = json_node_get_object(root);
-    if (g_strcmp0(json_object_get_string_member_with_default(o, "event", NULL), "end") != 0)
-        return FALSE;
     const char *state = json_object_get_string_member_with_default(o, "state", "");
     gint64 step = json_object_get_int_member_with_default(o, "step", 0);
     g_autofree char *msg =
         g_strcmp0(state, "stopped") == 0
             ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)step)
             : g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
-    gtk_label_set_label(self->status_label, msg);
+    set_status(self, msg, FALSE);
     self->ended = TRUE;
     return TRUE;
 }
+
+/* The trainer's lifecycle events (start, end, error); FALSE for lines the chart takes. */
+static gboolean note_event(S4gTrainWindow *self, const char *line)
+{
+    if (!strstr(line, "\"event\"")) return FALSE;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, line, -1, NULL)) return FALSE;
+    JsonNode *root = json_parser_get_root(parser);
+    if (!JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
+    JsonObject *o = json_node_get_object(root);
+    const char *event = json_object_get_string_member_with_default(o, "event", "");
+    if (!strcmp(event, "end")) return note_end(self, o);
+    if (!strcmp(event, "start")) {
+        /* a new run now has its row (state running): show it in the list */
+        self->live_run = json_object_get_int_member_with_default(o, "run", self->live_run);
+        refresh_runs(self, 0);
+        return FALSE; /* the chart ignores it too */
+    }
+    if (!strcmp(event, "error")) {
+        g_free(self->error_message);
+        self->error_message =
+            g_strdup(json_object_get_string_member_with_default(o, "message", _("unknown error")));
+        g_autofree char *msg = g_strdup_printf(_("Training failed: %s"), self->error_message);
+        set_status(self, msg, TRUE);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void read_next(S4gTrainWindow *self);
 
 static void on_line(GObject *src, GAsyncResult *res, gpointer data)
 {
@@ -130,23 +214,26 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer data)
     gsize len;
     g_autofree char *line =
         g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, &error);
+    if (G_DATA_INPUT_STREAM(src) != self->out) return; /* a previous run's stream */
     if (!line) {
-        if (error && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            gtk_label_set_label(self->status_label, error->message);
-        return; /* EOF or cancelled */
+        if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;
+        if (error) set_status(self, error->message, TRUE);
+        self->out_eof = TRUE;
+        finish_run(self);
+        return;
     }
     g_autoptr(GError) perr = NULL;
-    if (*g_strstrip(line) && note_end(self, line)) {
+    if (*g_strstrip(line) && note_event(self, line)) {
         /* status line set */
     } else if (*line && !s4g_loss_chart_feed_line(self->chart, line, &perr)) {
         /* Not fatal: a trainer may print other lines; show the latest problem. */
         self->bad_lines++;
-        gtk_label_set_label(self->status_label, perr->message);
+        set_status(self, perr->message, TRUE);
     } else if (*line) {
         guint n = s4g_loss_chart_get_n_points(self->chart);
         if (n > 0) {
             g_autofree char *d = s4g_loss_chart_describe(self->chart, n - 1);
-            gtk_label_set_label(self->status_label, d);
+            set_status(self, d, FALSE);
         }
     }
     read_next(self);
@@ -156,6 +243,67 @@ static void read_next(S4gTrainWindow *self)
 {
     g_data_input_stream_read_line_async(self->out, G_PRIORITY_DEFAULT, self->cancellable, on_line,
                                         g_object_ref(self));
+}
+
+static void read_next_err(S4gTrainWindow *self);
+
+/* The trainer's stderr: its error messages when it fails (kept), log lines otherwise. */
+static void on_err_line(GObject *src, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(S4gTrainWindow) self = data;
+    g_autoptr(GError) error = NULL;
+    gsize len;
+    g_autofree char *line =
+        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, &error);
+    if (G_DATA_INPUT_STREAM(src) != self->err) return;
+    if (!line) {
+        if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;
+        self->err_eof = TRUE;
+        finish_run(self);
+        return;
+    }
+    g_strstrip(line);
+    if (*line) {
+        g_debug("s4g train: %s", line);
+        g_queue_push_tail(&self->err_lines, g_steal_pointer(&line));
+        while (self->err_lines.length > STDERR_KEEP)
+            g_free(g_queue_pop_head(&self->err_lines));
+    }
+    read_next_err(self);
+}
+
+static void read_next_err(S4gTrainWindow *self)
+{
+    g_data_input_stream_read_line_async(self->err, G_PRIORITY_DEFAULT, self->cancellable,
+                                        on_err_line, g_object_ref(self));
+}
+
+/* Starts argv with stdout (JSON lines) and stderr (messages) read asynchronously. */
+static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
+{
+    GSubprocess *proc = g_subprocess_newv(
+        (const char *const *)argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+        error);
+    if (!proc) return FALSE;
+    self->proc = proc;
+    self->bad_lines = 0;
+    self->ended = self->exited = self->out_eof = self->err_eof = FALSE;
+    g_clear_pointer(&self->error_message, g_free);
+    g_queue_clear_full(&self->err_lines, g_free);
+    g_set_object(&self->out, g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc)));
+    g_object_unref(self->out);
+    g_set_object(&self->err, g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc)));
+    g_object_unref(self->err);
+    g_set_object(&self->cancellable, g_cancellable_new());
+    g_object_unref(self->cancellable);
+    g_subprocess_wait_async(proc, self->cancellable, on_process_exit, g_object_ref(self));
+    read_next(self);
+    read_next_err(self);
+    set_running(self, TRUE);
+    g_autofree char *cmd = g_strjoinv(" ", argv);
+    g_autofree char *msg = g_strdup_printf(_("Running %s"), cmd);
+    set_status(self, msg, FALSE);
+    return TRUE;
 }
 
 gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
@@ -172,24 +320,181 @@ gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
         return FALSE;
     }
     g_auto(GStrv) argv = s4g_train_window_build_argv(self, program);
-    GSubprocess *proc =
-        g_subprocess_newv((const char *const *)argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, error);
-    if (!proc) return FALSE;
-    self->proc = proc;
     s4g_loss_chart_clear(self->chart);
-    self->bad_lines = 0;
-    self->ended = FALSE;
-    g_clear_object(&self->out);
-    self->out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc));
-    g_set_object(&self->cancellable, g_cancellable_new());
-    g_object_unref(self->cancellable);
-    g_subprocess_wait_async(proc, self->cancellable, on_process_exit, g_object_ref(self));
-    read_next(self);
-    set_running(self, TRUE);
-    g_autofree char *cmd = g_strjoinv(" ", argv);
-    g_autofree char *msg = g_strdup_printf(_("Running %s"), cmd);
-    gtk_label_set_label(self->status_label, msg);
+    self->live_run = 0;
+    return spawn(self, argv, error);
+}
+
+/* ------------------------------------------------------------------ past runs */
+
+/* Draws run `id`'s stored loss curve (metrics) and its R@1 at evaluations into the chart,
+ * each evaluation after the last step of its epoch. */
+static gboolean load_curve(S4gTrainWindow *self, gint64 id, GError **error)
+{
+    g_autoptr(S4gStore) store = s4g_store_open(self->project_dir, FALSE, error);
+    if (!store) return FALSE;
+    g_autoptr(GArray) rows = s4g_store_metrics_list(store, id, 0, error);
+    if (!rows) return FALSE;
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT epoch, r1, r5, r10 FROM evaluations WHERE run = ?1 AND r1 IS NOT NULL "
+        "ORDER BY epoch, id",
+        error);
+    if (!st) return FALSE;
+    sqlite3_bind_int64(st, 1, id);
+    s4g_loss_chart_clear(self->chart);
+    for (guint i = 0; i < rows->len; i++) {
+        S4gMetricRow *m = &g_array_index(rows, S4gMetricRow, i);
+        /* the store counts images (ground + satellite) per second, the live line pairs */
+        s4g_loss_chart_add_point(self->chart, (double)m->step, m->epoch, m->loss, m->lr,
+                                 m->logit_scale, m->images_per_s / 2);
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        double epoch = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+        double step = 0;
+        for (guint i = 0; i < rows->len; i++) {
+            S4gMetricRow *m = &g_array_index(rows, S4gMetricRow, i);
+            if (isnan(epoch) || m->epoch <= epoch + 1e-9) step = (double)m->step;
+        }
+        double r5 = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
+        double r10 = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
+        s4g_loss_chart_add_eval(self->chart, step, epoch, sqlite3_column_double(st, 1), r5, r10);
+    }
+    if (rc != SQLITE_DONE) return s4g_store_fail(store, "reading evaluations", error);
+    s4g_loss_chart_set_n_stored(self->chart, rows->len);
     return TRUE;
+}
+
+static void describe_selected(S4gTrainWindow *self)
+{
+    S4gRunItem *item = selected_item(self);
+    if (!item) {
+        gtk_label_set_label(self->runs_label, _("Select a run to see its stored curve"));
+        return;
+    }
+    const S4gRunInfo *i = s4g_run_item_get_info(item);
+    g_autofree char *text =
+        g_strdup_printf(_("Run %lld (%s): %u stored steps, %u evaluations"),
+                        (long long)i->id, s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
+    if (i->message && *i->message) {
+        g_autofree char *with = g_strdup_printf("%s — %s", text, i->message);
+        gtk_label_set_label(self->runs_label, with);
+    } else
+        gtk_label_set_label(self->runs_label, text);
+}
+
+/* Draws the selected run's stored curve, unless a run is live (the chart is its) or the list
+ * is being reloaded (the chart already shows the run). */
+static void show_selected(S4gTrainWindow *self)
+{
+    S4gRunItem *item = selected_item(self);
+    if (!item || self->refreshing || self->proc) return;
+    g_autoptr(GError) error = NULL;
+    const S4gRunInfo *i = s4g_run_item_get_info(item);
+    if (!load_curve(self, i->id, &error)) {
+        g_autofree char *msg = g_strdup_printf(_("Run %lld: %s"), (long long)i->id,
+                                               error->message);
+        set_status(self, msg, TRUE);
+        return;
+    }
+    g_autofree char *msg = g_strdup_printf(_("Run %lld: %u steps from the store"),
+                                           (long long)i->id, s4g_loss_chart_get_n_points(self->chart));
+    set_status(self, msg, FALSE);
+}
+
+static void on_selection_changed(S4gTrainWindow *self)
+{
+    update_resume_sensitivity(self);
+    describe_selected(self);
+    show_selected(self);
+}
+
+/* Reloads the list from the store, selecting run `select` (0: the run selected before); the
+ * chart keeps what it shows. */
+static void refresh_runs(S4gTrainWindow *self, gint64 select)
+{
+    if (!self->project_dir) return;
+    S4gRunItem *sel = selected_item(self);
+    gint64 keep = select > 0 ? select : sel ? s4g_run_item_get_info(sel)->id : 0;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(self->project_dir, FALSE, &error);
+    self->refreshing = TRUE;
+    if (!store || !s4g_run_items_load(store, self->runs, &error)) {
+        g_autofree char *msg = g_strdup_printf(_("Past runs: %s"), error->message);
+        gtk_label_set_label(self->runs_label, msg);
+        self->refreshing = FALSE;
+        return;
+    }
+    guint pos = GTK_INVALID_LIST_POSITION;
+    for (guint i = 0; keep && i < g_list_model_get_n_items(G_LIST_MODEL(self->runs)); i++) {
+        g_autoptr(S4gRunItem) it = g_list_model_get_item(G_LIST_MODEL(self->runs), i);
+        if (s4g_run_item_get_info(it)->id == keep) pos = i;
+    }
+    gtk_single_selection_set_selected(self->runs_selection, pos);
+    self->refreshing = FALSE;
+    update_resume_sensitivity(self);
+    describe_selected(self);
+}
+
+gboolean s4g_train_window_resume(S4gTrainWindow *self, gint64 run, GError **error)
+{
+    g_return_val_if_fail(S4G_IS_TRAIN_WINDOW(self), FALSE);
+    if (self->proc) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already in progress"));
+        return FALSE;
+    }
+    g_autofree char *program = s4g_train_window_find_s4g();
+    if (!program) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    _("The s4g program was not found (set S4G_PROGRAM or install it)"));
+        return FALSE;
+    }
+    /* the live points continue the stored curve */
+    if (!load_curve(self, run, error)) return FALSE;
+    g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, run);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_strv_builder_add_many(b, program, "train", "--project", self->project_dir, "--resume", id,
+                            "--json", NULL);
+    g_auto(GStrv) argv = g_strv_builder_end(b);
+    self->live_run = run;
+    return spawn(self, argv, error);
+}
+
+/* Runs made elsewhere (the CLI, another window) show up when the list is looked at. */
+static void on_page_changed(S4gTrainWindow *self)
+{
+    if (!g_strcmp0(adw_view_stack_get_visible_child_name(self->view_stack), "past"))
+        refresh_runs(self, 0);
+}
+
+static void on_resume(S4gTrainWindow *self)
+{
+    S4gRunItem *item = selected_item(self);
+    if (!item) return;
+    g_autoptr(GError) error = NULL;
+    if (!s4g_train_window_resume(self, s4g_run_item_get_info(item)->id, &error))
+        set_status(self, error->message, TRUE);
+}
+
+GListModel *s4g_train_window_get_runs(S4gTrainWindow *self)
+{
+    return G_LIST_MODEL(self->runs);
+}
+
+gboolean s4g_train_window_select_run(S4gTrainWindow *self, gint64 run)
+{
+    for (guint i = 0; i < g_list_model_get_n_items(G_LIST_MODEL(self->runs)); i++) {
+        g_autoptr(S4gRunItem) it = g_list_model_get_item(G_LIST_MODEL(self->runs), i);
+        if (s4g_run_item_get_info(it)->id == run) {
+            if (gtk_single_selection_get_selected(self->runs_selection) == i)
+                show_selected(self); /* selected already: draw it again from the store */
+            else
+                gtk_single_selection_set_selected(self->runs_selection, i);
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 void s4g_train_window_cancel(S4gTrainWindow *self)
@@ -202,6 +507,66 @@ gboolean s4g_train_window_is_running(S4gTrainWindow *self)
     return self->proc != NULL;
 }
 
+/* Columns of the past-runs list: each a label bound to one field of S4gRunInfo. */
+typedef enum { COL_ID, COL_DATASET, COL_MODEL, COL_STATE, COL_STARTED, COL_STEPS, COL_R1 } Col;
+
+static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
+{
+    GtkWidget *label = gtk_label_new(NULL);
+    gtk_label_set_xalign(GTK_LABEL(label), GPOINTER_TO_INT(data) == COL_ID ||
+                                                   GPOINTER_TO_INT(data) >= COL_STEPS
+                                               ? 1.0f
+                                               : 0.0f);
+    gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+    gtk_list_item_set_child(li, label);
+}
+
+static void bind_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
+{
+    const S4gRunInfo *i = s4g_run_item_get_info(S4G_RUN_ITEM(gtk_list_item_get_item(li)));
+    GtkLabel *label = GTK_LABEL(gtk_list_item_get_child(li));
+    g_autofree char *text = NULL;
+    gtk_widget_remove_css_class(GTK_WIDGET(label), "error");
+    gtk_widget_remove_css_class(GTK_WIDGET(label), "success");
+    switch ((Col)GPOINTER_TO_INT(data)) {
+    case COL_ID:
+        text = g_strdup_printf("%" G_GINT64_FORMAT, i->id);
+        break;
+    case COL_DATASET:
+        text = g_strdup(i->dataset);
+        break;
+    case COL_MODEL:
+        text = *i->preset ? g_strdup_printf("%s (%s)", i->model, i->preset) : g_strdup(i->model);
+        break;
+    case COL_STATE:
+        text = g_strdup(s4g_run_info_state_label(i));
+        if (i->state == S4G_RUN_FAILED) gtk_widget_add_css_class(GTK_WIDGET(label), "error");
+        if (i->state == S4G_RUN_DONE) gtk_widget_add_css_class(GTK_WIDGET(label), "success");
+        break;
+    case COL_STARTED:
+        text = s4g_run_info_started_label(i);
+        break;
+    case COL_STEPS:
+        text = g_strdup_printf("%u", i->n_metrics);
+        break;
+    case COL_R1:
+        text = isnan(i->best_r1) ? g_strdup("—") : g_strdup_printf("%.1f %%", i->best_r1);
+        break;
+    }
+    gtk_label_set_label(label, text);
+    gtk_widget_set_tooltip_text(GTK_WIDGET(label), i->message);
+}
+
+static void add_column(S4gTrainWindow *self, const char *title, Col col, gboolean expand)
+{
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    g_signal_connect(f, "setup", G_CALLBACK(setup_cell), GINT_TO_POINTER(col));
+    g_signal_connect(f, "bind", G_CALLBACK(bind_cell), GINT_TO_POINTER(col));
+    g_autoptr(GtkColumnViewColumn) c = gtk_column_view_column_new(title, f);
+    gtk_column_view_column_set_expand(c, expand);
+    gtk_column_view_append_column(self->runs_view, c);
+}
+
 S4gLossChart *s4g_train_window_get_chart(S4gTrainWindow *self)
 {
     return self->chart;
@@ -210,25 +575,33 @@ S4gLossChart *s4g_train_window_get_chart(S4gTrainWindow *self)
 static void on_start(S4gTrainWindow *self)
 {
     g_autoptr(GError) error = NULL;
-    if (!s4g_train_window_start(self, &error))
-        gtk_label_set_label(self->status_label, error->message);
+    if (!s4g_train_window_start(self, &error)) set_status(self, error->message, TRUE);
 }
 
 static void dispose(GObject *o)
 {
     S4gTrainWindow *self = S4G_TRAIN_WINDOW(o);
+    /* tearing the template down must not reload the list or the chart */
+    if (self->view_stack) g_signal_handlers_disconnect_by_data(self->view_stack, self);
+    if (self->runs_selection) g_signal_handlers_disconnect_by_data(self->runs_selection, self);
     s4g_train_window_cancel(self);
     if (self->cancellable) g_cancellable_cancel(self->cancellable);
     g_clear_object(&self->cancellable);
     g_clear_object(&self->proc);
     g_clear_object(&self->out);
+    g_clear_object(&self->err);
+    g_clear_object(&self->runs_selection);
+    g_clear_object(&self->runs);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_TRAIN_WINDOW);
     G_OBJECT_CLASS(s4g_train_window_parent_class)->dispose(o);
 }
 
 static void finalize(GObject *o)
 {
-    g_free(S4G_TRAIN_WINDOW(o)->project_dir);
+    S4gTrainWindow *self = S4G_TRAIN_WINDOW(o);
+    g_free(self->project_dir);
+    g_free(self->error_message);
+    g_queue_clear_full(&self->err_lines, g_free);
     G_OBJECT_CLASS(s4g_train_window_parent_class)->finalize(o);
 }
 
@@ -257,6 +630,10 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, chart);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, resume_button);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, runs_label);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, runs_view);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, view_stack);
     gtk_widget_class_add_binding(wc, GDK_KEY_Escape, 0, close_window, NULL);
 }
 
@@ -266,6 +643,30 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     g_signal_connect_swapped(self->start_button, "clicked", G_CALLBACK(on_start), self);
     g_signal_connect_swapped(self->cancel_button, "clicked", G_CALLBACK(s4g_train_window_cancel),
                              self);
+    g_signal_connect_swapped(self->resume_button, "clicked", G_CALLBACK(on_resume), self);
+    g_signal_connect_swapped(self->view_stack, "notify::visible-child", G_CALLBACK(on_page_changed),
+                             self);
+    g_queue_init(&self->err_lines);
+    self->runs = g_list_store_new(S4G_TYPE_RUN_ITEM);
+    self->runs_selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->runs)));
+    gtk_single_selection_set_autoselect(self->runs_selection, FALSE);
+    gtk_single_selection_set_can_unselect(self->runs_selection, TRUE);
+    gtk_column_view_set_model(self->runs_view, GTK_SELECTION_MODEL(self->runs_selection));
+    g_signal_connect_swapped(self->runs_selection, "notify::selected", G_CALLBACK(on_selection_changed),
+                             self);
+    /* the column view's inner list takes the focus: name it as the view is named */
+    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->runs_view)); c;
+         c = gtk_widget_get_next_sibling(c))
+        if (GTK_IS_LIST_VIEW(c))
+            gtk_accessible_update_property(GTK_ACCESSIBLE(c), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                           _("Past training runs"), -1);
+    add_column(self, C_("run column", "Run"), COL_ID, FALSE);
+    add_column(self, _("Dataset"), COL_DATASET, TRUE);
+    add_column(self, _("Model"), COL_MODEL, TRUE);
+    add_column(self, _("State"), COL_STATE, FALSE);
+    add_column(self, _("Started"), COL_STARTED, FALSE);
+    add_column(self, _("Steps"), COL_STEPS, FALSE);
+    add_column(self, _("Best R@1"), COL_R1, FALSE);
 }
 
 S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
@@ -273,5 +674,6 @@ S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
     S4gTrainWindow *self =
         g_object_new(S4G_TYPE_TRAIN_WINDOW, "transient-for", parent, "modal", FALSE, NULL);
     self->project_dir = g_strdup(project_dir);
+    refresh_runs(self, 0);
     return self;
 }

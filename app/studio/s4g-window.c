@@ -43,10 +43,10 @@ struct _S4gWindow {
     GtkSpinButton *min_error_spin, *max_error_spin;
     GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
     GtkGridView *photo_grid;
-    GtkDropDown *run_dropdown;
-    GtkListView *anchor_list;
-    GtkPicture *anchor_picture, *true_tile_picture, *photo_picture;
-    GtkFlowBox *negatives_flow, *candidates_flow;
+    S4gNegativesView *negatives_view; /* fills negative_layer and compare_layer */
+    ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
+    GtkPicture *photo_picture;
+    GtkFlowBox *candidates_flow;
     ShumateSimpleMap *map;
     GtkWidget *side_panel;
     GtkEntry *note_entry;
@@ -63,9 +63,6 @@ struct _S4gWindow {
     GtkSingleSelection *selection;
     GtkCustomFilter *filter;
     GtkCustomSorter *sorter;
-    GArray *run_ids;
-    GArray *anchor_ids;
-    GtkSingleSelection *anchor_selection;
 
     S4gPhotoLayer *photo_layer; /* every photo of the filter as a dot, one widget */
     ShumateMarkerLayer *candidate_layer, *negative_layer;
@@ -151,6 +148,7 @@ static void on_view_changed(S4gWindow *self)
     gtk_widget_set_visible(GTK_WIDGET(self->candidate_layer), !negatives);
     gtk_widget_set_visible(GTK_WIDGET(self->error_path), !negatives);
     gtk_widget_set_visible(GTK_WIDGET(self->negative_layer), negatives);
+    gtk_widget_set_visible(GTK_WIDGET(self->compare_layer), negatives);
 }
 
 /* ---- filtering ----------------------------------------------------------------------- */
@@ -461,95 +459,6 @@ static void on_model_changed(S4gWindow *self)
     show_prediction(self);
 }
 
-/* ---- hard negatives ------------------------------------------------------------------ */
-
-static void show_anchor(S4gWindow *self, gint64 run, gint64 anchor)
-{
-    clear_flow(self->negatives_flow);
-    shumate_marker_layer_remove_all(self->negative_layer);
-    S4gPhoto *p = s4g_project_find_photo(self->project, anchor);
-    load_into(self, self->anchor_picture, p ? s4g_photo_get_path(p) : NULL, 160);
-    g_autoptr(S4gCandidate) truth = s4g_project_true_tile(self->project, anchor);
-    load_into(self, self->true_tile_picture, truth ? truth->path : NULL, 128);
-    if (truth && !isnan(truth->lat)) {
-        ShumateMarker *m = label_marker(truth->lat, truth->lon, "●", "s4g-truth", _("True tile"));
-        shumate_marker_layer_add_marker(self->negative_layer, m);
-    }
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) negs = s4g_project_hard_negatives(self->project, run, anchor, &error);
-    if (!negs) {
-        toast(self, error->message);
-        return;
-    }
-    for (guint i = 0; i < negs->len; i++) {
-        S4gCandidate *c = negs->pdata[i];
-        int rank = (int)i + 1; /* shown 1-based (s4g train stores 0-based ranks), in rank order */
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
-        gtk_flow_box_append(self->negatives_flow, candidate_tile(self, c, caption));
-        if (!isnan(c->lat)) {
-            g_autofree char *num = g_strdup_printf("%d", rank);
-            g_autofree char *acc = g_strdup_printf(_("Hard negative %d"), rank);
-            ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-negative", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
-            shumate_marker_layer_add_marker(self->negative_layer, m);
-        }
-    }
-    if (truth && !isnan(truth->lat))
-        shumate_map_go_to(shumate_simple_map_get_map(self->map), truth->lat, truth->lon);
-}
-
-static void on_anchor_selected(S4gWindow *self)
-{
-    guint pos = gtk_single_selection_get_selected(self->anchor_selection);
-    guint run = gtk_drop_down_get_selected(self->run_dropdown);
-    if (!self->run_ids || run >= self->run_ids->len || !self->anchor_ids ||
-        pos >= self->anchor_ids->len)
-        return;
-    show_anchor(self, g_array_index(self->run_ids, gint64, run),
-                g_array_index(self->anchor_ids, gint64, pos));
-}
-
-static void on_run_changed(S4gWindow *self)
-{
-    guint run = gtk_drop_down_get_selected(self->run_dropdown);
-    g_clear_pointer(&self->anchor_ids, g_array_unref);
-    GtkStringList *names = gtk_string_list_new(NULL);
-    if (self->project && self->run_ids && run < self->run_ids->len) {
-        g_autoptr(GError) error = NULL;
-        self->anchor_ids = s4g_project_mining_anchors(
-            self->project, g_array_index(self->run_ids, gint64, run), &error);
-        if (!self->anchor_ids) toast(self, error->message);
-        for (guint i = 0; self->anchor_ids && i < self->anchor_ids->len; i++) {
-            gint64 id = g_array_index(self->anchor_ids, gint64, i);
-            S4gPhoto *p = s4g_project_find_photo(self->project, id);
-            g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
-            g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
-            g_autofree char *label = g_strdup_printf(_("Image %s %s"), num, base ? base : "");
-            gtk_string_list_append(names, label);
-        }
-    }
-    self->anchor_selection = gtk_single_selection_new(G_LIST_MODEL(names));
-    gtk_single_selection_set_autoselect(self->anchor_selection, FALSE);
-    gtk_single_selection_set_selected(self->anchor_selection, GTK_INVALID_LIST_POSITION);
-    g_signal_connect_swapped(self->anchor_selection, "notify::selected",
-                             G_CALLBACK(on_anchor_selected), self);
-    gtk_list_view_set_model(self->anchor_list, GTK_SELECTION_MODEL(self->anchor_selection));
-    g_object_unref(self->anchor_selection); /* the list view owns it */
-}
-
-static void anchor_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d)
-{
-    GtkWidget *label = gtk_label_new(NULL);
-    gtk_label_set_xalign(GTK_LABEL(label), 0);
-    gtk_list_item_set_child(item, label);
-}
-
-static void anchor_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d)
-{
-    gtk_label_set_label(GTK_LABEL(gtk_list_item_get_child(item)),
-                        gtk_string_object_get_string(gtk_list_item_get_item(item)));
-}
-
 /* ---- annotation with undo/redo -------------------------------------------------------- */
 
 static void update_undo_actions(S4gWindow *self)
@@ -847,7 +756,8 @@ static void set_base_layer(S4gWindow *self)
     ShumateMap *map = shumate_simple_map_get_map(self->map);
     ShumateLayer *overlays[] = {SHUMATE_LAYER(self->photo_layer), SHUMATE_LAYER(self->error_path),
                                 SHUMATE_LAYER(self->candidate_layer),
-                                SHUMATE_LAYER(self->negative_layer)};
+                                SHUMATE_LAYER(self->negative_layer),
+                                SHUMATE_LAYER(self->compare_layer)};
     for (guint i = 0; i < G_N_ELEMENTS(overlays); i++) {
         g_object_ref(overlays[i]);
         shumate_map_remove_layer(map, overlays[i]);
@@ -907,12 +817,8 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
 
-    g_clear_pointer(&self->run_ids, g_array_unref);
     g_clear_pointer(&self->predicted, g_hash_table_unref);
-    GtkStringList *runs = s4g_project_get_mining_runs(project, &self->run_ids);
-    gtk_drop_down_set_model(self->run_dropdown, G_LIST_MODEL(runs));
-    g_object_unref(runs);
-    on_run_changed(self);
+    s4g_negatives_view_set_project(self->negatives_view, project);
 
     set_base_layer(self);
     refilter(self);
@@ -1259,9 +1165,7 @@ static void dispose(GObject *o)
     g_clear_object(&self->selection);
     g_clear_object(&self->project);
     g_clear_object(&self->settings);
-    g_clear_pointer(&self->run_ids, g_array_unref);
     g_clear_pointer(&self->predicted, g_hash_table_unref);
-    g_clear_pointer(&self->anchor_ids, g_array_unref);
     g_clear_pointer(&self->undo, g_ptr_array_unref);
     g_clear_pointer(&self->redo, g_ptr_array_unref);
     G_OBJECT_CLASS(s4g_window_parent_class)->dispose(o);
@@ -1272,6 +1176,7 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     G_OBJECT_CLASS(klass)->dispose = dispose;
     g_type_ensure(SHUMATE_TYPE_SIMPLE_MAP);
+    g_type_ensure(S4G_TYPE_NEGATIVES_VIEW);
     gtk_widget_class_set_template_from_resource(wc, "/org/sample4geo/Studio/s4g-window.ui");
 #define BIND(n) gtk_widget_class_bind_template_child(wc, S4gWindow, n)
     BIND(toasts);
@@ -1293,12 +1198,8 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     BIND(error_label);
     BIND(annotation_label);
     BIND(photo_grid);
-    BIND(run_dropdown);
-    BIND(anchor_list);
-    BIND(anchor_picture);
-    BIND(true_tile_picture);
+    BIND(negatives_view);
     BIND(photo_picture);
-    BIND(negatives_flow);
     BIND(candidates_flow);
     BIND(map);
     BIND(side_panel);
@@ -1366,12 +1267,6 @@ static void s4g_window_init(S4gWindow *self)
     g_object_unref(factory);
     gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
 
-    GtkListItemFactory *af = gtk_signal_list_item_factory_new();
-    g_signal_connect(af, "setup", G_CALLBACK(anchor_setup), self);
-    g_signal_connect(af, "bind", G_CALLBACK(anchor_bind), self);
-    gtk_list_view_set_factory(self->anchor_list, af);
-    g_object_unref(af);
-
     g_signal_connect_swapped(self->dataset_dropdown, "notify::selected",
                              G_CALLBACK(on_filter_changed), self);
     g_signal_connect_swapped(self->split_dropdown, "notify::selected",
@@ -1383,8 +1278,6 @@ static void s4g_window_init(S4gWindow *self)
     g_signal_connect_swapped(self->max_error_spin, "value-changed", G_CALLBACK(on_filter_changed),
                              self);
     g_signal_connect_swapped(self->model_dropdown, "notify::selected", G_CALLBACK(on_model_changed),
-                             self);
-    g_signal_connect_swapped(self->run_dropdown, "notify::selected", G_CALLBACK(on_run_changed),
                              self);
 
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
@@ -1401,6 +1294,10 @@ static void s4g_window_init(S4gWindow *self)
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->error_path));
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->candidate_layer));
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->negative_layer));
+    self->compare_layer = shumate_marker_layer_new(vp);
+    shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->compare_layer));
+    s4g_negatives_view_set_map(self->negatives_view, self->map, self->negative_layer,
+                               self->compare_layer);
 
     GtkGesture *click = gtk_gesture_click_new();
     g_signal_connect(click, "pressed", G_CALLBACK(on_map_press), self);
@@ -1461,10 +1358,7 @@ S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)
 void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
 {
     gtk_stack_set_visible_child_name(self->view_stack, "negatives");
-    gtk_drop_down_set_selected(self->run_dropdown, run_pos);
-    if (gtk_drop_down_get_selected(self->run_dropdown) != run_pos) return;
-    gtk_single_selection_set_selected(
-        GTK_SINGLE_SELECTION(gtk_list_view_get_model(self->anchor_list)), anchor_pos);
+    s4g_negatives_view_select(self->negatives_view, run_pos, anchor_pos);
 }
 
 void s4g_window_activate_candidate(S4gWindow *self, guint index)
@@ -1489,16 +1383,17 @@ guint s4g_window_count_candidate_thumbnails(S4gWindow *self)
 
 guint s4g_window_count_negative_tiles(S4gWindow *self)
 {
-    guint n = 0;
-    for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->negatives_flow)); c;
-         c = gtk_widget_get_next_sibling(c))
-        n++;
-    return n;
+    return s4g_negatives_view_count_tiles(self->negatives_view, S4G_NEGATIVES_MAIN);
 }
 
 guint s4g_window_count_negative_markers(S4gWindow *self)
 {
-    return count_markers(self->negative_layer, "s4g-rank");
+    return s4g_negatives_view_count_markers(self->negatives_view, S4G_NEGATIVES_MAIN);
+}
+
+S4gNegativesView *s4g_window_get_negatives_view(S4gWindow *self)
+{
+    return self->negatives_view;
 }
 
 void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)

@@ -6,6 +6,7 @@
 #include <adwaita.h>
 #include <shumate/shumate.h>
 
+#include "s4g-negatives-view.h"
 #include "s4g-project.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,8 @@ guint s4g_window_count_candidate_markers(S4gWindow *self);
 guint s4g_window_count_candidate_thumbnails(S4gWindow *self);
 guint s4g_window_count_negative_tiles(S4gWindow *self);
 guint s4g_window_count_negative_markers(S4gWindow *self);
+/* The hard-negative inspector (run comparison and its own accessors). */
+S4gNegativesView *s4g_window_get_negatives_view(S4gWindow *self);
 guint s4g_window_count_photo_markers(S4gWindow *self);
 guint s4g_window_count_visible_photos(S4gWindow *self);
 gboolean s4g_window_has_error_line(S4gWindow *self, double *metres);

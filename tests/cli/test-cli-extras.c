@@ -1,5 +1,5 @@
 /* test-cli-extras.c — s4g embed, mine and export as subprocesses on one tiny synthetic CVUSA
- * world (40 places, atto at 96x32 / 32x32, one epoch): the embeddings cache (a second embed
+ * world (40 places, atto at 32x96 (H×W) / 32x32, one epoch): the embeddings cache (a second embed
  * encodes nothing), a GPS mining run of N×K rows ordered by distance, a DSS mining run whose
  * negatives never include the anchor's positive, the .npy shape and a GeoJSON that parses
  * with one feature per predicted photo, and a gallery cut from the world's MBTiles (grid
@@ -17,19 +17,6 @@
 
 static const char *s4g_path;
 
-static char *run_ok(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-    g_assert_no_error(error);
-    char *out = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
-    return out;
-}
-
 static gint64 json_int(const char *json, const char *member)
 {
     g_autoptr(JsonParser) p = json_parser_new();
@@ -38,6 +25,44 @@ static gint64 json_int(const char *json, const char *member)
     JsonObject *o = json_node_get_object(json_parser_get_root(p));
     g_assert_true(json_object_has_member(o, member));
     return json_object_get_int_member(o, member);
+}
+
+static double json_double(const char *json, const char *member)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(json_parser_load_from_data(p, json, -1, &error));
+    JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    g_assert_true(json_object_has_member(o, member));
+    return json_object_get_double_member(o, member);
+}
+
+/* --warmup 0.3 with 32 training pairs, batch 8: ceil(32/8) = 4 scheduled steps, W = 1.2 (not
+ * rounded to 1).  lr of scheduler step k (the step reported as k+1): k = 0: 0; k = 1 < W:
+ * 1e-3 · 1/1.2; then 1e-3 · 0.5 (1 + cos(pi (k − 1.2) / 2.8)): k = 2: 8.117449009e-4,
+ * k = 3: 2.830581304e-4.  W rounded to 1 would give 1e-3 at k = 1. */
+static void check_fractional_warmup(const char *out)
+{
+    const double want[] = {0.0, 1e-3 / 1.2, 8.117449009293667e-04, 2.8305813044122096e-04};
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    guint steps = 0;
+    gboolean started = FALSE;
+    for (guint i = 0; lines[i]; i++) {
+        if (strstr(lines[i], "\"event\": \"start\"")) {
+            g_assert_cmpfloat_with_epsilon(json_double(lines[i], "warmup_steps"), 1.2, 1e-12);
+            g_assert_cmpint(json_int(lines[i], "total_steps"), ==, 4);
+            started = TRUE;
+        }
+        if (!strstr(lines[i], "\"event\": \"step\"")) continue;
+        gint64 step = json_int(lines[i], "step");
+        g_assert_cmpint(step, >=, 1);
+        g_assert_cmpint(step, <=, 4);
+        double lr = json_double(lines[i], "lr");
+        g_assert_cmpfloat_with_epsilon(lr, want[step - 1], 1e-12);
+        steps++;
+    }
+    g_assert_true(started);
+    g_assert_cmpuint(steps, >=, 3); /* 3 or 4 full batches after the custom shuffle */
 }
 
 static gint64 scalar(S4gStore *st, const char *sql)
@@ -57,21 +82,22 @@ static void test_extras(void)
     const char *s4g = s4g_path;
     const char *synth[] = {s4g, "synth", "--layout", "cvusa", "--out", world, "-n", "40",
                            "--image-scale", "0.5", "-j", "2", NULL};
-    g_free(run_ok(synth));
+    g_free(tf_run_ok(synth));
     const char *imp[] = {s4g, "import", "--project", proj, "--kind", "cvusa", "--name", "w",
                          world, NULL};
-    g_free(run_ok(imp));
+    g_free(tf_run_ok(imp));
     const char *train[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "m",
-                           "--ground-size", "96x32", "--satellite-size", "32x32", "--epochs",
-                           "1", "--batch", "8", "--backend", "cpu", "--threads", "2", "--json",
-                           NULL};
-    g_free(run_ok(train));
+                           "--ground-size", "32x96", "--satellite-size", "32x32", "--epochs",
+                           "1", "--batch", "8", "--warmup", "0.3", "--backend", "cpu",
+                           "--threads", "2", "--json", NULL};
+    g_autofree char *tout = tf_run_ok(train);
+    check_fractional_warmup(tout);
 
     /* embed: everything the first time, nothing the second */
     const char *embed[] = {s4g, "embed", "-p", proj, "-d", "w", "-m", "m", "--split", "train",
                            "--backend", "cpu", "--json", NULL};
-    g_autofree char *e1 = run_ok(embed);
-    g_autofree char *e2 = run_ok(embed);
+    g_autofree char *e1 = tf_run_ok(embed);
+    g_autofree char *e2 = tf_run_ok(embed);
     gint64 n_train = json_int(e1, "images");
     g_assert_cmpint(n_train, ==, 64); /* 32 train places × (ground + satellite) */
     g_assert_cmpint(json_int(e1, "encoded"), ==, 64);
@@ -80,19 +106,30 @@ static void test_extras(void)
 
     /* mine --gps: N×K rows, each anchor's ranks by nondecreasing distance */
     const char *gps[] = {s4g, "mine", "-p", proj, "-d", "w", "--gps", "--k", "5", "--json", NULL};
-    g_autofree char *g1 = run_ok(gps);
+    g_autofree char *g1 = tf_run_ok(gps);
     gint64 gps_run = json_int(g1, "mining_run");
     g_assert_cmpint(json_int(g1, "anchors"), ==, 32);
     g_assert_cmpint(json_int(g1, "hard_negatives"), ==, 32 * 5);
     /* mine --dss with the trained model */
     const char *dss[] = {s4g, "mine", "-p", proj, "-d", "w", "--dss", "-m", "m", "--k", "6",
                          "--backend", "cpu", "--json", NULL};
-    g_autofree char *d1 = run_ok(dss);
+    g_autofree char *d1 = tf_run_ok(dss);
     gint64 dss_run = json_int(d1, "mining_run");
     g_assert_cmpint(json_int(d1, "hard_negatives"), ==, 32 * 6);
 
     g_autoptr(S4gStore) st = s4g_store_open(proj, FALSE, &error);
     g_assert_no_error(error);
+    /* --ground-size 32x96 is H×W: the stored spec (arrays width first, "size_order": "wh")
+     * says 96 wide, 32 high, in the model row and in the run config --resume reads */
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM models WHERE name = 'm' AND architecture "
+                               "LIKE '%\"ground\": [96, 32]%\"size_order\": \"wh\"%'"), ==, 1);
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE config "
+                               "LIKE '%\"ground\": [96, 32]%'"), ==, 1);
+    /* the run config keeps the warm-up exact: 0.3 epochs, W = 4 × 0.3 */
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE json_extract(config, "
+                               "'$.warmup_epochs') = 0.3 AND abs(json_extract(config, "
+                               "'$.warmup_steps') - 1.2) < 1e-12 AND json_extract(config, "
+                               "'$.steps_per_epoch') = 4"), ==, 1);
     g_autofree char *q1 = g_strdup_printf(
         "SELECT count(*) FROM hard_negatives WHERE mining_run = %" G_GINT64_FORMAT, gps_run);
     g_assert_cmpint(scalar(st, q1), ==, 160);
@@ -130,7 +167,7 @@ static void test_extras(void)
     const char *exp1[] = {s4g, "export", "-p", proj, "-m", "m", "-d", "w", "--split", "train",
                           "--view", "satellite", "--embeddings", npy, "--backend", "cpu",
                           "--json", NULL};
-    g_autofree char *x1 = run_ok(exp1);
+    g_autofree char *x1 = tf_run_ok(exp1);
     g_assert_cmpint(json_int(x1, "encoded"), ==, 0); /* all cached by embed */
     g_autofree char *buf = NULL;
     gsize len = 0;
@@ -156,11 +193,11 @@ static void test_extras(void)
     g_autofree char *p3 = g_build_filename(world, "streetview", "panos", "0000003.jpg", NULL);
     g_ptr_array_add(pred, p1), g_ptr_array_add(pred, p2), g_ptr_array_add(pred, p3);
     g_ptr_array_add(pred, NULL);
-    g_free(run_ok((const char *const *)pred->pdata));
+    g_free(tf_run_ok((const char *const *)pred->pdata));
     g_autofree char *gj = g_build_filename(tmp, "o.geojson", NULL);
     const char *exp2[] = {s4g, "export", "-p", proj, "-m", "m", "--predictions", gj, "--json",
                           NULL};
-    g_autofree char *x2 = run_ok(exp2);
+    g_autofree char *x2 = tf_run_ok(exp2);
     g_assert_cmpint(json_int(x2, "predictions"), ==, 3);
     g_autoptr(JsonParser) jp = json_parser_new();
     g_assert_true(json_parser_load_from_file(jp, gj, &error));
@@ -203,7 +240,7 @@ static void test_extras(void)
     g_assert_cmpint(rows, >, 3);
     const char *gal[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "--stride",
                          "48", "-m", "m", "--name", "g", "--backend", "cpu", "--json", NULL};
-    g_autofree char *go = run_ok(gal);
+    g_autofree char *go = tf_run_ok(gal);
     g_assert_cmpint(json_int(go, "cols"), ==, cols);
     g_assert_cmpint(json_int(go, "rows"), ==, rows);
     g_assert_cmpint(json_int(go, "patches"), ==, rows * cols);
@@ -213,7 +250,7 @@ static void test_extras(void)
     /* predict over it: k candidates, every one inside the region */
     const char *pg[] = {s4g, "predict", "-p", proj, "--gallery", "g", "-m", "m", "-k", "4",
                         "--backend", "cpu", "--json", p1, NULL};
-    g_autofree char *po = run_ok(pg);
+    g_autofree char *po = tf_run_ok(pg);
     g_autoptr(JsonParser) pp = json_parser_new();
     g_assert_true(json_parser_load_from_data(pp, po, -1, &error));
     JsonObject *pr = json_node_get_object(json_parser_get_root(pp));
@@ -237,7 +274,7 @@ static void test_extras(void)
     const char *gf[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17",
                         "--footprint", "60", "-m", "m", "--name", "g60", "--backend", "cpu",
                         "--json", NULL};
-    g_autofree char *gfo = run_ok(gf);
+    g_autofree char *gfo = tf_run_ok(gf);
     g_autofree char *want_patch = g_strdup_printf("\"patch\": [%d, %d]", fside, fside);
     g_assert_nonnull(strstr(gfo, want_patch));
     g_assert_cmpint(json_int(gfo, "cols"), ==, (int)((floor(xe) - ceil(xw) - fside) / fside) + 1);

@@ -14,19 +14,6 @@ static const char *s4g(void)
     return s4g_path;
 }
 
-static char *run_ok(const char *const *argv)
-{
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
-    g_assert_no_error(error);
-    char *out = NULL;
-    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
-    g_assert_no_error(error);
-    g_assert_true(g_subprocess_get_if_exited(p));
-    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
-    return out;
-}
-
 static void test_train_sigterm_resume(void)
 {
     g_autoptr(GError) error = NULL;
@@ -35,10 +22,10 @@ static void test_train_sigterm_resume(void)
     g_autofree char *proj = g_build_filename(tmp, "p", NULL);
     const char *synth[] = {s4g(), "synth",         "--layout", "cvusa", "--out", world, "-n",
                            "40",  "--image-scale", "0.5",      "-j",    "2",     NULL};
-    g_free(run_ok(synth));
+    g_free(tf_run_ok(synth));
     const char *imp[] = {s4g(),   "import", "--project", proj,  "--kind",
                          "cvusa", "--name", "w",         world, NULL};
-    g_free(run_ok(imp));
+    g_free(tf_run_ok(imp));
 
     const char *train[] = {s4g(),
                            "train",
@@ -49,7 +36,7 @@ static void test_train_sigterm_resume(void)
                            "--model",
                            "m",
                            "--ground-size",
-                           "96x32",
+                           "32x96",
                            "--satellite-size",
                            "32x32",
                            "--epochs",
@@ -104,13 +91,13 @@ static void test_train_sigterm_resume(void)
 
     const char *resume[] = {s4g(),       "train", "--project", proj, "--resume", "1",
                             "--backend", "cpu",   "--threads", "2",  "--json",   NULL};
-    g_autofree char *out = run_ok(resume);
+    g_autofree char *out = tf_run_ok(resume);
     g_assert_nonnull(strstr(out, "\"state\": \"done\""));
     g_assert_nonnull(strstr(out, "\"event\": \"eval\""));
 
     const char *eval[] = {s4g(),     "eval", "--project", proj,  "--dataset", "w",
                           "--model", "m",    "--backend", "cpu", "--json",    NULL};
-    g_autofree char *ev = run_ok(eval);
+    g_autofree char *ev = tf_run_ok(eval);
     g_assert_nonnull(strstr(ev, "\"r1\": "));
     g_assert_nonnull(strstr(ev, "\"chance_r1\": 12.5000")); /* 8 val references */
 
@@ -125,7 +112,7 @@ static void test_train_sigterm_resume(void)
     const char *pred[] = {s4g(),    "predict", "--project", proj,        "--dataset",
                           "w",      "--model", "m",         "--backend", "cpu",
                           "--json", "--csv",   csv,         pano,        NULL};
-    g_autofree char *po = run_ok(pred);
+    g_autofree char *po = tf_run_ok(pred);
     g_assert_nonnull(strstr(po, "\"error_m\": "));
     g_assert_nonnull(strstr(po, "\"top\": [{\"tile\": \"bingmap/"));
     g_autofree char *ctext = NULL;
@@ -138,10 +125,10 @@ static void test_train_sigterm_resume(void)
     g_autofree char *best = g_build_filename(proj, "models", "m-best.safetensors", NULL);
     g_assert_true(g_file_test(best, G_FILE_TEST_EXISTS));
     const char *ft[] = {s4g(),    "train",       "--project", proj, "--dataset", "w",
-                        "--model", "ft",         "--init",    best, "--ground-size", "96x32",
+                        "--model", "ft",         "--init",    best, "--ground-size", "32x96",
                         "--satellite-size", "32x32", "--epochs", "1", "--batch", "8",
                         "--backend", "cpu", "--threads", "2", "--json", NULL};
-    g_autofree char *fo = run_ok(ft);
+    g_autofree char *fo = tf_run_ok(ft);
     g_assert_nonnull(strstr(fo, "\"state\": \"done\""));
     /* truncated initial weights: an error naming the file, no run started */
     g_autofree char *wtext = NULL;
@@ -152,6 +139,14 @@ static void test_train_sigterm_resume(void)
     const char *ftbad[] = {s4g(), "train", "--project", proj, "--dataset", "w", "--model",
                            "ft2", "--init", cut, "--backend", "cpu", NULL};
     tf_run_fails(ftbad, "cut.safetensors");
+
+    /* sizes are H×W; anything else names the flag and what it got */
+    const char *badsz[] = {s4g(), "train", "--project", proj, "--dataset", "w",
+                           "--ground-size", "96", NULL};
+    tf_run_fails(badsz, "s4g train: --ground-size: expected H×W like 128x512, got “96”");
+    const char *badsz2[] = {s4g(), "eval", "--project", proj, "--dataset", "w", "--model", "m",
+                            "--satellite-size", "32x0", NULL};
+    tf_run_fails(badsz2, "s4g eval: --satellite-size: expected H×W like 128x512, got “32x0”");
 
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};

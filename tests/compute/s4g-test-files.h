@@ -68,6 +68,18 @@ static inline int tf_run(const char *prog, const char *const *args, char **out, 
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Runs argv (argv[0] the program), asserts that it exits 0 (showing its stderr when not) and
+ * returns its stdout (g_free). */
+static inline char *tf_run_ok(const char *const *argv)
+{
+    char *out = NULL;
+    g_autofree char *err = NULL;
+    int rc = tf_run(argv[0], argv + 1, &out, &err);
+    if (rc != 0)
+        g_error("%s %s: exit %d: %s", argv[0], argv[1] ? argv[1] : "", rc, err ? err : "");
+    return out;
+}
+
 /* Runs argv (argv[0] the program) and asserts that it fails (non-zero exit) with a message on
  * stderr containing `needle` (the file, field or name at fault). */
 static inline void tf_run_fails(const char *const *argv, const char *needle)

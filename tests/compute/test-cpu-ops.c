@@ -532,6 +532,31 @@ static void test_cosine_lr(void)
         g_assert_cmpfloat(s4g_cosine_lr(base, k, 10, 100), <=, s4g_cosine_lr(base, k - 1, 10, 100));
 }
 
+/* The reference's W is a real number: University-1652 logs "Warmup Steps: 473.2, Train Steps:
+ * 4732" (ceil(37854/8) × 0.1 and × 1).  lambda(k) = k / max(1, W) for k < W, else
+ * 0.5 (1 + cos(pi (k − W) / max(1, T − W))); values worked out from that formula. */
+static void test_cosine_lr_fractional(void)
+{
+    const double base = 1e-3, W = 473.2;
+    const long T = 4732;
+    g_assert_cmpfloat(s4g_cosine_lr(base, 0, W, T), ==, 0.0);
+    /* 1e-3 / 473.2 */
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 1, W, T), 2.113271344040575e-06, 1e-18);
+    /* 473 < W: still warming up, 473 / 473.2 of the peak (W rounded to 473 would give 1e-3) */
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 473, W, T), 9.99577345731192e-04, 1e-17);
+    g_assert_cmpfloat(s4g_cosine_lr(base, 473, W, T), <, base - 4e-7);
+    /* 474: cosine at (474 − 473.2) / 4258.8 of its span */
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 474, W, T), 9.999999129346752e-04, 1e-17);
+    /* (2366 − 473.2) / 4258.8 = 0.44444…: 0.5 (1 + cos(0.44444 pi)) */
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 2366, W, T), 5.868240888334653e-04, 1e-16);
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 4731, W, T), 1.3603956783292403e-10, 1e-17);
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, T, W, T), 0.0, 1e-18);
+    /* W < 1 divides by max(1, W) = 1 while k < W, then the cosine starts at k = 1 */
+    g_assert_cmpfloat(s4g_cosine_lr(base, 0, 0.5, 10), ==, 0.0);
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 1, 0.5, 10), 9.931806517013613e-04, 1e-17);
+    g_assert_cmpfloat_with_epsilon(s4g_cosine_lr(base, 2, 0.5, 10), 9.397368756032445e-04, 1e-17);
+}
+
 static void test_bounds(void)
 {
     s4g_err err = {0};
@@ -698,6 +723,7 @@ int main(int argc, char **argv)
     g_test_add_func("/cpu/infonce", test_infonce);
     g_test_add_func("/cpu/adamw", test_adamw);
     g_test_add_func("/cpu/cosine-lr", test_cosine_lr);
+    g_test_add_func("/cpu/cosine-lr-fractional", test_cosine_lr_fractional);
     g_test_add_func("/cpu/bounds", test_bounds);
     g_test_add_func("/cpu/threads-deterministic", test_threads_deterministic);
     g_test_add_func("/cpu/shared-context", test_shared_context);

@@ -10,37 +10,16 @@
 #include "s4g-synth.h"
 #include "s4g-train.h"
 #include "s4g-store-runs.h"
+#include "train-fixture.h"
 
 #include <string.h>
 
 #include <math.h>
 
+/* CVUSA, 33 places at a quarter scale, seed 7 */
 static S4gStore *world(char **tmp_out, gint64 *dsid)
 {
-    g_autoptr(GError) error = NULL;
-    char *tmp = g_dir_make_tmp("s4g-flags-XXXXXX", &error);
-    g_assert_no_error(error);
-    g_autofree char *w = g_build_filename(tmp, "world", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
-    S4gSynthOptions so;
-    s4g_synth_options_init(&so);
-    so.layout = S4G_SYNTH_CVUSA;
-    so.out_dir = w;
-    so.seed = 7;
-    so.locations = 33;
-    so.image_scale = 0.25;
-    so.threads = 2;
-    S4gSynthSummary sum;
-    g_assert_true(s4g_synth_run(&so, &sum, &error));
-    g_assert_no_error(error);
-    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_CVUSA, w, FALSE);
-    g_assert_true(s4g_dataset_read(ds, &error));
-    S4gStore *store = s4g_store_open(proj, TRUE, &error);
-    g_assert_no_error(error);
-    g_assert_true(s4g_dataset_store(ds, store, "w", dsid, NULL, NULL, &error));
-    g_assert_no_error(error);
-    *tmp_out = tmp;
-    return store;
+    return tf_world(S4G_SYNTH_CVUSA, S4G_DATASET_CVUSA, 7, 33, 0.25, "w", tmp_out, dsid);
 }
 
 static gboolean contains(const S4gSplit *s, gint64 id)
@@ -224,23 +203,8 @@ static void test_train_start(void)
                                                  S4G_ANNOTATION_BAD_PAIR, FALSE, 0, 0, NULL,
                                                  &error), >, 0);
     for (int include = 0; include < 2; include++) {
-        S4gTrainOptions o;
-        s4g_train_options_init(&o);
+        S4gTrainOptions o = tf_train_options(dsid, include ? "inc" : "exc", 64, 1, 4, 8);
         g_assert_true(o.exclude_flagged); /* the default */
-        s4g_err err = {0};
-        g_assert_cmpint(s4g_convnext_preset("atto", &o.spec.cfg, &err), ==, 0);
-        o.spec.ground_w = 64, o.spec.ground_h = 32, o.spec.sat_w = 32, o.spec.sat_h = 32;
-        o.dataset = dsid;
-        o.model_name = include ? "inc" : "exc";
-        o.epochs = 1;
-        o.batch_size = 8;
-        o.eval_every = 1;
-        o.seed = 5;
-        o.sampler.neighbour_select = 4;
-        o.sampler.neighbour_range = 8;
-        o.eval_batch = 16;
-        o.backend = S4G_BACKEND_CPU;
-        o.threads = 2;
         o.exclude_flagged = !include;
         Start st = {0};
         gint64 run = 0;

@@ -146,6 +146,59 @@ static void test_university_split(void)
     g_assert_cmpuint(m.refs, ==, 4);
 }
 
+/* University-1652 satellite → drone (S2D) through s4g_evaluate_embeddings: satellite
+ * queries, a drone gallery with several good images per query, ties and a distractor class.
+ * 2-D embeddings, so q0 = (1,0) scores a drone by its x and q1 = (0,1) by its y:
+ *   drones  d0 d1 d2 d3 d4 d5 d6,  classes 1 1 2 3 1 2 2 (3: no query asks for it → junk)
+ *   x       .6 .8 .8  1  0 .6 .6
+ *   y       .8 .6 .6  0  1 .8 .8
+ * q0 (class 1): junk-free order, ties by lower index: d1 d2 d0 d5 d6 d4 → good rows 0, 2, 5
+ *   i=0: p 1/1, old 1     → 1
+ *   i=1: p 2/3, old 1/2   → 7/12
+ *   i=2: p 3/6, old 2/5   → 0.45        AP0 = (1 + 7/12 + 0.45) / 3
+ * q1 (class 2): d4 d0 d5 d6 d1 d2 → good rows 2, 3, 5
+ *   i=0: p 1/3, old 0/2   → 1/6
+ *   i=1: p 2/4, old 1/3   → 5/12
+ *   i=2: p 3/6, old 2/5   → 0.45        AP1 = (1/6 + 5/12 + 0.45) / 3
+ * CMC: first good at rows 0 and 2 → R@1 50 %, R@5 100 %; the gallery size counts d3. */
+static void test_university_s2d(void)
+{
+    gint64 ql[2] = {1, 2}, rl[7] = {1, 1, 2, 3, 1, 2, 2};
+    guint32 qpos[2] = {0, 2}, semi_start[3] = {0, 0, 0};
+    S4gSplit sp = {.kind = "university",
+                   .split = "s2d",
+                   .n_queries = 2,
+                   .n_refs = 7,
+                   .query_label = ql,
+                   .ref_label = rl,
+                   .query_pos = qpos,
+                   .semi_start = semi_start,
+                   .sat_queries = TRUE};
+    const float q[4] = {1, 0, 0, 1};
+    const float r[14] = {0.6f, 0.8f, 0.8f, 0.6f, 0.8f, 0.6f, 1, 0, 0, 1, 0.6f, 0.8f, 0.6f, 0.8f};
+    S4gRetrievalMetrics m;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_evaluate_embeddings(NULL, &sp, q, r, 2, &m, &error));
+    double ap0 = (1 + 7.0 / 12 + 0.45) / 3, ap1 = (1.0 / 6 + 5.0 / 12 + 0.45) / 3;
+    g_assert_cmpfloat_with_epsilon(m.ap, 100.0 * (ap0 + ap1) / 2, 1e-9);
+    g_assert_cmpfloat(m.r1, ==, 50.0);
+    g_assert_cmpfloat(m.r5, ==, 100.0);
+    g_assert_cmpfloat(m.r10, ==, 100.0);
+    g_assert_cmpfloat(m.r1pct, ==, 50.0); /* round(0.07) = 0: the top 1 */
+    g_assert_cmpuint(m.queries, ==, 2);
+    g_assert_cmpuint(m.refs, ==, 7);
+    g_assert_true(isnan(m.hit_rate));
+    /* the accumulator alone: a query whose good drones all tie with bad ones ahead by index */
+    const float tie[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    const gint32 lab[5] = {4, 1, 4, 1, 1};
+    S4gApAcc acc;
+    s4g_ap_init(&acc, 5);
+    /* order 0 1 2 3 4 → good rows 1, 3, 4 of n = 3:
+     *   (0/1 + 1/2)/2 = 0.25, (1/3 + 2/4)/2 = 5/12, (2/4 + 3/5)/2 = 0.55 */
+    g_assert_cmpfloat_with_epsilon(s4g_ap_add(&acc, tie, lab, 1), (0.25 + 5.0 / 12 + 0.55) / 3,
+                                   1e-12);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -154,5 +207,6 @@ int main(int argc, char **argv)
     g_test_add_func("/metrics/vigor-hit-rate", test_vigor_hit);
     g_test_add_func("/metrics/u1652-ap", test_u1652_ap);
     g_test_add_func("/metrics/university-split", test_university_split);
+    g_test_add_func("/metrics/university-s2d", test_university_s2d);
     return g_test_run();
 }

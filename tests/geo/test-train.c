@@ -5,6 +5,7 @@
 #include "s4g-store-runs.h"
 #include "s4g-synth.h"
 #include "s4g-train.h"
+#include "train-fixture.h"
 
 #include <glib/gstdio.h>
 #include <string.h>
@@ -39,48 +40,17 @@ static gint64 count(S4gStore *s, const char *sql)
 
 static S4gTrainOptions options(gint64 dataset, const char *name)
 {
-    S4gTrainOptions o;
-    s4g_train_options_init(&o);
-    s4g_err err = {0};
-    g_assert_cmpint(s4g_convnext_preset("atto", &o.spec.cfg, &err), ==, 0);
-    o.spec.ground_w = 96, o.spec.ground_h = 32, o.spec.sat_w = 32, o.spec.sat_h = 32;
-    o.dataset = dataset;
-    o.model_name = name;
-    o.epochs = 2;
-    o.batch_size = 8;
-    o.eval_every = 1;
-    o.seed = 5;
-    o.sampler.neighbour_select = 8;
-    o.sampler.neighbour_range = 16;
-    o.eval_batch = 16;
-    o.backend = S4G_BACKEND_CPU;
-    o.threads = 2;
-    return o;
+    return tf_train_options(dataset, name, 96, 2, 8, 16);
 }
 
 static void test_train_tiny(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-train-XXXXXX", &error);
-    g_autofree char *world = g_build_filename(tmp, "world", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
-    S4gSynthOptions so;
-    s4g_synth_options_init(&so);
-    so.layout = S4G_SYNTH_CVUSA;
-    so.out_dir = world;
-    so.seed = 3;
-    so.locations = 40;
-    so.image_scale = 0.5;
-    so.threads = 2;
-    S4gSynthSummary sum;
-    g_assert_true(s4g_synth_run(&so, &sum, &error));
-    g_assert_no_error(error);
-    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_CVUSA, world, FALSE);
-    g_assert_true(s4g_dataset_read(ds, &error));
-    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &error);
+    g_autofree char *tmp = NULL;
     gint64 dsid = 0;
-    g_assert_true(s4g_dataset_store(ds, store, "w", &dsid, NULL, NULL, &error));
-    g_assert_no_error(error);
+    g_autoptr(S4gStore) store =
+        tf_world(S4G_SYNTH_CVUSA, S4G_DATASET_CVUSA, 3, 40, 0.5, "w", &tmp, &dsid);
+    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
 
     /* A: uninterrupted */
     S4gTrainOptions a = options(dsid, "a");
@@ -156,24 +126,10 @@ static void test_train_tiny(void)
 static void test_vigor_split(void)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-vigor-XXXXXX", &error);
-    g_autofree char *world = g_build_filename(tmp, "world", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
-    S4gSynthOptions so;
-    s4g_synth_options_init(&so);
-    so.layout = S4G_SYNTH_VIGOR;
-    so.out_dir = world;
-    so.seed = 2;
-    so.locations = 16;
-    so.image_scale = 0.25;
-    so.threads = 2;
-    S4gSynthSummary sum;
-    g_assert_true(s4g_synth_run(&so, &sum, &error));
-    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_VIGOR, world, FALSE);
-    g_assert_true(s4g_dataset_read(ds, &error));
-    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &error);
+    g_autofree char *tmp = NULL;
     gint64 dsid = 0;
-    g_assert_true(s4g_dataset_store(ds, store, "v", &dsid, NULL, NULL, &error));
+    g_autoptr(S4gStore) store =
+        tf_world(S4G_SYNTH_VIGOR, S4G_DATASET_VIGOR, 2, 16, 0.25, "v", &tmp, &dsid);
     g_autoptr(S4gSplit) sp = s4g_split_load(store, dsid, "same-test", &error);
     g_assert_no_error(error);
     g_assert_cmpuint(sp->n_queries, >, 0);
@@ -205,9 +161,46 @@ static void test_vigor_split(void)
     s4g_ctx_free(ctx);
 }
 
+/* The stored model spec: arrays width first; rows written before "size_order" existed read
+ * the same; "hw" swaps; anything else is an error naming the key. */
+static void test_spec_size_order(void)
+{
+    S4gModelSpec a = {.ground_w = 128, .ground_h = 32, .sat_w = 64, .sat_h = 48};
+    g_assert_cmpint(s4g_convnext_preset("atto", &a.cfg, NULL), ==, 0);
+    g_autofree char *js = s4g_model_spec_to_json(&a);
+    g_assert_nonnull(strstr(js, "\"ground\": [128, 32], \"satellite\": [64, 48], "
+                                "\"size_order\": \"wh\""));
+    S4gModelSpec b = {0};
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_model_spec_from_json(js, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 128);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 64);
+    g_assert_cmpint(b.sat_h, ==, 48);
+    const char *old = "{\"preset\":\"atto\",\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],"
+                      "\"ground\":[96,32],\"satellite\":[33,7]}";
+    g_assert_true(s4g_model_spec_from_json(old, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 96);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 33);
+    g_assert_cmpint(b.sat_h, ==, 7);
+    const char *hw = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
+                     "\"satellite\":[7,33],\"size_order\":\"hw\"}";
+    g_assert_true(s4g_model_spec_from_json(hw, &b, &error));
+    g_assert_cmpint(b.ground_w, ==, 96);
+    g_assert_cmpint(b.ground_h, ==, 32);
+    g_assert_cmpint(b.sat_w, ==, 33);
+    g_assert_cmpint(b.sat_h, ==, 7);
+    const char *bad = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
+                      "\"satellite\":[7,33],\"size_order\":\"xy\"}";
+    g_assert_false(s4g_model_spec_from_json(bad, &b, &error));
+    g_assert_nonnull(strstr(error->message, "size_order"));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/train/spec-size-order", test_spec_size_order);
     g_test_add_func("/train/tiny-world", test_train_tiny);
     g_test_add_func("/train/vigor-split", test_vigor_split);
     return g_test_run();

@@ -3,7 +3,9 @@
  * relation.  Runs with GTK's test AT context so the properties can be read back. */
 #include "s4g-config.h"
 
+#include "s4g-store-runs.h"
 #include "s4g-test-fixture.h"
+#include "s4g-train-window.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -52,6 +54,24 @@ static void check(GtkWidget *root)
     g_ptr_array_unref(unnamed);
 }
 
+/* Map markers whose label carries `css` (each must have an accessible label): how many of
+ * them are named (label and tooltip are the same text) starting with `prefix`. */
+static guint count_named_markers(GtkWidget *w, const char *css, const char *prefix)
+{
+    guint n = 0;
+    if (SHUMATE_IS_MARKER(w)) {
+        GtkWidget *child = shumate_marker_get_child(SHUMATE_MARKER(w));
+        if (child && gtk_widget_has_css_class(child, css)) {
+            g_assert_true(
+                gtk_test_accessible_has_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL));
+            if (g_str_has_prefix(gtk_widget_get_tooltip_text(w), prefix)) n++;
+        }
+    }
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        n += count_named_markers(c, css, prefix);
+    return n;
+}
+
 static void test_names(void)
 {
     AdwApplication *app = g_object_new(ADW_TYPE_APPLICATION, "application-id",
@@ -66,6 +86,22 @@ static void test_names(void)
     s4g_window_select_photo(win, 0);
     gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
     check(GTK_WIDGET(win));
+    /* the hard-negative view comparing its run with itself: both columns, shared badges */
+    s4g_window_select_anchor(win, 0, 0);
+    g_assert_true(s4g_negatives_view_set_compare(s4g_window_get_negatives_view(win), 0));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(s4g_window_get_negatives_view(win),
+                                                    S4G_NEGATIVES_COMPARE),
+                     ==, FIX_NEGATIVES);
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
+    check(GTK_WIDGET(win));
+    /* the compared run's markers have names of their own, naming the run */
+    GtkWidget *map = GTK_WIDGET(s4g_window_get_map(win));
+    g_assert_cmpuint(count_named_markers(map, "s4g-negative", "Hard negative "), ==,
+                     FIX_NEGATIVES);
+    g_assert_cmpuint(count_named_markers(map, "s4g-compare-negative", "Hard negative "), ==,
+                     FIX_NEGATIVES);
+    g_assert_cmpuint(count_named_markers(map, "s4g-compare-negative", "Hard negative 1 of #1 dss"),
+                     ==, 1);
     /* the photo dots are one image for assistive technology, named by their count (the
      * photos themselves are reached one by one through the grid) */
     GtkAccessible *dots = GTK_ACCESSIBLE(s4g_window_get_photo_layer(win));
@@ -80,6 +116,34 @@ static void test_names(void)
     g_object_unref(app);
 }
 
+/* The training window on both pages, with a stopped run listed (Resume sensitive). */
+static void test_train_window(void)
+{
+    g_autofree char *dir = fix_make_project();
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        gint64 run = s4g_store_run_add(store, 0, 0, "{}", &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_run_set_state(store, run, S4G_RUN_RUNNING, 1, NULL, &error));
+        g_assert_true(s4g_store_run_set_state(store, run, S4G_RUN_STOPPED, 0, NULL, &error));
+        g_assert_no_error(error);
+    }
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, dir);
+    gtk_window_present(GTK_WINDOW(tw));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(tw));
+    check(GTK_WIDGET(tw));
+    GObject *stack = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW,
+                                                   "view_stack");
+    adw_view_stack_set_visible_child_name(ADW_VIEW_STACK(stack), "past");
+    g_assert_cmpuint(g_list_model_get_n_items(s4g_train_window_get_runs(tw)), ==, 1);
+    g_assert_true(s4g_train_window_select_run(tw, 1));
+    gtk_test_widget_wait_for_draw(GTK_WIDGET(tw));
+    check(GTK_WIDGET(tw));
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
 int main(int argc, char **argv)
 {
     g_setenv("GTK_A11Y", "test", TRUE);
@@ -88,5 +152,6 @@ int main(int argc, char **argv)
     gtk_init();
     adw_init();
     g_test_add_func("/studio/a11y/names", test_names);
+    g_test_add_func("/studio/a11y/train-window", test_train_window);
     return g_test_run();
 }

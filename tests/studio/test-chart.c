@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <math.h>
 
 static void test_feed(void)
 {
@@ -167,6 +168,51 @@ static void test_cancel(void)
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
+/* Stored points, then live ones from the resumed trainer: steps stay increasing, a repeated
+ * step replaces what follows, evaluations sit on their step and show in the read-out. */
+static void test_chart_merge(void)
+{
+    S4gLossChart *chart = S4G_LOSS_CHART(g_object_ref_sink(s4g_loss_chart_new()));
+    for (int s = 1; s <= 9; s++)
+        s4g_loss_chart_add_point(chart, s, s / 3.0, 5.0 - 0.25 * s, 1e-4, 14, 33);
+    s4g_loss_chart_add_eval(chart, 6, 2, 25, 50, 75);
+    s4g_loss_chart_set_n_stored(chart, 9);
+    g_assert_cmpuint(s4g_loss_chart_get_n_stored(chart), ==, 9);
+    g_autofree char *d6 = s4g_loss_chart_describe(chart, 5);
+    g_assert_nonnull(strstr(d6, "R@1 25.0%"));
+    g_autofree char *d7 = s4g_loss_chart_describe(chart, 6);
+    g_assert_null(strstr(d7, "R@1"));
+    /* the live lines of the resumed run */
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"step\", \"step\": 10, \"epoch\": 3.33, \"loss\": 2.5}", &error));
+    g_assert_true(s4g_loss_chart_feed_line(
+        chart, "{\"event\": \"eval\", \"epoch\": 4, \"r1\": 37.5, \"r5\": 60, \"r10\": 70}",
+        &error));
+    g_assert_no_error(error);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 10);
+    g_assert_cmpuint(s4g_loss_chart_get_n_evals(chart), ==, 2);
+    double step, r1, loss;
+    g_assert_true(s4g_loss_chart_get_eval(chart, 1, &step, &r1));
+    g_assert_cmpfloat(step, ==, 10); /* after the last point so far */
+    g_assert_cmpfloat(r1, ==, 37.5);
+    double r5, r10;
+    g_assert_true(s4g_loss_chart_get_recall(chart, &r1, &r5, &r10));
+    g_assert_cmpfloat(r10, ==, 70);
+    /* a trainer that restarts from step 7 replaces steps 7..10 */
+    s4g_loss_chart_add_point(chart, 7, 2.33, 1.5, NAN, NAN, NAN);
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 7);
+    g_assert_cmpuint(s4g_loss_chart_get_n_stored(chart), ==, 6);
+    g_assert_true(s4g_loss_chart_get_point(chart, 6, &step, &loss));
+    g_assert_cmpfloat(step, ==, 7);
+    g_assert_cmpfloat(loss, ==, 1.5);
+    s4g_loss_chart_clear(chart);
+    g_assert_cmpuint(s4g_loss_chart_get_n_evals(chart), ==, 0);
+    g_assert_cmpuint(s4g_loss_chart_get_n_stored(chart), ==, 0);
+    g_assert_false(s4g_loss_chart_get_recall(chart, &r1, &r5, &r10));
+    g_object_unref(chart);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -177,5 +223,6 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/chart/hover", test_hover);
     g_test_add_func("/studio/chart/trainer-process", test_subprocess);
     g_test_add_func("/studio/chart/cancel", test_cancel);
+    g_test_add_func("/studio/chart/stored-then-live", test_chart_merge);
     return g_test_run();
 }

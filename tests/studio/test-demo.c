@@ -171,10 +171,133 @@ static void test_predict_on_demand(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+static gint64 query_int(S4gStore *store, const char *sql, gint64 a, gint64 b, gint64 c, gint64 d)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, &error);
+    g_assert_no_error(error);
+    gint64 args[] = {a, b, c, d};
+    for (int i = 0; i < sqlite3_bind_parameter_count(st); i++)
+        sqlite3_bind_int64(st, i + 1, args[i]);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    return sqlite3_column_int64(st, 0);
+}
+
+#define COUNT_NEGS "SELECT COUNT(*) FROM hard_negatives WHERE mining_run = ?1 AND anchor = ?2"
+#define COUNT_BOTH                                                                               \
+    "SELECT COUNT(*) FROM (SELECT negative FROM hard_negatives WHERE mining_run = ?1 AND "      \
+    "anchor = ?2 INTERSECT SELECT negative FROM hard_negatives WHERE mining_run = ?3 AND "      \
+    "anchor = ?4)"
+
+/* The GPS run (mined per satellite tile) beside a DSS run (mined per ground photo) for one
+ * pair: both grids and both marker layers hold the run's k negatives, the shared ones are
+ * marked, and the overlap shown is the intersection the store holds.  Then the pair is taken
+ * out of the DSS run: the second column says so instead. */
+static void test_compare(void)
+{
+    g_autofree char *dir = demo_dir();
+    g_autofree char *want = g_build_filename(dir, "project", NULL);
+    g_autoptr(GError) error = NULL;
+    S4gWindow *win = new_window();
+    g_assert_true(s4g_window_open_project(win, want, &error));
+    g_assert_no_error(error);
+    S4gProject *project = s4g_window_get_project(win);
+    S4gStore *store = s4g_project_get_store(project);
+    g_autoptr(GArray) run_ids = NULL;
+    g_autoptr(GtkStringList) runs = s4g_project_get_mining_runs(project, &run_ids);
+    guint gps = G_MAXUINT, dss = G_MAXUINT;
+    for (guint i = 0; i < run_ids->len; i++) {
+        const char *name = gtk_string_list_get_string(runs, i);
+        if (strstr(name, " gps ") && gps == G_MAXUINT) gps = i;
+        if (strstr(name, " dss ") && dss == G_MAXUINT) dss = i;
+    }
+    g_assert_cmpuint(gps, !=, G_MAXUINT);
+    g_assert_cmpuint(dss, !=, G_MAXUINT);
+    gint64 gps_id = g_array_index(run_ids, gint64, gps), dss_id = g_array_index(run_ids, gint64, dss);
+    g_autoptr(GArray) anchors = s4g_project_mining_anchors(project, gps_id, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(anchors->len, >, 0);
+    /* the first GPS anchor whose pair shares some but not all negatives with the DSS run */
+    guint pos = G_MAXUINT;
+    gint64 tile = 0, ground = 0, k = 0, k2 = 0, both = 0;
+    for (guint i = 0; i < anchors->len && pos == G_MAXUINT; i++) {
+        tile = g_array_index(anchors, gint64, i);
+        ground = query_int(store, "SELECT ground FROM pairs WHERE satellite = ?1", tile, 0, 0, 0);
+        k = query_int(store, COUNT_NEGS, gps_id, tile, 0, 0);
+        k2 = query_int(store, COUNT_NEGS, dss_id, ground, 0, 0);
+        both = query_int(store, COUNT_BOTH, gps_id, tile, dss_id, ground);
+        if (both > 0 && both < k) pos = i;
+    }
+    g_assert_cmpuint(pos, !=, G_MAXUINT);
+    g_assert_cmpint(k, ==, 16); /* k of `s4g demo`'s mining */
+    g_assert_cmpint(k2, ==, 16);
+
+    S4gNegativesView *view = s4g_window_get_negatives_view(win);
+    s4g_window_select_anchor(win, gps, pos);
+    g_assert_cmpint(s4g_negatives_view_get_anchor(view), ==, tile);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "");
+    g_assert_true(s4g_negatives_view_set_compare(view, dss));
+    g_assert_cmpuint(s4g_window_count_negative_tiles(win), ==, k);
+    g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, k);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, k);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, k2);
+    g_assert_cmpuint(s4g_negatives_view_count_markers(view, S4G_NEGATIVES_COMPARE), ==, k2);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, both);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_COMPARE), ==, both);
+    g_autofree char *summary =
+        g_strdup_printf("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " in both runs", both, k);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, summary);
+    g_assert_cmpstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_COMPARE), ==, "");
+    /* a shared tile: CSS class, badge and "also in <run>"; a GPS caption is a distance */
+    g_autofree char *also =
+        g_strdup_printf("also in %s", gtk_string_list_get_string(runs, dss));
+    guint shared_seen = 0;
+    for (guint i = 0; i < k; i++) {
+        GtkWidget *t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_MAIN, i);
+        g_assert_nonnull(t);
+        const char *caption = gtk_label_get_label(GTK_LABEL(gtk_widget_get_last_child(t)));
+        g_assert_true(g_str_has_suffix(caption, " m") || g_str_has_suffix(caption, " km"));
+        if (!gtk_widget_has_css_class(t, "s4g-shared")) continue;
+        shared_seen++;
+        g_assert_cmpstr(g_object_get_data(G_OBJECT(t), "s4g-also"), ==, also);
+        gtk_test_accessible_assert_property(GTK_ACCESSIBLE(t), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                            also);
+    }
+    g_assert_cmpuint(shared_seen, ==, both);
+    spin(3.0);
+    fix_screenshot(GTK_WIDGET(win), "compare-runs.png");
+
+    /* The pair leaves the DSS run: its column says so, nothing is counted or drawn for it. */
+    g_assert_true(s4g_store_exec(store, "BEGIN", &error));
+    {
+        g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+            store, "DELETE FROM hard_negatives WHERE mining_run = ?1 AND anchor = ?2", &error);
+        g_assert_no_error(error);
+        sqlite3_bind_int64(st, 1, dss_id);
+        sqlite3_bind_int64(st, 2, ground);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+        g_assert_cmpint(sqlite3_changes(s4g_store_db(store)), ==, k2);
+    }
+    g_assert_true(s4g_store_exec(store, "COMMIT", &error));
+    s4g_negatives_view_set_compare(view, GTK_INVALID_LIST_POSITION);
+    g_assert_true(s4g_negatives_view_set_compare(view, dss));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, k);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_markers(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, 0);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "");
+    g_assert_nonnull(strstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_COMPARE),
+                            "is not an anchor of"));
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     fix_init(argv[0]);
+    /* the test AT context records accessible properties for the compare test to read */
+    g_setenv("GTK_A11Y", "test", TRUE);
     gtk_init();
     adw_init();
     app = g_object_new(ADW_TYPE_APPLICATION, "application-id", S4G_APP_ID ".DemoTest", "flags",
@@ -184,6 +307,7 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/demo/cancel", test_cancel);
     g_test_add_func("/studio/demo/open", test_open);
     g_test_add_func("/studio/demo/predict-on-demand", test_predict_on_demand);
+    g_test_add_func("/studio/demo/compare-runs", test_compare);
     int rc = g_test_run();
     g_object_unref(app);
     return rc;

@@ -1,6 +1,6 @@
 /* test-train-real.c — the training window drives the REAL `s4g train --json` (built
  * alongside, S4G_PROGRAM): a tiny synthetic world (`s4g synth` + `s4g import`), atto at
- * 128x32 / 64x64, batch 4.  The chart must receive the run's loss points as they come,
+ * 32x128 (H×W) / 64x64, batch 4.  The chart must receive the run's loss points as they come,
  * and Cancel (SIGTERM) must leave the run 'stopped' in the project's runs table. */
 #include "s4g-config.h"
 
@@ -52,7 +52,7 @@ static void test_real_run(void)
     set_row(tw, "model_row", "real");
     set_row(tw, "dataset_row", "tiny");
     set_row(tw, "preset_row", "atto");
-    set_row(tw, "ground_size_row", "128x32");
+    set_row(tw, "ground_size_row", "32x128");
     set_row(tw, "satellite_size_row", "64x64");
     /* 32 training pairs / 4 = 8 steps an epoch; 20 epochs is far more than we wait for */
     set_spin(tw, "epochs_spin", 20);

@@ -7,6 +7,7 @@
 #include "s4g-geo.h"
 #include "s4g-mbtiles-source.h"
 #include "s4g-store-annotations.h"
+#include "s4g-store.h"
 #include "s4g-test-fixture.h"
 #include "s4g-preferences-window.h"
 #include "s4g-train-window.h"
@@ -14,6 +15,7 @@
 
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 static AdwApplication *app;
 
@@ -131,6 +133,97 @@ static void test_prediction(void)
     g_assert_false(s4g_window_candidate_layer_visible(win));
     spin(1000);
     fix_screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* Comparing the fixture's DSS run with a GPS run mined per satellite tile: the GPS anchor
+ * tile 101 is image 2's pair, so it lines up with run 1's anchor image 2, whose ranked
+ * negatives are tiles 102, 103, 100, 102, 103; the GPS run chose 100 and 103. */
+static void test_compare_runs(void)
+{
+    g_autofree char *dir = fix_make_project();
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_exec(
+            store,
+            "INSERT INTO mining_runs (id, kind, dataset, epoch) VALUES (2, 'gps', 1, 0);"
+            "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) VALUES "
+            "(2, 101, 0, 100, 150.0), (2, 101, 1, 103, 12500.0);",
+            &error));
+        g_assert_no_error(error);
+    }
+    S4gWindow *win = open_window(dir);
+    S4gNegativesView *view = s4g_window_get_negatives_view(win);
+    s4g_window_select_anchor(win, 0, 1);
+    g_assert_cmpint(s4g_negatives_view_get_anchor(view), ==, 2);
+    g_assert_true(s4g_negatives_view_set_compare(view, 1));
+    g_assert_false(s4g_negatives_view_set_compare(view, 2)); /* only two runs */
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, FIX_NEGATIVES);
+    g_assert_cmpuint(s4g_negatives_view_count_markers(view, S4G_NEGATIVES_MAIN), ==,
+                     FIX_NEGATIVES);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 2);
+    g_assert_cmpuint(s4g_negatives_view_count_markers(view, S4G_NEGATIVES_COMPARE), ==, 2);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, 3);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_COMPARE), ==, 2);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "2 of 3 in both runs");
+    /* rank 1 of run 1 is tile 102, which the GPS run did not choose; rank 2 is 103 */
+    g_assert_false(gtk_widget_has_css_class(
+        s4g_negatives_view_get_tile(view, S4G_NEGATIVES_MAIN, 0), "s4g-shared"));
+    g_assert_true(gtk_widget_has_css_class(
+        s4g_negatives_view_get_tile(view, S4G_NEGATIVES_MAIN, 1), "s4g-shared"));
+    /* a DSS caption is the similarity, a GPS caption the distance */
+    GtkWidget *t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_MAIN, 0);
+    g_assert_cmpstr(gtk_label_get_label(GTK_LABEL(gtk_widget_get_last_child(t))), ==,
+                    "#1 · 0.750");
+    t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_COMPARE, 0);
+    g_assert_cmpstr(gtk_label_get_label(GTK_LABEL(gtk_widget_get_last_child(t))), ==, "#1 · 150 m");
+    t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_COMPARE, 1);
+    g_assert_cmpstr(gtk_label_get_label(GTK_LABEL(gtk_widget_get_last_child(t))), ==,
+                    "#2 · 12.5 km");
+    g_assert_cmpstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_COMPARE), ==, "");
+    /* activating the GPS run's first tile (tile 100, photo 1's place) centres the map there */
+    t = s4g_negatives_view_get_tile(view, S4G_NEGATIVES_COMPARE, 0);
+    g_signal_emit_by_name(gtk_widget_get_parent(t), "activate");
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    double lat, lon;
+    fix_photo_location(0, &lat, &lon);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), lat, 1e-6);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), lon, 1e-6);
+
+    /* image 1 (tile 100) is no anchor of the GPS run */
+    s4g_window_select_anchor(win, 0, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, FIX_NEGATIVES);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_markers(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, 0);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "");
+    g_assert_cmpstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_COMPARE), ==,
+                    "Image 1 is not an anchor of #2 gps  epoch 0: no negatives to compare.");
+
+    /* back to None: one column, nothing compared */
+    s4g_window_select_anchor(win, 0, 1);
+    g_assert_true(s4g_negatives_view_set_compare(view, GTK_INVALID_LIST_POSITION));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, FIX_NEGATIVES);
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_COMPARE), ==, 0);
+    g_assert_cmpuint(s4g_negatives_view_count_shared(view, S4G_NEGATIVES_MAIN), ==, 0);
+    g_assert_cmpstr(s4g_negatives_view_get_summary(view), ==, "");
+
+    /* a store without the table: the view says what is wrong instead of crashing */
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(s4g_store_exec(store, "DROP TABLE hard_negatives", &error));
+        g_assert_no_error(error);
+    }
+    s4g_negatives_view_set_project(view, s4g_window_get_project(win));
+    g_test_message("message: %s", s4g_negatives_view_get_message(view, S4G_NEGATIVES_MAIN));
+    g_assert_nonnull(
+        strstr(s4g_negatives_view_get_message(view, S4G_NEGATIVES_MAIN), "hard_negatives"));
+    g_assert_false(s4g_negatives_view_select(view, 0, 0));
+    g_assert_cmpuint(s4g_negatives_view_count_tiles(view, S4G_NEGATIVES_MAIN), ==, 0);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -292,6 +385,7 @@ int main(int argc, char **argv)
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
     g_test_add_func("/studio/window/empty-state", test_empty_state);
     g_test_add_func("/studio/window/prediction", test_prediction);
+    g_test_add_func("/studio/window/compare-runs", test_compare_runs);
     g_test_add_func("/studio/window/annotation", test_annotation);
     g_test_add_func("/studio/window/templates", test_templates);
     g_test_add_func("/studio/window/many-photos", test_many_photos);

@@ -1,0 +1,138 @@
+/* s4g-run-item.c — past training runs for the training window (see the header). */
+#define G_LOG_DOMAIN "s4g-studio"
+#include "s4g-run-item.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
+
+struct _S4gRunItem {
+    GObject parent_instance;
+    S4gRunInfo info;
+};
+
+G_DEFINE_FINAL_TYPE(S4gRunItem, s4g_run_item, G_TYPE_OBJECT)
+
+static void finalize(GObject *o)
+{
+    S4gRunInfo *i = &S4G_RUN_ITEM(o)->info;
+    g_free(i->dataset);
+    g_free(i->model);
+    g_free(i->preset);
+    g_free(i->started);
+    g_free(i->checkpoint);
+    g_free(i->message);
+    G_OBJECT_CLASS(s4g_run_item_parent_class)->finalize(o);
+}
+
+static void s4g_run_item_class_init(S4gRunItemClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = finalize;
+}
+
+static void s4g_run_item_init(S4gRunItem *self)
+{
+    self->info.best_r1 = NAN;
+}
+
+const S4gRunInfo *s4g_run_item_get_info(S4gRunItem *self)
+{
+    g_return_val_if_fail(S4G_IS_RUN_ITEM(self), NULL);
+    return &self->info;
+}
+
+gboolean s4g_run_info_can_resume(const S4gRunInfo *info)
+{
+    return info->state == S4G_RUN_STOPPED ||
+           (info->state == S4G_RUN_FAILED && info->checkpoint && *info->checkpoint);
+}
+
+const char *s4g_run_info_state_label(const S4gRunInfo *info)
+{
+    switch (info->state) {
+    case S4G_RUN_QUEUED:
+        return _("queued");
+    case S4G_RUN_RUNNING:
+        return _("running");
+    case S4G_RUN_STOPPED:
+        return _("stopped");
+    case S4G_RUN_FAILED:
+        return _("failed");
+    case S4G_RUN_DONE:
+        return _("done");
+    }
+    return "?";
+}
+
+char *s4g_run_info_started_label(const S4gRunInfo *info)
+{
+    if (!info->started) return g_strdup("—");
+    g_autoptr(GDateTime) utc = g_date_time_new_from_iso8601(info->started, NULL);
+    if (!utc) return g_strdup(info->started); /* shown as stored rather than hidden */
+    g_autoptr(GDateTime) local = g_date_time_to_local(utc);
+    return g_date_time_format(local, "%Y-%m-%d %H:%M");
+}
+
+/* The architecture JSON (models.architecture) names its preset; older rows may not. */
+static char *preset_of(const char *architecture)
+{
+    if (!architecture) return g_strdup("");
+    g_autoptr(JsonParser) parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, architecture, -1, NULL)) return g_strdup("");
+    JsonNode *root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) return g_strdup("");
+    return g_strdup(
+        json_object_get_string_member_with_default(json_node_get_object(root), "preset", ""));
+}
+
+static char *dup_text(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? g_strdup((const char *)t) : NULL;
+}
+
+gboolean s4g_run_items_load(S4gStore *store, GListStore *into, GError **error)
+{
+    /* One statement: the counts and the best R@1 come from indexed per-run lookups
+     * (metrics' primary key starts with run). */
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT r.id, d.name, m.name, m.architecture, r.state, r.started, r.checkpoint, "
+        "       r.message, (SELECT MAX(e.r1) FROM evaluations e WHERE e.run = r.id), "
+        "       (SELECT COUNT(*) FROM metrics x WHERE x.run = r.id), "
+        "       (SELECT COUNT(*) FROM evaluations e WHERE e.run = r.id) "
+        "FROM runs r LEFT JOIN datasets d ON d.id = r.dataset "
+        "LEFT JOIN models m ON m.id = r.model ORDER BY r.id DESC",
+        error);
+    if (!st) return FALSE;
+    g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        S4gRunItem *item = g_object_new(S4G_TYPE_RUN_ITEM, NULL);
+        S4gRunInfo *i = &item->info;
+        g_ptr_array_add(items, item);
+        i->id = sqlite3_column_int64(st, 0);
+        i->dataset = dup_text(st, 1);
+        if (!i->dataset) i->dataset = g_strdup("");
+        i->model = dup_text(st, 2);
+        if (!i->model) i->model = g_strdup("");
+        i->preset = preset_of((const char *)sqlite3_column_text(st, 3));
+        const char *state = (const char *)sqlite3_column_text(st, 4);
+        if (!s4g_run_state_parse(state, &i->state)) {
+            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
+                        "runs: run %" G_GINT64_FORMAT ": unknown state “%s”", i->id,
+                        state ? state : "(null)");
+            return FALSE;
+        }
+        i->started = dup_text(st, 5);
+        i->checkpoint = dup_text(st, 6);
+        i->message = dup_text(st, 7);
+        i->best_r1 = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
+        i->n_metrics = (guint)sqlite3_column_int64(st, 9);
+        i->n_evals = (guint)sqlite3_column_int64(st, 10);
+    }
+    if (rc != SQLITE_DONE) return s4g_store_fail(store, "listing runs", error);
+    g_list_store_splice(into, 0, g_list_model_get_n_items(G_LIST_MODEL(into)), items->pdata,
+                        items->len);
+    return TRUE;
+}
