@@ -85,6 +85,9 @@ static void photo_pixel(S4gWindow *win, int i, double *x, double *y)
 /* The layer as drawn last, downloaded: BGRA premultiplied (GDK_MEMORY_DEFAULT), alpha at +3. */
 static guint8 *render_layer(S4gWindow *win, int *w, int *h)
 {
+    /* selecting a photo animates the map towards it: freeze the view so the drawn dots and
+     * the positions computed afterwards refer to the same viewport */
+    shumate_map_stop_go_to(shumate_simple_map_get_map(s4g_window_get_map(win)));
     gtk_test_widget_wait_for_draw(GTK_WIDGET(win));
     GtkWidget *layer = GTK_WIDGET(layer_of(win));
     *w = gtk_widget_get_width(layer);
@@ -125,6 +128,7 @@ static void test_click_and_filter(void)
     g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, FIX_PHOTOS);
     g_assert_cmpuint(s4g_photo_layer_get_n_dots(layer), ==, FIX_PHOTOS);
     ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    shumate_map_stop_go_to(shumate_simple_map_get_map(s4g_window_get_map(win)));
     shumate_viewport_set_zoom_level(vp, 1);
     shumate_location_set_location(SHUMATE_LOCATION(vp), 30, 40);
 
@@ -193,6 +197,29 @@ static void test_click_and_filter(void)
     g_assert_cmpint(c2[2], >, c2[0] + 60); /* BGRA: red well above blue */
     g_assert_cmpint(c1[0], >, c1[2]);      /* the accent blue */
     fix_screenshot(GTK_WIDGET(win), "studio-photo-dots.png");
+
+    /* zoom in on photo 0 so the eastern photos leave the view: they are culled, the rest
+     * still drawn where the viewport puts them (the layer redraws on viewport changes) */
+    /* selecting a photo animates the map towards it: stop that before moving the view */
+    shumate_map_stop_go_to(shumate_simple_map_get_map(s4g_window_get_map(win)));
+    shumate_viewport_set_max_zoom_level(vp, 3); /* beyond the fixture tiles: dots only */
+    shumate_viewport_set_zoom_level(vp, 3);
+    shumate_location_set_location(SHUMATE_LOCATION(vp), 10, 10); /* photo 0 in the centre */
+    g_free(px);
+    px = render_layer(win, &w, &h);
+    guint inside = 0;
+    for (int i = 0; i < FIX_PHOTOS; i++) {
+        double x, y;
+        photo_pixel(win, i, &x, &y);
+        g_test_message("zoom %.1f, %d×%d: photo %d at %.0f, %.0f",
+                       shumate_viewport_get_zoom_level(vp), w, h, i, x, y);
+        if (x >= 0 && y >= 0 && x < w && y < h) g_assert_cmpint(alpha_near(px, w, h, x, y), >, 200);
+        /* a dot whose edge still shows (radius + ring < 7 px) is drawn, too */
+        if (x > -7 && y > -7 && x < w + 7 && y < h + 7) inside++;
+    }
+    g_assert_cmpuint(inside, >=, 1);
+    g_assert_cmpuint(inside, <, FIX_PHOTOS);
+    g_assert_cmpuint(s4g_photo_layer_get_n_drawn(layer), ==, inside);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -223,6 +250,7 @@ static void measure_frames(S4gWindow *win, int n_photos, double *frame_ms, doubl
     gulong b = g_signal_connect(clock, "before-paint", G_CALLBACK(before_paint), &ft);
     gulong a = g_signal_connect(clock, "after-paint", G_CALLBACK(after_paint), &ft);
     ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    shumate_map_stop_go_to(shumate_simple_map_get_map(s4g_window_get_map(win)));
     shumate_viewport_set_zoom_level(vp, 1);
     const int steps = 20;
     for (int s = 0; s < steps; s++) {
