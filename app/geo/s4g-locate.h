@@ -15,4 +15,25 @@ G_BEGIN_DECLS
 void s4g_locate_estimate(const double *scores, const double *lat, const double *lon, int k,
                          double radius, double *out_lat, double *out_lon, double *confidence);
 
+/* Localisation error over a set of photos: median and mean metres and the shares within 25,
+ * 50 and 100 m (the thresholds S4G_LOCATE_WITHIN_M).  Non-finite errors (no estimate) count
+ * as misses and are left out of the median and mean. */
+#define S4G_LOCATE_N_WITHIN 3
+extern const double S4G_LOCATE_WITHIN_M[S4G_LOCATE_N_WITHIN];
+
+typedef struct {
+    int n;           /* photos */
+    double median_m; /* NAN when no photo has an estimate */
+    double mean_m;
+    double within[S4G_LOCATE_N_WITHIN]; /* fractions in [0, 1] */
+} S4gLocateStats;
+
+void s4g_locate_stats(const double *err_m, int n, S4gLocateStats *out);
+
+/* The same statistics for chance: the estimate is a uniformly random gallery location, for
+ * each photo every one of the m gallery centres with equal weight (the median is that of all
+ * n·m photo–centre distances). */
+void s4g_locate_chance(const double *lat, const double *lon, int n, const double *glat,
+                       const double *glon, int m, S4gLocateStats *out);
+
 G_END_DECLS
