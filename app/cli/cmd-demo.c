@@ -219,6 +219,27 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
     printf("  %-26s %9s %9s    ≤25 m    ≤50 m   ≤100 m\n", "", "median", "mean");
     print_stats("s4g predict", &got);
     print_stats("chance (a random patch)", &chance);
+    /* the same numbers for scripts and tests */
+    g_autoptr(GString) js = g_string_new(NULL);
+    g_string_append_printf(js, "{\"photos\": %u, \"patches\": %u", n, gal->len);
+    const S4gLocateStats *both[2] = {&got, &chance};
+    for (int b = 0; b < 2; b++) {
+        const S4gLocateStats *st = both[b];
+        g_string_append_printf(js, ", \"%s\": {\"median_m\": %.1f, \"mean_m\": %.1f",
+                               b ? "chance" : "predict", st->median_m, st->mean_m);
+        for (int t = 0; t < S4G_LOCATE_N_WITHIN; t++)
+            g_string_append_printf(js, ", \"within_%.0f_m\": %.4f", S4G_LOCATE_WITHIN_M[t],
+                                   st->within[t]);
+        g_string_append(js, "}");
+    }
+    g_string_append(js, ", \"errors_m\": [");
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(js, "%s%.1f", i ? ", " : "", isfinite(err[i]) ? err[i] : -1.0);
+    g_string_append(js, "]}\n");
+    g_autofree char *dir = g_path_get_dirname(csv);
+    g_autofree char *jp = g_build_filename(dir, "localisation.json", NULL);
+    if (!g_file_set_contents(jp, js->str, (gssize)js->len, error)) return FALSE;
+    printf("  (also in %s)\n", jp);
     return TRUE;
 }
 

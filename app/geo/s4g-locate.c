@@ -6,15 +6,28 @@
 #include <math.h>
 #include <stdlib.h>
 
-void s4g_locate_estimate(const double *scores, const double *lat, const double *lon, int k,
-                         double radius, double *out_lat, double *out_lon, double *confidence)
+/* Softmax weights of the top-k relative to the best (exp(0) = 1 for it). */
+static double weight(const double *scores, int i)
+{
+    return exp((scores[i] - scores[0]) / 0.07);
+}
+
+static gboolean near(const double *lat, const double *lon, int a, int i, double radius)
+{
+    return isfinite(lat[i]) && isfinite(lon[i]) && isfinite(lat[a]) && isfinite(lon[a]) &&
+           s4g_geo_haversine_m(lat[a], lon[a], lat[i], lon[i]) <= radius;
+}
+
+/* The weighted mean of the top-k centres within radius of match a. */
+static void estimate_around(const double *scores, const double *lat, const double *lon, int k,
+                            int a, double radius, double *out_lat, double *out_lon,
+                            double *confidence)
 {
     double wsum = 0, la = 0, lo = 0, all = 0;
     for (int i = 0; i < k; i++) {
-        double w = exp((scores[i] - scores[0]) / 0.07);
+        double w = weight(scores, i);
         all += w;
-        if (isfinite(lat[i]) && isfinite(lon[i]) && isfinite(lat[0]) && isfinite(lon[0]) &&
-            s4g_geo_haversine_m(lat[0], lon[0], lat[i], lon[i]) <= radius) {
+        if (near(lat, lon, a, i, radius)) {
             la += w * lat[i];
             lo += w * lon[i];
             wsum += w;
@@ -23,6 +36,38 @@ void s4g_locate_estimate(const double *scores, const double *lat, const double *
     *confidence = k > 0 ? 1.0 / all : NAN; /* the best's weight is exp(0) = 1 */
     *out_lat = wsum > 0 ? la / wsum : NAN;
     *out_lon = wsum > 0 ? lo / wsum : NAN;
+}
+
+void s4g_locate_estimate(const double *scores, const double *lat, const double *lon, int k,
+                         double radius, double *out_lat, double *out_lon, double *confidence)
+{
+    estimate_around(scores, lat, lon, k, 0, radius, out_lat, out_lon, confidence);
+}
+
+int s4g_locate_densest(const double *scores, const double *lat, const double *lon, int k,
+                       double radius)
+{
+    int best = 0;
+    double best_mass = -1;
+    for (int a = 0; a < k; a++) {
+        if (!isfinite(lat[a]) || !isfinite(lon[a])) continue;
+        double mass = 0;
+        for (int i = 0; i < k; i++)
+            if (near(lat, lon, a, i, radius)) mass += weight(scores, i);
+        if (mass > best_mass * (1 + 1e-12)) { /* ties: the better-ranked anchor */
+            best_mass = mass;
+            best = a;
+        }
+    }
+    return best;
+}
+
+void s4g_locate_estimate_densest(const double *scores, const double *lat, const double *lon,
+                                 int k, double radius, double *out_lat, double *out_lon,
+                                 double *confidence)
+{
+    int a = s4g_locate_densest(scores, lat, lon, k, radius);
+    estimate_around(scores, lat, lon, k, a, radius, out_lat, out_lon, confidence);
 }
 
 const double S4G_LOCATE_WITHIN_M[S4G_LOCATE_N_WITHIN] = {25.0, 50.0, 100.0};
