@@ -246,15 +246,19 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 30, batch = 32, seed = 1, gstride = 8;
+    int locations = 400, epochs = 60, batch = 32, seed = 1, gstride = 8, shift = 4;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (30)", "N"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (60)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
+        {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
+         "Training translation of the satellite images, pixels (4; s4g train "
+         "--satellite-shift): the gallery's patches are not centred on the photos",
+         "PX"},
         {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
          "Map pixels between the gallery's patches (8)", "PX"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
@@ -268,9 +272,9 @@ int s4g_cmd_demo(int argc, char **argv)
                        entries, &argc, &argv))
         return 2;
     s4g_cli_use_device(device_opt);
-    if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1) {
+    if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
-                        "--gallery-stride ≥ 1\n");
+                        "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
         return 2;
     }
     g_autoptr(GError) error = NULL;
@@ -282,7 +286,8 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *project = g_build_filename(dir, "project", NULL);
     g_autofree char *n = g_strdup_printf("%d", locations), *e = g_strdup_printf("%d", epochs),
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
-                    *ev = g_strdup_printf("%d", MAX(1, epochs / 3));
+                    *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
+                    *sh = g_strdup_printf("%d", shift);
     const char *be = backend ? backend : "auto";
     printf("Sample4Geo Studio demo in %s\n", dir);
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
@@ -294,7 +299,7 @@ int s4g_cmd_demo(int argc, char **argv)
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "128x32", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--backend", be, NULL) ||
+            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
             "--model", model, "--backend", be, NULL))
         return 1;
