@@ -1,19 +1,30 @@
 /* cmd-demo.c — s4g demo: the whole method on a small synthetic world, end to end, by running
  * the real commands in sequence: synth (CVUSA layout) → import → train (GPS then DSS hard
- * negatives) → eval (with the chance level) → predict a few held-out panoramas. */
+ * negatives) → eval (with the chance level) → gallery (the world's MBTiles map cut into
+ * patches and embedded) → predict every held-out panorama over that gallery, with each
+ * photo's error in metres, the median/mean error and the shares within 25/50/100 m against
+ * what a random gallery patch would give. */
 #include "s4g-cli.h"
+#include "s4g-geo.h"
+#include "s4g-locate.h"
+#include "s4g-mbtiles.h"
+#include "s4g-store-datasets.h"
 #include "s4g-store-runs.h"
 #include "s4g-store.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int s4g_cmd_synth(int argc, char **argv);
 int s4g_cmd_import(int argc, char **argv);
 int s4g_cmd_train(int argc, char **argv);
 int s4g_cmd_eval(int argc, char **argv);
 int s4g_cmd_predict(int argc, char **argv);
+int s4g_cmd_gallery(int argc, char **argv);
 
 /* Runs one command with a NULL-terminated argument list, echoing it. */
 static int run(int (*cmd)(int, char **), const char *first, ...)
@@ -55,30 +66,215 @@ static char *unused_model_name(const char *project, int seed)
     }
 }
 
+/* The val split's panoramas (absolute paths) and their true lat/lon pairs. */
+static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GError **error)
+{
+    g_autofree char *split_file = g_build_filename(world, "splits", "val-19zl.csv", NULL);
+    g_autofree char *loc_file = g_build_filename(world, "split_locations", "all.csv", NULL);
+    g_autofree char *text = NULL, *locs = NULL;
+    if (!g_file_get_contents(split_file, &text, NULL, error) ||
+        !g_file_get_contents(loc_file, &locs, NULL, error))
+        return FALSE;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    g_auto(GStrv) rows = g_strsplit(locs, "\n", -1);
+    guint n_rows = g_strv_length(rows);
+    for (guint i = 0; lines[i]; i++) {
+        g_auto(GStrv) cols = g_strsplit(lines[i], ",", 3);
+        if (!cols[0] || !cols[1]) continue;
+        g_autofree char *base = g_path_get_basename(g_strstrip(cols[1]));
+        char *end = NULL;
+        guint64 id = g_ascii_strtoull(base, &end, 10);
+        double ll[2] = {NAN, NAN};
+        if (id >= 1 && id <= n_rows) {
+            g_auto(GStrv) f = g_strsplit(rows[id - 1], ",", 3);
+            if (f[0] && f[1]) {
+                ll[0] = g_ascii_strtod(f[0], NULL);
+                ll[1] = g_ascii_strtod(f[1], NULL);
+            }
+        }
+        if (!isfinite(ll[0]) || !isfinite(ll[1])) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s:%u: no location row for %s in %s", split_file, i + 1, cols[1],
+                        loc_file);
+            return FALSE;
+        }
+        g_ptr_array_add(photos, g_build_filename(world, cols[1], NULL));
+        g_array_append_vals(truth, ll, 2);
+    }
+    if (!photos->len) {
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no held-out photos",
+                    split_file);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* s4g predict over a dataset (which = "--dataset") or gallery ("--gallery") for the first n
+ * photos: shown in full, or with csv set, quietly (stdout to /dev/null) writing the
+ * estimates to csv. */
+static int predict(const char *project, const char *model, const char *be, const char *which,
+                   const char *name, GPtrArray *photos, guint n, const char *csv)
+{
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+    const char *fixed[] = {"predict", "--project", project, which,       name,
+                           "--model", model,     "--top",   "3",       "--backend", be};
+    for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
+        g_ptr_array_add(a, g_strdup(fixed[i]));
+    if (csv) {
+        g_ptr_array_add(a, g_strdup("--csv"));
+        g_ptr_array_add(a, g_strdup(csv));
+    }
+    for (guint i = 0; i < n; i++)
+        g_ptr_array_add(a, g_strdup(photos->pdata[i]));
+    g_ptr_array_add(a, NULL);
+    if (csv)
+        printf("\n$ s4g predict --project %s %s %s --model %s --csv %s "
+               "<the %u held-out photos>\n",
+               project, which, name, model, csv, n);
+    else {
+        g_autofree char *line = g_strjoinv(" ", (char **)a->pdata);
+        printf("\n$ s4g %s\n", line);
+    }
+    fflush(stdout);
+    int argc = (int)a->len - 1;
+    g_autofree char **argv = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++)
+        argv[i] = a->pdata[i];
+    int saved = -1;
+    if (csv) {
+        int devnull = open("/dev/null", O_WRONLY);
+        saved = dup(STDOUT_FILENO);
+        if (devnull >= 0 && saved >= 0) dup2(devnull, STDOUT_FILENO);
+        if (devnull >= 0) close(devnull);
+    }
+    int rc = s4g_cmd_predict(argc, argv);
+    fflush(stdout);
+    if (saved >= 0) {
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+    }
+    return rc;
+}
+
+static void print_stats(const char *what, const S4gLocateStats *s)
+{
+    printf("  %-26s %7.0f m %7.0f m", what, s->median_m, s->mean_m);
+    for (int t = 0; t < S4G_LOCATE_N_WITHIN; t++)
+        printf("  %5.1f %%", 100 * s->within[t]);
+    printf("\n");
+}
+
+/* Each held-out photo's error (from predict's CSV, rows in the photos' order), the summary
+ * and chance: a random gallery patch centre as the estimate. */
+static gboolean report(const char *project, GPtrArray *photos, GArray *truth, const char *csv,
+                       GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(csv, &text, NULL, error)) return FALSE;
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    guint n = photos->len;
+    g_autofree double *err = g_new(double, n);
+    const double *tr = (const double *)truth->data;
+    printf("\nHeld-out photos located on the gallery (error in metres):\n");
+    for (guint i = 0; i < n; i++) {
+        /* image,lat,lon,confidence,error_m,tile,score: the image is quoted and may hold
+         * commas, so the fields are counted from the end */
+        g_auto(GStrv) f = lines[i + 1] ? g_strsplit(lines[i + 1], ",", -1) : NULL;
+        guint nf = f ? g_strv_length(f) : 0;
+        if (nf < 7) {
+            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                        "%s:%u: expected 7 columns, got %u", csv, i + 2, nf);
+            return FALSE;
+        }
+        double lat = g_ascii_strtod(f[nf - 6], NULL), lon = g_ascii_strtod(f[nf - 5], NULL);
+        err[i] = isfinite(lat) && isfinite(lon)
+                     ? s4g_geo_haversine_m(lat, lon, tr[2 * i], tr[2 * i + 1])
+                     : NAN;
+        g_autofree char *base = g_path_get_basename(photos->pdata[i]);
+        char *dot = strrchr(base, '.');
+        if (dot) *dot = 0;
+        printf("  %s %5.0f%s", base, err[i], i % 6 == 5 || i + 1 == n ? "\n" : "  ");
+    }
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, error);
+    if (!store) return FALSE;
+    S4gStoreDataset ds = {0};
+    if (!s4g_store_dataset_find(store, "region", &ds, error)) return FALSE;
+    gint64 dsid = ds.id;
+    s4g_store_dataset_clear(&ds);
+    g_autoptr(GArray) gal = s4g_store_images_list(store, dsid, "gallery", "satellite", error);
+    if (!gal) return FALSE;
+    g_autofree double *glat = g_new(double, MAX(gal->len, 1)),
+                      *glon = g_new(double, MAX(gal->len, 1));
+    g_autofree double *plat = g_new(double, n), *plon = g_new(double, n);
+    for (guint j = 0; j < gal->len; j++) {
+        glat[j] = g_array_index(gal, S4gStoreImage, j).lat;
+        glon[j] = g_array_index(gal, S4gStoreImage, j).lon;
+    }
+    for (guint i = 0; i < n; i++)
+        plat[i] = tr[2 * i], plon[i] = tr[2 * i + 1];
+    S4gLocateStats got, chance;
+    s4g_locate_stats(err, (int)n, &got);
+    s4g_locate_chance(plat, plon, (int)n, glat, glon, (int)gal->len, &chance);
+    printf("\nLocalisation of %u held-out photos over %u gallery patches:\n", n, gal->len);
+    printf("  %-26s %9s %9s    ≤25 m    ≤50 m   ≤100 m\n", "", "median", "mean");
+    print_stats("s4g predict", &got);
+    print_stats("chance (a random patch)", &chance);
+    /* the same numbers for scripts and tests */
+    g_autoptr(GString) js = g_string_new(NULL);
+    g_string_append_printf(js, "{\"photos\": %u, \"patches\": %u", n, gal->len);
+    const S4gLocateStats *both[2] = {&got, &chance};
+    for (int b = 0; b < 2; b++) {
+        const S4gLocateStats *st = both[b];
+        g_string_append_printf(js, ", \"%s\": {\"median_m\": %.1f, \"mean_m\": %.1f",
+                               b ? "chance" : "predict", st->median_m, st->mean_m);
+        for (int t = 0; t < S4G_LOCATE_N_WITHIN; t++)
+            g_string_append_printf(js, ", \"within_%.0f_m\": %.4f", S4G_LOCATE_WITHIN_M[t],
+                                   st->within[t]);
+        g_string_append(js, "}");
+    }
+    g_string_append(js, ", \"errors_m\": [");
+    for (guint i = 0; i < n; i++)
+        g_string_append_printf(js, "%s%.1f", i ? ", " : "", isfinite(err[i]) ? err[i] : -1.0);
+    g_string_append(js, "]}\n");
+    g_autofree char *dir = g_path_get_dirname(csv);
+    g_autofree char *jp = g_build_filename(dir, "localisation.json", NULL);
+    if (!g_file_set_contents(jp, js->str, (gssize)js->len, error)) return FALSE;
+    printf("  (also in %s)\n", jp);
+    return TRUE;
+}
+
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 30, batch = 32, seed = 1;
+    int locations = 400, epochs = 60, batch = 32, seed = 1, gstride = 8, shift = 4;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (30)", "N"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (60)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
+        {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
+         "Training translation of the satellite images, pixels (4; s4g train "
+         "--satellite-shift): the gallery's patches are not centred on the photos",
+         "PX"},
+        {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
+         "Map pixels between the gallery's patches (8)", "PX"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
          "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {NULL},
     };
     if (!s4g_cli_parse("demo", "",
-                       "synthesise a small world, import it, train briefly, evaluate and predict",
+                       "synthesise a small world, import it, train briefly, evaluate, build the gallery "
+                       "from its map and locate the held-out photos on it",
                        entries, &argc, &argv))
         return 2;
     s4g_cli_use_device(device_opt);
-    if (locations < 2 * batch || epochs < 1 || batch < 2) {
-        fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2\n");
+    if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
+        fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
+                        "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
         return 2;
     }
     g_autoptr(GError) error = NULL;
@@ -90,7 +286,8 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *project = g_build_filename(dir, "project", NULL);
     g_autofree char *n = g_strdup_printf("%d", locations), *e = g_strdup_printf("%d", epochs),
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
-                    *ev = g_strdup_printf("%d", MAX(1, epochs / 3));
+                    *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
+                    *sh = g_strdup_printf("%d", shift);
     const char *be = backend ? backend : "auto";
     printf("Sample4Geo Studio demo in %s\n", dir);
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
@@ -102,36 +299,37 @@ int s4g_cmd_demo(int argc, char **argv)
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--backend", be, NULL) ||
+            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
             "--model", model, "--backend", be, NULL))
         return 1;
-    /* three held-out panoramas: the first lines of the val split file */
-    g_autofree char *split_file = g_build_filename(world, "splits", "val-19zl.csv", NULL);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(split_file, &text, NULL, &error)) return s4g_cli_fail("demo", error);
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    const char *fixed[] = {"predict", "--project", project, "--dataset", "demo", "--model",
-                           model,     "--top",     "3",     "--backend", be};
-    g_autoptr(GPtrArray) pargs = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
-        g_ptr_array_add(pargs, g_strdup(fixed[i]));
-    for (guint i = 0, taken = 0; lines[i] && taken < 3; i++) {
-        g_auto(GStrv) cols = g_strsplit(lines[i], ",", 3);
-        if (!cols[0] || !cols[1]) continue;
-        g_ptr_array_add(pargs, g_build_filename(world, g_strstrip(cols[1]), NULL));
-        taken++;
+    /* the held-out panoramas (the val split, ids in CVUSA's 1-based numbering) and their true
+     * locations (split_locations/all.csv: row id-1 = sat_lat,sat_lon,ground_lat,ground_lon) */
+    g_autoptr(GPtrArray) photos = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GArray) truth = g_array_new(FALSE, FALSE, sizeof(double));
+    if (!held_out(world, photos, truth, &error)) return s4g_cli_fail("demo", error);
+    /* the first three in full over the dataset's own tiles (their predictions are stored:
+     * the Studio shows them on the demo project) */
+    if (predict(project, model, be, "--dataset", "demo", photos, MIN(3u, photos->len), NULL))
+        return 1;
+    /* the gallery: the region's MBTiles at its finest zoom cut into patches of the satellite
+     * footprint (80 m in s4g synth's CVUSA layout) every --gallery-stride pixels */
+    g_autofree char *tiles = g_build_filename(world, "tiles", "region.mbtiles", NULL);
+    int zoom = -1;
+    {
+        g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(tiles, &error);
+        if (!mb) return s4g_cli_fail("demo", error);
+        zoom = s4g_mbtiles_get_max_zoom(mb);
     }
-    g_autofree char *line = NULL;
-    g_ptr_array_add(pargs, NULL);
-    line = g_strjoinv(" ", (char **)pargs->pdata);
-    printf("\n$ s4g %s\n", line);
-    fflush(stdout);
-    int pargc = (int)pargs->len - 1;
-    g_autofree char **pargv = g_new0(char *, pargc + 1);
-    for (int i = 0; i < pargc; i++)
-        pargv[i] = pargs->pdata[i];
-    if (s4g_cmd_predict(pargc, pargv)) return 1;
+    g_autofree char *zs = g_strdup_printf("%d", zoom), *ss = g_strdup_printf("%d", gstride);
+    if (run(s4g_cmd_gallery, "gallery", "--project", project, "--tiles", tiles, "--zoom", zs,
+            "--stride", ss, "--footprint", "80", "--model", model, "--name", "region",
+            "--backend", be, NULL))
+        return 1;
+    /* every held-out photo located on the gallery, quietly (the estimates go to a CSV) */
+    g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
+    if (predict(project, model, be, "--gallery", "region", photos, photos->len, csv)) return 1;
+    if (!report(project, photos, truth, csv, &error)) return s4g_cli_fail("demo", error);
     printf("\nDone.  The project is %s; open it in s4g-studio or run s4g eval/predict on it.\n",
            project);
     return 0;

@@ -60,7 +60,7 @@ int s4g_cmd_predict(int argc, char **argv)
 {
     g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
                     *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL,
-                    *gallery_name = NULL;
+                    *gallery_name = NULL, *anchor = NULL;
     int top = 5, batch = 32, threads = 0;
     double radius = 50.0;
     gboolean json = FALSE;
@@ -83,6 +83,11 @@ int s4g_cmd_predict(int argc, char **argv)
          "Average the top-k tile centres within this many metres of the best one (50; 0 = "
          "best tile only)",
          "M"},
+        {"anchor", 0, 0, G_OPTION_ARG_STRING, &anchor,
+         "best: refine around the best tile (the reference's estimate, default); densest (not "
+         "in the reference): around the top-k tile whose --refine-radius neighbourhood "
+         "carries the most softmax weight, for dense galleries",
+         "A"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
@@ -100,6 +105,11 @@ int s4g_cmd_predict(int argc, char **argv)
                        &argv))
         return 2;
     s4g_cli_use_device(device_opt);
+    gboolean densest = !g_strcmp0(anchor, "densest");
+    if (anchor && !densest && strcmp(anchor, "best")) {
+        fprintf(stderr, "s4g predict: --anchor is best or densest, not '%s'\n", anchor);
+        return 2;
+    }
     if (gallery_name && dataset) {
         fprintf(stderr, "s4g predict: --gallery and --dataset exclude each other\n");
         return 2;
@@ -186,7 +196,10 @@ int s4g_cmd_predict(int argc, char **argv)
             ds[i] = sc[i], tl[i] = im->lat, tn[i] = im->lon;
         }
         double lat, lon, conf;
-        s4g_locate_estimate(ds, tl, tn, k, radius, &lat, &lon, &conf);
+        if (densest)
+            s4g_locate_estimate_densest(ds, tl, tn, k, radius, &lat, &lon, &conf);
+        else
+            s4g_locate_estimate(ds, tl, tn, k, radius, &lat, &lon, &conf);
         /* the photo's own row, when it is an image of the dataset */
         g_autofree char *rel =
             g_str_has_prefix(photo, root) ? g_strdup(photo + strlen(root) + 1) : g_strdup(photo);

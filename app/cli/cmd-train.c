@@ -141,6 +141,7 @@ int s4g_cmd_train(int argc, char **argv)
     double lr = 1e-3, warmup = 1.0;
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    int sat_shift = 0;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
@@ -172,6 +173,9 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
+         "Not in the reference: translate each training satellite image by up to PX input "
+         "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
         {"exclude-flagged", 0, 0, G_OPTION_ARG_NONE, &exclude_flagged,
          "Leave out pairs with an open bad-pair/wrong-location flag (default)", NULL},
         {"include-flagged", 0, 0, G_OPTION_ARG_NONE, &include_flagged,
@@ -203,6 +207,10 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (sat_shift < 0) {
+        fprintf(stderr, "s4g train: --satellite-shift must be ≥ 0, not %d\n", sat_shift);
         return 2;
     }
     S4gTrainOptions o;
@@ -254,6 +262,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.gps_sample = !no_gps;
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
+    o.satellite_shift = sat_shift;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;

@@ -362,6 +362,20 @@ void s4g_augment_coarse_dropout(S4gImage *im, S4gAugRng *r, int min_holes, int m
 
 /* ---- pipelines ----------------------------------------------------------------------- */
 
+void s4g_augment_translate(S4gImage *im, int dx, int dy)
+{
+    if (!dx && !dy) return;
+    int w = im->width, h = im->height;
+    g_autofree uint8_t *src = g_memdup2(im->data, (gsize)w * h * 3);
+    for (int y = 0; y < h; y++) {
+        int sy = CLAMP(y - dy, 0, h - 1);
+        for (int x = 0; x < w; x++) {
+            int sx = CLAMP(x - dx, 0, w - 1);
+            memcpy(im->data + ((gsize)y * w + x) * 3, src + ((gsize)sy * w + sx) * 3, 3);
+        }
+    }
+}
+
 S4gAugmentView s4g_augment_view_spec(int width, int height, gboolean panorama)
 {
     /* hole sizes from the view's height (for the satellite H = W = 384 → 38/76) */
@@ -419,6 +433,11 @@ gboolean s4g_augment_pair(S4gImage **ground, S4gImage **satellite, const S4gAugm
     }
     s4g_image_free(*ground);
     s4g_image_free(*satellite);
+    if (sv->shift > 0) { /* drawn only when asked for: the reference's stream is unchanged */
+        int dx = s4g_aug_rng_int(r, -sv->shift, sv->shift);
+        int dy = s4g_aug_rng_int(r, -sv->shift, sv->shift);
+        s4g_augment_translate(s, dx, dy);
+    }
     if (mode == S4G_AUGMENT_PANORAMA) {
         if (s4g_aug_rng_uniform(r, 0, 1) < 0.75) {
             int k = s4g_aug_rng_int(r, 1, 3);

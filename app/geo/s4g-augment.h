@@ -30,6 +30,8 @@ int s4g_aug_rng_int(S4gAugRng *r, int lo, int hi);               /* [lo, hi] inc
 
 /* Geometry. */
 void s4g_augment_flip(S4gImage *im); /* horizontal, in place (cv2.flip(., 1)) */
+/* Content moves dx right and dy down; uncovered pixels repeat the nearest edge. */
+void s4g_augment_translate(S4gImage *im, int dx, int dy);
 S4gImage *s4g_augment_rot90(const S4gImage *im, int k); /* k·90° counter-clockwise */
 void s4g_augment_roll(S4gImage *im, int k);              /* shift (−W)//4·k columns */
 
@@ -51,6 +53,10 @@ typedef struct {
     int width, height;   /* model input */
     double grid_ratio;   /* GridDropout ratio: 0.4 satellite/drone, 0.5 panorama */
     int hole_min, hole_max; /* CoarseDropout hole size: int(0.1·H), int(0.2·H) */
+    int shift; /* not in the reference (0 there): the satellite view is translated by a
+                * uniform integer offset in [−shift, shift] on each axis (edges repeated), so
+                * the model tolerates a reference that is not centred exactly on the camera —
+                * as gallery patches cut on a grid are not */
 } S4gAugmentView;
 
 /* The view spec of reference §5.2 for an output size (panorama = ground of CVUSA/CVACT/VIGOR). */

@@ -61,6 +61,7 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
         S4gAugmentView gv = s4g_augment_view_spec(o->ground_width, o->ground_height,
                                                   o->ground_is_panorama);
         S4gAugmentView sv = s4g_augment_view_spec(o->satellite_width, o->satellite_height, FALSE);
+        sv.shift = o->satellite_shift;
         if (!s4g_augment_pair(&g, &s, &gv, &sv, o->mode, &r, error))
             return FALSE;
         if (s->width != o->satellite_width || s->height != o->satellite_height) {

@@ -16,6 +16,7 @@ typedef struct {
     gboolean augment;                      /* training transforms of §5, else §5.3 eval */
     S4gAugmentMode mode;                   /* pair geometry when augmenting */
     gboolean ground_is_panorama;           /* GridDropout ratio 0.5 and height-based holes */
+    int satellite_shift;                   /* S4gAugmentView.shift of the satellite (0) */
     guint64 seed;
     gboolean nchw;          /* planar CHW per image instead of the engine's HWC */
     gboolean skip_corrupt;  /* an undecodable image drops its pair (counted) instead of failing */

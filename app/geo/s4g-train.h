@@ -32,6 +32,8 @@ typedef struct {
     guint eval_every;     /* 4 */
     guint64 seed;
     gboolean gps_sample, dss_sample, augment;
+    int satellite_shift; /* training translation of the satellite view, pixels (0: as the
+                          * reference; S4gAugmentView.shift) */
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
                                * identity (images.identity, CVUSA's 0), not an index */

@@ -160,6 +160,67 @@ static void test_determinism(void)
     g_assert_cmpint(differ, >=, 10);
 }
 
+/* Translation: content moves by (dx, dy), the uncovered border repeats the edge. */
+static void test_translate(void)
+{
+    g_autoptr(S4gImage) im = s4g_image_new(7, 9); /* 7 wide, 9 high */
+    set_px(im, 4, 3, 200);
+    set_px(im, 0, 6, 50); /* top-right corner */
+    s4g_augment_translate(im, -2, 3);
+    int y, x;
+    find_px(im, 200, &y, &x);
+    g_assert_cmpint(y, ==, 7);
+    g_assert_cmpint(x, ==, 1);
+    /* the top-right corner: out(y, x) = in(clamp(y − 3), clamp(x + 2)) is in(0, 6) for rows
+     * 0..3 (clamped to row 0) and columns 4..6 (clamped to column 6): 12 pixels */
+    int n50 = 0;
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < 7; j++)
+            if (im->data[((gsize)i * 7 + j) * 3] == 50) {
+                g_assert_cmpint(j, >=, 4);
+                n50++;
+            }
+    g_assert_cmpint(n50, ==, 12);
+    /* zero shift leaves the image alone */
+    g_autoptr(S4gImage) a = noise(13, 11, 3), b = noise(13, 11, 3);
+    s4g_augment_translate(a, 0, 0);
+    g_assert_cmpmem(a->data, 13 * 11 * 3, b->data, 13 * 11 * 3);
+}
+
+/* shift 0 (the reference) draws nothing extra: the same bytes as before the option existed,
+ * i.e. the same as a run that never set it; shift > 0 changes the satellite, not the
+ * ground's geometry, and stays deterministic */
+static void test_shift_stream(void)
+{
+    int moved = 0;
+    for (guint64 seed = 1; seed <= 8; seed++) {
+        S4gImage *g[3], *s[3];
+        for (int v = 0; v < 3; v++) {
+            g[v] = noise(77, 15, 1);
+            s[v] = noise(41, 41, 2);
+            S4gAugmentView gv = s4g_augment_view_spec(64, 12, TRUE);
+            S4gAugmentView sv = s4g_augment_view_spec(33, 33, FALSE);
+            sv.shift = v == 0 ? 0 : 3;
+            S4gAugRng r;
+            s4g_aug_rng_init(&r, seed, 5);
+            g_autoptr(GError) e = NULL;
+            g_assert_true(s4g_augment_pair(&g[v], &s[v], &gv, &sv, S4G_AUGMENT_PANORAMA, &r, &e));
+            g_assert_no_error(e);
+        }
+        S4gImage *g0, *s0;
+        run_pair(seed, &g0, &s0); /* shift 0 by default */
+        g_assert_cmpmem(g0->data, 64 * 12 * 3, g[0]->data, 64 * 12 * 3);
+        g_assert_cmpmem(s0->data, 33 * 33 * 3, s[0]->data, 33 * 33 * 3);
+        g_assert_cmpmem(s[1]->data, 33 * 33 * 3, s[2]->data, 33 * 33 * 3);
+        moved += memcmp(s[0]->data, s[1]->data, 33 * 33 * 3) != 0;
+        s4g_image_free(g0), s4g_image_free(s0);
+        for (int v = 0; v < 3; v++)
+            s4g_image_free(g[v]), s4g_image_free(s[v]);
+    }
+    /* a draw of (0, 0) has probability 1/49 per pair */
+    g_assert_cmpint(moved, >=, 6);
+}
+
 static int count_black(const S4gImage *im)
 {
     int n = 0;
@@ -261,6 +322,8 @@ int main(int argc, char **argv)
     g_test_add_func("/augment/rot-roll-agree", test_rot_roll_agree);
     g_test_add_func("/augment/flip", test_flip);
     g_test_add_func("/augment/determinism", test_determinism);
+    g_test_add_func("/augment/translate", test_translate);
+    g_test_add_func("/augment/shift-stream", test_shift_stream);
     g_test_add_func("/augment/dropout", test_dropout);
     g_test_add_func("/augment/photometric", test_photometric);
     return g_test_run();
