@@ -5,6 +5,7 @@
 #include "s4g-negatives-view.h"
 
 #include "s4g-thumbnail.h"
+#include "s4g-widgets.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -39,48 +40,6 @@ struct _S4gNegativesView {
 G_DEFINE_FINAL_TYPE(S4gNegativesView, s4g_negatives_view, GTK_TYPE_BOX)
 
 /* ---- small pieces ----------------------------------------------------------------------- */
-
-static void picture_loaded(GObject *src, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GtkPicture) picture = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GdkTexture) t = s4g_thumbnail_load_finish(res, &error);
-    if (!t) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            gtk_widget_set_tooltip_text(GTK_WIDGET(picture), error->message);
-        return;
-    }
-    gtk_picture_set_paintable(picture, GDK_PAINTABLE(t));
-}
-
-static void load_into(S4gNegativesView *self, GtkPicture *picture, const char *path, int size)
-{
-    gtk_picture_set_paintable(picture, NULL);
-    if (path)
-        s4g_thumbnail_load_async(path, size, self->loads, picture_loaded, g_object_ref(picture));
-}
-
-static ShumateMarker *label_marker(double lat, double lon, const char *text, const char *css,
-                                   const char *accessible)
-{
-    ShumateMarker *m = shumate_marker_new();
-    GtkWidget *label = gtk_label_new(text);
-    gtk_widget_add_css_class(label, "s4g-marker");
-    gtk_widget_add_css_class(label, css);
-    shumate_marker_set_child(m, label);
-    shumate_location_set_location(SHUMATE_LOCATION(m), lat, lon);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(m), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
-                                   -1);
-    gtk_widget_set_tooltip_text(GTK_WIDGET(m), accessible);
-    return m;
-}
-
-static void clear_flow(GtkFlowBox *flow)
-{
-    GtkWidget *child;
-    while ((child = gtk_widget_get_first_child(GTK_WIDGET(flow))))
-        gtk_flow_box_remove(flow, child);
-}
 
 static void set_message(Column *c, const char *text)
 {
@@ -129,8 +88,8 @@ static char *caption_for(const S4gCandidate *c, int rank, gboolean gps)
 }
 
 /* A negative's tile; `also` names the other run when both runs chose this negative. */
-static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
-                                const char *caption, const char *also)
+static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c, const char *caption,
+                                const char *also)
 {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
     gtk_widget_add_css_class(box, "s4g-negative-tile");
@@ -168,7 +127,7 @@ static GtkWidget *negative_tile(S4gNegativesView *self, const S4gCandidate *c,
     ll[1] = c->lon;
     g_object_set_data_full(G_OBJECT(box), "s4g-latlon", ll, g_free);
     /* the thumbnail's size is the picture's natural size: 64 keeps two columns of three */
-    load_into(self, GTK_PICTURE(picture), c->path, 64);
+    s4g_picture_load(GTK_PICTURE(picture), c->path, 64, self->loads);
     return box;
 }
 
@@ -196,15 +155,13 @@ static void fill_column(S4gNegativesView *self, guint column, GPtrArray *negs, g
         gtk_flow_box_append(c->flow, negative_tile(self, n, caption, shared ? other_name : NULL));
         if (!c->layer || isnan(n->lat)) continue;
         g_autofree char *num = g_strdup_printf("%d", rank);
-        g_autofree char *acc =
-            column == S4G_NEGATIVES_MAIN
-                ? g_strdup_printf(_("Hard negative %d"), rank)
-                : g_strdup_printf(_("Hard negative %d of %s"), rank,
-                                  run_name(self, compare_pos(self)));
-        ShumateMarker *m =
-            label_marker(n->lat, n->lon, num,
-                         column == S4G_NEGATIVES_MAIN ? "s4g-negative" : "s4g-compare-negative",
-                         acc);
+        g_autofree char *acc = column == S4G_NEGATIVES_MAIN
+                                   ? g_strdup_printf(_("Hard negative %d"), rank)
+                                   : g_strdup_printf(_("Hard negative %d of %s"), rank,
+                                                     run_name(self, compare_pos(self)));
+        ShumateMarker *m = s4g_label_marker(
+            n->lat, n->lon, num,
+            column == S4G_NEGATIVES_MAIN ? "s4g-negative" : "s4g-compare-negative", acc);
         g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
         shumate_marker_layer_add_marker(c->layer, m);
     }
@@ -221,7 +178,7 @@ static gboolean is_gps(S4gNegativesView *self, gint64 run)
 static void clear_columns(S4gNegativesView *self)
 {
     for (guint i = 0; i < 2; i++) {
-        clear_flow(self->col[i].flow);
+        s4g_flow_box_clear(self->col[i].flow);
         if (self->col[i].layer) shumate_marker_layer_remove_all(self->col[i].layer);
         set_message(&self->col[i], NULL);
     }
@@ -246,9 +203,8 @@ static void show_anchor(S4gNegativesView *self)
     clear_columns(self);
     update_titles(self);
     guint run_pos = gtk_drop_down_get_selected(self->run_dropdown);
-    guint pos = self->anchor_selection
-                    ? gtk_single_selection_get_selected(self->anchor_selection)
-                    : GTK_INVALID_LIST_POSITION;
+    guint pos = self->anchor_selection ? gtk_single_selection_get_selected(self->anchor_selection)
+                                       : GTK_INVALID_LIST_POSITION;
     if (!self->project || !self->run_ids || run_pos >= self->run_ids->len || !self->anchor_ids ||
         pos >= self->anchor_ids->len) {
         gtk_picture_set_paintable(self->anchor_picture, NULL);
@@ -262,13 +218,14 @@ static void show_anchor(S4gNegativesView *self)
     S4gPhoto *photo = s4g_project_find_photo(self->project, anchor);
     gint64 ground = photo ? anchor : partner;
     if (!photo && partner) photo = s4g_project_find_photo(self->project, partner);
-    load_into(self, self->anchor_picture, photo ? s4g_photo_get_path(photo) : NULL, 160);
+    s4g_picture_load(self->anchor_picture, photo ? s4g_photo_get_path(photo) : NULL, 160,
+                     self->loads);
     g_autoptr(S4gCandidate) truth = ground ? s4g_project_true_tile(self->project, ground) : NULL;
-    load_into(self, self->true_tile_picture, truth ? truth->path : NULL, 128);
+    s4g_picture_load(self->true_tile_picture, truth ? truth->path : NULL, 128, self->loads);
     if (truth && !isnan(truth->lat) && self->col[0].layer)
         shumate_marker_layer_add_marker(
             self->col[0].layer,
-            label_marker(truth->lat, truth->lon, "●", "s4g-truth", _("True tile")));
+            s4g_label_marker(truth->lat, truth->lon, "●", "s4g-truth", _("True tile")));
 
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) negs = s4g_project_hard_negatives(self->project, run, anchor, &error);
@@ -290,16 +247,15 @@ static void show_anchor(S4gNegativesView *self)
         } else if (other->len == 0) {
             g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, anchor);
             g_autofree char *text =
-                g_strdup_printf(_("Image %s is not an anchor of %s: no negatives to compare."),
-                                num, run_name(self, cmp));
+                g_strdup_printf(_("Image %s is not an anchor of %s: no negatives to compare."), num,
+                                run_name(self, cmp));
             set_message(&self->col[1], text);
             g_clear_pointer(&other, g_ptr_array_unref);
         }
     }
     g_autoptr(GHashTable) main_set = id_set(negs);
     g_autoptr(GHashTable) other_set = other ? id_set(other) : NULL;
-    fill_column(self, S4G_NEGATIVES_MAIN, negs, is_gps(self, run), other_set,
-                run_name(self, cmp));
+    fill_column(self, S4G_NEGATIVES_MAIN, negs, is_gps(self, run), other_set, run_name(self, cmp));
     if (other) {
         fill_column(self, S4G_NEGATIVES_COMPARE, other,
                     is_gps(self, g_array_index(self->run_ids, gint64, cmp)), main_set,
@@ -331,8 +287,9 @@ static void on_run_changed(S4gNegativesView *self)
         for (guint i = 0; self->anchor_ids && i < self->anchor_ids->len; i++) {
             gint64 id = g_array_index(self->anchor_ids, gint64, i);
             S4gPhoto *p = s4g_project_find_photo(self->project, id);
-            if (!p) p = s4g_project_find_photo(self->project,
-                                               s4g_project_pair_partner(self->project, id));
+            if (!p)
+                p = s4g_project_find_photo(self->project,
+                                           s4g_project_pair_partner(self->project, id));
             g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
             g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
             g_autofree char *label = g_strdup_printf(_("Image %s %s"), num, base ? base : "");
@@ -370,10 +327,8 @@ static void dispose(GObject *o)
     S4gNegativesView *self = S4G_NEGATIVES_VIEW(o);
     if (self->loads) g_cancellable_cancel(self->loads);
     g_clear_object(&self->loads);
-    if (self->run_dropdown)
-        g_signal_handlers_disconnect_by_data(self->run_dropdown, self);
-    if (self->compare_dropdown)
-        g_signal_handlers_disconnect_by_data(self->compare_dropdown, self);
+    if (self->run_dropdown) g_signal_handlers_disconnect_by_data(self->run_dropdown, self);
+    if (self->compare_dropdown) g_signal_handlers_disconnect_by_data(self->compare_dropdown, self);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_NEGATIVES_VIEW);
     for (guint i = 0; i < 2; i++)
         g_clear_object(&self->col[i].layer);
@@ -389,8 +344,7 @@ static void s4g_negatives_view_class_init(S4gNegativesViewClass *klass)
 {
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     G_OBJECT_CLASS(klass)->dispose = dispose;
-    gtk_widget_class_set_template_from_resource(wc,
-                                                "/org/sample4geo/Studio/s4g-negatives-view.ui");
+    gtk_widget_class_set_template_from_resource(wc, "/org/sample4geo/Studio/s4g-negatives-view.ui");
 #define BIND(n) gtk_widget_class_bind_template_child(wc, S4gNegativesView, n)
     BIND(run_dropdown);
     BIND(compare_dropdown);
@@ -414,8 +368,7 @@ static void s4g_negatives_view_init(S4gNegativesView *self)
     self->col[0] = (Column){self->title_main, self->message_main, self->flow_main, NULL};
     self->col[1] = (Column){self->title_compare, self->message_compare, self->flow_compare, NULL};
     for (guint i = 0; i < 2; i++)
-        g_signal_connect(self->col[i].flow, "child-activated", G_CALLBACK(on_tile_activated),
-                         self);
+        g_signal_connect(self->col[i].flow, "child-activated", G_CALLBACK(on_tile_activated), self);
     GtkListItemFactory *af = gtk_signal_list_item_factory_new();
     g_signal_connect(af, "setup", G_CALLBACK(anchor_setup), self);
     g_signal_connect(af, "bind", G_CALLBACK(anchor_bind), self);
@@ -490,8 +443,8 @@ static guint count_children(GtkWidget *w, const char *css)
 {
     guint n = 0;
     for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
-        if (!css || gtk_widget_has_css_class(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)),
-                                             css))
+        if (!css ||
+            gtk_widget_has_css_class(gtk_flow_box_child_get_child(GTK_FLOW_BOX_CHILD(c)), css))
             n++;
     return n;
 }
@@ -539,9 +492,8 @@ const char *s4g_negatives_view_get_summary(S4gNegativesView *self)
 
 gint64 s4g_negatives_view_get_anchor(S4gNegativesView *self)
 {
-    guint pos = self->anchor_selection
-                    ? gtk_single_selection_get_selected(self->anchor_selection)
-                    : GTK_INVALID_LIST_POSITION;
+    guint pos = self->anchor_selection ? gtk_single_selection_get_selected(self->anchor_selection)
+                                       : GTK_INVALID_LIST_POSITION;
     if (!self->anchor_ids || pos >= self->anchor_ids->len) return 0;
     return g_array_index(self->anchor_ids, gint64, pos);
 }

@@ -9,6 +9,7 @@
 #include "s4g-photo-layer.h"
 #include "s4g-store-annotations.h"
 #include "s4g-thumbnail.h"
+#include "s4g-widgets.h"
 #include "s4g-train-window.h"
 
 #include <glib/gi18n.h>
@@ -43,7 +44,7 @@ struct _S4gWindow {
     GtkSpinButton *min_error_spin, *max_error_spin;
     GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
     GtkGridView *photo_grid;
-    S4gNegativesView *negatives_view; /* fills negative_layer and compare_layer */
+    S4gNegativesView *negatives_view;  /* fills negative_layer and compare_layer */
     ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
     GtkPicture *photo_picture;
     GtkFlowBox *candidates_flow;
@@ -82,44 +83,7 @@ static void toast(S4gWindow *self, const char *message)
     adw_toast_overlay_add_toast(self->toasts, adw_toast_new(message));
 }
 
-/* ---- thumbnails into arbitrary pictures ---------------------------------------------- */
-
-static void picture_loaded(GObject *src, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GtkPicture) picture = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GdkTexture) t = s4g_thumbnail_load_finish(res, &error);
-    if (!t) {
-        if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-            gtk_widget_set_tooltip_text(GTK_WIDGET(picture), error->message);
-        return;
-    }
-    gtk_picture_set_paintable(picture, GDK_PAINTABLE(t));
-}
-
-static void load_into(S4gWindow *self, GtkPicture *picture, const char *path, int size)
-{
-    gtk_picture_set_paintable(picture, NULL);
-    if (path)
-        s4g_thumbnail_load_async(path, size, self->loads, picture_loaded, g_object_ref(picture));
-}
-
 /* ---- markers ------------------------------------------------------------------------- */
-
-static ShumateMarker *label_marker(double lat, double lon, const char *text, const char *css,
-                                   const char *accessible)
-{
-    ShumateMarker *m = shumate_marker_new();
-    GtkWidget *label = gtk_label_new(text);
-    gtk_widget_add_css_class(label, "s4g-marker");
-    gtk_widget_add_css_class(label, css);
-    shumate_marker_set_child(m, label);
-    shumate_location_set_location(SHUMATE_LOCATION(m), lat, lon);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(m), GTK_ACCESSIBLE_PROPERTY_LABEL, accessible,
-                                   -1);
-    gtk_widget_set_tooltip_text(GTK_WIDGET(m), accessible);
-    return m;
-}
 
 static guint count_markers(ShumateMarkerLayer *layer, const char *key)
 {
@@ -307,15 +271,8 @@ static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const c
     GtkGesture *click = gtk_gesture_click_new();
     g_signal_connect(click, "released", G_CALLBACK(on_candidate_clicked), self);
     gtk_widget_add_controller(box, GTK_EVENT_CONTROLLER(click));
-    load_into(self, GTK_PICTURE(picture), c->path, 96);
+    s4g_picture_load(GTK_PICTURE(picture), c->path, 96, self->loads);
     return box;
-}
-
-static void clear_flow(GtkFlowBox *flow)
-{
-    GtkWidget *child;
-    while ((child = gtk_widget_get_first_child(GTK_WIDGET(flow))))
-        gtk_flow_box_remove(flow, child);
 }
 
 static void show_annotations(S4gWindow *self)
@@ -352,7 +309,7 @@ static void show_prediction(S4gWindow *self)
 {
     shumate_marker_layer_remove_all(self->candidate_layer);
     shumate_path_layer_remove_all(self->error_path);
-    clear_flow(self->candidates_flow);
+    s4g_flow_box_clear(self->candidates_flow);
     self->error_m = NAN;
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", FALSE);
     gtk_label_set_label(self->error_label, "");
@@ -367,7 +324,7 @@ static void show_prediction(S4gWindow *self)
     }
     ShumateMarker *truth = NULL;
     if (!isnan(tlat)) {
-        truth = label_marker(tlat, tlon, "●", "s4g-truth", _("True location"));
+        truth = s4g_label_marker(tlat, tlon, "●", "s4g-truth", _("True location"));
         g_object_set_data(G_OBJECT(truth), "s4g-truth", GINT_TO_POINTER(1));
         shumate_marker_layer_add_marker(self->candidate_layer, truth);
     }
@@ -392,7 +349,7 @@ static void show_prediction(S4gWindow *self)
         g_autofree char *num = g_strdup_printf("%d", rank);
         g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), rank, c->score);
         if (!isnan(c->lat)) {
-            ShumateMarker *m = label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
+            ShumateMarker *m = s4g_label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
             g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
             shumate_marker_layer_add_marker(self->candidate_layer, m);
         }
@@ -436,7 +393,7 @@ static void show_photo(S4gWindow *self, S4gPhoto *p)
             : g_strdup_printf("%s\n%s / %s · %.5f, %.5f", base, s4g_photo_get_dataset(p),
                               s4g_photo_get_split(p), s4g_photo_get_lat(p), s4g_photo_get_lon(p));
     gtk_label_set_label(self->photo_label, text);
-    load_into(self, self->photo_picture, s4g_photo_get_path(p), 320);
+    s4g_picture_load(self->photo_picture, s4g_photo_get_path(p), 320, self->loads);
     show_prediction(self);
     show_annotations(self);
 }
