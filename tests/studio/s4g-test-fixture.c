@@ -207,3 +207,44 @@ void fix_screenshot(gpointer window, const char *name)
     gsk_render_node_unref(node);
     g_object_unref(p);
 }
+
+void fix_spin(int ms)
+{
+    gint64 end = g_get_monotonic_time() + ms * 1000;
+    while (g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, FALSE);
+}
+
+void fix_wait_drawn(gpointer widget)
+{
+    GtkWidget *w = widget;
+    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+    while ((!gtk_widget_get_mapped(w) || gtk_widget_get_width(w) == 0) &&
+           g_get_monotonic_time() < end)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_true(gtk_widget_get_mapped(w));
+}
+
+void fix_run_s4g(const char *args)
+{
+    g_autofree char *cmd = g_strdup_printf("%s %s", g_getenv("S4G_PROGRAM"), args);
+    g_autofree char *out = NULL, *err = NULL;
+    int status = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, &error));
+    g_assert_no_error(error);
+    if (!g_spawn_check_wait_status(status, NULL)) g_error("%s failed:\n%s%s", cmd, out, err);
+}
+
+char *fix_make_tiny_trainable_project(const char *dir)
+{
+    g_autofree char *world = g_build_filename(dir, "world", NULL);
+    char *project = g_build_filename(dir, "project", NULL);
+    g_autofree char *synth = g_strdup_printf(
+        "synth --layout cvusa --out %s --locations 40 --seed 3 --image-scale 0.5", world);
+    fix_run_s4g(synth);
+    g_autofree char *import =
+        g_strdup_printf("import --project %s --kind cvusa --name tiny %s", project, world);
+    fix_run_s4g(import);
+    return project;
+}

@@ -24,5 +24,14 @@ void fix_candidate_location(int i, int r, double *lat, double *lon);
 void fix_add_many_photos(const char *dir, int n);
 /* Renders `window` (a GtkWidget*) to <$S4G_SCREENSHOT_DIR>/<name> (PNG). */
 void fix_screenshot(gpointer window, const char *name);
+/* Runs the main loop for `ms` milliseconds without blocking. */
+void fix_spin(int ms);
+/* Iterates the main loop until `widget` (a GtkWidget*) is mapped and laid out (at most 5 s). */
+void fix_wait_drawn(gpointer widget);
+/* Runs `$S4G_PROGRAM args` and fails the test with its output unless it succeeds. */
+void fix_run_s4g(const char *args);
+/* A tiny CVUSA world (40 places, seed 3, half-size images) synthesised under `dir` and imported
+ * as dataset "tiny" into the project it returns (g_free), for tests that train for real. */
+char *fix_make_tiny_trainable_project(const char *dir);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);

@@ -16,22 +16,6 @@
 
 static AdwApplication *app;
 
-static void spin(int ms)
-{
-    gint64 end = g_get_monotonic_time() + ms * 1000;
-    while (g_get_monotonic_time() < end)
-        g_main_context_iteration(NULL, FALSE);
-}
-
-static void wait_drawn(GtkWidget *w)
-{
-    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while ((!gtk_widget_get_mapped(w) || gtk_widget_get_width(w) == 0) &&
-           g_get_monotonic_time() < end)
-        g_main_context_iteration(NULL, TRUE);
-    g_assert_true(gtk_widget_get_mapped(w));
-}
-
 static S4gWindow *open_window(const char *dir, double *secs)
 {
     gint64 t0 = g_get_monotonic_time();
@@ -41,7 +25,7 @@ static S4gWindow *open_window(const char *dir, double *secs)
     g_assert_true(s4g_window_open_project(win, dir, &error));
     g_assert_no_error(error);
     gtk_window_present(GTK_WINDOW(win));
-    wait_drawn(GTK_WIDGET(s4g_window_get_map(win)));
+    fix_wait_drawn(GTK_WIDGET(s4g_window_get_map(win)));
     if (secs) *secs = (g_get_monotonic_time() - t0) / 1e6;
     return win;
 }
@@ -413,11 +397,11 @@ static void test_cache_scroll(void)
         steps++;
         gtk_adjustment_set_value(adj, v);
         gtk_test_widget_wait_for_draw(grid); /* cells rebound, decodes started/cancelled */
-        spin(5);
+        fix_spin(5);
         peak = MAX(peak, s4g_thumbnail_cache_get_bytes(cache));
         g_assert_cmpuint(s4g_thumbnail_cache_get_bytes(cache), <=, budget);
     }
-    spin(500); /* let the last decodes land */
+    fix_spin(500); /* let the last decodes land */
     g_assert_cmpuint(s4g_thumbnail_cache_get_bytes(cache), <=, budget);
     guint64 ins1, ev1, can1;
     s4g_thumbnail_cache_get_stats(cache, &ins1, &ev1, &can1);

@@ -17,17 +17,6 @@
 #define STEPS_PER_EPOCH 8 /* 32 training pairs / batch 4 */
 #define EPOCHS 6
 
-static void run_s4g(const char *args)
-{
-    g_autofree char *cmd = g_strdup_printf("%s %s", g_getenv("S4G_PROGRAM"), args);
-    g_autofree char *out = NULL, *err = NULL;
-    int status = 0;
-    g_autoptr(GError) error = NULL;
-    g_assert_true(g_spawn_command_line_sync(cmd, &out, &err, &status, &error));
-    g_assert_no_error(error);
-    if (!g_spawn_check_wait_status(status, NULL)) g_error("%s failed:\n%s%s", cmd, out, err);
-}
-
 static GObject *child(S4gTrainWindow *tw, const char *name)
 {
     GObject *o = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
@@ -78,14 +67,7 @@ static S4gRunItem *only_run(S4gTrainWindow *tw)
 static void test_resume(void)
 {
     g_autofree char *dir = g_dir_make_tmp("s4g-train-resume-XXXXXX", NULL);
-    g_autofree char *world = g_build_filename(dir, "world", NULL);
-    g_autofree char *project = g_build_filename(dir, "project", NULL);
-    g_autofree char *synth = g_strdup_printf(
-        "synth --layout cvusa --out %s --locations 40 --seed 3 --image-scale 0.5", world);
-    run_s4g(synth);
-    g_autofree char *import =
-        g_strdup_printf("import --project %s --kind cvusa --name tiny %s", project, world);
-    run_s4g(import);
+    g_autofree char *project = fix_make_tiny_trainable_project(dir);
 
     S4gTrainWindow *tw = s4g_train_window_new(NULL, project);
     GListModel *runs = s4g_train_window_get_runs(tw);

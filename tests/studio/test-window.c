@@ -19,22 +19,6 @@
 
 static AdwApplication *app;
 
-static void spin(int ms)
-{
-    gint64 end = g_get_monotonic_time() + ms * 1000;
-    while (g_get_monotonic_time() < end)
-        g_main_context_iteration(NULL, FALSE);
-}
-
-static void wait_drawn(GtkWidget *w)
-{
-    gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
-    while ((!gtk_widget_get_mapped(w) || gtk_widget_get_width(w) == 0) &&
-           g_get_monotonic_time() < end)
-        g_main_context_iteration(NULL, TRUE);
-    g_assert_true(gtk_widget_get_mapped(w));
-}
-
 static S4gWindow *open_window(const char *dir)
 {
     S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
@@ -43,7 +27,7 @@ static S4gWindow *open_window(const char *dir)
     g_assert_true(s4g_window_open_project(win, dir, &error));
     g_assert_no_error(error);
     gtk_window_present(GTK_WINDOW(win));
-    wait_drawn(GTK_WIDGET(s4g_window_get_map(win)));
+    fix_wait_drawn(GTK_WIDGET(s4g_window_get_map(win)));
     return win;
 }
 
@@ -114,7 +98,7 @@ static void test_prediction(void)
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
     s4g_window_select_photo(win, 0);
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, FIX_K);
-    spin(1500); /* thumbnails decode in workers, tiles fade in */
+    fix_spin(1500); /* thumbnails decode in workers, tiles fade in */
     fix_screenshot(GTK_WIDGET(win), "studio-prediction.png");
 
     /* choosing photo 3's dot on the map selects it in the grid */
@@ -131,7 +115,7 @@ static void test_prediction(void)
     g_assert_cmpuint(s4g_window_count_negative_markers(win), ==, FIX_NEGATIVES);
     /* the prediction layers step aside while the negatives are shown */
     g_assert_false(s4g_window_candidate_layer_visible(win));
-    spin(1000);
+    fix_spin(1000);
     fix_screenshot(GTK_WIDGET(win), "studio-hard-negatives.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
@@ -323,8 +307,8 @@ static void test_empty_state(void)
     S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
     gtk_window_set_default_size(GTK_WINDOW(win), 1000, 700);
     gtk_window_present(GTK_WINDOW(win));
-    wait_drawn(GTK_WIDGET(win));
-    spin(300);
+    fix_wait_drawn(GTK_WIDGET(win));
+    fix_spin(300);
     fix_screenshot(GTK_WIDGET(win), "studio-empty.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
