@@ -4,9 +4,9 @@
  * best tile's centre refined by the softmax-weighted mean (temperature 0.07, Sample4Geo's
  * initial logit scale) of those top-k centres that lie within --refine-radius of it (distant
  * runners-up would drag the estimate between places); the best tile's softmax weight among
- * the top-k is the confidence.  When
- * the photo is an image of the dataset with a known location, the error is reported and the
- * predictions are stored. */
+ * the top-k is the confidence.  When the photo is an image of the dataset with a known
+ * location, the error is reported and the predictions are stored; when it is a located ground
+ * photo of another dataset of the project (a gallery search), the error is reported. */
 #include "s4g-cli.h"
 #include "s4g-evaluate.h"
 #include "s4g-locate.h"
@@ -218,6 +218,25 @@ int s4g_cmd_predict(int argc, char **argv)
                         tlat = sqlite3_column_double(st, 1);
                         tlon = sqlite3_column_double(st, 2);
                     }
+                }
+            }
+        }
+        if (!image_id) {
+            /* Not an image of the searched dataset (a gallery, say): its truth may still be
+             * known as a ground photo of another dataset of the project.  Only the error is
+             * reported then; predictions are stored for the searched dataset's own images. */
+            g_autofree char *abs = g_canonicalize_filename(photo, NULL);
+            g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+                store,
+                "SELECT i.lat, i.lon FROM images i JOIN datasets d ON d.id = i.dataset "
+                "WHERE i.view = 'ground' AND i.lat IS NOT NULL AND d.root || '/' || i.path = ? "
+                "LIMIT 1",
+                NULL);
+            if (st) {
+                sqlite3_bind_text(st, 1, abs, -1, SQLITE_TRANSIENT);
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                    tlat = sqlite3_column_double(st, 0);
+                    tlon = sqlite3_column_double(st, 1);
                 }
             }
         }

@@ -267,6 +267,29 @@ static void test_extras(void)
     double elat = json_object_get_double_member(pr, "lat");
     g_assert_cmpfloat(elat, >, b[1]);
     g_assert_cmpfloat(elat, <, b[3]);
+    /* the photo is a ground image of dataset w, not of the gallery: its truth is still known,
+     * so the error is reported — the haversine distance from the estimate to its stored place */
+    {
+        g_autofree char *dbp = g_build_filename(proj, "project.s4g", NULL);
+        sqlite3 *pdb = NULL;
+        sqlite3_stmt *st = NULL;
+        g_assert_cmpint(sqlite3_open_v2(dbp, &pdb, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_prepare_v2(pdb,
+                                           "SELECT lat, lon FROM images WHERE view = 'ground' "
+                                           "AND path LIKE '%/0000001.jpg'",
+                                           -1, &st, NULL),
+                        ==, SQLITE_OK);
+        g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+        double tl = sqlite3_column_double(st, 0) * G_PI / 180,
+               tn = sqlite3_column_double(st, 1) * G_PI / 180;
+        sqlite3_finalize(st);
+        sqlite3_close(pdb);
+        double el = elat * G_PI / 180, en = json_object_get_double_member(pr, "lon") * G_PI / 180;
+        double h = pow(sin((tl - el) / 2), 2) + cos(tl) * cos(el) * pow(sin((tn - en) / 2), 2);
+        double want = 2 * 6371008.8 * asin(sqrt(h));
+        g_assert_true(json_object_has_member(pr, "error_m"));
+        g_assert_cmpfloat_with_epsilon(json_object_get_double_member(pr, "error_m"), want, 0.06);
+    }
     /* --footprint 60: patches span 60 m of ground, i.e. 60 / (Web-Mercator metres per pixel at
      * z17 and the region's centre latitude) map pixels, each, whatever the model input */
     double mpp = 156543.03392804097 * cos((b[1] + b[3]) / 2 * G_PI / 180) / (1 << 17);
