@@ -251,6 +251,7 @@ int s4g_cmd_demo(int argc, char **argv)
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
+        {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (60)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
@@ -330,7 +331,9 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
     if (predict(project, model, be, "--gallery", "region", photos, photos->len, csv)) return 1;
     if (!report(project, photos, truth, csv, &error)) return s4g_cli_fail("demo", error);
-    printf("\nDone.  The project is %s; open it in s4g-studio or run s4g eval/predict on it.\n",
-           project);
+    printf("\nDone.  The project is %s.  Open it in the Studio with\n"
+           "  s4g-studio %s\n"
+           "(from a build tree: build/app/studio/s4g-studio %s), or run s4g eval/predict on it.\n",
+           project, project, project);
     return 0;
 }

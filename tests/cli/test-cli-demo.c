@@ -23,7 +23,7 @@ static void test_demo(void)
     g_autoptr(GError) error = NULL;
     g_autofree char *tmp = g_dir_make_tmp("s4g-demo-XXXXXX", &error);
     g_assert_no_error(error);
-    const char *argv[] = {s4g_path, "demo", "--project", tmp, "--locations", "48", "--epochs",
+    const char *argv[] = {s4g_path, "demo", "--dir", tmp, "--locations", "48", "--epochs",
                           "2", "--batch", "16", "--gallery-stride", "24", "--backend", "cpu",
                           NULL};
     g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
