@@ -246,14 +246,14 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 60, batch = 32, seed = 1, gstride = 8, shift = 4;
+    int locations = 400, epochs = 120, batch = 32, seed = 1, gstride = 8, shift = 4;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
          "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (60)", "N"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (120)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
