@@ -1,8 +1,10 @@
 /* s4g-test-fixture.c — test projects (see the header). */
 #include "s4g-test-fixture.h"
 
+#include "s4g-config.h"
 #include "s4g-store.h"
 
+#include <adwaita.h>
 #include <gtk/gtk.h>
 
 #include <glib/gstdio.h>
@@ -247,4 +249,14 @@ char *fix_make_tiny_trainable_project(const char *dir)
         g_strdup_printf("import --project %s --kind cvusa --name tiny %s", project, world);
     fix_run_s4g(import);
     return project;
+}
+
+gpointer fix_make_app(const char *suffix)
+{
+    g_autofree char *id = g_strdup_printf("%s.%s", S4G_APP_ID, suffix);
+    AdwApplication *app =
+        g_object_new(ADW_TYPE_APPLICATION, "application-id", id, "flags", G_APPLICATION_NON_UNIQUE,
+                     "resource-base-path", "/org/sample4geo/Studio", NULL);
+    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    return app;
 }

@@ -33,5 +33,8 @@ void fix_run_s4g(const char *args);
 /* A tiny CVUSA world (40 places, seed 3, half-size images) synthesised under `dir` and imported
  * as dataset "tiny" into the project it returns (g_free), for tests that train for real. */
 char *fix_make_tiny_trainable_project(const char *dir);
+/* A registered, non-unique AdwApplication "<app id>.<suffix>" with the Studio's resources (for
+ * widget tests; call after gtk_init() and adw_init()); returns an AdwApplication*. */
+gpointer fix_make_app(const char *suffix);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);

@@ -74,10 +74,7 @@ static guint count_named_markers(GtkWidget *w, const char *css, const char *pref
 
 static void test_names(void)
 {
-    AdwApplication *app = g_object_new(ADW_TYPE_APPLICATION, "application-id",
-                                       S4G_APP_ID ".A11yTest", "flags", G_APPLICATION_NON_UNIQUE,
-                                       "resource-base-path", "/org/sample4geo/Studio", NULL);
-    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    AdwApplication *app = fix_make_app("A11yTest");
     S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
     gtk_window_present(GTK_WINDOW(win));
     check(GTK_WIDGET(win));

@@ -300,10 +300,7 @@ int main(int argc, char **argv)
     g_setenv("GTK_A11Y", "test", TRUE);
     gtk_init();
     adw_init();
-    app = g_object_new(ADW_TYPE_APPLICATION, "application-id", S4G_APP_ID ".DemoTest", "flags",
-                       G_APPLICATION_NON_UNIQUE, "resource-base-path", "/org/sample4geo/Studio",
-                       NULL);
-    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    app = fix_make_app("DemoTest");
     g_test_add_func("/studio/demo/cancel", test_cancel);
     g_test_add_func("/studio/demo/open", test_open);
     g_test_add_func("/studio/demo/predict-on-demand", test_predict_on_demand);

@@ -454,10 +454,7 @@ int main(int argc, char **argv)
     fix_init(argv[0]);
     gtk_init();
     adw_init();
-    app = g_object_new(ADW_TYPE_APPLICATION, "application-id", S4G_APP_ID ".LayerTest", "flags",
-                       G_APPLICATION_NON_UNIQUE, "resource-base-path", "/org/sample4geo/Studio",
-                       NULL);
-    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    app = fix_make_app("LayerTest");
     g_test_add_func("/studio/photo-layer/click-and-filter", test_click_and_filter);
     g_test_add_func("/studio/photo-layer/10k", test_many_dots);
     g_test_add_func("/studio/photo-layer/100k", test_100k_dots);

@@ -363,10 +363,7 @@ int main(int argc, char **argv)
     fix_init(argv[0]);
     gtk_init();
     adw_init();
-    app = g_object_new(ADW_TYPE_APPLICATION, "application-id", S4G_APP_ID ".Test", "flags",
-                       G_APPLICATION_NON_UNIQUE, "resource-base-path", "/org/sample4geo/Studio",
-                       NULL);
-    g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
+    app = fix_make_app("Test");
     g_test_add_func("/studio/window/empty-state", test_empty_state);
     g_test_add_func("/studio/window/prediction", test_prediction);
     g_test_add_func("/studio/window/compare-runs", test_compare_runs);
