@@ -311,11 +311,7 @@ static void test_extras(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    if (argc < 2) {
-        g_printerr("usage: %s PATH-TO-s4g\n", argv[0]);
-        return 2;
-    }
-    s4g_path = argv[1];
+    s4g_path = tf_s4g_argument(argc, argv);
     g_test_add_func("/cli/embed-mine-export", test_extras);
     return g_test_run();
 }

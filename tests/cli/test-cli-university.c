@@ -236,11 +236,7 @@ static void test_direction_other_layout(void)
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    if (argc < 2) {
-        g_printerr("usage: %s PATH-TO-s4g\n", argv[0]);
-        return 2;
-    }
-    s4g_path = argv[1];
+    s4g_path = tf_s4g_argument(argc, argv);
     g_test_add_func("/cli/university-directions", test_university_directions);
     g_test_add_func("/cli/direction-other-layout", test_direction_other_layout);
     return g_test_run();

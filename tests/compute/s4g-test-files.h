@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -66,6 +67,17 @@ static inline int tf_run(const char *prog, const char *const *args, char **out, 
     g_spawn_sync(NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out, err, &status, &error);
     g_assert_no_error(error);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The s4g executable a CLI test gets as its one argument (meson passes it); exits 2 with a
+ * usage line when it is missing. */
+static inline const char *tf_s4g_argument(int argc, char **argv)
+{
+    if (argc < 2) {
+        g_printerr("usage: %s PATH-TO-s4g\n", argv[0]);
+        exit(2);
+    }
+    return argv[1];
 }
 
 /* Runs argv (argv[0] the program), asserts that it exits 0 (showing its stderr when not) and
