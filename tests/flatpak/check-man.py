@@ -4,8 +4,7 @@ prints none; s4g.1 has a section (.SS "s4g CMD") for every command `s4g --help` 
 none for a command that does not exist, and each command's section names every long option
 its `s4g CMD --help` prints; s4g-studio.1 names every option of `s4g-studio --help-all`.
 
-usage: check-man.py GROFF|'' S4G S4G_1 [S4G_STUDIO S4G_STUDIO_1]
-  (GROFF empty when groff is not installed: the structure checks still run)
+usage: check-man.py GROFF S4G S4G_1 [S4G_STUDIO S4G_STUDIO_1]
 """
 import os, re, subprocess, sys
 
@@ -76,7 +75,7 @@ def s4g_problems(troff, s4g):
 
 def groff_check(groff, page):
     if not groff:
-        return
+        fail("no groff given: install groff-base (tools/install-deps does)")
     r = subprocess.run([groff, "-man", "-Tutf8", "-ww", "-z", page], capture_output=True,
                        text=True, timeout=60)
     if r.returncode != 0 or r.stderr.strip():
