@@ -489,6 +489,14 @@ static gboolean setup_model(Run *r, GError **error)
     if (s4g_convnext_spatial(r->o.spec.ground_h, r->o.spec.ground_w, hs, ws, &err) ||
         s4g_convnext_spatial(r->o.spec.sat_h, r->o.spec.sat_w, hs, ws, &err))
         return compute_fail(error, "input size", &err);
+    /* A shift of half the satellite view or more would move the place out of its own image. */
+    int max_shift = (MIN(r->o.spec.sat_h, r->o.spec.sat_w) - 1) / 2;
+    if (r->o.satellite_shift < 0 || r->o.satellite_shift > max_shift) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "--satellite-shift %d: must be 0..%d px for %d×%d satellite images",
+                    r->o.satellite_shift, max_shift, r->o.spec.sat_h, r->o.spec.sat_w);
+        return FALSE;
+    }
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
     if (!r->net) return compute_fail(error, "model", &err);
     /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */

@@ -148,6 +148,10 @@ static void test_train_sigterm_resume(void)
                             "--satellite-size", "32x0", NULL};
     tf_run_fails(badsz2, "s4g eval: --satellite-size: expected H×W like 128x512, got “32x0”");
 
+    /* a satellite shift that would move the place out of its own 64-px view is refused */
+    const char *shift[] = {s4g(), "train", "--project", proj, "--dataset", "w",
+                           "--satellite-size", "64x64", "--satellite-shift", "40", "--batch", "8", NULL};
+    tf_run_fails(shift, "--satellite-shift 40: must be 0..31 px for 64×64 satellite images");
     /* a missing dataset is an error naming it */
     const char *bad[] = {s4g(), "train", "--project", proj, "--dataset", "nope", NULL};
     tf_run_fails(bad, "nope");
