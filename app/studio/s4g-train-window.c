@@ -35,9 +35,9 @@ struct _S4gTrainWindow {
     GDataInputStream *out, *err;
     GCancellable *cancellable;
     guint bad_lines;
-    gboolean ended;     /* the trainer's "end" event was read; its state is on the status line */
+    gboolean ended; /* the trainer's "end" event was read; its state is on the status line */
     gboolean exited, out_eof, err_eof; /* the run is over when all three are */
-    gint64 live_run;    /* the run id the trainer announced (or the one resumed), 0 before */
+    gint64 live_run;     /* the run id the trainer announced (or the one resumed), 0 before */
     char *error_message; /* from the trainer's {"event": "error"} line */
     GQueue err_lines;    /* the last STDERR_KEEP lines of its stderr (char *) */
 };
@@ -82,7 +82,6 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
                             gtk_editable_get_text(GTK_EDITABLE(self->lr_row)), NULL);
     return g_strv_builder_end(b);
 }
-
 
 static void set_running(S4gTrainWindow *self, gboolean running);
 static void refresh_runs(S4gTrainWindow *self, gint64 select);
@@ -281,9 +280,9 @@ static void read_next_err(S4gTrainWindow *self)
 /* Starts argv with stdout (JSON lines) and stderr (messages) read asynchronously. */
 static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
 {
-    GSubprocess *proc = g_subprocess_newv(
-        (const char *const *)argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-        error);
+    GSubprocess *proc =
+        g_subprocess_newv((const char *const *)argv,
+                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
     if (!proc) return FALSE;
     self->proc = proc;
     self->bad_lines = 0;
@@ -306,19 +305,26 @@ static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
     return TRUE;
 }
 
+/* The s4g program to run (g_free), or NULL with an error when a run is already going or the
+ * program cannot be found. */
+static char *program_for_new_process(S4gTrainWindow *self, GError **error)
+{
+    if (self->proc) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already in progress"));
+        return NULL;
+    }
+    char *program = s4g_train_window_find_s4g();
+    if (!program)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                    _("The s4g program was not found (set S4G_PROGRAM or install it)"));
+    return program;
+}
+
 gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error)
 {
     g_return_val_if_fail(S4G_IS_TRAIN_WINDOW(self), FALSE);
-    if (self->proc) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already in progress"));
-        return FALSE;
-    }
-    g_autofree char *program = s4g_train_window_find_s4g();
-    if (!program) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    _("The s4g program was not found (set S4G_PROGRAM or install it)"));
-        return FALSE;
-    }
+    g_autofree char *program = program_for_new_process(self, error);
+    if (!program) return FALSE;
     g_auto(GStrv) argv = s4g_train_window_build_argv(self, program);
     s4g_loss_chart_clear(self->chart);
     self->live_run = 0;
@@ -351,7 +357,8 @@ static gboolean load_curve(S4gTrainWindow *self, gint64 id, GError **error)
     }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double epoch = sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+        double epoch =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
         double step = 0;
         for (guint i = 0; i < rows->len; i++) {
             S4gMetricRow *m = &g_array_index(rows, S4gMetricRow, i);
@@ -375,8 +382,8 @@ static void describe_selected(S4gTrainWindow *self)
     }
     const S4gRunInfo *i = s4g_run_item_get_info(item);
     g_autofree char *text =
-        g_strdup_printf(_("Run %lld (%s): %u stored steps, %u evaluations"),
-                        (long long)i->id, s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
+        g_strdup_printf(_("Run %lld (%s): %u stored steps, %u evaluations"), (long long)i->id,
+                        s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
     if (i->message && *i->message) {
         g_autofree char *with = g_strdup_printf("%s — %s", text, i->message);
         gtk_label_set_label(self->runs_label, with);
@@ -393,13 +400,12 @@ static void show_selected(S4gTrainWindow *self)
     g_autoptr(GError) error = NULL;
     const S4gRunInfo *i = s4g_run_item_get_info(item);
     if (!load_curve(self, i->id, &error)) {
-        g_autofree char *msg = g_strdup_printf(_("Run %lld: %s"), (long long)i->id,
-                                               error->message);
+        g_autofree char *msg = g_strdup_printf(_("Run %lld: %s"), (long long)i->id, error->message);
         set_status(self, msg, TRUE);
         return;
     }
-    g_autofree char *msg = g_strdup_printf(_("Run %lld: %u steps from the store"),
-                                           (long long)i->id, s4g_loss_chart_get_n_points(self->chart));
+    g_autofree char *msg = g_strdup_printf(_("Run %lld: %u steps from the store"), (long long)i->id,
+                                           s4g_loss_chart_get_n_points(self->chart));
     set_status(self, msg, FALSE);
 }
 
@@ -440,16 +446,8 @@ static void refresh_runs(S4gTrainWindow *self, gint64 select)
 gboolean s4g_train_window_resume(S4gTrainWindow *self, gint64 run, GError **error)
 {
     g_return_val_if_fail(S4G_IS_TRAIN_WINDOW(self), FALSE);
-    if (self->proc) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already in progress"));
-        return FALSE;
-    }
-    g_autofree char *program = s4g_train_window_find_s4g();
-    if (!program) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                    _("The s4g program was not found (set S4G_PROGRAM or install it)"));
-        return FALSE;
-    }
+    g_autofree char *program = program_for_new_process(self, error);
+    if (!program) return FALSE;
     /* the live points continue the stored curve */
     if (!load_curve(self, run, error)) return FALSE;
     g_autofree char *id = g_strdup_printf("%" G_GINT64_FORMAT, run);
@@ -513,10 +511,9 @@ typedef enum { COL_ID, COL_DATASET, COL_MODEL, COL_STATE, COL_STARTED, COL_STEPS
 static void setup_cell(GtkSignalListItemFactory *f, GtkListItem *li, gpointer data)
 {
     GtkWidget *label = gtk_label_new(NULL);
-    gtk_label_set_xalign(GTK_LABEL(label), GPOINTER_TO_INT(data) == COL_ID ||
-                                                   GPOINTER_TO_INT(data) >= COL_STEPS
-                                               ? 1.0f
-                                               : 0.0f);
+    gtk_label_set_xalign(
+        GTK_LABEL(label),
+        GPOINTER_TO_INT(data) == COL_ID || GPOINTER_TO_INT(data) >= COL_STEPS ? 1.0f : 0.0f);
     gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
     gtk_list_item_set_child(li, label);
 }
@@ -652,8 +649,8 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     gtk_single_selection_set_autoselect(self->runs_selection, FALSE);
     gtk_single_selection_set_can_unselect(self->runs_selection, TRUE);
     gtk_column_view_set_model(self->runs_view, GTK_SELECTION_MODEL(self->runs_selection));
-    g_signal_connect_swapped(self->runs_selection, "notify::selected", G_CALLBACK(on_selection_changed),
-                             self);
+    g_signal_connect_swapped(self->runs_selection, "notify::selected",
+                             G_CALLBACK(on_selection_changed), self);
     /* the column view's inner list takes the focus: name it as the view is named */
     for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(self->runs_view)); c;
          c = gtk_widget_get_next_sibling(c))

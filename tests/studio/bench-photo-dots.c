@@ -16,25 +16,7 @@
 #include <adwaita.h>
 #include <stdlib.h>
 
-typedef struct {
-    gint64 start, total;
-    int frames;
-} FrameTimes;
-
-static void before_paint(GdkFrameClock *c, FrameTimes *ft)
-{
-    ft->start = g_get_monotonic_time();
-}
-
-static void after_paint(GdkFrameClock *c, FrameTimes *ft)
-{
-    if (!ft->start) return;
-    ft->total += g_get_monotonic_time() - ft->start;
-    ft->frames++;
-    ft->start = 0;
-}
-
-static void wait_frame(FrameTimes *ft)
+static void wait_frame(FixFrameTimes *ft)
 {
     int before = ft->frames;
     gint64 end = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -74,9 +56,9 @@ int main(int argc, char **argv)
     gtk_test_widget_wait_for_draw(win);
 
     GdkFrameClock *clock = gtk_widget_get_frame_clock(win);
-    FrameTimes ft = {0};
-    g_signal_connect(clock, "before-paint", G_CALLBACK(before_paint), &ft);
-    g_signal_connect(clock, "after-paint", G_CALLBACK(after_paint), &ft);
+    FixFrameTimes ft = {0};
+    gulong ids[2];
+    fix_frame_times_connect(clock, &ft, ids);
 
     GRand *rand = g_rand_new_with_seed(7);
     gint64 t0 = g_get_monotonic_time();

@@ -260,3 +260,24 @@ gpointer fix_make_app(const char *suffix)
     g_assert_true(g_application_register(G_APPLICATION(app), NULL, NULL));
     return app;
 }
+
+static void frame_before_paint(GdkFrameClock *c, FixFrameTimes *ft)
+{
+    (void)c;
+    ft->start = g_get_monotonic_time();
+}
+
+static void frame_after_paint(GdkFrameClock *c, FixFrameTimes *ft)
+{
+    (void)c;
+    if (!ft->start) return;
+    ft->total += g_get_monotonic_time() - ft->start;
+    ft->frames++;
+    ft->start = 0;
+}
+
+void fix_frame_times_connect(gpointer clock, FixFrameTimes *ft, gulong ids[2])
+{
+    ids[0] = g_signal_connect(clock, "before-paint", G_CALLBACK(frame_before_paint), ft);
+    ids[1] = g_signal_connect(clock, "after-paint", G_CALLBACK(frame_after_paint), ft);
+}

@@ -36,5 +36,12 @@ char *fix_make_tiny_trainable_project(const char *dir);
 /* A registered, non-unique AdwApplication "<app id>.<suffix>" with the Studio's resources (for
  * widget tests; call after gtk_init() and adw_init()); returns an AdwApplication*. */
 gpointer fix_make_app(const char *suffix);
+/* Frame work on a GdkFrameClock (before-paint → after-paint), summed over frames. */
+typedef struct {
+    gint64 start, total;
+    int frames;
+} FixFrameTimes;
+/* Connects `ft` to `clock` (a GdkFrameClock*); returns the two handler ids in `ids`. */
+void fix_frame_times_connect(gpointer clock, FixFrameTimes *ft, gulong ids[2]);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);
