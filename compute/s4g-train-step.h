@@ -8,7 +8,7 @@
  * comes from the cosine-with-warm-up schedule at the trainer's step counter, so the first
  * step uses lr 0 exactly as the reference code does.
  *
- * The training loop (app/geo) feeds host batches and reads back the loss; checkpoints hold
+ * The training loop (app/method/s4g-train.c) feeds host batches and reads back the loss; checkpoints hold
  * weights, Adam moments, step and logit_scale in one safetensors file.
  */
 #ifndef S4G_TRAIN_STEP_H
