@@ -243,6 +243,46 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
     return TRUE;
 }
 
+/* A word as a shell reads it: as it is when it holds only safe characters, else quoted. */
+static char *shell_word(const char *w)
+{
+    for (const char *c = w; *c; c++)
+        if (!g_ascii_isalnum(*c) && !strchr("_./-+,:@%=", *c)) return g_shell_quote(w);
+    return *w ? g_strdup(w) : g_shell_quote(w);
+}
+
+/* The command that opens the Studio, as it can be typed in the current folder: the
+ * s4g-studio built beside this s4g (build/app/studio next to build/app/cli, or the same
+ * bindir), relative when it lies below the current folder; else the one on PATH. */
+static char *studio_command(void)
+{
+    g_autofree char *self_exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *cwd = g_get_current_dir();
+    if (self_exe) {
+        g_autofree char *dir = g_path_get_dirname(self_exe);
+        g_autofree char *parent = g_path_get_dirname(dir);
+        char *candidates[] = {g_build_filename(parent, "studio", "s4g-studio", NULL),
+                              g_build_filename(dir, "s4g-studio", NULL)};
+        char *found = NULL;
+        for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
+            if (!found && g_file_test(candidates[i], G_FILE_TEST_IS_EXECUTABLE))
+                found = g_steal_pointer(&candidates[i]);
+            g_free(candidates[i]);
+        }
+        if (found) {
+            g_autofree char *prefix = g_strconcat(cwd, G_DIR_SEPARATOR_S, NULL);
+            if (g_str_has_prefix(found, prefix)) {
+                g_autofree char *rel = g_strdup(found + strlen(prefix));
+                g_free(found);
+                return shell_word(rel);
+            }
+            g_autofree char *abs = found;
+            return shell_word(abs);
+        }
+    }
+    return g_strdup("s4g-studio");
+}
+
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL, *backend = NULL;
@@ -331,9 +371,10 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
     if (predict(project, model, be, "--gallery", "region", photos, photos->len, csv)) return 1;
     if (!report(project, photos, truth, csv, &error)) return s4g_cli_fail("demo", error);
-    printf("\nDone.  The project is %s.  Open it in the Studio with\n"
-           "  s4g-studio %s\n"
-           "(from a build tree: build/app/studio/s4g-studio %s), or run s4g eval/predict on it.\n",
-           project, project, project);
+    g_autofree char *studio = studio_command();
+    g_autofree char *quoted = shell_word(project);
+    printf("\nDone.  The project is %s.  Open it in the Studio with\n  %s %s\n"
+           "or run s4g eval/predict on it.\n",
+           project, studio, quoted);
     return 0;
 }
