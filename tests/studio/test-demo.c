@@ -3,6 +3,7 @@
  * the end — opens the result and shows its photos over the synthetic region's MBTiles, the
  * trained model's stored predictions and the training's mining runs. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-mbtiles-source.h"
 #include "s4g-store.h"
