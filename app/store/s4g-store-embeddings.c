@@ -1,4 +1,5 @@
-/* s4g-store-embeddings.c — the embeddings table: cached image embeddings of a model (f32 or f16). */
+/* s4g-store-embeddings.c — the embeddings table: cached image embeddings of a model (f32 or f16).
+ */
 #define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-embeddings.h"
 #include "s4g-store-private.h"
@@ -103,9 +104,9 @@ float *s4g_store_embedding_get(S4gStore *store, gint64 model, gint64 image, int 
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) {
         if (rc == SQLITE_DONE)
-            s4g_store_not_found(error,
-                      "%s: no embedding of image %" G_GINT64_FORMAT " by model %" G_GINT64_FORMAT,
-                      s4g_store_dir(store), image, model);
+            s4g_store_not_found(
+                error, "%s: no embedding of image %" G_GINT64_FORMAT " by model %" G_GINT64_FORMAT,
+                s4g_store_dir(store), image, model);
         else
             s4g_store_fail(store, "reading embedding", error);
         return NULL;

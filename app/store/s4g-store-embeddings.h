@@ -1,4 +1,5 @@
-/* s4g-store-embeddings.h — typed access to the embeddings table: cached image embeddings of a model (f32 or f16). */
+/* s4g-store-embeddings.h — typed access to the embeddings table: cached image embeddings of a model
+ * (f32 or f16). */
 #pragma once
 
 #include "s4g-store.h"

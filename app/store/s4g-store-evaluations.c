@@ -39,8 +39,8 @@ gint64 s4g_store_evaluation_add(S4gStore *store, const S4gEvaluationRow *e, GErr
     return sqlite3_last_insert_rowid(s4g_store_db(store));
 }
 
-#define EVAL_COLS                                                                        \
-    "SELECT id, model, run, dataset, split, epoch, r1, r5, r10, r1pct, hit_rate, ap, "      \
+#define EVAL_COLS                                                                                  \
+    "SELECT id, model, run, dataset, split, epoch, r1, r5, r10, r1pct, hit_rate, ap, "             \
     "queries, refs, created FROM evaluations "
 
 /* The evaluations `sql` (EVAL_COLS …, one parameter bound to id) selects. */
@@ -83,6 +83,6 @@ GPtrArray *s4g_store_evaluation_list(S4gStore *store, gint64 model, GError **err
 
 GPtrArray *s4g_store_evaluation_list_run(S4gStore *store, gint64 run, GError **error)
 {
-    return list_evaluations(
-        store, EVAL_COLS "WHERE run = ?1 AND r1 IS NOT NULL ORDER BY epoch, id", run, error);
+    return list_evaluations(store, EVAL_COLS "WHERE run = ?1 AND r1 IS NOT NULL ORDER BY epoch, id",
+                            run, error);
 }

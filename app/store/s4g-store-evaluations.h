@@ -1,4 +1,5 @@
-/* s4g-store-evaluations.h — typed access to the evaluations table: recall/AP of a model on a dataset split. */
+/* s4g-store-evaluations.h — typed access to the evaluations table: recall/AP of a model on a
+ * dataset split. */
 #pragma once
 
 #include "s4g-store.h"

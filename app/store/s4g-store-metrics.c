@@ -49,8 +49,8 @@ GArray *s4g_store_metrics_list(S4gStore *store, gint64 run, gint64 after_step, G
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         S4gMetricRow r = {sqlite3_column_int64(st, 0), sqlite3_column_double(st, 1),
-                          s4g_store_col_real(st, 2),      s4g_store_col_real(st, 3),
-                          s4g_store_col_real(st, 4),      s4g_store_col_real(st, 5),
+                          s4g_store_col_real(st, 2),   s4g_store_col_real(st, 3),
+                          s4g_store_col_real(st, 4),   s4g_store_col_real(st, 5),
                           s4g_store_col_real(st, 6)};
         g_array_append_val(out, r);
     }

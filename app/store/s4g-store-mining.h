@@ -1,4 +1,5 @@
-/* s4g-store-mining.h — typed access to the mining_runs and hard_negatives tables: a mining run with its hard negatives. */
+/* s4g-store-mining.h — typed access to the mining_runs and hard_negatives tables: a mining run with
+ * its hard negatives. */
 #pragma once
 
 #include "s4g-store-datasets.h"
@@ -26,7 +27,7 @@ GArray *s4g_store_mining_latest_of_run(S4gStore *store, gint64 run, GError **err
 typedef struct {
     gint64 id;
     char *kind;
-    char *model; /* its name, "" when none */
+    char *model;  /* its name, "" when none */
     gint64 epoch; /* 0 when none */
     char *created;
 } S4gMiningRunRow;

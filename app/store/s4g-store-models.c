@@ -1,4 +1,5 @@
-/* s4g-store-models.c — the models table: named weights files with their architecture (JSON) and parent. */
+/* s4g-store-models.c — the models table: named weights files with their architecture (JSON) and
+ * parent. */
 #define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-models.h"
 #include "s4g-store-private.h"
@@ -41,7 +42,8 @@ gboolean s4g_store_model_set_weights(S4gStore *store, gint64 id, const char *wei
     sqlite3_bind_int64(st, 2, id);
     if (!s4g_store_step_done(store, st, "setting model weights", error)) return FALSE;
     if (sqlite3_changes(s4g_store_db(store)) == 0)
-        return s4g_store_not_found(error, "%s: no model %" G_GINT64_FORMAT, s4g_store_dir(store), id);
+        return s4g_store_not_found(error, "%s: no model %" G_GINT64_FORMAT, s4g_store_dir(store),
+                                   id);
     return TRUE;
 }
 

@@ -1,4 +1,5 @@
-/* s4g-store-models.h — typed access to the models table: named weights files with their architecture (JSON) and parent. */
+/* s4g-store-models.h — typed access to the models table: named weights files with their
+ * architecture (JSON) and parent. */
 #pragma once
 
 #include "s4g-store.h"

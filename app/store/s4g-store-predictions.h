@@ -1,4 +1,5 @@
-/* s4g-store-predictions.h — typed access to the predictions table: the top-k references of a photo per model and gallery. */
+/* s4g-store-predictions.h — typed access to the predictions table: the top-k references of a photo
+ * per model and gallery. */
 #pragma once
 
 #include "s4g-store-datasets.h"
@@ -35,10 +36,10 @@ GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, 
 typedef struct {
     gint64 image;
     char *gallery;
-    double score, lat, lon;     /* NAN when NULL */
-    char *file;                 /* the photo's: root/path */
-    double true_lat, true_lon;  /* NAN when unknown */
-    char *reference_file;       /* NULL when the reference is gone */
+    double score, lat, lon;    /* NAN when NULL */
+    char *file;                /* the photo's: root/path */
+    double true_lat, true_lon; /* NAN when unknown */
+    char *reference_file;      /* NULL when the reference is gone */
 } S4gPredictionExport;
 void s4g_prediction_export_clear(S4gPredictionExport *e);
 GArray *s4g_store_predictions_export(S4gStore *store, gint64 model, GError **error);

@@ -13,7 +13,8 @@ static void split_source(const char *src, GString *code, GString *strings)
 {
     for (const char *p = src; *p;) {
         if (p[0] == '/' && p[1] == '/') {
-            while (*p && *p != '\n') p++;
+            while (*p && *p != '\n')
+                p++;
         } else if (p[0] == '/' && p[1] == '*') {
             const char *end = strstr(p + 2, "*/");
             p = end ? end + 2 : p + strlen(p);
@@ -36,7 +37,8 @@ static void split_source(const char *src, GString *code, GString *strings)
 
 static const char code_pattern[] = "\\b(sqlite3\\w*|s4g_store_(prepare|db|exec|fail))\\b";
 static const char sql_pattern[] =
-    "\\b(SELECT\\s+(DISTINCT\\s+)?[\\w*(]|INSERT\\s+(OR\\s+\\w+\\s+)?INTO\\b|UPDATE\\s+\\w+\\s+SET\\b|"
+    "\\b(SELECT\\s+(DISTINCT\\s+)?[\\w*(]|INSERT\\s+(OR\\s+\\w+\\s+)?INTO\\b|UPDATE\\s+\\w+\\s+"
+    "SET\\b|"
     "DELETE\\s+FROM\\b|CREATE\\s+(UNIQUE\\s+)?(TABLE|INDEX|TRIGGER|VIEW)\\b|PRAGMA\\s+\\w)";
 
 /* Appends "file: what `match`" for each hit of the two patterns in src to out. */
