@@ -7,7 +7,8 @@
  * softmax-weighted mean of the top-k centres within the refine radius; the best tile's weight
  * is the confidence), looks up the photo's truth in the project and stores the predictions
  * through the store's typed queries.  Nothing here prints: progress goes to a callback and a
- * GCancellable stops the work between images, so a GTask thread can run it. */
+ * GCancellable stops the work before the gallery is built and between photos (an encode
+ * batch under way finishes first), so a GTask thread can run it. */
 #pragma once
 
 #include "s4g-evaluate.h"
