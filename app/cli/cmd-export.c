@@ -10,7 +10,6 @@
 #include "s4g-store-runs.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,11 +111,6 @@ static void close_group(GArray *out, Estimate *cur, GArray *sc, GArray *la, GArr
     g_array_set_size(sc, 0), g_array_set_size(la, 0), g_array_set_size(lo, 0);
 }
 
-static double col_or_nan(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
 static int export_predictions(const char *project, const char *model, double radius,
                               const char *out, gboolean json)
 {
@@ -131,19 +125,11 @@ static int export_predictions(const char *project, const char *model, double rad
         s4g_cli_model_close(&cm);
         return s4g_cli_fail("export", error);
     }
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        cm.store,
-        "SELECT p.image, p.gallery, p.score, p.lat, p.lon, d.root || '/' || i.path, i.lat, i.lon,"
-        "       dr.root || '/' || r.path "
-        "FROM predictions p JOIN images i ON i.id = p.image JOIN datasets d ON d.id = i.dataset "
-        "LEFT JOIN images r ON r.id = p.reference LEFT JOIN datasets dr ON dr.id = r.dataset "
-        "WHERE p.model = ? ORDER BY p.image, p.gallery, p.rank",
-        &error);
-    if (!st) {
+    g_autoptr(GArray) rows = s4g_store_predictions_export(cm.store, mrow->id, &error);
+    if (!rows) {
         s4g_cli_model_close(&cm);
         return s4g_cli_fail("export", error);
     }
-    sqlite3_bind_int64(st, 1, mrow->id);
     g_autoptr(GArray) est = g_array_new(FALSE, TRUE, sizeof(Estimate));
     g_array_set_clear_func(est, estimate_clear);
     g_autoptr(GArray) sc = g_array_new(FALSE, FALSE, sizeof(double));
@@ -151,31 +137,20 @@ static int export_predictions(const char *project, const char *model, double rad
     g_autoptr(GArray) lo = g_array_new(FALSE, FALSE, sizeof(double));
     Estimate cur = {0};
     double tlat = NAN, tlon = NAN;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 image = sqlite3_column_int64(st, 0);
-        const char *gal = (const char *)sqlite3_column_text(st, 1);
-        if (sc->len && (image != cur.image || g_strcmp0(gal, cur.gallery)))
+    for (guint r = 0; r < rows->len; r++) {
+        const S4gPredictionExport *row = &g_array_index(rows, S4gPredictionExport, r);
+        if (sc->len && (row->image != cur.image || g_strcmp0(row->gallery, cur.gallery)))
             close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
         if (sc->len == 0) {
-            cur.image = image;
-            cur.gallery = g_strdup(gal);
-            cur.path = g_strdup((const char *)sqlite3_column_text(st, 5));
-            cur.ref_path = g_strdup((const char *)sqlite3_column_text(st, 8));
-            tlat = col_or_nan(st, 6), tlon = col_or_nan(st, 7);
+            cur.image = row->image;
+            cur.gallery = g_strdup(row->gallery);
+            cur.path = g_strdup(row->file);
+            cur.ref_path = g_strdup(row->reference_file);
+            tlat = row->true_lat, tlon = row->true_lon;
         }
-        double v = col_or_nan(st, 2);
-        g_array_append_val(sc, v);
-        v = col_or_nan(st, 3);
-        g_array_append_val(la, v);
-        v = col_or_nan(st, 4);
-        g_array_append_val(lo, v);
-    }
-    if (rc != SQLITE_DONE) {
-        s4g_store_fail(cm.store, "reading predictions", &error);
-        estimate_clear(&cur);
-        s4g_cli_model_close(&cm);
-        return s4g_cli_fail("export", error);
+        g_array_append_val(sc, row->score);
+        g_array_append_val(la, row->lat);
+        g_array_append_val(lo, row->lon);
     }
     close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
     estimate_clear(&cur);

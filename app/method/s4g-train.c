@@ -181,13 +181,8 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
  * uninterrupted run would.  FALSE with no error when the run has none. */
 static gboolean table_from_store(Run *r, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        r->store,
-        "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
-        "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
-        error);
-    if (!st) return FALSE;
-    sqlite3_bind_int64(st, 1, r->run);
+    g_autoptr(GArray) rows = s4g_store_mining_latest_of_run(r->store, r->run, error);
+    if (!rows) return FALSE;
     S4gSplit *t = r->train;
     g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -203,17 +198,15 @@ static gboolean table_from_store(Run *r, GError **error)
                             GUINT_TO_POINTER(t->query_pos[q] + 1));
     S4gNeighbours *nb = s4g_neighbours_new(t->n_refs, r->o.sampler.neighbour_range);
     gboolean any = FALSE;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
-        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
+    for (guint i = 0; i < rows->len; i++) {
+        const S4gHardNegative *h = &g_array_index(rows, S4gHardNegative, i);
+        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &h->anchor));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &h->negative));
         if (!row || !n || nb->count[row - 1] >= nb->k) continue;
         nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
         any = TRUE;
     }
-    if (rc != SQLITE_DONE || !any) {
-        if (rc != SQLITE_DONE) s4g_store_fail(r->store, "reading the run's neighbour table", error);
+    if (!any) {
         s4g_neighbours_free(nb);
         return FALSE;
     }

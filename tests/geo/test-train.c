@@ -2,6 +2,7 @@
  * metrics, evaluation and mining rows it records, its checkpoints, and a stop after step 5
  * followed by --resume ending byte-identical to the uninterrupted run. */
 #include "s4g-dataset.h"
+#include "s4g-store-private.h"
 #include "s4g-store-runs.h"
 #include "s4g-synth.h"
 #include "s4g-train.h"

@@ -3,6 +3,7 @@
  * 32x128 (H×W) / 64x64, batch 4.  The chart must receive the run's loss points as they come,
  * and Cancel (SIGTERM) must leave the run 'stopped' in the project's runs table. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-store.h"
 #include "s4g-test-fixture.h"
