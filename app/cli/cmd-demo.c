@@ -112,14 +112,19 @@ static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GE
 /* s4g predict over a dataset (which = "--dataset") or gallery ("--gallery") for the first n
  * photos: shown in full, or with csv set, quietly (stdout to /dev/null) writing the
  * estimates to csv. */
-static int predict(const char *project, const char *model, const char *be, const char *which,
-                   const char *name, GPtrArray *photos, guint n, const char *csv)
+static int predict(const char *project, const char *model, const char *be, const char *dev,
+                   const char *which, const char *name, GPtrArray *photos, guint n,
+                   const char *csv)
 {
     g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
     const char *fixed[] = {"predict", "--project", project, which,       name,
                            "--model", model,     "--top",   "3",       "--backend", be};
     for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
         g_ptr_array_add(a, g_strdup(fixed[i]));
+    if (dev) {
+        g_ptr_array_add(a, g_strdup("--device"));
+        g_ptr_array_add(a, g_strdup(dev));
+    }
     if (csv) {
         g_ptr_array_add(a, g_strdup("--csv"));
         g_ptr_array_add(a, g_strdup(csv));
@@ -245,16 +250,12 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
 
 int s4g_cmd_demo(int argc, char **argv)
 {
-    g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 120, batch = 32, seed = 1, gstride = 8, shift = 4;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dir = NULL;
+    int locations = 400, epochs = 120, seed = 1, gstride = 8, shift = 4;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
-         "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (120)", "N"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
          "Training translation of the satellite images, pixels (4; s4g train "
@@ -262,17 +263,21 @@ int s4g_cmd_demo(int argc, char **argv)
          "PX"},
         {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
          "Map pixels between the gallery's patches (8)", "PX"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {NULL},
     };
-    if (!s4g_cli_parse("demo", "",
-                       "synthesise a small world, import it, train briefly, evaluate, build the gallery "
-                       "from its map and locate the held-out photos on it",
-                       entries, &argc, &argv))
+    /* the demo's own small defaults: a world of 400 panoramas trains in minutes */
+    g_auto(S4gCliOptions) o = {
+        .shared = S4G_CLI_PROJECT | S4G_CLI_BATCH | S4G_CLI_BACKEND,
+        .batch = 32,
+        .project_help = "Folder for the world and the project (default: a new temporary folder)",
+        .batch_help = "Pairs per step (32)"};
+    if (!s4g_cli_parse_opts("demo", "",
+                            "synthesise a small world, import it, train briefly, evaluate, build the gallery "
+                            "from its map and locate the held-out photos on it",
+                            entries, &o, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    int batch = o.batch;
+    if (o.project && !dir) dir = g_strdup(o.project);
     if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
                         "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
@@ -289,7 +294,10 @@ int s4g_cmd_demo(int argc, char **argv)
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
                     *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
                     *sh = g_strdup_printf("%d", shift);
-    const char *be = backend ? backend : "auto";
+    const char *be = o.backend_name ? o.backend_name : "auto";
+    /* --device (or S4G_DEVICE) reaches every step as its --device; the pair goes last in each
+     * NULL-terminated list, so without a device the list ends before it */
+    const char *dev = o.device, *devflag = dev ? "--device" : NULL;
     printf("Sample4Geo Studio demo in %s\n", dir);
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
             s, "--image-scale", "0.5", NULL) ||
@@ -300,9 +308,10 @@ int s4g_cmd_demo(int argc, char **argv)
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, NULL) ||
+            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, devflag, dev,
+            NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
-            "--model", model, "--backend", be, NULL))
+            "--model", model, "--backend", be, devflag, dev, NULL))
         return 1;
     /* the held-out panoramas (the val split, ids in CVUSA's 1-based numbering) and their true
      * locations (split_locations/all.csv: row id-1 = sat_lat,sat_lon,ground_lat,ground_lon) */
@@ -311,7 +320,7 @@ int s4g_cmd_demo(int argc, char **argv)
     if (!held_out(world, photos, truth, &error)) return s4g_cli_fail("demo", error);
     /* the first three in full over the dataset's own tiles (their predictions are stored:
      * the Studio shows them on the demo project) */
-    if (predict(project, model, be, "--dataset", "demo", photos, MIN(3u, photos->len), NULL))
+    if (predict(project, model, be, dev, "--dataset", "demo", photos, MIN(3u, photos->len), NULL))
         return 1;
     /* the gallery: the region's MBTiles at its finest zoom cut into patches of the satellite
      * footprint (80 m in s4g synth's CVUSA layout) every --gallery-stride pixels */
@@ -325,11 +334,11 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *zs = g_strdup_printf("%d", zoom), *ss = g_strdup_printf("%d", gstride);
     if (run(s4g_cmd_gallery, "gallery", "--project", project, "--tiles", tiles, "--zoom", zs,
             "--stride", ss, "--footprint", "80", "--model", model, "--name", "region",
-            "--backend", be, NULL))
+            "--backend", be, devflag, dev, NULL))
         return 1;
     /* every held-out photo located on the gallery, quietly (the estimates go to a CSV) */
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
-    if (predict(project, model, be, "--gallery", "region", photos, photos->len, csv)) return 1;
+    if (predict(project, model, be, dev, "--gallery", "region", photos, photos->len, csv)) return 1;
     if (!report(project, photos, truth, csv, &error)) return s4g_cli_fail("demo", error);
     printf("\nDone.  The project is %s.  Open it in the Studio with\n"
            "  s4g-studio %s\n"

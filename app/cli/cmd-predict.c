@@ -8,7 +8,7 @@
  * location, the error is reported and the predictions are stored; when it is a located ground
  * photo of another dataset of the project (a gallery search), the error is reported. */
 #include "s4g-cli.h"
-#include "s4g-evaluate.h"
+#include "s4g-model.h"
 #include "s4g-locate.h"
 #include "s4g-search.h"
 #include "s4g-store-datasets.h"
@@ -44,7 +44,7 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
         ids[i] = g_array_index(imgs, S4gStoreImage, i).id;
     }
     out =
-        s4g_encode_images(m, paths, imgs->len, spec->sat_w, spec->sat_h, batch, NULL, NULL, error);
+        s4g_encode_images(m, paths, imgs->len, spec->satellite, batch, NULL, NULL, error);
     for (guint i = 0; i < imgs->len; i++)
         g_free(paths[i]);
     if (out && model_id > 0 &&
@@ -58,53 +58,51 @@ static float *gallery_embeddings(S4gStore *store, s4g_convnext *m, const S4gMode
 
 int s4g_cmd_predict(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
-                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL,
-                    *gallery_name = NULL, *anchor = NULL;
-    int top = 5, batch = 32, threads = 0;
-    double radius = 50.0;
-    gboolean json = FALSE;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *csv_path = NULL, *geojson_path = NULL,
+                    *gsz = NULL, *ssz = NULL, *gallery_name = NULL, *anchor = NULL;
+    int top = 5;
+    double radius = s4g_defaults.refine_radius_m;
+    S4gSize gd = s4g_defaults.ground, sd = s4g_defaults.satellite;
+    g_autofree char *ghelp = g_strdup_printf(
+        "Photo input H×W for a weights file, height first (default %dx%d)", gd.h, gd.w);
+    g_autofree char *shelp = g_strdup_printf(
+        "Tile input H×W for a weights file, height first (default %dx%d)", sd.h, sd.w);
+    g_autofree char *rhelp = g_strdup_printf(
+        "Average the top-k tile centres within this many metres of the best one (%g; 0 = "
+        "best tile only)", radius);
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
          "Dataset whose satellite tiles form the gallery", "NAME"},
         {"gallery", 'g', 0, G_OPTION_ARG_STRING, &gallery_name,
          "Search a gallery made by `s4g gallery` instead of a dataset", "G"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)",
          "S"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
-        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz,
-         "Photo input H×W for a weights file, height first (default 64x384)", "HxW"},
-        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz,
-         "Tile input H×W for a weights file, height first (default 128x128)", "HxW"},
-        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
-         "Average the top-k tile centres within this many metres of the best one (50; 0 = "
-         "best tile only)",
-         "M"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz, ghelp, "HxW"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz, shelp, "HxW"},
+        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius, rhelp, "M"},
         {"anchor", 0, 0, G_OPTION_ARG_STRING, &anchor,
          "best: refine around the best tile (the reference's estimate, default); densest (not "
          "in the reference): around the top-k tile whose --refine-radius neighbourhood "
          "carries the most softmax weight, for dense galleries",
          "A"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
         {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
          "Also write image,lat,lon,confidence,error_m,tile,score rows to FILE", "FILE"},
         {"geojson", 0, 0, G_OPTION_ARG_FILENAME, &geojson_path,
          "Also write the estimates as a GeoJSON FeatureCollection of points to FILE", "FILE"},
         {NULL},
     };
-    if (!s4g_cli_parse("predict", "IMAGE…",
-                       "locate ground photos by retrieval over satellite tiles", entries, &argc,
-                       &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
+                                         S4G_CLI_BACKEND | S4G_CLI_THREADS | S4G_CLI_JSON,
+                               .batch = s4g_defaults.encode_batch,
+                               .json_help = "One JSON object per photo"};
+    if (!s4g_cli_parse_opts("predict", "IMAGE…",
+                            "locate ground photos by retrieval over satellite tiles", entries, &o,
+                            &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    const char *project = o.project, *model = o.model;
+    int batch = o.batch;
+    gboolean json = o.json;
     gboolean densest = !g_strcmp0(anchor, "densest");
     if (anchor && !densest && strcmp(anchor, "best")) {
         fprintf(stderr, "s4g predict: --anchor is best or densest, not '%s'\n", anchor);
@@ -137,19 +135,12 @@ int s4g_cmd_predict(int argc, char **argv)
                 split ? " in split " : "", split ? split : "");
         return 1;
     }
-    s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
-                                  : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
-                                                                  : S4G_BACKEND_AUTO,
-                       .threads = threads};
     s4g_err err = {0};
-    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
-    if (!ctx) {
-        fprintf(stderr, "s4g predict: compute device: %s\n", err.msg);
-        return 1;
-    }
-    S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsz && !s4g_cli_size("predict", "ground-size", gsz, &spec.ground_h, &spec.ground_w)) ||
-        (ssz && !s4g_cli_size("predict", "satellite-size", ssz, &spec.sat_h, &spec.sat_w))) {
+    s4g_ctx *ctx = s4g_cli_make_ctx("predict", &o);
+    if (!ctx) return 1;
+    S4gModelSpec spec = s4g_model_spec_default();
+    if ((gsz && !s4g_cli_size("predict", "ground-size", gsz, &spec.ground)) ||
+        (ssz && !s4g_cli_size("predict", "satellite-size", ssz, &spec.satellite))) {
         s4g_ctx_free(ctx);
         return 2;
     }
@@ -180,8 +171,8 @@ int s4g_cmd_predict(int argc, char **argv)
             g_string_append(geo, "{\"type\": \"FeatureCollection\", \"features\": [\n");
         }
         const char *photo = argv[a];
-        g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground_w, spec.ground_h,
-                                                1, NULL, NULL, &error);
+        g_autofree float *q = s4g_encode_images(m, (char **)&photo, 1, spec.ground, 1, NULL,
+                                                NULL, &error);
         if (!q) goto fail;
         g_autofree gint64 *idx = g_new(gint64, k);
         g_autofree float *sc = g_new(float, k);

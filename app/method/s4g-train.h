@@ -13,6 +13,7 @@
  * left `stopped`; resuming replays the same epoch order and augmentations from there. */
 #pragma once
 
+#include "s4g-defaults.h"
 #include "s4g-evaluate.h"
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
@@ -40,6 +41,7 @@ typedef struct {
     int eval_batch;           /* images per encode batch */
     int loader_threads;
     s4g_backend_kind backend;
+    const char *device; /* Vulkan device index or name substring; NULL: the engine picks */
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped run (its config wins) */
     const char *init_weights; /* fine-tune from these safetensors weights (timm or

@@ -23,7 +23,7 @@ static void setup_files(void)
 static S4gLoaderOptions opts(gboolean augment, int threads)
 {
     S4gLoaderOptions o = {
-        .ground_width = 32, .ground_height = 7, .satellite_width = 13, .satellite_height = 13,
+        .ground = {.h = 7, .w = 32}, .satellite = {.h = 13, .w = 13},
         .batch_size = 3, .augment = augment, .mode = S4G_AUGMENT_PANORAMA,
         .ground_is_panorama = TRUE, .seed = 42, .threads = threads, .prefetch = 2,
     };
