@@ -118,6 +118,17 @@ static void test_train_tiny(void)
     /* a finished run does not resume */
     g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
+    g_clear_error(&error);
+
+    /* the device travels in the options to the engine (nothing through the environment):
+     * one that no Vulkan driver has fails the run, named */
+    S4gTrainOptions d = options(dsid, "d");
+    d.backend = S4G_BACKEND_AUTO;
+    d.device = "nosuchdevice";
+    g_assert_false(s4g_train_run(store, &d, NULL, NULL, NULL, NULL, &error));
+    g_assert_nonnull(error);
+    if (!strstr(error->message, "\"nosuchdevice\""))
+        g_error("expected the device named in: %s", error->message);
 }
 
 /* A VIGOR split from the store: each test panorama has its positive and 3 semi-positives;
