@@ -19,7 +19,7 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
                        GOptionEntry *entries, int *argc, char ***argv);
 /* Image sizes on the command line are H×W everywhere (height first, as tensors are laid out:
  * a panorama 128 wide and 32 high is 32x128).  Parses `text` ("32x128", "32X128" or
- * "32×128", each 1..16384) into *h and *w; otherwise prints
+ * "32×128", each 1..16384) into *size; otherwise prints
  * "s4g NAME: --FLAG: expected H×W like 128x512, got “text”" and returns FALSE (exit 2). */
 gboolean s4g_cli_size(const char *name, const char *flag, const char *text, S4gSize *size);
 

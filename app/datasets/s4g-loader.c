@@ -58,9 +58,8 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
     if (o->augment) {
         S4gAugRng r;
         s4g_aug_rng_init(&r, o->seed, p);
-        S4gAugmentView gv = s4g_augment_view_spec(o->ground.w, o->ground.h,
-                                                  o->ground_is_panorama);
-        S4gAugmentView sv = s4g_augment_view_spec(o->satellite.w, o->satellite.h, FALSE);
+        S4gAugmentView gv = s4g_augment_view_spec(o->ground, o->ground_is_panorama);
+        S4gAugmentView sv = s4g_augment_view_spec(o->satellite, FALSE);
         sv.shift = o->satellite_shift;
         if (!s4g_augment_pair(&g, &s, &gv, &sv, o->mode, &r, error))
             return FALSE;

@@ -100,7 +100,7 @@ static void decode_one(int i, gpointer data)
 {
     DecodeJob *j = data;
     S4gSize sz = j->size;
-    s4g_image_load_tensor(j->paths[i], sz.w, sz.h, FALSE, j->x + (gsize)i * sz.w * sz.h * 3,
+    s4g_image_load_tensor(j->paths[i], sz, FALSE, j->x + (gsize)i * sz.w * sz.h * 3,
                           &j->errors[i]);
 }
 

@@ -26,11 +26,12 @@ typedef struct {
     const char *train_split, *eval_split;
     const char *model_name; /* models row name (unique); NULL: "run-<id>" */
     S4gModelSpec spec;
+    /* s4g_train_options_init takes the defaults from s4g-defaults.h */
     guint epochs;
-    guint batch_size;     /* pairs per step */
-    double lr;            /* 1e-3 */
-    double warmup_epochs; /* 1 */
-    guint eval_every;     /* 4 */
+    guint batch_size; /* pairs per step */
+    double lr;
+    double warmup_epochs;
+    guint eval_every;
     guint64 seed;
     gboolean gps_sample, dss_sample, augment;
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the

@@ -41,6 +41,17 @@ static void test_form_defaults(void)
                     ==, s4g_defaults.batch);
     const char *lr = gtk_editable_get_text(GTK_EDITABLE(part(tw, "lr_row")));
     g_assert_cmpfloat(g_ascii_strtod(lr, NULL), ==, s4g_defaults.lr);
+    /* the size rows, left empty, name the sizes the trainer then takes */
+    g_autofree char *g =
+        g_strdup_printf("%dx%d)", s4g_defaults.ground.h, s4g_defaults.ground.w);
+    g_autofree char *sat =
+        g_strdup_printf("%dx%d)", s4g_defaults.satellite.h, s4g_defaults.satellite.w);
+    const char *gt =
+        adw_preferences_row_get_title(ADW_PREFERENCES_ROW(part(tw, "ground_size_row")));
+    const char *st =
+        adw_preferences_row_get_title(ADW_PREFERENCES_ROW(part(tw, "satellite_size_row")));
+    g_assert_true(g_str_has_suffix(gt, g));
+    g_assert_true(g_str_has_suffix(st, sat));
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
