@@ -137,7 +137,7 @@ int s4g_cmd_train(int argc, char **argv)
     g_autofree char *dataset = NULL, *train_split = NULL, *eval_split = NULL, *preset = NULL,
                     *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL;
     int epochs = (int)d->epochs, eval_every = (int)d->eval_every, seed = (int)d->seed,
-        select = 64, range = 128, skip_neighbour = -1, eval_batch = d->encode_batch,
+        select = (int)d->neighbour_select, range = (int)d->neighbour_range, skip_neighbour = -1, eval_batch = d->encode_batch,
         loader_threads = d->loader_threads;
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
@@ -165,6 +165,10 @@ int s4g_cmd_train(int argc, char **argv)
     g_autofree char *eval_batch_help =
         g_strdup_printf("Images per encode batch (%d)", d->encode_batch);
     g_autofree char *loader_help = g_strdup_printf("Decoding threads (%d)", d->loader_threads);
+    g_autofree char *select_help =
+        g_strdup_printf("Neighbours per anchor (%u)", d->neighbour_select);
+    g_autofree char *range_help =
+        g_strdup_printf("Candidates per anchor (%u)", d->neighbour_range);
     GOptionEntry entries[] = {
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
         {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)",
@@ -197,8 +201,8 @@ int s4g_cmd_train(int argc, char **argv)
          "haversine (default; euclidean on UTM for CVACT), haversine-degrees (the reference's "
          "quirk) or euclidean",
          "M"},
-        {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, "Neighbours per anchor (64)", "N"},
-        {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, "Candidates per anchor (128)", "N"},
+        {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, select_help, "N"},
+        {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, range_help, "N"},
         {"skip-neighbour", 0, 0, G_OPTION_ARG_INT, &skip_neighbour,
          "Never add the identity with this dataset id as a neighbour (the CVUSA id-0 quirk: 0); "
          "-1 none (default)",

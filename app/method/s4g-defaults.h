@@ -18,6 +18,8 @@ typedef struct {
     double warmup_epochs;   /* 1 */
     guint eval_every;       /* epochs between evaluations: 4 */
     guint64 seed;           /* 42 */
+    guint neighbour_select; /* GPS/DSS neighbours per anchor: 64 */
+    guint neighbour_range;  /* candidates per anchor: 128 */
     int encode_batch;       /* images per encode batch (eval, embed, predict…): 32 */
     int loader_threads;     /* decoding threads while training: 2 */
     double refine_radius_m; /* predict/export: top-k centres averaged within it: 50 */

@@ -108,7 +108,9 @@ static void test_help_defaults(void)
     g_autofree char *g = g_strdup_printf("(default %dx%d)", d->ground.h, d->ground.w);
     g_autofree char *s = g_strdup_printf("(default %dx%d)", d->satellite.h, d->satellite.w);
     g_autofree char *p = g_strdup_printf("(default %s,", d->preset);
-    const char *want_train[] = {s1, s2, s3, s4, s5, s6, s7, g, s, p};
+    g_autofree char *n1 = g_strdup_printf("Neighbours per anchor (%u)", d->neighbour_select);
+    g_autofree char *n2 = g_strdup_printf("Candidates per anchor (%u)", d->neighbour_range);
+    const char *want_train[] = {s1, s2, s3, s4, s5, s6, s7, g, s, p, n1, n2};
     for (gsize i = 0; i < G_N_ELEMENTS(want_train); i++)
         expect(train, "train", want_train[i]);
     const char *commands[] = {"eval", "predict"};
