@@ -123,13 +123,11 @@ static void predicting_close(Predicting *pr)
 }
 
 static gboolean predicting_open(Predicting *pr, const char *project, const char *model,
-                                const char *be, GError **error)
+                                const S4gCliOptions *o, GError **error)
 {
-    s4g_ctx_opts co = {.backend = !g_strcmp0(be, "cpu")      ? S4G_BACKEND_CPU
-                                  : !g_strcmp0(be, "vulkan") ? S4G_BACKEND_VULKAN
-                                                             : S4G_BACKEND_AUTO};
+    s4g_ctx_opts co = s4g_cli_ctx_opts(o);
     s4g_err err = {0};
-    pr->spec = (S4gModelSpec){.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
+    pr->spec = s4g_model_spec_default();
     if (!(pr->store = s4g_store_open(project, FALSE, error))) return FALSE;
     if (!(pr->ctx = s4g_ctx_new(&co, &err))) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "compute device: %s", err.msg);
@@ -300,16 +298,12 @@ static char *studio_command(void)
 
 int s4g_cmd_demo(int argc, char **argv)
 {
-    g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 120, batch = 32, seed = 1, gstride = 8, shift = 4;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dir = NULL;
+    int locations = 400, epochs = 120, seed = 1, gstride = 8, shift = 4;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
-         "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (120)", "N"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
          "Training translation of the satellite images, pixels (4; s4g train "
@@ -317,17 +311,21 @@ int s4g_cmd_demo(int argc, char **argv)
          "PX"},
         {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
          "Map pixels between the gallery's patches (8)", "PX"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {NULL},
     };
-    if (!s4g_cli_parse("demo", "",
-                       "synthesise a small world, import it, train briefly, evaluate, build the gallery "
-                       "from its map and locate the held-out photos on it",
-                       entries, &argc, &argv))
+    /* the demo's own small defaults: a world of 400 panoramas trains in minutes */
+    g_auto(S4gCliOptions) o = {
+        .shared = S4G_CLI_PROJECT | S4G_CLI_BATCH | S4G_CLI_BACKEND,
+        .batch = 32,
+        .project_help = "Folder for the world and the project (default: a new temporary folder)",
+        .batch_help = "Pairs per step (32)"};
+    if (!s4g_cli_parse_opts("demo", "",
+                            "synthesise a small world, import it, train briefly, evaluate, build the gallery "
+                            "from its map and locate the held-out photos on it",
+                            entries, &o, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    int batch = o.batch;
+    if (o.project && !dir) dir = g_strdup(o.project);
     if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
                         "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
@@ -344,7 +342,10 @@ int s4g_cmd_demo(int argc, char **argv)
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
                     *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
                     *sh = g_strdup_printf("%d", shift);
-    const char *be = backend ? backend : "auto";
+    const char *be = o.backend_name ? o.backend_name : "auto";
+    /* --device (or S4G_DEVICE) reaches every step as its --device; the pair goes last in each
+     * NULL-terminated list, so without a device the list ends before it */
+    const char *dev = o.device, *devflag = dev ? "--device" : NULL;
     printf("Sample4Geo Studio demo in %s\n", dir);
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
             s, "--image-scale", "0.5", NULL) ||
@@ -355,9 +356,10 @@ int s4g_cmd_demo(int argc, char **argv)
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, NULL) ||
+            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, devflag, dev,
+            NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
-            "--model", model, "--backend", be, NULL))
+            "--model", model, "--backend", be, devflag, dev, NULL))
         return 1;
     /* the held-out panoramas (the val split, ids in CVUSA's 1-based numbering) and their true
      * locations (split_locations/all.csv: row id-1 = sat_lat,sat_lon,ground_lat,ground_lon) */
@@ -367,7 +369,7 @@ int s4g_cmd_demo(int argc, char **argv)
     /* the first three in full over the dataset's own tiles (their predictions are stored:
      * the Studio shows them on the demo project) */
     Predicting pr = {0};
-    if (!predicting_open(&pr, project, model, be, &error)) {
+    if (!predicting_open(&pr, project, model, &o, &error)) {
         predicting_close(&pr);
         return s4g_cli_fail("predict", error);
     }
@@ -387,13 +389,13 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *zs = g_strdup_printf("%d", zoom), *ss = g_strdup_printf("%d", gstride);
     if (run(s4g_cmd_gallery, "gallery", "--project", project, "--tiles", tiles, "--zoom", zs,
             "--stride", ss, "--footprint", "80", "--model", model, "--name", "region",
-            "--backend", be, NULL))
+            "--backend", be, devflag, dev, NULL))
         return 1;
     /* every held-out photo located on the gallery, quietly (the estimates go to a CSV) */
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
     g_autoptr(GPtrArray) results =
         g_ptr_array_new_with_free_func((GDestroyNotify)s4g_prediction_free);
-    if (!predicting_open(&pr, project, model, be, &error)) {
+    if (!predicting_open(&pr, project, model, &o, &error)) {
         predicting_close(&pr);
         return s4g_cli_fail("predict", error);
     }

@@ -5,6 +5,7 @@
  * writes the results as text, JSON lines, CSV and GeoJSON. */
 #include "cmd-predict.h"
 #include "s4g-cli.h"
+#include "s4g-model.h"
 #include "s4g-search.h"
 
 #include <math.h>
@@ -96,53 +97,51 @@ gboolean s4g_predict_photos(S4gPredictor *pred, const char *dataset, const char 
 
 int s4g_cmd_predict(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *backend = NULL,
-                    *csv_path = NULL, *geojson_path = NULL, *gsz = NULL, *ssz = NULL,
-                    *gallery_name = NULL, *anchor = NULL;
-    int top = 5, batch = 32, threads = 0;
-    double radius = 50.0;
-    gboolean json = FALSE;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *csv_path = NULL, *geojson_path = NULL,
+                    *gsz = NULL, *ssz = NULL, *gallery_name = NULL, *anchor = NULL;
+    int top = 5;
+    double radius = s4g_defaults.refine_radius_m;
+    S4gSize gd = s4g_defaults.ground, sd = s4g_defaults.satellite;
+    g_autofree char *ghelp = g_strdup_printf(
+        "Photo input H×W for a weights file, height first (default %dx%d)", gd.h, gd.w);
+    g_autofree char *shelp = g_strdup_printf(
+        "Tile input H×W for a weights file, height first (default %dx%d)", sd.h, sd.w);
+    g_autofree char *rhelp = g_strdup_printf(
+        "Average the top-k tile centres within this many metres of the best one (%g; 0 = "
+        "best tile only)", radius);
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset,
          "Dataset whose satellite tiles form the gallery", "NAME"},
         {"gallery", 'g', 0, G_OPTION_ARG_STRING, &gallery_name,
          "Search a gallery made by `s4g gallery` instead of a dataset", "G"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split's tiles (default all)",
          "S"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"top", 'k', 0, G_OPTION_ARG_INT, &top, "Tiles per photo (5)", "K"},
-        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz,
-         "Photo input H×W for a weights file, height first (default 64x384)", "HxW"},
-        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz,
-         "Tile input H×W for a weights file, height first (default 128x128)", "HxW"},
-        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius,
-         "Average the top-k tile centres within this many metres of the best one (50; 0 = "
-         "best tile only)",
-         "M"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsz, ghelp, "HxW"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssz, shelp, "HxW"},
+        {"refine-radius", 0, 0, G_OPTION_ARG_DOUBLE, &radius, rhelp, "M"},
         {"anchor", 0, 0, G_OPTION_ARG_STRING, &anchor,
          "best: refine around the best tile (the reference's estimate, default); densest (not "
          "in the reference): around the top-k tile whose --refine-radius neighbourhood "
          "carries the most softmax weight, for dense galleries",
          "A"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per photo", NULL},
         {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
          "Also write image,lat,lon,confidence,error_m,tile,score rows to FILE", "FILE"},
         {"geojson", 0, 0, G_OPTION_ARG_FILENAME, &geojson_path,
          "Also write the estimates as a GeoJSON FeatureCollection of points to FILE", "FILE"},
         {NULL},
     };
-    if (!s4g_cli_parse("predict", "IMAGE…",
-                       "locate ground photos by retrieval over satellite tiles", entries, &argc,
-                       &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
+                                         S4G_CLI_BACKEND | S4G_CLI_THREADS | S4G_CLI_JSON,
+                               .batch = s4g_defaults.encode_batch,
+                               .json_help = "One JSON object per photo"};
+    if (!s4g_cli_parse_opts("predict", "IMAGE…",
+                            "locate ground photos by retrieval over satellite tiles", entries, &o,
+                            &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    const char *project = o.project, *model = o.model;
+    int batch = o.batch;
+    gboolean json = o.json;
     gboolean densest = !g_strcmp0(anchor, "densest");
     if (anchor && !densest && strcmp(anchor, "best")) {
         fprintf(stderr, "s4g predict: --anchor is best or densest, not '%s'\n", anchor);
@@ -165,19 +164,11 @@ int s4g_cmd_predict(int argc, char **argv)
     if (!store) return s4g_cli_fail("predict", error);
     g_autoptr(S4gPredictor) pred = s4g_predictor_new(store, dataset, split, &error);
     if (!pred) return s4g_cli_fail("predict", error);
-    s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
-                                  : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
-                                                                  : S4G_BACKEND_AUTO,
-                       .threads = threads};
-    s4g_err err = {0};
-    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
-    if (!ctx) {
-        fprintf(stderr, "s4g predict: compute device: %s\n", err.msg);
-        return 1;
-    }
-    S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsz && !s4g_cli_size("predict", "ground-size", gsz, &spec.ground_h, &spec.ground_w)) ||
-        (ssz && !s4g_cli_size("predict", "satellite-size", ssz, &spec.sat_h, &spec.sat_w))) {
+    s4g_ctx *ctx = s4g_cli_make_ctx("predict", &o);
+    if (!ctx) return 1;
+    S4gModelSpec spec = s4g_model_spec_default();
+    if ((gsz && !s4g_cli_size("predict", "ground-size", gsz, &spec.ground)) ||
+        (ssz && !s4g_cli_size("predict", "satellite-size", ssz, &spec.satellite))) {
         s4g_ctx_free(ctx);
         return 2;
     }
@@ -186,19 +177,19 @@ int s4g_cmd_predict(int argc, char **argv)
     S4gPredictorOptions po = {
         .top = top, .batch = batch, .refine_radius = radius, .densest = densest};
     int rc = 0;
-    S4gPredictOutput o;
-    s4g_predict_output_init(&o);
+    S4gPredictOutput out;
+    s4g_predict_output_init(&out);
     if (!m ||
         !s4g_predictor_set_model(pred, ctx, m, model_id, &spec, &po, NULL, NULL, NULL, &error) ||
         !s4g_predict_photos(pred, dataset, (const char *const *)argv + 1, (guint)argc - 1, json,
-                            stdout, &o, NULL, &error) ||
-        !s4g_predict_output_save(&o, csv_path, geojson_path, &error))
+                            stdout, &out, NULL, &error) ||
+        !s4g_predict_output_save(&out, csv_path, geojson_path, &error))
         goto fail;
-    goto out;
+    goto done;
 fail:
     rc = s4g_cli_fail("predict", error);
-out:
-    s4g_predict_output_clear(&o);
+done:
+    s4g_predict_output_clear(&out);
     g_clear_pointer(&pred, s4g_predictor_free);
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);

@@ -25,10 +25,10 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
             g_array_append_val(ids, im->id);
         }
         if (ids->len == 0) continue;
-        int w = sat ? spec->sat_w : spec->ground_w, h = sat ? spec->sat_h : spec->ground_h;
         g_autofree float *vecs =
-            s4g_encode_images(m, (char *const *)paths->pdata, paths->len, w, h, batch, progress,
-                              user_data, error);
+            s4g_encode_images(m, (char *const *)paths->pdata, paths->len,
+                              sat ? spec->satellite : spec->ground, batch, progress, user_data,
+                              error);
         if (!vecs) return FALSE;
         if (!s4g_store_embeddings_put(store, model_id, ids->len, (gint64 *)ids->data,
                                       m->cfg.dims[3], vecs, S4G_EMB_F32, TRUE, error))

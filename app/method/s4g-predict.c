@@ -104,7 +104,7 @@ static float *gallery_embeddings(S4gPredictor *p, GalleryProgress *gp, GError **
         g_autofree char **paths = g_new0(char *, tiles->len + 1);
         for (guint i = 0; i < tiles->len; i++)
             paths[i] = g_build_filename(p->root, g_array_index(tiles, S4gStoreImage, i).path, NULL);
-        float *out = s4g_encode_images(p->m, paths, tiles->len, p->spec.sat_w, p->spec.sat_h,
+        float *out = s4g_encode_images(p->m, paths, tiles->len, p->spec.satellite,
                                        p->o.batch, gallery_progress, gp, error);
         for (guint i = 0; i < tiles->len; i++)
             g_free(paths[i]);
@@ -197,8 +197,7 @@ static gboolean store_prediction(S4gPredictor *p, S4gPrediction *r, GError **err
 static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **error)
 {
     int k = MIN(p->o.top, (int)p->tiles->len);
-    g_autofree float *q = s4g_encode_images(p->m, (char **)&photo, 1, p->spec.ground_w,
-                                            p->spec.ground_h, 1, NULL, NULL, error);
+    g_autofree float *q = s4g_encode_images(p->m, (char **)&photo, 1, p->spec.ground, 1, NULL, NULL, error);
     if (!q) return NULL;
     g_autofree gint64 *idx = g_new(gint64, k);
     g_autofree float *sc = g_new(float, k);

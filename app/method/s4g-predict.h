@@ -11,7 +11,7 @@
  * batch under way finishes first), so a GTask thread can run it. */
 #pragma once
 
-#include "s4g-evaluate.h"
+#include "s4g-model.h"
 #include "s4g-store-datasets.h"
 
 G_BEGIN_DECLS

@@ -4,6 +4,7 @@
 
 #include "s4g-train-window.h"
 
+#include "s4g-defaults.h"
 #include "s4g-run-item.h"
 #include "s4g-store-runs.h"
 
@@ -628,6 +629,18 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
 static void s4g_train_window_init(S4gTrainWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    /* the form starts from the defaults of `s4g train` (s4g-defaults.h) */
+    gtk_editable_set_text(GTK_EDITABLE(self->preset_row), s4g_defaults.preset);
+    gtk_spin_button_set_value(self->epochs_spin, s4g_defaults.epochs);
+    gtk_spin_button_set_value(self->batch_spin, s4g_defaults.batch);
+    const S4gSize g = s4g_defaults.ground, s = s4g_defaults.satellite;
+    g_autofree char *gt = g_strdup_printf(_("Ground input H×W (empty: %dx%d)"), g.h, g.w);
+    g_autofree char *st = g_strdup_printf(_("Satellite input H×W (empty: %dx%d)"), s.h, s.w);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->ground_size_row), gt);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->satellite_size_row), st);
+    char lr[G_ASCII_DTOSTR_BUF_SIZE];
+    gtk_editable_set_text(GTK_EDITABLE(self->lr_row),
+                          g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr));
     g_signal_connect_swapped(self->start_button, "clicked", G_CALLBACK(on_start), self);
     g_signal_connect_swapped(self->cancel_button, "clicked", G_CALLBACK(s4g_train_window_cancel),
                              self);
