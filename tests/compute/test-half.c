@@ -51,33 +51,32 @@ static void assert_nan_widened(float f, uint32_t sign, uint32_t payload, int pay
     g_assert_cmphex(u & ((1u << (23 - payload_bits)) - 1), ==, 0);
 }
 
-static void test_half_to_float_all(void)
+/* Every pattern of a 16-bit format widened to float: exactly its value, NaNs with payload. */
+static void check_widen_all(const char *what, float (*widen)(uint16_t), double (*value)(uint16_t),
+                            uint32_t exp_mask, int mant_bits)
 {
+    uint32_t mant_mask = (1u << mant_bits) - 1;
     for (uint32_t h = 0; h < 65536; h++) {
-        float f = s4g_half_to_float((uint16_t)h);
-        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) {
-            assert_nan_widened(f, (h & 0x8000u) << 16, h & 0x3ff, 10);
+        float f = widen((uint16_t)h);
+        if ((h & exp_mask) == exp_mask && (h & mant_mask)) {
+            assert_nan_widened(f, (h & 0x8000u) << 16, h & mant_mask, mant_bits);
             continue;
         }
-        float want = (float)half_value((uint16_t)h); /* exact: a half fits a float */
+        float want = (float)value((uint16_t)h); /* exact: 16-bit values fit a float */
         if (bits_of(f) != bits_of(want))
-            g_error("half 0x%04x -> %a (bits 0x%08x), want %a (0x%08x)", h, f, bits_of(f),
+            g_error("%s 0x%04x -> %a (bits 0x%08x), want %a (0x%08x)", what, h, f, bits_of(f),
                     want, bits_of(want));
     }
 }
 
+static void test_half_to_float_all(void)
+{
+    check_widen_all("half", s4g_half_to_float, half_value, 0x7c00, 10);
+}
+
 static void test_bf16_to_float_all(void)
 {
-    for (uint32_t b = 0; b < 65536; b++) {
-        float f = s4g_bf16_to_float((uint16_t)b);
-        if ((b & 0x7f80) == 0x7f80 && (b & 0x7f)) {
-            assert_nan_widened(f, (b & 0x8000u) << 16, b & 0x7f, 7);
-            continue;
-        }
-        float want = (float)bf16_value((uint16_t)b);
-        if (bits_of(f) != bits_of(want))
-            g_error("bf16 0x%04x -> %a, want %a", b, f, want);
-    }
+    check_widen_all("bf16", s4g_bf16_to_float, bf16_value, 0x7f80, 7);
 }
 
 static void check_from(float x, uint16_t want)
@@ -179,10 +178,10 @@ static void test_half_examples(void)
     check_from(65519.0f, 0x7bff);
     check_from(65520.0f, 0x7c00);
     check_from(ldexpf(1, -24), 0x0001);
-    check_from(ldexpf(1, -25), 0x0000);                                /* tie -> even 0 */
-    check_from(ldexpf(3, -25), 0x0002);                                /* tie -> even 2 */
-    check_from(1.0f + ldexpf(1, -11), 0x3c00);                         /* tie -> even */
-    check_from(1.0f + ldexpf(3, -11), 0x3c02);                         /* tie -> even */
+    check_from(ldexpf(1, -25), 0x0000);        /* tie -> even 0 */
+    check_from(ldexpf(3, -25), 0x0002);        /* tie -> even 2 */
+    check_from(1.0f + ldexpf(1, -11), 0x3c00); /* tie -> even */
+    check_from(1.0f + ldexpf(3, -11), 0x3c02); /* tie -> even */
     check_from(1.0f + ldexpf(1, -11) + ldexpf(1, -20), 0x3c01);
     check_from(ldexpf(1, -14) * 0.9999f, 0x0400); /* rounds up to the smallest normal */
     g_assert_cmpfloat(s4g_half_to_float(0x0001), ==, ldexp(1, -24));
