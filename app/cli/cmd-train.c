@@ -44,6 +44,8 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     Ui *ui = user_data;
     switch (ev->kind) {
     case S4G_TRAIN_EVENT_START:
+        if (ev->what)
+            fprintf(stderr, "s4g train: --init: %s\n", ev->what);
         if (ui->json)
             printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
                    ", \"model\": %" G_GINT64_FORMAT
@@ -157,7 +159,7 @@ int s4g_cmd_train(int argc, char **argv)
          "ConvNeXt preset: atto femto pico nano tiny small base (default atto, or the --init weights' shape)", "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
-         "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
+         "Start from these weights: .safetensors or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads dropped (strict: every encoder key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
          "Query (ground) input H×W, height first (default 64x384)", "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,

@@ -52,6 +52,7 @@ typedef struct {
     gint64 t_start;              /* monotonic µs when this process started the run */
     char *last_path, *best_path; /* absolute */
     char *last_rel, *best_rel;   /* relative to the project */
+    char init_report[512];       /* the --init load line (s4g_weights_report) or "" */
 } Run;
 
 static void emit(Run *r, S4gTrainEvent *ev)
@@ -501,7 +502,8 @@ static gboolean setup_model(Run *r, GError **error)
     if (!r->net) return compute_fail(error, "model", &err);
     /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */
     if (r->o.init_weights && r->o.resume_run <= 0 &&
-        s4g_convnext_load(r->net, r->o.init_weights, &err))
+        s4g_convnext_load_report(r->net, r->o.init_weights, r->init_report,
+                                 sizeof r->init_report, &err))
         return compute_fail(error, r->o.init_weights, &err);
     return TRUE;
 }
@@ -626,6 +628,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,
                             .n_excluded = n_excluded,
+                            .what = r.init_report[0] ? r.init_report : NULL,
                             .epoch = start_epoch};
         emit(&r, &ev);
     }

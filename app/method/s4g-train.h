@@ -42,8 +42,8 @@ typedef struct {
     s4g_backend_kind backend;
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped run (its config wins) */
-    const char *init_weights; /* fine-tune from these safetensors weights (timm or
-                               * Sample4Geo names); NULL: timm's random init */
+    const char *init_weights; /* start from these weights: any format/layout of
+                               * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
 } S4gTrainOptions;
 
@@ -68,7 +68,8 @@ typedef struct {
     double loss, lr, logit_scale, pairs_per_s, eta_s;
     S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
     double chance_r1;            /* EVAL: 100/R */
-    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
+    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state;
+                                  * START: the --init weights' load report, or NULL */
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
     guint n_excluded;            /* START: pairs left out by open flags */
