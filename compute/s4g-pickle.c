@@ -112,17 +112,8 @@ static int add_item(vm *v, s4g_pk *c, s4g_pk *key, s4g_pk *val)
         }
         c->cap = nc;
     }
-    if (c->kind == S4G_PK_DICT) {
-        /* a repeated string key replaces the value, as in Python */
-        if (key->kind == S4G_PK_STR)
-            for (size_t i = 0; i < c->n; i++)
-                if (c->keys[i]->kind == S4G_PK_STR && c->keys[i]->slen == key->slen &&
-                    memcmp(c->keys[i]->str, key->str, key->slen) == 0) {
-                    c->items[i] = val;
-                    return 0;
-                }
-        c->keys[c->n] = key;
-    }
+    if (c->kind == S4G_PK_DICT)
+        c->keys[c->n] = key; /* a repeated key is kept twice: consumers refuse it */
     c->items[c->n++] = val;
     return 0;
 }

@@ -10,7 +10,8 @@
  *                                         ('storage', type, key, location, numel)
  * Any other global becomes an OPAQUE value carrying its name (applying or building it yields
  * another opaque value), so the caller can refuse it by name where it matters and report it
- * where it does not.  Limits: stack, marks and memo are bounded by the input size; the value
+ * where it does not.  Dict keys are not deduplicated (that would be quadratic in hostile
+ * input): a key given twice appears twice.  Limits: stack, marks and memo are bounded by the input size; the value
  * tree may share nodes (memo) and even contain cycles, so walkers must bound their depth.
  */
 #ifndef S4G_PICKLE_H
@@ -55,6 +56,7 @@ struct s4g_pk {
     int ndim;                      /* TENSOR */
     int64_t shape[S4G_PK_MAX_DIMS];
     int64_t stride[S4G_PK_MAX_DIMS];
+    const void *user;              /* STORAGE: the caller's (s4g-pth: its checked bytes) */
     s4g_pk *next_alloc;
 };
 

@@ -50,24 +50,16 @@ void s4g_pth_close(s4g_pth *p)
 }
 
 typedef struct {
-    const s4g_pk *storage;
-    const uint8_t *bytes;
-} checked_storage;
-
-typedef struct {
     s4g_pth *p;
     s4g_zip zip;
     const char *label;
     char prefix[512]; /* "archive/" */
-    checked_storage *checked;
-    size_t nchecked;
 } ctx;
 
-static const uint8_t *storage_bytes(ctx *c, const s4g_pk *st, const char *tname, s4g_err *err)
+static const uint8_t *storage_bytes(ctx *c, s4g_pk *st, const char *tname, s4g_err *err)
 {
-    for (size_t i = 0; i < c->nchecked; i++)
-        if (c->checked[i].storage == st)
-            return c->checked[i].bytes;
+    if (st->user)
+        return st->user; /* checked already (storages are shared between views) */
     char name[1024];
     snprintf(name, sizeof name, "%sdata/%s", c->prefix, st->str);
     const s4g_zip_entry *e = s4g_zip_find(&c->zip, name);
@@ -86,16 +78,7 @@ static const uint8_t *storage_bytes(ctx *c, const s4g_pk *st, const char *tname,
         return NULL;
     }
     const uint8_t *b = s4g_zip_data(&c->zip, e, 1, err);
-    if (!b)
-        return NULL;
-    checked_storage *n = realloc(c->checked, (c->nchecked + 1) * sizeof *n);
-    if (!n) {
-        s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", c->label);
-        return NULL;
-    }
-    c->checked = n;
-    n[c->nchecked].storage = st;
-    n[c->nchecked++].bytes = b;
+    st->user = b;
     return b;
 }
 
@@ -103,7 +86,7 @@ static const uint8_t *storage_bytes(ctx *c, const s4g_pk *st, const char *tname,
  * view is contiguous, gathers it otherwise. */
 static int make_tensor(ctx *c, const char *name, const s4g_pk *v, s4g_st_tensor *t, s4g_err *err)
 {
-    const s4g_pk *st = v->storage;
+    s4g_pk *st = v->storage;
     size_t es = dtype_size(st->dtype);
     t->dtype = st->dtype;
     t->ndim = v->ndim;
@@ -194,6 +177,29 @@ static int all_tensors(const s4g_pk *d)
         if (d->items[i]->kind != S4G_PK_TENSOR)
             return 0;
     return 1;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(const s4g_st_tensor *const *)a)->name, (*(const s4g_st_tensor *const *)b)->name);
+}
+
+/* a name given twice is an error (sorting: linear-logarithmic even for hostile files) */
+static int find_duplicate(const s4g_st_file *f, s4g_err *err)
+{
+    const s4g_st_tensor **o = malloc(f->ntensors * sizeof *o);
+    if (!o)
+        return s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", f->path);
+    for (size_t i = 0; i < f->ntensors; i++)
+        o[i] = &f->tensors[i];
+    qsort(o, f->ntensors, sizeof *o, by_name);
+    int rc = 0;
+    for (size_t i = 1; i < f->ntensors && !rc; i++)
+        if (strcmp(o[i - 1]->name, o[i]->name) == 0)
+            rc = s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.200s\" appears twice", f->path,
+                          o[i]->name);
+    free(o);
+    return rc;
 }
 
 static int read_archive(ctx *c, s4g_err *err)
@@ -290,11 +296,6 @@ static int read_archive(ctx *c, s4g_err *err)
                                               : "");
             goto out;
         }
-        for (size_t j = 0; j < f->ntensors; j++)
-            if (strcmp(f->tensors[j].name, k->str) == 0) {
-                s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.200s\" appears twice", L, k->str);
-                goto out;
-            }
         s4g_st_tensor *t = &f->tensors[f->ntensors];
         if (!(t->name = strdup(k->str))) {
             s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", L);
@@ -308,7 +309,8 @@ static int read_archive(ctx *c, s4g_err *err)
         s4g_fail(err, S4G_E_FORMAT, "%s: the checkpoint holds no tensors", L);
         goto out;
     }
-    rc = 0;
+    if (find_duplicate(f, err) == 0)
+        rc = 0;
 out:
     s4g_pickle_free(&pk);
     return rc;
@@ -331,7 +333,6 @@ static s4g_pth *parse(s4g_pth *p, const char *label, s4g_err *err)
     }
     ctx c = {.p = p, .label = label};
     int rc = read_archive(&c, err);
-    free(c.checked);
     s4g_zip_close(&c.zip);
     if (rc == 0)
         return p;

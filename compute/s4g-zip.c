@@ -1,6 +1,7 @@
 /* s4g-zip.c — zip archive reader for torch.save files; see s4g-zip.h. */
 #include "s4g-zip.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,9 @@ void s4g_zip_close(s4g_zip *z)
     for (size_t i = 0; i < z->n; i++)
         free(z->entries[i].name);
     free(z->entries);
+    free(z->sorted);
     z->entries = NULL;
+    z->sorted = NULL;
     z->n = 0;
 }
 
@@ -98,6 +101,11 @@ static int zip64_extra(const s4g_zip *z, const uint8_t *x, size_t xlen, s4g_zip_
     }
     return s4g_fail(err, S4G_E_FORMAT, "%s: entry \"%.200s\": sizes need a ZIP64 field, none found",
                     z->label, e->name);
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp((*(s4g_zip_entry *const *)a)->name, (*(s4g_zip_entry *const *)b)->name);
 }
 
 int s4g_zip_open(s4g_zip *z, const uint8_t *image, size_t size, const char *label, s4g_err *err)
@@ -181,6 +189,20 @@ int s4g_zip_open(s4g_zip *z, const uint8_t *image, size_t size, const char *labe
             goto bad;
         p += 46 + nl + xl + cl;
     }
+    z->sorted = malloc((z->n ? z->n : 1) * sizeof *z->sorted);
+    if (!z->sorted) {
+        s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", label);
+        goto bad;
+    }
+    for (size_t i = 0; i < z->n; i++)
+        z->sorted[i] = &z->entries[i];
+    qsort(z->sorted, z->n, sizeof *z->sorted, by_name);
+    for (size_t i = 1; i < z->n; i++)
+        if (strcmp(z->sorted[i - 1]->name, z->sorted[i]->name) == 0) {
+            s4g_fail(err, S4G_E_FORMAT, "%s: entry \"%.200s\" appears twice", label,
+                     z->sorted[i]->name);
+            goto bad;
+        }
     return 0;
 bad:
     s4g_zip_close(z);
@@ -189,9 +211,17 @@ bad:
 
 const s4g_zip_entry *s4g_zip_find(const s4g_zip *z, const char *name)
 {
-    for (size_t i = 0; i < z->n; i++)
-        if (strcmp(z->entries[i].name, name) == 0)
-            return &z->entries[i];
+    size_t lo = 0, hi = z->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(z->sorted[mid]->name, name);
+        if (c == 0)
+            return z->sorted[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 

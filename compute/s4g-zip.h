@@ -29,6 +29,7 @@ typedef struct s4g_zip {
     size_t size;
     size_t n;
     s4g_zip_entry *entries;
+    s4g_zip_entry **sorted; /* by name, for s4g_zip_find */
 } s4g_zip;
 
 /* Whether the image starts like a zip archive (local header or empty-archive record). */
@@ -37,6 +38,7 @@ int s4g_zip_sniff(const uint8_t *image, size_t size);
 int s4g_zip_open(s4g_zip *z, const uint8_t *image, size_t size, const char *label,
                  s4g_err *err);
 void s4g_zip_close(s4g_zip *z);
+/* Binary search by name; a name that appears twice in the archive is refused at open. */
 const s4g_zip_entry *s4g_zip_find(const s4g_zip *z, const char *name);
 /* The stored bytes of e (size e->size), after checking the local header and the range;
  * verify_crc also checks the CRC-32.  NULL with err set otherwise. */

@@ -26,6 +26,8 @@ tests/fixtures/pth/ (fixed seed 1212):
   module-object.pth         a whole pickled nn.Module (refused: it would run code)
   refused-global.pth        a state dict with an argparse.Namespace among the tensors
   short-storage.pth         timm.pth with storage data/0 cut to half its size (valid zip)
+tests/fuzz/corpus-pth/ and corpus-pickle/: tiny checkpoints (and their data.pkl) as fuzzing
+seeds: each layout above on a few small tensors, views, F16/BF16, protocol 2 and 4.
 Run:  python3 tools/make-pth-fixtures.py   (needs python3-torch; no numpy)
 """
 import argparse
@@ -151,7 +153,7 @@ def noncontig(w):
     out[k] = w[k].permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
     # a view at an offset inside a larger storage
     k = "stages.1.blocks.0.conv_dw.weight"
-    big = torch.randn(1000 + w[k].numel())
+    big = torch.randn(1000 + w[k].numel(), generator=torch.Generator().manual_seed(5))
     big[1000:] = w[k].flatten()
     out[k] = big[1000:].view(w[k].shape)
     # two tensors sharing one storage
@@ -166,6 +168,32 @@ def noncontig(w):
     assert not out["stages.2.blocks.0.mlp.fc1.weight"].is_contiguous()
     assert not out["head.norm.weight"].is_contiguous()
     return out
+
+
+def write_fuzz_seeds(g):
+    fuzz = os.path.join(OUT, "..", "..", "fuzz")
+    cp, ck = os.path.join(fuzz, "corpus-pth"), os.path.join(fuzz, "corpus-pickle")
+    os.makedirs(cp, exist_ok=True)
+    os.makedirs(ck, exist_ok=True)
+    a = torch.randn(3, 4, generator=g)
+    shared = torch.randn(6, generator=g)
+    seeds = {
+        "plain": state_dict([("stem.0.bias", a[0]), ("head.norm.weight", a)]),
+        "views": state_dict([("t", a.t()), ("s0", shared[:2]), ("s1", shared[2:]), ("step", a[:, ::2])]),
+        "f16-bf16": state_dict([("h", a.half()), ("b", a.bfloat16()), ("d", a.double()),
+                                ("n", torch.tensor(7)), ("i", torch.arange(3, dtype=torch.int32))]),
+        "nested": {"model": collections.OrderedDict([("model.x", torch.nn.Parameter(a[1]))]),
+                   "epoch": 3, "lr": 0.5, "name": "run", "flags": [True, None], "t": (1, 2)},
+        "module": {"module.stages.0.blocks.0.gamma": a[2]},
+    }
+    for name, obj in seeds.items():
+        for proto in (2, 4):
+            path = os.path.join(cp, "%s-p%d.pth" % (name, proto))
+            torch.save(obj, path, pickle_protocol=proto)
+            with zipfile.ZipFile(path) as z:
+                pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
+                with open(os.path.join(ck, "%s-p%d.pkl" % (name, proto)), "wb") as f:
+                    f.write(z.read(pkl))
 
 
 def main():
@@ -226,6 +254,8 @@ def main():
             if info.filename.endswith("/data/0"):
                 data = data[: len(data) // 2]
             dst.writestr(info.filename, data)
+
+    write_fuzz_seeds(g)
 
     # the fixtures must read back in torch as written
     back = torch.load(P("noncontig.pth"))
