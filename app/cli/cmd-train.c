@@ -144,6 +144,7 @@ int s4g_cmd_train(int argc, char **argv)
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     int sat_shift = 0;
+    g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
@@ -175,6 +176,9 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"jpeg-order", 0, 0, G_OPTION_ARG_STRING, &jpeg_order,
+         "JPEG augmentation channel order: reference (default; encodes RGB as if it were BGR, as "
+         "the original's albumentations + cv2 do) or rgb (true colours)", "ORDER"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
@@ -209,6 +213,12 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
+    if (jpeg_order && !s4g_jpeg_order_parse(jpeg_order, &jorder)) {
+        fprintf(stderr, "s4g train: --jpeg-order: expected reference or rgb, got “%s”\n",
+                jpeg_order);
         return 2;
     }
     if (sat_shift < 0) {
@@ -265,6 +275,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
+    o.jpeg_order = jorder;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;

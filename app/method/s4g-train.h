@@ -13,6 +13,7 @@
  * left `stopped`; resuming replays the same epoch order and augmentations from there. */
 #pragma once
 
+#include "s4g-augment.h"
 #include "s4g-evaluate.h"
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
@@ -34,6 +35,7 @@ typedef struct {
     gboolean gps_sample, dss_sample, augment;
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the
                           * reference; S4gAugmentView.shift) */
+    S4gJpegOrder jpeg_order; /* JPEG augmentation channel order (REFERENCE by default) */
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
                                * identity (images.identity, CVUSA's 0), not an index */

@@ -152,6 +152,10 @@ static void test_train_sigterm_resume(void)
                            "ft2", "--init", cut, "--backend", "cpu", NULL};
     tf_run_fails(ftbad, "cut.safetensors");
 
+    const char *badjpeg[] = {s4g(), "train", "--project", proj, "--dataset", "w",
+                             "--jpeg-order", "bgr", NULL};
+    tf_run_fails(badjpeg, "s4g train: --jpeg-order: expected reference or rgb, got “bgr”");
+
     /* sizes are H×W; anything else names the flag and what it got */
     const char *badsz[] = {s4g(), "train", "--project", proj, "--dataset", "w",
                            "--ground-size", "96", NULL};
