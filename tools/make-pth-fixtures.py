@@ -26,6 +26,8 @@ tests/fixtures/pth/ (fixed seed 1212):
   module-object.pth         a whole pickled nn.Module (refused: it would run code)
   refused-global.pth        a state dict with an argparse.Namespace among the tensors
   short-storage.pth         timm.pth with storage data/0 cut to half its size (valid zip)
+  zip64.pth                 timm.pth rewritten with ZIP64 local headers and a ZIP64
+                            end-of-central-directory record (torch writes them past 4 GiB)
 tests/fuzz/corpus-pth/ and corpus-pickle/: tiny checkpoints (and their data.pkl) as fuzzing
 seeds: each layout above on a few small tensors, views, F16/BF16, protocol 2 and 4.
 Run:  python3 tools/make-pth-fixtures.py   (needs python3-torch; no numpy)
@@ -196,7 +198,15 @@ def write_fuzz_seeds(g):
                     f.write(z.read(pkl))
 
 
+def fixed(name, method=zipfile.ZIP_STORED):
+    """A zip entry with a fixed time stamp, so that rewriting the fixtures changes no byte."""
+    zi = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    zi.compress_type = method
+    return zi
+
+
 def main():
+    torch.manual_seed(SEED)  # nn.Linear's initialisation (module-object.pth)
     g = torch.Generator().manual_seed(SEED)
     os.makedirs(OUT, exist_ok=True)
     w = timm_weights(g)
@@ -242,7 +252,7 @@ def main():
     with zipfile.ZipFile(P("timm.pth")) as src, \
             zipfile.ZipFile(P("compressed.pth"), "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(info.filename, src.read(info.filename))
+            dst.writestr(fixed(info.filename, zipfile.ZIP_DEFLATED), src.read(info.filename))
     torch.save(torch.nn.Linear(2, 2), P("module-object.pth"))
     bad = state_dict(w)
     bad["stem.0.bias"] = argparse.Namespace(x=1)
@@ -253,7 +263,15 @@ def main():
             data = src.read(info.filename)
             if info.filename.endswith("/data/0"):
                 data = data[: len(data) // 2]
-            dst.writestr(info.filename, data)
+            dst.writestr(fixed(info.filename), data)
+    with zipfile.ZipFile(P("timm.pth")) as src, \
+            zipfile.ZipFile(P("zip64.pth"), "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            with dst.open(fixed(info.filename), "w", force_zip64=True) as f:
+                f.write(src.read(info.filename))
+        # a ZIP64 end record too: Python writes one when the entry count needs it
+        zipfile.ZIP_FILECOUNT_LIMIT, saved = 1, zipfile.ZIP_FILECOUNT_LIMIT
+    zipfile.ZIP_FILECOUNT_LIMIT = saved
 
     write_fuzz_seeds(g)
 
