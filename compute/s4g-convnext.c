@@ -451,6 +451,8 @@ int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, cons
             s4g_err_prefix(err, "%s", f->path);
             return -1;
         }
+        if (f->release)
+            f->release(f, t);
     }
     return 0;
 }

@@ -26,6 +26,24 @@ int s4g_pth_sniff_legacy(const uint8_t *head, size_t n)
     return n >= 262 && memcmp(head + 257, "ustar", 5) == 0;
 }
 
+/* MADV_DONTNEED on the whole pages inside [p, p+n) of a private read-only file mapping: the
+ * pages leave this process's memory and are read again from the file if touched. */
+static void drop_pages(const s4g_pth *pth, const uint8_t *p, size_t n)
+{
+    const uint8_t *base = pth->map;
+    if (pth->borrowed || !base || p < base || n > pth->map_len || p - base > (ptrdiff_t)(pth->map_len - n))
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) / page * page, hi = ((uintptr_t)p + n) / page * page;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+static void release_tensor(const s4g_st_file *f, const s4g_st_tensor *t)
+{
+    drop_pages(f->release_data, t->data, t->nbytes);
+}
+
 static size_t dtype_size(s4g_dtype dt)
 {
     switch (dt) {
@@ -79,6 +97,8 @@ static const uint8_t *storage_bytes(ctx *c, s4g_pk *st, const char *tname, s4g_e
     }
     const uint8_t *b = s4g_zip_data(&c->zip, e, 1, err);
     st->user = b;
+    if (b) /* the CRC pass touched every page: let them go until the tensor is read */
+        drop_pages(c->p, b, (size_t)e->size);
     return b;
 }
 
@@ -281,6 +301,8 @@ static int read_archive(ctx *c, s4g_err *err)
         goto out;
     }
     c->p->f = f;
+    f->release = release_tensor;
+    f->release_data = c->p;
     for (size_t i = 0; i < sd->n; i++) {
         const s4g_pk *k = sd->keys[i], *v = sd->items[i];
         if (k->kind != S4G_PK_STR) {

@@ -45,6 +45,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; host && i < w->f->ntensors; i++) {
         if (s4g_st_to_f32(&w->f->tensors[i], host + off, &err) == 0)
             off += w->f->tensors[i].count;
+        if (w->f->release) /* as s4g_convnext_read_tensors does */
+            w->f->release(w->f, &w->f->tensors[i]);
     }
     s4g_weights_close(w);
     double t1 = now();
