@@ -299,7 +299,7 @@ static void test_pickle_limits(void)
     g_byte_array_append(b, (const guint8 *)"\x80\x02}r\xff\xff\xff\x7f.", 9);
     cases[nc++] = (typeof(cases[0])){"memo index out of range", b};
     b = g_byte_array_new();
-    g_byte_array_append(b, (const guint8 *)"\x80\x02X\xff\xff\xff\x00ab.", 10);
+    g_byte_array_append(b, (const guint8 *)"\x80\x02X\xff\xff\xff\x00" "ab.", 10);
     cases[nc++] = (typeof(cases[0])){"string runs past the end", b};
     b = g_byte_array_new();
     g_byte_array_append(b, (const guint8 *)"\x80\x02" "cos\nsystem\nX\x02\x00\x00\x00ls\x85R.", 23);
