@@ -36,6 +36,47 @@ void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *
 
 #define S4G_CPU_PAR_MIN 32768
 
+/* Vector paths of the non-GEMM kernels (s4g-cpu-isa.c picks one at program start; the
+ * hot loops live in s4g-cpu-simd.c, compiled once per path with that path's -m flags). */
+typedef enum { S4G_ISA_BASELINE, S4G_ISA_AVX2, S4G_ISA_AVX512, S4G_ISA_COUNT } s4g_cpu_isa;
+
+typedef struct s4g_cpu_kernels {
+    /* y = x Phi(x) and dx = dy (Phi(x) + x phi(x)) on [0, n); erf/exp are polynomial
+     * (|erf error| < 4e-7, see test-cpu-ops), not libm calls. */
+    void (*gelu)(const float *x, float *y, long n);
+    void (*gelu_back)(const float *x, const float *dy, float *dx, long n);
+    /* Rows [h0, h1) of image n of the depthwise 7x7: out (H x W x C) = bias + taps of src;
+     * `flip` = transposed conv (for dx), `accumulate` adds to out instead. */
+    void (*dw_rows)(int H, int W, int C, const float *src_img, const float *wt,
+                    const float *bias, int h0, int h1, float *out_img, int flip, int accumulate);
+    /* dw, db of channels [c0, c0+cw) (cw <= 32) summed over every pixel, added into
+     * pdw/pdb (either may be NULL). */
+    void (*dw_param_grads)(int N, int H, int W, int C, const float *px, const float *pdy,
+                           float *pdw, float *pdb, int c0, int cw);
+    /* LayerNorm of one row of C channels, one pass over x for the statistics. */
+    void (*layernorm_row)(int C, float eps, const float *x, const float *gamma,
+                          const float *beta, float *y, float *mean, float *rstd);
+} s4g_cpu_kernels;
+
+extern const s4g_cpu_kernels s4g_cpu_kernels_baseline, s4g_cpu_kernels_avx2,
+    s4g_cpu_kernels_avx512;
+extern const s4g_cpu_kernels *s4g_cpu_k; /* the chosen path */
+
+const char *s4g_cpu_isa_name(s4g_cpu_isa isa);
+int s4g_cpu_isa_supported(s4g_cpu_isa isa);
+/* Tests: switch every kernel to one path; -1 when the CPU lacks it. */
+int s4g_cpu_isa_force(s4g_cpu_isa isa);
+s4g_cpu_isa s4g_cpu_isa_current(void);
+/* Fails when S4G_CPU_ISA names an unknown path or one this CPU lacks. */
+int s4g_cpu_isa_check(s4g_err *err);
+#ifdef S4G_HAVE_OPENBLAS
+/* Tests: rerun OpenBLAS's kernel-set selection for `coretype` (e.g. "Haswell"); 0 when
+ * OpenBLAS now runs it.  Only while no BLAS call is in flight. */
+int s4g_cpu_blas_use(const char *coretype);
+/* Tests: rerun the start-up choice of the OpenBLAS kernel set. */
+void s4g_cpu_blas_reselect(void);
+#endif
+
 /* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
 extern const s4g_backend_ops s4g_cpu_ops;
 
