@@ -130,7 +130,7 @@ int s4g_cmd_bench(int argc, char **argv)
 {
     g_autofree char *backend = NULL, *device = NULL, *arch = NULL, *size = NULL;
     g_autofree char *ref_size = NULL;
-    int batch = 8, gallery = 50000, queries = 512;
+    int batch = 8, gallery = 50000, queries = 512, threads = 0;
     double seconds = 4;
     gboolean json = FALSE;
     GOptionEntry entries[] = {
@@ -150,6 +150,8 @@ int s4g_cmd_bench(int argc, char **argv)
         {"gallery", 0, 0, G_OPTION_ARG_INT, &gallery, "Search gallery size (default 50000)", "N"},
         {"queries", 0, 0, G_OPTION_ARG_INT, &queries, "Search queries per call (default 512)",
          "N"},
+        {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
+         "CPU backend threads (default: one per online CPU)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
@@ -166,9 +168,9 @@ int s4g_cmd_bench(int argc, char **argv)
     Wr = W;
     if (ref_size && !parse_size("ref-size", ref_size, &Hr, &Wr))
         return 2;
-    if (batch < 2 || gallery < 10 || queries < 1 || !(seconds > 0)) {
+    if (batch < 2 || gallery < 10 || queries < 1 || !(seconds > 0) || threads < 0) {
         fprintf(stderr, "s4g bench: --batch must be >= 2, --gallery >= 10, --queries >= 1, "
-                        "--seconds > 0\n");
+                        "--seconds > 0, --threads >= 0\n");
         return 2;
     }
     s4g_err err = {0};
@@ -177,7 +179,8 @@ int s4g_cmd_bench(int argc, char **argv)
         fprintf(stderr, "s4g bench: %s\n", err.msg);
         return 2;
     }
-    s4g_ctx *ctx = s4g_cli_make_ctx(kind, device, &err);
+    s4g_ctx_opts co = {.backend = kind, .device = device, .threads = threads};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
     s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 1, &err) : NULL;
     if (!m) {
         fprintf(stderr, "s4g bench: %s\n", err.msg);
@@ -188,9 +191,12 @@ int s4g_cmd_bench(int argc, char **argv)
     Rate inf = {0}, tr = {0}, se = {0};
     float loss = 0;
     int rc = 1;
-    if (!json)
-        printf("device: %s\nmodel: convnext-%s (%zu parameters)\n", s4g_ctx_describe(ctx), an,
-               s4g_convnext_count(m));
+    if (!json) {
+        printf("device: %s\n", s4g_ctx_describe(ctx));
+        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU)
+            s4g_cli_cpu_info_text();
+        printf("model: convnext-%s (%zu parameters)\n", an, s4g_convnext_count(m));
+    }
     fflush(stdout);
     if (bench_infer(m, batch, H, W, seconds, &inf, &err))
         goto fail;
@@ -229,6 +235,11 @@ int s4g_cmd_bench(int argc, char **argv)
                    se.per_s);
         else
             printf(", \"search_queries_per_s\": null");
+        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU) {
+            g_autoptr(GString) ci = g_string_new(NULL);
+            s4g_cli_cpu_info_json(ci);
+            printf(", \"cpu_kernels\": %s", ci->str);
+        }
         printf("}\n");
     }
     rc = 0;
