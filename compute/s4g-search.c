@@ -4,6 +4,7 @@
  * SGEMM (OpenBLAS threads it) into a bounded QB x GB tile, then threads consume the tile
  * row by row (top-k heap or strict count).  Memory stays O(QB * GB) whatever the sizes. */
 #include "s4g-search-impl.h"
+#include "cpu/s4g-cpu.h" /* the CPU backend's thread pool and vector paths */
 
 #include <math.h>
 #include <pthread.h>
@@ -336,6 +337,15 @@ static void *scan_worker(void *arg)
     return NULL;
 }
 
+static void scan_task(void *arg, long lo, long hi)
+{
+    scan_job *jobs = arg;
+    for (long t = lo; t < hi; t++)
+        scan_worker(&jobs[t]);
+}
+
+/* One share of the query rows per thread of the CPU backend's pool (no threads started per
+ * tile). */
 static void run_scan(s4g_ctx *ctx, scan_job *proto)
 {
     int nt = ctx->threads > 0 ? ctx->threads : 1;
@@ -344,22 +354,12 @@ static void run_scan(s4g_ctx *ctx, scan_job *proto)
     if (nt > 64)
         nt = 64;
     scan_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
     for (int t = 0; t < nt; t++) {
         jobs[t] = *proto;
         jobs[t].nthreads = nt;
         jobs[t].tid = t;
-        if (t > 0)
-            started[t] = pthread_create(&th[t], NULL, scan_worker, &jobs[t]) == 0;
     }
-    scan_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            scan_worker(&jobs[t]); /* could not start a thread: do its share here */
-    }
+    s4g_cpu_parallel(ctx, nt, 1e300, scan_task, jobs);
 }
 
 static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
@@ -393,8 +393,10 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                 const float *gb;
                 if (g->fp16) {
                     const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
-                    for (size_t j = 0; j < rn * dim; j++)
-                        conv[j] = half_table[h[j]];
+                    /* F16C/AVX-512 on the pool where the CPU has it, else the table */
+                    if (s4g_cpu_half_to_float(g->ctx, h, conv, rn * dim))
+                        for (size_t j = 0; j < rn * dim; j++)
+                            conv[j] = half_table[h[j]];
                     gb = conv;
                 } else {
                     gb = (const float *)c->host + r0 * dim;

@@ -149,9 +149,11 @@ static void isa_select(void)
     unsigned f = st.features;
     st.best = S4G_ISA_BASELINE;
 #ifdef S4G_X86
-    if ((f & (F_AVX2 | F_FMA)) == (F_AVX2 | F_FMA))
+    /* the avx2 path is x86-64-v3 (with F16C); the avx512 path uses its ymm code too */
+    const unsigned v3 = F_AVX2 | F_FMA | F_F16C;
+    if ((f & v3) == v3)
         st.best = S4G_ISA_AVX2;
-    if ((f & F_AVX512_SET) == F_AVX512_SET)
+    if ((f & (v3 | F_AVX512_SET)) == (v3 | F_AVX512_SET))
         st.best = S4G_ISA_AVX512;
 #endif
     st.chosen = st.best;
@@ -178,10 +180,10 @@ static void isa_select(void)
         snprintf(in->isa_why, sizeof in->isa_why, "CPU and OS support AVX-512F/BW/VL/DQ");
     } else if (st.best == S4G_ISA_AVX2) {
         snprintf(in->isa_why, sizeof in->isa_why,
-                 "CPU supports AVX2+FMA%s", (f & F_AVX512F) ? " (AVX-512 incomplete or not "
+                 "CPU supports AVX2+FMA+F16C%s", (f & F_AVX512F) ? " (AVX-512 incomplete or not "
                                                               "enabled by the OS)" : "");
     } else {
-        snprintf(in->isa_why, sizeof in->isa_why, "CPU lacks AVX2+FMA");
+        snprintf(in->isa_why, sizeof in->isa_why, "CPU lacks AVX2+FMA+F16C");
     }
     s4g_cpu_k = isa_table(st.chosen);
     snprintf(in->isa, sizeof in->isa, "%s", isa_names[st.chosen]);

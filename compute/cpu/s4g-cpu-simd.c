@@ -326,10 +326,38 @@ static void layernorm_row(int C, float eps, const float *x, const float *gamma,
         *rstd = rs;
 }
 
+/* ---------------------------------------------------------------- fp16 gallery rows */
+
+#if defined(__F16C__)
+#include <immintrin.h>
+
+static void half_to_float(const uint16_t *h, float *out, long n)
+{
+    long i = 0;
+#if defined(__AVX512F__)
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
+#endif
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    if (i < n) {
+        uint16_t t[8] = {0};
+        float f[8];
+        memcpy(t, h + i, (size_t)(n - i) * sizeof *t);
+        _mm256_storeu_ps(f, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)));
+        memcpy(out + i, f, (size_t)(n - i) * sizeof *f);
+    }
+}
+#define HALF_TO_FLOAT half_to_float
+#else
+#define HALF_TO_FLOAT NULL
+#endif
+
 const s4g_cpu_kernels CAT(s4g_cpu_kernels_, S4G_SIMD_NAME) = {
     .gelu = gelu,
     .gelu_back = gelu_back,
     .dw_rows = dw_rows,
     .dw_param_grads = dw_param_grads,
     .layernorm_row = layernorm_row,
+    .half_to_float = HALF_TO_FLOAT,
 };

@@ -9,6 +9,8 @@
 
 #include "../s4g-backend.h"
 
+#include <stdint.h>
+
 /* Pointer to element `t.off` of a CPU buffer. */
 static inline float *s4g_cpu_ptr(s4g_t t)
 {
@@ -56,6 +58,8 @@ typedef struct s4g_cpu_kernels {
     /* LayerNorm of one row of C channels, one pass over x for the statistics. */
     void (*layernorm_row)(int C, float eps, const float *x, const float *gamma,
                           const float *beta, float *y, float *mean, float *rstd);
+    /* IEEE half -> float with F16C / AVX-512 (NULL on the baseline path). */
+    void (*half_to_float)(const uint16_t *h, float *out, long n);
 } s4g_cpu_kernels;
 
 extern const s4g_cpu_kernels s4g_cpu_kernels_baseline, s4g_cpu_kernels_avx2,
@@ -79,6 +83,10 @@ void s4g_cpu_blas_reselect(void);
 
 /* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
 extern const s4g_backend_ops s4g_cpu_ops;
+
+/* s4g-cpu-search.c: the CPU side of the gallery search.  Converts n halves on the pool with
+ * the vector path's conversion; -1 (nothing done) when the path has none. */
+int s4g_cpu_half_to_float(s4g_ctx *ctx, const uint16_t *h, float *out, size_t n);
 
 /* s4g-cpu-eltwise.c */
 int s4g_cpu_fill(s4g_ctx *, size_t n, s4g_t x, float v, s4g_err *);

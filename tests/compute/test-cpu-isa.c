@@ -8,6 +8,7 @@
  *  - S4G_CPU_ISA naming a path the CPU lacks (or nonsense) fails context creation. */
 #include "s4g-test-util.h"
 #include "s4g-test-isa.h"
+#include "s4g-search-impl.h" /* s4g_half_to_float, the scalar reference */
 
 #include <string.h>
 #include <strings.h>
@@ -196,6 +197,49 @@ static void test_gelu_tails(void)
     }
 }
 
+/* Every one of the 65536 halves (lengths with every tail), bit for bit as the scalar
+ * s4g_half_to_float, NaNs as NaNs; through the pool too. */
+static void test_half_to_float(void)
+{
+    if (!s4g_cpu_k->half_to_float) {
+        g_assert_cmpint(s4g_cpu_isa_current(), ==, S4G_ISA_BASELINE);
+        g_test_skip("the baseline path converts with the table in s4g-search.c");
+        return;
+    }
+    const size_t n = 65536 + 13;
+    uint16_t *h = g_new(uint16_t, n);
+    float *got = g_new(float, n + 1);
+    for (size_t i = 0; i < n; i++)
+        h[i] = (uint16_t)(i * 40503u); /* odd multiplier: a permutation of 0..65535 */
+    s4g_ctx *ctx = tu_ctx(2);
+    for (int pass = 0; pass < 2; pass++) {
+        got[n] = 1234.0f;
+        if (pass == 0)
+            s4g_cpu_k->half_to_float(h, got, (long)n);
+        else
+            g_assert_cmpint(s4g_cpu_half_to_float(ctx, h, got, n), ==, 0);
+        for (size_t i = 0; i < n; i++) {
+            float want = s4g_half_to_float(h[i]);
+            if (isnan(want))
+                g_assert_true(isnan(got[i]));
+            else
+                g_assert_cmpmem(&got[i], sizeof(float), &want, sizeof(float));
+        }
+        g_assert_cmpfloat(got[n], ==, 1234.0f);
+    }
+    for (long len = 0; len < 40; len++) { /* tails */
+        got[len] = -7.0f;
+        s4g_cpu_k->half_to_float(h + 1, got, len);
+        for (long i = 0; i < len; i++)
+            if (!isnan(got[i]))
+                g_assert_cmpfloat(got[i], ==, s4g_half_to_float(h[1 + i]));
+        g_assert_cmpfloat(got[len], ==, -7.0f);
+    }
+    s4g_ctx_free(ctx);
+    g_free(h);
+    g_free(got);
+}
+
 static void test_isa_env(void)
 {
     /* the environment is read once, at start-up: check it in a child process */
@@ -242,6 +286,7 @@ int main(int argc, char **argv)
 #endif
     tu_add_isa("/cpu-isa", "gelu-accuracy", test_gelu_accuracy);
     tu_add_isa("/cpu-isa", "gelu-tails", test_gelu_tails);
+    tu_add_isa("/cpu-isa", "half-to-float", test_half_to_float);
     g_test_add_func("/cpu-isa/env", test_isa_env);
     return g_test_run();
 }

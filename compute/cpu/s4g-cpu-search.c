@@ -1,0 +1,31 @@
+/* s4g-cpu-search.c — the CPU backend's part of the gallery search (s4g-search.c): fp16
+ * gallery rows widened to float on the thread pool with the vector path's F16C/AVX-512
+ * conversion before they meet the queries in SGEMM. */
+#include "s4g-cpu.h"
+
+typedef struct {
+    const uint16_t *h;
+    float *out;
+} half_job;
+
+enum { HALF_PIECE = 4096 }; /* halves per task: 8 KiB in, 16 KiB out */
+
+static void half_task(void *arg, long lo, long hi)
+{
+    const half_job *j = arg;
+    s4g_cpu_k->half_to_float(j->h + (size_t)lo * HALF_PIECE, j->out + (size_t)lo * HALF_PIECE,
+                             (hi - lo) * (long)HALF_PIECE);
+}
+
+int s4g_cpu_half_to_float(s4g_ctx *ctx, const uint16_t *h, float *out, size_t n)
+{
+    if (!s4g_cpu_k->half_to_float)
+        return -1;
+    size_t whole = n / HALF_PIECE;
+    half_job j = {h, out};
+    s4g_cpu_parallel(ctx, (long)whole, (double)n, half_task, &j);
+    size_t done = whole * HALF_PIECE;
+    if (done < n)
+        s4g_cpu_k->half_to_float(h + done, out + done, (long)(n - done));
+    return 0;
+}
