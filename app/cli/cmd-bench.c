@@ -40,7 +40,32 @@ typedef struct {
     double per_s; /* items per second */
     int iters;
     double secs;
+    double bytes_per_s; /* search: gallery bytes scanned per second */
 } Rate;
+
+/* Stream-style copy bandwidth of this machine, measured now: s4g_copy between two 64 MiB
+ * buffers (well past the caches) on the context's threads; bytes read + bytes written per
+ * second, as STREAM counts "copy". */
+static double copy_bandwidth(s4g_ctx *ctx, double budget, s4g_err *err)
+{
+    const size_t n = (size_t)16 << 20;
+    s4g_buf *a = s4g_buf_new(ctx, n, err), *b = a ? s4g_buf_new(ctx, n, err) : NULL;
+    double bw = -1;
+    if (b && !s4g_copy(ctx, n, s4g_at(a, 0), s4g_at(b, 0), err)) { /* warm-up: page faults */
+        gint64 t0 = g_get_monotonic_time();
+        int it = 0, rc = 0;
+        while (!rc && (it < 3 || (g_get_monotonic_time() - t0) / 1e6 < budget)) {
+            rc = s4g_copy(ctx, n, s4g_at(it & 1 ? b : a, 0), s4g_at(it & 1 ? a : b, 0), err) ||
+                 s4g_ctx_sync(ctx, err);
+            it++;
+        }
+        if (!rc)
+            bw = 2.0 * n * sizeof(float) * it / ((g_get_monotonic_time() - t0) / 1e6);
+    }
+    s4g_buf_free(a);
+    s4g_buf_free(b);
+    return bw;
+}
 
 static int bench_infer(s4g_convnext *m, int B, int H, int W, double budget, Rate *r,
                        s4g_err *err)
@@ -98,9 +123,10 @@ static int bench_train(s4g_convnext *m, int B, int H, int W, int Hr, int Wr, dou
 }
 
 #if HAVE_SEARCH
-static int bench_search(s4g_ctx *ctx, int D, int G, int Q, double budget, Rate *r, s4g_err *err)
+static int bench_search(s4g_ctx *ctx, int D, int G, int Q, int fp16, double budget, Rate *r,
+                        s4g_err *err)
 {
-    s4g_gallery *g = s4g_gallery_new(ctx, D, 0, err);
+    s4g_gallery *g = s4g_gallery_new(ctx, D, fp16, err);
     if (!g)
         return -1;
     float *gal = g_new(float, (size_t)G * D), *q = g_new(float, (size_t)Q * D);
@@ -118,6 +144,7 @@ static int bench_search(s4g_ctx *ctx, int D, int G, int Q, double budget, Rate *
     r->secs = (g_get_monotonic_time() - t0) / 1e6;
     r->iters = it;
     r->per_s = (double)it * Q / r->secs;
+    r->bytes_per_s = (double)it * G * D * (fp16 ? 2 : 4) / r->secs;
     g_free(gal);
     g_free(q);
     g_free(idx);
@@ -132,7 +159,7 @@ int s4g_cmd_bench(int argc, char **argv)
     g_autofree char *ref_size = NULL;
     int batch = 8, gallery = 50000, queries = 512, threads = 0;
     double seconds = 4;
-    gboolean json = FALSE;
+    gboolean json = FALSE, gallery_fp16 = FALSE;
     GOptionEntry entries[] = {
         {"backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "cpu, vulkan or auto (default)",
          "NAME"},
@@ -150,6 +177,8 @@ int s4g_cmd_bench(int argc, char **argv)
         {"gallery", 0, 0, G_OPTION_ARG_INT, &gallery, "Search gallery size (default 50000)", "N"},
         {"queries", 0, 0, G_OPTION_ARG_INT, &queries, "Search queries per call (default 512)",
          "N"},
+        {"gallery-fp16", 0, 0, G_OPTION_ARG_NONE, &gallery_fp16,
+         "Store the search gallery as fp16 (default fp32)", NULL},
         {"threads", 't', 0, G_OPTION_ARG_INT, &threads,
          "CPU backend threads (default: one per online CPU)", "N"},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
@@ -189,6 +218,7 @@ int s4g_cmd_bench(int argc, char **argv)
     }
     const char *an = arch ? arch : "atto";
     Rate inf = {0}, tr = {0}, se = {0};
+    double copy_bw = 0;
     float loss = 0;
     int rc = 1;
     if (!json) {
@@ -213,11 +243,16 @@ int s4g_cmd_bench(int argc, char **argv)
         fflush(stdout);
     }
 #if HAVE_SEARCH
-    if (bench_search(ctx, cfg.dims[3], gallery, queries, seconds, &se, &err))
+    if (bench_search(ctx, cfg.dims[3], gallery, queries, gallery_fp16, seconds, &se, &err))
+        goto fail;
+    copy_bw = copy_bandwidth(ctx, seconds < 1 ? seconds : 1, &err);
+    if (copy_bw < 0)
         goto fail;
     if (!json)
-        printf("search top-10  gallery %d x %d: %8.0f queries/s\n", gallery, cfg.dims[3],
-               se.per_s);
+        printf("search top-10  gallery %d x %d %s, %d queries per call: %8.0f queries/s, "
+               "%.2f GB/s of gallery (%.0f %% of the %.2f GB/s copy bandwidth measured now)\n",
+               gallery, cfg.dims[3], gallery_fp16 ? "fp16" : "fp32", queries, se.per_s,
+               se.bytes_per_s / 1e9, 100 * se.bytes_per_s / copy_bw, copy_bw / 1e9);
 #else
     if (!json)
         printf("search: not measured (this build has no similarity search module)\n");
@@ -231,8 +266,11 @@ int s4g_cmd_bench(int argc, char **argv)
                jd, an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
                tr.per_s, loss);
         if (HAVE_SEARCH)
-            printf(", \"search_gallery\": %d, \"search_queries_per_s\": %.1f", gallery,
-                   se.per_s);
+            printf(", \"search_gallery\": %d, \"search_gallery_fp16\": %s, "
+                   "\"search_queries\": %d, \"search_queries_per_s\": %.1f, "
+                   "\"search_scan_bytes_per_s\": %.4g, \"copy_bandwidth_bytes_per_s\": %.4g",
+                   gallery, gallery_fp16 ? "true" : "false", queries, se.per_s,
+                   se.bytes_per_s, copy_bw);
         else
             printf(", \"search_queries_per_s\": null");
         if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU) {
@@ -248,6 +286,7 @@ fail:
     fprintf(stderr, "s4g bench: %s\n", err.msg);
 out:
     (void)se;
+    (void)copy_bw;
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
     return rc;

@@ -64,10 +64,27 @@ int s4g_cpu_fill(s4g_ctx *ctx, size_t n, s4g_t x, float v, s4g_err *err)
     return ew(ctx, n, (ew_job){.kind = EW_FILL, .out = s4g_cpu_ptr(x), .s = v});
 }
 
+typedef struct {
+    const float *src;
+    float *dst;
+} copy_job;
+
+static void copy_task(void *arg, long lo, long hi)
+{
+    const copy_job *j = arg;
+    memcpy(j->dst + lo, j->src + lo, (size_t)(hi - lo) * sizeof(float));
+}
+
 int s4g_cpu_copy(s4g_ctx *ctx, size_t n, s4g_t src, s4g_t dst, s4g_err *err)
 {
-    /* memmove: the caller may copy between overlapping ranges of one buffer. */
-    memmove(s4g_cpu_ptr(dst), s4g_cpu_ptr(src), n * sizeof(float));
+    const float *s = s4g_cpu_ptr(src);
+    float *d = s4g_cpu_ptr(dst);
+    /* Disjoint ranges are copied in slices by the team; overlapping ones (the caller may
+     * shift within one buffer) with one memmove. */
+    if (d + n <= s || s + n <= d)
+        s4g_cpu_parallel(ctx, (long)n, (double)n, copy_task, &(copy_job){s, d});
+    else
+        memmove(d, s, n * sizeof(float));
     return 0;
 }
 
