@@ -32,12 +32,13 @@ PRESETS = {
 
 
 def timed(fn, seconds):
+    """iterations, wall seconds, CPU seconds of the process (all threads)"""
     fn()
-    t0, it = time.perf_counter(), 0
+    t0, c0, it = time.perf_counter(), time.process_time(), 0
     while it < 2 or time.perf_counter() - t0 < seconds:
         fn()
         it += 1
-    return it, time.perf_counter() - t0
+    return it, time.perf_counter() - t0, time.process_time() - c0
 
 
 def main():
@@ -62,8 +63,8 @@ def main():
     x = torch.randn(B, 3, H, W)
     with torch.no_grad():
         net.eval()
-        it, s = timed(lambda: net(x), a.seconds)
-    infer = it * B / s
+        it, s, cs = timed(lambda: net(x), a.seconds)
+    infer, infer_cpu = it * B / s, it * B / cs
     net.train()
     params = list(net.parameters()) + [logit_scale]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
@@ -78,11 +79,12 @@ def main():
         opt.zero_grad()
         last["loss"] = loss.item()
 
-    it, s = timed(step, a.seconds)
+    it, s, cs = timed(step, a.seconds)
     print(json.dumps({
         "device": "torch %s cpu (%d threads)" % (torch.__version__, torch.get_num_threads()),
         "arch": a.arch, "height": H, "width": W, "ref_height": Hr, "ref_width": Wr, "batch": B,
         "inference_img_per_s": round(infer, 3), "train_pairs_per_s": round(it * B / s, 3),
+        "inference_img_per_cpu_s": round(infer_cpu, 3), "train_pairs_per_cpu_s": round(it * B / cs, 3),
         "train_loss": round(last["loss"], 5)}))
 
 

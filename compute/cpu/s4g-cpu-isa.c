@@ -330,6 +330,6 @@ void s4g_cpu_info_get(s4g_cpu_info *info)
 int s4g_cpu_isa_check(s4g_err *err)
 {
     if (st.isa_env_bad)
-        return s4g_fail(err, S4G_E_INVALID, "cpu backend: %s", st.info.isa_why);
+        return s4g_fail(err, S4G_E_INVALID, "%s", st.info.isa_why);
     return 0;
 }
