@@ -390,8 +390,18 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
             s4g_gchunk *c = &g->chunks[ci];
             for (size_t r0 = 0; r0 < c->used; r0 += GB) {
                 size_t rn = c->used - r0 < GB ? c->used - r0 : GB;
-                const float *gb;
-                if (g->fp16) {
+                const float *gb = NULL;
+                /* few queries, top-k: scored straight from the stored rows on the pool (no
+                 * widened copy, no SGEMM packing: the scan is bound by reading the gallery) */
+                int direct = 0;
+#ifdef S4G_HAVE_OPENBLAS
+                const void *rows = (const char *)c->host + r0 * dim * (g->fp16 ? 2 : 4);
+                direct = lists && qn <= S4G_CPU_SCORES_MAX_Q &&
+                         s4g_cpu_scores(g->ctx, q + q0 * dim, (int)qn, rows, g->fp16, (int)dim,
+                                        (long)rn, tile) == 0;
+#endif
+                if (direct) {
+                } else if (g->fp16) {
                     const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
                     /* F16C/AVX-512 on the pool where the CPU has it, else the table */
                     if (s4g_cpu_half_to_float(g->ctx, h, conv, rn * dim))
@@ -402,8 +412,10 @@ static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
                     gb = (const float *)c->host + r0 * dim;
                 }
 #ifdef S4G_HAVE_OPENBLAS
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn, (int)dim,
-                            1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile, (int)rn);
+                if (!direct)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn,
+                                (int)dim, 1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile,
+                                (int)rn);
                 if (!lists)
                     for (size_t c2 = 0; c2 < rn; c2++) {
                         double nn = 0;

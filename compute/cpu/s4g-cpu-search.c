@@ -1,6 +1,7 @@
-/* s4g-cpu-search.c — the CPU backend's part of the gallery search (s4g-search.c): fp16
- * gallery rows widened to float on the thread pool with the vector path's F16C/AVX-512
- * conversion before they meet the queries in SGEMM. */
+/* s4g-cpu-search.c — the CPU backend's part of the gallery search (s4g-search.c), on the
+ * thread pool with the vector path's kernels: few queries are scored straight from the
+ * gallery rows (halves widened inside the dot products); for many queries fp16 rows are
+ * widened to float with F16C/AVX-512 before they meet the queries in SGEMM. */
 #include "s4g-cpu.h"
 
 typedef struct {
@@ -27,5 +28,29 @@ int s4g_cpu_half_to_float(s4g_ctx *ctx, const uint16_t *h, float *out, size_t n)
     size_t done = whole * HALF_PIECE;
     if (done < n)
         s4g_cpu_k->half_to_float(h + done, out + done, (long)(n - done));
+    return 0;
+}
+
+typedef struct {
+    const float *q;
+    int nq, fp16, dim;
+    const void *g;
+    float *tile;
+    long ng;
+} scores_job;
+
+static void scores_task(void *arg, long lo, long hi)
+{
+    const scores_job *j = arg;
+    s4g_cpu_k->scores(j->q, j->nq, j->g, j->fp16, j->dim, lo, hi, j->tile + lo, j->ng);
+}
+
+int s4g_cpu_scores(s4g_ctx *ctx, const float *q, int nq, const void *g, int fp16, int dim,
+                   long ng, float *tile)
+{
+    if (!s4g_cpu_k->scores)
+        return -1;
+    scores_job j = {q, nq, fp16, dim, g, tile, ng};
+    s4g_cpu_parallel(ctx, ng, (double)nq * ng * dim, scores_task, &j);
     return 0;
 }

@@ -349,8 +349,53 @@ static void half_to_float(const uint16_t *h, float *out, long n)
     }
 }
 #define HALF_TO_FLOAT half_to_float
+
+/* VW gallery values from float or half storage, widened in the register. */
+static inline vf load_row(const void *g, int fp16, size_t i)
+{
+    if (!fp16)
+        return LD(vf, (const float *)g + i);
+#if VW == 16
+    return (vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)g + i)));
+#else
+    return (vf)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)g + i)));
+#endif
+}
+
+/* tile[i * ldt + r - g0] = q_i . g_r for gallery rows [g0, g1): each row is read once and
+ * meets up to 8 queries held in accumulators (the queries stay in L1), halves are widened
+ * inside the dot product: the gallery is streamed at memory speed, with no float copy. */
+static void scores(const float *q, int nq, const void *g, int fp16, int dim, long g0, long g1,
+                   float *tile, long ldt)
+{
+    const int dv = dim / VW * VW;
+    for (long r = g0; r < g1; r++) {
+        const size_t row = (size_t)r * dim;
+        for (int i0 = 0; i0 < nq; i0 += 8) {
+            const int qn = nq - i0 < 8 ? nq - i0 : 8;
+            vf acc[8] = {{0}};
+            for (int d = 0; d < dv; d += VW) {
+                const vf gv = load_row(g, fp16, row + d);
+                _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++) if (i < qn) acc[i] +=
+                    LD(vf, q + (size_t)(i0 + i) * dim + d) * gv;
+            }
+            for (int i = 0; i < qn; i++) {
+                float sum = 0;
+                for (int l = 0; l < VW; l++)
+                    sum += acc[i][l];
+                const float *qi = q + (size_t)(i0 + i) * dim;
+                for (int d = dv; d < dim; d++)
+                    sum += qi[d] * (fp16 ? _cvtsh_ss(((const uint16_t *)g)[row + d])
+                                         : ((const float *)g)[row + d]);
+                tile[(size_t)(i0 + i) * ldt + (r - g0)] = sum;
+            }
+        }
+    }
+}
+#define SCORES scores
 #else
 #define HALF_TO_FLOAT NULL
+#define SCORES NULL
 #endif
 
 const s4g_cpu_kernels CAT(s4g_cpu_kernels_, S4G_SIMD_NAME) = {
@@ -360,4 +405,5 @@ const s4g_cpu_kernels CAT(s4g_cpu_kernels_, S4G_SIMD_NAME) = {
     .dw_param_grads = dw_param_grads,
     .layernorm_row = layernorm_row,
     .half_to_float = HALF_TO_FLOAT,
+    .scores = SCORES,
 };

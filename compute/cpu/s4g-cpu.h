@@ -60,6 +60,10 @@ typedef struct s4g_cpu_kernels {
                           const float *beta, float *y, float *mean, float *rstd);
     /* IEEE half -> float with F16C / AVX-512 (NULL on the baseline path). */
     void (*half_to_float)(const uint16_t *h, float *out, long n);
+    /* tile[i * ldt + r - g0] = q_i . g_r, q [nq x dim], gallery rows [g0, g1) of g (float,
+     * or IEEE halves when fp16); NULL on the baseline path. */
+    void (*scores)(const float *q, int nq, const void *g, int fp16, int dim, long g0, long g1,
+                   float *tile, long ldt);
 } s4g_cpu_kernels;
 
 extern const s4g_cpu_kernels s4g_cpu_kernels_baseline, s4g_cpu_kernels_avx2,
@@ -87,6 +91,13 @@ extern const s4g_backend_ops s4g_cpu_ops;
 /* s4g-cpu-search.c: the CPU side of the gallery search.  Converts n halves on the pool with
  * the vector path's conversion; -1 (nothing done) when the path has none. */
 int s4g_cpu_half_to_float(s4g_ctx *ctx, const uint16_t *h, float *out, size_t n);
+/* Queries per call up to which s4g_cpu_scores beats convert + SGEMM: with few queries the
+ * scan is bound by reading the gallery, which SGEMM's packing would copy once more. */
+#define S4G_CPU_SCORES_MAX_Q 16
+/* tile [nq x ng] = q [nq x dim] . gallery rows [ng x dim] (float or halves), gallery rows
+ * split over the pool; -1 (nothing done) when the vector path has no such kernel. */
+int s4g_cpu_scores(s4g_ctx *ctx, const float *q, int nq, const void *g, int fp16, int dim,
+                   long ng, float *tile);
 
 /* s4g-cpu-eltwise.c */
 int s4g_cpu_fill(s4g_ctx *, size_t n, s4g_t x, float v, s4g_err *);

@@ -240,6 +240,52 @@ static void test_half_to_float(void)
     g_free(got);
 }
 
+/* Scores straight from float and half gallery rows (the few-query search path), on the
+ * pool, against double dot products of the same (widened) values; every query count up to
+ * the limit, dims with and without a vector tail. */
+static void test_scores(void)
+{
+    if (!s4g_cpu_k->scores) {
+        g_test_skip("the baseline path scores with SGEMM");
+        return;
+    }
+    static const int dims[] = {64, 67, 320};
+    const long ng = 301;
+    s4g_ctx *ctx = tu_ctx(2);
+    uint64_t rng = 9;
+    for (size_t di = 0; di < G_N_ELEMENTS(dims); di++) {
+        const int dim = dims[di], nq = S4G_CPU_SCORES_MAX_Q;
+        float *q = g_new(float, (size_t)nq * dim), *gf = g_new(float, (size_t)ng * dim);
+        uint16_t *gh = g_new(uint16_t, (size_t)ng * dim);
+        float *tile = g_new(float, (size_t)nq * ng);
+        s4g_ref_random(&rng, q, (size_t)nq * dim, -1, 1);
+        s4g_ref_random(&rng, gf, (size_t)ng * dim, -1, 1);
+        for (size_t i = 0; i < (size_t)ng * dim; i++) {
+            gh[i] = s4g_half_from_float(gf[i]);
+            gf[i] = s4g_half_to_float(gh[i]); /* the same values in both storages */
+        }
+        for (int fp16 = 0; fp16 < 2; fp16++)
+            for (int n = 1; n <= nq; n += (n < 9 ? 1 : 7)) {
+                g_assert_cmpint(s4g_cpu_scores(ctx, q, n, fp16 ? (const void *)gh : gf, fp16,
+                                               dim, ng, tile), ==, 0);
+                for (int i = 0; i < n; i++)
+                    for (long r = 0; r < ng; r++) {
+                        double want = 0, mag = 0;
+                        for (int d = 0; d < dim; d++) {
+                            want += (double)q[(size_t)i * dim + d] * gf[(size_t)r * dim + d];
+                            mag += fabs((double)q[(size_t)i * dim + d] * gf[(size_t)r * dim + d]);
+                        }
+                        double got = tile[(size_t)i * ng + r];
+                        if (fabs(got - want) > 1e-6 * mag + 1e-7)
+                            g_error("scores dim %d fp16 %d nq %d: [%d][%ld] = %.8g, want %.8g",
+                                    dim, fp16, n, i, r, got, want);
+                    }
+            }
+        g_free(q), g_free(gf), g_free(gh), g_free(tile);
+    }
+    s4g_ctx_free(ctx);
+}
+
 static void test_isa_env(void)
 {
     /* the environment is read once, at start-up: check it in a child process */
@@ -287,6 +333,7 @@ int main(int argc, char **argv)
     tu_add_isa("/cpu-isa", "gelu-accuracy", test_gelu_accuracy);
     tu_add_isa("/cpu-isa", "gelu-tails", test_gelu_tails);
     tu_add_isa("/cpu-isa", "half-to-float", test_half_to_float);
+    tu_add_isa("/cpu-isa", "scores", test_scores);
     g_test_add_func("/cpu-isa/env", test_isa_env);
     return g_test_run();
 }
