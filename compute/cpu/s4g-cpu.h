@@ -28,8 +28,9 @@ void s4g_cpu_pool_free(s4g_cpu_pool *pool);
 int s4g_cpu_pool_size(const s4g_cpu_pool *pool);
 void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *arg);
 
-/* Hot compute-bound kernels are also compiled for AVX2+FMA and picked at load time (ifunc):
- * the build targets baseline x86-64, so otherwise only SSE2 would be used. */
+/* The blocked C GEMM's micro-kernel (builds without OpenBLAS) is also compiled for AVX2+FMA
+ * and picked at load time (ifunc); the other hot loops use the explicit vector paths below,
+ * which S4G_CPU_ISA can force and the tests run one by one. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define S4G_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
