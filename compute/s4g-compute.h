@@ -52,6 +52,9 @@ enum {
 int s4g_fail(s4g_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void s4g_err_clear(s4g_err *err);
+/* The whole of a regular file (a FIFO or device is refused without blocking); *data is
+ * malloc'd (free it).  0, or -1 with err naming the file. */
+int s4g_read_regular_file(const char *path, uint8_t **data, size_t *size, s4g_err *err);
 /* Prefixes an existing message with context ("loading x.safetensors: ..."). */
 void s4g_err_prefix(s4g_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

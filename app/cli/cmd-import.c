@@ -41,7 +41,7 @@ static void on_store(guint done, guint total, gpointer data)
 int s4g_cmd_import(int argc, char **argv)
 {
     g_autofree char *project = NULL, *kind_name = NULL, *name = NULL;
-    gboolean skip_missing = FALSE, json = FALSE;
+    gboolean skip_missing = FALSE, json = FALSE, outside = FALSE;
     GOptionEntry entries[] = {
         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
          "Project folder (created with its database if absent)", "DIR"},
@@ -55,6 +55,9 @@ int s4g_cmd_import(int argc, char **argv)
          "N"},
         {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
          "Count and report images listed but absent instead of failing", NULL},
+        {"allow-outside-root", 0, 0, G_OPTION_ARG_NONE, &outside,
+         "Accept image paths that are absolute or lead outside ROOT (by “..” or a symlink)",
+         NULL},
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL},
         {NULL},
     };
@@ -79,6 +82,7 @@ int s4g_cmd_import(int argc, char **argv)
         name = g_strdup(kind_name);
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gDataset) ds = s4g_dataset_new(kind, argv[1], skip_missing);
+    ds->allow_outside_root = outside;
     Progress prog = {.tty = !json && isatty(STDERR_FILENO)};
     ds->on_read = on_read;
     ds->on_store = on_store;
