@@ -2,6 +2,7 @@
 #include "s4g-file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,28 +92,45 @@ char *s4g_file_clip(const char *text)
     return g_strdup_printf("%.*s…", (int)(end - text), text);
 }
 
-/* realpath() of the longest existing prefix of `path`, with the rest appended lexically
- * (".." in the missing rest climbs the resolved part). */
-static char *resolve(const char *path)
+/* `rel` resolved below the resolved `root`, one component at a time: existing parts through
+ * realpath() (symlinks followed), missing ones lexically ("..", "." handled). */
+static char *resolve_below(const char *rroot, const char *rel)
 {
-    char *r = realpath(path, NULL);
-    if (r)
-        return r;
-    g_autofree char *dir = g_path_get_dirname(path);
-    g_autofree char *base = g_path_get_basename(path);
-    if (!strcmp(dir, path))
-        return g_strdup(path);
-    g_autofree char *rd = resolve(dir);
-    if (!strcmp(base, ".."))
-        return g_path_get_dirname(rd);
-    if (!strcmp(base, "."))
-        return g_strdup(rd);
-    return g_build_filename(rd, base, NULL);
+    char *cur = g_strdup(rroot);
+    gboolean exists = TRUE;
+    g_auto(GStrv) parts = g_strsplit(rel, "/", -1);
+    for (char **p = parts; *p; p++) {
+        if (!**p || !strcmp(*p, "."))
+            continue;
+        char *next;
+        if (!strcmp(*p, ".."))
+            next = g_path_get_dirname(cur);
+        else
+            next = g_build_filename(cur, *p, NULL);
+        if (exists) {
+            char *r = realpath(next, NULL);
+            if (r) {
+                g_free(next);
+                next = g_strdup(r);
+                free(r);
+            } else {
+                exists = FALSE;
+            }
+        }
+        g_free(cur);
+        cur = next;
+    }
+    return cur;
 }
 
 gboolean s4g_file_inside_root(const char *root, const char *rel, GError **error)
 {
     g_autofree char *shown = s4g_file_clip(rel);
+    if (strlen(rel) >= PATH_MAX) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "%s: path longer than %d bytes",
+                    shown, PATH_MAX);
+        return FALSE;
+    }
     if (g_path_is_absolute(rel)) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "%s: absolute path, expected one relative to the dataset root "
@@ -120,16 +138,18 @@ gboolean s4g_file_inside_root(const char *root, const char *rel, GError **error)
                     shown);
         return FALSE;
     }
-    g_autofree char *full = g_build_filename(root, rel, NULL);
-    g_autofree char *rroot = resolve(root);
-    g_autofree char *rfull = resolve(full);
+    char *r = realpath(root, NULL);
+    g_autofree char *rroot = r ? g_strdup(r) : g_strdup(root);
+    free(r);
+    g_autofree char *rfull = resolve_below(rroot, rel);
     gsize n = strlen(rroot);
     gboolean inside = !strncmp(rfull, rroot, n) &&
                       (rfull[n] == '\0' || rfull[n] == '/' || (n == 1 && rroot[0] == '/'));
     if (!inside) {
+        g_autofree char *shown_root = s4g_file_clip(rroot);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "%s: leads outside the dataset root %s (--allow-outside-root accepts it)",
-                    shown, rroot);
+                    shown, shown_root);
         return FALSE;
     }
     return TRUE;

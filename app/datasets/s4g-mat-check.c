@@ -138,10 +138,23 @@ static gboolean check_matrix(Ctx *c, Buf m, int depth, const char *field)
         return FALSE;
     if (t != MI_INT32 || d.n < 8 || d.n % 4)
         return fail(c, field, "dimensions missing (need at least 2)");
+    Buf dims = d;
+    if (!next_element(c, &m, &t, &d, TRUE, field))
+        return FALSE;
+    if (t != MI_INT8)
+        return fail(c, field, "array name missing");
+    if (depth == 0 && !field && d.n) {
+        gsize k = MIN(d.n, sizeof c->var - 1);
+        memcpy(c->var, d.p, k);
+        c->var[k] = '\0';
+        for (gsize i = 0; i < k; i++)
+            if (!g_ascii_isprint(c->var[i]))
+                c->var[i] = '?';
+    }
     guint64 nelems = 1;
     gboolean overflow = FALSE;
-    for (gsize i = 0; i < d.n / 4; i++) {
-        gint32 dim = (gint32)u32(c, d.p + 4 * i);
+    for (gsize i = 0; i < dims.n / 4; i++) {
+        gint32 dim = (gint32)u32(c, dims.p + 4 * i);
         if (dim < 0)
             return fail(c, field, "negative dimension");
         if (dim && nelems > G_MAXUINT64 / (guint64)dim)
@@ -150,18 +163,6 @@ static gboolean check_matrix(Ctx *c, Buf m, int depth, const char *field)
     }
     if (overflow)
         return fail(c, field, "dimensions overflow");
-    if (!next_element(c, &m, &t, &d, TRUE, field))
-        return FALSE;
-    if (t != MI_INT8)
-        return fail(c, field, "array name missing");
-    if (depth == 0 && !field) {
-        gsize k = MIN(d.n, sizeof c->var - 1);
-        memcpy(c->var, d.p, k);
-        c->var[k] = '\0';
-        for (gsize i = 0; i < k; i++)
-            if (!g_ascii_isprint(c->var[i]))
-                c->var[i] = '?';
-    }
     if (complex && (cls == MX_CHAR || cls == MX_CELL || cls == MX_STRUCT))
         return fail(c, field, "complex flag on a char, cell or struct array");
     switch (cls) {
@@ -291,17 +292,17 @@ gboolean s4g_mat_check(const guint8 *buf, gsize len, const char *what, S4gMatVer
         return TRUE;
     }
     if (len < 128)
-        return fail(&c, NULL, "shorter than a MAT-file header (file truncated?)");
+        return fail(&c, NULL, "not a MATLAB file: shorter than a MAT-file header (truncated?)");
     if (buf[126] == 'I' && buf[127] == 'M')
         c.swap = G_BYTE_ORDER == G_BIG_ENDIAN;
     else if (buf[126] == 'M' && buf[127] == 'I')
         c.swap = G_BYTE_ORDER == G_LITTLE_ENDIAN;
     else
-        return fail(&c, NULL, "not a MATLAB v5 or v7.3 file (no endian indicator)");
+        return fail(&c, NULL, "not a MATLAB file (no v5 endian indicator, no v7.3 HDF5 signature)");
     *version = S4G_MAT_V5;
     Buf b = {buf + 128, len - 128};
     while (b.n) {
-        c.var[0] = '\0';
+        g_snprintf(c.var, sizeof c.var, "variable at byte %zu", (size_t)(b.p - buf));
         guint32 t;
         Buf d;
         if (!next_element(&c, &b, &t, &d, FALSE, NULL))
