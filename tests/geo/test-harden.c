@@ -4,11 +4,13 @@
  * safetensors shapes, 400k-tensor headers; and EXIF orientations 1–8 at decode. */
 #include "fixtures.h"
 #include "s4g-dataset.h"
+#include "s4g-mbtiles.h"
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
 
 #include <math.h>
 #include <matio.h>
+#include <sqlite3.h>
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -604,6 +606,37 @@ static void test_long_text_clipped(void)
     fx_rmtree(root);
 }
 
+/* An MBTiles whose `tiles` is a VIEW over an endless recursive query: the read stops on its
+ * budget with an error instead of hanging. */
+static void test_mbtiles_endless_view(void)
+{
+    g_autofree char *root = fx_tmpdir();
+    g_autofree char *path = g_build_filename(root, "endless.mbtiles", NULL);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+    g_assert_cmpint(
+        sqlite3_exec(db,
+                     "CREATE TABLE metadata (name TEXT, value TEXT);"
+                     "INSERT INTO metadata VALUES ('format', 'png');"
+                     "CREATE VIEW tiles AS WITH RECURSIVE c(n) AS (SELECT 0 UNION ALL "
+                     "SELECT n + 1 FROM c) SELECT 0 AS zoom_level, 0 AS tile_column, "
+                     "-1 - n AS tile_row, x'00' AS tile_data FROM c;",
+                     NULL, NULL, NULL),
+        ==, SQLITE_OK);
+    sqlite3_close(db);
+    g_autoptr(GError) e = NULL;
+    g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(path, &e);
+    g_assert_no_error(e);
+    gint64 t0 = g_get_monotonic_time();
+    g_autoptr(GBytes) tile = s4g_mbtiles_get_tile(mb, 0, 0, 0, &e);
+    double secs = (g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("endless view stopped after %.2f s: %s", secs, e ? e->message : "(no error)");
+    g_assert_null(tile);
+    fx_assert_error_mentions(e, "endless.mbtiles", "interrupt", NULL);
+    g_assert_cmpfloat(secs, <, 20);
+    fx_rmtree(root);
+}
+
 int main(int argc, char **argv)
 {
     fx_init(&argc, &argv);
@@ -617,5 +650,6 @@ int main(int argc, char **argv)
     g_test_add_func("/harden/exif-orientation", test_exif_orientation);
     g_test_add_func("/harden/safetensors-bounds", test_safetensors_bounds);
     g_test_add_func("/harden/long-text-clipped", test_long_text_clipped);
+    g_test_add_func("/harden/mbtiles-endless-view", test_mbtiles_endless_view);
     return g_test_run();
 }
