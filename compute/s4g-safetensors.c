@@ -4,6 +4,7 @@
 #include "s4g-json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -309,7 +310,27 @@ float s4g_bf16_to_f32(uint16_t h)
     return f;
 }
 
+/* Weights are never NaN or infinite: such a file (a diverged run's checkpoint, a corrupt
+ * download) would only give NaN embeddings, so it is refused with the tensor and element. */
+static int check_finite(const s4g_st_tensor *t, const float *dst, s4g_err *err)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (!isfinite(dst[i]))
+            return s4g_fail(err, S4G_E_FORMAT, "tensor \"%.100s\": element %zu is %s", t->name,
+                            i, isnan(dst[i]) ? "NaN" : "infinite");
+    return 0;
+}
+
+static int convert_f32(const s4g_st_tensor *t, float *dst, s4g_err *err);
+
 int s4g_st_to_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
+{
+    if (convert_f32(t, dst, err))
+        return -1;
+    return check_finite(t, dst, err);
+}
+
+static int convert_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
 {
     const uint8_t *p = t->data;
     size_t n = t->count;

@@ -110,8 +110,9 @@ int s4g_cmd_import(int argc, char **argv)
         g_autofree char *ename = g_strescape(name, NULL);
         printf("{\"dataset\": %" G_GINT64_FORMAT ", \"name\": \"%s\", \"kind\": \"%s\", "
                "\"new_images\": %u, \"new_pairs\": %u, \"missing\": %u, "
-               "\"skipped_pairs\": %u, \"images\": [",
-               id, ename, kind_name, new_images, new_pairs, ds->missing, ds->skipped_pairs);
+               "\"skipped_pairs\": %u, \"skipped_files\": %u, \"images\": [",
+               id, ename, kind_name, new_images, new_pairs, ds->missing, ds->skipped_pairs,
+               ds->skipped_files);
         for (guint i = 0; i < ic->len; i++) {
             S4gStoreCount *c = &g_array_index(ic, S4gStoreCount, i);
             printf("%s{\"split\": \"%s\", \"view\": \"%s\", \"count\": %" G_GINT64_FORMAT "}",
@@ -139,6 +140,8 @@ int s4g_cmd_import(int argc, char **argv)
         printf("  %-12s %-14s %6" G_GINT64_FORMAT "\n", c->split, c->what, c->count);
     }
     printf("New rows: %u images, %u pairs.\n", new_images, new_pairs);
+    if (ds->skipped_files)
+        printf("Non-image files skipped: %u\n", ds->skipped_files);
     if (ds->missing) {
         printf("Missing images skipped: %u (pairs dropped: %u), e.g.:\n", ds->missing,
                ds->skipped_pairs);

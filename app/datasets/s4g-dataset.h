@@ -77,6 +77,7 @@ typedef struct {
     guint missing;          /* images skipped because their file is absent (skip_missing) */
     GPtrArray *missing_paths; /* the first 20 of them, relative to root, for reports */
     guint skipped_pairs;    /* pairs dropped because one side was missing */
+    guint skipped_files;    /* non-image files skipped (University-1652 class folders) */
     GHashTable *index;      /* "view\tsplit\tpath" → image index + 1 */
     /* Called after each image read (n = images so far) and while storing (done of total
      * rows); may be NULL. */

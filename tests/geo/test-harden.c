@@ -415,6 +415,28 @@ static void test_photos_loop(void)
     fx_rmtree(root);
 }
 
+/* University-1652: a README.txt in a class folder is skipped and counted, not fatal; a class
+ * number beyond 64 bits is an error, not clamped. */
+static void test_university_stray(void)
+{
+    g_autofree char *root = fx_tmpdir();
+    fx_image(root, "train/satellite/0001/0001.jpg", 9, 9, 1);
+    fx_image(root, "train/drone/0001/image-00.jpeg", 9, 9, 2);
+    fx_text(root, "train/drone/0001/README.txt", "notes\n");
+    fx_text(root, "train/satellite/0001/Thumbs.db", "x");
+    {
+        g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_UNIVERSITY, root, FALSE);
+        g_autoptr(GError) e = NULL;
+        g_assert_true(s4g_dataset_read(ds, &e));
+        g_assert_no_error(e);
+        g_assert_cmpuint(ds->skipped_files, ==, 2);
+        g_assert_cmpuint(s4g_dataset_count_images(ds, "train", S4G_VIEW_DRONE), ==, 1);
+    }
+    fx_image(root, "train/satellite/99999999999999999999/x.jpg", 9, 9, 3);
+    expect_fail(S4G_DATASET_UNIVERSITY, root, "99999999999999999999", "64-bit");
+    fx_rmtree(root);
+}
+
 /* ---- images ----------------------------------------------------------------------------- */
 
 /* A PNG of w×h black pixels: a few KB however large. */
@@ -575,6 +597,20 @@ static void test_safetensors_bounds(void)
     g_assert_null(s4g_st_parse(b, n, "dup.safetensors", &err));
     g_assert_nonnull(strstr(err.msg, "\"t123\" appears twice"));
     g_string_free(h, TRUE);
+    /* NaN and infinite weights are refused with the tensor and element */
+    {
+        float w[3] = {1.0f, NAN, 2.0f};
+        err = (s4g_err){0};
+        b = st_bytes("{\"w\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,12]}}", 12,
+                     &n);
+        memcpy(b + n - 12, w, 12);
+        f = s4g_st_parse(b, n, "nan.safetensors", &err);
+        g_assert_nonnull(f);
+        float out[3];
+        g_assert_cmpint(s4g_st_to_f32(&f->tensors[0], out, &err), !=, 0);
+        g_assert_nonnull(strstr(err.msg, "\"w\": element 1 is NaN"));
+        s4g_st_close(f);
+    }
     /* FIFOs as weights or arrays never block */
     g_autofree char *root = fx_tmpdir();
     g_autofree char *fifo = g_build_filename(root, "w.safetensors", NULL);
@@ -646,6 +682,7 @@ int main(int argc, char **argv)
     g_test_add_func("/harden/paths-inside-root", test_paths_inside_root);
     g_test_add_func("/harden/coordinates", test_coordinates);
     g_test_add_func("/harden/photos-loop", test_photos_loop);
+    g_test_add_func("/harden/university-stray", test_university_stray);
     g_test_add_func("/harden/pixel-budget", test_pixel_budget);
     g_test_add_func("/harden/exif-orientation", test_exif_orientation);
     g_test_add_func("/harden/safetensors-bounds", test_safetensors_bounds);
