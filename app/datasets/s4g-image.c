@@ -136,6 +136,29 @@ static gboolean sniff(const guint8 *b, gsize n)
            (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)));
 }
 
+gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
+                               int *height, GError **error)
+{
+    if (!s4g_image_init(error))
+        return FALSE;
+    if (!sniff(data, len)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
+        return FALSE;
+    }
+    VipsImage *in = vips_image_new_from_buffer(data, len, "", NULL);
+    if (!in) {
+        g_autofree char *msg = s4g_image_vips_error();
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: unreadable image header: %s",
+                    what, msg[0] ? msg : "libvips gave no reason");
+        return FALSE;
+    }
+    *width = vips_image_get_width(in);
+    *height = vips_image_get_height(in);
+    g_object_unref(in);
+    return TRUE;
+}
+
 S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error)
 {
     if (!s4g_image_init(error))

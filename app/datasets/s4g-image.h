@@ -42,6 +42,9 @@ gboolean s4g_image_check_pixels(int width, int height, const char *what, GError 
  * from the header.  A file must be a regular file.  Errors name the file (or `what`). */
 S4gImage *s4g_image_load(const char *path, GError **error);
 S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error);
+/* The size an encoded buffer declares in its header (nothing decoded). */
+gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
+                               int *height, GError **error);
 /* Encodes as PNG or JPEG (quality 1..100) through libvips. */
 gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, GError **error);
 

@@ -56,7 +56,7 @@ static void setup(void)
 #endif
 }
 
-static void read_dataset(S4gDatasetKind kind, const char *at)
+G_GNUC_UNUSED static void read_dataset(S4gDatasetKind kind, const char *at)
 {
     S4gDataset *ds = s4g_dataset_new(kind, at, TRUE);
     GError *e = NULL;
