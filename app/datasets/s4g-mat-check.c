@@ -287,10 +287,6 @@ gboolean s4g_mat_check(const guint8 *buf, gsize len, const char *what, S4gMatVer
                        GError **error)
 {
     Ctx c = {.what = what, .error = error};
-    if (len >= 520 && !memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8)) {
-        *version = S4G_MAT_V73;
-        return TRUE;
-    }
     if (len < 128)
         return fail(&c, NULL, "not a MATLAB file: shorter than a MAT-file header (truncated?)");
     if (buf[126] == 'I' && buf[127] == 'M')
@@ -298,7 +294,20 @@ gboolean s4g_mat_check(const guint8 *buf, gsize len, const char *what, S4gMatVer
     else if (buf[126] == 'M' && buf[127] == 'I')
         c.swap = G_BYTE_ORDER == G_LITTLE_ENDIAN;
     else
-        return fail(&c, NULL, "not a MATLAB file (no v5 endian indicator, no v7.3 HDF5 signature)");
+        return fail(&c, NULL, "not a MATLAB file (no v5 or v7.3 endian indicator)");
+    /* the version field decides, as it does for matio: 0x0100 v5, 0x0200 v7.3 (HDF5) */
+    guint16 ver;
+    memcpy(&ver, buf + 124, 2);
+    if (c.swap)
+        ver = GUINT16_SWAP_LE_BE(ver);
+    if (ver == 0x0200) {
+        if (len < 520 || memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8))
+            return fail(&c, NULL, "v7.3 header without the HDF5 signature at byte 512");
+        *version = S4G_MAT_V73;
+        return TRUE;
+    }
+    if (ver != 0x0100)
+        return fail(&c, NULL, "not a MATLAB v5 or v7.3 file (unknown version field)");
     *version = S4G_MAT_V5;
     Buf b = {buf + 128, len - 128};
     while (b.n) {
