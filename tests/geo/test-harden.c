@@ -7,6 +7,7 @@
 #include "s4g-mbtiles.h"
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
+#include "s4g-store-datasets.h"
 
 #include <math.h>
 #include <matio.h>
@@ -422,6 +423,54 @@ static void test_coordinates(void)
     fx_rmtree(v);
 }
 
+/* Re-importing under an existing name with another root or kind is refused; the same root
+ * again is fine (adds nothing). */
+static void test_reimport_other_root(void)
+{
+    g_autofree char *top = fx_tmpdir();
+    g_autofree char *a = g_build_filename(top, "a", NULL), *b = g_build_filename(top, "b", NULL);
+    g_autofree char *proj = g_build_filename(top, "proj", NULL);
+    for (int k = 0; k < 2; k++) {
+        const char *r = k ? b : a;
+        fx_image(r, "bingmap/19/0000001.jpg", 8, 8, 2);
+        fx_image(r, "streetview/panos/0000001.jpg", 8, 8, 3);
+        cvusa_one(r, "bingmap/19/0000001.jpg", "streetview/panos/0000001.jpg", NULL);
+    }
+    g_autoptr(GError) e = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(proj, TRUE, &e);
+    g_assert_no_error(e);
+    const char *roots[] = {a, a, b};
+    S4gDatasetKind kinds[] = {S4G_DATASET_CVUSA, S4G_DATASET_CVUSA, S4G_DATASET_CVUSA};
+    for (int k = 0; k < 3; k++) {
+        g_autoptr(S4gDataset) ds = s4g_dataset_new(kinds[k], roots[k], FALSE);
+        g_assert_true(s4g_dataset_read(ds, &e));
+        gboolean ok = s4g_dataset_store(ds, store, "d", NULL, NULL, NULL, &e);
+        if (k < 2) {
+            g_assert_no_error(e);
+            g_assert_true(ok);
+        } else {
+            g_assert_false(ok);
+            fx_assert_error_mentions(e, "dataset “d” is already cvusa at", a, "another --name",
+                                     NULL);
+            g_clear_error(&e);
+        }
+    }
+    /* another kind at the same root */
+    g_autofree char *csv = g_build_filename(a, "list.csv", NULL);
+    fx_text(a, "list.csv", "bingmap/19/0000001.jpg,,\n");
+    g_autoptr(S4gDataset) ph = s4g_dataset_new(S4G_DATASET_PHOTOS, csv, FALSE);
+    g_assert_true(s4g_dataset_read(ph, &e));
+    g_assert_false(s4g_dataset_store(ph, store, "d", NULL, NULL, NULL, &e));
+    fx_assert_error_mentions(e, "already cvusa", "importing photos", NULL);
+    g_clear_error(&e);
+    S4gStoreDataset have = {0};
+    g_assert_true(s4g_store_dataset_find(store, "d", &have, &e));
+    g_assert_cmpstr(have.kind, ==, "cvusa");
+    g_assert_cmpstr(have.root, ==, a);
+    s4g_store_dataset_clear(&have);
+    fx_rmtree(top);
+}
+
 /* A symlink loop in a photos folder: every file is imported once. */
 static void test_photos_loop(void)
 {
@@ -708,6 +757,7 @@ int main(int argc, char **argv)
     g_test_add_func("/harden/cvact-valid-utm", test_cvact_valid_and_utm);
     g_test_add_func("/harden/paths-inside-root", test_paths_inside_root);
     g_test_add_func("/harden/coordinates", test_coordinates);
+    g_test_add_func("/harden/reimport-other-root", test_reimport_other_root);
     g_test_add_func("/harden/photos-loop", test_photos_loop);
     g_test_add_func("/harden/university-stray", test_university_stray);
     g_test_add_func("/harden/pixel-budget", test_pixel_budget);
