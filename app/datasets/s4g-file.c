@@ -33,6 +33,33 @@ int s4g_file_open_regular(const char *path, goffset *size, GError **error)
     return fd;
 }
 
+/* Reads up to n bytes (fewer at end of file); -1 with errno on an error. */
+static gssize read_up_to(int fd, char *buf, gsize n)
+{
+    gsize got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            break;
+        got += (gsize)r;
+    }
+    return (gssize)got;
+}
+
+gsize s4g_file_read_head(const char *path, guint8 *buf, gsize n)
+{
+    int fd = s4g_file_open_regular(path, NULL, NULL);
+    if (fd < 0)
+        return 0;
+    gssize got = read_up_to(fd, (char *)buf, n);
+    close(fd);
+    return got > 0 ? (gsize)got : 0;
+}
+
 gboolean s4g_file_read_regular(const char *path, gsize max_bytes, char **data, gsize *len,
                                GError **error)
 {
@@ -52,30 +79,22 @@ gboolean s4g_file_read_regular(const char *path, gsize max_bytes, char **data, g
     char *buf = g_try_malloc((gsize)size + 1);
     if (!buf) {
         close(fd);
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: out of memory reading %" G_GINT64_FORMAT " bytes",
-                    shown, (gint64)size);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                    "%s: out of memory reading %" G_GINT64_FORMAT " bytes", shown, (gint64)size);
         return FALSE;
     }
-    gsize got = 0;
-    while (got < (gsize)size) {
-        ssize_t r = read(fd, buf + got, (gsize)size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            g_free(buf);
-            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", shown, g_strerror(e));
-            return FALSE;
-        }
-        if (r == 0)
-            break; /* shrank while reading: take what is there */
-        got += (gsize)r;
+    gssize got = read_up_to(fd, buf, (gsize)size); /* a file that shrank: what is there */
+    if (got < 0) {
+        int e = errno;
+        close(fd);
+        g_free(buf);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", shown, g_strerror(e));
+        return FALSE;
     }
     close(fd);
     buf[got] = '\0';
     *data = buf;
-    *len = got;
+    *len = (gsize)got;
     return TRUE;
 }
 

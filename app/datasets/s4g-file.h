@@ -18,6 +18,9 @@ int s4g_file_open_regular(const char *path, goffset *size, GError **error);
 gboolean s4g_file_read_regular(const char *path, gsize max_bytes, char **data, gsize *len,
                                GError **error);
 
+/* The first bytes (at most n) of a regular file into buf; 0 when it is not one or is empty. */
+gsize s4g_file_read_head(const char *path, guint8 *buf, gsize n);
+
 /* At most 200 bytes of `text` for an error message: longer text is cut at a UTF-8 boundary
  * and ends in "…". */
 char *s4g_file_clip(const char *text);

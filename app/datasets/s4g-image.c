@@ -136,23 +136,35 @@ static gboolean sniff(const guint8 *b, gsize n)
            (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)));
 }
 
-gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
-                               int *height, GError **error)
+/* The lazily opened image of an encoded buffer (its header read, nothing decoded), after the
+ * format sniff.  A truncated or corrupt file is an error instead of a grey-padded image; mere
+ * warnings (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are
+ * not. */
+static VipsImage *open_buffer(const void *data, gsize len, const char *what, GError **error)
 {
     if (!s4g_image_init(error))
-        return FALSE;
+        return NULL;
     if (!sniff(data, len)) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
                     "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
-        return FALSE;
+        return NULL;
     }
-    VipsImage *in = vips_image_new_from_buffer(data, len, "", NULL);
+    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
+                                               NULL);
     if (!in) {
         g_autofree char *msg = s4g_image_vips_error();
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: unreadable image header: %s",
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s",
                     what, msg[0] ? msg : "libvips gave no reason");
-        return FALSE;
     }
+    return in;
+}
+
+gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
+                               int *height, GError **error)
+{
+    VipsImage *in = open_buffer(data, len, what, error);
+    if (!in)
+        return FALSE;
     *width = vips_image_get_width(in);
     *height = vips_image_get_height(in);
     g_object_unref(in);
@@ -161,23 +173,9 @@ gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, in
 
 S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error)
 {
-    if (!s4g_image_init(error))
+    VipsImage *in = open_buffer(data, len, what, error);
+    if (!in)
         return NULL;
-    if (!sniff(data, len)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
-        return NULL;
-    }
-    /* A truncated or corrupt file is an error instead of a grey-padded image; mere warnings
-     * (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are not. */
-    VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
-                                               NULL);
-    if (!in) {
-        g_autofree char *msg = s4g_image_vips_error();
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s",
-                    what, msg[0] ? msg : "libvips gave no reason");
-        return NULL;
-    }
     /* The header is read; nothing is decoded yet.  A decompression bomb stops here. */
     if (!s4g_image_check_pixels(vips_image_get_width(in), vips_image_get_height(in), what,
                                 error)) {

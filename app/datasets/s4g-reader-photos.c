@@ -43,20 +43,8 @@ static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifB
 
 gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon)
 {
-    int fd = s4g_file_open_regular(path, NULL, NULL);
-    if (fd < 0)
-        return FALSE;
     g_autofree guint8 *head = g_malloc(EXIF_HEAD_BYTES);
-    gsize n = 0;
-    while (n < EXIF_HEAD_BYTES) {
-        ssize_t r = read(fd, head + n, EXIF_HEAD_BYTES - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        n += (gsize)r;
-    }
-    close(fd);
+    gsize n = s4g_file_read_head(path, head, EXIF_HEAD_BYTES);
     return s4g_photos_exif_gps_data(head, n, lat, lon);
 }
 
