@@ -90,6 +90,10 @@ static GPtrArray *read_ids(mat_t *mat, GError **error)
                 g_ptr_array_add(ids, id_string(v, i, n, len));
         }
     } else if (v->class_type == MAT_C_CELL) {
+        if (nel && !v->data) {
+            mat_fail(error, "panoIds", "cell array without its elements");
+            g_clear_pointer(&ids, g_ptr_array_unref);
+        }
         for (size_t i = 0; i < nel && ids; i++) {
             matvar_t *c = i <= G_MAXINT ? Mat_VarGetCell(v, (int)i) : NULL;
             size_t len = 0;

@@ -51,7 +51,8 @@ def header():
 
 
 def struct_var(name, field, values):
-    body = struct.pack("<HHI", 5, 4, 16)[:0] + struct.pack("<I", (4 << 16) | 5) + struct.pack("<I", 16)
+    # field name length 16 as a small data element (count 4, type miINT32)
+    body = struct.pack("<II", (4 << 16) | 5, 16)
     names = field.encode().ljust(16, b"\0")
     body += elem(1, names)
     body += matrix(6, [len(values), 1], "", elem(9, struct.pack("<%dd" % len(values), *values)))
