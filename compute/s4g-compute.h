@@ -23,6 +23,7 @@
 #define S4G_COMPUTE_H
 
 #include "s4g-error.h"
+#include "s4g-readfile.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -57,11 +57,23 @@ int s4g_cmd_encode(int argc, char **argv)
     }
     if (x.ndim != 4 || x.shape[1] != 3 || x.shape[0] < 1 || x.shape[0] > INT32_MAX ||
         x.shape[2] > 65536 || x.shape[3] > 65536) {
-        fprintf(stderr, "s4g encode: %s: expected shape N x 3 x H x W, got %d dimensions%s\n",
-                input, x.ndim, x.ndim == 4 ? " with C != 3" : "");
+        GString *shape = g_string_new(NULL);
+        for (int i = 0; i < x.ndim; i++)
+            g_string_append_printf(shape, "%s%" G_GINT64_FORMAT, i ? " x " : "",
+                                   (gint64)x.shape[i]);
+        fprintf(stderr, "s4g encode: %s: expected shape N x 3 x H x W with N >= 1, got %s\n",
+                input, x.ndim ? shape->str : "a scalar");
+        g_string_free(shape, TRUE);
         s4g_npy_clear(&x);
         return 1;
     }
+    for (size_t i = 0; i < x.count; i++)
+        if (!isfinite(x.data[i])) {
+            fprintf(stderr, "s4g encode: %s: element %zu is %s (pixels must be finite)\n", input,
+                    i, isnan(x.data[i]) ? "NaN" : "infinite");
+            s4g_npy_clear(&x);
+            return 1;
+        }
     int N = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
     s4g_ctx *ctx = s4g_cli_make_ctx("encode", &o);
     if (!ctx) {
