@@ -4,8 +4,6 @@
 
 #include "s4g-window-private.h"
 
-#include "s4g-train-window.h"
-
 #include <glib/gi18n.h>
 
 /* The demo is made once, on first use, by `s4g demo`: it synthesises a small CVUSA-layout
@@ -36,12 +34,14 @@ void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p)
     g_autofree char *db = g_build_filename(project, "project.s4g", NULL);
     g_autoptr(GError) error = NULL;
     if (g_file_test(db, G_FILE_TEST_EXISTS)) {
-        if (!s4g_window_open_project(self, project, &error)) _s4g_window_toast(self, error->message);
+        if (!s4g_window_open_project(self, project, &error))
+            _s4g_window_toast(self, error->message);
         return;
     }
-    g_autofree char *s4g = s4g_train_window_find_s4g();
+    g_autofree char *s4g = s4g_runner_find_s4g();
     if (!s4g) {
-        _s4g_window_toast(self, _("The s4g program is not installed; cannot create the demo project"));
+        _s4g_window_toast(self,
+                          _("The s4g program is not installed; cannot create the demo project"));
         return;
     }
     /* Sizes: S4G_DEMO_ARGS (space-separated extra flags, e.g. for tests) may shrink it. */
@@ -55,7 +55,6 @@ void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p)
     }
     g_auto(GStrv) argv = g_strv_builder_end(b);
     g_mkdir_with_parents(dir, 0755);
-    _s4g_window_task_start(self, _("Creating the demo project"), (const char *const *)argv, demo_done,
-               g_steal_pointer(&dir), g_free);
+    _s4g_window_task_start(self, _("Creating the demo project"), (const char *const *)argv,
+                           demo_done, g_steal_pointer(&dir), g_free);
 }
-

@@ -9,7 +9,6 @@
 #include "s4g-geo.h"
 #include "s4g-store-annotations.h"
 #include "s4g-widgets.h"
-#include "s4g-train-window.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -183,7 +182,7 @@ static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, in
     if (!self->predicted)
         self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     if (g_hash_table_contains(self->predicted, key) || self->task) return FALSE;
-    g_autofree char *s4g = s4g_train_window_find_s4g();
+    g_autofree char *s4g = s4g_runner_find_s4g();
     if (!s4g) return FALSE;
     guint pos = gtk_drop_down_get_selected(self->model_dropdown);
     const char *name = gtk_string_list_get_string(s4g_project_get_models(self->project), pos);
@@ -208,4 +207,3 @@ static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, in
     g_autofree char *what = g_strdup_printf(_("Predicting %s with %s"), base, name);
     return _s4g_window_task_start(self, what, argv, predict_done, job, g_free);
 }
-

@@ -7,6 +7,7 @@
 #include "s4g-window.h"
 
 #include "s4g-photo-layer.h"
+#include "s4g-runner.h"
 #include "s4g-store-annotations.h"
 
 G_BEGIN_DECLS
@@ -68,23 +69,19 @@ struct _S4gWindow {
 
 /* ---- background s4g runs ---------------------------------------------------------- */
 
-/* One s4g subprocess at a time runs behind the task bar: its output (progress bars end
- * their lines with \r) is read asynchronously and the last line is shown, so the window
- * never blocks; Cancel force-exits it. */
+/* One s4g subprocess at a time runs behind the task bar (an S4gRunner): the last line of
+ * its output (progress bars end their lines with \r) is shown, so the window never blocks;
+ * Cancel stops it. */
 typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
 
 typedef struct Task {
     S4gWindow *self;
-    GSubprocess *proc;
-    GCancellable *cancel;
-    GString *partial; /* text after the last line break */
-    char *last;       /* last complete, non-empty output line */
+    S4gRunner *runner;
     char *what;
     TaskDone done;
     gpointer data;
     GDestroyNotify data_free;
 } Task;
-
 
 void _s4g_window_toast(S4gWindow *self, const char *message);
 void _s4g_window_class_actions_init(GtkWidgetClass *wc);

@@ -6,13 +6,14 @@
 
 #include <glib/gi18n.h>
 
+/* Cancel asks the s4g run to stop (SIGTERM) and kills it when it has not after this. */
+#define TASK_KILL_GRACE_MS 3000
+
 static void task_free(Task *t)
 {
     if (t->data_free) t->data_free(t->data);
-    g_clear_object(&t->proc);
-    g_clear_object(&t->cancel);
-    g_string_free(t->partial, TRUE);
-    g_free(t->last);
+    g_signal_handlers_disconnect_by_data(t->runner, t);
+    g_clear_object(&t->runner);
     g_free(t->what);
     g_object_unref(t->self);
     g_free(t);
@@ -33,58 +34,33 @@ static void task_finish(Task *t, gboolean ok, const char *message)
     task_free(t);
 }
 
-static void task_exited(GObject *src, GAsyncResult *res, gpointer data)
+static void task_finished(S4gRunner *runner, Task *t)
 {
-    Task *t = data;
     g_autoptr(GError) error = NULL;
-    if (g_cancellable_is_cancelled(t->cancel)) {
+    const char *last = s4g_runner_get_last_line(runner);
+    if (s4g_runner_was_cancelled(runner)) {
         task_finish(t, FALSE, _("Cancelled"));
         return;
     }
-    if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
+    if (!s4g_runner_check(runner, &error)) {
         g_autofree char *msg = g_strdup_printf("%s: %s%s%s", t->what, error->message,
-                                               t->last ? " — " : "", t->last ? t->last : "");
+                                               last ? " — " : "", last ? last : "");
         task_finish(t, FALSE, msg);
         return;
     }
-    task_finish(t, TRUE, t->last);
+    task_finish(t, TRUE, last);
 }
 
-static void task_read(GObject *src, GAsyncResult *res, gpointer data)
+static void task_line(S4gRunner *runner, const char *line, Task *t)
 {
-    Task *t = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(src), res, &error);
-    if (!bytes || g_bytes_get_size(bytes) == 0) {
-        /* end of output (or the pipe broke): the exit status decides */
-        g_subprocess_wait_async(t->proc, NULL, task_exited, t);
-        return;
-    }
-    gsize n;
-    const char *p = g_bytes_get_data(bytes, &n);
-    for (gsize i = 0; i < n; i++) {
-        if (p[i] == '\n' || p[i] == '\r') {
-            g_strstrip(t->partial->str);
-            if (*t->partial->str) {
-                g_free(t->last);
-                t->last = g_strdup(t->partial->str);
-            }
-            g_string_truncate(t->partial, 0);
-        } else {
-            g_string_append_c(t->partial, p[i]);
-        }
-    }
-    if (t->self->task == t && t->last) {
-        g_autofree char *text = g_strdup_printf("%s — %s", t->what, t->last);
-        gtk_label_set_label(t->self->task_label, text);
-    }
-    g_input_stream_read_bytes_async(G_INPUT_STREAM(src), 4096, G_PRIORITY_DEFAULT, NULL, task_read,
-                                    t);
+    if (t->self->task != t) return;
+    g_autofree char *text = g_strdup_printf("%s — %s", t->what, line);
+    gtk_label_set_label(t->self->task_label, text);
 }
 
 /* Starts argv behind the task bar; done runs exactly once (also on failure to start). */
 gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
-                           TaskDone done, gpointer data, GDestroyNotify data_free)
+                                TaskDone done, gpointer data, GDestroyNotify data_free)
 {
     if (self->task) {
         g_autofree char *msg = g_strdup_printf(_("Busy: %s"), self->task->what);
@@ -93,29 +69,27 @@ gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *c
         return FALSE;
     }
     g_autoptr(GError) error = NULL;
-    GSubprocess *proc = g_subprocess_newv(
-        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
-    if (!proc) {
+    g_autoptr(S4gRunner) runner = s4g_runner_new(TASK_KILL_GRACE_MS);
+    if (!s4g_runner_start(runner, argv, &error)) {
         done(self, FALSE, error->message, data);
         if (data_free) data_free(data);
         return FALSE;
     }
     Task *t = g_new0(Task, 1);
     t->self = g_object_ref(self);
-    t->proc = proc;
-    t->cancel = g_cancellable_new();
-    t->partial = g_string_new(NULL);
+    t->runner = g_steal_pointer(&runner);
     t->what = g_strdup(what);
     t->done = done;
     t->data = data;
     t->data_free = data_free;
+    g_signal_connect(t->runner, "stdout-line", G_CALLBACK(task_line), t);
+    g_signal_connect(t->runner, "stderr-line", G_CALLBACK(task_line), t);
+    g_signal_connect(t->runner, "finished", G_CALLBACK(task_finished), t);
     self->task = t;
     gtk_label_set_label(self->task_label, what);
     gtk_spinner_start(self->task_spinner);
     gtk_action_bar_set_revealed(self->task_bar, TRUE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", TRUE);
-    g_input_stream_read_bytes_async(g_subprocess_get_stdout_pipe(proc), 4096, G_PRIORITY_DEFAULT,
-                                    NULL, task_read, t);
     return TRUE;
 }
 
@@ -123,8 +97,7 @@ void _s4g_window_cancel_task(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
     if (!self->task) return;
-    g_cancellable_cancel(self->task->cancel);
-    g_subprocess_force_exit(self->task->proc);
+    s4g_runner_cancel(self->task->runner);
 }
 
 gboolean s4g_window_is_busy(S4gWindow *self)
@@ -136,4 +109,3 @@ void s4g_window_cancel_task(S4gWindow *self)
 {
     _s4g_window_cancel_task(GTK_WIDGET(self), NULL, NULL);
 }
-

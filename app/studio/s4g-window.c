@@ -244,7 +244,8 @@ static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer
     double lat, lon;
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autoptr(GError) error = NULL;
-    if (!s4g_window_set_photo_location(self, lat, lon, &error)) _s4g_window_toast(self, error->message);
+    if (!s4g_window_set_photo_location(self, lat, lon, &error))
+        _s4g_window_toast(self, error->message);
 }
 
 static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpointer data)
@@ -404,7 +405,8 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     g_signal_handlers_unblock_by_func(self->model_dropdown, on_model_changed, self);
 
     g_autoptr(GError) e2 = NULL;
-    if (!s4g_project_load_errors(project, _s4g_window_current_model(self), &e2)) _s4g_window_toast(self, e2->message);
+    if (!s4g_project_load_errors(project, _s4g_window_current_model(self), &e2))
+        _s4g_window_toast(self, e2->message);
 
     gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
@@ -451,8 +453,7 @@ static void dispose(GObject *o)
     S4gWindow *self = S4G_WINDOW(o);
     if (self->task) {
         /* the task keeps its own reference to the window; stop the process, detach */
-        g_cancellable_cancel(self->task->cancel);
-        g_subprocess_force_exit(self->task->proc);
+        s4g_runner_kill(self->task->runner);
         self->task = NULL;
     }
     if (self->loads) g_cancellable_cancel(self->loads);
@@ -579,7 +580,8 @@ static void s4g_window_init(S4gWindow *self)
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::xyz-url",
                              G_CALLBACK(on_tile_settings_changed), self);
-    g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(_s4g_window_show_prediction), self);
+    g_signal_connect_swapped(self->settings, "changed::top-k",
+                             G_CALLBACK(_s4g_window_show_prediction), self);
     name_map_buttons(GTK_WIDGET(self->map));
     g_signal_connect_swapped(self->view_stack, "notify::visible-child-name",
                              G_CALLBACK(on_view_changed), self);
@@ -707,4 +709,3 @@ GtkWidget *s4g_window_get_view_stack(S4gWindow *self)
 {
     return GTK_WIDGET(self->view_stack);
 }
-
