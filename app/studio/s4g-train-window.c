@@ -6,10 +6,10 @@
 
 #include "s4g-run-item.h"
 #include "s4g-runner.h"
+#include "s4g-train-events.h"
 #include "s4g-store-runs.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -33,7 +33,7 @@ struct _S4gTrainWindow {
 
     char *project_dir;
     S4gRunner *runner; /* the trainer; NULL before the first run */
-    guint bad_lines;
+    guint lines_read, bad_lines; /* of the trainer's stdout */
     gboolean ended;      /* the trainer's "end" event was read; its state is on the status line */
     gint64 live_run;     /* the run id the trainer announced (or the one resumed), 0 before */
     char *error_message; /* from the trainer's {"event": "error"} line */
@@ -133,62 +133,57 @@ static void finish_run(S4gRunner *runner, S4gTrainWindow *self)
 
 /* `s4g train --json` ends with {"event": "end", "state": "done"|"stopped", "step": N}: a
  * cancelled run exits 0 too, so the state comes from here. */
-static gboolean note_end(S4gTrainWindow *self, JsonObject *o)
+static void note_end(S4gTrainWindow *self, const S4gTrainEvent *ev)
 {
-    const char *state = json_object_get_string_member_with_default(o, "state", "");
-    gint64 step = json_object_get_int_member_with_default(o, "step", 0);
     g_autofree char *msg =
-        g_strcmp0(state, "stopped") == 0
-            ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)step)
+        g_strcmp0(ev->what, "stopped") == 0
+            ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)ev->step)
             : g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
     set_status(self, msg, FALSE);
     self->ended = TRUE;
-    return TRUE;
 }
 
-/* The trainer's lifecycle events (start, end, error); FALSE for lines the chart takes. */
-static gboolean note_event(S4gTrainWindow *self, const char *line)
+static void note_error(S4gTrainWindow *self, const S4gTrainEvent *ev)
 {
-    if (!strstr(line, "\"event\"")) return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, NULL)) return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
-    JsonObject *o = json_node_get_object(root);
-    const char *event = json_object_get_string_member_with_default(o, "event", "");
-    if (!strcmp(event, "end")) return note_end(self, o);
-    if (!strcmp(event, "start")) {
-        /* a new run now has its row (state running): show it in the list */
-        self->live_run = json_object_get_int_member_with_default(o, "run", self->live_run);
-        refresh_runs(self, 0);
-        return FALSE; /* the chart ignores it too */
-    }
-    if (!strcmp(event, "error")) {
-        g_free(self->error_message);
-        self->error_message =
-            g_strdup(json_object_get_string_member_with_default(o, "message", _("unknown error")));
-        g_autofree char *msg = g_strdup_printf(_("Training failed: %s"), self->error_message);
-        set_status(self, msg, TRUE);
-        return TRUE;
-    }
-    return FALSE;
+    g_free(self->error_message);
+    self->error_message = g_strdup(ev->what ? ev->what : _("unknown error"));
+    g_autofree char *msg = g_strdup_printf(_("Training failed: %s"), self->error_message);
+    set_status(self, msg, TRUE);
 }
 
+/* Each line of the trainer's stdout is one event (s4g-train-events.h), parsed once: the
+ * lifecycle ones (start, end, error) are the window's, steps and evaluations the chart's. */
 static void on_line(S4gRunner *runner, const char *line, S4gTrainWindow *self)
 {
-    g_autoptr(GError) perr = NULL;
-    if (note_event(self, line)) {
-        /* status line set */
-    } else if (!s4g_loss_chart_feed_line(self->chart, line, &perr)) {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gTrainEvent) ev = s4g_train_event_parse(line, ++self->lines_read, &error);
+    if (!ev && g_error_matches(error, S4G_TRAIN_EVENTS_ERROR, S4G_TRAIN_EVENTS_ERROR_UNKNOWN))
+        return; /* an event of a newer trainer */
+    if (!ev) {
         /* Not fatal: a trainer may print other lines; show the latest problem. */
         self->bad_lines++;
-        set_status(self, perr->message, TRUE);
-    } else {
-        guint n = s4g_loss_chart_get_n_points(self->chart);
-        if (n > 0) {
-            g_autofree char *d = s4g_loss_chart_describe(self->chart, n - 1);
-            set_status(self, d, FALSE);
-        }
+        set_status(self, error->message, TRUE);
+        return;
+    }
+    if (ev->kind == S4G_TRAIN_EVENT_END) {
+        note_end(self, ev);
+        return;
+    }
+    if (ev->kind == S4G_TRAIN_EVENT_ERROR) {
+        note_error(self, ev);
+        return;
+    }
+    if (ev->kind == S4G_TRAIN_EVENT_START) {
+        /* a new run now has its row (state running): show it in the list */
+        if (ev->run > 0) self->live_run = ev->run;
+        refresh_runs(self, 0);
+    }
+    S4gLossModel *model = s4g_loss_chart_get_model(self->chart);
+    s4g_loss_model_add_event(model, ev);
+    guint n = s4g_loss_model_get_n_points(model);
+    if (n > 0) {
+        g_autofree char *d = s4g_loss_model_describe(model, n - 1);
+        set_status(self, d, FALSE);
     }
 }
 
@@ -220,7 +215,7 @@ static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
     }
     detach_runner(self);
     self->runner = g_steal_pointer(&runner);
-    self->bad_lines = 0;
+    self->lines_read = self->bad_lines = 0;
     self->ended = FALSE;
     g_clear_pointer(&self->error_message, g_free);
     set_running(self, TRUE);
