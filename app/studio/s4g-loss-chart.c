@@ -126,18 +126,26 @@ static void draw_axes(S4gLossChart *self, Canvas *c, double h)
     draw_text(c, buf, PAD_L + c->pw, h - 8, TRUE);
 }
 
-static void draw_loss(S4gLossChart *self, Canvas *c)
+/* One series of the model (its points in 0–1) as a line through the plot. */
+typedef gboolean (*SeriesXY)(S4gLossModel *model, guint i, double *x, double *y);
+
+static void stroke_series(S4gLossChart *self, Canvas *c, SeriesXY xy)
 {
-    set_color(c, &c->loss, 1);
-    cairo_set_line_width(c->cr, 2);
-    cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
     double x, y;
-    for (guint i = 0; s4g_loss_model_get_point_xy(self->model, i, &x, &y); i++)
+    for (guint i = 0; xy(self->model, i, &x, &y); i++)
         if (i == 0)
             cairo_move_to(c->cr, px(c, x), py(c, y));
         else
             cairo_line_to(c->cr, px(c, x), py(c, y));
     cairo_stroke(c->cr);
+}
+
+static void draw_loss(S4gLossChart *self, Canvas *c)
+{
+    set_color(c, &c->loss, 1);
+    cairo_set_line_width(c->cr, 2);
+    cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
+    stroke_series(self, c, s4g_loss_model_get_point_xy);
 }
 
 /* where a resumed run's live points start */
@@ -171,13 +179,8 @@ static void draw_recall(S4gLossChart *self, Canvas *c)
     }
     set_color(c, &c->recall, 1);
     cairo_set_line_width(c->cr, 1.5);
+    stroke_series(self, c, s4g_loss_model_get_eval_xy);
     double x, y;
-    for (guint i = 0; s4g_loss_model_get_eval_xy(self->model, i, &x, &y); i++)
-        if (i == 0)
-            cairo_move_to(c->cr, px(c, x), py(c, y));
-        else
-            cairo_line_to(c->cr, px(c, x), py(c, y));
-    cairo_stroke(c->cr);
     for (guint i = 0; s4g_loss_model_get_eval_xy(self->model, i, &x, &y); i++) {
         cairo_arc(c->cr, px(c, x), py(c, y), 3.5, 0, 2 * G_PI);
         cairo_fill(c->cr);
