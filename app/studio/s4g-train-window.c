@@ -14,8 +14,9 @@
 #include <string.h>
 
 /* Cancel asks the trainer to stop (SIGTERM: it finishes its step and checkpoints); only a
- * trainer that has not exited after this long is killed. */
-#define TRAIN_KILL_GRACE_MS 60000
+ * trainer that has not exited after this long is killed.  Long: one step of a large model
+ * on the CPU backend can take minutes, and a kill loses the checkpoint. */
+#define TRAIN_KILL_GRACE_MS (10 * 60 * 1000)
 
 struct _S4gTrainWindow {
     AdwWindow parent_instance;

@@ -83,9 +83,10 @@ typedef struct Task {
     GDestroyNotify data_free;
 } Task;
 
+/* s4g-window.c */
 void _s4g_window_toast(S4gWindow *self, const char *message);
+/* -actions.c: installs the window's actions and their shortcuts (from class_init) */
 void _s4g_window_class_actions_init(GtkWidgetClass *wc);
-/* -actions.c */
 void _s4g_window_edit_free(Edit *e);
 void _s4g_window_update_undo_actions(S4gWindow *self);
 /* -prediction.c */
