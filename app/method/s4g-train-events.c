@@ -12,7 +12,7 @@ typedef enum {
     F_UINT,     /* guint */
     F_UINT64,   /* guint64 */
     F_DOUBLE,   /* double: null when not finite */
-    F_OPTIONAL, /* double: left out when NaN */
+    F_OPTIONAL, /* double: left out when the double at `gate` is NaN */
     F_STRING,   /* const char * */
 } FieldType;
 
@@ -20,12 +20,13 @@ typedef struct {
     const char *name;
     FieldType type;
     size_t offset; /* into S4gTrainEvent */
+    size_t gate;   /* F_OPTIONAL: the field is present only when this double is not NaN */
 } Field;
 
-#define FIELD(name, type, member)                                                                  \
-    {                                                                                              \
-        name, type, offsetof(S4gTrainEvent, member)                                                \
-    }
+/* clang-format off */
+#define FIELD(name, type, member) {name, type, offsetof(S4gTrainEvent, member), 0}
+#define OPTIONAL(name, member, gate) \
+    {name, F_OPTIONAL, offsetof(S4gTrainEvent, member), offsetof(S4gTrainEvent, gate)}
 
 static const Field start_fields[] = {
     FIELD("run", F_INT64, run),
@@ -50,18 +51,24 @@ static const Field step_fields[] = {
 };
 
 static const Field eval_fields[] = {
-    FIELD("epoch", F_UINT, epoch),           FIELD("r1", F_DOUBLE, metrics.r1),
-    FIELD("r5", F_DOUBLE, metrics.r5),       FIELD("r10", F_DOUBLE, metrics.r10),
-    FIELD("r1pct", F_DOUBLE, metrics.r1pct), FIELD("queries", F_UINT64, metrics.queries),
-    FIELD("refs", F_UINT64, metrics.refs),   FIELD("hit_rate", F_OPTIONAL, metrics.hit_rate),
-    FIELD("ap", F_OPTIONAL, metrics.ap),     FIELD("chance_r1", F_DOUBLE, chance_r1),
+    FIELD("epoch", F_UINT, epoch),
+    FIELD("r1", F_DOUBLE, metrics.r1),
+    FIELD("r5", F_DOUBLE, metrics.r5),
+    FIELD("r10", F_DOUBLE, metrics.r10),
+    FIELD("r1pct", F_DOUBLE, metrics.r1pct),
+    FIELD("queries", F_UINT64, metrics.queries),
+    FIELD("refs", F_UINT64, metrics.refs),
+    OPTIONAL("hit_rate", metrics.hit_rate, metrics.hit_rate),
+    OPTIONAL("ap", metrics.ap, metrics.ap),
+    FIELD("chance_r1", F_DOUBLE, chance_r1),
 };
 
 static const Field mined_fields[] = {
     FIELD("kind", F_STRING, what),
     FIELD("epoch", F_UINT, epoch),
-    FIELD("train_r1", F_OPTIONAL, metrics.r1),
-    FIELD("train_r5", F_OPTIONAL, metrics.r5),
+    /* a GPS mining has no train recall (r1 NaN, r5 unset) */
+    OPTIONAL("train_r1", metrics.r1, metrics.r1),
+    OPTIONAL("train_r5", metrics.r5, metrics.r1),
 };
 
 static const Field checkpoint_fields[] = {
@@ -86,6 +93,8 @@ static const Field error_fields[] = {
     FIELD("run", F_INT64, run),
     FIELD("message", F_STRING, what),
 };
+
+/* clang-format on */
 
 typedef struct {
     const char *name;
@@ -114,27 +123,35 @@ const char *s4g_train_event_kind_name(S4gTrainEventKind kind)
 
 /* ---- writer ------------------------------------------------------------------------ */
 
-/* `"name": value`, both serialised by json-glib; takes the value node. */
-static void put_member(GString *s, const char *name, JsonNode *value)
+/* `"name": value`; the name (and a string value) serialised by json-glib. */
+static void put_member(GString *s, const char *name, const char *value)
 {
     g_autoptr(JsonNode) key = json_node_init_string(json_node_alloc(), name);
     g_autofree char *k = json_to_string(key, FALSE);
-    g_autofree char *v = json_to_string(value, FALSE);
-    json_node_unref(value);
-    g_string_append_printf(s, "%s%s: %s", s->len > 1 ? ", " : "", k, v);
+    g_string_append_printf(s, "%s%s: %s", s->len > 1 ? ", " : "", k, value);
 }
 
-static JsonNode *number_node(double v)
+/* The shortest text that reads back as the same double ("2.5224", not json-glib's
+ * "2.5224000000000002"), null when not finite (JSON has no NaN). */
+static char *number_text(double v)
 {
-    if (!isfinite(v)) return json_node_init_null(json_node_alloc());
-    return json_node_init_double(json_node_alloc(), v);
+    if (!isfinite(v)) return g_strdup("null");
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    for (int digits = 15; digits < 17; digits++) {
+        char format[8];
+        g_snprintf(format, sizeof format, "%%.%dg", digits);
+        g_ascii_formatd(buf, sizeof buf, format, v);
+        if (g_ascii_strtod(buf, NULL) == v) return g_strdup(buf);
+    }
+    return g_strdup(g_ascii_formatd(buf, sizeof buf, "%.17g", v));
 }
 
-static JsonNode *string_node(const char *v)
+static char *string_text(const char *v)
 {
-    if (!v) return json_node_init_null(json_node_alloc());
+    if (!v) return g_strdup("null");
     g_autofree char *valid = g_utf8_make_valid(v, -1);
-    return json_node_init_string(json_node_alloc(), valid);
+    g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), valid);
+    return json_to_string(node, FALSE);
 }
 
 char *s4g_train_event_to_json(const S4gTrainEvent *ev)
@@ -142,32 +159,33 @@ char *s4g_train_event_to_json(const S4gTrainEvent *ev)
     g_return_val_if_fail(ev && (guint)ev->kind < G_N_ELEMENTS(kinds), NULL);
     const Kind *k = &kinds[ev->kind];
     GString *s = g_string_new("{");
-    put_member(s, "event", string_node(k->name));
+    g_autofree char *event = string_text(k->name);
+    put_member(s, "event", event);
     for (guint i = 0; i < k->n_fields; i++) {
         const Field *f = &k->fields[i];
         const char *at = (const char *)ev + f->offset;
-        JsonNode *node = NULL;
+        g_autofree char *value = NULL;
         switch (f->type) {
         case F_INT64:
-            node = json_node_init_int(json_node_alloc(), *(const gint64 *)at);
+            value = g_strdup_printf("%" G_GINT64_FORMAT, *(const gint64 *)at);
             break;
         case F_UINT:
-            node = json_node_init_int(json_node_alloc(), *(const guint *)at);
+            value = g_strdup_printf("%u", *(const guint *)at);
             break;
         case F_UINT64:
-            node = json_node_init_int(json_node_alloc(), (gint64) * (const guint64 *)at);
+            value = g_strdup_printf("%" G_GUINT64_FORMAT, *(const guint64 *)at);
             break;
         case F_OPTIONAL:
-            if (isnan(*(const double *)at)) continue;
+            if (isnan(*(const double *)((const char *)ev + f->gate))) continue;
             /* fall through */
         case F_DOUBLE:
-            node = number_node(*(const double *)at);
+            value = number_text(*(const double *)at);
             break;
         case F_STRING:
-            node = string_node(*(const char *const *)at);
+            value = string_text(*(const char *const *)at);
             break;
         }
-        put_member(s, f->name, node);
+        put_member(s, f->name, value);
     }
     g_string_append_c(s, '}');
     return g_string_free(s, FALSE);

@@ -59,6 +59,9 @@ static void test_start_step_end(void)
                           .eta_s = NAN};
     g_autofree char *sl = s4g_train_event_to_json(&step);
     g_assert_nonnull(strstr(sl, "\"eta_s\": null"));
+    /* numbers in their shortest exact form, as a person would write them */
+    g_assert_nonnull(strstr(sl, "\"epoch\": 1.2, \"loss\": 4.248167991638184, \"lr\": 0.00033, "));
+    g_assert_nonnull(strstr(sl, "\"pairs_per_s\": 97.125"));
     g_autoptr(S4gTrainEvent) t = round_trip(&step);
     g_assert_cmpint(t->step, ==, 12);
     g_assert_cmpfloat(t->epoch_progress, ==, 1.2);
@@ -101,10 +104,9 @@ static void test_eval_mined(void)
     g_assert_cmpuint(v->metrics.queries, ==, 40);
     g_assert_cmpfloat(v->chance_r1, ==, 2.5);
 
-    S4gTrainEvent gps = {.kind = S4G_TRAIN_EVENT_MINED,
-                         .what = "gps",
-                         .epoch = 1,
-                         .metrics = {.r1 = NAN, .r5 = NAN}};
+    /* as the trainer emits it: train recall r1 NaN, r5 left unset */
+    S4gTrainEvent gps = {
+        .kind = S4G_TRAIN_EVENT_MINED, .what = "gps", .epoch = 1, .metrics = {.r1 = NAN}};
     g_autofree char *gl = s4g_train_event_to_json(&gps);
     g_assert_cmpstr(gl, ==, "{\"event\": \"mined\", \"kind\": \"gps\", \"epoch\": 1}");
     S4gTrainEvent dss = {.kind = S4G_TRAIN_EVENT_MINED,
