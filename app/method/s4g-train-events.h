@@ -13,9 +13,10 @@
  *   encode      what (eval|dss) epoch done total
  *   end         run model state (done|stopped) step
  *   error       run message
- * Bracketed fields are left out when NaN; any other number that is not finite is written as
- * null and read back as NaN.  Strings go through json-glib, so quotes, control characters and
- * non-ASCII text are escaped as JSON requires (invalid UTF-8 is repaired first).
+ * Bracketed fields are left out when NaN (both train recalls when train_r1 is); any other
+ * number that is not finite is written as null and read back as NaN, every finite one in its
+ * shortest exact form.  Names and strings go through json-glib, so quotes, control characters
+ * and non-ASCII text are escaped as JSON requires (invalid UTF-8 is repaired first).
  *
  * The parser also takes the untagged objects of older trainers and of scripts: an object
  * without "event" is an eval when it has "r1", else a step. */
