@@ -15,22 +15,24 @@
 
 void s4g_train_options_init(S4gTrainOptions *o)
 {
+    const S4gDefaults *d = &s4g_defaults;
     *o = (S4gTrainOptions){.train_split = "train",
                            .eval_split = "val",
-                           .epochs = 40,
-                           .batch_size = 128,
-                           .lr = 1e-3,
-                           .warmup_epochs = 1.0,
-                           .eval_every = 4,
-                           .seed = 42,
+                           .spec = s4g_model_spec_default(),
+                           .epochs = d->epochs,
+                           .batch_size = d->batch,
+                           .lr = d->lr,
+                           .warmup_epochs = d->warmup_epochs,
+                           .eval_every = d->eval_every,
+                           .seed = d->seed,
                            .gps_sample = TRUE,
                            .exclude_flagged = TRUE,
                            .dss_sample = TRUE,
                            .augment = TRUE,
                            .gps_metric = S4G_GPS_HAVERSINE,
                            .sampler = s4g_sampler_params_default(),
-                           .eval_batch = 32,
-                           .loader_threads = 2,
+                           .eval_batch = d->encode_batch,
+                           .loader_threads = d->loader_threads,
                            .backend = S4G_BACKEND_AUTO};
 }
 
@@ -181,13 +183,8 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
  * uninterrupted run would.  FALSE with no error when the run has none. */
 static gboolean table_from_store(Run *r, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        r->store,
-        "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
-        "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
-        error);
-    if (!st) return FALSE;
-    sqlite3_bind_int64(st, 1, r->run);
+    g_autoptr(GArray) rows = s4g_store_mining_latest_of_run(r->store, r->run, error);
+    if (!rows) return FALSE;
     S4gSplit *t = r->train;
     g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -203,17 +200,15 @@ static gboolean table_from_store(Run *r, GError **error)
                             GUINT_TO_POINTER(t->query_pos[q] + 1));
     S4gNeighbours *nb = s4g_neighbours_new(t->n_refs, r->o.sampler.neighbour_range);
     gboolean any = FALSE;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
-        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
+    for (guint i = 0; i < rows->len; i++) {
+        const S4gHardNegative *h = &g_array_index(rows, S4gHardNegative, i);
+        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &h->anchor));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &h->negative));
         if (!row || !n || nb->count[row - 1] >= nb->k) continue;
         nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
         any = TRUE;
     }
-    if (rc != SQLITE_DONE || !any) {
-        if (rc != SQLITE_DONE) s4g_store_fail(r->store, "reading the run's neighbour table", error);
+    if (!any) {
         s4g_neighbours_free(nb);
         return FALSE;
     }
@@ -239,10 +234,10 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
     EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
-    g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground_w,
-                                            s->ground_h, r->o.eval_batch, on_encode, &ep, error);
+    g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground,
+                                            r->o.eval_batch, on_encode, &ep, error);
     if (!q) return FALSE;
-    g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
+    g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->satellite,
                                             r->o.eval_batch, on_encode, &ep, error);
     if (!g) return FALSE;
     g_autofree guint32 *row_ground = NULL;
@@ -395,15 +390,13 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
         sp[i] = r->train->ref_paths[r->train->query_pos[q]];
     }
     const S4gModelSpec *s = &r->o.spec;
-    S4gLoaderOptions lo = {.ground_width = s->ground_w,
-                           .ground_height = s->ground_h,
-                           .satellite_width = s->sat_w,
-                           .satellite_height = s->sat_h,
+    S4gLoaderOptions lo = {.ground = s->ground,
+                           .satellite = s->satellite,
                            .batch_size = (int)B,
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
-                           .ground_is_panorama = !r->university && s->ground_w >= 2 * s->ground_h,
+                           .ground_is_panorama = !r->university && s->ground.w >= 2 * s->ground.h,
                            .seed = r->o.seed * 7919u + epoch,
                            .threads = r->o.loader_threads};
     g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
@@ -427,8 +420,8 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
         s4g_train_stats st;
         s4g_err err = {0};
         gint64 ts = g_get_monotonic_time();
-        if (s4g_trainer_step(r->trainer, (int)batch->n, s->ground_h, s->ground_w, batch->ground,
-                             s->sat_h, s->sat_w, batch->satellite, &st, &err))
+        if (s4g_trainer_step(r->trainer, (int)batch->n, s->ground.h, s->ground.w, batch->ground,
+                             s->satellite.h, s->satellite.w, batch->satellite, &st, &err))
             return compute_fail(error, "training step", &err);
         double dt = (g_get_monotonic_time() - ts) / 1e6;
         double elapsed = (g_get_monotonic_time() - t0) / 1e6;
@@ -481,20 +474,21 @@ static void run_clear(Run *r)
 
 static gboolean setup_model(Run *r, GError **error)
 {
-    s4g_ctx_opts co = {.backend = r->o.backend, .threads = r->o.threads};
+    s4g_ctx_opts co = {.backend = r->o.backend, .device = r->o.device, .threads = r->o.threads};
     s4g_err err = {0};
     r->ctx = s4g_ctx_new(&co, &err);
     if (!r->ctx) return compute_fail(error, "compute device", &err);
     int hs[4], ws[4];
-    if (s4g_convnext_spatial(r->o.spec.ground_h, r->o.spec.ground_w, hs, ws, &err) ||
-        s4g_convnext_spatial(r->o.spec.sat_h, r->o.spec.sat_w, hs, ws, &err))
+    S4gSize gs = r->o.spec.ground, ss = r->o.spec.satellite;
+    if (s4g_convnext_spatial(gs.h, gs.w, hs, ws, &err) ||
+        s4g_convnext_spatial(ss.h, ss.w, hs, ws, &err))
         return compute_fail(error, "input size", &err);
     /* A shift of half the satellite view or more would move the place out of its own image. */
-    int max_shift = (MIN(r->o.spec.sat_h, r->o.spec.sat_w) - 1) / 2;
+    int max_shift = (MIN(ss.h, ss.w) - 1) / 2;
     if (r->o.satellite_shift < 0 || r->o.satellite_shift > max_shift) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "--satellite-shift %d: must be 0..%d px for %d×%d satellite images",
-                    r->o.satellite_shift, max_shift, r->o.spec.sat_h, r->o.spec.sat_w);
+                    r->o.satellite_shift, max_shift, ss.h, ss.w);
         return FALSE;
     }
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
