@@ -62,6 +62,8 @@ typedef enum {
     S4G_TRAIN_EVENT_CHECKPOINT,
     S4G_TRAIN_EVENT_END,
     S4G_TRAIN_EVENT_ENCODE, /* embedding images for an evaluation or DSS: step of total_steps */
+    S4G_TRAIN_EVENT_ERROR,  /* never emitted by the loop: `s4g train --json` reports its failure
+                             * with it (what: the message; s4g-train-events.h) */
 } S4gTrainEventKind;
 
 typedef struct {
@@ -73,8 +75,9 @@ typedef struct {
     double loss, lr, logit_scale, pairs_per_s, eta_s;
     S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
     double chance_r1;            /* EVAL: 100/R */
-    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state;
-                                  * START: the --init weights' load report, or NULL */
+    const char *what; /* MINED: "gps"/"dss"; CHECKPOINT: path; ENCODE: "eval"/"dss";
+                       * END: final state; ERROR: message; START: the --init weights' load
+                       * report, or NULL (stderr only, not in the JSON line) */
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
     guint n_excluded;            /* START: pairs left out by open flags */
