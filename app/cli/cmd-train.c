@@ -137,7 +137,7 @@ int s4g_cmd_train(int argc, char **argv)
                     *model = NULL, *preset = NULL, *init_weights = NULL, *gsize = NULL, *ssize = NULL, *backend = NULL,
                     *metric = NULL;
     int epochs = 40, batch = 128, eval_every = 4, seed = 42, threads = 0, select = 64, range = 128,
-        skip_neighbour = -1, eval_batch = 32, loader_threads = 2;
+        skip_neighbour = -1, eval_batch = 32, loader_threads = 2, micro_batch = 0;
     double lr = 1e-3, warmup = 1.0;
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
@@ -164,6 +164,9 @@ int s4g_cmd_train(int argc, char **argv)
          "Reference (satellite) input H×W, height first (default 128x128)", "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (40)", "N"},
         {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (128)", "B"},
+        {"micro-batch", 0, 0, G_OPTION_ARG_INT, &micro_batch,
+         "Run each step in chunks of M pairs: the same loss and gradients as the whole batch, "
+         "activation memory of M pairs (0 = whole batch)", "M"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (1e-3)", "LR"},
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Warm-up in epochs, may be fractional: W = steps per epoch × E, not rounded (1)", "E"},
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every,
@@ -207,6 +210,11 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (micro_batch < 0) {
+        fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
+                micro_batch);
         return 2;
     }
     if (sat_shift < 0) {
@@ -273,6 +281,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.threads = threads;
     o.resume_run = resume;
     o.model_name = model;
+    o.micro_batch = micro_batch;
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
 

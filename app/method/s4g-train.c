@@ -594,6 +594,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     double warmup_steps = (double)steps_nominal * r.o.warmup_epochs;
     s4g_train_cfg tc = s4g_train_cfg_default(warmup_steps, steps_nominal * (long)r.o.epochs);
     tc.lr = r.o.lr;
+    tc.micro_batch = r.o.micro_batch;
     s4g_err err = {0};
     r.trainer = s4g_trainer_new(r.net, &tc, &err);
     if (!r.trainer) {

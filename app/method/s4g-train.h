@@ -45,6 +45,8 @@ typedef struct {
     const char *init_weights; /* fine-tune from these safetensors weights (timm or
                                * Sample4Geo names); NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
+    int micro_batch; /* > 0: run each step in chunks of this many pairs with the same loss and
+                      * gradients (s4g-train-step.h); memory only, not part of the config */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
