@@ -7,127 +7,11 @@
  *     weights (<= 1e-5), with and without micro-batches.
  * "vulkan" as the last argument (or S4G_TEST_BACKEND=vulkan) runs the micro-batch tests on the
  * Vulkan backend (lavapipe in the suite); the thread group always uses the CPU backend. */
-#include "s4g-convnext.h"
-#include "s4g-train-step.h"
+#include "s4g-train-test.h"
 
-#include <glib.h>
-#include <math.h>
 #include <pthread.h>
-#include <string.h>
 
 static s4g_backend_kind backend = S4G_BACKEND_CPU;
-
-#define OK(call)                                                                               \
-    do {                                                                                       \
-        s4g_err_clear(&err);                                                                   \
-        if ((call) != 0)                                                                       \
-            g_error("%s failed: %s", #call, err.msg);                                          \
-    } while (0)
-
-static const s4g_convnext_cfg kCfg = {{1, 1, 2, 1}, {8, 16, 32, 64}};
-enum { HQ = 36, WQ = 68, HR = 32, WR = 32 };
-
-static s4g_ctx *new_ctx(s4g_backend_kind kind, int threads)
-{
-    s4g_ctx_opts o = {.backend = kind, .allow_cpu_device = 1, .threads = threads};
-    s4g_err err = {0};
-    s4g_ctx *c = s4g_ctx_new(&o, &err);
-    if (!c)
-        g_error("context: %s", err.msg);
-    return c;
-}
-
-static void fill_random(float *x, size_t n, guint32 seed)
-{
-    GRand *r = g_rand_new_with_seed(seed);
-    for (size_t i = 0; i < n; i++)
-        x[i] = (float)g_rand_double_range(r, -1.5, 1.5);
-    g_rand_free(r);
-}
-
-/* max |a-b| / max |b| over one parameter */
-static double rel_err(const float *a, const float *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        num = fmax(num, fabs((double)a[i] - b[i]));
-        den = fmax(den, fabs((double)b[i]));
-    }
-    return den > 0 ? num / den : num;
-}
-
-/* Gradients: every parameter of a (host, PyTorch layout) within tol of b's, relative to the
- * tensor's largest gradient. */
-static void assert_grads_close(const s4g_convnext *m, const char *what, const float *a,
-                               const float *b, double tol)
-{
-    double worst = 0;
-    const char *at = "";
-    for (int i = 0; i < m->nparams; i++) {
-        const s4g_param_info *p = &m->info[i];
-        double e = rel_err(a + p->off, b + p->off, p->n);
-        if (!(e <= worst)) {
-            worst = isnan(e) ? INFINITY : e;
-            at = p->name;
-        }
-    }
-    g_test_message("%s: worst relative difference %.3g (%s)", what, worst, at);
-    if (!(worst <= tol))
-        g_error("%s: %s differs by %.3g relative (> %.3g)", what, at, worst, tol);
-}
-
-/* Weights: |a - b| <= tol * max(1, |b|) element-wise.  Not relative per tensor: AdamW's
- * update g / (|g| + eps) amplifies rounding where |g| is near eps = 1e-8 (layer scale 1e-6
- * makes such gradients), so a bias that moved by 3e-3 from 0 can differ by 1e-3 of its move
- * while the model is the same to 1e-6. */
-static void assert_weights_close(const s4g_convnext *m, const char *what, const float *a,
-                                 const float *b, double tol)
-{
-    double worst = 0;
-    size_t at = 0;
-    for (size_t k = 0; k < m->total; k++) {
-        double e = fabs((double)a[k] - b[k]) / fmax(1.0, fabs((double)b[k]));
-        if (!(e <= worst)) {
-            worst = isnan(e) ? INFINITY : e;
-            at = k;
-        }
-    }
-    const char *name = "";
-    for (int i = 0; i < m->nparams; i++)
-        if (at >= m->info[i].off && at < m->info[i].off + m->info[i].n)
-            name = m->info[i].name;
-    g_test_message("%s: worst difference %.3g (%s)", what, worst, name);
-    if (!(worst <= tol))
-        g_error("%s: %s is %.9g, expected %.9g (difference %.3g > %.3g)", what, name,
-                (double)a[at], (double)b[at], worst, tol);
-}
-
-static float *host_of(s4g_convnext *m, s4g_buf *buf)
-{
-    s4g_err err = {0};
-    float *h = g_new0(float, m->total);
-    OK(s4g_convnext_to_host(m, buf, h, &err));
-    return h;
-}
-
-typedef struct {
-    int B;
-    float *q, *r;
-} Batch;
-
-static Batch batch_new(int B, guint32 seed)
-{
-    Batch b = {B, g_new(float, (size_t)B * HQ * WQ * 3), g_new(float, (size_t)B * HR * WR * 3)};
-    fill_random(b.q, (size_t)B * HQ * WQ * 3, seed);
-    fill_random(b.r, (size_t)B * HR * WR * 3, seed + 1000);
-    return b;
-}
-
-static void batch_free(Batch *b)
-{
-    g_free(b->q);
-    g_free(b->r);
-}
 
 /* Loss and gradients of one batch with micro-batch M (0: whole batch). */
 static float grads_with(s4g_convnext *m, int M, const Batch *b, float **grads)
@@ -320,39 +204,8 @@ typedef struct {
 static gpointer rank_main(gpointer data)
 {
     Job *j = data;
-    s4g_err err = {0};
-    s4g_ctx *ctx = new_ctx(S4G_BACKEND_CPU, 1);
-    /* different seeds: the broadcast must make them equal */
-    s4g_convnext *m = s4g_convnext_new(ctx, &kCfg, 5 + (uint64_t)j->member.comm.rank, &err);
-    s4g_train_cfg tc = s4g_train_cfg_default(0, 10);
-    tc.micro_batch = j->M;
-    s4g_trainer *t = s4g_trainer_new(m, &tc, &err);
-    s4g_trainer_set_comm(t, j->member.comm.size > 1 ? &j->member.comm : NULL);
-    OK(s4g_trainer_broadcast(t, 0, &err));
-    /* the gradients at the common starting point */
-    {
-        Batch b = batch_new(j->B, 999);
-        int lo, n;
-        s4g_comm_share(j->B, j->member.comm.rank, j->member.comm.size, &lo, &n);
-        OK(s4g_trainer_grad(t, n, HQ, WQ, b.q + (size_t)lo * HQ * WQ * 3, HR, WR,
-                            b.r + (size_t)lo * HR * WR * 3, NULL, &err));
-        j->grads = host_of(m, m->grads);
-        batch_free(&b);
-    }
-    for (int s = 0; s < j->steps; s++) {
-        Batch b = batch_new(j->B, 100 + s);
-        int lo, n;
-        s4g_comm_share(j->B, j->member.comm.rank, j->member.comm.size, &lo, &n);
-        s4g_train_stats st;
-        OK(s4g_trainer_step(t, n, HQ, WQ, b.q + (size_t)lo * HQ * WQ * 3, HR, WR,
-                            b.r + (size_t)lo * HR * WR * 3, &st, &err));
-        j->losses[s] = st.loss;
-        batch_free(&b);
-    }
-    j->weights = host_of(m, m->params);
-    s4g_trainer_free(t);
-    s4g_convnext_free(m);
-    s4g_ctx_free(ctx);
+    const s4g_comm *comm = j->member.comm.size > 1 ? &j->member.comm : NULL;
+    j->weights = train_share(comm, j->M, j->B, j->steps, j->losses, &j->grads);
     return NULL;
 }
 
@@ -400,22 +253,10 @@ static void check_group(int P, int M, int B)
     float l1[S], lp[16 * S];
     float *g1, *gp;
     float *w1 = run_group(1, 0, B, S, l1, &g1), *wp = run_group(P, M, B, S, lp, &gp);
-    for (int s = 0; s < S; s++) {
-        g_test_message("%d members, micro-batch %d, batch %d, step %d: loss %.9g vs %.9g", P, M,
-                       B, s + 1, lp[s], l1[s]);
+    for (int s = 0; s < S; s++)
         for (int i = 0; i < P; i++)
             g_assert_cmpfloat(lp[(size_t)i * S + s], ==, lp[s]); /* same loss everywhere */
-        g_assert_cmpfloat(fabs(lp[s] - l1[s]), <=, 1e-5 * fabs(l1[s]));
-    }
-    s4g_err err = {0};
-    s4g_ctx *ctx = new_ctx(S4G_BACKEND_CPU, 1);
-    s4g_convnext *shape = s4g_convnext_new(ctx, &kCfg, 5, &err);
-    g_autofree char *what = g_strdup_printf("weights, %d members, micro-batch %d", P, M);
-    assert_weights_close(shape, what, wp, w1, 1e-5);
-    g_autofree char *gwhat = g_strdup_printf("gradients, %d members, micro-batch %d", P, M);
-    assert_grads_close(shape, gwhat, gp, g1, 1e-5);
-    s4g_convnext_free(shape);
-    s4g_ctx_free(ctx);
+    assert_same_training(P, M, B, S, l1, lp, w1, wp, g1, gp);
     g_free(w1);
     g_free(wp);
     g_free(g1);
