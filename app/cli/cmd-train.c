@@ -1,10 +1,18 @@
 /* cmd-train.c — s4g train: train (or resume) a Sample4Geo model on a dataset of the project.
  * A progress bar on a terminal (loss, lr, pairs/s, ETA), --json one object per line for the
  * Studio and scripts; SIGINT/SIGTERM finish the current step, checkpoint, mark the run
- * stopped and exit 0. */
+ * stopped and exit 0.
+ *
+ * Under an MPI launcher (`mpirun -np N s4g train ...`, built with the meson feature `mpi`)
+ * every process runs the same command: each trains on its share of every global batch
+ * (--batch must divide by N), rank 0 alone prints, evaluates and writes the project.
+ * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job. */
 #include "s4g-cli.h"
 #include "s4g-store-datasets.h"
 #include "s4g-train.h"
+#ifdef S4G_HAVE_MPI
+#include "s4g-mpi.h"
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -197,7 +205,8 @@ int s4g_cmd_train(int argc, char **argv)
         {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, "Decoding threads (2)", "N"},
         {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
         {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
+         "Vulkan device index or name substring (sets S4G_DEVICE); under mpirun a comma list "
+         "gives each local rank its own (0,1,2,3)", "DEV"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
         {"resume", 0, 0, G_OPTION_ARG_INT64, &resume,
          "Continue a stopped run from its last checkpoint (its stored settings are used)", "RUN"},
@@ -207,7 +216,6 @@ int s4g_cmd_train(int argc, char **argv)
     if (!s4g_cli_parse("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
                        entries, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
         return 2;
@@ -303,8 +311,38 @@ int s4g_cmd_train(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     Ui ui = {.json = json};
     gint64 run = 0;
-    gboolean ok = s4g_train_run(store, &o, &stop_requested, on_event, &ui, &run, &error);
+    s4g_comm comm = {.size = 1};
+#ifdef S4G_HAVE_MPI
+    gboolean mpi = s4g_mpi_launched();
+    if (mpi && s4g_mpi_init(NULL, NULL, &comm, &err)) {
+        fprintf(stderr, "s4g train: %s\n", err.msg);
+        return 1;
+    }
+    if (comm.size > 1) o.comm = &comm;
+    g_auto(GStrv) devices = device_opt ? g_strsplit(device_opt, ",", -1) : NULL;
+    if (devices && g_strv_length(devices) > 1) {
+        int local = s4g_mpi_local_rank();
+        if ((guint)local >= g_strv_length(devices)) {
+            fprintf(stderr, "s4g train: --device lists %u devices, not one for local rank %d\n",
+                    g_strv_length(devices), local);
+            s4g_mpi_abort(2);
+        }
+        s4g_cli_use_device(devices[local]);
+    } else
+#endif
+        s4g_cli_use_device(device_opt);
+    gboolean ok = s4g_train_run(store, &o, &stop_requested, comm.rank == 0 ? on_event : NULL,
+                                &ui, &run, &error);
     if (ui.bar) s4g_progress_finish(ui.bar);
+#ifdef S4G_HAVE_MPI
+    if (mpi && !ok && comm.size > 1) {
+        /* the others may wait in a collective: end the whole job */
+        fprintf(stderr, "s4g train (rank %d of %d): %s\n", comm.rank, comm.size,
+                error->message);
+        s4g_mpi_abort(1);
+    }
+    if (mpi) s4g_mpi_finalize();
+#endif
     if (!ok) {
         if (json) {
             g_autofree char *m = g_strescape(error->message, NULL);

@@ -17,6 +17,7 @@
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
 #include "s4g-store.h"
+#include "s4g-train-step.h"
 
 G_BEGIN_DECLS
 
@@ -47,6 +48,11 @@ typedef struct {
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
     int micro_batch; /* > 0: run each step in chunks of this many pairs with the same loss and
                       * gradients (s4g-train-step.h); memory only, not part of the config */
+    const s4g_comm *comm; /* data parallel (mpirun): every process runs s4g_train_run with the
+                           * same options; each trains on its share of every global batch
+                           * (batch_size must divide by comm->size), the stop request is agreed
+                           * on collectively, and only rank 0 writes the store, the
+                           * checkpoints and evaluates.  NULL: one process. */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);

@@ -128,9 +128,3 @@ void s4g_mpi_abort(int code)
 {
     MPI_Abort(MPI_COMM_WORLD, code);
 }
-
-int s4g_mpi_any(int flag, s4g_err *err)
-{
-    int out = 0, rc = MPI_Allreduce(&flag, &out, 1, MPI_INT, MPI_LOR, world);
-    return rc == MPI_SUCCESS ? out != 0 : mpi_fail(err, "MPI_Allreduce", rc);
-}

@@ -29,9 +29,6 @@ int s4g_mpi_local_rank(void);
 void s4g_mpi_finalize(void);
 /* Ends every process of the job with this exit code (MPI_Abort). */
 void s4g_mpi_abort(int code);
-/* Logical OR of flag over the processes (a stop request seen by any rank stops all at the
- * same step).  Returns 0/1, or -1 with err. */
-int s4g_mpi_any(int flag, s4g_err *err);
 
 #ifdef __cplusplus
 }

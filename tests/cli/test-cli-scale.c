@@ -1,13 +1,18 @@
 /* test-cli-scale.c — `s4g train --micro-batch`: a run in chunks of 3 pairs of a batch of 8 gives
  * the losses of the whole-batch run step by step (<= 1e-5 relative); a negative value is
- * refused naming the flag. */
+ * refused naming the flag.  With an mpirun (second argument, when built with MPI):
+ * `mpirun -np 2 s4g train --micro-batch 3` gives the one-process losses and the same last
+ * checkpoint (weights and Adam moments, <= 1e-5), and a batch that does not divide over the
+ * processes is refused with the numbers. */
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
 
 #include "../compute/s4g-test-files.h"
+#include "s4g-safetensors.h"
 
-static const char *s4g_path; /* the s4g program, from the command line */
+static const char *s4g_path;    /* the s4g program, from the command line */
+static const char *mpirun_path; /* mpirun, or NULL without MPI */
 
 /* The "loss" of every step line of `s4g train --json` output. */
 static GArray *step_losses(const char *out)
@@ -39,21 +44,31 @@ static char *make_project(const char *tmp)
     return proj;
 }
 
-/* One epoch of 4 steps of 8 pairs; extra: NULL-terminated further arguments. */
-static char *train(const char *proj, const char *model, const char *const *extra)
+/* One epoch of 4 steps of 8 pairs; extra: NULL-terminated further arguments; np > 0 runs it
+ * under mpirun with np processes. */
+static char *train_np(int np, const char *proj, const char *model, const char *const *extra)
 {
+    g_autofree char *nps = g_strdup_printf("%d", np);
+    const char *mpi[] = {mpirun_path, "-np", nps, "--oversubscribe", "--bind-to", "none"};
     const char *base[] = {s4g_path, "train", "--project", proj, "--dataset", "w", "--model",
                           model, "--ground-size", "32x96", "--satellite-size", "32x32",
                           "--epochs", "1", "--batch", "8", "--eval-every", "1",
                           "--neighbour-select", "8", "--neighbour-range", "16", "--backend",
                           "cpu", "--threads", "1", "--json"};
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    for (size_t i = 0; np > 0 && i < G_N_ELEMENTS(mpi); i++)
+        g_ptr_array_add(argv, (gpointer)mpi[i]);
     for (size_t i = 0; i < G_N_ELEMENTS(base); i++)
         g_ptr_array_add(argv, (gpointer)base[i]);
     for (size_t i = 0; extra && extra[i]; i++)
         g_ptr_array_add(argv, (gpointer)extra[i]);
     g_ptr_array_add(argv, NULL);
     return tf_run_ok((const char *const *)argv->pdata);
+}
+
+static char *train(const char *proj, const char *model, const char *const *extra)
+{
+    return train_np(0, proj, model, extra);
 }
 
 static void assert_same_losses(const char *what, GArray *got, GArray *want)
@@ -85,10 +100,75 @@ static void test_micro_batch(void)
     tf_run_fails(bad, "--micro-batch must be ≥ 0 (0 = whole batch), not -2");
 }
 
+/* Every tensor of checkpoint a within tol of b's: |a - b| <= tol * max(1, |b|). */
+static void assert_same_checkpoint(const char *a, const char *b, double tol)
+{
+    s4g_err err = {0};
+    s4g_st_file *fa = s4g_st_open(a, &err), *fb = fa ? s4g_st_open(b, &err) : NULL;
+    if (!fb)
+        g_error("%s", err.msg);
+    g_assert_cmpuint(fa->ntensors, ==, fb->ntensors);
+    double worst = 0;
+    const char *at = "";
+    for (size_t i = 0; i < fb->ntensors; i++) {
+        const s4g_st_tensor *tb = &fb->tensors[i], *ta = s4g_st_find(fa, tb->name);
+        g_assert_nonnull(ta);
+        g_assert_cmpuint(ta->count, ==, tb->count);
+        g_autofree float *va = g_new(float, ta->count), *vb = g_new(float, tb->count);
+        g_assert_cmpint(s4g_st_to_f32(ta, va, &err), ==, 0);
+        g_assert_cmpint(s4g_st_to_f32(tb, vb, &err), ==, 0);
+        for (size_t k = 0; k < tb->count; k++) {
+            double e = fabs((double)va[k] - vb[k]) / fmax(1.0, fabs((double)vb[k]));
+            if (!(e <= worst)) {
+                worst = isnan(e) ? INFINITY : e;
+                at = tb->name;
+            }
+        }
+    }
+    g_test_message("checkpoints: worst difference %.3g (%s)", worst, at);
+    g_assert_cmpstr(s4g_st_meta(fa, "step"), ==, s4g_st_meta(fb, "step"));
+    if (!(worst <= tol))
+        g_error("%s vs %s: %s differs by %.3g (> %.3g)", a, b, at, worst, tol);
+    s4g_st_close(fa);
+    s4g_st_close(fb);
+}
+
+static void test_mpi(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = g_dir_make_tmp("s4g-cli-mpi-XXXXXX", &error);
+    g_autofree char *proj = make_project(tmp);
+    g_autofree char *one = train(proj, "one", NULL);
+    const char *mb[] = {"--micro-batch", "3", NULL};
+    g_autofree char *two = train_np(2, proj, "two", mb);
+    g_assert_nonnull(strstr(two, "\"state\": \"done\""));
+    /* rank 0 alone prints: one start line */
+    g_assert_null(strstr(strstr(two, "\"event\": \"start\"") + 1, "\"event\": \"start\""));
+    g_autoptr(GArray) l1 = step_losses(one), l2 = step_losses(two);
+    assert_same_losses("mpirun -np 2, micro-batch 3", l2, l1);
+    g_autofree char *c1 = g_build_filename(proj, "models", "one-last.safetensors", NULL);
+    g_autofree char *c2 = g_build_filename(proj, "models", "two-last.safetensors", NULL);
+    assert_same_checkpoint(c2, c1, 1e-5);
+
+    g_autofree char *three = g_strdup("3");
+    const char *bad[] = {mpirun_path, "-np", three, "--oversubscribe", "--bind-to", "none",
+                         s4g_path, "train", "--project", proj, "--dataset", "w", "--batch", "8",
+                         "--backend", "cpu", NULL};
+    tf_run_fails(bad, "the global batch of 8 pairs does not divide over 3 processes "
+                      "(8 = 3 × 2 + 2)");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     s4g_path = tf_s4g_argument(argc, argv);
+    mpirun_path = argc > 2 ? argv[2] : NULL;
+    /* mpirun as root (containers, CI), one thread per rank */
+    g_setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", TRUE);
+    g_setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", TRUE);
+    g_setenv("OPENBLAS_NUM_THREADS", "1", TRUE);
     g_test_add_func("/cli/scale/micro-batch", test_micro_batch);
+    if (mpirun_path)
+        g_test_add_func("/cli/scale/mpi", test_mpi);
     return g_test_run();
 }
