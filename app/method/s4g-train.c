@@ -253,17 +253,51 @@ static gboolean gps_table(Run *r, GError **error)
     return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
+/* Embeddings of n images for DSS.  Data parallel: each process encodes a contiguous run of
+ * whole encode batches and the slices are all-gathered, so every process holds the
+ * one-process result bit for bit (each image shares its encode batch with the same images)
+ * and mines the same table.  Progress is reported for the whole only without a group. */
+static float *encode_for_dss(Run *r, char *const *paths, guint n, int w, int h,
+                             EncodeProgress *ep, GError **error)
+{
+    const s4g_comm *c = r->o.comm;
+    if (!c)
+        return s4g_encode_images(r->net, paths, n, w, h, r->o.eval_batch, on_encode, ep, error);
+    guint eb = (guint)MAX(r->o.eval_batch, 1), nb = (n + eb - 1) / eb, dim = (guint)r->net->cfg.dims[3];
+    g_autofree gsize *counts = g_new(gsize, c->size);
+    guint mine_lo = 0, mine_n = 0;
+    for (int i = 0; i < c->size; i++) {
+        int blo, bn;
+        s4g_comm_share((int)nb, i, c->size, &blo, &bn);
+        guint lo = MIN((guint)blo * eb, n), hi = MIN((guint)(blo + bn) * eb, n);
+        counts[i] = (gsize)(hi - lo) * dim;
+        if (i == c->rank) mine_lo = lo, mine_n = hi - lo;
+    }
+    g_autofree float *mine = mine_n ? s4g_encode_images(r->net, paths + mine_lo, mine_n, w, h,
+                                                        (int)eb, NULL, NULL, error)
+                                    : NULL;
+    if (mine_n && !mine) return NULL;
+    float *all = g_new(float, MAX((gsize)n * dim, 1));
+    s4g_err err = {0};
+    if (c->allgatherv(c->user, mine, all, counts, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "DSS embeddings: %s", err.msg);
+        g_free(all);
+        return NULL;
+    }
+    return all;
+}
+
 static gboolean dss_table(Run *r, guint epoch, GError **error)
 {
     S4gSplit *t = r->train;
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
     EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
-    g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground_w,
-                                            s->ground_h, r->o.eval_batch, on_encode, &ep, error);
+    g_autofree float *q = encode_for_dss(r, t->query_paths, t->n_queries, s->ground_w,
+                                         s->ground_h, &ep, error);
     if (!q) return FALSE;
-    g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->sat_w, s->sat_h,
-                                            r->o.eval_batch, on_encode, &ep, error);
+    g_autofree float *g = encode_for_dss(r, t->ref_paths, t->n_refs, s->sat_w, s->sat_h, &ep,
+                                         error);
     if (!g) return FALSE;
     g_autofree guint32 *row_ground = NULL;
     S4gNeighbours *nb = s4g_mine_dss(r->ctx, t, q, g, dim, r->o.sampler.neighbour_range,

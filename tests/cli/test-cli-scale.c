@@ -2,14 +2,17 @@
  * the losses of the whole-batch run step by step (<= 1e-5 relative); a negative value is
  * refused naming the flag.  With an mpirun (second argument, when built with MPI):
  * `mpirun -np 2 s4g train --micro-batch 3` gives the one-process losses and the same last
- * checkpoint (weights and Adam moments, <= 1e-5), and a batch that does not divide over the
- * processes is refused with the numbers. */
+ * checkpoint (weights and Adam moments, <= 1e-5) and the same DSS table (each rank embeds a
+ * slice of the split, all-gathered), and a batch that does not divide over the processes is
+ * refused with the numbers. */
 #include <gio/gio.h>
 #include <math.h>
 #include <string.h>
 
 #include "../compute/s4g-test-files.h"
 #include "s4g-safetensors.h"
+
+#include <sqlite3.h>
 
 static const char *s4g_path;    /* the s4g program, from the command line */
 static const char *mpirun_path; /* mpirun, or NULL without MPI */
@@ -44,7 +47,7 @@ static char *make_project(const char *tmp)
     return proj;
 }
 
-/* One epoch of 4 steps of 8 pairs; extra: NULL-terminated further arguments; np > 0 runs it
+/* Two epochs of 4 steps of 8 pairs (GPS, then DSS mined after the first); extra: NULL-terminated further arguments; np > 0 runs it
  * under mpirun with np processes. */
 static char *train_np(int np, const char *proj, const char *model, const char *const *extra)
 {
@@ -52,7 +55,7 @@ static char *train_np(int np, const char *proj, const char *model, const char *c
     const char *mpi[] = {mpirun_path, "-np", nps, "--oversubscribe", "--bind-to", "none"};
     const char *base[] = {s4g_path, "train", "--project", proj, "--dataset", "w", "--model",
                           model, "--ground-size", "32x96", "--satellite-size", "32x32",
-                          "--epochs", "1", "--batch", "8", "--eval-every", "1",
+                          "--epochs", "2", "--batch", "8", "--eval-every", "1",
                           "--neighbour-select", "8", "--neighbour-range", "16", "--backend",
                           "cpu", "--threads", "1", "--json"};
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
@@ -73,7 +76,7 @@ static char *train(const char *proj, const char *model, const char *const *extra
 
 static void assert_same_losses(const char *what, GArray *got, GArray *want)
 {
-    g_assert_cmpuint(want->len, ==, 4); /* 40 pairs / 8, floor: 4 or 5 full batches */
+    g_assert_cmpuint(want->len, ==, 8); /* 2 epochs of 32 train pairs / 8 */
     g_assert_cmpuint(got->len, ==, want->len);
     for (guint i = 0; i < want->len; i++) {
         double a = g_array_index(got, double, i), b = g_array_index(want, double, i);
@@ -133,6 +136,37 @@ static void assert_same_checkpoint(const char *a, const char *b, double tol)
     s4g_st_close(fb);
 }
 
+/* The DSS hard negatives mined for a model's run: (anchor, rank, negative) triples in
+ * *ids, their similarities in *scores. */
+static void dss_table(const char *proj, const char *model, GArray **ids, GArray **scores)
+{
+    g_autofree char *db = g_build_filename(proj, "project.s4g", NULL);
+    sqlite3 *h = NULL;
+    g_assert_cmpint(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(h,
+                                       "SELECT x.anchor, x.rank, x.negative, x.score FROM "
+                                       "hard_negatives x JOIN mining_runs k ON k.id = "
+                                       "x.mining_run JOIN models m ON m.id = k.model WHERE "
+                                       "k.kind = 'dss' AND m.name = ? ORDER BY k.epoch, "
+                                       "x.anchor, x.rank",
+                                       -1, &st, NULL),
+                    ==, SQLITE_OK);
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    *scores = g_array_new(FALSE, FALSE, sizeof(double));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < 3; c++) {
+            gint64 v = sqlite3_column_int64(st, c);
+            g_array_append_val(*ids, v);
+        }
+        double sc = sqlite3_column_double(st, 3);
+        g_array_append_val(*scores, sc);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+}
+
 static void test_mpi(void)
 {
     g_autoptr(GError) error = NULL;
@@ -149,6 +183,16 @@ static void test_mpi(void)
     g_autofree char *c1 = g_build_filename(proj, "models", "one-last.safetensors", NULL);
     g_autofree char *c2 = g_build_filename(proj, "models", "two-last.safetensors", NULL);
     assert_same_checkpoint(c2, c1, 1e-5);
+    /* the same neighbours; similarities within 1e-5 (the weights differ by rounding) */
+    g_autoptr(GArray) i1 = NULL, s1 = NULL, i2 = NULL, s2 = NULL;
+    dss_table(proj, "one", &i1, &s1);
+    dss_table(proj, "two", &i2, &s2);
+    g_assert_cmpuint(s1->len, >, 0);
+    g_assert_cmpuint(i2->len, ==, i1->len);
+    g_assert_cmpmem(i2->data, i2->len * sizeof(gint64), i1->data, i1->len * sizeof(gint64));
+    for (guint k = 0; k < s1->len; k++)
+        g_assert_cmpfloat(fabs(g_array_index(s2, double, k) - g_array_index(s1, double, k)), <=,
+                          1e-5);
 
     g_autofree char *three = g_strdup("3");
     const char *bad[] = {mpirun_path, "-np", three, "--oversubscribe", "--bind-to", "none",
