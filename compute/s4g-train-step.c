@@ -115,7 +115,7 @@ static int ensure_scratch(s4g_trainer *t, int B, s4g_err *err)
     if (t->scratch && t->B == B)
         return 0;
     s4g_buf_free(t->scratch);
-    free(t->host);
+    free(t->host); /* the gather buffer follows B (made by gather_rows) */
     t->host = NULL;
     t->B = 0;
     size_t D = (size_t)t->m->cfg.dims[3], bd = ((size_t)B * D + 63) & ~(size_t)63,
@@ -123,11 +123,6 @@ static int ensure_scratch(s4g_trainer *t, int B, s4g_err *err)
     t->scratch = s4g_buf_new(t->m->ctx, 8 * bd + 2 * bb + 128, err);
     if (!t->scratch)
         return -1;
-    if (t->comm && !(t->host = malloc((size_t)B * D * sizeof *t->host))) {
-        s4g_buf_free(t->scratch);
-        t->scratch = NULL;
-        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for %d features", B);
-    }
     t->B = B;
     s4g_t *slots[] = {&t->fq, &t->fr, &t->qn, &t->rn, &t->dqn, &t->drn, &t->dfq, &t->dfr};
     for (int i = 0; i < 8; i++)
@@ -238,6 +233,8 @@ static int gather_rows(s4g_trainer *t, s4g_t feat, int B, int lo, int n, s4g_err
     size_t *fcount = t->counts + c->size;
     for (int i = 0; i < c->size; i++)
         fcount[i] = t->counts[i] * D;
+    if (!t->host && !(t->host = malloc((size_t)B * D * sizeof *t->host)))
+        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for %d features", B);
     if (s4g_buf_download(feat.buf, feat.off + (size_t)lo * D, t->host + (size_t)lo * D,
                          (size_t)n * D, err))
         return -1;

@@ -86,12 +86,21 @@ static void assert_same_losses(const char *what, GArray *got, GArray *want)
     }
 }
 
-static void test_micro_batch(void)
+/* A new project in a new temporary folder, trained once by one process with whole batches
+ * (model "one"): returns that run's output, *proj the project. */
+static char *baseline(char **proj)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *tmp = g_dir_make_tmp("s4g-cli-scale-XXXXXX", &error);
-    g_autofree char *proj = make_project(tmp);
-    g_autofree char *whole = train(proj, "whole", NULL);
+    g_assert_no_error(error);
+    *proj = make_project(tmp);
+    return train(*proj, "one", NULL);
+}
+
+static void test_micro_batch(void)
+{
+    g_autofree char *proj = NULL;
+    g_autofree char *whole = baseline(&proj);
     const char *mb[] = {"--micro-batch", "3", NULL};
     g_autofree char *micro = train(proj, "micro", mb);
     g_assert_nonnull(strstr(micro, "\"state\": \"done\""));
@@ -169,10 +178,8 @@ static void dss_table(const char *proj, const char *model, GArray **ids, GArray 
 
 static void test_mpi(void)
 {
-    g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-cli-mpi-XXXXXX", &error);
-    g_autofree char *proj = make_project(tmp);
-    g_autofree char *one = train(proj, "one", NULL);
+    g_autofree char *proj = NULL;
+    g_autofree char *one = baseline(&proj);
     const char *mb[] = {"--micro-batch", "3", NULL};
     g_autofree char *two = train_np(2, proj, "two", mb);
     g_assert_nonnull(strstr(two, "\"state\": \"done\""));
