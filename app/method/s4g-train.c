@@ -253,12 +253,12 @@ static gboolean gps_table(Run *r, GError **error)
     return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
-/* Embeddings of n images for DSS.  Data parallel: each process encodes a contiguous run of
- * whole encode batches and the slices are all-gathered, so every process holds the
- * one-process result bit for bit (each image shares its encode batch with the same images)
- * and mines the same table.  Progress is reported for the whole only without a group. */
-static float *encode_for_dss(Run *r, char *const *paths, guint n, int w, int h,
-                             EncodeProgress *ep, GError **error)
+/* Embeddings of n images for DSS and evaluation.  Data parallel: each process encodes a
+ * contiguous run of whole encode batches and the slices are all-gathered, so every process
+ * holds the one-process result bit for bit (each image shares its encode batch with the same
+ * images): the same DSS table, the same metrics.  Progress is reported only without a group. */
+static float *encode_shared(Run *r, char *const *paths, guint n, int w, int h,
+                            EncodeProgress *ep, GError **error)
 {
     const s4g_comm *c = r->o.comm;
     if (!c)
@@ -280,7 +280,8 @@ static float *encode_for_dss(Run *r, char *const *paths, guint n, int w, int h,
     float *all = g_new(float, MAX((gsize)n * dim, 1));
     s4g_err err = {0};
     if (c->allgatherv(c->user, mine, all, counts, &err)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "DSS embeddings: %s", err.msg);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gathering embeddings: %s",
+                    err.msg);
         g_free(all);
         return NULL;
     }
@@ -293,11 +294,11 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
     EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
-    g_autofree float *q = encode_for_dss(r, t->query_paths, t->n_queries, s->ground_w,
-                                         s->ground_h, &ep, error);
+    g_autofree float *q = encode_shared(r, t->query_paths, t->n_queries, s->ground_w,
+                                        s->ground_h, &ep, error);
     if (!q) return FALSE;
-    g_autofree float *g = encode_for_dss(r, t->ref_paths, t->n_refs, s->sat_w, s->sat_h, &ep,
-                                         error);
+    g_autofree float *g = encode_shared(r, t->ref_paths, t->n_refs, s->sat_w, s->sat_h, &ep,
+                                        error);
     if (!g) return FALSE;
     g_autofree guint32 *row_ground = NULL;
     S4gNeighbours *nb = s4g_mine_dss(r->ctx, t, q, g, dim, r->o.sampler.neighbour_range,
@@ -328,11 +329,25 @@ static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **er
 
 static gboolean evaluate(Run *r, guint epoch, GError **error)
 {
-    if (!writer(r)) return TRUE; /* rank 0 evaluates and keeps the best weights */
     S4gRetrievalMetrics m;
     EncodeProgress ep = {r, "eval", epoch, 0, r->eval->n_queries + r->eval->n_refs};
-    if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep, &m, NULL,
-                            NULL, error))
+    if (r->o.comm) {
+        /* every process encodes its slice; rank 0 ranks, records and keeps the best weights */
+        const S4gModelSpec *s = &r->o.spec;
+        gboolean sq = r->eval->sat_queries; /* S2D: satellite queries, drone gallery */
+        g_autofree float *q = encode_shared(r, r->eval->query_paths, r->eval->n_queries,
+                                            sq ? s->sat_w : s->ground_w,
+                                            sq ? s->sat_h : s->ground_h, &ep, error);
+        if (!q) return FALSE;
+        g_autofree float *g = encode_shared(r, r->eval->ref_paths, r->eval->n_refs,
+                                            sq ? s->ground_w : s->sat_w,
+                                            sq ? s->ground_h : s->sat_h, &ep, error);
+        if (!g) return FALSE;
+        if (!writer(r)) return TRUE;
+        if (!s4g_evaluate_embeddings(r->ctx, r->eval, q, g, r->net->cfg.dims[3], &m, error))
+            return FALSE;
+    } else if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep,
+                                   &m, NULL, NULL, error))
         return FALSE;
     S4gEvaluationRow row = {.model = r->model,
                             .run = r->run,

@@ -51,8 +51,9 @@ typedef struct {
     const s4g_comm *comm; /* data parallel (mpirun): every process runs s4g_train_run with the
                            * same options; each trains on its share of every global batch
                            * (batch_size must divide by comm->size), the stop request is agreed
-                           * on collectively, and only rank 0 writes the store, the
-                           * checkpoints and evaluates.  NULL: one process. */
+                           * on collectively, DSS and evaluation images are encoded in slices
+                           * and gathered, and only rank 0 ranks the evaluation and writes the
+                           * store and the checkpoints.  NULL: one process. */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);

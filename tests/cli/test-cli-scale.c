@@ -2,8 +2,8 @@
  * the losses of the whole-batch run step by step (<= 1e-5 relative); a negative value is
  * refused naming the flag.  With an mpirun (second argument, when built with MPI):
  * `mpirun -np 2 s4g train --micro-batch 3` gives the one-process losses and the same last
- * checkpoint (weights and Adam moments, <= 1e-5) and the same DSS table (each rank embeds a
- * slice of the split, all-gathered), and a batch that does not divide over the processes is
+ * checkpoint (weights and Adam moments, <= 1e-5), the same DSS table and evaluations (each rank
+ * embeds a slice of the split, all-gathered), and a batch that does not divide over the processes is
  * refused with the numbers. */
 #include <gio/gio.h>
 #include <math.h>
@@ -33,6 +33,18 @@ static GArray *step_losses(const char *out)
     return a;
 }
 
+/* The lines of `s4g train --json` output with "event": what. */
+static char **event_lines(const char *out, const char *what)
+{
+    g_autofree char *tag = g_strdup_printf("\"event\": \"%s\"", what);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_auto(GStrv) lines = g_strsplit(out, "\n", -1);
+    for (char **l = lines; *l; l++)
+        if (strstr(*l, tag))
+            g_strv_builder_add(b, *l);
+    return g_strv_builder_end(b);
+}
+
 /* A synthetic CVUSA-like project of 40 pairs in tmp/p. */
 static char *make_project(const char *tmp)
 {
@@ -47,7 +59,8 @@ static char *make_project(const char *tmp)
     return proj;
 }
 
-/* Two epochs of 4 steps of 8 pairs (GPS, then DSS mined after the first); extra: NULL-terminated further arguments; np > 0 runs it
+/* Two epochs of 4 steps of 8 pairs (GPS, then DSS mined after the first), images encoded 4 at
+ * a time for DSS and evaluation (so two processes share the encoding); extra: NULL-terminated further arguments; np > 0 runs it
  * under mpirun with np processes. */
 static char *train_np(int np, const char *proj, const char *model, const char *const *extra)
 {
@@ -56,7 +69,8 @@ static char *train_np(int np, const char *proj, const char *model, const char *c
     const char *base[] = {s4g_path, "train", "--project", proj, "--dataset", "w", "--model",
                           model, "--ground-size", "32x96", "--satellite-size", "32x32",
                           "--epochs", "2", "--batch", "8", "--eval-every", "1",
-                          "--neighbour-select", "8", "--neighbour-range", "16", "--backend",
+                          "--neighbour-select", "8", "--neighbour-range", "16", "--eval-batch", "4",
+                          "--backend",
                           "cpu", "--threads", "1", "--json"};
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     for (size_t i = 0; np > 0 && i < G_N_ELEMENTS(mpi); i++)
@@ -187,6 +201,10 @@ static void test_mpi(void)
     g_assert_null(strstr(strstr(two, "\"event\": \"start\"") + 1, "\"event\": \"start\""));
     g_autoptr(GArray) l1 = step_losses(one), l2 = step_losses(two);
     assert_same_losses("mpirun -np 2, micro-batch 3", l2, l1);
+    /* the evaluations (each rank encodes a slice, rank 0 ranks): the same metrics */
+    g_auto(GStrv) e1 = event_lines(one, "eval"), e2 = event_lines(two, "eval");
+    g_assert_cmpuint(g_strv_length(e1), ==, 2);
+    g_assert_cmpstrv(e2, e1);
     g_autofree char *c1 = g_build_filename(proj, "models", "one-last.safetensors", NULL);
     g_autofree char *c2 = g_build_filename(proj, "models", "two-last.safetensors", NULL);
     assert_same_checkpoint(c2, c1, 1e-5);
