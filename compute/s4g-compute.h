@@ -67,7 +67,9 @@ typedef struct s4g_ctx_opts {
     s4g_backend_kind backend;
     /* Vulkan device: NULL = pick (discrete > integrated > virtual; a CPU device such as
      * lavapipe only when allow_cpu_device or S4G_ALLOW_CPU_DEVICE=1 or named explicitly);
-     * otherwise an index ("0") or a name substring ("llvmpipe").  S4G_DEVICE overrides NULL. */
+     * otherwise an index ("0") or a name substring ("llvmpipe").  The engine reads no
+     * environment for it: programs resolve their own setting (the s4g CLI: --device, else
+     * S4G_DEVICE) and pass it here. */
     const char *device;
     int allow_cpu_device;
     int threads;           /* CPU backend threads; 0 = number of online CPUs */
@@ -77,6 +79,9 @@ typedef struct s4g_ctx_opts {
 typedef struct s4g_ctx s4g_ctx;
 
 s4g_ctx *s4g_ctx_new(const s4g_ctx_opts *opts, s4g_err *err);
+/* The backend a context with these options takes: S4G_BACKEND_AUTO becomes Vulkan when a
+ * device is named or a real (non-CPU) GPU is present, else CPU; other kinds are kept. */
+s4g_backend_kind s4g_backend_resolve(const s4g_ctx_opts *opts);
 void s4g_ctx_free(s4g_ctx *ctx);
 s4g_backend_kind s4g_ctx_backend(const s4g_ctx *ctx);
 /* One line: "cpu (2 threads, OpenBLAS 0.3.21)" or "vulkan: NVIDIA H100 80GB HBM3 (discrete)". */

@@ -40,6 +40,15 @@ void s4g_err_prefix(s4g_err *err, const char *fmt, ...)
     snprintf(err->msg, sizeof err->msg, "%.400s: %.600s", pre, old);
 }
 
+s4g_backend_kind s4g_backend_resolve(const s4g_ctx_opts *opts)
+{
+    s4g_backend_kind kind = opts ? opts->backend : S4G_BACKEND_AUTO;
+    if (kind != S4G_BACKEND_AUTO)
+        return kind;
+    return (opts && opts->device && *opts->device) || s4g_vk_has_gpu() ? S4G_BACKEND_VULKAN
+                                                                       : S4G_BACKEND_CPU;
+}
+
 s4g_ctx *s4g_ctx_new(const s4g_ctx_opts *opts, s4g_err *err)
 {
     s4g_ctx_opts o = {0};
@@ -54,10 +63,7 @@ s4g_ctx *s4g_ctx_new(const s4g_ctx_opts *opts, s4g_err *err)
         s4g_fail(err, S4G_E_NOMEM, "out of memory creating a compute context");
         return NULL;
     }
-    s4g_backend_kind kind = o.backend;
-    if (kind == S4G_BACKEND_AUTO)
-        kind = (o.device || getenv("S4G_DEVICE") || s4g_vk_has_gpu()) ? S4G_BACKEND_VULKAN
-                                                                       : S4G_BACKEND_CPU;
+    s4g_backend_kind kind = s4g_backend_resolve(&o);
     ctx->kind = kind;
     int rc = kind == S4G_BACKEND_CPU ? s4g_cpu_init(ctx, &o, err) : s4g_vk_init(ctx, &o, err);
     if (rc != 0) {

@@ -22,7 +22,9 @@
 /* The shared H×W parser, then bench's own range (the encoder needs 32 pixels per side). */
 static gboolean parse_size(const char *flag, const char *s, int *h, int *w)
 {
-    if (!s4g_cli_size("bench", flag, s, h, w)) return FALSE;
+    S4gSize sz;
+    if (!s4g_cli_size("bench", flag, s, &sz)) return FALSE;
+    *h = sz.h, *w = sz.w;
     if (*h >= 32 && *w >= 32 && *h <= 4096 && *w <= 4096) return TRUE;
     fprintf(stderr, "s4g bench: --%s \"%s\": expected HxW, each 32..4096\n", flag, s);
     return FALSE;
@@ -128,15 +130,11 @@ static int bench_search(s4g_ctx *ctx, int D, int G, int Q, double budget, Rate *
 
 int s4g_cmd_bench(int argc, char **argv)
 {
-    g_autofree char *backend = NULL, *device = NULL, *arch = NULL, *size = NULL;
+    g_autofree char *arch = NULL, *size = NULL;
     g_autofree char *ref_size = NULL;
     int batch = 8, gallery = 50000, queries = 512;
     double seconds = 4;
-    gboolean json = FALSE;
     GOptionEntry entries[] = {
-        {"backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "cpu, vulkan or auto (default)",
-         "NAME"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device, "Vulkan device index or name", "DEV"},
         {"arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
          "ConvNeXt preset (default atto): atto femto pico nano tiny small base", "PRESET"},
         {"size", 's', 0, G_OPTION_ARG_STRING, &size,
@@ -150,16 +148,14 @@ int s4g_cmd_bench(int argc, char **argv)
         {"gallery", 0, 0, G_OPTION_ARG_INT, &gallery, "Search gallery size (default 50000)", "N"},
         {"queries", 0, 0, G_OPTION_ARG_INT, &queries, "Search queries per call (default 512)",
          "N"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("bench", NULL, "measure engine throughput on this machine", entries,
-                       &argc, &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_BACKEND | S4G_CLI_JSON};
+    if (!s4g_cli_parse_opts("bench", NULL, "measure engine throughput on this machine", entries,
+                            &o, &argc, &argv))
         return 2;
-    s4g_backend_kind kind;
+    gboolean json = o.json;
     int H = 128, W = 128, Hr, Wr;
-    if (!s4g_cli_backend("bench", backend, &kind))
-        return 2;
     if (size && !parse_size("size", size, &H, &W))
         return 2;
     Hr = H;
@@ -177,8 +173,9 @@ int s4g_cmd_bench(int argc, char **argv)
         fprintf(stderr, "s4g bench: %s\n", err.msg);
         return 2;
     }
-    s4g_ctx *ctx = s4g_cli_make_ctx(kind, device, &err);
-    s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 1, &err) : NULL;
+    s4g_ctx *ctx = s4g_cli_make_ctx("bench", &o);
+    if (!ctx) return 1;
+    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, 1, &err);
     if (!m) {
         fprintf(stderr, "s4g bench: %s\n", err.msg);
         s4g_ctx_free(ctx);

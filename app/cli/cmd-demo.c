@@ -1,9 +1,11 @@
 /* cmd-demo.c — s4g demo: the whole method on a small synthetic world, end to end, by running
  * the real commands in sequence: synth (CVUSA layout) → import → train (GPS then DSS hard
  * negatives) → eval (with the chance level) → gallery (the world's MBTiles map cut into
- * patches and embedded) → predict every held-out panorama over that gallery, with each
+ * patches and embedded) → predict (the predictor in-process, as s4g predict runs it) every
+ * held-out panorama over that gallery, storing its predictions, with each
  * photo's error in metres, the median/mean error and the shares within 25/50/100 m against
  * what a random gallery patch would give. */
+#include "cmd-predict.h"
 #include "s4g-cli.h"
 #include "s4g-geo.h"
 #include "s4g-locate.h"
@@ -12,18 +14,15 @@
 #include "s4g-store-runs.h"
 #include "s4g-store.h"
 
-#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 int s4g_cmd_synth(int argc, char **argv);
 int s4g_cmd_import(int argc, char **argv);
 int s4g_cmd_train(int argc, char **argv);
 int s4g_cmd_eval(int argc, char **argv);
-int s4g_cmd_predict(int argc, char **argv);
 int s4g_cmd_gallery(int argc, char **argv);
 
 /* Runs one command with a NULL-terminated argument list, echoing it. */
@@ -56,11 +55,10 @@ static char *unused_model_name(const char *project, int seed)
 {
     g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, NULL);
     for (int k = 1;; k++) {
-        char *name = k == 1 ? g_strdup_printf("demo-%d", seed)
-                            : g_strdup_printf("demo-%d-%d", seed, k);
+        char *name =
+            k == 1 ? g_strdup_printf("demo-%d", seed) : g_strdup_printf("demo-%d-%d", seed, k);
         S4gModelRow *row = store ? s4g_store_model_get(store, 0, name, NULL) : NULL;
-        if (!row)
-            return name;
+        if (!row) return name;
         s4g_model_row_free(row);
         g_free(name);
     }
@@ -102,58 +100,78 @@ static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GE
         g_array_append_vals(truth, ll, 2);
     }
     if (!photos->len) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no held-out photos",
-                    split_file);
+        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no held-out photos", split_file);
         return FALSE;
     }
     return TRUE;
 }
 
-/* s4g predict over a dataset (which = "--dataset") or gallery ("--gallery") for the first n
- * photos: shown in full, or with csv set, quietly (stdout to /dev/null) writing the
- * estimates to csv. */
-static int predict(const char *project, const char *model, const char *be, const char *which,
-                   const char *name, GPtrArray *photos, guint n, const char *csv)
+/* What s4g predict needs, opened once for both searches of the demo. */
+typedef struct {
+    S4gStore *store;
+    s4g_ctx *ctx;
+    s4g_convnext *m;
+    gint64 model_id;
+    S4gModelSpec spec;
+} Predicting;
+
+static void predicting_close(Predicting *pr)
 {
-    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
-    const char *fixed[] = {"predict", "--project", project, which,       name,
-                           "--model", model,     "--top",   "3",       "--backend", be};
-    for (guint i = 0; i < G_N_ELEMENTS(fixed); i++)
-        g_ptr_array_add(a, g_strdup(fixed[i]));
-    if (csv) {
-        g_ptr_array_add(a, g_strdup("--csv"));
-        g_ptr_array_add(a, g_strdup(csv));
+    s4g_convnext_free(pr->m);
+    s4g_ctx_free(pr->ctx);
+    g_clear_pointer(&pr->store, s4g_store_close);
+}
+
+static gboolean predicting_open(Predicting *pr, const char *project, const char *model,
+                                const S4gCliOptions *o, GError **error)
+{
+    s4g_ctx_opts co = s4g_cli_ctx_opts(o);
+    s4g_err err = {0};
+    pr->spec = s4g_model_spec_default();
+    if (!(pr->store = s4g_store_open(project, FALSE, error))) return FALSE;
+    if (!(pr->ctx = s4g_ctx_new(&co, &err))) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "compute device: %s", err.msg);
+        return FALSE;
     }
-    for (guint i = 0; i < n; i++)
-        g_ptr_array_add(a, g_strdup(photos->pdata[i]));
-    g_ptr_array_add(a, NULL);
+    pr->m = s4g_model_open(pr->store, model, pr->ctx, &pr->spec, &pr->model_id, error);
+    return pr->m != NULL;
+}
+
+/* s4g predict --top 3 in-process over a dataset (which = "--dataset") or gallery ("--gallery")
+ * for the first n photos: shown in full as the command shows them, or with csv set, quietly,
+ * writing the estimates to csv, storing the predictions of every photo the project knows
+ * (the held-out photos: the Studio opens with their errors) and appending them to results. */
+static int predict(Predicting *pr, const char *project, const char *model, const char *be,
+                   const char *which, const char *name, GPtrArray *photos, guint n, const char *csv,
+                   GPtrArray *results)
+{
     if (csv)
         printf("\n$ s4g predict --project %s %s %s --model %s --csv %s "
                "<the %u held-out photos>\n",
                project, which, name, model, csv, n);
     else {
-        g_autofree char *line = g_strjoinv(" ", (char **)a->pdata);
-        printf("\n$ s4g %s\n", line);
+        g_autoptr(GString) line = g_string_new(NULL);
+        g_string_printf(line, "predict --project %s %s %s --model %s --top 3 --backend %s", project,
+                        which, name, model, be);
+        for (guint i = 0; i < n; i++)
+            g_string_append_printf(line, " %s", (const char *)photos->pdata[i]);
+        printf("\n$ s4g %s\n", line->str);
     }
     fflush(stdout);
-    int argc = (int)a->len - 1;
-    g_autofree char **argv = g_new0(char *, argc + 1);
-    for (int i = 0; i < argc; i++)
-        argv[i] = a->pdata[i];
-    int saved = -1;
-    if (csv) {
-        int devnull = open("/dev/null", O_WRONLY);
-        saved = dup(STDOUT_FILENO);
-        if (devnull >= 0 && saved >= 0) dup2(devnull, STDOUT_FILENO);
-        if (devnull >= 0) close(devnull);
-    }
-    int rc = s4g_cmd_predict(argc, argv);
-    fflush(stdout);
-    if (saved >= 0) {
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-    }
-    return rc;
+    g_autoptr(GError) error = NULL;
+    S4gPredictorOptions po = {
+        .top = 3, .batch = 32, .refine_radius = 50.0, .store_located = csv != NULL};
+    S4gPredictOutput o;
+    s4g_predict_output_init(&o);
+    g_autoptr(S4gPredictor) pred = s4g_predictor_new(pr->store, name, NULL, &error);
+    gboolean ok = pred &&
+                  s4g_predictor_set_model(pred, pr->ctx, pr->m, pr->model_id, &pr->spec, &po, NULL,
+                                          NULL, NULL, &error) &&
+                  s4g_predict_photos(pred, name, (const char *const *)photos->pdata, n, FALSE,
+                                     csv ? NULL : stdout, &o, results, &error) &&
+                  s4g_predict_output_save(&o, csv, NULL, &error);
+    s4g_predict_output_clear(&o);
+    return ok ? 0 : s4g_cli_fail("predict", error);
 }
 
 static void print_stats(const char *what, const S4gLocateStats *s)
@@ -164,29 +182,26 @@ static void print_stats(const char *what, const S4gLocateStats *s)
     printf("\n");
 }
 
-/* Each held-out photo's error (from predict's CSV, rows in the photos' order), the summary
- * and chance: a random gallery patch centre as the estimate. */
-static gboolean report(const char *project, GPtrArray *photos, GArray *truth, const char *csv,
-                       GError **error)
+/* v as s4g predict writes it (%.7f): the errors are those of the estimates in its CSV. */
+static double as_written(double v)
 {
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(csv, &text, NULL, error)) return FALSE;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    char buf[G_ASCII_DTOSTR_BUF_SIZE];
+    return g_ascii_strtod(g_ascii_formatd(buf, sizeof buf, "%.7f", v), NULL);
+}
+
+/* Each held-out photo's error (results: the gallery predictions, in the photos' order), the
+ * summary and chance: a random gallery patch centre as the estimate.  localisation.json goes
+ * next to csv. */
+static gboolean report(S4gStore *store, GPtrArray *photos, GArray *truth, GPtrArray *results,
+                       const char *csv, GError **error)
+{
     guint n = photos->len;
     g_autofree double *err = g_new(double, n);
     const double *tr = (const double *)truth->data;
     printf("\nHeld-out photos located on the gallery (error in metres):\n");
     for (guint i = 0; i < n; i++) {
-        /* image,lat,lon,confidence,error_m,tile,score: the image is quoted and may hold
-         * commas, so the fields are counted from the end */
-        g_auto(GStrv) f = lines[i + 1] ? g_strsplit(lines[i + 1], ",", -1) : NULL;
-        guint nf = f ? g_strv_length(f) : 0;
-        if (nf < 7) {
-            g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                        "%s:%u: expected 7 columns, got %u", csv, i + 2, nf);
-            return FALSE;
-        }
-        double lat = g_ascii_strtod(f[nf - 6], NULL), lon = g_ascii_strtod(f[nf - 5], NULL);
+        const S4gPrediction *r = results->pdata[i];
+        double lat = as_written(r->lat), lon = as_written(r->lon);
         err[i] = isfinite(lat) && isfinite(lon)
                      ? s4g_geo_haversine_m(lat, lon, tr[2 * i], tr[2 * i + 1])
                      : NAN;
@@ -195,8 +210,6 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
         if (dot) *dot = 0;
         printf("  %s %5.0f%s", base, err[i], i % 6 == 5 || i + 1 == n ? "\n" : "  ");
     }
-    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, error);
-    if (!store) return FALSE;
     S4gStoreDataset ds = {0};
     if (!s4g_store_dataset_find(store, "region", &ds, error)) return FALSE;
     gint64 dsid = ds.id;
@@ -243,18 +256,54 @@ static gboolean report(const char *project, GPtrArray *photos, GArray *truth, co
     return TRUE;
 }
 
+/* A word as a shell reads it: as it is when it holds only safe characters, else quoted. */
+static char *shell_word(const char *w)
+{
+    for (const char *c = w; *c; c++)
+        if (!g_ascii_isalnum(*c) && !strchr("_./-+,:@%=", *c)) return g_shell_quote(w);
+    return *w ? g_strdup(w) : g_shell_quote(w);
+}
+
+/* The command that opens the Studio, as it can be typed in the current folder: the
+ * s4g-studio built beside this s4g (build/app/studio next to build/app/cli, or the same
+ * bindir), relative when it lies below the current folder; else the one on PATH. */
+static char *studio_command(void)
+{
+    g_autofree char *self_exe = g_file_read_link("/proc/self/exe", NULL);
+    g_autofree char *cwd = g_get_current_dir();
+    if (self_exe) {
+        g_autofree char *dir = g_path_get_dirname(self_exe);
+        g_autofree char *parent = g_path_get_dirname(dir);
+        char *candidates[] = {g_build_filename(parent, "studio", "s4g-studio", NULL),
+                              g_build_filename(dir, "s4g-studio", NULL)};
+        char *found = NULL;
+        for (guint i = 0; i < G_N_ELEMENTS(candidates); i++) {
+            if (!found && g_file_test(candidates[i], G_FILE_TEST_IS_EXECUTABLE))
+                found = g_steal_pointer(&candidates[i]);
+            g_free(candidates[i]);
+        }
+        if (found) {
+            g_autofree char *prefix = g_strconcat(cwd, G_DIR_SEPARATOR_S, NULL);
+            if (g_str_has_prefix(found, prefix)) {
+                g_autofree char *rel = g_strdup(found + strlen(prefix));
+                g_free(found);
+                return shell_word(rel);
+            }
+            g_autofree char *abs = found;
+            return shell_word(abs);
+        }
+    }
+    return g_strdup("s4g-studio");
+}
+
 int s4g_cmd_demo(int argc, char **argv)
 {
-    g_autofree char *dir = NULL, *backend = NULL;
-    int locations = 400, epochs = 120, batch = 32, seed = 1, gstride = 8, shift = 4;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dir = NULL;
+    int locations = 400, epochs = 120, seed = 1, gstride = 8, shift = 4;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &dir,
-         "Folder for the world and the project (default: a new temporary folder)", "DIR"},
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (120)", "N"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (32)", "B"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
          "Training translation of the satellite images, pixels (4; s4g train "
@@ -262,17 +311,21 @@ int s4g_cmd_demo(int argc, char **argv)
          "PX"},
         {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
          "Map pixels between the gallery's patches (8)", "PX"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
         {NULL},
     };
-    if (!s4g_cli_parse("demo", "",
-                       "synthesise a small world, import it, train briefly, evaluate, build the gallery "
-                       "from its map and locate the held-out photos on it",
-                       entries, &argc, &argv))
+    /* the demo's own small defaults: a world of 400 panoramas trains in minutes */
+    g_auto(S4gCliOptions) o = {
+        .shared = S4G_CLI_PROJECT | S4G_CLI_BATCH | S4G_CLI_BACKEND,
+        .batch = 32,
+        .project_help = "Folder for the world and the project (default: a new temporary folder)",
+        .batch_help = "Pairs per step (32)"};
+    if (!s4g_cli_parse_opts("demo", "",
+                            "synthesise a small world, import it, train briefly, evaluate, build the gallery "
+                            "from its map and locate the held-out photos on it",
+                            entries, &o, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    int batch = o.batch;
+    if (o.project && !dir) dir = g_strdup(o.project);
     if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
                         "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
@@ -289,7 +342,10 @@ int s4g_cmd_demo(int argc, char **argv)
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
                     *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
                     *sh = g_strdup_printf("%d", shift);
-    const char *be = backend ? backend : "auto";
+    const char *be = o.backend_name ? o.backend_name : "auto";
+    /* --device (or S4G_DEVICE) reaches every step as its --device; the pair goes last in each
+     * NULL-terminated list, so without a device the list ends before it */
+    const char *dev = o.device, *devflag = dev ? "--device" : NULL;
     printf("Sample4Geo Studio demo in %s\n", dir);
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
             s, "--image-scale", "0.5", NULL) ||
@@ -300,9 +356,10 @@ int s4g_cmd_demo(int argc, char **argv)
     if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
             "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
             e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, NULL) ||
+            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, devflag, dev,
+            NULL) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
-            "--model", model, "--backend", be, NULL))
+            "--model", model, "--backend", be, devflag, dev, NULL))
         return 1;
     /* the held-out panoramas (the val split, ids in CVUSA's 1-based numbering) and their true
      * locations (split_locations/all.csv: row id-1 = sat_lat,sat_lon,ground_lat,ground_lon) */
@@ -311,8 +368,15 @@ int s4g_cmd_demo(int argc, char **argv)
     if (!held_out(world, photos, truth, &error)) return s4g_cli_fail("demo", error);
     /* the first three in full over the dataset's own tiles (their predictions are stored:
      * the Studio shows them on the demo project) */
-    if (predict(project, model, be, "--dataset", "demo", photos, MIN(3u, photos->len), NULL))
-        return 1;
+    Predicting pr = {0};
+    if (!predicting_open(&pr, project, model, &o, &error)) {
+        predicting_close(&pr);
+        return s4g_cli_fail("predict", error);
+    }
+    int rc = predict(&pr, project, model, be, "--dataset", "demo", photos, MIN(3u, photos->len),
+                     NULL, NULL);
+    predicting_close(&pr); /* s4g gallery opens the project next */
+    if (rc) return 1;
     /* the gallery: the region's MBTiles at its finest zoom cut into patches of the satellite
      * footprint (80 m in s4g synth's CVUSA layout) every --gallery-stride pixels */
     g_autofree char *tiles = g_build_filename(world, "tiles", "region.mbtiles", NULL);
@@ -325,15 +389,25 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *zs = g_strdup_printf("%d", zoom), *ss = g_strdup_printf("%d", gstride);
     if (run(s4g_cmd_gallery, "gallery", "--project", project, "--tiles", tiles, "--zoom", zs,
             "--stride", ss, "--footprint", "80", "--model", model, "--name", "region",
-            "--backend", be, NULL))
+            "--backend", be, devflag, dev, NULL))
         return 1;
     /* every held-out photo located on the gallery, quietly (the estimates go to a CSV) */
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
-    if (predict(project, model, be, "--gallery", "region", photos, photos->len, csv)) return 1;
-    if (!report(project, photos, truth, csv, &error)) return s4g_cli_fail("demo", error);
-    printf("\nDone.  The project is %s.  Open it in the Studio with\n"
-           "  s4g-studio %s\n"
-           "(from a build tree: build/app/studio/s4g-studio %s), or run s4g eval/predict on it.\n",
-           project, project, project);
+    g_autoptr(GPtrArray) results =
+        g_ptr_array_new_with_free_func((GDestroyNotify)s4g_prediction_free);
+    if (!predicting_open(&pr, project, model, &o, &error)) {
+        predicting_close(&pr);
+        return s4g_cli_fail("predict", error);
+    }
+    rc = predict(&pr, project, model, be, "--gallery", "region", photos, photos->len, csv, results);
+    if (!rc && !report(pr.store, photos, truth, results, csv, &error))
+        rc = s4g_cli_fail("demo", error);
+    predicting_close(&pr);
+    if (rc) return 1;
+    g_autofree char *studio = studio_command();
+    g_autofree char *quoted = shell_word(project);
+    printf("\nDone.  The project is %s.  Open it in the Studio with\n  %s %s\n"
+           "or run s4g eval/predict on it.\n",
+           project, studio, quoted);
     return 0;
 }

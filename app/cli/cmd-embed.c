@@ -6,21 +6,18 @@
 
 int s4g_cmd_embed(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *view = NULL,
-                    *model = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *view = NULL;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split (default all)", "S"},
         {"view", 0, 0, G_OPTION_ARG_STRING, &view, "Only ground, satellite or drone images", "V"},
         {NULL},
     };
-    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
-    if (!s4g_cli_parse_run("embed", "", "encode dataset images into the embeddings cache", entries,
+    g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
+    if (!s4g_cli_parse_opts("embed", "", "encode dataset images into the embeddings cache", entries,
                            &ro, &argc, &argv))
         return 2;
-    if (!project || !dataset || !model) {
+    if (!ro.project || !dataset || !ro.model) {
         fprintf(stderr, "s4g embed: need --project DIR, --dataset NAME and --model MODEL\n");
         return 2;
     }
@@ -30,7 +27,7 @@ int s4g_cmd_embed(int argc, char **argv)
         return 2;
     }
     S4gCliModel cm;
-    if (!s4g_cli_model_open("embed", project, dataset, model, ro.backend, &cm)) {
+    if (!s4g_cli_model_open("embed", &ro, dataset, ro.model, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }

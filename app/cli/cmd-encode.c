@@ -14,8 +14,7 @@
 int s4g_cmd_encode(int argc, char **argv)
 {
     g_autofree char *weights = NULL, *input = NULL, *output = NULL, *arch = NULL;
-    g_autofree char *backend = NULL, *device = NULL;
-    gboolean normalize = FALSE, json = FALSE;
+    gboolean normalize = FALSE;
     int batch = 16;
     GOptionEntry entries[] = {
         {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
@@ -27,25 +26,21 @@ int s4g_cmd_encode(int argc, char **argv)
         {"arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
          "Preset (atto femto pico nano tiny small base); default: from the weights' keys",
          "PRESET"},
-        {"backend", 'b', 0, G_OPTION_ARG_STRING, &backend, "cpu, vulkan or auto (default)",
-         "NAME"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device, "Vulkan device index or name", "DEV"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 16)", "N"},
         {"normalize", 0, 0, G_OPTION_ARG_NONE, &normalize,
          "L2-normalise the features (unit vectors, as used for retrieval)", NULL},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print a JSON summary", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("encode", NULL, "encode images with a ConvNeXt into feature vectors",
-                       entries, &argc, &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_BACKEND | S4G_CLI_JSON,
+                               .json_help = "Print a JSON summary"};
+    if (!s4g_cli_parse_opts("encode", NULL, "encode images with a ConvNeXt into feature vectors",
+                            entries, &o, &argc, &argv))
         return 2;
+    gboolean json = o.json;
     if (!weights || !input || !output) {
         fprintf(stderr, "s4g encode: --weights, --input and --output are required\n");
         return 2;
     }
-    s4g_backend_kind kind;
-    if (!s4g_cli_backend("encode", backend, &kind))
-        return 2;
     if (batch < 1) {
         fprintf(stderr, "s4g encode: --batch must be >= 1\n");
         return 2;
@@ -69,8 +64,12 @@ int s4g_cmd_encode(int argc, char **argv)
         return 1;
     }
     int N = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
-    s4g_ctx *ctx = s4g_cli_make_ctx(kind, device, &err);
-    s4g_convnext *m = ctx ? s4g_convnext_new(ctx, &cfg, 0, &err) : NULL;
+    s4g_ctx *ctx = s4g_cli_make_ctx("encode", &o);
+    if (!ctx) {
+        s4g_npy_clear(&x);
+        return 1;
+    }
+    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, 0, &err);
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();

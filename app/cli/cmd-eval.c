@@ -49,37 +49,33 @@ static double university_chance_r1(const S4gSplit *sp)
 
 int s4g_cmd_eval(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL, *gsize = NULL,
-                    *ssize = NULL, *backend = NULL, *direction = NULL;
-    int batch = 32, threads = 0;
-    gboolean json = FALSE;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *gsize = NULL, *ssize = NULL,
+                    *direction = NULL;
+    S4gSize gd = s4g_defaults.ground, sd = s4g_defaults.satellite;
+    g_autofree char *ghelp = g_strdup_printf(
+        "Query input H×W for a weights file, height first (default %dx%d)", gd.h, gd.w);
+    g_autofree char *shelp = g_strdup_printf(
+        "Reference input H×W for a weights file, height first (default %dx%d)", sd.h, sd.w);
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Split to evaluate (default val)", "S"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
-         "Model name in the project, or a .safetensors file", "MODEL"},
-        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query input H×W for a weights file, height first (default 64x384)", "HxW"},
-        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference input H×W for a weights file, height first (default 128x128)", "HxW"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"direction", 0, 0, G_OPTION_ARG_STRING, &direction,
          "University-1652 only: d2s (drone queries, satellite gallery; default) or s2d "
          "(satellite queries, drone gallery); the split defaults to the direction's name",
          "DIR"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("eval", "", "evaluate retrieval (R@1/5/10/1%, VIGOR hit rate) on a split",
-                       entries, &argc, &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
+                                         S4G_CLI_BACKEND | S4G_CLI_THREADS | S4G_CLI_JSON,
+                               .batch = s4g_defaults.encode_batch,
+                               .model_help = "Model name in the project, or a .safetensors file"};
+    if (!s4g_cli_parse_opts("eval", "", "evaluate retrieval (R@1/5/10/1%, VIGOR hit rate) on a split",
+                            entries, &o, &argc, &argv))
         return 2;
-    s4g_cli_use_device(device_opt);
+    const char *project = o.project, *model = o.model;
+    gboolean json = o.json;
     if (direction && strcmp(direction, "d2s") && strcmp(direction, "s2d")) {
         fprintf(stderr, "s4g eval: --direction: expected d2s or s2d, got “%s”\n", direction);
         return 2;
@@ -88,14 +84,10 @@ int s4g_cmd_eval(int argc, char **argv)
         fprintf(stderr, "s4g eval: need --project DIR, --dataset NAME and --model MODEL\n");
         return 2;
     }
-    S4gModelSpec spec = {.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
-    if ((gsize && !s4g_cli_size("eval", "ground-size", gsize, &spec.ground_h, &spec.ground_w)) ||
-        (ssize && !s4g_cli_size("eval", "satellite-size", ssize, &spec.sat_h, &spec.sat_w)))
+    S4gModelSpec spec = s4g_model_spec_default();
+    if ((gsize && !s4g_cli_size("eval", "ground-size", gsize, &spec.ground)) ||
+        (ssize && !s4g_cli_size("eval", "satellite-size", ssize, &spec.satellite)))
         return 2;
-    s4g_ctx_opts co = {.backend = !g_strcmp0(backend, "cpu")      ? S4G_BACKEND_CPU
-                                  : !g_strcmp0(backend, "vulkan") ? S4G_BACKEND_VULKAN
-                                                                  : S4G_BACKEND_AUTO,
-                       .threads = threads};
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
     if (!store) return s4g_cli_fail("eval", error);
@@ -120,12 +112,8 @@ int s4g_cmd_eval(int argc, char **argv)
     /* the stored row names the direction when the split's name does not already */
     g_autofree char *row_split = s2d && strcmp(split, "s2d") ? g_strdup_printf("%s/s2d", split)
                                                             : g_strdup(split);
-    s4g_err err = {0};
-    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
-    if (!ctx) {
-        fprintf(stderr, "s4g eval: compute device: %s\n", err.msg);
-        return 1;
-    }
+    s4g_ctx *ctx = s4g_cli_make_ctx("eval", &o);
+    if (!ctx) return 1;
     gint64 model_id = 0;
     s4g_convnext *m = s4g_model_open(store, model, ctx, &spec, &model_id, &error);
     if (!m) {
@@ -135,7 +123,7 @@ int s4g_cmd_eval(int argc, char **argv)
     Ui ui = {s4g_progress_new("encode", sp->n_queries + sp->n_refs, !json), 0};
     S4gRetrievalMetrics r;
     gint64 t0 = g_get_monotonic_time();
-    gboolean ok = s4g_evaluate_split(m, &spec, sp, batch, on_progress, &ui, &r, NULL, NULL, &error);
+    gboolean ok = s4g_evaluate_split(m, &spec, sp, o.batch, on_progress, &ui, &r, NULL, NULL, &error);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     s4g_progress_finish(ui.bar);
     s4g_convnext_free(m);

@@ -10,7 +10,6 @@
 #include "s4g-store-runs.h"
 
 #include <math.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,20 +25,19 @@ static char *csv_field(const char *v)
     return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
-static int export_embeddings(const char *project, const char *dataset, const char *model,
-                             const char *split, const char *view, const char *backend, int batch,
-                             const char *out, gboolean json)
+static int export_embeddings(const S4gCliOptions *o, const char *dataset, const char *split,
+                             const char *view, const char *out)
 {
     S4gCliModel cm;
     g_autoptr(GArray) images = NULL;
-    if (!s4g_cli_model_open("export", project, dataset, model, backend, &cm) ||
+    if (!s4g_cli_model_open("export", o, dataset, o->model, &cm) ||
         !(images = s4g_cli_model_images("export", &cm, split, view))) {
         s4g_cli_model_close(&cm);
         return 1;
     }
     g_autoptr(GError) error = NULL;
     guint encoded = 0;
-    gboolean ok = s4g_cli_model_embed(&cm, NULL, images, batch, json, &encoded, &error);
+    gboolean ok = s4g_cli_model_embed(&cm, NULL, images, o->batch, o->json, &encoded, &error);
     int dim = cm.m->cfg.dims[3];
     g_autofree float *mat = g_new(float, (gsize)images->len * dim);
     g_autoptr(GString) csv = g_string_new("row,image,view,split,path\n");
@@ -75,7 +73,7 @@ static int export_embeddings(const char *project, const char *dataset, const cha
     g_autofree char *side = g_strconcat(stem, ".csv", NULL);
     if (!g_file_set_contents(side, csv->str, (gssize)csv->len, &error))
         return s4g_cli_fail("export", error);
-    if (json)
+    if (o->json)
         printf("{\"npy\": \"%s\", \"csv\": \"%s\", \"rows\": %u, \"dim\": %d, \"encoded\": %u}\n",
                out, side, images->len, dim, encoded);
     else
@@ -112,38 +110,24 @@ static void close_group(GArray *out, Estimate *cur, GArray *sc, GArray *la, GArr
     g_array_set_size(sc, 0), g_array_set_size(la, 0), g_array_set_size(lo, 0);
 }
 
-static double col_or_nan(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-static int export_predictions(const char *project, const char *model, double radius,
-                              const char *out, gboolean json)
+static int export_predictions(const S4gCliOptions *o, double radius, const char *out)
 {
     S4gCliModel cm;
-    if (!s4g_cli_model_open("export", project, NULL, NULL, NULL, &cm)) {
+    if (!s4g_cli_model_open("export", o, NULL, NULL, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gModelRow) mrow = s4g_store_model_get(cm.store, 0, model, &error);
+    g_autoptr(S4gModelRow) mrow = s4g_store_model_get(cm.store, 0, o->model, &error);
     if (!mrow) {
         s4g_cli_model_close(&cm);
         return s4g_cli_fail("export", error);
     }
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        cm.store,
-        "SELECT p.image, p.gallery, p.score, p.lat, p.lon, d.root || '/' || i.path, i.lat, i.lon,"
-        "       dr.root || '/' || r.path "
-        "FROM predictions p JOIN images i ON i.id = p.image JOIN datasets d ON d.id = i.dataset "
-        "LEFT JOIN images r ON r.id = p.reference LEFT JOIN datasets dr ON dr.id = r.dataset "
-        "WHERE p.model = ? ORDER BY p.image, p.gallery, p.rank",
-        &error);
-    if (!st) {
+    g_autoptr(GArray) rows = s4g_store_predictions_export(cm.store, mrow->id, &error);
+    if (!rows) {
         s4g_cli_model_close(&cm);
         return s4g_cli_fail("export", error);
     }
-    sqlite3_bind_int64(st, 1, mrow->id);
     g_autoptr(GArray) est = g_array_new(FALSE, TRUE, sizeof(Estimate));
     g_array_set_clear_func(est, estimate_clear);
     g_autoptr(GArray) sc = g_array_new(FALSE, FALSE, sizeof(double));
@@ -151,31 +135,20 @@ static int export_predictions(const char *project, const char *model, double rad
     g_autoptr(GArray) lo = g_array_new(FALSE, FALSE, sizeof(double));
     Estimate cur = {0};
     double tlat = NAN, tlon = NAN;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 image = sqlite3_column_int64(st, 0);
-        const char *gal = (const char *)sqlite3_column_text(st, 1);
-        if (sc->len && (image != cur.image || g_strcmp0(gal, cur.gallery)))
+    for (guint r = 0; r < rows->len; r++) {
+        const S4gPredictionExport *row = &g_array_index(rows, S4gPredictionExport, r);
+        if (sc->len && (row->image != cur.image || g_strcmp0(row->gallery, cur.gallery)))
             close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
         if (sc->len == 0) {
-            cur.image = image;
-            cur.gallery = g_strdup(gal);
-            cur.path = g_strdup((const char *)sqlite3_column_text(st, 5));
-            cur.ref_path = g_strdup((const char *)sqlite3_column_text(st, 8));
-            tlat = col_or_nan(st, 6), tlon = col_or_nan(st, 7);
+            cur.image = row->image;
+            cur.gallery = g_strdup(row->gallery);
+            cur.path = g_strdup(row->file);
+            cur.ref_path = g_strdup(row->reference_file);
+            tlat = row->true_lat, tlon = row->true_lon;
         }
-        double v = col_or_nan(st, 2);
-        g_array_append_val(sc, v);
-        v = col_or_nan(st, 3);
-        g_array_append_val(la, v);
-        v = col_or_nan(st, 4);
-        g_array_append_val(lo, v);
-    }
-    if (rc != SQLITE_DONE) {
-        s4g_store_fail(cm.store, "reading predictions", &error);
-        estimate_clear(&cur);
-        s4g_cli_model_close(&cm);
-        return s4g_cli_fail("export", error);
+        g_array_append_val(sc, row->score);
+        g_array_append_val(la, row->lat);
+        g_array_append_val(lo, row->lon);
     }
     close_group(est, &cur, sc, la, lo, tlat, tlon, radius);
     estimate_clear(&cur);
@@ -214,7 +187,7 @@ static int export_predictions(const char *project, const char *model, double rad
     if (geojson) g_string_append(s, "\n]}\n");
     if (!g_file_set_contents(out, s->str, (gssize)s->len, &error))
         return s4g_cli_fail("export", error);
-    if (json)
+    if (o->json)
         printf("{\"file\": \"%s\", \"predictions\": %u, \"written\": %u}\n", out, est->len,
                features);
     else
@@ -224,17 +197,14 @@ static int export_predictions(const char *project, const char *model, double rad
 
 int s4g_cmd_export(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *view = NULL,
-                    *model = NULL, *emb = NULL, *pred = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *view = NULL, *emb = NULL, *pred = NULL;
     double radius = 50.0;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"embeddings", 0, 0, G_OPTION_ARG_FILENAME, &emb,
          "Write the dataset's embeddings as N×D float32 .npy (+ sidecar .csv of ids)", "OUT.npy"},
         {"predictions", 0, 0, G_OPTION_ARG_FILENAME, &pred,
          "Write the model's stored predictions as CSV or GeoJSON (by extension)",
          "OUT.csv|OUT.geojson"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project", "MODEL"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name (embeddings)", "NAME"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Only this split (embeddings)", "S"},
         {"view", 0, 0, G_OPTION_ARG_STRING, &view, "Only this view (embeddings)", "V"},
@@ -242,17 +212,16 @@ int s4g_cmd_export(int argc, char **argv)
          "Metres around the best match averaged into the estimate (50, as predict)", "M"},
         {NULL},
     };
-    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
-    if (!s4g_cli_parse_run("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
+    g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
+    if (!s4g_cli_parse_opts("export", "", "export embeddings (.npy) or predictions (.csv, .geojson)",
                            entries, &ro, &argc, &argv))
         return 2;
-    if (!project || !model || !emb == !pred || (emb && !dataset)) {
+    if (!ro.project || !ro.model || !emb == !pred || (emb && !dataset)) {
         fprintf(stderr, "s4g export: need --project DIR --model M and either --embeddings "
                         "OUT.npy --dataset NAME or --predictions OUT.csv|OUT.geojson\n");
         return 2;
     }
     if (emb)
-        return export_embeddings(project, dataset, model, split, view, ro.backend, ro.batch,
-                                 emb, ro.json);
-    return export_predictions(project, model, radius, pred, ro.json);
+        return export_embeddings(&ro, dataset, split, view, emb);
+    return export_predictions(&ro, radius, pred);
 }

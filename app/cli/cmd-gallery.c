@@ -56,11 +56,10 @@ fail:
 
 int s4g_cmd_gallery(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *tiles = NULL, *model = NULL, *name = NULL;
+    g_autofree char *tiles = NULL, *name = NULL;
     int zoom = -1, stride = 0;
     double footprint = 0;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
         {"zoom", 'z', 0, G_OPTION_ARG_INT, &zoom, "Zoom level whose tiles are cut", "Z"},
         {"stride", 0, 0, G_OPTION_ARG_INT, &stride,
@@ -69,17 +68,16 @@ int s4g_cmd_gallery(int argc, char **argv)
          "Ground metres a patch spans: the footprint of the satellite images the model was "
          "trained on (80 for s4g synth's default patches); patches are cut at that size and "
          "resized to the model's input (default: one input pixel per map pixel)", "M"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model,
-         "Model name in the project (patch size = its satellite input)", "MODEL"},
         {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "Gallery name (default: the file's stem)",
          "G"},
         {NULL},
     };
-    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
-    if (!s4g_cli_parse_run("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
+    g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
+    ro.model_help = "Model name in the project (patch size = its satellite input)";
+    if (!s4g_cli_parse_opts("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
                            entries, &ro, &argc, &argv))
         return 2;
-    if (!project || !tiles || !model || zoom < 0 || stride < 0) {
+    if (!ro.project || !tiles || !ro.model || zoom < 0 || stride < 0) {
         fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE, --zoom Z and --model M\n");
         return 2;
     }
@@ -94,13 +92,13 @@ int s4g_cmd_gallery(int argc, char **argv)
         return 2;
     }
     S4gCliModel cm;
-    if (!s4g_cli_model_open("gallery", project, NULL, model, ro.backend, &cm)) {
+    if (!s4g_cli_model_open("gallery", &ro, NULL, ro.model, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(tiles, &error);
-    int pw = cm.spec.sat_w, ph = cm.spec.sat_h;
+    int pw = cm.spec.satellite.w, ph = cm.spec.satellite.h;
     double bounds[4];
     if (mb && footprint > 0 && s4g_mbtiles_get_bounds(mb, bounds)) {
         /* Web-Mercator ground resolution at the region's centre latitude */

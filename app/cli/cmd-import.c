@@ -40,11 +40,9 @@ static void on_store(guint done, guint total, gpointer data)
 
 int s4g_cmd_import(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *kind_name = NULL, *name = NULL;
-    gboolean skip_missing = FALSE, json = FALSE;
+    g_autofree char *kind_name = NULL, *name = NULL;
+    gboolean skip_missing = FALSE;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
-         "Project folder (created with its database if absent)", "DIR"},
         {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name,
          "Layout of ROOT: cvusa, cvact, vigor, university or photos (a folder of JPEG/PNG with "
          "EXIF GPS, or a CSV path,lat,lon)",
@@ -55,14 +53,18 @@ int s4g_cmd_import(int argc, char **argv)
          "N"},
         {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
          "Count and report images listed but absent instead of failing", NULL},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as one JSON object", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("import", "ROOT",
-                       "record a dataset (CVUSA, CVACT, VIGOR, University-1652 or photos) in a "
-                       "project",
-                       entries, &argc, &argv))
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_JSON,
+                               .project_help = "Project folder (created with its database if absent)",
+                               .json_help = "Print the result as one JSON object"};
+    if (!s4g_cli_parse_opts("import", "ROOT",
+                            "record a dataset (CVUSA, CVACT, VIGOR, University-1652 or photos) in a "
+                            "project",
+                            entries, &o, &argc, &argv))
         return 2;
+    const char *project = o.project;
+    gboolean json = o.json;
     if (argc != 2 || !project || !kind_name) {
         fprintf(stderr, "s4g import: need --project DIR, --kind KIND and one ROOT\n"
                         "(try s4g import --help)\n");

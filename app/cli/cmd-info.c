@@ -4,7 +4,7 @@
 
 #include "s4g-cli.h"
 #include "s4g-compute.h"
-#include "vk/s4g-vk-device.h"
+#include "s4g-devices.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,15 +98,17 @@ static void device_text(const s4g_vk_device_info *d, gboolean chosen)
 int s4g_cmd_info(int argc, char **argv)
 {
     gboolean json = FALSE;
-    g_autofree char *device = NULL;
+    g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON", NULL},
-        {"device", 'd', 0, G_OPTION_ARG_STRING, &device,
+        {"device", 'd', 0, G_OPTION_ARG_STRING, &device_opt,
          "Vulkan device to choose: index or name substring (else S4G_DEVICE, else best)", "X"},
         {NULL},
     };
     if (!s4g_cli_parse("info", NULL, "compute devices and backends", entries, &argc, &argv))
         return 2;
+    const char *from = NULL;
+    g_autofree char *device = s4g_cli_device(device_opt, &from);
 
     s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU};
     s4g_err err = {0};
@@ -123,9 +125,9 @@ int s4g_cmd_info(int argc, char **argv)
     s4g_ctx_opts vo = {.device = device};
     char why[512] = "";
     int pick = have_vk ? s4g_vk_choose_device(devs, n, &vo, why, sizeof why) : -1;
-    /* What S4G_BACKEND_AUTO does: Vulkan only on a real GPU or a named device. */
-    int auto_vk = have_vk && pick >= 0 &&
-                  (devs[pick].type != S4G_VK_TYPE_CPU || device || getenv("S4G_DEVICE"));
+    if (pick >= 0 && device) g_snprintf(why, sizeof why, "named by %s", from);
+    /* What S4G_BACKEND_AUTO does, as the engine decides it (with a device that can be taken) */
+    gboolean auto_vk = pick >= 0 && s4g_backend_resolve(&vo) == S4G_BACKEND_VULKAN;
     const char *backend = auto_vk ? "vulkan" : "cpu";
 
     if (json) {

@@ -9,17 +9,14 @@
 
 int s4g_cmd_mine(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *split = NULL, *model = NULL,
-                    *metric = NULL;
+    g_autofree char *dataset = NULL, *split = NULL, *metric = NULL;
     gboolean gps = FALSE, dss = FALSE, quirk = FALSE;
     int k = 128;
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
         {"split", 's', 0, G_OPTION_ARG_STRING, &split, "Split to mine (default train)", "S"},
         {"gps", 0, 0, G_OPTION_ARG_NONE, &gps, "GPS neighbour table", NULL},
         {"dss", 0, 0, G_OPTION_ARG_NONE, &dss, "DSS hard negatives (needs --model)", NULL},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Model name in the project (DSS)", "M"},
         {"k", 'k', 0, G_OPTION_ARG_INT, &k, "Neighbours per anchor (128)", "K"},
         {"gps-metric", 0, 0, G_OPTION_ARG_STRING, &metric,
          "haversine (radians, default), haversine-degrees or euclidean (CVACT UTM; the "
@@ -30,11 +27,12 @@ int s4g_cmd_mine(int argc, char **argv)
          NULL},
         {NULL},
     };
-    g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
-    if (!s4g_cli_parse_run("mine", "", "mine GPS neighbours or DSS hard negatives of a split",
+    g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
+    ro.model_help = "Model name in the project (DSS)";
+    if (!s4g_cli_parse_opts("mine", "", "mine GPS neighbours or DSS hard negatives of a split",
                            entries, &ro, &argc, &argv))
         return 2;
-    if (!project || !dataset || gps == dss || (dss && !model) || k < 1 || k > 255) {
+    if (!ro.project || !dataset || gps == dss || (dss && !ro.model) || k < 1 || k > 255) {
         fprintf(stderr, "s4g mine: need --project DIR, --dataset NAME and one of --gps or "
                         "--dss --model M; 1 <= --k <= 255\n");
         return 2;
@@ -44,7 +42,7 @@ int s4g_cmd_mine(int argc, char **argv)
     if (quirk) gm = S4G_GPS_HAVERSINE_DEGREES;
     if (metric && !s4g_gps_metric_parse(metric, &gm, &error)) return s4g_cli_fail("mine", error);
     S4gCliModel cm;
-    if (!s4g_cli_model_open("mine", project, dataset, dss ? model : NULL, ro.backend, &cm)) {
+    if (!s4g_cli_model_open("mine", &ro, dataset, dss ? ro.model : NULL, &cm)) {
         s4g_cli_model_close(&cm);
         return 1;
     }
@@ -62,13 +60,13 @@ int s4g_cmd_mine(int argc, char **argv)
         int dim = cm.m->cfg.dims[3];
         S4gProgress *bar = s4g_progress_new("encode", sp->n_queries, !ro.json);
         g_autofree float *q =
-            s4g_encode_images(cm.m, sp->query_paths, sp->n_queries, cm.spec.ground_w,
-                              cm.spec.ground_h, ro.batch, s4g_progress_encode_cb, bar, &error);
+            s4g_encode_images(cm.m, sp->query_paths, sp->n_queries, cm.spec.ground,
+                              ro.batch, s4g_progress_encode_cb, bar, &error);
         s4g_progress_finish(bar);
         g_autofree float *g = NULL;
         if (q) {
             bar = s4g_progress_new("encode", sp->n_refs, !ro.json);
-            g = s4g_encode_images(cm.m, sp->ref_paths, sp->n_refs, cm.spec.sat_w, cm.spec.sat_h,
+            g = s4g_encode_images(cm.m, sp->ref_paths, sp->n_refs, cm.spec.satellite,
                                   ro.batch, s4g_progress_encode_cb, bar, &error);
             s4g_progress_finish(bar);
         }

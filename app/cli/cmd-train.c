@@ -141,45 +141,62 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
 
 int s4g_cmd_train(int argc, char **argv)
 {
-    g_autofree char *project = NULL, *dataset = NULL, *train_split = NULL, *eval_split = NULL,
-                    *model = NULL, *preset = NULL, *init_weights = NULL, *gsize = NULL, *ssize = NULL, *backend = NULL,
-                    *metric = NULL;
-    int epochs = 40, batch = 128, eval_every = 4, seed = 42, threads = 0, select = 64, range = 128,
-        skip_neighbour = -1, eval_batch = 32, loader_threads = 2, micro_batch = 0;
-    double lr = 1e-3, warmup = 1.0;
+    const S4gDefaults *d = &s4g_defaults;
+    g_autofree char *dataset = NULL, *train_split = NULL, *eval_split = NULL, *preset = NULL,
+                    *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL;
+    int epochs = (int)d->epochs, eval_every = (int)d->eval_every, seed = (int)d->seed,
+        select = (int)d->neighbour_select, range = (int)d->neighbour_range, skip_neighbour = -1, eval_batch = d->encode_batch,
+        loader_threads = d->loader_threads, micro_batch = 0;
+    double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
-    gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     int sat_shift = 0;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
-    g_autofree char *device_opt = NULL;
+    g_autofree char *preset_help = g_strdup_printf(
+        "ConvNeXt preset: atto femto pico nano tiny small base (default %s, or the --init "
+        "weights' shape)", d->preset);
+    g_autofree char *ghelp = g_strdup_printf(
+        "Query (ground) input H×W, height first (default %dx%d)", d->ground.h, d->ground.w);
+    g_autofree char *shelp = g_strdup_printf(
+        "Reference (satellite) input H×W, height first (default %dx%d)", d->satellite.h,
+        d->satellite.w);
+    g_autofree char *epochs_help = g_strdup_printf("Epochs (%u)", d->epochs);
+    g_autofree char *batch_help = g_strdup_printf("Pairs per step (%u)", d->batch);
+    g_autofree char *lr_help = g_strdup_printf("Peak learning rate (%g)", d->lr);
+    g_autofree char *warmup_help = g_strdup_printf(
+        "Warm-up in epochs, may be fractional: W = steps per epoch × E, not rounded (%g)",
+        d->warmup_epochs);
+    g_autofree char *eval_every_help =
+        g_strdup_printf("Evaluate and re-mine DSS every N epochs (%u)", d->eval_every);
+    g_autofree char *seed_help = g_strdup_printf(
+        "Seed of init, batches, augmentation (%" G_GUINT64_FORMAT ")", d->seed);
+    g_autofree char *eval_batch_help =
+        g_strdup_printf("Images per encode batch (%d)", d->encode_batch);
+    g_autofree char *loader_help = g_strdup_printf("Decoding threads (%d)", d->loader_threads);
+    g_autofree char *select_help =
+        g_strdup_printf("Neighbours per anchor (%u)", d->neighbour_select);
+    g_autofree char *range_help =
+        g_strdup_printf("Candidates per anchor (%u)", d->neighbour_range);
     GOptionEntry entries[] = {
-        {"project", 'p', 0, G_OPTION_ARG_FILENAME, &project, "Project folder", "DIR"},
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
         {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)",
          "S"},
         {"eval-split", 0, 0, G_OPTION_ARG_STRING, &eval_split,
          "Split evaluated for model selection (default val)", "S"},
-        {"model", 'm', 0, G_OPTION_ARG_STRING, &model, "Name of the new model (default run-<id>)",
-         "NAME"},
-        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset,
-         "ConvNeXt preset: atto femto pico nano tiny small base (default atto, or the --init weights' shape)", "P"},
+        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, preset_help, "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
          "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
-        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize,
-         "Query (ground) input H×W, height first (default 64x384)", "HxW"},
-        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize,
-         "Reference (satellite) input H×W, height first (default 128x128)", "HxW"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Epochs (40)", "N"},
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Pairs per step (128)", "B"},
+        {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
+        {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
         {"micro-batch", 0, 0, G_OPTION_ARG_INT, &micro_batch,
          "Run each step in chunks of M pairs: the same loss and gradients as the whole batch, "
          "activation memory of M pairs (0 = whole batch)", "M"},
-        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Peak learning rate (1e-3)", "LR"},
-        {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, "Warm-up in epochs, may be fractional: W = steps per epoch × E, not rounded (1)", "E"},
-        {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every,
-         "Evaluate and re-mine DSS every N epochs (4)", "N"},
-        {"seed", 0, 0, G_OPTION_ARG_INT, &seed, "Seed of init, batches, augmentation (42)", "N"},
+        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, lr_help, "LR"},
+        {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, warmup_help, "E"},
+        {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every, eval_every_help, "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT, &seed, seed_help, "N"},
         {"no-gps", 0, 0, G_OPTION_ARG_NONE, &no_gps, "No GPS neighbours before the first DSS",
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
@@ -195,27 +212,30 @@ int s4g_cmd_train(int argc, char **argv)
          "haversine (default; euclidean on UTM for CVACT), haversine-degrees (the reference's "
          "quirk) or euclidean",
          "M"},
-        {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, "Neighbours per anchor (64)", "N"},
-        {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, "Candidates per anchor (128)", "N"},
+        {"neighbour-select", 0, 0, G_OPTION_ARG_INT, &select, select_help, "N"},
+        {"neighbour-range", 0, 0, G_OPTION_ARG_INT, &range, range_help, "N"},
         {"skip-neighbour", 0, 0, G_OPTION_ARG_INT, &skip_neighbour,
          "Never add the identity with this dataset id as a neighbour (the CVUSA id-0 quirk: 0); "
          "-1 none (default)",
          "ID"},
-        {"eval-batch", 0, 0, G_OPTION_ARG_INT, &eval_batch, "Images per encode batch (32)", "N"},
-        {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, "Decoding threads (2)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &device_opt,
-         "Vulkan device index or name substring (sets S4G_DEVICE); under mpirun a comma list "
-         "gives each local rank its own (0,1,2,3)", "DEV"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "CPU backend threads (0 = all)", "N"},
+        {"eval-batch", 0, 0, G_OPTION_ARG_INT, &eval_batch, eval_batch_help, "N"},
+        {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, loader_help, "N"},
         {"resume", 0, 0, G_OPTION_ARG_INT64, &resume,
          "Continue a stopped run from its last checkpoint (its stored settings are used)", "RUN"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &json, "One JSON object per line on stdout", NULL},
         {NULL},
     };
-    if (!s4g_cli_parse("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
-                       entries, &argc, &argv))
+    g_auto(S4gCliOptions) co = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
+                                          S4G_CLI_BACKEND | S4G_CLI_THREADS | S4G_CLI_JSON,
+                                .batch = (int)d->batch,
+                                .model_help = "Name of the new model (default run-<id>)",
+                                .batch_help = batch_help,
+                                .json_help = "One JSON object per line on stdout"};
+    if (!s4g_cli_parse_opts("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
+                            entries, &co, &argc, &argv))
         return 2;
+    const char *project = co.project;
+    gboolean json = co.json;
+    int batch = co.batch;
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
         return 2;
@@ -238,27 +258,19 @@ int s4g_cmd_train(int argc, char **argv)
             fprintf(stderr, "s4g train: --init: %s\n", err.msg);
             return 1;
         }
-    } else if (s4g_convnext_preset(preset ? preset : "atto", &o.spec.cfg, &err)) {
+    } else if (s4g_convnext_preset(preset ? preset : d->preset, &o.spec.cfg, &err)) {
         fprintf(stderr, "s4g train: --preset: %s\n", err.msg);
         return 2;
     }
     o.init_weights = init_weights;
-    o.spec.ground_w = 384, o.spec.ground_h = 64, o.spec.sat_w = 128, o.spec.sat_h = 128;
-    if ((gsize && !s4g_cli_size("train", "ground-size", gsize, &o.spec.ground_h, &o.spec.ground_w)) ||
-        (ssize && !s4g_cli_size("train", "satellite-size", ssize, &o.spec.sat_h, &o.spec.sat_w)))
+    if ((gsize && !s4g_cli_size("train", "ground-size", gsize, &o.spec.ground)) ||
+        (ssize && !s4g_cli_size("train", "satellite-size", ssize, &o.spec.satellite)))
         return 2;
     if (metric && !s4g_gps_metric_parse(metric, &o.gps_metric, &error))
         return s4g_cli_fail("train", error);
-    if (backend) {
-        if (!strcmp(backend, "cpu"))
-            o.backend = S4G_BACKEND_CPU;
-        else if (!strcmp(backend, "vulkan"))
-            o.backend = S4G_BACKEND_VULKAN;
-        else if (strcmp(backend, "auto")) {
-            fprintf(stderr, "s4g train: --backend: auto, cpu or vulkan\n");
-            return 2;
-        }
-    }
+    o.backend = co.backend;
+    o.device = co.device;
+    o.threads = co.threads;
     if (!(warmup >= 0 && warmup <= 1e6)) {
         fprintf(stderr, "s4g train: --warmup: expected epochs ≥ 0 (may be fractional), got %g\n",
                 warmup);
@@ -286,9 +298,8 @@ int s4g_cmd_train(int argc, char **argv)
     o.sampler.skip_neighbour = skip_neighbour;
     o.eval_batch = eval_batch;
     o.loader_threads = loader_threads;
-    o.threads = threads;
     o.resume_run = resume;
-    o.model_name = model;
+    o.model_name = co.model;
     o.micro_batch = micro_batch;
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
@@ -319,18 +330,18 @@ int s4g_cmd_train(int argc, char **argv)
         return 1;
     }
     if (comm.size > 1) o.comm = &comm;
-    g_auto(GStrv) devices = device_opt ? g_strsplit(device_opt, ",", -1) : NULL;
-    if (devices && g_strv_length(devices) > 1) {
+    /* one GPU per rank: a --device list gives local rank i its i-th entry */
+    g_auto(GStrv) devices = o.device ? g_strsplit(o.device, ",", -1) : NULL;
+    if (mpi && devices && g_strv_length(devices) > 1) {
         int local = s4g_mpi_local_rank();
         if ((guint)local >= g_strv_length(devices)) {
             fprintf(stderr, "s4g train: --device lists %u devices, not one for local rank %d\n",
                     g_strv_length(devices), local);
             s4g_mpi_abort(2);
         }
-        s4g_cli_use_device(devices[local]);
-    } else
+        o.device = devices[local];
+    }
 #endif
-        s4g_cli_use_device(device_opt);
     gboolean ok = s4g_train_run(store, &o, &stop_requested, comm.rank == 0 ? on_event : NULL,
                                 &ui, &run, &error);
     if (ui.bar) s4g_progress_finish(ui.bar);

@@ -5,25 +5,19 @@
 
 #include <stdio.h>
 
-gboolean s4g_cli_model_open(const char *cmd, const char *project, const char *dataset,
-                            const char *model, const char *backend, S4gCliModel *out)
+gboolean s4g_cli_model_open(const char *cmd, const S4gCliOptions *o, const char *dataset,
+                            const char *model, S4gCliModel *out)
 {
     memset(out, 0, sizeof *out);
     g_autoptr(GError) error = NULL;
-    out->store = s4g_store_open(project, FALSE, &error);
+    out->store = s4g_store_open(o->project, FALSE, &error);
     if (!out->store) return s4g_cli_fail(cmd, error), FALSE;
     if (dataset && !s4g_store_dataset_find(out->store, dataset, &out->ds, &error))
         return s4g_cli_fail(cmd, error), FALSE;
     if (!model) return TRUE;
-    s4g_backend_kind kind;
-    if (!s4g_cli_backend(cmd, backend, &kind)) return FALSE;
-    s4g_err err = {0};
-    out->ctx = s4g_cli_make_ctx(kind, NULL, &err);
-    if (!out->ctx) {
-        fprintf(stderr, "s4g %s: compute device: %s\n", cmd, err.msg);
-        return FALSE;
-    }
-    out->spec = (S4gModelSpec){.ground_w = 384, .ground_h = 64, .sat_w = 128, .sat_h = 128};
+    out->ctx = s4g_cli_make_ctx(cmd, o);
+    if (!out->ctx) return FALSE;
+    out->spec = s4g_model_spec_default();
     out->m = s4g_model_open(out->store, model, out->ctx, &out->spec, &out->model_id, &error);
     if (!out->m) return s4g_cli_fail(cmd, error), FALSE;
     if (!out->model_id) {

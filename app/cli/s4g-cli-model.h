@@ -4,7 +4,7 @@
 #pragma once
 
 #include "s4g-cli.h"
-#include "s4g-evaluate.h"
+#include "s4g-model.h"
 #include "s4g-store-datasets.h"
 
 typedef struct {
@@ -16,10 +16,11 @@ typedef struct {
     S4gModelSpec spec;
 } S4gCliModel;
 
-/* Opens the store and dataset, and (model non-NULL) the model on backend (NULL = auto).
- * Prints the error as "s4g CMD: ..." and returns FALSE on failure. */
-gboolean s4g_cli_model_open(const char *cmd, const char *project, const char *dataset,
-                            const char *model, const char *backend, S4gCliModel *out);
+/* Opens o->project's store, the dataset (non-NULL) and the model (non-NULL, a models row) on
+ * the backend and device of o.  Prints the error as "s4g CMD: ..." and returns FALSE on
+ * failure. */
+gboolean s4g_cli_model_open(const char *cmd, const S4gCliOptions *o, const char *dataset,
+                            const char *model, S4gCliModel *out);
 void s4g_cli_model_close(S4gCliModel *cm);
 
 /* The dataset's images of split/view (NULL = any), printing errors. */

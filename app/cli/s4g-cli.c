@@ -34,7 +34,7 @@ static gboolean size_side(const char *s, char **end, int *out)
     return TRUE;
 }
 
-gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w)
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, S4gSize *size)
 {
     char *end = NULL;
     int hh = 0, ww = 0;
@@ -53,36 +53,92 @@ gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int 
                 text ? text : "");
         return FALSE;
     }
-    *h = hh, *w = ww;
+    *size = (S4gSize){.h = hh, .w = ww};
     return TRUE;
 }
 
-void s4g_cli_run_options_clear(S4gCliRunOptions *o)
+void s4g_cli_options_clear(S4gCliOptions *o)
 {
-    g_clear_pointer(&o->backend, g_free);
+    g_clear_pointer(&o->project, g_free);
+    g_clear_pointer(&o->model, g_free);
+    g_clear_pointer(&o->backend_name, g_free);
     g_clear_pointer(&o->device, g_free);
 }
 
-gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
-                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
-                           char ***argv)
+/* The shared option table: S4G_CLI_PROJECT and S4G_CLI_MODEL entries go before the command's
+ * own, the rest after, in this order. */
+static gsize shared_entries(S4gCliOptions *o, gboolean leading, GOptionEntry *out,
+                            char *batch_help, gsize batch_help_size)
 {
-    const GOptionEntry shared[] = {
-        {"batch", 'b', 0, G_OPTION_ARG_INT, &run->batch, "Images per encode batch (32)", "N"},
-        {"backend", 0, 0, G_OPTION_ARG_STRING, &run->backend, "auto, cpu or vulkan (auto)", "B"},
-        {"device", 0, 0, G_OPTION_ARG_STRING, &run->device,
-         "Vulkan device index or name substring (sets S4G_DEVICE)", "DEV"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &run->json, "Print one JSON object", NULL},
+    g_snprintf(batch_help, batch_help_size, "Images per encode batch (%d)", o->batch);
+    const struct {
+        S4gCliShared flag;
+        GOptionEntry entry;
+    } table[] = {
+        {S4G_CLI_PROJECT,
+         {"project", 'p', 0, G_OPTION_ARG_FILENAME, &o->project,
+          o->project_help ? o->project_help : "Project folder", "DIR"}},
+        {S4G_CLI_MODEL,
+         {"model", 'm', 0, G_OPTION_ARG_STRING, &o->model,
+          o->model_help ? o->model_help : "Model name in the project", "MODEL"}},
+        {S4G_CLI_BATCH,
+         {"batch", 'b', 0, G_OPTION_ARG_INT, &o->batch,
+          o->batch_help ? o->batch_help : batch_help, "N"}},
+        {S4G_CLI_BACKEND,
+         {"backend", 0, 0, G_OPTION_ARG_STRING, &o->backend_name, "auto, cpu or vulkan (auto)",
+          "B"}},
+        {S4G_CLI_BACKEND,
+         {"device", 0, 0, G_OPTION_ARG_STRING, &o->device,
+          "Vulkan device index or name substring (else S4G_DEVICE)", "DEV"}},
+        {S4G_CLI_THREADS,
+         {"threads", 0, 0, G_OPTION_ARG_INT, &o->threads, "CPU backend threads (0 = all)", "N"}},
+        {S4G_CLI_JSON,
+         {"json", 0, 0, G_OPTION_ARG_NONE, &o->json,
+          o->json_help ? o->json_help : "Print one JSON object", NULL}},
     };
+    gsize n = 0;
+    for (gsize i = 0; i < G_N_ELEMENTS(table); i++) {
+        gboolean lead = table[i].flag == S4G_CLI_PROJECT || table[i].flag == S4G_CLI_MODEL;
+        if ((o->shared & table[i].flag) && lead == leading) out[n++] = table[i].entry;
+    }
+    return n;
+}
+
+gboolean s4g_cli_parse_opts(const char *name, const char *params, const char *description,
+                            const GOptionEntry *entries, S4gCliOptions *o, int *argc,
+                            char ***argv)
+{
     gsize n = 0;
     while (entries[n].long_name)
         n++;
-    g_autofree GOptionEntry *all = g_new0(GOptionEntry, n + G_N_ELEMENTS(shared) + 1);
-    memcpy(all, entries, n * sizeof(GOptionEntry));
-    memcpy(all + n, shared, sizeof shared);
+    GOptionEntry lead[8], tail[8];
+    char batch_help[64];
+    gsize nl = shared_entries(o, TRUE, lead, batch_help, sizeof batch_help);
+    gsize nt = shared_entries(o, FALSE, tail, batch_help, sizeof batch_help);
+    g_autofree GOptionEntry *all = g_new0(GOptionEntry, nl + n + nt + 1);
+    memcpy(all, lead, nl * sizeof(GOptionEntry));
+    memcpy(all + nl, entries, n * sizeof(GOptionEntry));
+    memcpy(all + nl + n, tail, nt * sizeof(GOptionEntry));
     if (!s4g_cli_parse(name, params, description, all, argc, argv)) return FALSE;
-    s4g_cli_use_device(run->device);
+    if (!(o->shared & S4G_CLI_BACKEND)) return TRUE;
+    if (!s4g_cli_backend(name, o->backend_name, &o->backend)) return FALSE;
+    char *device = s4g_cli_device(o->device, NULL);
+    g_free(o->device);
+    o->device = device;
     return TRUE;
+}
+
+char *s4g_cli_device(const char *flag, const char **from)
+{
+    const char *env = g_getenv("S4G_DEVICE");
+    const char *dev = flag && *flag ? flag : env && *env ? env : NULL;
+    if (from) *from = !dev ? NULL : dev == flag ? "--device" : "S4G_DEVICE";
+    return g_strdup(dev);
+}
+
+s4g_ctx_opts s4g_cli_ctx_opts(const S4gCliOptions *o)
+{
+    return (s4g_ctx_opts){.backend = o->backend, .device = o->device, .threads = o->threads};
 }
 
 int s4g_cli_fail(const char *name, GError *error)
@@ -100,16 +156,20 @@ gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind
     else if (!strcmp(backend, "vulkan"))
         *kind = S4G_BACKEND_VULKAN;
     else {
-        fprintf(stderr, "s4g %s: unknown backend \"%s\" (cpu, vulkan, auto)\n", name, backend);
+        fprintf(stderr, "s4g %s: --backend: expected cpu, vulkan or auto, got “%s”\n", name,
+                backend);
         return FALSE;
     }
     return TRUE;
 }
 
-s4g_ctx *s4g_cli_make_ctx(s4g_backend_kind kind, const char *device, s4g_err *err)
+s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o)
 {
-    s4g_ctx_opts o = {.backend = kind, .device = device};
-    return s4g_ctx_new(&o, err);
+    s4g_ctx_opts co = s4g_cli_ctx_opts(o);
+    s4g_err err = {0};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    if (!ctx) fprintf(stderr, "s4g %s: compute device: %s\n", name, err.msg);
+    return ctx;
 }
 
 void s4g_cli_json_append(GString *out, const char *s)
@@ -193,10 +253,4 @@ void s4g_progress_finish(S4gProgress *p)
     }
     g_free(p->label);
     g_free(p);
-}
-
-void s4g_cli_use_device(const char *device)
-{
-    if (device && *device)
-        g_setenv("S4G_DEVICE", device, TRUE);
 }

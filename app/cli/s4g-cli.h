@@ -3,6 +3,7 @@
 #pragma once
 
 #include "s4g-compute.h"
+#include "s4g-defaults.h"
 
 #include <glib.h>
 
@@ -18,42 +19,68 @@ gboolean s4g_cli_parse(const char *name, const char *params, const char *descrip
                        GOptionEntry *entries, int *argc, char ***argv);
 /* Image sizes on the command line are H×W everywhere (height first, as tensors are laid out:
  * a panorama 128 wide and 32 high is 32x128).  Parses `text` ("32x128", "32X128" or
- * "32×128", each 1..16384) into *h and *w; otherwise prints
+ * "32×128", each 1..16384) into *size; otherwise prints
  * "s4g NAME: --FLAG: expected H×W like 128x512, got “text”" and returns FALSE (exit 2). */
-gboolean s4g_cli_size(const char *name, const char *flag, const char *text, int *h, int *w);
+gboolean s4g_cli_size(const char *name, const char *flag, const char *text, S4gSize *size);
 
-/* The options every command that runs a model on images shares (embed, export, gallery, mine),
- * last in their --help in this order: --batch N, --backend B, --device DEV, --json. */
+/* The option group several commands share, one table (s4g-cli.c) from which each command
+ * takes the entries named by its `shared` flags: --project and --model come first in its
+ * --help, then the command's own entries, then --batch, --backend, --device, --threads and
+ * --json in this order.  Every command with --backend parses it here: cpu, vulkan or auto,
+ * anything else is an error naming the flag and the valid values. */
+typedef enum {
+    S4G_CLI_PROJECT = 1 << 0, /* --project/-p DIR */
+    S4G_CLI_MODEL = 1 << 1,   /* --model/-m MODEL */
+    S4G_CLI_BATCH = 1 << 2,   /* --batch/-b N */
+    S4G_CLI_BACKEND = 1 << 3, /* --backend B and --device DEV */
+    S4G_CLI_THREADS = 1 << 4, /* --threads N (CPU backend) */
+    S4G_CLI_JSON = 1 << 5,    /* --json */
+} S4gCliShared;
+
 typedef struct {
-    int batch;       /* images per encode batch; 32 */
-    char *backend;   /* NULL = auto */
-    char *device;    /* NULL = the engine's default */
+    /* set before parsing: the entries to add, defaults, help texts that differ from the
+     * table's (NULL: the table's) */
+    S4gCliShared shared;
+    int batch; /* default shown in --help when batch_help is NULL */
+    const char *project_help, *model_help, *batch_help, *json_help;
+    /* parsed */
+    char *project, *model;
+    char *backend_name;
+    s4g_backend_kind backend; /* --backend, checked */
+    char *device;             /* --device, else S4G_DEVICE (read only here), else NULL */
+    int threads;
     gboolean json;
-} S4gCliRunOptions;
-#define S4G_CLI_RUN_OPTIONS_INIT {.batch = 32}
-void s4g_cli_run_options_clear(S4gCliRunOptions *o);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(S4gCliRunOptions, s4g_cli_run_options_clear)
+} S4gCliOptions;
+/* embed, export, gallery and mine: project, model, batch, backend/device, json */
+#define S4G_CLI_MODEL_OPTIONS_INIT                                                               \
+    {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH | S4G_CLI_BACKEND | S4G_CLI_JSON,  \
+     .batch = s4g_defaults.encode_batch}
+void s4g_cli_options_clear(S4gCliOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(S4gCliOptions, s4g_cli_options_clear)
 
-/* s4g_cli_parse with `entries` (the command's own, {NULL}-terminated) followed by the shared
- * run options into *run; on success --device is applied (s4g_cli_use_device). */
-gboolean s4g_cli_parse_run(const char *name, const char *params, const char *description,
-                           const GOptionEntry *entries, S4gCliRunOptions *run, int *argc,
-                           char ***argv);
+/* s4g_cli_parse with the shared entries of o->shared around `entries` (the command's own,
+ * {NULL}-terminated); then --backend is checked and --device resolved (s4g_cli_device). */
+gboolean s4g_cli_parse_opts(const char *name, const char *params, const char *description,
+                            const GOptionEntry *entries, S4gCliOptions *o, int *argc,
+                            char ***argv);
+
+/* The compute device the user asked for: `flag` (--device) when given, else the S4G_DEVICE
+ * environment variable, else NULL (the engine picks).  The one place the program reads it;
+ * `*from` (may be NULL) gets "--device", "S4G_DEVICE" or NULL.  Returns a new string. */
+char *s4g_cli_device(const char *flag, const char **from);
+
+/* The s4g_ctx_opts of the parsed options (backend, device, threads). */
+s4g_ctx_opts s4g_cli_ctx_opts(const S4gCliOptions *o);
 
 /* Prints "s4g NAME: message" for error and returns 1. */
 int s4g_cli_fail(const char *name, GError *error);
 
 /* --backend: "cpu" | "vulkan" | "auto" (or NULL, the default) -> *kind.  Anything else prints
- * "s4g NAME: unknown backend …" and returns FALSE (the command exits 2). */
+ * "s4g NAME: --backend: expected cpu, vulkan or auto, got “…”" and returns FALSE (exit 2). */
 gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind *kind);
-/* The compute context for --backend/--device (device: Vulkan index or name, NULL for the
- * default); NULL with err set when it cannot be made. */
-s4g_ctx *s4g_cli_make_ctx(s4g_backend_kind kind, const char *device, s4g_err *err);
-
-/* --device DEV for commands that create their compute context deep inside the method layer:
- * exported as S4G_DEVICE (which the engine reads when no device is named) for this process
- * and the commands it runs.  NULL leaves the environment alone. */
-void s4g_cli_use_device(const char *device);
+/* The compute context of the parsed options; prints "s4g NAME: compute device: …" and
+ * returns NULL when it cannot be made. */
+s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o);
 
 /* s as a JSON string literal, quotes included: appended to out, or newly allocated (g_free). */
 void s4g_cli_json_append(GString *out, const char *s);

@@ -376,11 +376,11 @@ void s4g_augment_translate(S4gImage *im, int dx, int dy)
     }
 }
 
-S4gAugmentView s4g_augment_view_spec(int width, int height, gboolean panorama)
+S4gAugmentView s4g_augment_view_spec(S4gSize size, gboolean panorama)
 {
     /* hole sizes from the view's height (for the satellite H = W = 384 → 38/76) */
-    S4gAugmentView v = {width, height, panorama ? 0.5 : 0.4, MAX(1, (int)(0.1 * height)),
-                        MAX(1, (int)(0.2 * height))};
+    S4gAugmentView v = {size.w, size.h, panorama ? 0.5 : 0.4, MAX(1, (int)(0.1 * size.h)),
+                        MAX(1, (int)(0.2 * size.h))};
     return v;
 }
 

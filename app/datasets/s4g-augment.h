@@ -60,7 +60,7 @@ typedef struct {
 } S4gAugmentView;
 
 /* The view spec of reference §5.2 for an output size (panorama = ground of CVUSA/CVACT/VIGOR). */
-S4gAugmentView s4g_augment_view_spec(int width, int height, gboolean panorama);
+S4gAugmentView s4g_augment_view_spec(S4gSize size, gboolean panorama);
 
 /* A → E of §5.2 on a copy of `raw`, resized to the view's size. */
 S4gImage *s4g_augment_view_train(const S4gImage *raw, const S4gAugmentView *v, S4gAugRng *r,

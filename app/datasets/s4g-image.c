@@ -278,13 +278,13 @@ void s4g_image_normalize(const S4gImage *im, float *out, gboolean nchw)
     }
 }
 
-gboolean s4g_image_load_tensor(const char *path, int width, int height, gboolean nchw,
-                               float *out, GError **error)
+gboolean s4g_image_load_tensor(const char *path, S4gSize size, gboolean nchw, float *out,
+                               GError **error)
 {
     g_autoptr(S4gImage) im = s4g_image_load(path, error);
     if (!im)
         return FALSE;
-    g_autoptr(S4gImage) r = s4g_image_resize(im, width, height);
+    g_autoptr(S4gImage) r = s4g_image_resize(im, size.w, size.h);
     s4g_image_normalize(r, out, nchw);
     return TRUE;
 }

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "s4g-geo.h"
+#include "s4g-size.h"
 
 G_BEGIN_DECLS
 
@@ -48,8 +49,9 @@ extern const float s4g_image_std[3];
  * HWC (nchw FALSE) or CHW (nchw TRUE). */
 void s4g_image_normalize(const S4gImage *im, float *out, gboolean nchw);
 
-/* Decode + resize + normalise in one call (evaluation / prediction pre-processing). */
-gboolean s4g_image_load_tensor(const char *path, int width, int height, gboolean nchw,
-                               float *out, GError **error);
+/* Decode + resize to `size` + normalise in one call (evaluation / prediction pre-processing);
+ * `out` holds size.h·size.w·3 floats. */
+gboolean s4g_image_load_tensor(const char *path, S4gSize size, gboolean nchw, float *out,
+                               GError **error);
 
 G_END_DECLS

@@ -37,12 +37,12 @@ void s4g_batch_free(S4gBatch *b)
 
 static gsize ground_floats(const S4gLoaderOptions *o)
 {
-    return (gsize)o->ground_width * o->ground_height * 3;
+    return (gsize)o->ground.w * o->ground.h * 3;
 }
 
 static gsize sat_floats(const S4gLoaderOptions *o)
 {
-    return (gsize)o->satellite_width * o->satellite_height * 3;
+    return (gsize)o->satellite.w * o->satellite.h * 3;
 }
 
 /* Decodes one pair and writes its tensors; FALSE with error on a corrupt/missing image. */
@@ -58,23 +58,22 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
     if (o->augment) {
         S4gAugRng r;
         s4g_aug_rng_init(&r, o->seed, p);
-        S4gAugmentView gv = s4g_augment_view_spec(o->ground_width, o->ground_height,
-                                                  o->ground_is_panorama);
-        S4gAugmentView sv = s4g_augment_view_spec(o->satellite_width, o->satellite_height, FALSE);
+        S4gAugmentView gv = s4g_augment_view_spec(o->ground, o->ground_is_panorama);
+        S4gAugmentView sv = s4g_augment_view_spec(o->satellite, FALSE);
         sv.shift = o->satellite_shift;
         if (!s4g_augment_pair(&g, &s, &gv, &sv, o->mode, &r, error))
             return FALSE;
-        if (s->width != o->satellite_width || s->height != o->satellite_height) {
+        if (s->width != o->satellite.w || s->height != o->satellite.h) {
             /* a rot90 of a non-square satellite input: bring it back to the asked size */
-            S4gImage *t = s4g_image_resize(s, o->satellite_width, o->satellite_height);
+            S4gImage *t = s4g_image_resize(s, o->satellite.w, o->satellite.h);
             s4g_image_free(s);
             s = t;
         }
     } else {
-        S4gImage *t = s4g_image_resize(g, o->ground_width, o->ground_height);
+        S4gImage *t = s4g_image_resize(g, o->ground.w, o->ground.h);
         s4g_image_free(g);
         g = t;
-        t = s4g_image_resize(s, o->satellite_width, o->satellite_height);
+        t = s4g_image_resize(s, o->satellite.w, o->satellite.h);
         s4g_image_free(s);
         s = t;
     }

@@ -6,17 +6,18 @@
 #pragma once
 
 #include "s4g-augment.h"
+#include "s4g-size.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
-    int ground_width, ground_height;       /* e.g. 768×140 (CVUSA), 384×384 (University drone) */
-    int satellite_width, satellite_height; /* e.g. 384×384 */
-    int batch_size;                        /* pairs per batch; the last may be short */
-    gboolean augment;                      /* training transforms of §5, else §5.3 eval */
-    S4gAugmentMode mode;                   /* pair geometry when augmenting */
-    gboolean ground_is_panorama;           /* GridDropout ratio 0.5 and height-based holes */
-    int satellite_shift;                   /* S4gAugmentView.shift of the satellite (0) */
+    S4gSize ground;              /* H×W, e.g. 140×768 (CVUSA), 384×384 (University drone) */
+    S4gSize satellite;           /* e.g. 384×384 */
+    int batch_size;              /* pairs per batch; the last may be short */
+    gboolean augment;            /* training transforms of §5, else §5.3 eval */
+    S4gAugmentMode mode;         /* pair geometry when augmenting */
+    gboolean ground_is_panorama; /* GridDropout ratio 0.5 and height-based holes */
+    int satellite_shift;         /* S4gAugmentView.shift of the satellite (0) */
     guint64 seed;
     gboolean nchw;          /* planar CHW per image instead of the engine's HWC */
     gboolean skip_corrupt;  /* an undecodable image drops its pair (counted) instead of failing */

@@ -35,18 +35,7 @@ void s4g_split_free(S4gSplit *s)
 
 char **s4g_split_names(S4gStore *store, gint64 dataset, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "SELECT DISTINCT split FROM pairs WHERE dataset = ? AND relation = 'positive' "
-        "ORDER BY split",
-        error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, dataset);
-    g_autoptr(GPtrArray) out = g_ptr_array_new();
-    while (sqlite3_step(st) == SQLITE_ROW)
-        g_ptr_array_add(out, g_strdup((const char *)sqlite3_column_text(st, 0)));
-    g_ptr_array_add(out, NULL);
-    return (char **)g_ptr_array_free(g_steal_pointer(&out), FALSE);
+    return s4g_store_dataset_pair_splits(store, dataset, error);
 }
 
 S4gSplit *s4g_split_load(S4gStore *store, gint64 dataset, const char *split, GError **error)

@@ -3,29 +3,7 @@
 #include "s4g-embed.h"
 #include "s4g-store-runs.h"
 
-#include <sqlite3.h>
 #include <string.h>
-
-/* Image ids with an embedding by the model (a set). */
-static GHashTable *cached_ids(S4gStore *store, gint64 model, GError **error)
-{
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(store, "SELECT image FROM embeddings WHERE model = ?", error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, model);
-    GHashTable *set = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 id = sqlite3_column_int64(st, 0);
-        g_hash_table_add(set, g_memdup2(&id, sizeof id));
-    }
-    if (rc != SQLITE_DONE) {
-        s4g_store_fail(store, "reading cached embeddings", error);
-        g_hash_table_unref(set);
-        return NULL;
-    }
-    return set;
-}
 
 gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           const S4gModelSpec *spec, const char *root, GArray *images, int batch,
@@ -33,7 +11,7 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           GError **error)
 {
     if (encoded) *encoded = 0;
-    g_autoptr(GHashTable) have = cached_ids(store, model_id, error);
+    g_autoptr(GHashTable) have = s4g_store_embedding_ids(store, model_id, error);
     if (!have) return FALSE;
     /* two passes: satellite images at the satellite size, the rest at the ground size */
     for (int sat = 0; sat < 2; sat++) {
@@ -47,10 +25,10 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
             g_array_append_val(ids, im->id);
         }
         if (ids->len == 0) continue;
-        int w = sat ? spec->sat_w : spec->ground_w, h = sat ? spec->sat_h : spec->ground_h;
         g_autofree float *vecs =
-            s4g_encode_images(m, (char *const *)paths->pdata, paths->len, w, h, batch, progress,
-                              user_data, error);
+            s4g_encode_images(m, (char *const *)paths->pdata, paths->len,
+                              sat ? spec->satellite : spec->ground, batch, progress, user_data,
+                              error);
         if (!vecs) return FALSE;
         if (!s4g_store_embeddings_put(store, model_id, ids->len, (gint64 *)ids->data,
                                       m->cfg.dims[3], vecs, S4G_EMB_F32, TRUE, error))

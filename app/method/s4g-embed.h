@@ -4,7 +4,7 @@
  * encoded at the model's ground input size, satellite images at its satellite size. */
 #pragma once
 
-#include "s4g-evaluate.h"
+#include "s4g-model.h"
 #include "s4g-store-datasets.h"
 
 G_BEGIN_DECLS

@@ -1,15 +1,16 @@
 /* s4g-sampler.c — the epoch builders of sample4geo-reference.md §4.2–§4.4, line by line. */
 #define G_LOG_DOMAIN "s4g-sampler"
 #include "s4g-sampler.h"
+#include "s4g-defaults.h"
 #include "s4g-geo.h"
 
 #include <string.h>
 
 S4gSamplerParams s4g_sampler_params_default(void)
 {
-    return (S4gSamplerParams){.batch_size = 128,
-                              .neighbour_select = 64,
-                              .neighbour_range = 128,
+    return (S4gSamplerParams){.batch_size = s4g_defaults.batch,
+                              .neighbour_select = s4g_defaults.neighbour_select,
+                              .neighbour_range = s4g_defaults.neighbour_range,
                               .break_limit = 1024,
                               .skip_neighbour = -1};
 }

@@ -15,22 +15,24 @@
 
 void s4g_train_options_init(S4gTrainOptions *o)
 {
+    const S4gDefaults *d = &s4g_defaults;
     *o = (S4gTrainOptions){.train_split = "train",
                            .eval_split = "val",
-                           .epochs = 40,
-                           .batch_size = 128,
-                           .lr = 1e-3,
-                           .warmup_epochs = 1.0,
-                           .eval_every = 4,
-                           .seed = 42,
+                           .spec = s4g_model_spec_default(),
+                           .epochs = d->epochs,
+                           .batch_size = d->batch,
+                           .lr = d->lr,
+                           .warmup_epochs = d->warmup_epochs,
+                           .eval_every = d->eval_every,
+                           .seed = d->seed,
                            .gps_sample = TRUE,
                            .exclude_flagged = TRUE,
                            .dss_sample = TRUE,
                            .augment = TRUE,
                            .gps_metric = S4G_GPS_HAVERSINE,
                            .sampler = s4g_sampler_params_default(),
-                           .eval_batch = 32,
-                           .loader_threads = 2,
+                           .eval_batch = d->encode_batch,
+                           .loader_threads = d->loader_threads,
                            .backend = S4G_BACKEND_AUTO};
 }
 
@@ -201,13 +203,8 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
  * uninterrupted run would.  FALSE with no error when the run has none. */
 static gboolean table_from_store(Run *r, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        r->store,
-        "SELECT h.anchor, h.negative FROM hard_negatives h WHERE h.mining_run = "
-        "(SELECT max(id) FROM mining_runs WHERE run = ?) ORDER BY h.anchor, h.rank",
-        error);
-    if (!st) return FALSE;
-    sqlite3_bind_int64(st, 1, r->run);
+    g_autoptr(GArray) rows = s4g_store_mining_latest_of_run(r->store, r->run, error);
+    if (!rows) return FALSE;
     S4gSplit *t = r->train;
     g_autoptr(GHashTable) ref_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
     g_autoptr(GHashTable) row_of = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
@@ -223,17 +220,15 @@ static gboolean table_from_store(Run *r, GError **error)
                             GUINT_TO_POINTER(t->query_pos[q] + 1));
     S4gNeighbours *nb = s4g_neighbours_new(t->n_refs, r->o.sampler.neighbour_range);
     gboolean any = FALSE;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        gint64 anchor = sqlite3_column_int64(st, 0), neg = sqlite3_column_int64(st, 1);
-        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &anchor));
-        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &neg));
+    for (guint i = 0; i < rows->len; i++) {
+        const S4gHardNegative *h = &g_array_index(rows, S4gHardNegative, i);
+        guint row = GPOINTER_TO_UINT(g_hash_table_lookup(row_of, &h->anchor));
+        guint n = GPOINTER_TO_UINT(g_hash_table_lookup(ref_of, &h->negative));
         if (!row || !n || nb->count[row - 1] >= nb->k) continue;
         nb->ids[(gsize)(row - 1) * nb->k + nb->count[row - 1]++] = (gint32)(n - 1);
         any = TRUE;
     }
-    if (rc != SQLITE_DONE || !any) {
-        if (rc != SQLITE_DONE) s4g_store_fail(r->store, "reading the run's neighbour table", error);
+    if (!any) {
         s4g_neighbours_free(nb);
         return FALSE;
     }
@@ -257,12 +252,12 @@ static gboolean gps_table(Run *r, GError **error)
  * contiguous run of whole encode batches and the slices are all-gathered, so every process
  * holds the one-process result bit for bit (each image shares its encode batch with the same
  * images): the same DSS table, the same metrics.  Progress is reported only without a group. */
-static float *encode_shared(Run *r, char *const *paths, guint n, int w, int h,
+static float *encode_shared(Run *r, char *const *paths, guint n, S4gSize size,
                             EncodeProgress *ep, GError **error)
 {
     const s4g_comm *c = r->o.comm;
     if (!c)
-        return s4g_encode_images(r->net, paths, n, w, h, r->o.eval_batch, on_encode, ep, error);
+        return s4g_encode_images(r->net, paths, n, size, r->o.eval_batch, on_encode, ep, error);
     guint eb = (guint)MAX(r->o.eval_batch, 1), nb = (n + eb - 1) / eb, dim = (guint)r->net->cfg.dims[3];
     g_autofree gsize *counts = g_new(gsize, c->size);
     guint mine_lo = 0, mine_n = 0;
@@ -273,7 +268,7 @@ static float *encode_shared(Run *r, char *const *paths, guint n, int w, int h,
         counts[i] = (gsize)(hi - lo) * dim;
         if (i == c->rank) mine_lo = lo, mine_n = hi - lo;
     }
-    g_autofree float *mine = mine_n ? s4g_encode_images(r->net, paths + mine_lo, mine_n, w, h,
+    g_autofree float *mine = mine_n ? s4g_encode_images(r->net, paths + mine_lo, mine_n, size,
                                                         (int)eb, NULL, NULL, error)
                                     : NULL;
     if (mine_n && !mine) return NULL;
@@ -294,11 +289,10 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
     EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
-    g_autofree float *q = encode_shared(r, t->query_paths, t->n_queries, s->ground_w,
-                                        s->ground_h, &ep, error);
+    g_autofree float *q =
+        encode_shared(r, t->query_paths, t->n_queries, s->ground, &ep, error);
     if (!q) return FALSE;
-    g_autofree float *g = encode_shared(r, t->ref_paths, t->n_refs, s->sat_w, s->sat_h, &ep,
-                                        error);
+    g_autofree float *g = encode_shared(r, t->ref_paths, t->n_refs, s->satellite, &ep, error);
     if (!g) return FALSE;
     g_autofree guint32 *row_ground = NULL;
     S4gNeighbours *nb = s4g_mine_dss(r->ctx, t, q, g, dim, r->o.sampler.neighbour_range,
@@ -336,12 +330,10 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
         const S4gModelSpec *s = &r->o.spec;
         gboolean sq = r->eval->sat_queries; /* S2D: satellite queries, drone gallery */
         g_autofree float *q = encode_shared(r, r->eval->query_paths, r->eval->n_queries,
-                                            sq ? s->sat_w : s->ground_w,
-                                            sq ? s->sat_h : s->ground_h, &ep, error);
+                                            sq ? s->satellite : s->ground, &ep, error);
         if (!q) return FALSE;
         g_autofree float *g = encode_shared(r, r->eval->ref_paths, r->eval->n_refs,
-                                            sq ? s->ground_w : s->sat_w,
-                                            sq ? s->ground_h : s->sat_h, &ep, error);
+                                            sq ? s->ground : s->satellite, &ep, error);
         if (!g) return FALSE;
         if (!writer(r)) return TRUE;
         if (!s4g_evaluate_embeddings(r->ctx, r->eval, q, g, r->net->cfg.dims[3], &m, error))
@@ -469,15 +461,13 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
         sp[i] = r->train->ref_paths[r->train->query_pos[q]];
     }
     const S4gModelSpec *s = &r->o.spec;
-    S4gLoaderOptions lo = {.ground_width = s->ground_w,
-                           .ground_height = s->ground_h,
-                           .satellite_width = s->sat_w,
-                           .satellite_height = s->sat_h,
+    S4gLoaderOptions lo = {.ground = s->ground,
+                           .satellite = s->satellite,
                            .batch_size = (int)B,
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
-                           .ground_is_panorama = !r->university && s->ground_w >= 2 * s->ground_h,
+                           .ground_is_panorama = !r->university && s->ground.w >= 2 * s->ground.h,
                            .seed = r->o.seed * 7919u + epoch,
                            .threads = r->o.loader_threads};
     g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
@@ -505,10 +495,11 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
          * augmentations) and trains on its share */
         int lo = 0, n = (int)batch->n;
         if (r->o.comm) s4g_comm_share((int)batch->n, r->o.comm->rank, r->o.comm->size, &lo, &n);
-        if (s4g_trainer_step(r->trainer, n, s->ground_h, s->ground_w,
-                             batch->ground + (gsize)lo * s->ground_h * s->ground_w * 3, s->sat_h,
-                             s->sat_w, batch->satellite + (gsize)lo * s->sat_h * s->sat_w * 3, &st,
-                             &err))
+        if (s4g_trainer_step(r->trainer, n, s->ground.h, s->ground.w,
+                             batch->ground + (gsize)lo * s->ground.h * s->ground.w * 3,
+                             s->satellite.h, s->satellite.w,
+                             batch->satellite + (gsize)lo * s->satellite.h * s->satellite.w * 3,
+                             &st, &err))
             return compute_fail(error, "training step", &err);
         double dt = (g_get_monotonic_time() - ts) / 1e6;
         double elapsed = (g_get_monotonic_time() - t0) / 1e6;
@@ -562,20 +553,21 @@ static void run_clear(Run *r)
 
 static gboolean setup_model(Run *r, GError **error)
 {
-    s4g_ctx_opts co = {.backend = r->o.backend, .threads = r->o.threads};
+    s4g_ctx_opts co = {.backend = r->o.backend, .device = r->o.device, .threads = r->o.threads};
     s4g_err err = {0};
     r->ctx = s4g_ctx_new(&co, &err);
     if (!r->ctx) return compute_fail(error, "compute device", &err);
     int hs[4], ws[4];
-    if (s4g_convnext_spatial(r->o.spec.ground_h, r->o.spec.ground_w, hs, ws, &err) ||
-        s4g_convnext_spatial(r->o.spec.sat_h, r->o.spec.sat_w, hs, ws, &err))
+    S4gSize gs = r->o.spec.ground, ss = r->o.spec.satellite;
+    if (s4g_convnext_spatial(gs.h, gs.w, hs, ws, &err) ||
+        s4g_convnext_spatial(ss.h, ss.w, hs, ws, &err))
         return compute_fail(error, "input size", &err);
     /* A shift of half the satellite view or more would move the place out of its own image. */
-    int max_shift = (MIN(r->o.spec.sat_h, r->o.spec.sat_w) - 1) / 2;
+    int max_shift = (MIN(ss.h, ss.w) - 1) / 2;
     if (r->o.satellite_shift < 0 || r->o.satellite_shift > max_shift) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "--satellite-shift %d: must be 0..%d px for %d×%d satellite images",
-                    r->o.satellite_shift, max_shift, r->o.spec.sat_h, r->o.spec.sat_w);
+                    r->o.satellite_shift, max_shift, ss.h, ss.w);
         return FALSE;
     }
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);

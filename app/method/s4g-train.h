@@ -13,6 +13,7 @@
  * left `stopped`; resuming replays the same epoch order and augmentations from there. */
 #pragma once
 
+#include "s4g-defaults.h"
 #include "s4g-evaluate.h"
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
@@ -26,11 +27,12 @@ typedef struct {
     const char *train_split, *eval_split;
     const char *model_name; /* models row name (unique); NULL: "run-<id>" */
     S4gModelSpec spec;
+    /* s4g_train_options_init takes the defaults from s4g-defaults.h */
     guint epochs;
-    guint batch_size;     /* pairs per step */
-    double lr;            /* 1e-3 */
-    double warmup_epochs; /* 1 */
-    guint eval_every;     /* 4 */
+    guint batch_size; /* pairs per step */
+    double lr;
+    double warmup_epochs;
+    guint eval_every;
     guint64 seed;
     gboolean gps_sample, dss_sample, augment;
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the
@@ -41,6 +43,7 @@ typedef struct {
     int eval_batch;           /* images per encode batch */
     int loader_threads;
     s4g_backend_kind backend;
+    const char *device; /* Vulkan device index or name substring; NULL: the engine picks */
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped run (its config wins) */
     const char *init_weights; /* fine-tune from these safetensors weights (timm or

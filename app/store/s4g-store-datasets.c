@@ -1,6 +1,7 @@
 /* s4g-store-datasets.c — datasets, images, pairs. */
 #define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-datasets.h"
+#include "s4g-store-private.h"
 
 #include <math.h>
 
@@ -33,71 +34,6 @@ static void count_clear(gpointer p)
     g_free(c->what);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? g_strdup((const char *)t) : NULL;
-}
-
-static double col_real(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
-}
-
-static void bind_real(sqlite3_stmt *st, int i, double v)
-{
-    if (isnan(v))
-        sqlite3_bind_null(st, i);
-    else
-        sqlite3_bind_double(st, i, v);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *t)
-{
-    if (t)
-        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-typedef void (*ReadRow)(sqlite3_stmt *st, gpointer out);
-
-/* Steps st to its end, reading each row with read into a new array of elt-sized items
- * (freed with clear).  NULL with an error about `what` ("listing images") on failure. */
-static GArray *read_rows(S4gStore *store, sqlite3_stmt *st, gsize elt, GDestroyNotify clear, ReadRow read,
-                         const char *what, GError **error)
-{
-    GArray *out = g_array_new(FALSE, TRUE, elt);
-    g_array_set_clear_func(out, clear);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        g_array_set_size(out, out->len + 1);
-        read(st, out->data + (gsize)(out->len - 1) * elt);
-    }
-    if (rc != SQLITE_DONE) {
-        g_array_unref(out);
-        s4g_store_fail(store, what, error);
-        return NULL;
-    }
-    return out;
-}
-
-/* Steps st once: 1 with the row read into out, 0 when there is none (error unset: the caller
- * names what was not found), -1 with an error about `what` when the query failed. */
-static int read_one(S4gStore *store, sqlite3_stmt *st, ReadRow read, gpointer out, const char *what,
-                    GError **error)
-{
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read(st, out);
-        return 1;
-    }
-    if (rc != SQLITE_DONE) {
-        s4g_store_fail(store, what, error);
-        return -1;
-    }
-    return 0;
-}
 
 gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char *kind,
                                   const char *root, const char *options, gint64 *id,
@@ -110,10 +46,10 @@ gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char 
         error);
     if (!st)
         return FALSE;
-    bind_text(st, 1, name);
-    bind_text(st, 2, kind);
-    bind_text(st, 3, root);
-    bind_text(st, 4, options ? options : "{}");
+    s4g_store_bind_text(st, 1, name);
+    s4g_store_bind_text(st, 2, kind);
+    s4g_store_bind_text(st, 3, root);
+    s4g_store_bind_text(st, 4, options ? options : "{}");
     if (sqlite3_step(st) != SQLITE_ROW)
         return s4g_store_fail(store, "saving the dataset", error);
     if (id)
@@ -125,10 +61,10 @@ static void read_dataset(sqlite3_stmt *st, gpointer p)
 {
     S4gStoreDataset *out = p;
     out->id = sqlite3_column_int64(st, 0);
-    out->name = col_text(st, 1);
-    out->kind = col_text(st, 2);
-    out->root = col_text(st, 3);
-    out->options = col_text(st, 4);
+    out->name = s4g_store_col_text(st, 1);
+    out->kind = s4g_store_col_text(st, 2);
+    out->root = s4g_store_col_text(st, 3);
+    out->options = s4g_store_col_text(st, 4);
 }
 
 #define DATASET_COLS "SELECT id, name, kind, root, options FROM datasets "
@@ -139,8 +75,8 @@ gboolean s4g_store_dataset_find(S4gStore *store, const char *name, S4gStoreDatas
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, DATASET_COLS "WHERE name = ?", error);
     if (!st)
         return FALSE;
-    bind_text(st, 1, name);
-    int found = read_one(store, st, read_dataset, out, "looking up a dataset", error);
+    s4g_store_bind_text(st, 1, name);
+    int found = s4g_store_read_one(store, st, read_dataset, out, "looking up a dataset", error);
     if (found)
         return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND, "%s: no dataset named “%s”",
@@ -154,7 +90,7 @@ gboolean s4g_store_dataset_get(S4gStore *store, gint64 id, S4gStoreDataset *out,
     if (!st)
         return FALSE;
     sqlite3_bind_int64(st, 1, id);
-    int found = read_one(store, st, read_dataset, out, "looking up a dataset", error);
+    int found = s4g_store_read_one(store, st, read_dataset, out, "looking up a dataset", error);
     if (found)
         return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND,
@@ -167,7 +103,7 @@ GArray *s4g_store_dataset_list(S4gStore *store, GError **error)
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, DATASET_COLS "ORDER BY id", error);
     if (!st)
         return NULL;
-    return read_rows(store, st, sizeof(S4gStoreDataset), (GDestroyNotify)s4g_store_dataset_clear, read_dataset,
+    return s4g_store_read_rows(store, st, sizeof(S4gStoreDataset), (GDestroyNotify)s4g_store_dataset_clear, read_dataset,
                      "listing datasets", error);
 }
 
@@ -219,9 +155,9 @@ static void bind_image_key(S4gStoreDatasetWriter *w, sqlite3_stmt *st, const S4g
 {
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, w->dataset);
-    bind_text(st, 2, im->view);
-    bind_text(st, 3, im->path);
-    bind_text(st, 4, im->split);
+    s4g_store_bind_text(st, 2, im->view);
+    s4g_store_bind_text(st, 3, im->path);
+    s4g_store_bind_text(st, 4, im->split);
 }
 
 gboolean s4g_store_dataset_writer_image(S4gStoreDatasetWriter *w, const S4gStoreImage *im,
@@ -230,10 +166,10 @@ gboolean s4g_store_dataset_writer_image(S4gStoreDatasetWriter *w, const S4gStore
     sqlite3_stmt *st = w->ins_image;
     bind_image_key(w, st, im);
     sqlite3_bind_int64(st, 5, im->identity);
-    bind_real(st, 6, im->lat);
-    bind_real(st, 7, im->lon);
-    bind_real(st, 8, im->x);
-    bind_real(st, 9, im->y);
+    s4g_store_bind_real(st, 6, im->lat);
+    s4g_store_bind_real(st, 7, im->lon);
+    s4g_store_bind_real(st, 8, im->x);
+    s4g_store_bind_real(st, 9, im->y);
     if (im->width > 0 && im->height > 0) {
         sqlite3_bind_int(st, 10, im->width);
         sqlite3_bind_int(st, 11, im->height);
@@ -282,10 +218,10 @@ gboolean s4g_store_dataset_writer_pair(S4gStoreDatasetWriter *w, gint64 ground,
     sqlite3_bind_int64(st, 1, w->dataset);
     sqlite3_bind_int64(st, 2, ground);
     sqlite3_bind_int64(st, 3, satellite);
-    bind_text(st, 4, relation);
-    bind_text(st, 5, split);
-    bind_real(st, 6, dx);
-    bind_real(st, 7, dy);
+    s4g_store_bind_text(st, 4, relation);
+    s4g_store_bind_text(st, 5, split);
+    s4g_store_bind_real(st, 6, dx);
+    s4g_store_bind_real(st, 7, dy);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -297,7 +233,7 @@ gboolean s4g_store_dataset_writer_pair(S4gStoreDatasetWriter *w, gint64 ground,
 
 static void read_count(sqlite3_stmt *st, gpointer p)
 {
-    *(S4gStoreCount *)p = (S4gStoreCount){col_text(st, 0), col_text(st, 1), sqlite3_column_int64(st, 2)};
+    *(S4gStoreCount *)p = (S4gStoreCount){s4g_store_col_text(st, 0), s4g_store_col_text(st, 1), sqlite3_column_int64(st, 2)};
 }
 
 static GArray *counts(S4gStore *store, const char *sql, gint64 dataset, GError **error)
@@ -306,7 +242,7 @@ static GArray *counts(S4gStore *store, const char *sql, gint64 dataset, GError *
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, dataset);
-    return read_rows(store, st, sizeof(S4gStoreCount), count_clear, read_count, "counting rows", error);
+    return s4g_store_read_rows(store, st, sizeof(S4gStoreCount), count_clear, read_count, "counting rows", error);
 }
 
 GArray *s4g_store_dataset_image_counts(S4gStore *store, gint64 dataset, GError **error)
@@ -333,14 +269,14 @@ static void read_image(sqlite3_stmt *st, gpointer p)
     S4gStoreImage *im = p;
     im->id = sqlite3_column_int64(st, 0);
     im->dataset = sqlite3_column_int64(st, 1);
-    im->view = col_text(st, 2);
-    im->path = col_text(st, 3);
-    im->split = col_text(st, 4);
+    im->view = s4g_store_col_text(st, 2);
+    im->path = s4g_store_col_text(st, 3);
+    im->split = s4g_store_col_text(st, 4);
     im->identity = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 5);
-    im->lat = col_real(st, 6);
-    im->lon = col_real(st, 7);
-    im->x = col_real(st, 8);
-    im->y = col_real(st, 9);
+    im->lat = s4g_store_col_real(st, 6);
+    im->lon = s4g_store_col_real(st, 7);
+    im->x = s4g_store_col_real(st, 8);
+    im->y = s4g_store_col_real(st, 9);
     im->width = sqlite3_column_int(st, 10);
     im->height = sqlite3_column_int(st, 11);
 }
@@ -356,9 +292,9 @@ GArray *s4g_store_images_list(S4gStore *store, gint64 dataset, const char *split
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, dataset);
-    bind_text(st, 2, split);
-    bind_text(st, 3, view);
-    return read_rows(store, st, sizeof(S4gStoreImage), (GDestroyNotify)s4g_store_image_clear, read_image,
+    s4g_store_bind_text(st, 2, split);
+    s4g_store_bind_text(st, 3, view);
+    return s4g_store_read_rows(store, st, sizeof(S4gStoreImage), (GDestroyNotify)s4g_store_image_clear, read_image,
                      "listing images", error);
 }
 
@@ -368,7 +304,7 @@ gboolean s4g_store_image_get(S4gStore *store, gint64 id, S4gStoreImage *out, GEr
     if (!st)
         return FALSE;
     sqlite3_bind_int64(st, 1, id);
-    int found = read_one(store, st, read_image, out, "looking up an image", error);
+    int found = s4g_store_read_one(store, st, read_image, out, "looking up an image", error);
     if (found)
         return found > 0;
     g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND,
@@ -379,8 +315,8 @@ gboolean s4g_store_image_get(S4gStore *store, gint64 id, S4gStoreImage *out, GEr
 static void read_pair(sqlite3_stmt *st, gpointer p)
 {
     *(S4gStorePair *)p = (S4gStorePair){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
-                                        sqlite3_column_int64(st, 2), col_text(st, 3), col_text(st, 4),
-                                        col_real(st, 5), col_real(st, 6)};
+                                        sqlite3_column_int64(st, 2), s4g_store_col_text(st, 3), s4g_store_col_text(st, 4),
+                                        s4g_store_col_real(st, 5), s4g_store_col_real(st, 6)};
 }
 
 GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
@@ -394,7 +330,170 @@ GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, dataset);
-    bind_text(st, 2, split);
-    bind_text(st, 3, relation);
-    return read_rows(store, st, sizeof(S4gStorePair), pair_clear, read_pair, "listing pairs", error);
+    s4g_store_bind_text(st, 2, split);
+    s4g_store_bind_text(st, 3, relation);
+    return s4g_store_read_rows(store, st, sizeof(S4gStorePair), pair_clear, read_pair, "listing pairs", error);
+}
+
+/* The first column of every row of st (text), NULL-terminated; NULL with an error. */
+static char **read_strings(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        g_strv_builder_add(b, (const char *)sqlite3_column_text(st, 0));
+    if (rc != SQLITE_DONE) {
+        s4g_store_fail(store, what, error);
+        return NULL;
+    }
+    return g_strv_builder_end(b);
+}
+
+char **s4g_store_dataset_pair_splits(S4gStore *store, gint64 dataset, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT DISTINCT split FROM pairs WHERE dataset = ? AND relation = 'positive' "
+        "ORDER BY split",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, dataset);
+    return read_strings(store, st, "listing splits", error);
+}
+
+char **s4g_store_dataset_names(S4gStore *store, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store, "SELECT name FROM datasets ORDER BY name", error);
+    return st ? read_strings(store, st, "listing datasets", error) : NULL;
+}
+
+char **s4g_store_ground_splits(S4gStore *store, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store, "SELECT DISTINCT split FROM images WHERE view = 'ground' ORDER BY split", error);
+    return st ? read_strings(store, st, "listing splits", error) : NULL;
+}
+
+/* One image found by `sql` (IMAGE_COLS … with ?1 = the first text, ?2 = id when > 0). */
+static gboolean find_image(S4gStore *store, const char *sql, gint64 id, const char *text,
+                           S4gStoreImage *out, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql, error);
+    if (!st) return FALSE;
+    s4g_store_bind_text(st, 1, text);
+    if (id > 0) sqlite3_bind_int64(st, 2, id);
+    int found = s4g_store_read_one(store, st, read_image, out, "finding an image", error);
+    if (found == 0)
+        return s4g_store_not_found(error, "%s: no image %s", s4g_store_dir(store), text);
+    return found > 0;
+}
+
+gboolean s4g_store_image_find(S4gStore *store, gint64 dataset, const char *path,
+                              S4gStoreImage *out, GError **error)
+{
+    return find_image(store, IMAGE_COLS "WHERE path = ?1 AND dataset = ?2 ORDER BY id LIMIT 1",
+                      dataset, path, out, error);
+}
+
+gboolean s4g_store_image_find_located_ground(S4gStore *store, const char *file,
+                                             S4gStoreImage *out, GError **error)
+{
+    return find_image(store,
+                      IMAGE_COLS "WHERE view = 'ground' AND lat IS NOT NULL AND "
+                                 "(SELECT root FROM datasets d WHERE d.id = images.dataset) || '/' || "
+                                 "path = ?1 ORDER BY id LIMIT 1",
+                      0, file, out, error);
+}
+
+/* Image paths are stored relative to their dataset's root. */
+static char *resolve(sqlite3_stmt *st, int root_col, int path_col)
+{
+    const char *root = (const char *)sqlite3_column_text(st, root_col);
+    const char *path = (const char *)sqlite3_column_text(st, path_col);
+    if (!path) return NULL;
+    if (g_path_is_absolute(path) || !root) return g_strdup(path);
+    return g_build_filename(root, path, NULL);
+}
+
+void s4g_store_photo_clear(S4gStorePhoto *p)
+{
+    g_clear_pointer(&p->file, g_free);
+    g_clear_pointer(&p->dataset, g_free);
+    g_clear_pointer(&p->split, g_free);
+}
+
+static void read_photo(sqlite3_stmt *st, gpointer out)
+{
+    S4gStorePhoto *p = out;
+    p->id = sqlite3_column_int64(st, 0);
+    p->file = resolve(st, 1, 2);
+    p->dataset = s4g_store_col_text(st, 3);
+    p->split = s4g_store_col_text(st, 4);
+    p->lat = s4g_store_col_real(st, 5);
+    p->lon = s4g_store_col_real(st, 6);
+    p->flagged = sqlite3_column_int(st, 7) != 0;
+}
+
+GArray *s4g_store_photos_list(S4gStore *store, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT i.id, d.root, i.path, d.name, i.split, i.lat, i.lon, "
+        " EXISTS (SELECT 1 FROM annotations a WHERE a.image = i.id AND a.state = 'open') "
+        "FROM images i JOIN datasets d ON d.id = i.dataset WHERE i.view = 'ground' ORDER BY i.id",
+        error);
+    if (!st) return NULL;
+    return s4g_store_read_rows(store, st, sizeof(S4gStorePhoto),
+                               (GDestroyNotify)s4g_store_photo_clear, read_photo, "reading images",
+                               error);
+}
+
+void s4g_store_hit_clear(S4gStoreHit *h)
+{
+    g_clear_pointer(&h->file, g_free);
+}
+
+void s4g_store_read_hit(sqlite3_stmt *st, gpointer out)
+{
+    S4gStoreHit *h = out;
+    h->rank = sqlite3_column_int(st, 0);
+    h->image = sqlite3_column_int64(st, 1);
+    h->file = resolve(st, 2, 3);
+    h->score = s4g_store_col_real(st, 4);
+    h->lat = s4g_store_col_real(st, 5);
+    h->lon = s4g_store_col_real(st, 6);
+}
+
+gboolean s4g_store_pair_tile(S4gStore *store, gint64 ground, S4gStoreHit *out, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store,
+                          "SELECT 0, i.id, d.root, i.path, NULL, i.lat, i.lon FROM pairs p "
+                          "JOIN images i ON i.id = p.satellite JOIN datasets d ON d.id = i.dataset "
+                          "WHERE p.ground = ? ORDER BY p.relation = 'positive' DESC LIMIT 1",
+                          error);
+    if (!st) return FALSE;
+    sqlite3_bind_int64(st, 1, ground);
+    int found = s4g_store_read_one(store, st, s4g_store_read_hit, out, "finding a pair", error);
+    if (found == 0)
+        return s4g_store_not_found(error, "%s: image %" G_GINT64_FORMAT " has no tile",
+                                   s4g_store_dir(store), ground);
+    return found > 0;
+}
+
+gint64 s4g_store_pair_partner(S4gStore *store, gint64 image, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT CASE WHEN ground = ?1 THEN satellite ELSE ground END FROM pairs "
+        "WHERE ground = ?1 OR satellite = ?1 ORDER BY relation = 'positive' DESC, rowid LIMIT 1",
+        error);
+    if (!st) return -1;
+    sqlite3_bind_int64(st, 1, image);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_DONE) return 0;
+    s4g_store_fail(store, "finding a pair", error);
+    return -1;
 }

@@ -87,4 +87,48 @@ gboolean s4g_store_image_get(S4gStore *store, gint64 id, S4gStoreImage *out, GEr
 GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
                              const char *relation, GError **error);
 
+/* The split names of a dataset's positive pairs, sorted (NULL-terminated). */
+char **s4g_store_dataset_pair_splits(S4gStore *store, gint64 dataset, GError **error);
+/* Dataset names, sorted (NULL-terminated). */
+char **s4g_store_dataset_names(S4gStore *store, GError **error);
+
+/* The image of a dataset at `path` (relative to its root), any view and split; NOT_FOUND
+ * when there is none. */
+gboolean s4g_store_image_find(S4gStore *store, gint64 dataset, const char *path,
+                              S4gStoreImage *out, GError **error);
+/* A ground image of any dataset with a known location whose file is `file` (absolute:
+ * its dataset's root / its path); NOT_FOUND when there is none. */
+gboolean s4g_store_image_find_located_ground(S4gStore *store, const char *file,
+                                             S4gStoreImage *out, GError **error);
+
+/* A ground photo of the project for browsing: its file resolved against its dataset's root,
+ * and whether an open annotation flags it. */
+typedef struct {
+    gint64 id;
+    char *file, *dataset, *split;
+    double lat, lon; /* NAN when NULL */
+    gboolean flagged;
+} S4gStorePhoto;
+void s4g_store_photo_clear(S4gStorePhoto *p);
+/* Every ground image of every dataset, by id (GArray of S4gStorePhoto with clear func). */
+GArray *s4g_store_photos_list(S4gStore *store, GError **error);
+/* The split names that hold ground images, sorted (NULL-terminated). */
+char **s4g_store_ground_splits(S4gStore *store, GError **error);
+
+/* An image found for another one (a prediction's reference, a hard negative, a pair's tile),
+ * with its file resolved against its dataset's root. */
+typedef struct {
+    int rank;
+    gint64 image;
+    char *file;
+    double score, lat, lon; /* NAN when NULL */
+} S4gStoreHit;
+void s4g_store_hit_clear(S4gStoreHit *h);
+/* The satellite tile paired with a ground image, positive before semi-positive (rank 0, score
+ * NAN); NOT_FOUND when it has none. */
+gboolean s4g_store_pair_tile(S4gStore *store, gint64 ground, S4gStoreHit *out, GError **error);
+/* The other image of the first pair holding `image` (positive first); 0 when none, or on
+ * error (-1 with error set). */
+gint64 s4g_store_pair_partner(S4gStore *store, gint64 image, GError **error);
+
 G_END_DECLS

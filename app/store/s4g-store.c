@@ -1,8 +1,10 @@
 /* s4g-store.c — opening a project, migrations, transactions. */
 #define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store.h"
+#include "s4g-store-private.h"
 
 #include <glib/gstdio.h>
+#include <math.h>
 
 struct _S4gStore {
     sqlite3 *db;
@@ -276,4 +278,92 @@ char *s4g_store_models_dir(S4gStore *store)
 char *s4g_store_tiles_dir(S4gStore *store)
 {
     return g_build_filename(store->dir, "tiles", NULL);
+}
+
+gboolean s4g_store_not_found(GError **error, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error_literal(error, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND, msg);
+    return FALSE;
+}
+
+gboolean s4g_store_step_done(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error)
+{
+    if (sqlite3_step(st) != SQLITE_DONE) return s4g_store_fail(store, what, error);
+    return TRUE;
+}
+
+char *s4g_store_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? g_strdup((const char *)t) : NULL;
+}
+
+double s4g_store_col_real(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+void s4g_store_bind_id(sqlite3_stmt *st, int i, gint64 id)
+{
+    if (id > 0)
+        sqlite3_bind_int64(st, i, id);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void s4g_store_bind_real(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+void s4g_store_bind_text(sqlite3_stmt *st, int i, const char *t)
+{
+    if (t)
+        sqlite3_bind_text(st, i, t, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* Steps st to its end, reading each row with read into a new array of elt-sized items
+ * (freed with clear).  NULL with an error about `what` ("listing images") on failure. */
+GArray *s4g_store_read_rows(S4gStore *store, sqlite3_stmt *st, gsize elt, GDestroyNotify clear,
+                            S4gStoreReadRow read, const char *what, GError **error)
+{
+    GArray *out = g_array_new(FALSE, TRUE, elt);
+    g_array_set_clear_func(out, clear);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        g_array_set_size(out, out->len + 1);
+        read(st, out->data + (gsize)(out->len - 1) * elt);
+    }
+    if (rc != SQLITE_DONE) {
+        g_array_unref(out);
+        s4g_store_fail(store, what, error);
+        return NULL;
+    }
+    return out;
+}
+
+/* Steps st once: 1 with the row read into out, 0 when there is none (error unset: the caller
+ * names what was not found), -1 with an error about `what` when the query failed. */
+int s4g_store_read_one(S4gStore *store, sqlite3_stmt *st, S4gStoreReadRow read, gpointer out,
+                       const char *what, GError **error)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read(st, out);
+        return 1;
+    }
+    if (rc != SQLITE_DONE) {
+        s4g_store_fail(store, what, error);
+        return -1;
+    }
+    return 0;
 }

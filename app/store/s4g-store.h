@@ -1,11 +1,11 @@
 /* s4g-store.h — the project database: a project is a folder holding project.s4g (SQLite,
  * WAL), models/ and tiles/.  This module opens/creates it, applies numbered migrations keyed
  * by PRAGMA user_version, and offers transactions.  Typed access for each table family lives
- * in its own file (s4g-store-<table>.c) with its own header. */
+ * in its own file (s4g-store-<table>.c) with its own header; the SQLite handle and statements
+ * stay inside app/store (s4g-store-private.h). */
 #pragma once
 
 #include <gio/gio.h>
-#include <sqlite3.h>
 
 G_BEGIN_DECLS
 
@@ -27,7 +27,6 @@ S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error);
 void s4g_store_close(S4gStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gStore, s4g_store_close)
 
-sqlite3 *s4g_store_db(S4gStore *store);
 const char *s4g_store_dir(S4gStore *store);
 /* <project>/models and <project>/tiles */
 char *s4g_store_models_dir(S4gStore *store);
@@ -40,14 +39,5 @@ int s4g_store_latest_version(void);
 gboolean s4g_store_begin(S4gStore *store, GError **error);
 gboolean s4g_store_commit(S4gStore *store, GError **error);
 void s4g_store_rollback(S4gStore *store);
-
-/* Runs SQL with no result rows; error names the statement. */
-gboolean s4g_store_exec(S4gStore *store, const char *sql, GError **error);
-/* Prepares a statement; error names it. */
-sqlite3_stmt *s4g_store_prepare(S4gStore *store, const char *sql, GError **error);
-/* Sets *error from the database's last error, prefixed by `what`; returns FALSE. */
-gboolean s4g_store_fail(S4gStore *store, const char *what, GError **error);
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
 
 G_END_DECLS

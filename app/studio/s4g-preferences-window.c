@@ -3,6 +3,7 @@
 #include "s4g-config.h"
 
 #include "s4g-preferences-window.h"
+#include "s4g-settings.h"
 
 struct _S4gPreferencesWindow {
     AdwPreferencesWindow parent_instance;
@@ -48,7 +49,7 @@ static void s4g_preferences_window_class_init(S4gPreferencesWindowClass *klass)
 static void s4g_preferences_window_init(S4gPreferencesWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->settings = g_settings_new(S4G_APP_ID);
+    self->settings = s4g_settings_new();
     g_settings_bind_with_mapping(self->settings, "tile-source", self->tile_source_row, "selected",
                                  G_SETTINGS_BIND_DEFAULT, source_get, source_set, NULL, NULL);
     g_settings_bind(self->settings, "xyz-url", self->xyz_row, "text", G_SETTINGS_BIND_DEFAULT);

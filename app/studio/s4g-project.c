@@ -3,6 +3,8 @@
 #include "s4g-project.h"
 
 #include "s4g-geo.h"
+#include "s4g-store-datasets.h"
+#include "s4g-store-runs.h"
 
 #include <math.h>
 
@@ -48,37 +50,17 @@ static void s4g_project_init(S4gProject *self)
     self->model_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 }
 
-/* Image paths are stored relative to their dataset's root. */
-static char *resolve(const char *root, const char *path)
-{
-    if (!path) return NULL;
-    if (g_path_is_absolute(path) || !root) return g_strdup(path);
-    return g_build_filename(root, path, NULL);
-}
-
 static gboolean load_photos(S4gProject *self, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT i.id, d.root, i.path, d.name, i.split, i.lat, i.lon, "
-        " EXISTS (SELECT 1 FROM annotations a WHERE a.image = i.id AND a.state = 'open') "
-        "FROM images i JOIN datasets d ON d.id = i.dataset WHERE i.view = 'ground' ORDER BY i.id",
-        error);
-    if (!st) return FALSE;
+    g_autoptr(GArray) rows = s4g_store_photos_list(self->store, error);
+    if (!rows) return FALSE;
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        g_autofree char *path = resolve((const char *)sqlite3_column_text(st, 1),
-                                        (const char *)sqlite3_column_text(st, 2));
-        double lat = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
-        double lon = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
-        S4gPhoto *p = s4g_photo_new(sqlite3_column_int64(st, 0), path,
-                                    (const char *)sqlite3_column_text(st, 3),
-                                    (const char *)sqlite3_column_text(st, 4), lat, lon);
-        s4g_photo_set_flagged(p, sqlite3_column_int(st, 7));
+    for (guint i = 0; i < rows->len; i++) {
+        const S4gStorePhoto *r = &g_array_index(rows, S4gStorePhoto, i);
+        S4gPhoto *p = s4g_photo_new(r->id, r->file, r->dataset, r->split, r->lat, r->lon);
+        s4g_photo_set_flagged(p, r->flagged);
         g_ptr_array_add(items, p);
     }
-    if (rc != SQLITE_DONE) return s4g_store_fail(self->store, "reading images", error);
     /* One splice, one items-changed: the grid builds only the visible cells. */
     g_list_store_splice(self->photos, 0, 0, items->pdata, items->len);
     for (guint i = 0; i < items->len; i++) {
@@ -92,13 +74,12 @@ static gboolean load_photos(S4gProject *self, GError **error)
 
 static gboolean load_models(S4gProject *self, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(self->store, "SELECT id, name FROM models ORDER BY id", error);
-    if (!st) return FALSE;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        gint64 id = sqlite3_column_int64(st, 0);
-        g_array_append_val(self->model_ids, id);
-        gtk_string_list_append(self->models, (const char *)sqlite3_column_text(st, 1));
+    g_autoptr(GPtrArray) rows = s4g_store_model_list(self->store, error);
+    if (!rows) return FALSE;
+    for (guint i = 0; i < rows->len; i++) {
+        const S4gModelRow *m = rows->pdata[i];
+        g_array_append_val(self->model_ids, m->id);
+        gtk_string_list_append(self->models, m->name);
     }
     return TRUE;
 }
@@ -144,24 +125,20 @@ S4gPhoto *s4g_project_find_photo(S4gProject *self, gint64 image)
     return g_hash_table_lookup(self->by_id, &image);
 }
 
-static GStrv list_strings(S4gProject *self, const char *sql)
+/* A list the Studio shows; empty when the database cannot be read. */
+static GStrv strings_or_empty(char **list)
 {
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(self->store, sql, NULL);
-    while (st && sqlite3_step(st) == SQLITE_ROW)
-        g_strv_builder_add(b, (const char *)sqlite3_column_text(st, 0));
-    return g_strv_builder_end(b);
+    return list ? list : g_new0(char *, 1);
 }
 
 GStrv s4g_project_list_datasets(S4gProject *self)
 {
-    return list_strings(self, "SELECT name FROM datasets ORDER BY name");
+    return strings_or_empty(s4g_store_dataset_names(self->store, NULL));
 }
 
 GStrv s4g_project_list_splits(S4gProject *self)
 {
-    return list_strings(self,
-                        "SELECT DISTINCT split FROM images WHERE view = 'ground' ORDER BY split");
+    return strings_or_empty(s4g_store_ground_splits(self->store, NULL));
 }
 
 gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error)
@@ -171,89 +148,59 @@ gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error)
         g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->photos), i);
         s4g_photo_set_error(p, NAN);
     }
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(self->store,
-                          /* the best-ranked row per image (s4g predict numbers ranks
-                           * from 0), of one gallery */
-                          "SELECT p.image, p.lat, p.lon FROM predictions p WHERE p.model = ?1 "
-                          "AND p.lat IS NOT NULL AND p.rank = (SELECT MIN(q.rank) FROM "
-                          "predictions q WHERE q.model = ?1 AND q.image = p.image AND "
-                          "q.gallery = p.gallery) AND p.gallery = (SELECT MIN(g.gallery) FROM "
-                          "predictions g WHERE g.model = ?1 AND g.image = p.image)",
-                          error);
-    if (!st) return FALSE;
-    sqlite3_bind_int64(st, 1, model);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        S4gPhoto *p = s4g_project_find_photo(self, sqlite3_column_int64(st, 0));
+    /* the best-ranked row per image, of one gallery */
+    g_autoptr(GArray) best = s4g_store_predictions_best(self->store, model, error);
+    if (!best) return FALSE;
+    for (guint i = 0; i < best->len; i++) {
+        const S4gPredictionBest *b = &g_array_index(best, S4gPredictionBest, i);
+        S4gPhoto *p = s4g_project_find_photo(self, b->image);
         if (!p || isnan(s4g_photo_get_lat(p))) continue;
         s4g_photo_set_error(p, s4g_geo_haversine_m(s4g_photo_get_lat(p), s4g_photo_get_lon(p),
-                                                   sqlite3_column_double(st, 1),
-                                                   sqlite3_column_double(st, 2)));
+                                                   b->lat, b->lon));
     }
     return TRUE;
 }
 
-static S4gCandidate *row_to_candidate(sqlite3_stmt *st)
+static S4gCandidate *hit_to_candidate(S4gStoreHit *h)
 {
-    /* columns: rank, image, root, path, score, lat, lon */
     S4gCandidate *c = g_new0(S4gCandidate, 1);
-    c->rank = sqlite3_column_int(st, 0);
-    c->image = sqlite3_column_int64(st, 1);
-    c->path =
-        resolve((const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
-    c->score = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
-    c->lat = sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5);
-    c->lon = sqlite3_column_type(st, 6) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 6);
+    c->rank = h->rank;
+    c->image = h->image;
+    c->path = g_steal_pointer(&h->file);
+    c->score = h->score;
+    c->lat = h->lat;
+    c->lon = h->lon;
     return c;
 }
 
-static GPtrArray *collect(S4gProject *self, sqlite3_stmt *st, const char *what, GError **error)
+/* The candidates of hits (a GArray of S4gStoreHit, taken), NULL when hits is. */
+static GPtrArray *candidates(GArray *hits)
 {
+    if (!hits) return NULL;
     GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_candidate_free);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        g_ptr_array_add(out, row_to_candidate(st));
-    if (rc != SQLITE_DONE) {
-        g_ptr_array_unref(out);
-        s4g_store_fail(self->store, what, error);
-        return NULL;
-    }
+    for (guint i = 0; i < hits->len; i++)
+        g_ptr_array_add(out, hit_to_candidate(&g_array_index(hits, S4gStoreHit, i)));
+    g_array_unref(hits);
     return out;
 }
 
 GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image, int k,
                                    GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
-        "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
-        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
-        "AND p.gallery = (SELECT MIN(g.gallery) FROM predictions g WHERE g.model = ?1 "
-        "AND g.image = ?2) ORDER BY p.rank LIMIT ?3",
-        error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, model);
-    sqlite3_bind_int64(st, 2, image);
-    sqlite3_bind_int(st, 3, k);
-    return collect(self, st, "reading predictions", error);
+    return candidates(s4g_store_predictions_hits(self->store, model, image, k, error));
 }
 
 GtkStringList *s4g_project_get_mining_runs(S4gProject *self, GArray **ids)
 {
     GtkStringList *list = gtk_string_list_new(NULL);
     *ids = g_array_new(FALSE, FALSE, sizeof(gint64));
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT r.id, r.kind, COALESCE(m.name, ''), COALESCE(r.epoch, 0), r.created "
-        "FROM mining_runs r LEFT JOIN models m ON m.id = r.model ORDER BY r.id",
-        NULL);
-    while (st && sqlite3_step(st) == SQLITE_ROW) {
-        gint64 id = sqlite3_column_int64(st, 0);
-        g_array_append_val(*ids, id);
-        g_autofree char *label = g_strdup_printf(
-            "#%" G_GINT64_FORMAT " %s %s epoch %d", id, (const char *)sqlite3_column_text(st, 1),
-            (const char *)sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
+    g_autoptr(GPtrArray) runs = s4g_store_mining_list(self->store, NULL);
+    for (guint i = 0; runs && i < runs->len; i++) {
+        const S4gMiningRunRow *r = runs->pdata[i];
+        g_array_append_val(*ids, r->id);
+        g_autofree char *label =
+            g_strdup_printf("#%" G_GINT64_FORMAT " %s %s epoch %d", r->id, r->kind, r->model,
+                            (int)r->epoch);
         gtk_string_list_append(list, label);
     }
     return list;
@@ -261,67 +208,31 @@ GtkStringList *s4g_project_get_mining_runs(S4gProject *self, GArray **ids)
 
 GArray *s4g_project_mining_anchors(S4gProject *self, gint64 run, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT DISTINCT anchor FROM hard_negatives WHERE mining_run = ? ORDER BY anchor", error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, run);
-    GArray *out = g_array_new(FALSE, FALSE, sizeof(gint64));
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        gint64 id = sqlite3_column_int64(st, 0);
-        g_array_append_val(out, id);
-    }
-    return out;
+    return s4g_store_mining_anchors(self->store, run, error);
 }
 
 S4gCandidate *s4g_project_true_tile(S4gProject *self, gint64 ground)
 {
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(self->store,
-                          "SELECT 0, i.id, d.root, i.path, NULL, i.lat, i.lon FROM pairs p "
-                          "JOIN images i ON i.id = p.satellite JOIN datasets d ON d.id = i.dataset "
-                          "WHERE p.ground = ? ORDER BY p.relation = 'positive' DESC LIMIT 1",
-                          NULL);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, ground);
-    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
-    return row_to_candidate(st);
+    S4gStoreHit hit = {0};
+    if (!s4g_store_pair_tile(self->store, ground, &hit, NULL)) return NULL;
+    S4gCandidate *c = hit_to_candidate(&hit);
+    s4g_store_hit_clear(&hit);
+    return c;
 }
 
 GPtrArray *s4g_project_hard_negatives(S4gProject *self, gint64 run, gint64 anchor, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT h.rank, h.negative, d.root, i.path, h.score, i.lat, i.lon FROM hard_negatives h "
-        "JOIN images i ON i.id = h.negative JOIN datasets d ON d.id = i.dataset "
-        "WHERE h.mining_run = ? AND h.anchor = ? ORDER BY h.rank",
-        error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_int64(st, 2, anchor);
-    return collect(self, st, "reading hard negatives", error);
+    return candidates(s4g_store_mining_negatives(self->store, run, anchor, error));
 }
 
 char *s4g_project_mining_run_kind(S4gProject *self, gint64 run)
 {
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(self->store, "SELECT kind FROM mining_runs WHERE id = ?", NULL);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, run);
-    if (sqlite3_step(st) != SQLITE_ROW) return NULL;
-    return g_strdup((const char *)sqlite3_column_text(st, 0));
+    return s4g_store_mining_kind(self->store, run, NULL);
 }
 
 gint64 s4g_project_pair_partner(S4gProject *self, gint64 image)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        self->store,
-        "SELECT CASE WHEN ground = ?1 THEN satellite ELSE ground END FROM pairs "
-        "WHERE ground = ?1 OR satellite = ?1 ORDER BY relation = 'positive' DESC, rowid LIMIT 1",
-        NULL);
-    if (!st) return 0;
-    sqlite3_bind_int64(st, 1, image);
-    return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    return MAX(s4g_store_pair_partner(self->store, image, NULL), 0);
 }
 
 /* The alphabetically first .mbtiles file in `dir`, or NULL. */
@@ -346,11 +257,10 @@ char *s4g_project_find_mbtiles(S4gProject *self)
     char *found = first_mbtiles(dir);
     if (found) return found;
     /* s4g synth writes <dataset root>/tiles/region.mbtiles next to the imagery it renders */
-    g_autoptr(sqlite3_stmt) st =
-        s4g_store_prepare(self->store, "SELECT root FROM datasets ORDER BY id", NULL);
-    while (st && sqlite3_step(st) == SQLITE_ROW) {
-        g_autofree char *tiles =
-            g_build_filename((const char *)sqlite3_column_text(st, 0), "tiles", NULL);
+    g_autoptr(GArray) sets = s4g_store_dataset_list(self->store, NULL);
+    for (guint i = 0; sets && i < sets->len; i++) {
+        const S4gStoreDataset *d = &g_array_index(sets, S4gStoreDataset, i);
+        g_autofree char *tiles = g_build_filename(d->root, "tiles", NULL);
         if ((found = first_mbtiles(tiles))) return found;
     }
     return NULL;

@@ -85,53 +85,28 @@ static char *preset_of(const char *architecture)
         json_object_get_string_member_with_default(json_node_get_object(root), "preset", ""));
 }
 
-static char *dup_text(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? g_strdup((const char *)t) : NULL;
-}
-
 gboolean s4g_run_items_load(S4gStore *store, GListStore *into, GError **error)
 {
-    /* One statement: the counts and the best R@1 come from indexed per-run lookups
-     * (metrics' primary key starts with run). */
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "SELECT r.id, d.name, m.name, m.architecture, r.state, r.started, r.checkpoint, "
-        "       r.message, (SELECT MAX(e.r1) FROM evaluations e WHERE e.run = r.id), "
-        "       (SELECT COUNT(*) FROM metrics x WHERE x.run = r.id), "
-        "       (SELECT COUNT(*) FROM evaluations e WHERE e.run = r.id) "
-        "FROM runs r LEFT JOIN datasets d ON d.id = r.dataset "
-        "LEFT JOIN models m ON m.id = r.model ORDER BY r.id DESC",
-        error);
-    if (!st) return FALSE;
+    g_autoptr(GArray) runs = s4g_store_run_summaries(store, error);
+    if (!runs) return FALSE;
     g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func(g_object_unref);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (guint r = 0; r < runs->len; r++) {
+        S4gRunSummary *s = &g_array_index(runs, S4gRunSummary, r);
         S4gRunItem *item = g_object_new(S4G_TYPE_RUN_ITEM, NULL);
         S4gRunInfo *i = &item->info;
         g_ptr_array_add(items, item);
-        i->id = sqlite3_column_int64(st, 0);
-        i->dataset = dup_text(st, 1);
-        if (!i->dataset) i->dataset = g_strdup("");
-        i->model = dup_text(st, 2);
-        if (!i->model) i->model = g_strdup("");
-        i->preset = preset_of((const char *)sqlite3_column_text(st, 3));
-        const char *state = (const char *)sqlite3_column_text(st, 4);
-        if (!s4g_run_state_parse(state, &i->state)) {
-            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
-                        "runs: run %" G_GINT64_FORMAT ": unknown state “%s”", i->id,
-                        state ? state : "(null)");
-            return FALSE;
-        }
-        i->started = dup_text(st, 5);
-        i->checkpoint = dup_text(st, 6);
-        i->message = dup_text(st, 7);
-        i->best_r1 = sqlite3_column_type(st, 8) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 8);
-        i->n_metrics = (guint)sqlite3_column_int64(st, 9);
-        i->n_evals = (guint)sqlite3_column_int64(st, 10);
+        i->id = s->id;
+        i->dataset = g_steal_pointer(&s->dataset);
+        i->model = g_steal_pointer(&s->model);
+        i->preset = preset_of(s->architecture);
+        i->state = s->state;
+        i->started = g_steal_pointer(&s->started);
+        i->checkpoint = g_steal_pointer(&s->checkpoint);
+        i->message = g_steal_pointer(&s->message);
+        i->best_r1 = s->best_r1;
+        i->n_metrics = s->n_metrics;
+        i->n_evals = s->n_evals;
     }
-    if (rc != SQLITE_DONE) return s4g_store_fail(store, "listing runs", error);
     g_list_store_splice(into, 0, g_list_model_get_n_items(G_LIST_MODEL(into)), items->pdata,
                         items->len);
     return TRUE;

@@ -4,6 +4,7 @@
 
 #include "s4g-train-window.h"
 
+#include "s4g-defaults.h"
 #include "s4g-run-item.h"
 #include "s4g-store-runs.h"
 
@@ -341,13 +342,8 @@ static gboolean load_curve(S4gTrainWindow *self, gint64 id, GError **error)
     if (!store) return FALSE;
     g_autoptr(GArray) rows = s4g_store_metrics_list(store, id, 0, error);
     if (!rows) return FALSE;
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "SELECT epoch, r1, r5, r10 FROM evaluations WHERE run = ?1 AND r1 IS NOT NULL "
-        "ORDER BY epoch, id",
-        error);
-    if (!st) return FALSE;
-    sqlite3_bind_int64(st, 1, id);
+    g_autoptr(GPtrArray) evals = s4g_store_evaluation_list_run(store, id, error);
+    if (!evals) return FALSE;
     s4g_loss_chart_clear(self->chart);
     for (guint i = 0; i < rows->len; i++) {
         S4gMetricRow *m = &g_array_index(rows, S4gMetricRow, i);
@@ -355,20 +351,16 @@ static gboolean load_curve(S4gTrainWindow *self, gint64 id, GError **error)
         s4g_loss_chart_add_point(self->chart, (double)m->step, m->epoch, m->loss, m->lr,
                                  m->logit_scale, m->images_per_s / 2);
     }
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        double epoch =
-            sqlite3_column_type(st, 0) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 0);
+    for (guint e = 0; e < evals->len; e++) {
+        const S4gEvaluationRow *ev = evals->pdata[e];
+        double epoch = ev->epoch < 0 ? NAN : (double)ev->epoch;
         double step = 0;
         for (guint i = 0; i < rows->len; i++) {
             S4gMetricRow *m = &g_array_index(rows, S4gMetricRow, i);
             if (isnan(epoch) || m->epoch <= epoch + 1e-9) step = (double)m->step;
         }
-        double r5 = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
-        double r10 = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
-        s4g_loss_chart_add_eval(self->chart, step, epoch, sqlite3_column_double(st, 1), r5, r10);
+        s4g_loss_chart_add_eval(self->chart, step, epoch, ev->r1, ev->r5, ev->r10);
     }
-    if (rc != SQLITE_DONE) return s4g_store_fail(store, "reading evaluations", error);
     s4g_loss_chart_set_n_stored(self->chart, rows->len);
     return TRUE;
 }
@@ -637,6 +629,18 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
 static void s4g_train_window_init(S4gTrainWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
+    /* the form starts from the defaults of `s4g train` (s4g-defaults.h) */
+    gtk_editable_set_text(GTK_EDITABLE(self->preset_row), s4g_defaults.preset);
+    gtk_spin_button_set_value(self->epochs_spin, s4g_defaults.epochs);
+    gtk_spin_button_set_value(self->batch_spin, s4g_defaults.batch);
+    const S4gSize g = s4g_defaults.ground, s = s4g_defaults.satellite;
+    g_autofree char *gt = g_strdup_printf(_("Ground input H×W (empty: %dx%d)"), g.h, g.w);
+    g_autofree char *st = g_strdup_printf(_("Satellite input H×W (empty: %dx%d)"), s.h, s.w);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->ground_size_row), gt);
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->satellite_size_row), st);
+    char lr[G_ASCII_DTOSTR_BUF_SIZE];
+    gtk_editable_set_text(GTK_EDITABLE(self->lr_row),
+                          g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr));
     g_signal_connect_swapped(self->start_button, "clicked", G_CALLBACK(on_start), self);
     g_signal_connect_swapped(self->cancel_button, "clicked", G_CALLBACK(s4g_train_window_cancel),
                              self);

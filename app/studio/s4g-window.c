@@ -3,6 +3,7 @@
 #include "s4g-config.h"
 
 #include "s4g-window.h"
+#include "s4g-settings.h"
 
 #include "s4g-geo.h"
 #include "s4g-mbtiles-source.h"
@@ -1201,7 +1202,7 @@ static void s4g_window_class_init(S4gWindowClass *klass)
 static void s4g_window_init(S4gWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
-    self->settings = g_settings_new(S4G_APP_ID);
+    self->settings = s4g_settings_new();
     self->undo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
     self->redo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
     self->error_m = NAN;

@@ -351,7 +351,7 @@ static int icontains(const char *hay, const char *needle)
 int s4g_vk_choose_device(const s4g_vk_device_info *devs, int n, const s4g_ctx_opts *opts,
                          char *why, size_t why_size)
 {
-    const char *want = opts && opts->device ? opts->device : getenv("S4G_DEVICE");
+    const char *want = opts ? opts->device : NULL;
     if (want && !*want)
         want = NULL;
     if (n == 0) {
@@ -370,7 +370,7 @@ int s4g_vk_choose_device(const s4g_vk_device_info *devs, int n, const s4g_ctx_op
                              devs[i].unusable_why);
                     return -1;
                 }
-                snprintf(why, why_size, "named by %s", opts && opts->device ? "--device" : "S4G_DEVICE");
+                snprintf(why, why_size, "named by the device option");
                 return i;
             }
         }

@@ -5,6 +5,7 @@
  * with one feature per predicted photo, and a gallery cut from the world's MBTiles (grid
  * count from its bounds) that predict --gallery searches (k candidates inside the region). */
 #include "s4g-store.h"
+#include "s4g-store-private.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>

@@ -131,8 +131,8 @@ static void run_pair(guint64 seed, S4gImage **g, S4gImage **s)
 {
     *g = noise(77, 15, 1);
     *s = noise(41, 41, 2);
-    S4gAugmentView gv = s4g_augment_view_spec(64, 12, TRUE);
-    S4gAugmentView sv = s4g_augment_view_spec(33, 33, FALSE);
+    S4gAugmentView gv = s4g_augment_view_spec((S4gSize){.h = 12, .w = 64}, TRUE);
+    S4gAugmentView sv = s4g_augment_view_spec((S4gSize){.h = 33, .w = 33}, FALSE);
     S4gAugRng r;
     s4g_aug_rng_init(&r, seed, 5);
     g_autoptr(GError) e = NULL;
@@ -198,8 +198,8 @@ static void test_shift_stream(void)
         for (int v = 0; v < 3; v++) {
             g[v] = noise(77, 15, 1);
             s[v] = noise(41, 41, 2);
-            S4gAugmentView gv = s4g_augment_view_spec(64, 12, TRUE);
-            S4gAugmentView sv = s4g_augment_view_spec(33, 33, FALSE);
+            S4gAugmentView gv = s4g_augment_view_spec((S4gSize){.h = 12, .w = 64}, TRUE);
+            S4gAugmentView sv = s4g_augment_view_spec((S4gSize){.h = 33, .w = 33}, FALSE);
             sv.shift = v == 0 ? 0 : 3;
             S4gAugRng r;
             s4g_aug_rng_init(&r, seed, 5);

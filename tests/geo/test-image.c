@@ -219,7 +219,7 @@ static void test_load_tensor(void)
     g_autofree char *p = g_build_filename(dir, "p.png", NULL);
     float out[17 * 9 * 3];
     g_autoptr(GError) e = NULL;
-    g_assert_true(s4g_image_load_tensor(p, 17, 9, FALSE, out, &e));
+    g_assert_true(s4g_image_load_tensor(p, (S4gSize){.h = 9, .w = 17}, FALSE, out, &e));
     g_autoptr(S4gImage) im = s4g_image_load(p, &e);
     g_autoptr(S4gImage) r = s4g_image_resize(im, 17, 9);
     float want[17 * 9 * 3];

@@ -23,7 +23,7 @@ static void setup_files(void)
 static S4gLoaderOptions opts(gboolean augment, int threads)
 {
     S4gLoaderOptions o = {
-        .ground_width = 32, .ground_height = 7, .satellite_width = 13, .satellite_height = 13,
+        .ground = {.h = 7, .w = 32}, .satellite = {.h = 13, .w = 13},
         .batch_size = 3, .augment = augment, .mode = S4G_AUGMENT_PANORAMA,
         .ground_is_panorama = TRUE, .seed = 42, .threads = threads, .prefetch = 2,
     };
@@ -47,8 +47,8 @@ static void test_all_batches(void)
         for (guint i = 0; i < batch->n; i++) {
             guint p = batch->pairs[i];
             g_assert_cmpuint(p, ==, b * 3 + i);
-            g_assert_true(s4g_image_load_tensor(gp[p], 32, 7, FALSE, want_g, &e));
-            g_assert_true(s4g_image_load_tensor(sp[p], 13, 13, FALSE, want_s, &e));
+            g_assert_true(s4g_image_load_tensor(gp[p], (S4gSize){.h = 7, .w = 32}, FALSE, want_g, &e));
+            g_assert_true(s4g_image_load_tensor(sp[p], (S4gSize){.h = 13, .w = 13}, FALSE, want_s, &e));
             g_assert_cmpmem(batch->ground + i * 32 * 7 * 3, sizeof want_g, want_g, sizeof want_g);
             g_assert_cmpmem(batch->satellite + i * 13 * 13 * 3, sizeof want_s, want_s,
                             sizeof want_s);

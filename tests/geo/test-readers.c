@@ -1,6 +1,7 @@
 /* test-readers.c — each benchmark reader on a tiny hand-written layout; bad data; import
  * into a project twice. */
 #include "fixtures.h"
+#include "s4g-store-private.h"
 #include "s4g-dataset.h"
 #include "s4g-store-datasets.h"
 

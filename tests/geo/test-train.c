@@ -2,6 +2,7 @@
  * metrics, evaluation and mining rows it records, its checkpoints, and a stop after step 5
  * followed by --resume ending byte-identical to the uninterrupted run. */
 #include "s4g-dataset.h"
+#include "s4g-store-private.h"
 #include "s4g-store-runs.h"
 #include "s4g-synth.h"
 #include "s4g-train.h"
@@ -118,6 +119,17 @@ static void test_train_tiny(void)
     /* a finished run does not resume */
     g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
+    g_clear_error(&error);
+
+    /* the device travels in the options to the engine (nothing through the environment):
+     * one that no Vulkan driver has fails the run, named */
+    S4gTrainOptions d = options(dsid, "d");
+    d.backend = S4G_BACKEND_AUTO;
+    d.device = "nosuchdevice";
+    g_assert_false(s4g_train_run(store, &d, NULL, NULL, NULL, NULL, &error));
+    g_assert_nonnull(error);
+    if (!strstr(error->message, "\"nosuchdevice\""))
+        g_error("expected the device named in: %s", error->message);
 }
 
 /* A VIGOR split from the store: each test panorama has its positive and 3 semi-positives;
@@ -165,7 +177,7 @@ static void test_vigor_split(void)
  * the same; "hw" swaps; anything else is an error naming the key. */
 static void test_spec_size_order(void)
 {
-    S4gModelSpec a = {.ground_w = 128, .ground_h = 32, .sat_w = 64, .sat_h = 48};
+    S4gModelSpec a = {.ground = {.h = 32, .w = 128}, .satellite = {.h = 48, .w = 64}};
     g_assert_cmpint(s4g_convnext_preset("atto", &a.cfg, NULL), ==, 0);
     g_autofree char *js = s4g_model_spec_to_json(&a);
     g_assert_nonnull(strstr(js, "\"ground\": [128, 32], \"satellite\": [64, 48], "
@@ -173,24 +185,24 @@ static void test_spec_size_order(void)
     S4gModelSpec b = {0};
     g_autoptr(GError) error = NULL;
     g_assert_true(s4g_model_spec_from_json(js, &b, &error));
-    g_assert_cmpint(b.ground_w, ==, 128);
-    g_assert_cmpint(b.ground_h, ==, 32);
-    g_assert_cmpint(b.sat_w, ==, 64);
-    g_assert_cmpint(b.sat_h, ==, 48);
+    g_assert_cmpint(b.ground.w, ==, 128);
+    g_assert_cmpint(b.ground.h, ==, 32);
+    g_assert_cmpint(b.satellite.w, ==, 64);
+    g_assert_cmpint(b.satellite.h, ==, 48);
     const char *old = "{\"preset\":\"atto\",\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],"
                       "\"ground\":[96,32],\"satellite\":[33,7]}";
     g_assert_true(s4g_model_spec_from_json(old, &b, &error));
-    g_assert_cmpint(b.ground_w, ==, 96);
-    g_assert_cmpint(b.ground_h, ==, 32);
-    g_assert_cmpint(b.sat_w, ==, 33);
-    g_assert_cmpint(b.sat_h, ==, 7);
+    g_assert_cmpint(b.ground.w, ==, 96);
+    g_assert_cmpint(b.ground.h, ==, 32);
+    g_assert_cmpint(b.satellite.w, ==, 33);
+    g_assert_cmpint(b.satellite.h, ==, 7);
     const char *hw = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
                      "\"satellite\":[7,33],\"size_order\":\"hw\"}";
     g_assert_true(s4g_model_spec_from_json(hw, &b, &error));
-    g_assert_cmpint(b.ground_w, ==, 96);
-    g_assert_cmpint(b.ground_h, ==, 32);
-    g_assert_cmpint(b.sat_w, ==, 33);
-    g_assert_cmpint(b.sat_h, ==, 7);
+    g_assert_cmpint(b.ground.w, ==, 96);
+    g_assert_cmpint(b.ground.h, ==, 32);
+    g_assert_cmpint(b.satellite.w, ==, 33);
+    g_assert_cmpint(b.satellite.h, ==, 7);
     const char *bad = "{\"depths\":[2,2,6,2],\"dims\":[40,80,160,320],\"ground\":[32,96],"
                       "\"satellite\":[7,33],\"size_order\":\"xy\"}";
     g_assert_false(s4g_model_spec_from_json(bad, &b, &error));

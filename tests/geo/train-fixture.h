@@ -41,7 +41,7 @@ static inline S4gStore *tf_world(S4gSynthLayout layout, S4gDatasetKind kind, gui
     return store;
 }
 
-/* A small run: atto, ground ground_w×32 (W×H in the spec), satellite 32×32, batch 8, eval every
+/* A small run: atto, ground 32×ground_w (H×W), satellite 32×32, batch 8, eval every
  * epoch, seed 5, neighbours select/range, eval batch 16, CPU with 2 threads. */
 static inline S4gTrainOptions tf_train_options(gint64 dataset, const char *name, int ground_w,
                                                guint epochs, guint select, guint range)
@@ -50,7 +50,8 @@ static inline S4gTrainOptions tf_train_options(gint64 dataset, const char *name,
     s4g_train_options_init(&o);
     s4g_err err = {0};
     g_assert_cmpint(s4g_convnext_preset("atto", &o.spec.cfg, &err), ==, 0);
-    o.spec.ground_w = ground_w, o.spec.ground_h = 32, o.spec.sat_w = 32, o.spec.sat_h = 32;
+    o.spec.ground = (S4gSize){.h = 32, .w = ground_w};
+    o.spec.satellite = (S4gSize){.h = 32, .w = 32};
     o.dataset = dataset;
     o.model_name = name;
     o.epochs = epochs;

@@ -2,6 +2,7 @@
  * friends, crash safety (a child SIGKILLed during heavy writes leaves whole transactions
  * only), and a reader and a writer connection at once. */
 #include "s4g-store-runs.h"
+#include "s4g-store-private.h"
 
 #include <glib/gstdio.h>
 #include <math.h>

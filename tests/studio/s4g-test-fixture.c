@@ -1,5 +1,6 @@
 /* s4g-test-fixture.c — test projects (see the header). */
 #include "s4g-test-fixture.h"
+#include "s4g-store-private.h"
 
 #include "s4g-config.h"
 #include "s4g-store.h"

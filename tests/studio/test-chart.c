@@ -1,5 +1,6 @@
 /* test-chart.c — the loss chart fed with `s4g train --json` lines, directly and through the
  * training window's GSubprocess (a stand-in trainer script prints the lines). */
+#include "s4g-defaults.h"
 #include "s4g-loss-chart.h"
 #include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
@@ -125,9 +126,13 @@ static void test_subprocess(void)
     g_assert_cmpfloat(r5, ==, 80);
     g_autofree char *args = NULL;
     g_assert_true(g_file_get_contents(argsfile, &args, NULL, NULL));
+    /* the form's values: the defaults table's (s4g-defaults.h) */
+    char lr[G_ASCII_DTOSTR_BUF_SIZE];
+    g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr);
     g_autofree char *want = g_strdup_printf("train --json --project %s --model model "
-                                            "--preset atto --epochs 10 --batch 32 --lr 1e-3\n",
-                                            dir);
+                                            "--preset %s --epochs %u --batch %u --lr %s\n",
+                                            dir, s4g_defaults.preset, s4g_defaults.epochs,
+                                            s4g_defaults.batch, lr);
     g_assert_cmpstr(args, ==, want);
     gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
     gtk_window_present(GTK_WINDOW(tw));

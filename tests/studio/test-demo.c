@@ -3,6 +3,7 @@
  * the end — opens the result and shows its photos over the synthetic region's MBTiles, the
  * trained model's stored predictions and the training's mining runs. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-mbtiles-source.h"
 #include "s4g-store.h"
@@ -100,6 +101,16 @@ static void test_open(void)
     double m = 0;
     g_assert_true(s4g_window_has_error_line(win, &m));
     g_assert_cmpfloat(m, >, 0);
+    /* `s4g demo` stored every held-out (val) photo's gallery predictions: all have an error */
+    GListModel *photos = s4g_project_get_photos(project);
+    guint n_val = 0;
+    for (guint i = 0; i < g_list_model_get_n_items(photos); i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(photos, i);
+        if (g_strcmp0(s4g_photo_get_split(p), "val")) continue;
+        n_val++;
+        g_assert_cmpfloat(s4g_photo_get_error(p), >=, 0);
+    }
+    g_assert_cmpuint(n_val, >, 3);
     spin(3.0);
     fix_screenshot(GTK_WIDGET(win), "prediction-view.png");
     /* the DSS run mined after epoch 1: each anchor has 16 hard negatives (--neighbour-range
@@ -133,7 +144,8 @@ static void test_predict_on_demand(void)
                                      "images WHERE path LIKE '%0000011.jpg')",
                                      &error));
         g_assert_no_error(error);
-        g_assert_cmpint(sqlite3_changes(s4g_store_db(store)), ==, 3);
+        /* --top 3 over the dataset's tiles and over the gallery */
+        g_assert_cmpint(sqlite3_changes(s4g_store_db(store)), ==, 6);
     }
     S4gWindow *win = new_window();
     g_assert_true(s4g_window_open_project(win, want, &error));

@@ -2,6 +2,7 @@
  * written through the typed store API: runs in every state, metrics and evaluations, a
  * deleted dataset; which runs Resume accepts; a corrupt state is an error naming the run. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-run-item.h"
 #include "s4g-store-runs.h"

@@ -3,7 +3,9 @@
  * 32x128 (H×W) / 64x64, batch 4.  The chart must receive the run's loss points as they come,
  * and Cancel (SIGTERM) must leave the run 'stopped' in the project's runs table. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
+#include "s4g-defaults.h"
 #include "s4g-store.h"
 #include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
@@ -11,18 +13,47 @@
 #include <adwaita.h>
 #include <math.h>
 
+static GObject *part(S4gTrainWindow *tw, const char *name)
+{
+    GObject *o = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
+    g_assert_nonnull(o);
+    return o;
+}
+
 static void set_row(S4gTrainWindow *tw, const char *name, const char *text)
 {
-    GObject *row = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
-    g_assert_nonnull(row);
-    gtk_editable_set_text(GTK_EDITABLE(row), text);
+    gtk_editable_set_text(GTK_EDITABLE(part(tw, name)), text);
 }
 
 static void set_spin(S4gTrainWindow *tw, const char *name, double v)
 {
-    GObject *spin = gtk_widget_get_template_child(GTK_WIDGET(tw), S4G_TYPE_TRAIN_WINDOW, name);
-    g_assert_nonnull(spin);
-    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), v);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(part(tw, name)), v);
+}
+
+/* The form starts from the same defaults as `s4g train` (s4g-defaults.h). */
+static void test_form_defaults(void)
+{
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, "/nonexistent");
+    g_assert_cmpstr(gtk_editable_get_text(GTK_EDITABLE(part(tw, "preset_row"))), ==,
+                    s4g_defaults.preset);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(part(tw, "epochs_spin"))),
+                    ==, s4g_defaults.epochs);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(GTK_SPIN_BUTTON(part(tw, "batch_spin"))),
+                    ==, s4g_defaults.batch);
+    const char *lr = gtk_editable_get_text(GTK_EDITABLE(part(tw, "lr_row")));
+    g_assert_cmpfloat(g_ascii_strtod(lr, NULL), ==, s4g_defaults.lr);
+    /* the size rows, left empty, name the sizes the trainer then takes */
+    g_autofree char *g =
+        g_strdup_printf("%dx%d)", s4g_defaults.ground.h, s4g_defaults.ground.w);
+    g_autofree char *sat =
+        g_strdup_printf("%dx%d)", s4g_defaults.satellite.h, s4g_defaults.satellite.w);
+    const char *gt =
+        adw_preferences_row_get_title(ADW_PREFERENCES_ROW(part(tw, "ground_size_row")));
+    const char *st =
+        adw_preferences_row_get_title(ADW_PREFERENCES_ROW(part(tw, "satellite_size_row")));
+    g_assert_true(g_str_has_suffix(gt, g));
+    g_assert_true(g_str_has_suffix(st, sat));
+    gtk_window_destroy(GTK_WINDOW(tw));
 }
 
 static void test_real_run(void)
@@ -103,6 +134,7 @@ int main(int argc, char **argv)
     fix_init(argv[0]);
     gtk_init();
     adw_init();
+    g_test_add_func("/studio/train/form-defaults", test_form_defaults);
     g_test_add_func("/studio/train/real-run", test_real_run);
     return g_test_run();
 }

@@ -5,6 +5,7 @@
  * exactly the stored points and evaluation; Resume must run it to done with the live points
  * continuing the stored ones, and a resume the trainer refuses must show its error. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-run-item.h"
 #include "s4g-store.h"

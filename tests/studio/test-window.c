@@ -3,6 +3,7 @@
  * that persist across close/reopen, the 10,000-photo load time, and screenshots of the main
  * views into the build folder. */
 #include "s4g-config.h"
+#include "s4g-store-private.h"
 
 #include "s4g-geo.h"
 #include "s4g-mbtiles-source.h"
