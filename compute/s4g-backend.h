@@ -2,7 +2,8 @@
  *
  * The public op functions (s4g-ops.c) validate shapes and buffer ranges, then call the
  * context's backend table.  A backend fills every entry; the CPU backend lives in
- * compute/cpu/, the Vulkan backend in compute/vk/.
+ * compute/cpu/, the Vulkan backend in compute/vk/.  The gallery search (s4g-search.c) calls
+ * the table's `search` entries the same way.
  */
 #ifndef S4G_BACKEND_H
 #define S4G_BACKEND_H
@@ -15,6 +16,8 @@ struct s4g_buf {
     float *host; /* CPU backend: the data */
     void *impl;  /* Vulkan backend: its buffer record */
 };
+
+struct s4g_search_ops; /* s4g-search-impl.h */
 
 typedef struct s4g_backend_ops {
     const char *name;
@@ -60,6 +63,9 @@ typedef struct s4g_backend_ops {
                    s4g_t logit_scale, s4g_t loss, s4g_t dq, s4g_t dr, s4g_t dscale, s4g_err *);
     int (*adamw)(s4g_ctx *, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v,
                  const s4g_adamw_hp *hp, s4g_err *);
+
+    /* the gallery search of s4g-search.h: cpu/s4g-cpu-search.c, vk/s4g-vk-search.c */
+    const struct s4g_search_ops *search;
 } s4g_backend_ops;
 
 struct s4g_ctx {

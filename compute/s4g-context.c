@@ -1,44 +1,10 @@
-/* s4g-context.c — errors, contexts and buffers: the backend-independent half of the
+/* s4g-context.c — contexts and buffers: the backend-independent half of the
  * compute interface.  Picks a backend, owns buffers, forwards to the backend table. */
 #include "s4g-backend.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int s4g_fail(s4g_err *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-void s4g_err_clear(s4g_err *err)
-{
-    if (err) {
-        err->code = 0;
-        err->msg[0] = '\0';
-    }
-}
-
-void s4g_err_prefix(s4g_err *err, const char *fmt, ...)
-{
-    if (!err)
-        return;
-    char pre[512], old[sizeof err->msg];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(pre, sizeof pre, fmt, ap);
-    va_end(ap);
-    memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%.400s: %.600s", pre, old);
-}
 
 s4g_backend_kind s4g_backend_resolve(const s4g_ctx_opts *opts)
 {

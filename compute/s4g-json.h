@@ -8,8 +8,9 @@
 #ifndef S4G_JSON_H
 #define S4G_JSON_H
 
-#include "s4g-compute.h"
+#include "s4g-error.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {

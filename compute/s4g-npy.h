@@ -5,8 +5,9 @@
 #ifndef S4G_NPY_H
 #define S4G_NPY_H
 
-#include "s4g-compute.h"
+#include "s4g-error.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define S4G_NPY_MAX_DIMS 8

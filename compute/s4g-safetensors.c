@@ -1,6 +1,7 @@
 /* s4g-safetensors.c — safetensors reader/writer; see s4g-safetensors.h. */
 #define _GNU_SOURCE /* qsort_r */
 #include "s4g-safetensors.h"
+#include "s4g-half.h"
 #include "s4g-json.h"
 
 #include <errno.h>
@@ -262,39 +263,6 @@ const char *s4g_st_meta(const s4g_st_file *f, const char *key)
     return NULL;
 }
 
-float s4g_f16_to_f32(uint16_t h)
-{
-    uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1F, m = h & 0x3FF, u;
-    if (e == 0) {
-        if (m == 0) {
-            u = s;
-        } else { /* subnormal: normalise */
-            e = 127 - 15 + 1;
-            while (!(m & 0x400)) {
-                m <<= 1;
-                e--;
-            }
-            m &= 0x3FF;
-            u = s | (e << 23) | (m << 13);
-        }
-    } else if (e == 31) {
-        u = s | 0x7F800000u | (m << 13);
-    } else {
-        u = s | ((e + 127 - 15) << 23) | (m << 13);
-    }
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-float s4g_bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
 int s4g_st_to_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
 {
     const uint8_t *p = t->data;
@@ -305,11 +273,11 @@ int s4g_st_to_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
         return 0;
     case S4G_DT_F16:
         for (size_t i = 0; i < n; i++)
-            dst[i] = s4g_f16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+            dst[i] = s4g_half_to_float((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         return 0;
     case S4G_DT_BF16:
         for (size_t i = 0; i < n; i++)
-            dst[i] = s4g_bf16_to_f32((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+            dst[i] = s4g_bf16_to_float((uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
         return 0;
     case S4G_DT_F64:
         for (size_t i = 0; i < n; i++) {

@@ -11,8 +11,9 @@
 #ifndef S4G_SAFETENSORS_H
 #define S4G_SAFETENSORS_H
 
-#include "s4g-compute.h"
+#include "s4g-error.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum {
@@ -73,9 +74,5 @@ typedef struct s4g_st_entry {
  * NULL-terminated key/value list `meta` (may be NULL), atomically. */
 int s4g_st_write(const char *path, const s4g_st_entry *e, size_t n, const char *const *meta,
                  s4g_err *err);
-
-/* fp16 / bf16 <-> fp32 helpers */
-float s4g_f16_to_f32(uint16_t h);
-float s4g_bf16_to_f32(uint16_t h);
 
 #endif

@@ -1,5 +1,6 @@
-/* s4g-search-impl.h — private: the gallery record and the top-k merge shared by the CPU
- * path (s4g-search.c) and the Vulkan path (vk/s4g-vk-search.c). */
+/* s4g-search-impl.h — private: the gallery record, the top-k merge and the search entries
+ * of the backend table.  s4g-search.c keeps the storage and checks the arguments; each
+ * backend implements the entries (cpu/s4g-cpu-search.c, vk/s4g-vk-search.c). */
 #ifndef S4G_SEARCH_IMPL_H
 #define S4G_SEARCH_IMPL_H
 
@@ -10,8 +11,8 @@ typedef struct s4g_gchunk {
     size_t base; /* global index of its first row */
     size_t cap;  /* rows it can hold */
     size_t used; /* rows filled */
-    void *host;  /* CPU: float rows, or uint16 halves when fp16 */
-    s4g_buf *buf; /* Vulkan: rows packed as 32-bit words, `stride` words per row */
+    void *host;  /* CPU backend: float rows, or uint16 halves when fp16 */
+    s4g_buf *buf; /* Vulkan backend: rows packed as 32-bit words, `stride` words per row */
 } s4g_gchunk;
 
 struct s4g_gallery {
@@ -42,17 +43,30 @@ void s4g_topk_push(s4g_topk *t, float s, int64_t i);
 /* Writes the list best first into idx/score[k], padding with -1 / -INFINITY. */
 void s4g_topk_finish(s4g_topk *t, int64_t *idx, float *score);
 
-uint16_t s4g_half_from_float(float f);
-float s4g_half_to_float(uint16_t h);
+/* Rows per chunk when the backend has no tighter bound (S4G_SEARCH_CHUNK_ROWS overrides). */
+#define S4G_SEARCH_DEFAULT_CHUNK_ROWS ((size_t)1 << 20)
 
-/* Vulkan halves (vk/s4g-vk-search.c): chunk storage and the fused search kernels. */
-int s4g_vk_gallery_upload(s4g_gallery *g, s4g_gchunk *c, size_t row0, size_t n,
-                          const float *vecs, s4g_err *err);
-int s4g_vk_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, s4g_topk *lists,
-                        s4g_err *err);
-int s4g_vk_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const float *thresh,
-                               uint32_t *counts, s4g_err *err);
-int s4g_vk_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref,
-                         float *score, s4g_err *err);
+/* A backend's half of the search: the `search` entry of its s4g_backend_ops.  Arguments
+ * are checked by s4g-search.c before any entry runs (queries present, gallery not empty,
+ * k in range, ref[] inside the gallery, counts[] zeroed). */
+typedef struct s4g_search_ops {
+    /* Most rows one chunk of g may hold; 0 when not even one row fits. */
+    size_t (*chunk_limit)(const s4g_gallery *g);
+    /* Storage for c->cap rows (c->host or c->buf). */
+    int (*chunk_alloc)(s4g_gallery *g, s4g_gchunk *c, s4g_err *err);
+    void (*chunk_free)(s4g_gchunk *c);
+    /* Stores n rows of g->dim floats as rows row0.. of c (converted to halves when fp16). */
+    int (*upload)(s4g_gallery *g, s4g_gchunk *c, size_t row0, size_t n, const float *vecs,
+                  s4g_err *err);
+    /* Pushes every row's score into lists[0..nq) (s4g_topk_push). */
+    int (*topk)(s4g_gallery *g, size_t nq, const float *q, int k, s4g_topk *lists,
+                s4g_err *err);
+    /* Adds to counts[i] the rows scoring strictly above thresh[i]. */
+    int (*count_above)(s4g_gallery *g, size_t nq, const float *q, const float *thresh,
+                       uint32_t *counts, s4g_err *err);
+    /* score[i] = q_i . row ref[i], with the arithmetic count_above uses near its threshold. */
+    int (*score)(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref, float *score,
+                 s4g_err *err);
+} s4g_search_ops;
 
 #endif

@@ -1,70 +1,13 @@
-/* s4g-search.c — gallery storage, the CPU search path and the backend-independent checks.
- *
- * CPU path: queries in blocks of QB rows x gallery blocks of GB rows are scored with one
- * SGEMM (OpenBLAS threads it) into a bounded QB x GB tile, then threads consume the tile
- * row by row (top-k heap or strict count).  Memory stays O(QB * GB) whatever the sizes. */
+/* s4g-search.c — gallery storage, the top-k lists and the backend-independent checks of
+ * s4g-search.h.  Storage, conversion and scoring are the backend's `search` entries
+ * (s4g-search-impl.h): cpu/s4g-cpu-search.c and vk/s4g-vk-search.c. */
 #include "s4g-search-impl.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef S4G_HAVE_OPENBLAS
-#include <cblas.h>
-#endif
-
-enum { QB = 256, GB = 2048, CPU_CHUNK_ROWS = 1 << 20, VK_CHUNK_ROWS = 1 << 22, MIN_CHUNK_ROWS = 1024 };
-
-/* ------------------------------------------------------------ halves */
-
-uint16_t s4g_half_from_float(float f)
-{
-    uint32_t x;
-    memcpy(&x, &f, 4);
-    uint32_t sign = (x >> 16) & 0x8000u, mag = x & 0x7fffffffu;
-    if (mag >= 0x7f800000u) /* inf / nan */
-        return (uint16_t)(sign | 0x7c00u | (mag > 0x7f800000u ? 0x200u : 0));
-    if (mag >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
-        return (uint16_t)(sign | 0x7c00u);
-    if (mag < 0x38800000u) { /* subnormal half (or zero) */
-        if (mag < 0x33000000u)
-            return (uint16_t)sign;
-        uint32_t e = mag >> 23, m = (mag & 0x7fffffu) | 0x800000u;
-        uint32_t shift = 126 - e; /* 14..24 */
-        uint32_t h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1u)))
-            h++;
-        return (uint16_t)(sign | h);
-    }
-    uint32_t h = ((mag - 0x38000000u) >> 13), rem = mag & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1u)))
-        h++;
-    return (uint16_t)(sign | h);
-}
-
-float s4g_half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
-    if (e == 0) {
-        float f = ldexpf((float)m, -24);
-        return sign ? -f : f;
-    }
-    x = e == 31 ? (sign | 0x7f800000u | (m << 13)) : (sign | ((e + 112) << 23) | (m << 13));
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
-}
-
-/* Half -> float for whole gallery blocks: a 256 KiB table beats bit fiddling per element. */
-static float half_table[65536];
-static pthread_once_t half_once = PTHREAD_ONCE_INIT;
-
-static void half_table_init(void)
-{
-    for (uint32_t h = 0; h < 65536; h++)
-        half_table[h] = s4g_half_to_float((uint16_t)h);
-}
+enum { MIN_CHUNK_ROWS = 1024 };
 
 /* ------------------------------------------------------------ top-k lists */
 
@@ -130,6 +73,11 @@ void s4g_topk_finish(s4g_topk *t, int64_t *idx, float *score)
 
 /* ------------------------------------------------------------ gallery storage */
 
+static const s4g_search_ops *search_ops(const s4g_gallery *g)
+{
+    return g->ctx->ops->search;
+}
+
 s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *err)
 {
     if (!ctx) {
@@ -154,7 +102,7 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
     s4g_gallery_set_chunk_rows(g, g->chunk_rows);
     env = getenv("S4G_SEARCH_QUERY_BLOCK"); /* tests: force several query blocks */
     g->query_block = env ? strtoull(env, NULL, 10) : 0;
-    if (ctx->kind == S4G_BACKEND_VULKAN && g->chunk_rows == 0) {
+    if (g->chunk_rows == 0) {
         free(g);
         s4g_fail(err, S4G_E_UNSUPPORTED,
                  "gallery: a row of %d dims does not fit one device binding", dim);
@@ -165,14 +113,7 @@ s4g_gallery *s4g_gallery_new(s4g_ctx *ctx, int dim, int fp16_storage, s4g_err *e
 
 void s4g_gallery_set_chunk_rows(s4g_gallery *g, size_t rows)
 {
-    size_t lim = CPU_CHUNK_ROWS;
-    if (g->ctx->kind == S4G_BACKEND_VULKAN) {
-        lim = g->ctx->max_buffer_floats ? g->ctx->max_buffer_floats / g->stride : CPU_CHUNK_ROWS;
-        /* vk/s4g-vk-search.c: at most 8192 slices of 512 rows per chunk keep one query's
-         * partial top-256 lists (2 words each) within its 4M-word result buffer */
-        if (lim > VK_CHUNK_ROWS)
-            lim = VK_CHUNK_ROWS;
-    }
+    size_t lim = search_ops(g)->chunk_limit(g);
     g->chunk_rows = rows && rows < lim ? rows : lim;
 }
 
@@ -185,10 +126,8 @@ void s4g_gallery_free(s4g_gallery *g)
 {
     if (!g)
         return;
-    for (size_t c = 0; c < g->nchunks; c++) {
-        free(g->chunks[c].host);
-        s4g_buf_free(g->chunks[c].buf);
-    }
+    for (size_t c = 0; c < g->nchunks; c++)
+        search_ops(g)->chunk_free(&g->chunks[c]);
     free(g->chunks);
     free(g);
 }
@@ -209,19 +148,8 @@ static s4g_gchunk *new_chunk(s4g_gallery *g, size_t want, s4g_err *err)
     if (cap > g->chunk_rows)
         cap = g->chunk_rows;
     s4g_gchunk c = {.base = g->n, .cap = cap};
-    if (g->ctx->kind == S4G_BACKEND_VULKAN) {
-        c.buf = s4g_buf_new(g->ctx, cap * g->stride, err);
-        if (!c.buf) {
-            s4g_err_prefix(err, "gallery: chunk of %zu rows", cap);
-            return NULL;
-        }
-    } else {
-        c.host = malloc(cap * (size_t)g->dim * (g->fp16 ? 2 : 4));
-        if (!c.host) {
-            s4g_fail(err, S4G_E_NOMEM, "gallery: out of memory for a chunk of %zu rows", cap);
-            return NULL;
-        }
-    }
+    if (search_ops(g)->chunk_alloc(g, &c, err))
+        return NULL;
     g->chunks[g->nchunks] = c;
     return &g->chunks[g->nchunks++];
 }
@@ -240,188 +168,12 @@ int s4g_gallery_add(s4g_gallery *g, size_t n, const float *vecs, s4g_err *err)
         size_t m = c->cap - c->used;
         if (m > n - done)
             m = n - done;
-        const float *src = vecs + done * dim;
-        if (g->ctx->kind == S4G_BACKEND_VULKAN) {
-            if (s4g_vk_gallery_upload(g, c, c->used, m, src, err))
-                return -1;
-        } else if (g->fp16) {
-            uint16_t *dst = (uint16_t *)c->host + c->used * dim;
-            for (size_t j = 0; j < m * dim; j++)
-                dst[j] = s4g_half_from_float(src[j]);
-        } else {
-            memcpy((float *)c->host + c->used * dim, src, m * dim * sizeof(float));
-        }
+        if (search_ops(g)->upload(g, c, c->used, m, vecs + done * dim, err))
+            return -1;
         c->used += m;
         g->n += m;
         done += m;
     }
-    return 0;
-}
-
-/* ------------------------------------------------------------ CPU scan */
-
-/* The one dot product behind score and the final word of count_above.  Rank counting
- * compares every gallery score with the positive's score STRICTLY, so a gallery row equal
- * to the positive must produce bit-identical arithmetic: a fixed 8-lane summation order,
- * and noinline so every caller runs the same machine code.  count_above scores with SGEMM
- * and re-checks with dot_det only the scores within a rounding bound of the threshold. */
-typedef float s4g_v8 __attribute__((vector_size(32)));
-
-__attribute__((noinline)) static float dot_det(const float *a, const float *b, size_t n)
-{
-    s4g_v8 acc = {0, 0, 0, 0, 0, 0, 0, 0};
-    size_t d = 0;
-    for (; d + 8 <= n; d += 8) {
-        s4g_v8 x, y;
-        memcpy(&x, a + d, sizeof x);
-        memcpy(&y, b + d, sizeof y);
-        acc += x * y;
-    }
-    float s = 0;
-    for (int l = 0; l < 8; l++)
-        s += acc[l];
-    for (; d < n; d++)
-        s += a[d] * b[d];
-    return s;
-}
-
-typedef struct scan_job {
-    const float *q;     /* query block [nq, dim] */
-    const float *gb;    /* gallery block [ng, dim] */
-    const float *tile;  /* [nq, ng] scores when precomputed by SGEMM, else NULL */
-    const float *gnorm; /* [ng] row norms of gb (count mode with a tile) */
-    size_t nq, ng, dim;
-    int64_t base;       /* global index of gb row 0 */
-    s4g_topk *lists;    /* mode top-k */
-    const float *thresh; /* mode count */
-    uint32_t *counts;
-    int nthreads, tid;
-} scan_job;
-
-static void *scan_worker(void *arg)
-{
-    scan_job *j = arg;
-    size_t a = j->nq * (size_t)j->tid / (size_t)j->nthreads;
-    size_t b = j->nq * (size_t)(j->tid + 1) / (size_t)j->nthreads;
-    for (size_t r = a; r < b; r++) {
-        const float *qr = j->q + r * j->dim;
-        uint32_t cnt = 0;
-        /* |sgemm - exact| <= dim * eps * sum|q g| <= dim * eps * |q| |g| (Cauchy-Schwarz);
-         * 4x that is a safe margin outside of which the SGEMM score decides alone. */
-        double qn = 0;
-        if (!j->lists && j->tile) {
-            for (size_t d = 0; d < j->dim; d++)
-                qn += (double)qr[d] * qr[d];
-            qn = sqrt(qn) * 4.0 * (double)j->dim * 1.1920929e-7;
-        }
-        for (size_t c = 0; c < j->ng; c++) {
-            float s;
-            if (j->tile) {
-                s = j->tile[r * j->ng + c];
-            } else {
-                s = dot_det(qr, j->gb + c * j->dim, j->dim);
-            }
-            if (j->lists) {
-                s4g_topk_push(&j->lists[r], s, j->base + (int64_t)c);
-            } else {
-                float t = j->thresh[r];
-                if (j->tile && fabs((double)s - t) <= qn * j->gnorm[c] + 1e-30)
-                    s = dot_det(qr, j->gb + c * j->dim, j->dim);
-                cnt += s > t;
-            }
-        }
-        if (!j->lists)
-            j->counts[r] += cnt;
-    }
-    return NULL;
-}
-
-static void run_scan(s4g_ctx *ctx, scan_job *proto)
-{
-    int nt = ctx->threads > 0 ? ctx->threads : 1;
-    if ((size_t)nt > proto->nq)
-        nt = (int)proto->nq;
-    if (nt > 64)
-        nt = 64;
-    scan_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
-    for (int t = 0; t < nt; t++) {
-        jobs[t] = *proto;
-        jobs[t].nthreads = nt;
-        jobs[t].tid = t;
-        if (t > 0)
-            started[t] = pthread_create(&th[t], NULL, scan_worker, &jobs[t]) == 0;
-    }
-    scan_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            scan_worker(&jobs[t]); /* could not start a thread: do its share here */
-    }
-}
-
-static int cpu_scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
-                    const float *thresh, uint32_t *counts, s4g_err *err)
-{
-    size_t dim = (size_t)g->dim;
-    if (g->fp16)
-        pthread_once(&half_once, half_table_init);
-    float *conv = g->fp16 ? malloc(GB * dim * sizeof(float)) : NULL;
-#ifdef S4G_HAVE_OPENBLAS
-    float *tile = malloc((size_t)QB * GB * sizeof(float));
-    float *gnorm = malloc(GB * sizeof(float));
-    int tiles_ok = tile && gnorm;
-#else
-    float *tile = NULL, *gnorm = NULL;
-    int tiles_ok = 1;
-#endif
-    if ((g->fp16 && !conv) || !tiles_ok) {
-        free(conv);
-        free(tile);
-        free(gnorm);
-        return s4g_fail(err, S4G_E_NOMEM, "gallery search: out of memory for score tiles");
-    }
-    size_t qbk = g->query_block && g->query_block < QB ? g->query_block : QB;
-    for (size_t q0 = 0; q0 < nq; q0 += qbk) {
-        size_t qn = nq - q0 < qbk ? nq - q0 : qbk;
-        for (size_t ci = 0; ci < g->nchunks; ci++) {
-            s4g_gchunk *c = &g->chunks[ci];
-            for (size_t r0 = 0; r0 < c->used; r0 += GB) {
-                size_t rn = c->used - r0 < GB ? c->used - r0 : GB;
-                const float *gb;
-                if (g->fp16) {
-                    const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
-                    for (size_t j = 0; j < rn * dim; j++)
-                        conv[j] = half_table[h[j]];
-                    gb = conv;
-                } else {
-                    gb = (const float *)c->host + r0 * dim;
-                }
-#ifdef S4G_HAVE_OPENBLAS
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn, (int)dim,
-                            1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile, (int)rn);
-                if (!lists)
-                    for (size_t c2 = 0; c2 < rn; c2++) {
-                        double nn = 0;
-                        for (size_t d = 0; d < dim; d++)
-                            nn += (double)gb[c2 * dim + d] * gb[c2 * dim + d];
-                        gnorm[c2] = (float)sqrt(nn);
-                    }
-#endif
-                scan_job job = {
-                    .q = q + q0 * dim, .gb = gb, .tile = tile, .gnorm = gnorm, .nq = qn, .ng = rn, .dim = dim,
-                    .base = (int64_t)(c->base + r0), .lists = lists ? lists + q0 : NULL,
-                    .thresh = thresh ? thresh + q0 : NULL, .counts = counts ? counts + q0 : NULL,
-                };
-                run_scan(g->ctx, &job);
-            }
-        }
-    }
-    free(conv);
-    free(tile);
-    free(gnorm);
     return 0;
 }
 
@@ -459,8 +211,7 @@ int s4g_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, int64_t *
     }
     for (size_t i = 0; i < nq; i++)
         lists[i] = (s4g_topk){.k = k, .s = hs + i * (size_t)k, .i = hi + i * (size_t)k};
-    rc = g->ctx->kind == S4G_BACKEND_VULKAN ? s4g_vk_gallery_topk(g, nq, q, k, lists, err)
-                                             : cpu_scan(g, nq, q, lists, NULL, NULL, err);
+    rc = search_ops(g)->topk(g, nq, q, k, lists, err);
     if (rc == 0)
         for (size_t i = 0; i < nq; i++)
             s4g_topk_finish(&lists[i], idx + i * (size_t)k, score ? score + i * (size_t)k : NULL);
@@ -481,9 +232,7 @@ int s4g_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const flo
     if (nq == 0)
         return 0;
     memset(counts, 0, nq * sizeof *counts);
-    if (g->ctx->kind == S4G_BACKEND_VULKAN)
-        return s4g_vk_gallery_count_above(g, nq, q, thresh, counts, err);
-    return cpu_scan(g, nq, q, NULL, thresh, counts, err);
+    return search_ops(g)->count_above(g, nq, q, thresh, counts, err);
 }
 
 int s4g_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref,
@@ -498,32 +247,5 @@ int s4g_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *
             return s4g_fail(err, S4G_E_INVALID,
                             "gallery score: query %zu refers to row %lld of a gallery of %zu", i,
                             (long long)ref[i], g->n);
-    if (g->ctx->kind == S4G_BACKEND_VULKAN)
-        return s4g_vk_gallery_score(g, nq, q, ref, score, err);
-    size_t dim = (size_t)g->dim;
-    float *row = g->fp16 ? malloc(dim * sizeof(float)) : NULL;
-    if (g->fp16 && !row)
-        return s4g_fail(err, S4G_E_NOMEM, "gallery score: out of memory");
-    for (size_t i = 0; i < nq; i++) {
-        size_t lo = 0, hi = g->nchunks; /* chunk holding ref[i]: bases ascend */
-        while (hi - lo > 1) {
-            size_t mid = (lo + hi) / 2;
-            if (g->chunks[mid].base <= (size_t)ref[i])
-                lo = mid;
-            else
-                hi = mid;
-        }
-        s4g_gchunk *c = &g->chunks[lo];
-        size_t r = (size_t)ref[i] - c->base;
-        if (g->fp16) {
-            const uint16_t *h = (const uint16_t *)c->host + r * dim;
-            for (size_t d = 0; d < dim; d++)
-                row[d] = s4g_half_to_float(h[d]);
-            score[i] = dot_det(q + i * dim, row, dim);
-        } else {
-            score[i] = dot_det(q + i * dim, (const float *)c->host + r * dim, dim);
-        }
-    }
-    free(row);
-    return 0;
+    return nq ? search_ops(g)->score(g, nq, q, ref, score, err) : 0;
 }

@@ -2,7 +2,6 @@
  * Sample4Geo training step pairs/s (forward + backward + AdamW on both views) and, when the
  * similarity search module is built in, search queries/s.  Each part runs a warm-up
  * iteration, then repeats until --seconds have passed (at least 2 iterations). */
-#define G_LOG_DOMAIN "s4g-bench"
 #include "s4g-cli.h"
 #include "s4g-compute.h"
 #include "s4g-convnext.h"

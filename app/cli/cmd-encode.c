@@ -1,7 +1,6 @@
 /* cmd-encode.c — s4g encode: run the ConvNeXt encoder over a float32 NCHW .npy batch and
  * write the N x D features as .npy (pre-L2, exactly what timm returns, or unit vectors with
  * --normalize).  Scripts use it to compare against PyTorch and to export embeddings. */
-#define G_LOG_DOMAIN "s4g-encode"
 #include "s4g-cli.h"
 #include "s4g-compute.h"
 #include "s4g-convnext.h"

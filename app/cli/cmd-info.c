@@ -1,6 +1,5 @@
 /* cmd-info.c — s4g info: every Vulkan device with its features and limits, which one a
  * compute context would take (and why), and the CPU backend. */
-#define G_LOG_DOMAIN "s4g-cli"
 
 #include "s4g-cli.h"
 #include "s4g-compute.h"

@@ -1,5 +1,4 @@
 /* s4g-cli-model.c — project + dataset + model opening for embed, mine and export. */
-#define G_LOG_DOMAIN "s4g-cli"
 #include "s4g-cli-model.h"
 #include "s4g-embed.h"
 

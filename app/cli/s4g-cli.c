@@ -1,5 +1,4 @@
 /* s4g-cli.c — shared command-line helpers. */
-#define G_LOG_DOMAIN "s4g-cli"
 #include "s4g-cli.h"
 
 #include <errno.h>

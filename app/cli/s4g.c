@@ -1,5 +1,4 @@
 /* s4g.c — the s4g program: dispatches to one command per file (cmd-*.c). */
-#define G_LOG_DOMAIN "s4g"
 #include "s4g-config.h"
 #include "s4g-cli.h"
 

@@ -1,5 +1,4 @@
 /* s4g-geo.c — shared bits of the method layer. */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-geo.h"
 
 #include <math.h>

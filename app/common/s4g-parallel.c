@@ -1,5 +1,4 @@
 /* s4g-parallel.c — the parallel index loop (see the header). */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-parallel.h"
 
 typedef struct {

@@ -1,6 +1,5 @@
 /* s4g-augment.c — reference §5 augmentations on 8-bit RGB.  Arithmetic follows OpenCV's uint8
  * paths where the reference relies on them (gray weights, HSV tables, saturating rounding). */
-#define G_LOG_DOMAIN "s4g-augment"
 #include "s4g-augment.h"
 
 #include <math.h>

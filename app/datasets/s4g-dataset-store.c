@@ -1,5 +1,4 @@
 /* s4g-dataset-store.c — a read dataset into the project database, atomically. */
-#define G_LOG_DOMAIN "s4g-dataset"
 #include "s4g-dataset.h"
 #include "s4g-store-datasets.h"
 

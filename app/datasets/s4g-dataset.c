@@ -1,5 +1,4 @@
 /* s4g-dataset.c — the in-memory dataset that readers fill, and helpers they share. */
-#define G_LOG_DOMAIN "s4g-dataset"
 #include "s4g-dataset.h"
 #include "s4g-image.h"
 

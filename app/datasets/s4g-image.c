@@ -1,6 +1,5 @@
 /* s4g-image.c — decode with libvips, resize and normalise in C (so the arithmetic is ours and
  * exactly that of the reference's OpenCV resize). */
-#define G_LOG_DOMAIN "s4g-image"
 #include "s4g-image.h"
 
 #include <math.h>

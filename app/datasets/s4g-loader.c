@@ -1,6 +1,5 @@
 /* s4g-loader.c — workers claim batch numbers in order, but never more than `prefetch` ahead
  * of the consumer; finished batches wait in slots until the consumer takes them in order. */
-#define G_LOG_DOMAIN "s4g-loader"
 #include "s4g-loader.h"
 
 #include <string.h>

@@ -7,7 +7,6 @@
  * Test: the sorted intersection of the ids in ANU_data_test/{streetview,satview_polish}.
  * UTM goes to the images' x/y (easting/northing); lat/lon stay unknown (the UTM zone is not
  * in the file). */
-#define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
 
 #include <math.h>

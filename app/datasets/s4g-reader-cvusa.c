@@ -3,7 +3,6 @@
  * identity is int(basename of the satellite path).  GPS, when split_locations/all.csv (or
  * all.csv at the root) exists: row idx−1 belongs to image idx, columns sat_lat, sat_lon,
  * ground_lat, ground_lon[, …]. */
-#define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
 
 #include <math.h>

@@ -4,7 +4,6 @@
  *   ROOT a .csv file: lines "path,lat,lon" (an optional header line starting with "path"),
  *        paths relative to the CSV's folder; empty lat and lon mean unknown.
  * Everything goes to split "query", view "ground", identity −1. */
-#define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
 
 #include <libexif/exif-data.h>

@@ -6,7 +6,6 @@
  * Identity = int(class folder name).  Files are taken in name order (the reference uses
  * os.walk's file-system order, which is not reproducible across file systems).  Test pairs
  * link each drone image with the satellite image(s) of its class.  No GPS. */
-#define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
 
 #include <math.h>

@@ -13,7 +13,6 @@
  * satellite/{city}/satellite_{lat}_{lon}.png (or the official release's {city}/panorama/ and
  * {city}/satellite/ folders).  Cities whose splits/{city} folder is absent
  * are left out (a mode none of whose cities exists is skipped). */
-#define G_LOG_DOMAIN "s4g-reader"
 #include "s4g-dataset.h"
 
 #include <math.h>

@@ -1,5 +1,4 @@
 /* s4g-split.c — building a retrieval split from the images and pairs tables. */
-#define G_LOG_DOMAIN "s4g-split"
 #include "s4g-split.h"
 #include "s4g-store-annotations.h"
 #include "s4g-store-datasets.h"

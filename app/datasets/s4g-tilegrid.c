@@ -1,5 +1,4 @@
 /* s4g-tilegrid.c — MBTiles region → grid of satellite patches (PNG) with centre coordinates. */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-tilegrid.h"
 #include "s4g-geo.h"
 #include "s4g-image.h"

@@ -1,5 +1,4 @@
 /* s4g-dss.c — DSS mining on the engine's gallery search. */
-#define G_LOG_DOMAIN "s4g-dss"
 #include "s4g-dss.h"
 #include "s4g-geo.h"
 #include "s4g-search.h"

@@ -1,5 +1,4 @@
 /* s4g-embed.c — encoding a dataset's images into the embeddings table, skipping cached ones. */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-embed.h"
 #include "s4g-store-runs.h"
 

@@ -1,5 +1,4 @@
 /* s4g-evaluate.c — streaming retrieval evaluation. */
-#define G_LOG_DOMAIN "s4g-evaluate"
 #include "s4g-evaluate.h"
 #include "s4g-search.h"
 

@@ -6,7 +6,6 @@
  * plain formula and sorted by (distance, index), so the final order and tie-breaking are
  * those of the direct formula; the 32 spare candidates absorb rounding differences between
  * the two forms. */
-#define G_LOG_DOMAIN "s4g-gps"
 #include "s4g-gps.h"
 #include "s4g-geo.h"
 

@@ -1,5 +1,4 @@
 /* s4g-locate.c — softmax-refined location estimate from top-k matches. */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-locate.h"
 #include "s4g-geo.h"
 

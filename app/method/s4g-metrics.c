@@ -1,5 +1,4 @@
 /* s4g-metrics.c — recall from rank counts, VIGOR hit rate, University-1652 AP/CMC. */
-#define G_LOG_DOMAIN "s4g-metrics"
 #include "s4g-metrics.h"
 
 #include <math.h>

@@ -1,5 +1,4 @@
 /* s4g-mine.c — GPS/DSS neighbour tables of a split and their mining-run records. */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-mine.h"
 #include "s4g-dss.h"
 #include "s4g-store-runs.h"

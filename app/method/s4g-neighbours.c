@@ -1,5 +1,4 @@
 /* s4g-neighbours.c — allocation of neighbour tables. */
-#define G_LOG_DOMAIN "s4g-neighbours"
 #include "s4g-neighbours.h"
 
 S4gNeighbours *s4g_neighbours_new(guint n, guint k)

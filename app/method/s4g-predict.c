@@ -1,5 +1,4 @@
 /* s4g-predict.c — locating photos by retrieval over a search space (see the header). */
-#define G_LOG_DOMAIN "s4g-geo"
 #include "s4g-predict.h"
 #include "s4g-embed.h"
 #include "s4g-geo.h"

@@ -1,5 +1,4 @@
 /* s4g-sampler.c — the epoch builders of sample4geo-reference.md §4.2–§4.4, line by line. */
-#define G_LOG_DOMAIN "s4g-sampler"
 #include "s4g-sampler.h"
 #include "s4g-defaults.h"
 #include "s4g-geo.h"

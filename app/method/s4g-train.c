@@ -1,5 +1,4 @@
 /* s4g-train.c — the training loop. */
-#define G_LOG_DOMAIN "s4g-train"
 #include "s4g-train.h"
 #include "s4g-dss.h"
 #include "s4g-json.h"

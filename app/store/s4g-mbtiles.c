@@ -1,5 +1,4 @@
 /* s4g-mbtiles.c — MBTiles 1.3 reading and writing on SQLite. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-mbtiles.h"
 #include "s4g-store-private.h"
 

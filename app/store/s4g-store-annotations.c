@@ -1,5 +1,4 @@
 /* s4g-store-annotations.c — the annotations table (see the header). */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-annotations.h"
 #include "s4g-store-private.h"
 

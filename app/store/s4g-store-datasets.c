@@ -1,5 +1,4 @@
 /* s4g-store-datasets.c — datasets, images, pairs. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-datasets.h"
 #include "s4g-store-private.h"
 

@@ -1,58 +1,11 @@
 /* s4g-store-embeddings.c — the embeddings table: cached image embeddings of a model (f32 or f16).
  */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-embeddings.h"
 #include "s4g-store-private.h"
+#include "s4g-half.h"
 
 #include <math.h>
 #include <string.h>
-
-/* IEEE half <-> single, round to nearest even; denormals and infinities kept. */
-static guint16 f32_to_f16(float f)
-{
-    guint32 x;
-    memcpy(&x, &f, 4);
-    guint32 sign = (x >> 16) & 0x8000u, e = (x >> 23) & 0xffu, m = x & 0x7fffffu;
-    if (e == 0xff) /* inf / nan */
-        return (guint16)(sign | 0x7c00u | (m ? 0x200u : 0));
-    int ee = (int)e - 127 + 15;
-    if (ee >= 31) return (guint16)(sign | 0x7c00u);
-    if (ee <= 0) {
-        if (ee < -10) return (guint16)sign;
-        m |= 0x800000u;
-        int shift = 14 - ee;
-        guint32 h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-        if (rem > half || (rem == half && (h & 1))) h++;
-        return (guint16)(sign | h);
-    }
-    guint32 h = ((guint32)ee << 10) | (m >> 13), rem = m & 0x1fffu;
-    if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
-        h++; /* may carry into the exponent, which is still the right rounding */
-    return (guint16)(sign | h);
-}
-
-static float f16_to_f32(guint16 h)
-{
-    guint32 sign = (guint32)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu, x;
-    if (e == 0) {
-        if (m == 0)
-            x = sign;
-        else {
-            int k = -1;
-            do {
-                k++;
-                m <<= 1;
-            } while (!(m & 0x400u));
-            x = sign | ((guint32)(127 - 15 - k) << 23) | ((m & 0x3ffu) << 13);
-        }
-    } else if (e == 31)
-        x = sign | 0x7f800000u | (m << 13);
-    else
-        x = sign | ((e - 15 + 127) << 23) | (m << 13);
-    float f;
-    memcpy(&f, &x, 4);
-    return f;
-}
 
 gboolean s4g_store_embeddings_put(S4gStore *store, gint64 model, gsize n, const gint64 *images,
                                   int dim, const float *vecs, S4gEmbDtype dtype,
@@ -81,7 +34,7 @@ gboolean s4g_store_embeddings_put(S4gStore *store, gint64 model, gsize n, const 
         sqlite3_bind_int(st, 5, normalized ? 1 : 0);
         if (half) {
             for (int d = 0; d < dim; d++)
-                half[d] = f32_to_f16(v[d]);
+                half[d] = s4g_half_from_float(v[d]);
             sqlite3_bind_blob(st, 6, half, dim * 2, SQLITE_TRANSIENT);
         } else
             sqlite3_bind_blob(st, 6, v, dim * 4, SQLITE_TRANSIENT);
@@ -127,7 +80,7 @@ float *s4g_store_embedding_get(S4gStore *store, gint64 model, gint64 image, int 
         for (int i = 0; i < d; i++) {
             guint16 h;
             memcpy(&h, b + 2 * i, 2);
-            out[i] = f16_to_f32(h);
+            out[i] = s4g_half_to_float(h);
         }
     } else
         memcpy(out, blob, (gsize)d * 4);

@@ -1,5 +1,4 @@
 /* s4g-store-evaluations.c — the evaluations table: recall/AP of a model on a dataset split. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-evaluations.h"
 #include "s4g-store-private.h"
 

@@ -1,5 +1,4 @@
 /* s4g-store-metrics.c — the metrics table: per-step training metrics of a run. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-metrics.h"
 #include "s4g-store-private.h"
 

@@ -1,6 +1,5 @@
 /* s4g-store-mining.c — the mining_runs and hard_negatives tables: a mining run with its hard
  * negatives. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-mining.h"
 #include "s4g-store-private.h"
 

@@ -1,6 +1,5 @@
 /* s4g-store-models.c — the models table: named weights files with their architecture (JSON) and
  * parent. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-models.h"
 #include "s4g-store-private.h"
 

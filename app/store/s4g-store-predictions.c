@@ -1,6 +1,5 @@
 /* s4g-store-predictions.c — the predictions table: the top-k references of a photo per model and
  * gallery. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-predictions.h"
 #include "s4g-store-private.h"
 

@@ -1,5 +1,4 @@
 /* s4g-store-runs.c — the runs table: training runs and their state machine. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store-runs.h"
 #include "s4g-store-private.h"
 

@@ -1,5 +1,4 @@
 /* s4g-store.c — opening a project, migrations, transactions. */
-#define G_LOG_DOMAIN "s4g-store"
 #include "s4g-store.h"
 #include "s4g-store-private.h"
 

@@ -10,7 +10,6 @@
  *   ANU_data_small/{streetview/ID_grdView.jpg, satview_polish/ID_satView_polish.jpg}  train+val
  *   ANU_data_test/{streetview, satview_polish}/…                                      test
  * Split 70 % train, 20 % val, 10 % test (seeded); test ids are in panoIds too but in no index. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-geo.h"
 #include "s4g-synth-private.h"
 

@@ -5,7 +5,6 @@
  *   splits/train-19zl.csv, splits/val-19zl.csv   "sat,pano,annotation" (80 % / 20 %)
  *   split_locations/all.csv           row id−1: sat_lat,sat_lon,ground_lat,ground_lon,0
  * Ids run 1…N; the panorama and its satellite image share the location exactly. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-synth-private.h"
 
 #include <math.h>

@@ -1,7 +1,6 @@
 /* s4g-synth-tiles.c — the region's Web-Mercator tile pyramid as MBTiles (PNG, transparent
  * outside the region).  Tiles render in parallel into memory and are inserted in a fixed
  * order, so the file is reproducible. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-mbtiles.h"
 #include "s4g-synth-private.h"
 

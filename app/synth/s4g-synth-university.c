@@ -8,7 +8,6 @@
  *   test/query_satellite/{class}/…          test/gallery_drone/{class}/…       (S2D)
  *   test/query_drone/{class}/…              test/gallery_satellite/{class}/…   (D2S)
  * Class folders are 4-digit numbers from 0001. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-geo.h"
 #include "s4g-synth-private.h"
 

@@ -10,7 +10,6 @@
  * central quarter); the semi-positives are the three other tiles that contain the panorama.
  * Offsets are the panorama's pixel position in that tile minus the tile centre, as
  * "row column" (rows grow southwards, columns eastwards), in pixels of the written tile. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-geo.h"
 #include "s4g-synth-private.h"
 

@@ -2,7 +2,6 @@
  * trees, shadows and the top-down colour.  Every random choice comes from s4g-rng streams
  * derived from the seed, and the multi-threaded passes (shadows, ortho) write disjoint rows,
  * so the same seed gives the same world on any machine and thread count. */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-synth-world.h"
 #include "s4g-rng.h"
 

@@ -1,6 +1,5 @@
 /* s4g-synth.c — `s4g synth` driver and the helpers the layout writers share (world sizing,
  * deterministic image encoding, folders). */
-#define G_LOG_DOMAIN "s4g-synth"
 #include "s4g-synth-private.h"
 #include "s4g-geo.h"
 

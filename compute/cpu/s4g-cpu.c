@@ -85,6 +85,7 @@ const s4g_backend_ops s4g_cpu_ops = {
     .l2norm_back = s4g_cpu_l2norm_back,
     .infonce = s4g_cpu_infonce,
     .adamw = s4g_cpu_adamw,
+    .search = &s4g_cpu_search_ops,
 };
 
 int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)

@@ -38,6 +38,7 @@ void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *
 
 /* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
 extern const s4g_backend_ops s4g_cpu_ops;
+extern const struct s4g_search_ops s4g_cpu_search_ops; /* s4g-cpu-search.c */
 
 /* s4g-cpu-eltwise.c */
 int s4g_cpu_fill(s4g_ctx *, size_t n, s4g_t x, float v, s4g_err *);

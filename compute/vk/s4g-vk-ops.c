@@ -222,5 +222,6 @@ const s4g_backend_ops s4g_vk_ops = {
     .gemm = vk_gemm,
     .colsum = vk_colsum,
     .adamw = vk_adamw,
+    .search = &s4g_vk_search_ops,
     S4G_VK_NETOPS_ENTRIES, /* vk-ops family: s4g-vk-conv.c, s4g-vk-norm.c, s4g-vk-loss.c */
 };

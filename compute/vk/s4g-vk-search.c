@@ -4,6 +4,7 @@
  * Per chunk and query block, invocation (query, slice of SLICE rows) writes its own best k
  * (or its strict count); the host merges slices and chunks into the per-query lists, so the
  * only device output is nq_block x slices x k pairs, never a score matrix. */
+#include "../s4g-half.h"
 #include "../s4g-search-impl.h"
 #include "s4g-vk-netops.h"
 
@@ -21,10 +22,38 @@ typedef struct {
 static const s4g_vk_kernel k_search = {"search", spv_search, sizeof spv_search, 4,
                                        sizeof(search_push)};
 
-enum { SLICE = 512, OUT_FLOATS = 1 << 22 /* 16 MiB of partial results per dispatch */ };
+enum {
+    SLICE = 512,
+    OUT_FLOATS = 1 << 22, /* 16 MiB of partial results per dispatch */
+    /* at most 8192 slices of SLICE rows per chunk keep one query's partial top-256 lists
+     * (2 words each) within OUT_FLOATS */
+    CHUNK_ROWS = 1 << 22,
+};
 
-int s4g_vk_gallery_upload(s4g_gallery *g, s4g_gchunk *c, size_t row0, size_t n,
-                          const float *vecs, s4g_err *err)
+static size_t vk_chunk_limit(const s4g_gallery *g)
+{
+    size_t maxf = g->ctx->max_buffer_floats;
+    size_t lim = maxf ? maxf / g->stride : S4G_SEARCH_DEFAULT_CHUNK_ROWS;
+    return lim < CHUNK_ROWS ? lim : CHUNK_ROWS;
+}
+
+static int vk_chunk_alloc(s4g_gallery *g, s4g_gchunk *c, s4g_err *err)
+{
+    c->buf = s4g_buf_new(g->ctx, c->cap * g->stride, err);
+    if (!c->buf) {
+        s4g_err_prefix(err, "gallery: chunk of %zu rows", c->cap);
+        return -1;
+    }
+    return 0;
+}
+
+static void vk_chunk_free(s4g_gchunk *c)
+{
+    s4g_buf_free(c->buf);
+}
+
+static int vk_upload(s4g_gallery *g, s4g_gchunk *c, size_t row0, size_t n,
+                     const float *vecs, s4g_err *err)
 {
     if (!g->fp16)
         return s4g_buf_upload(c->buf, row0 * g->stride, vecs, n * g->stride, err);
@@ -104,8 +133,8 @@ static uint32_t max_slices(const s4g_gallery *g)
     return (uint32_t)m;
 }
 
-int s4g_vk_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, s4g_topk *lists,
-                        s4g_err *err)
+static int vk_topk(s4g_gallery *g, size_t nq, const float *q, int k, s4g_topk *lists,
+                   s4g_err *err)
 {
     uint32_t ms = max_slices(g);
     size_t per = (size_t)ms * 2 * (size_t)k, qb = query_block(g, per, nq);
@@ -140,8 +169,8 @@ int s4g_vk_gallery_topk(s4g_gallery *g, size_t nq, const float *q, int k, s4g_to
     return rc;
 }
 
-int s4g_vk_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const float *thresh,
-                               uint32_t *counts, s4g_err *err)
+static int vk_count_above(s4g_gallery *g, size_t nq, const float *q, const float *thresh,
+                          uint32_t *counts, s4g_err *err)
 {
     uint32_t ms = max_slices(g);
     size_t qb = query_block(g, ms, nq);
@@ -171,8 +200,8 @@ int s4g_vk_gallery_count_above(s4g_gallery *g, size_t nq, const float *q, const 
     return rc;
 }
 
-int s4g_vk_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref,
-                         float *score, s4g_err *err)
+static int vk_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *ref,
+                    float *score, s4g_err *err)
 {
     size_t qb = query_block(g, 1, nq);
     vk_job j;
@@ -208,3 +237,13 @@ int s4g_vk_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_
     job_close(&j);
     return rc;
 }
+
+const s4g_search_ops s4g_vk_search_ops = {
+    .chunk_limit = vk_chunk_limit,
+    .chunk_alloc = vk_chunk_alloc,
+    .chunk_free = vk_chunk_free,
+    .upload = vk_upload,
+    .topk = vk_topk,
+    .count_above = vk_count_above,
+    .score = vk_score,
+};

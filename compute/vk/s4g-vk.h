@@ -49,5 +49,6 @@ const s4g_vk_device_info *s4g_vk_ctx_device(const s4g_ctx *ctx);
 
 /* The Vulkan op table (compute/vk/s4g-vk-ops.c). */
 extern const s4g_backend_ops s4g_vk_ops;
+extern const struct s4g_search_ops s4g_vk_search_ops; /* s4g-vk-search.c */
 
 #endif

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "s4g-search.h"
-#include "s4g-search-impl.h" /* half conversions */
 
 static s4g_ctx *ctxs[2];
 static const char *names[2] = {"cpu", "vulkan"};
@@ -253,30 +252,6 @@ static void test_random_qblocks(void)
     g_unsetenv("S4G_SEARCH_QUERY_BLOCK");
 }
 
-/* fp16 storage: round to nearest even, overflow to inf, subnormals; every half survives a
- * round trip through float. */
-static void test_half(void)
-{
-    g_assert_cmphex(s4g_half_from_float(1.0f), ==, 0x3c00);
-    g_assert_cmphex(s4g_half_from_float(-2.0f), ==, 0xc000);
-    g_assert_cmphex(s4g_half_from_float(65504.0f), ==, 0x7bff);
-    g_assert_cmphex(s4g_half_from_float(65519.0f), ==, 0x7bff);
-    g_assert_cmphex(s4g_half_from_float(65520.0f), ==, 0x7c00);
-    g_assert_cmphex(s4g_half_from_float(ldexpf(1, -24)), ==, 0x0001);
-    g_assert_cmphex(s4g_half_from_float(ldexpf(1, -25)), ==, 0x0000);      /* tie -> even 0 */
-    g_assert_cmphex(s4g_half_from_float(ldexpf(3, -25)), ==, 0x0002);      /* tie -> even 2 */
-    g_assert_cmphex(s4g_half_from_float(1.0f + ldexpf(1, -11)), ==, 0x3c00); /* tie -> even */
-    g_assert_cmphex(s4g_half_from_float(1.0f + ldexpf(3, -11)), ==, 0x3c02); /* tie -> even */
-    g_assert_cmphex(s4g_half_from_float(1.0f + ldexpf(1, -11) + ldexpf(1, -20)), ==, 0x3c01);
-    g_assert_cmphex(s4g_half_from_float(ldexpf(1, -14) * 0.9999f), ==, 0x0400); /* rounds up to normal */
-    for (uint32_t h = 0; h < 65536; h++) {
-        if ((h & 0x7c00) == 0x7c00 && (h & 0x3ff)) /* NaN payloads: only NaN-ness matters */
-            continue;
-        g_assert_cmphex(s4g_half_from_float(s4g_half_to_float((uint16_t)h)), ==, h);
-    }
-    g_assert_true(isnan(s4g_half_to_float(s4g_half_from_float(NAN))));
-}
-
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -288,7 +263,6 @@ int main(int argc, char **argv)
     ctxs[1] = s4g_ctx_new(&vo, &err);
     if (!ctxs[1])
         g_error("no Vulkan context (lavapipe expected): %s", err.msg);
-    g_test_add_func("/search/half", test_half);
     g_test_add_func("/search/exact-ties", test_exact_ties);
     g_test_add_func("/search/random-fp32-fp16", test_random);
     g_test_add_func("/search/edges", test_edges);

@@ -1,0 +1,256 @@
+/* s4g-convnext-io.c — ConvNeXt parameters between the buffer layout (NHWC kernels) and
+ * PyTorch's, and to/from safetensors files with timm or Sample4Geo names. */
+#include "s4g-convnext-impl.h"
+#include "s4g-safetensors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- layouts */
+
+/* PyTorch layout (src) -> buffer layout (dst), one parameter */
+static void to_internal(const s4g_param_info *p, const float *src, float *dst)
+{
+    if (p->layout == S4G_PARAM_CONV_PATCH) { /* [O,C,k,k] -> [O,k,k,C] */
+        int O = p->shape[0], C = p->shape[1], k = p->shape[2];
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int y = 0; y < k; y++)
+                    for (int x = 0; x < k; x++)
+                        dst[(((size_t)o * k + y) * k + x) * C + c] =
+                            src[(((size_t)o * C + c) * k + y) * k + x];
+    } else if (p->layout == S4G_PARAM_CONV_DW) { /* [C,1,7,7] -> [7,7,C] */
+        int C = p->shape[0];
+        for (int c = 0; c < C; c++)
+            for (int t = 0; t < 49; t++)
+                dst[(size_t)t * C + c] = src[(size_t)c * 49 + t];
+    } else {
+        memcpy(dst, src, p->n * sizeof *dst);
+    }
+}
+
+static void to_pytorch(const s4g_param_info *p, const float *src, float *dst)
+{
+    if (p->layout == S4G_PARAM_CONV_PATCH) {
+        int O = p->shape[0], C = p->shape[1], k = p->shape[2];
+        for (int o = 0; o < O; o++)
+            for (int c = 0; c < C; c++)
+                for (int y = 0; y < k; y++)
+                    for (int x = 0; x < k; x++)
+                        dst[(((size_t)o * C + c) * k + y) * k + x] =
+                            src[(((size_t)o * k + y) * k + x) * C + c];
+    } else if (p->layout == S4G_PARAM_CONV_DW) {
+        int C = p->shape[0];
+        for (int c = 0; c < C; c++)
+            for (int t = 0; t < 49; t++)
+                dst[(size_t)c * 49 + t] = src[(size_t)t * C + c];
+    } else {
+        memcpy(dst, src, p->n * sizeof *dst);
+    }
+}
+
+int s4g_convnext_to_host(s4g_convnext *m, s4g_buf *buf, float *host, s4g_err *err)
+{
+    float *tmp = malloc(m->total * sizeof *tmp);
+    if (!tmp)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    if (s4g_buf_download(buf, 0, tmp, m->total, err)) {
+        free(tmp);
+        return -1;
+    }
+    memset(host, 0, m->total * sizeof *host);
+    for (int i = 0; i < m->nparams; i++)
+        to_pytorch(&m->info[i], tmp + m->info[i].off, host + m->info[i].off);
+    free(tmp);
+    return 0;
+}
+
+int s4g_convnext_from_host(s4g_convnext *m, const float *host, s4g_buf *buf, s4g_err *err)
+{
+    float *tmp = calloc(m->total, sizeof *tmp);
+    if (!tmp)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    for (int i = 0; i < m->nparams; i++)
+        to_internal(&m->info[i], host + m->info[i].off, tmp + m->info[i].off);
+    int rc = s4g_buf_upload(buf, 0, tmp, m->total, err);
+    free(tmp);
+    return rc;
+}
+
+int s4g_convnext_get_param(s4g_convnext *m, const char *name, int from_grads, float *dst,
+                           size_t n, s4g_err *err)
+{
+    const s4g_param_info *p = s4g_convnext_find(m, name);
+    if (!p)
+        return s4g_fail(err, S4G_E_INVALID, "no parameter named \"%s\"", name);
+    if (n != p->n)
+        return s4g_fail(err, S4G_E_INVALID, "parameter \"%s\" has %zu elements, not %zu", name,
+                        p->n, n);
+    float *tmp = malloc(p->n * sizeof *tmp);
+    if (!tmp)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    int rc = s4g_buf_download(from_grads ? m->grads : m->params, p->off, tmp, p->n, err);
+    if (!rc)
+        to_pytorch(p, tmp, dst);
+    free(tmp);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- safetensors */
+
+int s4g_convnext_owns_key(const s4g_convnext *m, const char *prefix, const char *key)
+{
+    size_t pl = strlen(prefix);
+    if (strncmp(key, prefix, pl) != 0)
+        return 0;
+    return s4g_convnext_find(m, key + pl) != NULL;
+}
+
+static void shape_str(char *o, size_t cap, int nd, const int64_t *s64, const int *s32)
+{
+    size_t l = (size_t)snprintf(o, cap, "[");
+    for (int i = 0; i < nd && l < cap; i++)
+        l += (size_t)snprintf(o + l, cap - l, i ? ", %lld" : "%lld",
+                              s64 ? (long long)s64[i] : (long long)s32[i]);
+    if (l < cap)
+        snprintf(o + l, cap - l, "]");
+}
+
+int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, const char *prefix,
+                              int logit_optional, float *host, s4g_err *err)
+{
+    char key[160];
+    for (int i = 0; i < m->nparams; i++) {
+        const s4g_param_info *p = &m->info[i];
+        int is_logit = p->off == m->logit_scale_off;
+        snprintf(key, sizeof key, "%s%s", prefix, p->name);
+        const s4g_st_tensor *t = s4g_st_find(f, key);
+        if (!t && is_logit && strcmp(prefix, "model.") == 0) {
+            /* Sample4Geo keeps logit_scale outside the "model." prefix */
+            snprintf(key, sizeof key, "%s", p->name);
+            t = s4g_st_find(f, key);
+        }
+        if (!t) {
+            if (is_logit && logit_optional)
+                continue;
+            return s4g_fail(err, S4G_E_FORMAT, "%s: missing key \"%s\"", f->path, key);
+        }
+        int same = t->ndim == p->ndim;
+        for (int d = 0; same && d < p->ndim; d++)
+            same = t->shape[d] == p->shape[d];
+        if (is_logit && t->ndim == 1 && t->shape[0] == 1)
+            same = 1; /* [1] is as good as a scalar */
+        if (!same) {
+            char a[96], b[96];
+            shape_str(a, sizeof a, t->ndim, t->shape, NULL);
+            shape_str(b, sizeof b, p->ndim, NULL, p->shape);
+            return s4g_fail(err, S4G_E_FORMAT, "%s: key \"%s\" has shape %s, expected %s",
+                            f->path, key, a, b);
+        }
+        if (s4g_st_to_f32(t, host + p->off, err)) {
+            s4g_err_prefix(err, "%s", f->path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* "model." when the file holds Sample4Geo names, else "" */
+static const char *detect_prefix(const s4g_st_file *f)
+{
+    for (size_t i = 0; i < f->ntensors; i++)
+        if (strncmp(f->tensors[i].name, "model.", 6) == 0)
+            return "model.";
+    return "";
+}
+
+int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err)
+{
+    s4g_st_file *f = s4g_st_open(path, err);
+    if (!f)
+        return -1;
+    const char *prefix = detect_prefix(f);
+    for (size_t i = 0; i < f->ntensors; i++) {
+        const char *k = f->tensors[i].name;
+        if (!s4g_convnext_owns_key(m, prefix, k) && strcmp(k, "logit_scale") != 0) {
+            s4g_fail(err, S4G_E_FORMAT,
+                     "%s: unexpected key \"%s\" (not a parameter of ConvNeXt depths "
+                     "%d,%d,%d,%d dims %d,%d,%d,%d)",
+                     path, k, m->cfg.depths[0], m->cfg.depths[1], m->cfg.depths[2],
+                     m->cfg.depths[3], m->cfg.dims[0], m->cfg.dims[1], m->cfg.dims[2],
+                     m->cfg.dims[3]);
+            s4g_st_close(f);
+            return -1;
+        }
+    }
+    float *host = malloc(m->total * sizeof *host);
+    int rc = -1;
+    if (!host)
+        s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    else if (s4g_convnext_to_host(m, m->params, host, err) == 0 &&
+             s4g_convnext_read_tensors(m, f, prefix, 1, host, err) == 0)
+        rc = s4g_convnext_from_host(m, host, m->params, err);
+    free(host);
+    s4g_st_close(f);
+    return rc;
+}
+
+int s4g_convnext_cfg_from_file(const char *path, s4g_convnext_cfg *cfg, s4g_err *err)
+{
+    s4g_st_file *f = s4g_st_open(path, err);
+    if (!f)
+        return -1;
+    const char *prefix = detect_prefix(f);
+    size_t pl = strlen(prefix);
+    s4g_convnext_cfg c = {{0}, {0}};
+    for (size_t t = 0; t < f->ntensors; t++) {
+        const char *k = f->tensors[t].name;
+        int i, j, n = 0;
+        if (strncmp(k, prefix, pl) != 0)
+            continue;
+        k += pl;
+        if (sscanf(k, "stages.%d.blocks.%d.conv_dw.weight%n", &i, &j, &n) == 2 && !k[n] &&
+            i >= 0 && i < 4 && j >= 0 && j < 256 && f->tensors[t].ndim == 4) {
+            if (j + 1 > c.depths[i])
+                c.depths[i] = j + 1;
+            if (f->tensors[t].shape[0] > 0 && f->tensors[t].shape[0] <= 65536)
+                c.dims[i] = (int)f->tensors[t].shape[0];
+        }
+    }
+    s4g_st_close(f);
+    for (int i = 0; i < 4; i++)
+        if (!c.depths[i] || !c.dims[i])
+            return s4g_fail(err, S4G_E_FORMAT,
+                            "%s: no \"%sstages.%d.blocks.N.conv_dw.weight\" keys: not a ConvNeXt "
+                            "checkpoint with timm names",
+                            path, prefix, i);
+    *cfg = c;
+    return 0;
+}
+
+int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta, s4g_err *err)
+{
+    float *host = malloc(m->total * sizeof *host);
+    s4g_st_entry *e = calloc((size_t)m->nparams, sizeof *e);
+    int rc = -1;
+    if (!host || !e) {
+        s4g_fail(err, S4G_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (s4g_convnext_to_host(m, m->params, host, err))
+        goto out;
+    for (int i = 0; i < m->nparams; i++) {
+        const s4g_param_info *p = &m->info[i];
+        e[i].name = p->name;
+        e[i].ndim = p->ndim;
+        for (int d = 0; d < p->ndim; d++)
+            e[i].shape[d] = p->shape[d];
+        e[i].data = host + p->off;
+    }
+    rc = s4g_st_write(path, e, (size_t)m->nparams, meta, err);
+out:
+    free(host);
+    free(e);
+    return rc;
+}
