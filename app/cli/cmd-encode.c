@@ -17,7 +17,7 @@ int s4g_cmd_encode(int argc, char **argv)
     int batch = 16;
     GOptionEntry entries[] = {
         {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
-         "ConvNeXt weights (.safetensors, timm or Sample4Geo names)", "FILE"},
+         "ConvNeXt weights: .safetensors or PyTorch .pth (timm, Sample4Geo, DataParallel or Facebook names)", "FILE"},
         {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
          "Images as float32 .npy, shape N x 3 x H x W (already normalised)", "FILE"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Features .npy to write (N x D)",
@@ -72,10 +72,12 @@ int s4g_cmd_encode(int argc, char **argv)
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();
-    if (!m || s4g_convnext_load(m, weights, &err)) {
+    char report[512];
+    if (!m || s4g_convnext_load_report(m, weights, report, sizeof report, &err)) {
         fprintf(stderr, "s4g encode: %s\n", err.msg);
         goto out;
     }
+    fprintf(stderr, "s4g encode: %s\n", report);
     S4gProgress *prog = s4g_progress_new("encode", N, !json);
     for (int s = 0; s < N; s += batch) {
         int n = N - s < batch ? N - s : batch;

@@ -52,6 +52,8 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     Ui *ui = user_data;
     switch (ev->kind) {
     case S4G_TRAIN_EVENT_START:
+        if (ev->what)
+            fprintf(stderr, "s4g train: --init: %s\n", ev->what);
         if (ui->json)
             printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
                    ", \"model\": %" G_GINT64_FORMAT
@@ -151,6 +153,7 @@ int s4g_cmd_train(int argc, char **argv)
     gint64 resume = 0;
     gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     int sat_shift = 0;
+    g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *preset_help = g_strdup_printf(
         "ConvNeXt preset: atto femto pico nano tiny small base (default %s, or the --init "
@@ -186,7 +189,7 @@ int s4g_cmd_train(int argc, char **argv)
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, preset_help, "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
-         "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
+         "Start from these weights: .safetensors or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads dropped (strict: every encoder key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
@@ -201,6 +204,9 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"jpeg-order", 0, 0, G_OPTION_ARG_STRING, &jpeg_order,
+         "JPEG augmentation channel order: reference (default; encodes RGB as if it were BGR, as "
+         "the original's albumentations + cv2 do) or rgb (true colours)", "ORDER"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
@@ -243,6 +249,12 @@ int s4g_cmd_train(int argc, char **argv)
     if (micro_batch < 0) {
         fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
                 micro_batch);
+        return 2;
+    }
+    S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
+    if (jpeg_order && !s4g_jpeg_order_parse(jpeg_order, &jorder)) {
+        fprintf(stderr, "s4g train: --jpeg-order: expected reference or rgb, got “%s”\n",
+                jpeg_order);
         return 2;
     }
     if (sat_shift < 0) {
@@ -291,6 +303,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
+    o.jpeg_order = jorder;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;

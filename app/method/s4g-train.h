@@ -14,6 +14,7 @@
 #pragma once
 
 #include "s4g-defaults.h"
+#include "s4g-augment.h"
 #include "s4g-evaluate.h"
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
@@ -37,6 +38,7 @@ typedef struct {
     gboolean gps_sample, dss_sample, augment;
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the
                           * reference; S4gAugmentView.shift) */
+    S4gJpegOrder jpeg_order; /* JPEG augmentation channel order (REFERENCE by default) */
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
                                * identity (images.identity, CVUSA's 0), not an index */
@@ -46,8 +48,8 @@ typedef struct {
     const char *device; /* Vulkan device index or name substring; NULL: the engine picks */
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped run (its config wins) */
-    const char *init_weights; /* fine-tune from these safetensors weights (timm or
-                               * Sample4Geo names); NULL: timm's random init */
+    const char *init_weights; /* start from these weights: any format/layout of
+                               * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
     int micro_batch; /* > 0: run each step in chunks of this many pairs with the same loss and
                       * gradients (s4g-train-step.h); memory only, not part of the config */
@@ -80,7 +82,8 @@ typedef struct {
     double loss, lr, logit_scale, pairs_per_s, eta_s;
     S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
     double chance_r1;            /* EVAL: 100/R */
-    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
+    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state;
+                                  * START: the --init weights' load report, or NULL */
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
     guint n_excluded;            /* START: pairs left out by open flags */
