@@ -1,11 +1,19 @@
 /* cmd-train.c — s4g train: train (or resume) a Sample4Geo model on a dataset of the project.
  * A progress bar on a terminal (loss, lr, pairs/s, ETA), --json one object per line for the
  * Studio and scripts; SIGINT/SIGTERM finish the current step, checkpoint, mark the run
- * stopped and exit 0. */
+ * stopped and exit 0.
+ *
+ * Under an MPI launcher (`mpirun -np N s4g train ...`, built with the meson feature `mpi`)
+ * every process runs the same command: each trains on its share of every global batch
+ * (--batch must divide by N), rank 0 alone prints, evaluates and writes the project.
+ * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job. */
 #include "s4g-cli.h"
 #include "s4g-store-datasets.h"
 #include "s4g-train-events.h"
 #include "s4g-train.h"
+#ifdef S4G_HAVE_MPI
+#include "s4g-mpi.h"
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -105,7 +113,7 @@ int s4g_cmd_train(int argc, char **argv)
                     *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL;
     int epochs = (int)d->epochs, eval_every = (int)d->eval_every, seed = (int)d->seed,
         select = (int)d->neighbour_select, range = (int)d->neighbour_range, skip_neighbour = -1, eval_batch = d->encode_batch,
-        loader_threads = d->loader_threads;
+        loader_threads = d->loader_threads, micro_batch = 0;
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
     gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
@@ -150,6 +158,9 @@ int s4g_cmd_train(int argc, char **argv)
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
+        {"micro-batch", 0, 0, G_OPTION_ARG_INT, &micro_batch,
+         "Run each step in chunks of M pairs: the same loss and gradients as the whole batch, "
+         "activation memory of M pairs (0 = whole batch)", "M"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, lr_help, "LR"},
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, warmup_help, "E"},
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every, eval_every_help, "N"},
@@ -198,6 +209,11 @@ int s4g_cmd_train(int argc, char **argv)
     int batch = co.batch;
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (micro_batch < 0) {
+        fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
+                micro_batch);
         return 2;
     }
     S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
@@ -262,6 +278,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.loader_threads = loader_threads;
     o.resume_run = resume;
     o.model_name = co.model;
+    o.micro_batch = micro_batch;
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
 
@@ -283,8 +300,38 @@ int s4g_cmd_train(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     Ui ui = {.json = json};
     gint64 run = 0;
-    gboolean ok = s4g_train_run(store, &o, &stop_requested, on_event, &ui, &run, &error);
+    s4g_comm comm = {.size = 1};
+#ifdef S4G_HAVE_MPI
+    gboolean mpi = s4g_mpi_launched();
+    if (mpi && s4g_mpi_init(NULL, NULL, &comm, &err)) {
+        fprintf(stderr, "s4g train: %s\n", err.msg);
+        return 1;
+    }
+    if (comm.size > 1) o.comm = &comm;
+    /* one GPU per rank: a --device list gives local rank i its i-th entry */
+    g_auto(GStrv) devices = o.device ? g_strsplit(o.device, ",", -1) : NULL;
+    if (mpi && devices && g_strv_length(devices) > 1) {
+        int local = s4g_mpi_local_rank();
+        if ((guint)local >= g_strv_length(devices)) {
+            fprintf(stderr, "s4g train: --device lists %u devices, not one for local rank %d\n",
+                    g_strv_length(devices), local);
+            s4g_mpi_abort(2);
+        }
+        o.device = devices[local];
+    }
+#endif
+    gboolean ok = s4g_train_run(store, &o, &stop_requested, comm.rank == 0 ? on_event : NULL,
+                                &ui, &run, &error);
     if (ui.bar) s4g_progress_finish(ui.bar);
+#ifdef S4G_HAVE_MPI
+    if (mpi && !ok && comm.size > 1) {
+        /* the others may wait in a collective: end the whole job */
+        fprintf(stderr, "s4g train (rank %d of %d): %s\n", comm.rank, comm.size,
+                error->message);
+        s4g_mpi_abort(1);
+    }
+    if (mpi) s4g_mpi_finalize();
+#endif
     if (!ok) {
         if (json) {
             S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_ERROR, .run = run, .what = error->message};
