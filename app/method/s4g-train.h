@@ -50,6 +50,7 @@ typedef struct {
     const char *init_weights; /* start from these weights: any format/layout of
                                * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
+    const char *recipe; /* the s4g-recipes.h recipe the settings started from, or NULL */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
