@@ -307,21 +307,34 @@ static gboolean spec_of(const char *cmd, const S4gModelRow *r, S4gModelSpec *s)
     return FALSE;
 }
 
+/* Parses a subcommand's options (--project, --json and `entries`), wants `params` as its
+ * positional arguments ("" or "NAME") and opens the project: 0 with *store set, else the
+ * exit status (the message printed). */
+static int parse_and_open(const char *cmd, const char *params, const char *description,
+                          const GOptionEntry *entries, S4gCliOptions *co, int *argc,
+                          char ***argv, S4gStore **store)
+{
+    co->shared = S4G_CLI_PROJECT | S4G_CLI_JSON;
+    if (!s4g_cli_parse_opts(cmd, params, description, entries, co, argc, argv)) return 2;
+    if (*argc != (*params ? 2 : 1) || !co->project) {
+        fprintf(stderr, "s4g %s: need %s%s--project DIR\n", cmd, params, *params ? " and " : "");
+        return 2;
+    }
+    g_autoptr(GError) error = NULL;
+    *store = s4g_store_open(co->project, FALSE, &error);
+    return *store ? 0 : s4g_cli_fail(cmd, error);
+}
+
 static int model_list(int argc, char **argv)
 {
     const char *cmd = "model list";
     GOptionEntry entries[] = {{NULL}};
-    g_auto(S4gCliOptions) co = {.shared = S4G_CLI_PROJECT | S4G_CLI_JSON};
-    if (!s4g_cli_parse_opts(cmd, "", "list the models of a project (trained and imported)",
-                            entries, &co, &argc, &argv))
-        return 2;
-    if (argc != 1 || !co.project) {
-        fprintf(stderr, "s4g %s: need --project DIR\n", cmd);
-        return 2;
-    }
+    g_auto(S4gCliOptions) co = {0};
+    g_autoptr(S4gStore) store = NULL;
+    int rc = parse_and_open(cmd, "", "list the models of a project (trained and imported)",
+                            entries, &co, &argc, &argv, &store);
+    if (rc) return rc;
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gStore) store = s4g_store_open(co.project, FALSE, &error);
-    if (!store) return s4g_cli_fail(cmd, error);
     g_autoptr(GPtrArray) rows = s4g_store_model_list(store, &error);
     if (!rows) return s4g_cli_fail(cmd, error);
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -356,19 +369,14 @@ static int model_info(int argc, char **argv)
 {
     const char *cmd = "model info";
     GOptionEntry entries[] = {{NULL}};
-    g_auto(S4gCliOptions) co = {.shared = S4G_CLI_PROJECT | S4G_CLI_JSON};
-    if (!s4g_cli_parse_opts(cmd, "NAME",
+    g_auto(S4gCliOptions) co = {0};
+    g_autoptr(S4gStore) store = NULL;
+    int rc = parse_and_open(cmd, "NAME",
                             "one model: architecture, parameters, weights, source file and its "
                             "SHA-256, input sizes, best R@1 of its training runs",
-                            entries, &co, &argc, &argv))
-        return 2;
-    if (argc != 2 || !co.project) {
-        fprintf(stderr, "s4g %s: need NAME and --project DIR\n", cmd);
-        return 2;
-    }
+                            entries, &co, &argc, &argv, &store);
+    if (rc) return rc;
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gStore) store = s4g_store_open(co.project, FALSE, &error);
-    if (!store) return s4g_cli_fail(cmd, error);
     g_autoptr(S4gModelRow) r = s4g_store_model_get(store, 0, argv[1], &error);
     if (!r) return s4g_cli_fail(cmd, error);
     S4gModelSpec s;
@@ -419,14 +427,15 @@ static int model_export(int argc, char **argv)
         {"out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "File to write (atomically)", "FILE"},
         {NULL},
     };
-    g_auto(S4gCliOptions) co = {.shared = S4G_CLI_PROJECT | S4G_CLI_JSON};
-    if (!s4g_cli_parse_opts(cmd, "NAME",
+    g_auto(S4gCliOptions) co = {0};
+    g_autoptr(S4gStore) store = NULL;
+    int rc = parse_and_open(cmd, "NAME",
                             "write a model's weights as safetensors or as a PyTorch checkpoint "
                             "the original Sample4Geo code loads",
-                            entries, &co, &argc, &argv))
-        return 2;
-    if (argc != 2 || !co.project || !out) {
-        fprintf(stderr, "s4g %s: need NAME, --project DIR and --out FILE\n", cmd);
+                            entries, &co, &argc, &argv, &store);
+    if (rc) return rc;
+    if (!out) {
+        fprintf(stderr, "s4g %s: need --out FILE\n", cmd);
         return 2;
     }
     if (!format)
@@ -441,8 +450,6 @@ static int model_export(int argc, char **argv)
         return 2;
     }
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gStore) store = s4g_store_open(co.project, FALSE, &error);
-    if (!store) return s4g_cli_fail(cmd, error);
     g_autoptr(S4gModelRow) r = s4g_store_model_get(store, 0, argv[1], &error);
     if (!r) return s4g_cli_fail(cmd, error);
     s4g_ctx *ctx = cpu_ctx(cmd);
@@ -451,7 +458,7 @@ static int model_export(int argc, char **argv)
     gint64 id = 0;
     s4g_convnext *m = s4g_model_open(store, argv[1], ctx, &spec, &id, &error);
     s4g_err err = {0};
-    int rc = !m ? -1 : pth ? s4g_convnext_save_pth(m, out, &err) : s4g_convnext_save(m, out, NULL, &err);
+    rc = !m ? -1 : pth ? s4g_convnext_save_pth(m, out, &err) : s4g_convnext_save(m, out, NULL, &err);
     gboolean opened = m != NULL;
     size_t n = m ? (size_t)m->nparams : 0;
     s4g_convnext_free(m);
