@@ -149,9 +149,7 @@ static gboolean recipe_prepass(int argc, char **argv, const S4gRecipe **out)
     g_auto(GStrv) copy = g_new0(char *, argc + 1);
     for (int i = 0; i < argc; i++)
         copy[i] = g_strdup(argv[i]);
-    char **v = copy;
-    int n = argc;
-    g_option_context_parse(oc, &n, &v, NULL); /* errors are the real parse's to report */
+    g_option_context_parse_strv(oc, &copy, NULL); /* errors are the real parse's to report */
     *out = s4g_recipe_find(name);
     if (name && !*out) {
         g_autofree char *names = s4g_recipe_names();
