@@ -121,12 +121,14 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
         "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
         "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
-        "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"jpeg_order\": \"%s\"}",
+        "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"jpeg_order\": \"%s\", "
+        "\"recipe\": %s%s%s}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
         o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
-        (double)steps * o->warmup_epochs, o->satellite_shift, s4g_jpeg_order_name(o->jpeg_order));
+        (double)steps * o->warmup_epochs, o->satellite_shift, s4g_jpeg_order_name(o->jpeg_order),
+        o->recipe ? "\"" : "", o->recipe ? o->recipe : "null", o->recipe ? "\"" : "");
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -160,6 +162,8 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     g_ptr_array_add(keep, es);
     o->train_split = ts;
     o->eval_split = es;
+    const char *recipe = jstr(root, "recipe", NULL);
+    if (recipe) g_ptr_array_add(keep, (gpointer)(o->recipe = g_strdup(recipe)));
     o->epochs = (guint)jnum(root, "epochs", o->epochs);
     o->batch_size = (guint)jnum(root, "batch_size", o->batch_size);
     o->lr = jnum(root, "lr", o->lr);

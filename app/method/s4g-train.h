@@ -59,6 +59,7 @@ typedef struct {
                            * on collectively, DSS and evaluation images are encoded in slices
                            * and gathered, and only rank 0 ranks the evaluation and writes the
                            * store and the checkpoints.  NULL: one process. */
+    const char *recipe; /* the s4g-recipes.h recipe the settings started from, or NULL */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
