@@ -27,6 +27,10 @@ S4gImage *s4g_image_copy(const S4gImage *src);
 void s4g_image_free(S4gImage *im);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gImage, s4g_image_free)
 
+/* Whether the first bytes are an ISO-BMFF "ftyp" box of a HEIF image (HEIC from phones:
+ * brands heic, heix, hevc, hevx, heim, heis, mif1, msf1), decoded through libvips' libheif. */
+gboolean s4g_image_sniff_heif(const guint8 *b, gsize n);
+
 /* Decodes a file / an encoded buffer fully into 8-bit sRGB (grey is expanded, alpha is
  * flattened onto black, 16-bit is scaled down).  Errors name the file (or `what`). */
 S4gImage *s4g_image_load(const char *path, GError **error);
