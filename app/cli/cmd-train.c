@@ -142,6 +142,7 @@ int s4g_cmd_train(int argc, char **argv)
     gint64 resume = 0;
     gboolean json = FALSE, no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     int sat_shift = 0;
+    double ground_fov = 0;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *device_opt = NULL;
     GOptionEntry entries[] = {
@@ -176,6 +177,10 @@ int s4g_cmd_train(int argc, char **argv)
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
+        {"ground-fov", 0, 0, G_OPTION_ARG_DOUBLE, &ground_fov,
+         "Not in the reference: crop each training panorama to a view of DEG degrees at a "
+         "random heading (resized to the ground size), for photos with a limited field of "
+         "view (0: whole panoramas)", "DEG"},
         {"exclude-flagged", 0, 0, G_OPTION_ARG_NONE, &exclude_flagged,
          "Leave out pairs with an open bad-pair/wrong-location flag (default)", NULL},
         {"include-flagged", 0, 0, G_OPTION_ARG_NONE, &include_flagged,
@@ -207,6 +212,12 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_cli_use_device(device_opt);
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (!(ground_fov >= 0 && ground_fov <= 360)) {
+        fprintf(stderr, "s4g train: --ground-fov must be degrees in 0..360 (0: whole "
+                        "panoramas), not %g\n",
+                ground_fov);
         return 2;
     }
     if (sat_shift < 0) {
@@ -263,6 +274,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
+    o.ground_fov = ground_fov;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;

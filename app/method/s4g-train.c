@@ -100,12 +100,12 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
         "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
         "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
-        "\"warmup_steps\": %.17g, \"satellite_shift\": %d}",
+        "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"ground_fov\": %.17g}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
         o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
-        (double)steps * o->warmup_epochs, o->satellite_shift);
+        (double)steps * o->warmup_epochs, o->satellite_shift, o->ground_fov);
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -149,6 +149,7 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
     o->augment = jnum(root, "augment", o->augment) != 0;
     o->satellite_shift = (int)jnum(root, "satellite_shift", 0);
+    o->ground_fov = jnum(root, "ground_fov", 0);
     o->exclude_flagged = jnum(root, "exclude_flagged", o->exclude_flagged) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
     o->sampler.neighbour_select =
@@ -395,8 +396,10 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                            .batch_size = (int)B,
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
+                           .ground_fov = r->o.ground_fov,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
-                           .ground_is_panorama = !r->university && s->ground_w >= 2 * s->ground_h,
+                           .ground_is_panorama = !r->university && r->o.ground_fov <= 0 &&
+                                                 s->ground_w >= 2 * s->ground_h,
                            .seed = r->o.seed * 7919u + epoch,
                            .threads = r->o.loader_threads};
     g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
@@ -488,6 +491,13 @@ static gboolean setup_model(Run *r, GError **error)
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "--satellite-shift %d: must be 0..%d px for %d×%d satellite images",
                     r->o.satellite_shift, max_shift, r->o.spec.sat_h, r->o.spec.sat_w);
+        return FALSE;
+    }
+    if (!(r->o.ground_fov >= 0 && r->o.ground_fov <= 360)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "--ground-fov %g: must be a field of view in degrees, 0 < DEG ≤ 360 "
+                    "(0: whole panoramas)",
+                    r->o.ground_fov);
         return FALSE;
     }
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);

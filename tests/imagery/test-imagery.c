@@ -542,6 +542,50 @@ static void test_tiles_command(void)
     tf_run_fails(bad, "--zoom-range");
 }
 
+/* --ground-fov: a model trained on 90° views of the panoramas (config records it), and
+ * predict locating a 90° crop of a panorama on the gallery; a field of view over 360° fails. */
+static void test_ground_fov(void)
+{
+    const char *train[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "mfov",
+                           "--ground-size", "32x32", "--satellite-size", "32x32", "--epochs",
+                           "1", "--batch", "8", "--backend", "cpu", "--threads", "2",
+                           "--ground-fov", "90", NULL};
+    g_free(tf_run_ok(train));
+    g_autofree char *dbp = g_build_filename(proj, "project.s4g", NULL);
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_prepare_v2(db, "SELECT config FROM runs ORDER BY id DESC LIMIT 1", -1,
+                                       &st, NULL),
+                    ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_nonnull(strstr((const char *)sqlite3_column_text(st, 0), "\"ground_fov\": 90"));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    /* a 90° view of a panorama, as a photo */
+    g_autofree char *pano = g_build_filename(world, "streetview", "panos", "0000001.jpg", NULL);
+    GDALDatasetH src = GDALOpen(pano, GA_ReadOnly);
+    g_assert_nonnull(src);
+    int w = GDALGetRasterXSize(src), h = GDALGetRasterYSize(src);
+    g_autofree char *cw = g_strdup_printf("%d", w / 4), *ch = g_strdup_printf("%d", h);
+    char *args[] = {"-of", "JPEG", "-srcwin", "0", "0", cw, ch, NULL};
+    GDALTranslateOptions *o = GDALTranslateOptionsNew(args, NULL);
+    g_autofree char *photo = g_build_filename(tmp, "view90.jpg", NULL);
+    GDALDatasetH d = GDALTranslate(photo, src, o, NULL);
+    GDALTranslateOptionsFree(o);
+    g_assert_nonnull(d);
+    GDALClose(d);
+    GDALClose(src);
+    const char *pred[] = {s4g, "predict", "-p", proj, "--gallery", "ref", "-m", "mfov", "-k", "3",
+                          "--backend", "cpu", "--json", photo, NULL};
+    g_autofree char *out = tf_run_ok(pred);
+    g_assert_nonnull(strstr(out, "\"top\""));
+    const char *bad[] = {s4g, "train", "--project", proj, "--dataset", "w", "--model", "mbad",
+                         "--ground-size", "32x32", "--satellite-size", "32x32", "--epochs", "1",
+                         "--batch", "8", "--backend", "cpu", "--ground-fov", "400", NULL};
+    tf_run_fails(bad, "--ground-fov");
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -586,6 +630,7 @@ int main(int argc, char **argv)
     g_test_add_func("/imagery/xyz-server", test_xyz_server);
     g_test_add_func("/imagery/bad-sources", test_bad_sources);
     g_test_add_func("/imagery/tiles-command", test_tiles_command);
+    g_test_add_func("/imagery/ground-fov", test_ground_fov);
     int rc = g_test_run();
     tf_rmtree(tmp);
     return rc;
