@@ -10,6 +10,7 @@
 
 #include <gdal.h>
 #include <gdal_utils.h>
+#include <ogr_srs_api.h>
 #include <gio/gio.h>
 #include <math.h>
 #include <signal.h>
@@ -542,6 +543,75 @@ static void test_tiles_command(void)
     tf_run_fails(bad, "--zoom-range");
 }
 
+/* A region wider than one read window (2048 px): a 2600×2600 GeoTIFF in EPSG:3857 on zoom
+ * 17's pixel grid with a pattern that differs in every pixel, pyramided by `s4g tiles`; the
+ * gallery cut from the MBTiles (tile reader) and the one cut from the GeoTIFF (GDAL) have
+ * byte-identical patches, window seams included. */
+static void test_windows(void)
+{
+    const int n = 2600, z = 17;
+    double res = 2 * 20037508.342789244 / (256.0 * (1 << z));
+    /* pixel-aligned origin near Munich */
+    double x0 = floor((11.55 / 180.0 * 20037508.342789244 + 20037508.342789244) / res) * res -
+                20037508.342789244;
+    double y0 = 20037508.342789244 - floor((20037508.342789244 - 6128000.0) / res) * res;
+    g_autofree char *tif = g_build_filename(tmp, "wide-3857.tif", NULL);
+    const char *co[] = {"TILED=YES", "COMPRESS=DEFLATE", NULL};
+    GDALDatasetH d = GDALCreate(GDALGetDriverByName("GTiff"), tif, n, n, 3, GDT_Byte, (char **)co);
+    g_assert_nonnull(d);
+    double gt[6] = {x0, res, 0, y0, 0, -res};
+    GDALSetGeoTransform(d, gt);
+    OGRSpatialReferenceH srs = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(srs, 3857);
+    GDALSetSpatialRef(d, srs);
+    OSRDestroySpatialReference(srs);
+    g_autofree guint8 *row = g_malloc((gsize)n * 3);
+    for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n; x++)
+            for (int b = 0; b < 3; b++)
+                row[(gsize)x * 3 + b] = (guint8)((x * 7 + y * 13 + b * 85 + (x ^ y) * 3) & 0xff);
+        int bands[3] = {1, 2, 3};
+        g_assert_cmpint(GDALDatasetRasterIO(d, GF_Write, 0, y, n, 1, row, n, 1, GDT_Byte, 3, bands,
+                                            3, (GSpacing)n * 3, 1),
+                        ==, CE_None);
+    }
+    GDALClose(d);
+    g_autofree char *mb = g_build_filename(tmp, "wide.mbtiles", NULL);
+    const char *tiles[] = {s4g, "tiles", "--imagery", tif, "--out", mb, "--zoom-range", "17",
+                           NULL};
+    g_free(tf_run_ok(tiles));
+    /* the region: the GeoTIFF's extent, shrunk by a few pixels so both cuts agree on it */
+    double lon0 = (x0 + 5 * res) / 20037508.342789244 * 180;
+    double lon1 = (x0 + (n - 5) * res) / 20037508.342789244 * 180;
+    double lat1 = atan(sinh((y0 - 5 * res) / 20037508.342789244 * G_PI)) * 180 / G_PI;
+    double lat0 = atan(sinh((y0 - (n - 5) * res) / 20037508.342789244 * G_PI)) * 180 / G_PI;
+    g_autofree char *b = g_strdup_printf("%.10f,%.10f,%.10f,%.10f", lon0, lat0, lon1, lat1);
+    const char *names[2] = {"wide-mb", "wide-tif"};
+    const char *flags[2] = {"--tiles", "--imagery"};
+    const char *srcs[2] = {mb, tif};
+    for (int i = 0; i < 2; i++) {
+        const char *g[] = {s4g, "gallery", "-p", proj, "--zoom", "17", "--name", names[i], flags[i],
+                           srcs[i], "--bounds", b, "--stride", "100", "-m", "m", "--backend",
+                           "cpu", NULL};
+        g_free(tf_run_ok(g));
+    }
+    g_autoptr(GArray) a = patches_of("wide-mb");
+    g_autoptr(GArray) c = patches_of("wide-tif");
+    g_assert_cmpuint(a->len, ==, 26u * 26u); /* (2590 − 32) / 100 + 1 per axis */
+    g_assert_cmpuint(c->len, ==, a->len);
+    for (guint i = 0; i < a->len; i++) {
+        const char *f = g_array_index(a, Patch, i).file;
+        g_assert_cmpstr(f, ==, g_array_index(c, Patch, i).file);
+        g_autofree char *pa = g_build_filename(proj, "galleries", "wide-mb", f, NULL);
+        g_autofree char *pc = g_build_filename(proj, "galleries", "wide-tif", f, NULL);
+        g_autofree char *da = NULL, *dc = NULL;
+        gsize la, lc;
+        g_assert_true(g_file_get_contents(pa, &da, &la, NULL));
+        g_assert_true(g_file_get_contents(pc, &dc, &lc, NULL));
+        g_assert_true(la == lc && !memcmp(da, dc, la));
+    }
+}
+
 /* --ground-fov: a model trained on 90° views of the panoramas (config records it), and
  * predict locating a 90° crop of a panorama on the gallery; a field of view over 360° fails. */
 static void test_ground_fov(void)
@@ -630,6 +700,7 @@ int main(int argc, char **argv)
     g_test_add_func("/imagery/xyz-server", test_xyz_server);
     g_test_add_func("/imagery/bad-sources", test_bad_sources);
     g_test_add_func("/imagery/tiles-command", test_tiles_command);
+    g_test_add_func("/imagery/windows", test_windows);
     g_test_add_func("/imagery/ground-fov", test_ground_fov);
     int rc = g_test_run();
     tf_rmtree(tmp);
