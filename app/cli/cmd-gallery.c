@@ -1,9 +1,8 @@
 /* cmd-gallery.c — s4g gallery: cut a region's imagery (MBTiles, or any GDAL source with
- * --imagery) into reference patches (the
- * model's satellite input footprint at the chosen zoom, on a grid), record them as the
- * satellite images of a gallery dataset (patch PNGs in <project>/galleries/G/, lat/lon =
- * patch centre) and embed them, so `s4g predict --gallery G` can localise photos that have
- * no dataset pair. */
+ * --imagery) into reference patches (the model's satellite input footprint at the chosen
+ * zoom, on a grid), record them as the satellite images of a gallery dataset (patch PNGs in
+ * <project>/galleries/G/, lat/lon = patch centre) and embed them, so `s4g predict --gallery G`
+ * can localise photos that have no dataset pair.  A failed cut leaves no patches behind. */
 #include "s4g-cli-model.h"
 #include "s4g-tilegrid.h"
 
@@ -22,7 +21,6 @@ static void remove_patches(const char *dir)
     }
     g_rmdir(dir);
 }
-
 
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
@@ -101,7 +99,9 @@ int s4g_cmd_gallery(int argc, char **argv)
         {NULL},
     };
     g_auto(S4gCliRunOptions) ro = S4G_CLI_RUN_OPTIONS_INIT;
-    if (!s4g_cli_parse_run("gallery", "", "cut imagery (MBTiles, or any GDAL source) into an embedded reference gallery",
+    if (!s4g_cli_parse_run("gallery", "",
+                           "cut imagery (MBTiles, or any GDAL source) into an embedded reference "
+                           "gallery",
                            entries, &ro, &argc, &argv))
         return 2;
     if (!project || !tiles == !imagery || !model || zoom < 0 || stride < 0) {
