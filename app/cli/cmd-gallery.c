@@ -1,14 +1,26 @@
-/* cmd-gallery.c — s4g gallery: cut a region's MBTiles imagery into reference patches (the
- * model's satellite input footprint at the chosen zoom, on a grid), record them as the
- * satellite images of a gallery dataset (patch PNGs in <project>/galleries/G/, lat/lon =
- * patch centre) and embed them, so `s4g predict --gallery G` can localise photos that have
- * no dataset pair. */
+/* cmd-gallery.c — s4g gallery: cut a region's imagery (MBTiles, or any GDAL source with
+ * --imagery) into reference patches (the model's satellite input footprint at the chosen
+ * zoom, on a grid), record them as the satellite images of a gallery dataset (patch PNGs in
+ * <project>/galleries/G/, lat/lon = patch centre) and embed them, so `s4g predict --gallery G`
+ * can localise photos that have no dataset pair.  A failed cut leaves no patches behind. */
 #include "s4g-cli-model.h"
 #include "s4g-tilegrid.h"
 
+#include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Removes a folder of patches a failed cut left behind (flat: files only). */
+static void remove_patches(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        g_autofree char *f = g_build_filename(dir, n, NULL);
+        g_unlink(f);
+    }
+    g_rmdir(dir);
+}
 
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
@@ -87,11 +99,22 @@ static gboolean gallery_within_budget(S4gMbtiles *mb, const char *name, int zoom
 int s4g_cmd_gallery(int argc, char **argv)
 {
     g_autofree char *tiles = NULL, *name = NULL;
+    g_autofree char *imagery = NULL, *bounds_text = NULL;
     int zoom = -1, stride = 0;
     double footprint = 0;
     gboolean force = FALSE;
     GOptionEntry entries[] = {
         {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
+        {"imagery", 'i', 0, G_OPTION_ARG_FILENAME, &imagery,
+         "Region imagery through GDAL instead of --tiles: a GeoTIFF/COG/JPEG 2000/VRT file, a "
+         "folder of them (one mosaic), an XYZ URL (http://host/{z}/{x}/{y}.png), WMTS:URL, "
+         "GDAL's XML description of a WMS/TMS service, or an MBTiles file; reprojected to Web "
+         "Mercator at --zoom",
+         "SRC"},
+        {"bounds", 0, 0, G_OPTION_ARG_STRING, &bounds_text,
+         "Region to cut, degrees west,south,east,north (default: the imagery's extent; needed "
+         "for tile servers, which cover the world)",
+         "W,S,E,N"},
         {"zoom", 'z', 0, G_OPTION_ARG_INT, &zoom, "Zoom level whose tiles are cut", "Z"},
         {"stride", 0, 0, G_OPTION_ARG_INT, &stride,
          "Pixels between patch origins (default: the patch width, no overlap)", "S"},
@@ -109,15 +132,26 @@ int s4g_cmd_gallery(int argc, char **argv)
     };
     g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
     ro.model_help = "Model name in the project (patch size = its satellite input)";
-    if (!s4g_cli_parse_opts("gallery", "", "cut MBTiles imagery into an embedded reference gallery",
-                           entries, &ro, &argc, &argv))
+    if (!s4g_cli_parse_opts("gallery", "",
+                            "cut imagery (MBTiles, or any GDAL source) into an embedded reference "
+                            "gallery",
+                            entries, &ro, &argc, &argv))
         return 2;
-    if (!ro.project || !tiles || !ro.model || zoom < 0 || stride < 0) {
-        fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE, --zoom Z and --model M\n");
+    if (!ro.project || !tiles == !imagery || !ro.model || zoom < 0 || stride < 0) {
+        fprintf(stderr, "s4g gallery: need --project DIR, --tiles FILE or --imagery SRC (one of "
+                        "them), --zoom Z and --model M\n");
         return 2;
     }
+    double bounds[4];
+    if (bounds_text && !s4g_imagery_parse_bounds(bounds_text, bounds)) {
+        fprintf(stderr, "s4g gallery: --bounds: expected west,south,east,north in degrees "
+                        "(west < east, south < north, within ±180/±85.05), got “%s”\n",
+                bounds_text);
+        return 2;
+    }
+    const char *source = tiles ? tiles : imagery;
     if (!name) {
-        g_autofree char *base = g_path_get_basename(tiles);
+        g_autofree char *base = g_path_get_basename(source);
         char *dot = strrchr(base, '.');
         if (dot) *dot = 0;
         name = g_strdup(base);
@@ -132,10 +166,13 @@ int s4g_cmd_gallery(int argc, char **argv)
         return 1;
     }
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(tiles, &error);
+    g_autoptr(S4gMbtiles) mb = tiles ? s4g_mbtiles_open(tiles, &error) : NULL;
+    g_autoptr(S4gImagery) img = imagery ? s4g_imagery_open(imagery, zoom, &error) : NULL;
+    gboolean have_bounds = bounds_text != NULL;
+    if (!have_bounds && mb) have_bounds = s4g_mbtiles_get_bounds(mb, bounds);
+    if (!have_bounds && img) have_bounds = s4g_imagery_get_bounds(img, bounds, &error);
     int pw = cm.spec.satellite.w, ph = cm.spec.satellite.h;
-    double bounds[4];
-    if (mb && footprint > 0 && s4g_mbtiles_get_bounds(mb, bounds)) {
+    if ((mb || img) && footprint > 0 && have_bounds) {
         /* Web-Mercator ground resolution at the region's centre latitude */
         double lat = (bounds[1] + bounds[3]) / 2 * G_PI / 180;
         double mpp = 156543.03392804097 * cos(lat) / (double)(1 << MIN(zoom, 30));
@@ -147,13 +184,24 @@ int s4g_cmd_gallery(int argc, char **argv)
         return s4g_cli_fail("gallery", error);
     }
     g_autofree char *root = g_build_filename(s4g_store_dir(cm.store), "galleries", name, NULL);
-    g_autoptr(GArray) patches = mb ? s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error)
-                                   : NULL;
-    g_autofree char *abs_tiles = g_canonicalize_filename(tiles, NULL);
-    g_autofree char *qt = s4g_cli_json_str(abs_tiles);
+    gboolean existed = g_file_test(root, G_FILE_TEST_EXISTS);
+    g_autoptr(GArray) patches = NULL;
+    if (mb && !bounds_text)
+        patches = s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error);
+    else if (mb)
+        patches = s4g_tilegrid_cut_bounds(bounds, tiles, s4g_tilegrid_read_mbtiles, mb, zoom, pw,
+                                          ph, stride, root, &error);
+    else if (img && have_bounds)
+        patches = s4g_tilegrid_cut_imagery(img, bounds, zoom, pw, ph, stride, root, &error);
+    if (!patches && !existed) remove_patches(root); /* nothing half-written in the project */
+    /* files are recorded by absolute path; URLs and GDAL descriptions as given */
+    g_autofree char *abs_src = g_file_test(source, G_FILE_TEST_EXISTS)
+                                   ? g_canonicalize_filename(source, NULL)
+                                   : g_strdup(source);
+    g_autofree char *qt = s4g_cli_json_str(abs_src);
     g_autofree char *options = g_strdup_printf(
-        "{\"gallery\": true, \"tiles\": %s, \"zoom\": %d, \"patch\": [%d, %d], \"stride\": %d}",
-        qt, zoom, pw, ph, stride);
+        "{\"gallery\": true, \"%s\": %s, \"zoom\": %d, \"patch\": [%d, %d], \"stride\": %d}",
+        tiles ? "tiles" : "imagery", qt, zoom, pw, ph, stride);
     gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
     g_autoptr(GArray) images = NULL;
     guint encoded = 0;

@@ -165,6 +165,7 @@ int s4g_cmd_train(int argc, char **argv)
     gboolean no_gps = recipe && !recipe->gps, no_dss = recipe && !recipe->dss, no_augment = FALSE;
     int sat_shift = 0;
     g_autofree char *jpeg_order = NULL;
+    double ground_fov = 0;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *preset_help = g_strdup_printf(
         "ConvNeXt preset: atto femto pico nano tiny small base (default %s, or the --init "
@@ -229,6 +230,10 @@ int s4g_cmd_train(int argc, char **argv)
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
+        {"ground-fov", 0, 0, G_OPTION_ARG_DOUBLE, &ground_fov,
+         "Not in the reference: crop each training panorama to a view of DEG degrees at a "
+         "random heading (resized to the ground size), for photos with a limited field of "
+         "view (0: whole panoramas)", "DEG"},
         {"exclude-flagged", 0, 0, G_OPTION_ARG_NONE, &exclude_flagged,
          "Leave out pairs with an open bad-pair/wrong-location flag (default)", NULL},
         {"include-flagged", 0, 0, G_OPTION_ARG_NONE, &include_flagged,
@@ -267,6 +272,12 @@ int s4g_cmd_train(int argc, char **argv)
     if (micro_batch < 0) {
         fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
                 micro_batch);
+        return 2;
+    }
+    if (!(ground_fov >= 0 && ground_fov <= 360)) {
+        fprintf(stderr, "s4g train: --ground-fov must be degrees in 0..360 (0: whole "
+                        "panoramas), not %g\n",
+                ground_fov);
         return 2;
     }
     S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
@@ -340,6 +351,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
     o.jpeg_order = jorder;
+    o.ground_fov = ground_fov;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;

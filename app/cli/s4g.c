@@ -17,7 +17,8 @@
     X(embed, "encode a dataset's images into the project's embeddings cache") \
     X(mine, "mine GPS neighbours or DSS hard negatives of a training split") \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \
-    X(gallery, "cut MBTiles imagery into an embedded reference gallery for predict") \
+    X(gallery, "cut imagery (MBTiles or any GDAL source) into an embedded reference gallery") \
+    X(tiles, "write an offline MBTiles pyramid from any GDAL imagery source") \
     X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)") \
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
     X(bench, "measure inference, training-step and search throughput") \

@@ -451,10 +451,32 @@ S4gImage *s4g_augment_view_train(const S4gImage *raw, const S4gAugmentView *v, S
     return im;
 }
 
+S4gImage *s4g_augment_fov_crop(const S4gImage *pano, double fov, double heading)
+{
+    int W = pano->width;
+    int w = CLAMP((int)lround(W * fov / 360.0), 1, W);
+    double c = fmod(heading, 360.0);
+    if (c < 0) c += 360.0;
+    /* first column: the view's centre at heading/360·W, w columns wide */
+    int x0 = (int)floor(c / 360.0 * W - w / 2.0 + 0.5);
+    S4gImage *out = s4g_image_new(w, pano->height);
+    for (int y = 0; y < pano->height; y++)
+        for (int x = 0; x < w; x++) {
+            int sx = ((x0 + x) % W + W) % W;
+            memcpy(out->data + ((gsize)y * w + x) * 3, pano->data + ((gsize)y * W + sx) * 3, 3);
+        }
+    return out;
+}
+
 gboolean s4g_augment_pair(S4gImage **ground, S4gImage **satellite, const S4gAugmentView *gv,
                           const S4gAugmentView *sv, S4gAugmentMode mode, S4gAugRng *r,
                           GError **error)
 {
+    if (gv->fov > 0) { /* drawn only when asked for: the reference's stream is unchanged */
+        S4gImage *c = s4g_augment_fov_crop(*ground, gv->fov, s4g_aug_rng_uniform(r, 0, 360));
+        s4g_image_free(*ground);
+        *ground = c;
+    }
     if (s4g_aug_rng_uniform(r, 0, 1) < 0.5) {
         s4g_augment_flip(*ground);
         s4g_augment_flip(*satellite);
@@ -480,7 +502,7 @@ gboolean s4g_augment_pair(S4gImage **ground, S4gImage **satellite, const S4gAugm
             S4gImage *rs = s4g_augment_rot90(s, k);
             s4g_image_free(s);
             s = rs;
-            s4g_augment_roll(g, k);
+            if (gv->fov <= 0) s4g_augment_roll(g, k);
         }
     } else {
         int k = s4g_aug_rng_int(r, 0, 3);

@@ -70,7 +70,17 @@ typedef struct {
                 * the model tolerates a reference that is not centred exactly on the camera —
                 * as gallery patches cut on a grid are not */
     S4gJpegOrder jpeg_order; /* REFERENCE (0) unless asked */
+    double fov; /* not in the reference (0 there): a ground panorama is cropped to a view of
+                 * `fov` degrees at a uniform random heading (s4g_augment_fov_crop) before its
+                 * transforms, as a phone photo sees it; the pair's panorama roll is then
+                 * skipped (the crop is no panorama), the satellite stays as the mode says */
 } S4gAugmentView;
+
+/* The columns of a 360° panorama a camera looking at `heading` degrees (0 = the panorama's
+ * first column, increasing to the right) with a horizontal field of view of `fov` degrees
+ * sees: round(W·fov/360) columns (at least 1) centred on column heading/360·W, wrapping around
+ * the seam; every row. */
+S4gImage *s4g_augment_fov_crop(const S4gImage *pano, double fov, double heading);
 
 /* The view spec of reference §5.2 for an output size (panorama = ground of CVUSA/CVACT/VIGOR). */
 S4gAugmentView s4g_augment_view_spec(S4gSize size, gboolean panorama);

@@ -129,6 +129,8 @@ static const char *sniff_format(const guint8 *b, gsize n)
         return "webp";
     if (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)))
         return "tiff";
+    if (s4g_image_sniff_heif(b, n))
+        return "heif";
     return NULL;
 }
 
@@ -144,7 +146,7 @@ gboolean s4g_dataset_probe_image(const char *path, int *width, int *height, GErr
     if (got < 0 || !sniff_format(head, (gsize)got)) {
         g_autofree char *shown = s4g_file_clip(path);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", shown);
+                    "%s: not an image (expected JPEG, PNG, WebP, TIFF or HEIC)", shown);
         return FALSE;
     }
     if (!s4g_image_init(error))

@@ -126,10 +126,20 @@ fail:;
     return NULL;
 }
 
+gboolean s4g_image_sniff_heif(const guint8 *b, gsize n)
+{
+    static const char brands[][5] = {"heic", "heix", "hevc", "hevx", "heim", "heis", "mif1",
+                                     "msf1"};
+    if (n < 12 || memcmp(b + 4, "ftyp", 4)) return FALSE;
+    for (gsize i = 0; i < G_N_ELEMENTS(brands); i++)
+        if (!memcmp(b + 8, brands[i], 4)) return TRUE;
+    return FALSE;
+}
+
 /* The first bytes of the formats we accept (see s4g-dataset.c for why we check first). */
 static gboolean sniff(const guint8 *b, gsize n)
 {
-    return (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) ||
+    return s4g_image_sniff_heif(b, n) || (n >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF) ||
            (n >= 8 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8)) ||
            (n >= 12 && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4)) ||
            (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)));
@@ -145,7 +155,7 @@ static VipsImage *open_buffer(const void *data, gsize len, const char *what, GEr
         return NULL;
     if (!sniff(data, len)) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
+                    "%s: not an image (expected JPEG, PNG, WebP, TIFF or HEIC)", what);
         return NULL;
     }
     VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,

@@ -38,6 +38,10 @@ void s4g_image_set_max_pixels(guint64 max_pixels);
 /* FALSE (error naming `what` and the size) when width×height is empty or over the budget. */
 gboolean s4g_image_check_pixels(int width, int height, const char *what, GError **error);
 
+/* Whether the first bytes are an ISO-BMFF "ftyp" box of a HEIF image (HEIC from phones:
+ * brands heic, heix, hevc, hevx, heim, heis, mif1, msf1), decoded through libvips' libheif. */
+gboolean s4g_image_sniff_heif(const guint8 *b, gsize n);
+
 /* Decodes a file / an encoded buffer fully into 8-bit sRGB (EXIF orientation applied, grey
  * expanded, alpha flattened onto black, 16-bit scaled down), after checking the pixel budget
  * from the header.  A file must be a regular file.  Errors name the file (or `what`). */

@@ -61,6 +61,7 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
         S4gAugmentView sv = s4g_augment_view_spec(o->satellite, FALSE);
         sv.shift = o->satellite_shift;
         gv.jpeg_order = sv.jpeg_order = o->jpeg_order;
+        gv.fov = o->ground_fov;
         if (!s4g_augment_pair(&g, &s, &gv, &sv, o->mode, &r, error))
             return FALSE;
         if (s->width != o->satellite.w || s->height != o->satellite.h) {
@@ -70,6 +71,13 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
             s = t;
         }
     } else {
+        if (o->ground_fov > 0) {
+            S4gAugRng r;
+            s4g_aug_rng_init(&r, o->seed, p);
+            S4gImage *c = s4g_augment_fov_crop(g, o->ground_fov, s4g_aug_rng_uniform(&r, 0, 360));
+            s4g_image_free(g);
+            g = c;
+        }
         S4gImage *t = s4g_image_resize(g, o->ground.w, o->ground.h);
         s4g_image_free(g);
         g = t;

@@ -19,6 +19,9 @@ typedef struct {
     gboolean ground_is_panorama; /* GridDropout ratio 0.5 and height-based holes */
     int satellite_shift;         /* S4gAugmentView.shift of the satellite (0) */
     S4gJpegOrder jpeg_order;     /* S4gAugmentView.jpeg_order of both views */
+    double ground_fov;           /* degrees: each ground panorama cropped to a view of this
+                                  * field at a heading drawn from the seed and the pair
+                                  * (S4gAugmentView.fov; also without augment); 0 = whole */
     guint64 seed;
     gboolean nchw;          /* planar CHW per image instead of the engine's HWC */
     gboolean skip_corrupt;  /* an undecodable image drops its pair (counted) instead of failing */

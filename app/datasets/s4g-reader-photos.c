@@ -1,18 +1,22 @@
 /* s4g-reader-photos.c — ground photos of one's own, to locate or to evaluate on:
- *   ROOT a folder: every .jpg/.jpeg/.png file below it (name order, recursively); lat/lon from
- *        the EXIF GPS tags (libexif) when present, unknown otherwise;
+ *   ROOT a folder: every .jpg/.jpeg/.png/.heic/.heif file below it (name order, recursively);
+ *        lat/lon from the EXIF GPS tags (libexif; a HEIC's Exif item through libvips) when
+ *        present, unknown otherwise (a photo to locate, with no truth);
  *   ROOT a .csv file: lines "path,lat,lon" (an optional header line starting with "path"),
  *        paths relative to the CSV's folder; empty lat and lon mean unknown.
  * Everything goes to split "query", view "ground", identity −1. */
 #include "s4g-dataset.h"
 #include "s4g-file.h"
+#include "s4g-image.h"
 
 #include <errno.h>
 #include <libexif/exif-data.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vips/vips.h>
 
 /* Degrees from an EXIF GPS coordinate (3 rationals) and its N/S/E/W reference. */
 static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifByteOrder order,
@@ -37,14 +41,50 @@ static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifB
     return TRUE;
 }
 
-/* EXIF sits in a JPEG's APP1 segment (at most 64 KB) near the start of the file. */
+/* The EXIF block of a HEIF file (libexif reads JPEG only): libvips' exif-data, which its
+ * heifload fills from the file's Exif item. */
+static ExifData *heif_exif(const char *path)
+{
+    if (!s4g_image_init(NULL)) return NULL;
+    VipsImage *im = vips_image_new_from_file(path, NULL);
+    if (!im) {
+        g_free(s4g_image_vips_error());
+        return NULL;
+    }
+    const void *data = NULL;
+    size_t len = 0;
+    ExifData *ed = NULL;
+    if (vips_image_get_typeof(im, VIPS_META_EXIF_NAME) &&
+        !vips_image_get_blob(im, VIPS_META_EXIF_NAME, &data, &len) && len > 8) {
+        /* libexif wants the "Exif\0\0" header before the TIFF structure; the item may hold
+         * it, or only the TIFF structure (after libheif's 4-byte offset, or not) */
+        const guint8 *b = data;
+        g_autoptr(GByteArray) block = g_byte_array_new();
+        gsize skip = 0;
+        if (memcmp(b, "Exif\0\0", 6) != 0) {
+            if (!memcmp(b + 4, "II*\0", 4) || !memcmp(b + 4, "MM\0*", 4)) skip = 4;
+            g_byte_array_append(block, (const guint8 *)"Exif\0\0", 6);
+        }
+        g_byte_array_append(block, b + skip, (guint)(len - skip));
+        ed = exif_data_new_from_data(block->data, block->len);
+    }
+    g_object_unref(im);
+    return ed;
+}
+
+static gboolean gps_of(ExifData *ed, double *lat, double *lon);
+
+/* EXIF sits in a JPEG's APP1 segment (at most 64 KB) near the start of the file; a HEIF keeps
+ * it in an item that libvips finds. */
 #define EXIF_HEAD_BYTES (256 * 1024)
 
 gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon)
 {
     g_autofree guint8 *head = g_malloc(EXIF_HEAD_BYTES);
     gsize n = s4g_file_read_head(path, head, EXIF_HEAD_BYTES);
-    return s4g_photos_exif_gps_data(head, n, lat, lon);
+    if (s4g_photos_exif_gps_data(head, n, lat, lon)) return TRUE;
+    ExifData *ed = s4g_image_sniff_heif(head, n) ? heif_exif(path) : NULL;
+    return ed && gps_of(ed, lat, lon);
 }
 
 gboolean s4g_photos_exif_gps_data(const guint8 *data, gsize len, double *lat, double *lon)
@@ -52,6 +92,12 @@ gboolean s4g_photos_exif_gps_data(const guint8 *data, gsize len, double *lat, do
     if (len < 4 || len > G_MAXUINT)
         return FALSE;
     ExifData *ed = exif_data_new_from_data(data, (unsigned int)len);
+    return ed && gps_of(ed, lat, lon);
+}
+
+/* The GPS position of ed (unreferenced here), when it holds a valid one. */
+static gboolean gps_of(ExifData *ed, double *lat, double *lon)
+{
     if (!ed)
         return FALSE;
     ExifByteOrder order = exif_data_get_byte_order(ed);
@@ -70,7 +116,8 @@ static gboolean is_photo_name(const char *name)
 {
     g_autofree char *l = g_ascii_strdown(name, -1);
     return g_str_has_suffix(l, ".jpg") || g_str_has_suffix(l, ".jpeg") ||
-           g_str_has_suffix(l, ".png");
+           g_str_has_suffix(l, ".png") || g_str_has_suffix(l, ".heic") ||
+           g_str_has_suffix(l, ".heif");
 }
 
 static int cmp_strp(gconstpointer a, gconstpointer b)

@@ -6,6 +6,7 @@
  * north to south, columns west to east.  Missing tiles read as black. */
 #pragma once
 
+#include "s4g-imagery.h"
 #include "s4g-mbtiles.h"
 
 G_BEGIN_DECLS
@@ -24,8 +25,40 @@ gboolean s4g_tilegrid_size(S4gMbtiles *mb, int z, int pw, int ph, int stride, in
                            int *rows, GError **error);
 
 /* Writes every patch of the grid as outdir/r<row>-c<col>.png; returns a GArray of
- * S4gTilePatch (with clear func) in row-major order. */
+ * S4gTilePatch (with clear func) in row-major order.  The imagery is read window by window
+ * (a band of patch rows, at most about 2048 pixels wide at a time), so memory does not grow
+ * with the region; before writing, the patches' size is checked against the free space of
+ * outdir's file system. */
 GArray *s4g_tilegrid_cut(S4gMbtiles *mb, int z, int pw, int ph, int stride, const char *outdir,
                          GError **error);
+
+/* Reads the out->width × out->height window whose top-left pixel is (x, y) on zoom z's global
+ * Web-Mercator grid. */
+typedef gboolean (*S4gTileWindowRead)(gpointer source, int z, gint64 x, gint64 y, S4gImage *out,
+                                      GError **error);
+
+/* The grid's size for any region bounds (west, south, east, north); `what` names the source
+ * in errors. */
+gboolean s4g_tilegrid_size_bounds(const double bounds[4], const char *what, int z, int pw,
+                                  int ph, int stride, int *cols, int *rows, GError **error);
+
+/* s4g_tilegrid_cut over `bounds` of any imagery read through `read`. */
+GArray *s4g_tilegrid_cut_bounds(const double bounds[4], const char *what, S4gTileWindowRead read,
+                                gpointer source, int z, int pw, int ph, int stride,
+                                const char *outdir, GError **error);
+
+/* s4g_tilegrid_cut_bounds over GDAL imagery (s4g_imagery_read). */
+GArray *s4g_tilegrid_cut_imagery(S4gImagery *im, const double bounds[4], int z, int pw, int ph,
+                                 int stride, const char *outdir, GError **error);
+
+/* FALSE with an error naming `what` when `count` images of w×h RGB (counted raw, an upper
+ * bound for PNG) would not fit in the free space of the file system holding `dir` (or its
+ * nearest existing parent). */
+gboolean s4g_tilegrid_check_disk(const char *what, const char *dir, gint64 count, int w, int h,
+                                 GError **error);
+
+/* Reads a window of an MBTiles tile set (missing tiles are black): an S4gTileWindowRead. */
+gboolean s4g_tilegrid_read_mbtiles(gpointer mbtiles, int z, gint64 x, gint64 y, S4gImage *out,
+                                   GError **error);
 
 G_END_DECLS

@@ -122,13 +122,13 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
         "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
         "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"jpeg_order\": \"%s\", "
-        "\"recipe\": %s%s%s}",
+        "\"ground_fov\": %.17g, \"recipe\": %s%s%s}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
         o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
         (double)steps * o->warmup_epochs, o->satellite_shift, s4g_jpeg_order_name(o->jpeg_order),
-        o->recipe ? "\"" : "", o->recipe ? o->recipe : "null", o->recipe ? "\"" : "");
+        o->ground_fov, o->recipe ? "\"" : "", o->recipe ? o->recipe : "null", o->recipe ? "\"" : "");
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -177,6 +177,7 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     /* runs stored before the option existed encoded true RGB */
     if (!s4g_jpeg_order_parse(jstr(root, "jpeg_order", "rgb"), &o->jpeg_order))
         o->jpeg_order = S4G_JPEG_ORDER_RGB;
+    o->ground_fov = jnum(root, "ground_fov", 0);
     o->exclude_flagged = jnum(root, "exclude_flagged", o->exclude_flagged) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
     o->sampler.neighbour_select =
@@ -474,8 +475,10 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
                            .jpeg_order = r->o.jpeg_order,
+                           .ground_fov = r->o.ground_fov,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
-                           .ground_is_panorama = !r->university && s->ground.w >= 2 * s->ground.h,
+                           .ground_is_panorama = !r->university && r->o.ground_fov <= 0 &&
+                                                 s->ground.w >= 2 * s->ground.h,
                            .seed = r->o.seed * 7919u + epoch,
                            .threads = r->o.loader_threads};
     g_autoptr(S4gLoader) loader = s4g_loader_new(&lo, gp, sp, order->len);
@@ -576,6 +579,13 @@ static gboolean setup_model(Run *r, GError **error)
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "--satellite-shift %d: must be 0..%d px for %d×%d satellite images",
                     r->o.satellite_shift, max_shift, ss.h, ss.w);
+        return FALSE;
+    }
+    if (!(r->o.ground_fov >= 0 && r->o.ground_fov <= 360)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "--ground-fov %g: must be a field of view in degrees, 0 < DEG ≤ 360 "
+                    "(0: whole panoramas)",
+                    r->o.ground_fov);
         return FALSE;
     }
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);

@@ -39,6 +39,8 @@ typedef struct {
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the
                           * reference; S4gAugmentView.shift) */
     S4gJpegOrder jpeg_order; /* JPEG augmentation channel order (REFERENCE by default) */
+    double ground_fov;   /* degrees of a random-heading view each training panorama is cropped
+                          * to (S4gLoaderOptions.ground_fov); 0 = the whole panorama */
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
                                * identity (images.identity, CVUSA's 0), not an index */

@@ -354,6 +354,90 @@ static void test_photometric(void)
     g_assert_false(s4g_jpeg_order_parse("bgr", &jo));
 }
 
+/* A 360-column panorama whose column x has red = x (mod 256), green = x / 256, blue = row. */
+static S4gImage *column_pano(int w, int h)
+{
+    S4gImage *im = s4g_image_new(w, h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            guint8 *p = im->data + ((gsize)y * w + x) * 3;
+            p[0] = (guint8)(x & 0xff), p[1] = (guint8)(x >> 8), p[2] = (guint8)y;
+        }
+    return im;
+}
+
+static int column_of(const S4gImage *im, int x)
+{
+    const guint8 *p = im->data + (gsize)x * 3;
+    return p[0] | p[1] << 8;
+}
+
+/* --ground-fov: the crop is round(W·fov/360) columns centred on the heading, wrapping. */
+static void test_fov_crop(void)
+{
+    g_autoptr(S4gImage) pano = column_pano(360, 4);
+    g_autoptr(S4gImage) c = s4g_augment_fov_crop(pano, 90, 180);
+    g_assert_cmpint(c->width, ==, 90);
+    g_assert_cmpint(c->height, ==, 4);
+    for (int x = 0; x < 90; x++) g_assert_cmpint(column_of(c, x), ==, 135 + x);
+    g_assert_cmpint(c->data[((gsize)3 * 90 + 5) * 3 + 2], ==, 3); /* every row, in order */
+    /* across the seam: heading 10° with 60° → columns 340..359, 0..39 */
+    g_autoptr(S4gImage) w = s4g_augment_fov_crop(pano, 60, 10);
+    g_assert_cmpint(w->width, ==, 60);
+    for (int x = 0; x < 60; x++) g_assert_cmpint(column_of(w, x), ==, (340 + x) % 360);
+    /* headings wrap: −350° is 10° */
+    g_autoptr(S4gImage) w2 = s4g_augment_fov_crop(pano, 60, -350);
+    g_assert_cmpmem(w2->data, 60 * 4 * 3, w->data, 60 * 4 * 3);
+    /* 360° is the whole panorama, starting half a turn before the heading */
+    g_autoptr(S4gImage) all = s4g_augment_fov_crop(pano, 360, 180);
+    g_assert_cmpint(all->width, ==, 360);
+    g_assert_cmpint(column_of(all, 0), ==, 0);
+}
+
+/* In the pair pipeline the heading comes from the pair's generator: the same seed gives the
+ * same bytes, other seeds other headings; the ground comes out at the view's size. */
+static void test_fov_pair(void)
+{
+    g_autoptr(S4gImage) pano = column_pano(360, 40);
+    g_autoptr(S4gImage) sat = s4g_image_new(32, 32);
+    S4gAugmentView gv = s4g_augment_view_spec((S4gSize){.h = 24, .w = 24}, FALSE);
+    S4gAugmentView sv = s4g_augment_view_spec((S4gSize){.h = 32, .w = 32}, FALSE);
+    gv.fov = 90;
+    guint8 first[24 * 24 * 3];
+    GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (int seed = 0; seed < 12; seed++)
+        for (int rep = 0; rep < 2; rep++) {
+            S4gImage *g = s4g_image_copy(pano), *s = s4g_image_copy(sat);
+            S4gAugRng r;
+            s4g_aug_rng_init(&r, 1000 + seed, 7);
+            g_autoptr(GError) e = NULL;
+            g_assert_true(s4g_augment_pair(&g, &s, &gv, &sv, S4G_AUGMENT_PANORAMA, &r, &e));
+            g_assert_no_error(e);
+            g_assert_cmpint(g->width, ==, 24);
+            g_assert_cmpint(g->height, ==, 24);
+            if (rep == 0) memcpy(first, g->data, sizeof first);
+            else g_assert_cmpmem(g->data, sizeof first, first, sizeof first);
+            /* the heading the generator drew first: the crop's centre column */
+            S4gAugRng h;
+            s4g_aug_rng_init(&h, 1000 + seed, 7);
+            int heading = (int)s4g_aug_rng_uniform(&h, 0, 360);
+            g_hash_table_add(seen, GINT_TO_POINTER(heading / 30));
+            s4g_image_free(g);
+            s4g_image_free(s);
+        }
+    g_assert_cmpuint(g_hash_table_size(seen), >=, 5); /* headings spread around the circle */
+    g_hash_table_unref(seen);
+    /* without fov the generator's stream and the output are those of the reference */
+    S4gAugmentView g0 = s4g_augment_view_spec((S4gSize){.h = 24, .w = 24}, FALSE);
+    S4gImage *a = s4g_image_copy(pano), *as = s4g_image_copy(sat);
+    S4gAugRng r;
+    s4g_aug_rng_init(&r, 5, 1);
+    g_assert_true(s4g_augment_pair(&a, &as, &g0, &sv, S4G_AUGMENT_PANORAMA, &r, NULL));
+    g_assert_cmpint(a->width, ==, 24);
+    s4g_image_free(a);
+    s4g_image_free(as);
+}
+
 int main(int argc, char **argv)
 {
     fx_init(&argc, &argv);
@@ -366,5 +450,7 @@ int main(int argc, char **argv)
     g_test_add_func("/augment/shift-stream", test_shift_stream);
     g_test_add_func("/augment/dropout", test_dropout);
     g_test_add_func("/augment/photometric", test_photometric);
+    g_test_add_func("/augment/fov-crop", test_fov_crop);
+    g_test_add_func("/augment/fov-pair", test_fov_pair);
     return g_test_run();
 }

@@ -583,6 +583,72 @@ static void test_photos(void)
     fx_rmtree(root);
 }
 
+/* HEIC photos as phones write them (heif-enc from libheif-examples, EXIF copied from the
+ * JPEG): decoded, listed by the photos reader, GPS read from the HEIC's Exif item; one without
+ * GPS is a photo to locate (no truth). */
+static void test_photos_heic(void)
+{
+    g_autofree char *heif_enc = g_find_program_in_path("heif-enc");
+    if (!heif_enc) {
+        g_test_skip("heif-enc (libheif-examples, tools/install-deps) is not installed");
+        return;
+    }
+    g_autofree char *src = fx_tmpdir();
+    g_autofree char *root = fx_tmpdir();
+    make_gps_jpeg(src, "gps.jpg", -33.8568, 151.2153);
+    fx_image(src, "plain.jpg", 64, 48, 5);
+    const char *pairs[][2] = {{"gps.jpg", "a.heic"}, {"plain.jpg", "b.HEIC"}};
+    for (int i = 0; i < 2; i++) {
+        g_autofree char *in = g_build_filename(src, pairs[i][0], NULL);
+        g_autofree char *out = g_build_filename(root, pairs[i][1], NULL);
+        const char *argv[] = {heif_enc, "-q", "95", "-o", out, in, NULL};
+        int status = 0;
+        g_autoptr(GError) e = NULL;
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, NULL, NULL, &status, &e));
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+    }
+    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_PHOTOS, root, FALSE);
+    g_autoptr(GError) e = NULL;
+    g_assert_true(s4g_dataset_read(ds, &e));
+    g_assert_no_error(e);
+    g_assert_cmpuint(ds->images->len, ==, 2);
+    S4gDatasetImage *a = s4g_dataset_image(ds, 0), *b = s4g_dataset_image(ds, 1);
+    g_assert_cmpstr(a->path, ==, "a.heic");
+    g_assert_cmpfloat_with_epsilon(a->lat, -33.8568, 1e-6);
+    g_assert_cmpfloat_with_epsilon(a->lon, 151.2153, 1e-6);
+    g_assert_cmpstr(b->path, ==, "b.HEIC");
+    g_assert_true(isnan(b->lat) && isnan(b->lon));
+    g_assert_cmpint(b->width, ==, 64);
+    g_assert_cmpint(b->height, ==, 48);
+    /* the decoded HEIC shows what the JPEG showed (lossy both times: close, not equal) */
+    g_autofree char *jp = g_build_filename(src, "plain.jpg", NULL);
+    g_autofree char *hp = g_build_filename(root, "b.HEIC", NULL);
+    g_autoptr(S4gImage) j = s4g_image_load(jp, &e);
+    g_assert_no_error(e);
+    g_autoptr(S4gImage) h = s4g_image_load(hp, &e);
+    g_assert_no_error(e);
+    g_assert_cmpint(h->width, ==, j->width);
+    g_assert_cmpint(h->height, ==, j->height);
+    double mad = 0;
+    for (int i = 0; i < j->width * j->height * 3; i++) mad += fabs((double)j->data[i] - h->data[i]);
+    mad /= j->width * j->height * 3;
+    g_test_message("HEIC vs JPEG: mean absolute difference %.2f", mad);
+    g_assert_cmpfloat(mad, <, 20);
+    /* a truncated HEIC is an error naming it */
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(hp, &bytes, &len, NULL));
+    g_autofree char *cut = g_build_filename(root, "cut.heic", NULL);
+    g_assert_true(g_file_set_contents(cut, bytes, (gssize)(len / 2), NULL));
+    g_autoptr(S4gImage) bad = s4g_image_load(cut, &e);
+    g_assert_null(bad);
+    g_assert_nonnull(e);
+    g_assert_nonnull(strstr(e->message, "cut.heic"));
+    fx_rmtree(src);
+    fx_rmtree(root);
+}
+
 /* ---- import into a project -------------------------------------------------------------- */
 
 static void count_rows(S4gStore *store, gint64 *images, gint64 *pairs)
@@ -696,6 +762,7 @@ int main(int argc, char **argv)
     g_test_add_func("/readers/vigor-bad", test_vigor_bad);
     g_test_add_func("/readers/university", test_university);
     g_test_add_func("/readers/photos", test_photos);
+    g_test_add_func("/readers/photos-heic", test_photos_heic);
     g_test_add_func("/readers/import-twice", test_import_twice);
     g_test_add_func("/readers/import-atomic", test_import_atomic);
     return g_test_run();

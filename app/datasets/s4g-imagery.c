@@ -1,0 +1,511 @@
+/* s4g-imagery.c — GDAL sources read as windows of the Web-Mercator pixel grid (warped VRT). */
+#include "s4g-imagery.h"
+#include "s4g-mbtiles.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vips/vips.h>
+
+#ifdef S4G_HAVE_GDAL
+#include <cpl_conv.h>
+#include <cpl_error.h>
+#include <cpl_string.h>
+#include <gdal.h>
+#include <gdal_alg.h>
+#include <gdal_utils.h>
+#include <ogr_srs_api.h>
+#endif
+
+#define TILE 256
+/* half the Web-Mercator world width, metres */
+#define MERC_R 20037508.342789244
+
+gboolean s4g_imagery_available(void)
+{
+#ifdef S4G_HAVE_GDAL
+    return TRUE;
+#else
+    return FALSE;
+#endif
+}
+
+gboolean s4g_imagery_parse_bounds(const char *text, double b[4])
+{
+    g_auto(GStrv) f = g_strsplit(text, ",", -1);
+    if (g_strv_length(f) != 4) return FALSE;
+    for (int i = 0; i < 4; i++) {
+        char *end;
+        b[i] = g_ascii_strtod(g_strstrip(f[i]), &end);
+        if (end == f[i] || *end || !isfinite(b[i])) return FALSE;
+    }
+    return b[0] < b[2] && b[1] < b[3] && b[0] >= -180 && b[2] <= 180 && b[1] >= -85.0511 &&
+           b[3] <= 85.0511;
+}
+
+GBytes *s4g_imagery_encode(const S4gImage *tile, const char *format, GError **error)
+{
+    if (!s4g_image_init(error)) return NULL;
+    VipsImage *v = vips_image_new_from_memory(tile->data, (size_t)tile->width * tile->height * 3,
+                                              tile->width, tile->height, 3, VIPS_FORMAT_UCHAR);
+    void *buf = NULL;
+    size_t len = 0;
+    int rc = -1;
+    if (v && !g_strcmp0(format, "jpg"))
+        rc = vips_jpegsave_buffer(v, &buf, &len, "Q", 90, "strip", TRUE, NULL);
+    else if (v)
+        rc = vips_pngsave_buffer(v, &buf, &len, "compression", 6, "strip", TRUE, NULL);
+    if (v) g_object_unref(v);
+    if (rc != 0) {
+        g_autofree char *msg = s4g_image_vips_error();
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "cannot encode a %dx%d %s tile: %s",
+                    tile->width, tile->height, format, msg);
+        return NULL;
+    }
+    return g_bytes_new_with_free_func(buf, len, g_free, buf);
+}
+
+#ifndef S4G_HAVE_GDAL
+
+S4gImagery *s4g_imagery_open(const char *src, int zoom, GError **error)
+{
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                "%s: this s4g was built without GDAL (meson -Dgdal=enabled), so only MBTiles "
+                "imagery (--tiles) can be read",
+                src);
+    return NULL;
+}
+
+void s4g_imagery_free(S4gImagery *im) {}
+
+const char *s4g_imagery_get_source(S4gImagery *im)
+{
+    return NULL;
+}
+
+gboolean s4g_imagery_get_bounds(S4gImagery *im, double bounds[4], GError **error)
+{
+    return FALSE;
+}
+
+int s4g_imagery_get_native_zoom(S4gImagery *im)
+{
+    return 0;
+}
+
+gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                          GError **error)
+{
+    return FALSE;
+}
+
+#else
+
+struct _S4gImagery {
+    char *src;
+    GDALDatasetH ds;    /* the source (a VRT for folders and URL templates) */
+    double merc[4];     /* its footprint in EPSG:3857: minx, miny, maxx, maxy */
+    double bounds[4];   /* west, south, east, north */
+    int native_zoom;
+    int zoom;           /* zoom of the warped VRT below, -1 before the first read */
+    GDALDatasetH warped;
+    gint64 wx0, wy0;    /* its top-left pixel on the zoom's global grid */
+    int ww, wh;
+    int bands[4], nb;   /* bands read (RGB or grey ×3) and alpha (4th, when present) */
+    gboolean alpha;
+};
+
+/* GDAL's pending error text for an error of ours. */
+static void set_gdal_error(GError **error, const char *src, const char *what)
+{
+    g_autofree char *msg = g_strdup(CPLGetLastErrorMsg());
+    /* the WMS driver's hint about its XML options is no help to an s4g user */
+    char *hint = strstr(msg, "\nAdd the HTTP status code");
+    if (hint) *hint = 0;
+    g_strchomp(msg);
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: %s%s%s", src, what,
+                *msg ? ": " : "", msg);
+    CPLErrorReset();
+}
+
+static gpointer gdal_init_once(gpointer data)
+{
+    GDALAllRegister();
+    /* defaults set in code (a user's own GDAL_* environment still wins): a slow or dead
+     * server is an error after the timeout, never a hang */
+    static const char *const defaults[][2] = {
+        {"GDAL_HTTP_TIMEOUT", G_STRINGIFY(S4G_IMAGERY_HTTP_TIMEOUT_S)},
+        {"GDAL_HTTP_CONNECTTIMEOUT", "10"},
+        {"GDAL_HTTP_MAX_RETRY", "1"},
+        {"GDAL_HTTP_RETRY_DELAY", "1"},
+        {"GDAL_CACHEMAX", "64"}, /* MB of GDAL's block cache: memory stays bounded */
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(defaults); i++)
+        if (defaults[i][1] && !CPLGetConfigOption(defaults[i][0], NULL))
+            CPLSetConfigOption(defaults[i][0], defaults[i][1]);
+    return NULL;
+}
+
+static void gdal_init(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, gdal_init_once, NULL);
+}
+
+static gboolean is_url_template(const char *src)
+{
+    return (g_str_has_prefix(src, "http://") || g_str_has_prefix(src, "https://")) &&
+           strstr(src, "{z}") && strstr(src, "{x}") && strstr(src, "{y}");
+}
+
+/* An XYZ template (http://host/{z}/{x}/{y}.png) as GDAL's TMS description at `zoom`. */
+static char *xyz_description(const char *src, int zoom)
+{
+    /* the WMS driver's own <Timeout> (300 s unless given) bounds each request, so it gets
+     * GDAL_HTTP_TIMEOUT's value */
+    int timeout = atoi(CPLGetConfigOption("GDAL_HTTP_TIMEOUT",
+                                          G_STRINGIFY(S4G_IMAGERY_HTTP_TIMEOUT_S)));
+    if (timeout < 1) timeout = S4G_IMAGERY_HTTP_TIMEOUT_S;
+    g_autoptr(GString) url = g_string_new(NULL);
+    for (const char *p = src; *p; p++) {
+        if (*p == '{' && (p[1] == 'x' || p[1] == 'y' || p[1] == 'z') && p[2] == '}') {
+            g_string_append_printf(url, "${%c}", p[1]);
+            p += 2;
+        } else if (*p == '&') {
+            g_string_append(url, "&amp;");
+        } else if (*p == '<') {
+            g_string_append(url, "&lt;");
+        } else {
+            g_string_append_c(url, *p);
+        }
+    }
+    return g_strdup_printf(
+        "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>%s</ServerUrl></Service>"
+        "<DataWindow><UpperLeftX>%.9f</UpperLeftX><UpperLeftY>%.9f</UpperLeftY>"
+        "<LowerRightX>%.9f</LowerRightX><LowerRightY>%.9f</LowerRightY>"
+        "<TileLevel>%d</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY>"
+        "<YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
+        "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
+        "<MaxConnections>4</MaxConnections><Timeout>%d</Timeout>"
+        /* a tile the server does not have reads as black, as a missing MBTiles tile */
+        "<ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes></GDAL_WMS>",
+        url->str, -MERC_R, MERC_R, MERC_R, -MERC_R, zoom, timeout);
+}
+
+static gboolean raster_name(const char *name)
+{
+    g_autofree char *l = g_ascii_strdown(name, -1);
+    return g_str_has_suffix(l, ".tif") || g_str_has_suffix(l, ".tiff") ||
+           g_str_has_suffix(l, ".jp2") || g_str_has_suffix(l, ".vrt");
+}
+
+/* A folder of georeferenced rasters (GeoTIFF, COG, JPEG 2000, VRT) in one CRS as one
+ * in-memory mosaic VRT. */
+static GDALDatasetH open_folder(const char *dir, GError **error)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, error);
+    if (!d) return NULL;
+    g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+    for (const char *n; (n = g_dir_read_name(d));)
+        if (raster_name(n)) g_ptr_array_add(files, g_build_filename(dir, n, NULL));
+    if (files->len == 0) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                    "%s: no GeoTIFF, JPEG 2000 or VRT files (.tif, .tiff, .jp2, .vrt) in the folder",
+                    dir);
+        return NULL;
+    }
+    g_ptr_array_sort(files, (GCompareFunc)g_strcmp0);
+    OGRSpatialReferenceH first = NULL;
+    char *first_file = NULL;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < files->len; i++) {
+        const char *f = g_ptr_array_index(files, i);
+        GDALDatasetH ds = GDALOpen(f, GA_ReadOnly);
+        OGRSpatialReferenceH srs = ds ? GDALGetSpatialRef(ds) : NULL;
+        if (!ds) {
+            set_gdal_error(error, f, "not a readable raster");
+            ok = FALSE;
+        } else if (!srs) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                        "%s: no coordinate reference system (a mosaic needs one CRS for all files)",
+                        f);
+            ok = FALSE;
+        } else if (!first) {
+            first = OSRClone(srs);
+            first_file = (char *)f;
+        } else if (!OSRIsSame(first, srs)) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                        "%s: its coordinate reference system differs from %s's; a folder mosaic "
+                        "needs one CRS (reproject with gdalwarp, or list them in a VRT)",
+                        f, first_file);
+            ok = FALSE;
+        }
+        if (ds) GDALClose(ds);
+    }
+    if (first) OSRDestroySpatialReference(first);
+    if (!ok) return NULL;
+    g_ptr_array_add(files, NULL);
+    GDALBuildVRTOptions *o = GDALBuildVRTOptionsNew(NULL, NULL);
+    int usage = 0;
+    GDALDatasetH vrt = GDALBuildVRT("", (int)files->len - 1, NULL,
+                                    (const char *const *)files->pdata, o, &usage);
+    GDALBuildVRTOptionsFree(o);
+    if (!vrt) set_gdal_error(error, dir, "cannot mosaic the folder");
+    return vrt;
+}
+
+static void merc_to_lonlat(double mx, double my, double *lon, double *lat)
+{
+    *lon = mx / MERC_R * 180.0;
+    *lat = atan(sinh(my / MERC_R * G_PI)) * 180.0 / G_PI;
+}
+
+/* The source's footprint in EPSG:3857 (bounding box of its reprojected edges). */
+static gboolean footprint(S4gImagery *im, GError **error)
+{
+    OGRSpatialReferenceH merc = OSRNewSpatialReference(NULL);
+    OSRImportFromEPSG(merc, 3857);
+    char *wkt = NULL;
+    OSRExportToWkt(merc, &wkt);
+    OSRDestroySpatialReference(merc);
+    char **to = CSLSetNameValue(NULL, "DST_SRS", wkt);
+    CPLFree(wkt);
+    void *tr = GDALCreateGenImgProjTransformer2(im->ds, NULL, to);
+    CSLDestroy(to);
+    if (!tr) {
+        set_gdal_error(error, im->src, "cannot be reprojected to Web Mercator");
+        return FALSE;
+    }
+    double gt[6], ext[4];
+    int px, ln;
+    CPLErr e = GDALSuggestedWarpOutput2(im->ds, GDALGenImgProjTransform, tr, gt, &px, &ln, ext, 0);
+    GDALDestroyGenImgProjTransformer(tr);
+    if (e != CE_None) {
+        set_gdal_error(error, im->src, "cannot be reprojected to Web Mercator");
+        return FALSE;
+    }
+    im->merc[0] = MAX(ext[0], -MERC_R), im->merc[1] = MAX(ext[1], -MERC_R);
+    im->merc[2] = MIN(ext[2], MERC_R), im->merc[3] = MIN(ext[3], MERC_R);
+    /* gt[1]: the source's pixel size in Web-Mercator metres, matched against zoom levels */
+    double z = log2(2 * MERC_R / (TILE * fabs(gt[1])));
+    im->native_zoom = CLAMP((int)lround(z), 0, 24);
+    merc_to_lonlat(im->merc[0], im->merc[1], &im->bounds[0], &im->bounds[1]);
+    merc_to_lonlat(im->merc[2], im->merc[3], &im->bounds[2], &im->bounds[3]);
+    return TRUE;
+}
+
+S4gImagery *s4g_imagery_open(const char *src, int zoom, GError **error)
+{
+    gdal_init();
+    g_autoptr(S4gImagery) im = g_new0(S4gImagery, 1);
+    im->src = g_strdup(src);
+    im->zoom = -1;
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    gboolean mbtiles = FALSE;
+    if (is_url_template(src)) {
+        g_autofree char *xml = xyz_description(src, CLAMP(zoom, 0, 24));
+        im->ds = GDALOpen(xml, GA_ReadOnly);
+        if (!im->ds) set_gdal_error(error, src, "cannot open the tile server template");
+    } else if (g_file_test(src, G_FILE_TEST_IS_DIR)) {
+        im->ds = open_folder(src, error);
+    } else if (!strstr(src, "://") && !strchr(src, '<') && !g_str_has_prefix(src, "WMTS:") &&
+               !g_file_test(src, G_FILE_TEST_EXISTS)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: no such file or folder",
+                    src);
+    } else {
+        im->ds = GDALOpenEx(src, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        if (!im->ds) set_gdal_error(error, src, "not an imagery source GDAL can read");
+        else {
+            GDALDriverH drv = GDALGetDatasetDriver(im->ds);
+            mbtiles = drv && !g_strcmp0(GDALGetDriverShortName(drv), "MBTiles");
+        }
+        if (mbtiles) {
+            /* whole tiles, on the zoom's pixel grid (not clipped to the bounds row, which
+             * would shift the grid by a fraction of a pixel) */
+            const char *oo[] = {"USE_BOUNDS=NO", NULL};
+            GDALDatasetH whole = GDALOpenEx(src, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, oo, NULL);
+            if (whole) GDALClose(im->ds), im->ds = whole;
+        }
+    }
+    gboolean ok = im->ds != NULL;
+    if (ok) {
+        double gt[6];
+        if (GDALGetRasterCount(im->ds) < 1) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: has no raster bands", src);
+            ok = FALSE;
+        } else if (GDALGetGeoTransform(im->ds, gt) != CE_None && GDALGetGCPCount(im->ds) == 0) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                        "%s: has no georeferencing (no geotransform, world file or ground control "
+                        "points), so its place on the map is unknown",
+                        src);
+            ok = FALSE;
+        } else if (!GDALGetSpatialRef(im->ds) && !GDALGetGCPSpatialRef(im->ds)) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                        "%s: has no coordinate reference system (add one with "
+                        "gdal_edit.py -a_srs EPSG:…)",
+                        src);
+            ok = FALSE;
+        }
+    }
+    ok = ok && footprint(im, error);
+    if (ok && mbtiles) {
+        /* the tile set's own bounds row is the region (GDAL's extent is whole tiles) */
+        g_autoptr(S4gMbtiles) mb = s4g_mbtiles_open(src, NULL);
+        double b[4];
+        if (mb && s4g_mbtiles_get_bounds(mb, b) && b[0] < b[2] && b[1] < b[3])
+            memcpy(im->bounds, b, sizeof b);
+    }
+    if (ok) {
+        /* the bands read: palette expanded, grey tripled, alpha used to flatten onto black */
+        GDALRasterBandH b1 = GDALGetRasterBand(im->ds, 1);
+        if (GDALGetRasterColorTable(b1)) {
+            GDALTranslateOptions *o = GDALTranslateOptionsNew(
+                (char *[]){"-of", "VRT", "-expand", "rgba", NULL}, NULL);
+            GDALDatasetH ex = GDALTranslate("", im->ds, o, NULL);
+            GDALTranslateOptionsFree(o);
+            if (!ex) {
+                set_gdal_error(error, src, "cannot expand its palette");
+                ok = FALSE;
+            } else {
+                GDALClose(im->ds);
+                im->ds = ex;
+            }
+        }
+    }
+    CPLPopErrorHandler();
+    if (!ok) return NULL;
+    return g_steal_pointer(&im);
+}
+
+void s4g_imagery_free(S4gImagery *im)
+{
+    if (!im) return;
+    if (im->warped) GDALClose(im->warped);
+    if (im->ds) GDALClose(im->ds);
+    g_free(im->src);
+    g_free(im);
+}
+
+const char *s4g_imagery_get_source(S4gImagery *im)
+{
+    return im->src;
+}
+
+gboolean s4g_imagery_get_bounds(S4gImagery *im, double bounds[4], GError **error)
+{
+    bounds[0] = im->bounds[0], bounds[1] = MAX(im->bounds[1], -85.0511);
+    bounds[2] = im->bounds[2], bounds[3] = MIN(im->bounds[3], 85.0511);
+    if (!(bounds[0] < bounds[2]) || !(bounds[1] < bounds[3])) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "%s: its footprint in Web Mercator is empty", im->src);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+int s4g_imagery_get_native_zoom(S4gImagery *im)
+{
+    return im->native_zoom;
+}
+
+/* The warped VRT of the source's footprint on zoom z's pixel grid. */
+static gboolean prepare_zoom(S4gImagery *im, int z, GError **error)
+{
+    if (im->warped && im->zoom == z) return TRUE;
+    if (im->warped) GDALClose(im->warped), im->warped = NULL;
+    double res = 2 * MERC_R / (TILE * (double)((gint64)1 << z));
+    double world = TILE * (double)((gint64)1 << z);
+    gint64 x0 = (gint64)floor((im->merc[0] + MERC_R) / res);
+    gint64 x1 = (gint64)ceil((im->merc[2] + MERC_R) / res);
+    gint64 y0 = (gint64)floor((MERC_R - im->merc[3]) / res);
+    gint64 y1 = (gint64)ceil((MERC_R - im->merc[1]) / res);
+    x0 = MAX(x0, 0), y0 = MAX(y0, 0), x1 = MIN(x1, (gint64)world), y1 = MIN(y1, (gint64)world);
+    if (x1 - x0 < 1 || y1 - y0 < 1 || x1 - x0 > G_MAXINT || y1 - y0 > G_MAXINT) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "%s: its footprint is %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+                    " pixels at zoom %d, which cannot be read",
+                    im->src, x1 - x0, y1 - y0, z);
+        return FALSE;
+    }
+    g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
+#define ARG(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
+    ARG("-of"), ARG("VRT"), ARG("-t_srs"), ARG("EPSG:3857"), ARG("-r"), ARG("bilinear");
+    ARG("-te"), ARG("%.10f", -MERC_R + x0 * res), ARG("%.10f", MERC_R - y1 * res);
+    ARG("%.10f", -MERC_R + x1 * res), ARG("%.10f", MERC_R - y0 * res);
+    ARG("-ts"), ARG("%" G_GINT64_FORMAT, x1 - x0), ARG("%" G_GINT64_FORMAT, y1 - y0);
+    ARG("-wo"), ARG("INIT_DEST=0"), ARG("-multi"), ARG("-wo"), ARG("NUM_THREADS=2");
+#undef ARG
+    g_ptr_array_add(a, NULL);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    GDALWarpAppOptions *o = GDALWarpAppOptionsNew((char **)a->pdata, NULL);
+    GDALDatasetH src = im->ds;
+    im->warped = o ? GDALWarp("", NULL, 1, &src, o, NULL) : NULL;
+    if (o) GDALWarpAppOptionsFree(o);
+    if (!im->warped) {
+        g_autofree char *what = g_strdup_printf("cannot reproject to Web Mercator at zoom %d", z);
+        set_gdal_error(error, im->src, what);
+        CPLPopErrorHandler();
+        return FALSE;
+    }
+    CPLPopErrorHandler();
+    im->zoom = z, im->wx0 = x0, im->wy0 = y0, im->ww = (int)(x1 - x0), im->wh = (int)(y1 - y0);
+    int n = GDALGetRasterCount(im->warped), colour = 0, alpha = 0;
+    for (int i = 1; i <= n; i++) {
+        GDALColorInterp ci = GDALGetRasterColorInterpretation(GDALGetRasterBand(im->warped, i));
+        if (ci == GCI_AlphaBand) alpha = alpha ? alpha : i;
+        else colour++;
+    }
+    if (colour >= 3) im->bands[0] = 1, im->bands[1] = 2, im->bands[2] = 3;
+    else im->bands[0] = im->bands[1] = im->bands[2] = 1;
+    im->alpha = alpha > 0;
+    im->bands[3] = alpha;
+    im->nb = im->alpha ? 4 : 3;
+    return TRUE;
+}
+
+gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                          GError **error)
+{
+    if (z < 0 || z > 24) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "zoom %d outside 0..24", z);
+        return FALSE;
+    }
+    if (!prepare_zoom(im, z, error)) return FALSE;
+    int w = out->width, h = out->height;
+    memset(out->data, 0, (gsize)w * h * 3);
+    /* the part of the window the source covers */
+    gint64 ix0 = MAX(x, im->wx0), iy0 = MAX(y, im->wy0);
+    gint64 ix1 = MIN(x + w, im->wx0 + im->ww), iy1 = MIN(y + h, im->wy0 + im->wh);
+    if (ix1 <= ix0 || iy1 <= iy0) return TRUE;
+    int cw = (int)(ix1 - ix0), ch = (int)(iy1 - iy0);
+    g_autofree guint8 *buf = g_malloc((gsize)cw * ch * im->nb);
+    CPLPushErrorHandler(CPLQuietErrorHandler);
+    CPLErrorReset();
+    CPLErr e = GDALDatasetRasterIO(im->warped, GF_Read, (int)(ix0 - im->wx0), (int)(iy0 - im->wy0),
+                                   cw, ch, buf, cw, ch, GDT_Byte, im->nb, im->bands, im->nb,
+                                   (GSpacing)cw * im->nb, 1);
+    if (e != CE_None) {
+        g_autofree char *what = g_strdup_printf(
+            "cannot read the %dx%d window at pixel (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+            ") of zoom %d",
+            cw, ch, ix0, iy0, z);
+        set_gdal_error(error, im->src, what);
+        CPLPopErrorHandler();
+        return FALSE;
+    }
+    CPLPopErrorHandler();
+    for (int r = 0; r < ch; r++) {
+        const guint8 *s = buf + (gsize)r * cw * im->nb;
+        guint8 *d = out->data + ((gsize)(iy0 - y + r) * w + (ix0 - x)) * 3;
+        for (int c = 0; c < cw; c++, s += im->nb, d += 3)
+            if (im->alpha) /* flattened onto black, as the image pipeline does */
+                for (int k = 0; k < 3; k++) d[k] = (guint8)((s[k] * s[3] + 127) / 255);
+            else
+                d[0] = s[0], d[1] = s[1], d[2] = s[2];
+    }
+    return TRUE;
+}
+
+#endif
