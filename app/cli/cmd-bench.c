@@ -3,6 +3,7 @@
  * similarity search module is built in, search queries/s.  Each part runs a warm-up
  * iteration, then repeats until --seconds have passed (at least 2 iterations). */
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
 #include "s4g-compute.h"
 #include "s4g-convnext.h"
 #include "s4g-train-step.h"
@@ -213,19 +214,27 @@ int s4g_cmd_bench(int argc, char **argv)
         printf("search: not measured (this build has no similarity search module)\n");
 #endif
     if (json) {
-        g_autofree char *jd = s4g_cli_json_str(s4g_ctx_describe(ctx));
-        printf("{\"device\": %s, \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
-               "\"width\": %d, \"ref_height\": %d, \"ref_width\": %d, \"batch\": %d, "
-               "\"inference_img_per_s\": %.3f, \"train_pairs_per_s\": %.3f, "
-               "\"train_loss\": %.5f",
-               jd, an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
-               tr.per_s, loss);
-        if (HAVE_SEARCH)
-            printf(", \"search_gallery\": %d, \"search_queries_per_s\": %.1f", gallery,
-                   se.per_s);
-        else
-            printf(", \"search_queries_per_s\": null");
-        printf("}\n");
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "device", s4g_ctx_describe(ctx));
+        s4g_json_add_string(b, "arch", an);
+        s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
+        s4g_json_add_int(b, "height", H);
+        s4g_json_add_int(b, "width", W);
+        s4g_json_add_int(b, "ref_height", Hr);
+        s4g_json_add_int(b, "ref_width", Wr);
+        s4g_json_add_int(b, "batch", batch);
+        s4g_json_add_double(b, "inference_img_per_s", inf.per_s);
+        s4g_json_add_double(b, "train_pairs_per_s", tr.per_s);
+        s4g_json_add_double(b, "train_loss", loss);
+        if (HAVE_SEARCH) {
+            s4g_json_add_int(b, "search_gallery", gallery);
+            s4g_json_add_double(b, "search_queries_per_s", se.per_s);
+        } else {
+            s4g_json_add_null(b, "search_queries_per_s");
+        }
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
     }
     rc = 0;
     goto out;

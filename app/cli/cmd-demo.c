@@ -169,7 +169,7 @@ static int predict(Predicting *pr, const char *project, const char *model, const
                                           NULL, NULL, &error) &&
                   s4g_predict_photos(pred, name, (const char *const *)photos->pdata, n, FALSE,
                                      csv ? NULL : stdout, &o, results, &error) &&
-                  s4g_predict_output_save(&o, csv, NULL, &error);
+                  s4g_predict_output_save(&o, csv, NULL, NULL, &error);
     s4g_predict_output_clear(&o);
     return ok ? 0 : s4g_cli_fail("predict", error);
 }

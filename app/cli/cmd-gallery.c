@@ -111,10 +111,18 @@ int s4g_cmd_gallery(int argc, char **argv)
     g_autoptr(GArray) patches = mb ? s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error)
                                    : NULL;
     g_autofree char *abs_tiles = g_canonicalize_filename(tiles, NULL);
-    g_autofree char *qt = s4g_cli_json_str(abs_tiles);
-    g_autofree char *options = g_strdup_printf(
-        "{\"gallery\": true, \"tiles\": %s, \"zoom\": %d, \"patch\": [%d, %d], \"stride\": %d}",
-        qt, zoom, pw, ph, stride);
+    g_autoptr(JsonBuilder) ob = json_builder_new();
+    json_builder_begin_object(ob);
+    s4g_json_add_bool(ob, "gallery", TRUE);
+    s4g_json_add_string(ob, "tiles", abs_tiles);
+    s4g_json_add_int(ob, "zoom", zoom);
+    s4g_json_begin_array(ob, "patch");
+    s4g_json_add_int(ob, NULL, pw);
+    s4g_json_add_int(ob, NULL, ph);
+    json_builder_end_array(ob);
+    s4g_json_add_int(ob, "stride", stride);
+    json_builder_end_object(ob);
+    g_autofree char *options = s4g_json_to_string(ob);
     gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
     g_autoptr(GArray) images = NULL;
     guint encoded = 0;
@@ -128,11 +136,23 @@ int s4g_cmd_gallery(int argc, char **argv)
     s4g_cli_model_close(&cm);
     if (!images) return s4g_cli_fail("gallery", error);
     const S4gTilePatch *last = &g_array_index(patches, S4gTilePatch, patches->len - 1);
-    if (ro.json)
-        printf("{\"gallery\": \"%s\", \"patches\": %u, \"rows\": %d, \"cols\": %d, \"zoom\": %d, "
-               "\"patch\": [%d, %d], \"stride\": %d, \"encoded\": %u}\n",
-               name, patches->len, last->row + 1, last->col + 1, zoom, pw, ph, stride, encoded);
-    else
+    if (ro.json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "gallery", name);
+        s4g_json_add_int(b, "patches", patches->len);
+        s4g_json_add_int(b, "rows", last->row + 1);
+        s4g_json_add_int(b, "cols", last->col + 1);
+        s4g_json_add_int(b, "zoom", zoom);
+        s4g_json_begin_array(b, "patch");
+        s4g_json_add_int(b, NULL, pw);
+        s4g_json_add_int(b, NULL, ph);
+        json_builder_end_array(b);
+        s4g_json_add_int(b, "stride", stride);
+        s4g_json_add_int(b, "encoded", encoded);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
+    } else
         printf("gallery %s: %d×%d patches of %dx%d px at zoom %d (stride %d) in %s; %u "
                "encoded\n",
                name, last->row + 1, last->col + 1, ph, pw, zoom, stride, root, encoded);

@@ -171,27 +171,6 @@ s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o)
     return ctx;
 }
 
-void s4g_cli_json_append(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
-char *s4g_cli_json_str(const char *s)
-{
-    GString *o = g_string_new(NULL);
-    s4g_cli_json_append(o, s);
-    return g_string_free(o, FALSE);
-}
-
 struct S4gProgress {
     char *label;
     gint64 total;

@@ -17,7 +17,7 @@
     X(mine, "mine GPS neighbours or DSS hard negatives of a training split") \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \
     X(gallery, "cut MBTiles imagery into an embedded reference gallery for predict") \
-    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)") \
+    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson, .kml)") \
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
     X(bench, "measure inference, training-step and search throughput") \
     X(info, "list compute devices, the chosen one and its features, and the CPU backend")
