@@ -93,12 +93,25 @@ void s4g_geojson_end_feature(JsonBuilder *b)
     json_builder_end_object(b);
 }
 
-char *s4g_json_to_string(JsonBuilder *b)
+static char *generate(JsonBuilder *b, gboolean pretty)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
+    json_generator_set_pretty(gen, pretty);
+    json_generator_set_indent(gen, 2);
     return json_generator_to_data(gen, NULL);
+}
+
+char *s4g_json_to_string(JsonBuilder *b)
+{
+    return generate(b, FALSE);
+}
+
+char *s4g_json_to_pretty_string(JsonBuilder *b)
+{
+    g_autofree char *s = generate(b, TRUE);
+    return g_strconcat(s, "\n", NULL);
 }
 
 void s4g_json_print(JsonBuilder *b, FILE *out)

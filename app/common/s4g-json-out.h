@@ -34,6 +34,8 @@ void s4g_geojson_end_feature(JsonBuilder *b);
 
 /* The builder's document on one line (no newline at the end): newly allocated. */
 char *s4g_json_to_string(JsonBuilder *b);
+/* The same indented by two spaces a level, for files people read, with a newline at the end. */
+char *s4g_json_to_pretty_string(JsonBuilder *b);
 /* Prints the document as one line and a newline on out, and flushes it. */
 void s4g_json_print(JsonBuilder *b, FILE *out);
 /* Writes the document, one line and a newline, to path (atomically, g_file_set_contents). */
