@@ -10,6 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Whether a dataset's options (JSON) mark it as a gallery: {"gallery": true, …}. */
+static gboolean options_is_gallery(const char *options)
+{
+    g_autoptr(JsonNode) root = options ? json_from_string(options, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
+    JsonNode *g = json_object_get_member(json_node_get_object(root), "gallery");
+    return g && json_node_get_value_type(g) == G_TYPE_BOOLEAN && json_node_get_boolean(g);
+}
+
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
                      GArray *patches, GError **error)
@@ -17,7 +26,7 @@ static gint64 record(S4gStore *store, const char *name, const char *root, const 
     S4gStoreDataset old = {0};
     g_autoptr(GError) nf = NULL;
     if (s4g_store_dataset_find(store, name, &old, &nf)) {
-        gboolean gallery = old.options && strstr(old.options, "\"gallery\": true");
+        gboolean gallery = options_is_gallery(old.options);
         s4g_store_dataset_clear(&old);
         if (!gallery) {
             g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
