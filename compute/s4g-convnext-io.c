@@ -152,80 +152,9 @@ int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, cons
             s4g_err_prefix(err, "%s", f->path);
             return -1;
         }
+        if (f->release)
+            f->release(f, t);
     }
-    return 0;
-}
-
-/* "model." when the file holds Sample4Geo names, else "" */
-static const char *detect_prefix(const s4g_st_file *f)
-{
-    for (size_t i = 0; i < f->ntensors; i++)
-        if (strncmp(f->tensors[i].name, "model.", 6) == 0)
-            return "model.";
-    return "";
-}
-
-int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err)
-{
-    s4g_st_file *f = s4g_st_open(path, err);
-    if (!f)
-        return -1;
-    const char *prefix = detect_prefix(f);
-    for (size_t i = 0; i < f->ntensors; i++) {
-        const char *k = f->tensors[i].name;
-        if (!s4g_convnext_owns_key(m, prefix, k) && strcmp(k, "logit_scale") != 0) {
-            s4g_fail(err, S4G_E_FORMAT,
-                     "%s: unexpected key \"%s\" (not a parameter of ConvNeXt depths "
-                     "%d,%d,%d,%d dims %d,%d,%d,%d)",
-                     path, k, m->cfg.depths[0], m->cfg.depths[1], m->cfg.depths[2],
-                     m->cfg.depths[3], m->cfg.dims[0], m->cfg.dims[1], m->cfg.dims[2],
-                     m->cfg.dims[3]);
-            s4g_st_close(f);
-            return -1;
-        }
-    }
-    float *host = malloc(m->total * sizeof *host);
-    int rc = -1;
-    if (!host)
-        s4g_fail(err, S4G_E_NOMEM, "out of memory");
-    else if (s4g_convnext_to_host(m, m->params, host, err) == 0 &&
-             s4g_convnext_read_tensors(m, f, prefix, 1, host, err) == 0)
-        rc = s4g_convnext_from_host(m, host, m->params, err);
-    free(host);
-    s4g_st_close(f);
-    return rc;
-}
-
-int s4g_convnext_cfg_from_file(const char *path, s4g_convnext_cfg *cfg, s4g_err *err)
-{
-    s4g_st_file *f = s4g_st_open(path, err);
-    if (!f)
-        return -1;
-    const char *prefix = detect_prefix(f);
-    size_t pl = strlen(prefix);
-    s4g_convnext_cfg c = {{0}, {0}};
-    for (size_t t = 0; t < f->ntensors; t++) {
-        const char *k = f->tensors[t].name;
-        int i, j, n = 0;
-        if (strncmp(k, prefix, pl) != 0)
-            continue;
-        k += pl;
-        if (sscanf(k, "stages.%d.blocks.%d.conv_dw.weight%n", &i, &j, &n) == 2 && !k[n] &&
-            i >= 0 && i < 4 && j >= 0 && j < 256 && f->tensors[t].ndim == 4) {
-            if (j + 1 > c.depths[i])
-                c.depths[i] = j + 1;
-            if (f->tensors[t].shape[0] > 0 && f->tensors[t].shape[0] <= 65536)
-                c.dims[i] = (int)f->tensors[t].shape[0];
-        }
-    }
-    s4g_st_close(f);
-    for (int i = 0; i < 4; i++)
-        if (!c.depths[i] || !c.dims[i])
-            return s4g_fail(err, S4G_E_FORMAT,
-                            "%s: no \"%sstages.%d.blocks.N.conv_dw.weight\" keys: not a ConvNeXt "
-                            "checkpoint with timm names",
-                            path, prefix, i);
-    *cfg = c;
     return 0;
 }
 

@@ -155,6 +155,7 @@ int s4g_cmd_info(int argc, char **argv)
         }
         json_builder_end_object(b);
         s4g_json_add_string(b, "cpu", s4g_ctx_describe(cpu));
+        s4g_cli_cpu_info_json(b, "cpu_kernels");
         s4g_json_add_string(b, "auto_backend", backend);
         json_builder_end_object(b);
         s4g_json_print(b, stdout);
@@ -173,6 +174,7 @@ int s4g_cmd_info(int argc, char **argv)
                 printf("Chosen: none — %s\n", why);
         }
         printf("CPU backend: %s\n", s4g_ctx_describe(cpu));
+        s4g_cli_cpu_info_text();
         printf("Default backend (auto): %s\n", backend);
     }
     free(devs);

@@ -4,6 +4,7 @@
  * stopped and exit 0. */
 #include "s4g-cli.h"
 #include "s4g-store-datasets.h"
+#include "s4g-train-events.h"
 #include "s4g-train.h"
 
 #include <math.h>
@@ -30,29 +31,23 @@ typedef struct {
     gint64 last_step;
 } Ui;
 
-static void print_metrics_json(const S4gRetrievalMetrics *m)
+/* One event as its JSON line (s4g-train-events.h), flushed so a reader sees it at once. */
+static void print_json(const S4gTrainEvent *ev)
 {
-    printf("\"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, \"r1pct\": %.4f, \"queries\": "
-           "%" G_GUINT64_FORMAT ", \"refs\": %" G_GUINT64_FORMAT,
-           m->r1, m->r5, m->r10, m->r1pct, m->queries, m->refs);
-    if (!isnan(m->hit_rate)) printf(", \"hit_rate\": %.4f", m->hit_rate);
-    if (!isnan(m->ap)) printf(", \"ap\": %.4f", m->ap);
+    g_autofree char *line = s4g_train_event_to_json(ev);
+    printf("%s\n", line);
+    fflush(stdout);
 }
 
 static void on_event(const S4gTrainEvent *ev, gpointer user_data)
 {
     Ui *ui = user_data;
+    if (ui->json) print_json(ev);
     switch (ev->kind) {
     case S4G_TRAIN_EVENT_START:
-        if (ui->json)
-            printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
-                   ", \"model\": %" G_GINT64_FORMAT
-                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"excluded\": %u, "
-                   "\"total_steps\": %" G_GINT64_FORMAT ", \"warmup_steps\": %.17g, "
-                   "\"epoch\": %u}\n",
-                   ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->n_excluded,
-                   ev->total_steps, ev->warmup_steps, ev->epoch);
-        else
+        if (ev->what)
+            fprintf(stderr, "s4g train: --init: %s\n", ev->what);
+        if (!ui->json)
             fprintf(stderr,
                     "run %" G_GINT64_FORMAT
                     " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT
@@ -62,12 +57,6 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         if (!ui->bar) ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
         break;
     case S4G_TRAIN_EVENT_STEP:
-        if (ui->json)
-            printf("{\"event\": \"step\", \"step\": %" G_GINT64_FORMAT
-                   ", \"epoch\": %.4f, \"loss\": %.6f, "
-                   "\"lr\": %.10g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
-                   ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale, ev->pairs_per_s,
-                   ev->eta_s);
         ui->last_step = ev->step;
         if (ui->bar) {
             g_autofree char *extra = g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s",
@@ -76,11 +65,7 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         }
         break;
     case S4G_TRAIN_EVENT_EVAL:
-        if (ui->json) {
-            printf("{\"event\": \"eval\", \"epoch\": %u, ", ev->epoch);
-            print_metrics_json(&ev->metrics);
-            printf(", \"chance_r1\": %.4f}\n", ev->chance_r1);
-        } else
+        if (!ui->json)
             fprintf(stderr,
                     "\nepoch %u: R@1 %.2f  R@5 %.2f  R@10 %.2f  R@1%% %.2f%s  (chance R@1 %.2f, "
                     "%" G_GUINT64_FORMAT " queries)\n",
@@ -88,26 +73,14 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                     "", ev->chance_r1, ev->metrics.queries);
         break;
     case S4G_TRAIN_EVENT_MINED:
-        if (ui->json) {
-            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u", ev->what, ev->epoch);
-            if (!isnan(ev->metrics.r1))
-                printf(", \"train_r1\": %.4f, \"train_r5\": %.4f", ev->metrics.r1, ev->metrics.r5);
-            printf("}\n");
-        } else if (!isnan(ev->metrics.r1))
+        if (!ui->json && !isnan(ev->metrics.r1))
             fprintf(stderr, "DSS neighbours mined after epoch %u (train R@1 %.2f, R@5 %.2f)\n",
                     ev->epoch, ev->metrics.r1, ev->metrics.r5);
         break;
     case S4G_TRAIN_EVENT_CHECKPOINT:
-        if (ui->json) {
-            g_autofree char *p = g_strescape(ev->what, NULL);
-            printf("{\"event\": \"checkpoint\", \"path\": \"%s\"}\n", p);
-        }
+    case S4G_TRAIN_EVENT_ERROR:
         break;
     case S4G_TRAIN_EVENT_ENCODE:
-        if (ui->json)
-            printf("{\"event\": \"encode\", \"what\": \"%s\", \"epoch\": %u, \"done\": "
-                   "%" G_GINT64_FORMAT ", \"total\": %" G_GINT64_FORMAT "}\n",
-                   ev->what, ev->epoch, ev->step, ev->total_steps);
         if (ui->bar) {
             g_autofree char *extra = g_strdup_printf(
                 "%s: encoding %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " images",
@@ -118,17 +91,11 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     case S4G_TRAIN_EVENT_END:
         if (ui->bar) s4g_progress_finish(ui->bar);
         ui->bar = NULL;
-        if (ui->json)
-            printf("{\"event\": \"end\", \"run\": %" G_GINT64_FORMAT
-                   ", \"model\": %" G_GINT64_FORMAT
-                   ", \"state\": \"%s\", \"step\": %" G_GINT64_FORMAT "}\n",
-                   ev->run, ev->model, ev->what, ev->step);
-        else
+        if (!ui->json)
             fprintf(stderr, "run %" G_GINT64_FORMAT " %s after %" G_GINT64_FORMAT " steps\n",
                     ev->run, ev->what, ev->step);
         break;
     }
-    if (ui->json) fflush(stdout);
 }
 
 int s4g_cmd_train(int argc, char **argv)
@@ -143,6 +110,7 @@ int s4g_cmd_train(int argc, char **argv)
     gint64 resume = 0;
     gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
     int sat_shift = 0;
+    g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *preset_help = g_strdup_printf(
         "ConvNeXt preset: atto femto pico nano tiny small base (default %s, or the --init "
@@ -178,7 +146,7 @@ int s4g_cmd_train(int argc, char **argv)
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, preset_help, "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
-         "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
+         "Start from these weights: .safetensors or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads dropped (strict: every encoder key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
@@ -190,6 +158,9 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"jpeg-order", 0, 0, G_OPTION_ARG_STRING, &jpeg_order,
+         "JPEG augmentation channel order: reference (default; encodes RGB as if it were BGR, as "
+         "the original's albumentations + cv2 do) or rgb (true colours)", "ORDER"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
@@ -227,6 +198,12 @@ int s4g_cmd_train(int argc, char **argv)
     int batch = co.batch;
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
+    if (jpeg_order && !s4g_jpeg_order_parse(jpeg_order, &jorder)) {
+        fprintf(stderr, "s4g train: --jpeg-order: expected reference or rgb, got “%s”\n",
+                jpeg_order);
         return 2;
     }
     if (sat_shift < 0) {
@@ -275,6 +252,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
+    o.jpeg_order = jorder;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;
@@ -309,9 +287,8 @@ int s4g_cmd_train(int argc, char **argv)
     if (ui.bar) s4g_progress_finish(ui.bar);
     if (!ok) {
         if (json) {
-            g_autofree char *m = g_strescape(error->message, NULL);
-            printf("{\"event\": \"error\", \"run\": %" G_GINT64_FORMAT ", \"message\": \"%s\"}\n",
-                   run, m);
+            S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_ERROR, .run = run, .what = error->message};
+            print_json(&ev);
         }
         return s4g_cli_fail("train", error);
     }

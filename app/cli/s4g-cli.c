@@ -171,6 +171,27 @@ s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o)
     return ctx;
 }
 
+void s4g_cli_cpu_info_json(JsonBuilder *b, const char *key)
+{
+    s4g_cpu_info in;
+    s4g_cpu_info_get(&in);
+    const char *kv[][2] = {{"features", in.features}, {"vector_path", in.isa},
+                           {"vector_path_why", in.isa_why}, {"blas_kernels", in.blas},
+                           {"blas_kernels_why", in.blas_why}};
+    s4g_json_begin_object(b, key);
+    for (size_t i = 0; i < G_N_ELEMENTS(kv); i++) s4g_json_add_string(b, kv[i][0], kv[i][1]);
+    json_builder_end_object(b);
+}
+
+void s4g_cli_cpu_info_text(void)
+{
+    s4g_cpu_info in;
+    s4g_cpu_info_get(&in);
+    printf("  CPU features: %s\n", in.features);
+    printf("  vector path: %s — %s\n", in.isa, in.isa_why);
+    printf("  BLAS kernels: %s — %s\n", in.blas, in.blas_why);
+}
+
 struct S4gProgress {
     char *label;
     gint64 total;

@@ -27,8 +27,7 @@ static GArray *read_gps(S4gDataset *ds, GError **error)
     }
     if (!rel)
         return gps;
-    g_autofree char *full = g_build_filename(ds->root, rel, NULL);
-    g_autoptr(S4gCsvReader) csv = s4g_csv_reader_open(full, rel, error);
+    g_autoptr(S4gCsvReader) csv = s4g_dataset_open_csv(ds->root, rel, error);
     if (!csv) {
         g_array_unref(gps);
         return NULL;
@@ -80,8 +79,7 @@ static gboolean parse_identity(const char *path, gint64 *out)
 static gboolean read_split(S4gDataset *ds, const char *rel, const char *split, GArray *gps,
                            GError **error)
 {
-    g_autofree char *full = g_build_filename(ds->root, rel, NULL);
-    g_autoptr(S4gCsvReader) csv = s4g_csv_reader_open(full, rel, error);
+    g_autoptr(S4gCsvReader) csv = s4g_dataset_open_csv(ds->root, rel, error);
     if (!csv) {
         g_prefix_error(error, "cvusa: ");
         return FALSE;

@@ -54,6 +54,7 @@ typedef struct {
     gint64 t_start;              /* monotonic µs when this process started the run */
     char *last_path, *best_path; /* absolute */
     char *last_rel, *best_rel;   /* relative to the project */
+    char init_report[512];       /* the --init load line (s4g_weights_report) or "" */
 } Run;
 
 static void emit(Run *r, S4gTrainEvent *ev)
@@ -125,6 +126,7 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
     s4g_json_add_int(b, "steps_per_epoch", steps);
     s4g_json_add_double(b, "warmup_steps", (double)steps * o->warmup_epochs);
     s4g_json_add_int(b, "satellite_shift", o->satellite_shift);
+    s4g_json_add_string(b, "jpeg_order", s4g_jpeg_order_name(o->jpeg_order));
     json_builder_end_object(b);
     return s4g_json_to_string(b);
 }
@@ -170,6 +172,9 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
     o->augment = jnum(root, "augment", o->augment) != 0;
     o->satellite_shift = (int)jnum(root, "satellite_shift", 0);
+    /* runs stored before the option existed encoded true RGB */
+    if (!s4g_jpeg_order_parse(jstr(root, "jpeg_order", "rgb"), &o->jpeg_order))
+        o->jpeg_order = S4G_JPEG_ORDER_RGB;
     o->exclude_flagged = jnum(root, "exclude_flagged", o->exclude_flagged) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
     o->sampler.neighbour_select =
@@ -414,6 +419,7 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                            .batch_size = (int)B,
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
+                           .jpeg_order = r->o.jpeg_order,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
                            .ground_is_panorama = !r->university && s->ground.w >= 2 * s->ground.h,
                            .seed = r->o.seed * 7919u + epoch,
@@ -514,7 +520,8 @@ static gboolean setup_model(Run *r, GError **error)
     if (!r->net) return compute_fail(error, "model", &err);
     /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */
     if (r->o.init_weights && r->o.resume_run <= 0 &&
-        s4g_convnext_load(r->net, r->o.init_weights, &err))
+        s4g_convnext_load_report(r->net, r->o.init_weights, r->init_report,
+                                 sizeof r->init_report, &err))
         return compute_fail(error, r->o.init_weights, &err);
     return TRUE;
 }
@@ -639,6 +646,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,
                             .n_excluded = n_excluded,
+                            .what = r.init_report[0] ? r.init_report : NULL,
                             .epoch = start_epoch};
         emit(&r, &ev);
     }
