@@ -122,10 +122,12 @@ static void test_extras(void)
     g_assert_no_error(error);
     /* --ground-size 32x96 is H×W: the stored spec (arrays width first, "size_order": "wh")
      * says 96 wide, 32 high, in the model row and in the run config --resume reads */
-    g_assert_cmpint(scalar(st, "SELECT count(*) FROM models WHERE name = 'm' AND architecture "
-                               "LIKE '%\"ground\": [96, 32]%\"size_order\": \"wh\"%'"), ==, 1);
-    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE config "
-                               "LIKE '%\"ground\": [96, 32]%'"), ==, 1);
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM models WHERE name = 'm' AND "
+                               "json_extract(architecture, '$.ground') = '[96,32]' AND "
+                               "json_extract(architecture, '$.size_order') = 'wh'"), ==, 1);
+    g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE "
+                               "json_extract(config, '$.architecture.ground') = '[96,32]'"),
+                    ==, 1);
     /* the run config keeps the warm-up exact: 0.3 epochs, W = 4 × 0.3 */
     g_assert_cmpint(scalar(st, "SELECT count(*) FROM runs WHERE json_extract(config, "
                                "'$.warmup_epochs') = 0.3 AND abs(json_extract(config, "
