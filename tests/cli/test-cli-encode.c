@@ -164,15 +164,11 @@ static void test_bench(void)
                        "--batch", "2", "--seconds", "0.01", "--gallery", "100", "--queries",
                        "4", "--json", NULL};
     g_assert_cmpint(run(a, &out, &err), ==, 0);
-    g_autoptr(GRegex) re = g_regex_new("\"inference_img_per_s\": ([0-9.]+).*"
-                                       "\"train_pairs_per_s\": ([0-9.]+)",
-                                       0, 0, NULL);
-    g_autoptr(GMatchInfo) mi = NULL;
-    if (!g_regex_match(re, out, 0, &mi))
-        g_error("unexpected bench output: %s", out);
-    g_autofree char *i = g_match_info_fetch(mi, 1), *t = g_match_info_fetch(mi, 2);
-    g_assert_cmpfloat(g_ascii_strtod(i, NULL), >, 0);
-    g_assert_cmpfloat(g_ascii_strtod(t, NULL), >, 0);
+    g_autoptr(JsonParser) jp = json_parser_new();
+    JsonObject *b = tj_object(jp, out);
+    g_assert_cmpfloat(tj_double(b, "inference_img_per_s"), >, 0);
+    g_assert_cmpfloat(tj_double(b, "train_pairs_per_s"), >, 0);
+    g_assert_cmpstr(tj_str(b, "arch"), ==, "atto");
     g_free(out);
     g_free(err);
     const char *bad[] = {"bench", "--size", "12x", NULL};
