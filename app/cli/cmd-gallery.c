@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The grid's members of the gallery's options and --json: zoom, patch [w, h], stride. */
+static void add_grid(JsonBuilder *b, int zoom, int pw, int ph, int stride)
+{
+    s4g_json_add_int(b, "zoom", zoom);
+    s4g_json_begin_array(b, "patch");
+    s4g_json_add_int(b, NULL, pw);
+    s4g_json_add_int(b, NULL, ph);
+    json_builder_end_array(b);
+    s4g_json_add_int(b, "stride", stride);
+}
+
 /* Whether a dataset's options (JSON) mark it as a gallery: {"gallery": true, …}. */
 static gboolean options_is_gallery(const char *options)
 {
@@ -163,12 +174,7 @@ int s4g_cmd_gallery(int argc, char **argv)
     json_builder_begin_object(ob);
     s4g_json_add_bool(ob, "gallery", TRUE);
     s4g_json_add_string(ob, "tiles", abs_tiles);
-    s4g_json_add_int(ob, "zoom", zoom);
-    s4g_json_begin_array(ob, "patch");
-    s4g_json_add_int(ob, NULL, pw);
-    s4g_json_add_int(ob, NULL, ph);
-    json_builder_end_array(ob);
-    s4g_json_add_int(ob, "stride", stride);
+    add_grid(ob, zoom, pw, ph, stride);
     json_builder_end_object(ob);
     g_autofree char *options = s4g_json_to_string(ob);
     gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
@@ -191,12 +197,7 @@ int s4g_cmd_gallery(int argc, char **argv)
         s4g_json_add_int(b, "patches", patches->len);
         s4g_json_add_int(b, "rows", last->row + 1);
         s4g_json_add_int(b, "cols", last->col + 1);
-        s4g_json_add_int(b, "zoom", zoom);
-        s4g_json_begin_array(b, "patch");
-        s4g_json_add_int(b, NULL, pw);
-        s4g_json_add_int(b, NULL, ph);
-        json_builder_end_array(b);
-        s4g_json_add_int(b, "stride", stride);
+        add_grid(b, zoom, pw, ph, stride);
         s4g_json_add_int(b, "encoded", encoded);
         json_builder_end_object(b);
         s4g_json_print(b, stdout);
