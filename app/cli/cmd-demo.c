@@ -75,17 +75,18 @@ static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GE
     g_autoptr(S4gCsvReader) lr = s4g_csv_reader_open(loc_file, NULL, error);
     if (!lr) return FALSE;
     char **f;
-    while ((f = s4g_csv_reader_next(lr, error))) {
+    g_autoptr(GError) e = NULL;
+    while ((f = s4g_csv_reader_next(lr, &e))) {
         double ll[2] = {NAN, NAN};
         for (int k = 0; k < 2 && f[0] && f[k]; k++) ll[k] = g_ascii_strtod(f[k], NULL);
         g_array_append_vals(locs, ll, 2);
     }
-    if (error && *error) return FALSE;
+    if (e) return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
     g_autoptr(S4gCsvReader) sr = s4g_csv_reader_open(split_file, NULL, error);
     if (!sr) return FALSE;
     guint n_rows = locs->len / 2;
     char **cols;
-    while ((cols = s4g_csv_reader_next(sr, error))) {
+    while ((cols = s4g_csv_reader_next(sr, &e))) {
         if (!cols[0] || !cols[1]) continue;
         g_autofree char *base = g_path_get_basename(g_strstrip(cols[1]));
         guint64 id = g_ascii_strtoull(base, NULL, 10);
@@ -100,7 +101,7 @@ static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GE
         g_ptr_array_add(photos, g_build_filename(world, cols[1], NULL));
         g_array_append_vals(truth, ll, 2);
     }
-    if (error && *error) return FALSE;
+    if (e) return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
     if (!photos->len) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no held-out photos", split_file);
         return FALSE;
