@@ -1,6 +1,7 @@
 /* s4g-convnext-io.c — ConvNeXt parameters between the buffer layout (NHWC kernels) and
  * PyTorch's, and to/from safetensors files with timm or Sample4Geo names. */
 #include "s4g-convnext-impl.h"
+#include "s4g-pth.h"
 #include "s4g-safetensors.h"
 
 #include <stdio.h>
@@ -158,28 +159,49 @@ int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, cons
     return 0;
 }
 
-int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta, s4g_err *err)
+/* Host copies of every parameter in PyTorch layout, as writer entries named prefix + timm
+ * name; Sample4Geo's TimmModel keeps logit_scale outside "model.", first (its own parameters
+ * come before its submodule's in state_dict order). */
+static int write_weights(s4g_convnext *m, const char *path, const char *prefix, int pth,
+                         const char *const *meta, s4g_err *err)
 {
     float *host = malloc(m->total * sizeof *host);
     s4g_st_entry *e = calloc((size_t)m->nparams, sizeof *e);
+    char (*names)[80] = calloc((size_t)m->nparams, sizeof *names);
     int rc = -1;
-    if (!host || !e) {
+    if (!host || !e || !names) {
         s4g_fail(err, S4G_E_NOMEM, "out of memory");
         goto out;
     }
     if (s4g_convnext_to_host(m, m->params, host, err))
         goto out;
-    for (int i = 0; i < m->nparams; i++) {
+    for (int i = 0, k = 0; i < m->nparams; i++) {
         const s4g_param_info *p = &m->info[i];
-        e[i].name = p->name;
-        e[i].ndim = p->ndim;
+        int is_logit = p->off == m->logit_scale_off;
+        /* the logit scale first when prefixed, the backbone after it in order */
+        int slot = !prefix[0] ? i : is_logit ? 0 : ++k;
+        snprintf(names[slot], sizeof names[slot], "%s%s", is_logit ? "" : prefix, p->name);
+        e[slot].name = names[slot];
+        e[slot].ndim = p->ndim;
         for (int d = 0; d < p->ndim; d++)
-            e[i].shape[d] = p->shape[d];
-        e[i].data = host + p->off;
+            e[slot].shape[d] = p->shape[d];
+        e[slot].data = host + p->off;
     }
-    rc = s4g_st_write(path, e, (size_t)m->nparams, meta, err);
+    rc = pth ? s4g_pth_write(path, e, (size_t)m->nparams, err)
+             : s4g_st_write(path, e, (size_t)m->nparams, meta, err);
 out:
     free(host);
     free(e);
+    free(names);
     return rc;
+}
+
+int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta, s4g_err *err)
+{
+    return write_weights(m, path, "", 0, meta, err);
+}
+
+int s4g_convnext_save_pth(s4g_convnext *m, const char *path, s4g_err *err)
+{
+    return write_weights(m, path, "model.", 1, NULL, err);
 }

@@ -91,6 +91,10 @@ int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, si
  * rename).  meta: NULL-terminated key, value, key, value, ... list for __metadata__. */
 int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta,
                       s4g_err *err);
+/* Writes the weights as a PyTorch checkpoint (s4g_pth_write) in Sample4Geo's TimmModel names:
+ * "logit_scale", then "model." + timm name, F32 — what the original's
+ * model.load_state_dict(torch.load(path), strict=True) takes.  Atomic. */
+int s4g_convnext_save_pth(s4g_convnext *m, const char *path, s4g_err *err);
 /* Host copy of one parameter (or its gradient) in PyTorch layout; n must equal its size. */
 int s4g_convnext_get_param(s4g_convnext *m, const char *name, int from_grads, float *dst,
                            size_t n, s4g_err *err);

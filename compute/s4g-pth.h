@@ -37,4 +37,12 @@ s4g_pth *s4g_pth_open(const char *path, s4g_err *err);
 s4g_pth *s4g_pth_parse(const uint8_t *image, size_t size, const char *label, s4g_err *err);
 void s4g_pth_close(s4g_pth *p);
 
+/* Writes n float32 tensors as torch.save(OrderedDict) writes a state dict (torch >= 1.6 zip
+ * format, s4g-pth-write.c): entries stored and 64-byte aligned, "archive/data.pkl" a protocol-2
+ * pickle of an OrderedDict of torch._utils._rebuild_tensor_v2 over one FloatStorage per
+ * tensor (persistent ids), "archive/data/<i>" the little-endian floats, "archive/byteorder",
+ * "archive/version".  torch.load reads it back and load_state_dict accepts it.  Atomic
+ * (temp + fsync + rename).  Archives past 4 GiB (ZIP64) are refused. */
+int s4g_pth_write(const char *path, const s4g_st_entry *e, size_t n, s4g_err *err);
+
 #endif

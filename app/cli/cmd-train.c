@@ -1,11 +1,21 @@
 /* cmd-train.c — s4g train: train (or resume) a Sample4Geo model on a dataset of the project.
  * A progress bar on a terminal (loss, lr, pairs/s, ETA), --json one object per line for the
  * Studio and scripts; SIGINT/SIGTERM finish the current step, checkpoint, mark the run
- * stopped and exit 0. */
+ * stopped and exit 0.
+ *
+ * Under an MPI launcher (`mpirun -np N s4g train ...`, built with the meson feature `mpi`)
+ * every process runs the same command: each trains on its share of every global batch
+ * (--batch must divide by N), rank 0 alone prints, evaluates and writes the project.
+ * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job. */
 #include "s4g-cli.h"
+#include "s4g-model.h"
+#include "s4g-recipes.h"
 #include "s4g-store-datasets.h"
 #include "s4g-train-events.h"
 #include "s4g-train.h"
+#ifdef S4G_HAVE_MPI
+#include "s4g-mpi.h"
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -98,17 +108,61 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     }
 }
 
+/* --recipe, read before the real parse so that the recipe's values become the defaults of
+ * every other flag (an explicit flag still wins) and --help shows them.  FALSE on an unknown
+ * name (printed). */
+static gboolean recipe_prepass(int argc, char **argv, const S4gRecipe **out)
+{
+    g_autofree char *name = NULL;
+    GOptionEntry e[] = {{"recipe", 0, 0, G_OPTION_ARG_STRING, &name, NULL, NULL}, {NULL}};
+    g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
+    g_option_context_set_help_enabled(oc, FALSE);
+    g_option_context_set_ignore_unknown_options(oc, TRUE);
+    g_option_context_add_main_entries(oc, e, NULL);
+    g_auto(GStrv) copy = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++)
+        copy[i] = g_strdup(argv[i]);
+    g_option_context_parse_strv(oc, &copy, NULL); /* errors are the real parse's to report */
+    *out = s4g_recipe_find(name);
+    if (name && !*out) {
+        g_autofree char *names = s4g_recipe_names();
+        fprintf(stderr, "s4g train: --recipe: expected %s, got “%s”\n", names, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The summary of --help: what each recipe sets, from the recipes table. */
+static char *train_summary(void)
+{
+    GString *s = g_string_new("train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)\n\n"
+                              "Recipes (--recipe NAME: the paper's settings, sample4geo-reference "
+                              "§1.3 and §3; explicit flags override them):");
+    for (guint i = 0; i < s4g_n_recipes; i++) {
+        g_autofree char *line = s4g_recipe_describe(&s4g_recipes[i]);
+        g_string_append_printf(s, "\n  %-12s %s", s4g_recipes[i].name, line);
+    }
+    g_string_append(s, "\nTo reproduce the paper, start from ImageNet weights: --init "
+                       "convnext_base.fb_in22k_ft_in1k_384 (timm .safetensors or .pth)");
+    return g_string_free(s, FALSE);
+}
+
 int s4g_cmd_train(int argc, char **argv)
 {
-    const S4gDefaults *d = &s4g_defaults;
+    const S4gRecipe *recipe = NULL;
+    if (!recipe_prepass(argc, argv, &recipe)) return 2;
+    const S4gDefaults dd = recipe ? s4g_recipe_defaults(recipe) : s4g_defaults;
+    const S4gDefaults *d = &dd;
     g_autofree char *dataset = NULL, *train_split = NULL, *eval_split = NULL, *preset = NULL,
-                    *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL;
+                    *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL,
+                    *recipe_name = NULL;
     int epochs = (int)d->epochs, eval_every = (int)d->eval_every, seed = (int)d->seed,
-        select = (int)d->neighbour_select, range = (int)d->neighbour_range, skip_neighbour = -1, eval_batch = d->encode_batch,
-        loader_threads = d->loader_threads;
+        select = (int)d->neighbour_select, range = (int)d->neighbour_range,
+        skip_neighbour = recipe ? recipe->skip_neighbour : -1, eval_batch = d->encode_batch,
+        loader_threads = d->loader_threads, micro_batch = 0;
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
-    gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    gboolean no_gps = recipe && !recipe->gps, no_dss = recipe && !recipe->dss, no_augment = FALSE;
     int sat_shift = 0;
     g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
@@ -137,8 +191,14 @@ int s4g_cmd_train(int argc, char **argv)
         g_strdup_printf("Neighbours per anchor (%u)", d->neighbour_select);
     g_autofree char *range_help =
         g_strdup_printf("Candidates per anchor (%u)", d->neighbour_range);
+    g_autofree char *recipe_names = s4g_recipe_names();
+    g_autofree char *recipe_help = g_strdup_printf(
+        "The paper's settings for a dataset (listed above): %s; other flags override them",
+        recipe_names);
+    g_autofree char *summary = train_summary();
     GOptionEntry entries[] = {
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
+        {"recipe", 0, 0, G_OPTION_ARG_STRING, &recipe_name, recipe_help, "NAME"},
         {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)",
          "S"},
         {"eval-split", 0, 0, G_OPTION_ARG_STRING, &eval_split,
@@ -146,10 +206,15 @@ int s4g_cmd_train(int argc, char **argv)
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, preset_help, "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
-         "Start from these weights: .safetensors or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads dropped (strict: every encoder key must match)", "FILE"},
+         "Start from these weights (a file, or a model of the project by name): .safetensors "
+         "or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads "
+         "dropped (strict: every encoder key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
+        {"micro-batch", 0, 0, G_OPTION_ARG_INT, &micro_batch,
+         "Run each step in chunks of M pairs: the same loss and gradients as the whole batch, "
+         "activation memory of M pairs (0 = whole batch)", "M"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, lr_help, "LR"},
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, warmup_help, "E"},
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every, eval_every_help, "N"},
@@ -190,14 +255,18 @@ int s4g_cmd_train(int argc, char **argv)
                                 .model_help = "Name of the new model (default run-<id>)",
                                 .batch_help = batch_help,
                                 .json_help = "One JSON object per line on stdout"};
-    if (!s4g_cli_parse_opts("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
-                            entries, &co, &argc, &argv))
+    if (!s4g_cli_parse_opts("train", "", summary, entries, &co, &argc, &argv))
         return 2;
     const char *project = co.project;
     gboolean json = co.json;
     int batch = co.batch;
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (micro_batch < 0) {
+        fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
+                micro_batch);
         return 2;
     }
     S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
@@ -214,6 +283,24 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_train_options_init(&o);
     g_autoptr(GError) error = NULL;
     s4g_err err = {0};
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+    if (!store) return s4g_cli_fail("train", error);
+    if (init_weights) { /* a file, or a model of the project by name */
+        char *path = s4g_model_weights_path(store, init_weights, &error);
+        if (!path) {
+            g_prefix_error(&error, "--init: ");
+            return s4g_cli_fail("train", error);
+        }
+        g_free(init_weights);
+        init_weights = path;
+    }
+    if (recipe) {
+        o.recipe = recipe->name;
+        o.spec.ground = recipe->ground;
+        o.spec.satellite = recipe->satellite;
+        o.train_split = recipe->train_split;
+        o.eval_split = recipe->eval_split;
+    }
     if (!preset && init_weights) {
         if (s4g_convnext_cfg_from_file(init_weights, &o.spec.cfg, &err)) {
             fprintf(stderr, "s4g train: --init: %s\n", err.msg);
@@ -262,11 +349,10 @@ int s4g_cmd_train(int argc, char **argv)
     o.loader_threads = loader_threads;
     o.resume_run = resume;
     o.model_name = co.model;
+    o.micro_batch = micro_batch;
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
 
-    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
-    if (!store) return s4g_cli_fail("train", error);
     if (dataset) {
         S4gStoreDataset ds = {0};
         if (!s4g_store_dataset_find(store, dataset, &ds, &error))
@@ -283,8 +369,38 @@ int s4g_cmd_train(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     Ui ui = {.json = json};
     gint64 run = 0;
-    gboolean ok = s4g_train_run(store, &o, &stop_requested, on_event, &ui, &run, &error);
+    s4g_comm comm = {.size = 1};
+#ifdef S4G_HAVE_MPI
+    gboolean mpi = s4g_mpi_launched();
+    if (mpi && s4g_mpi_init(NULL, NULL, &comm, &err)) {
+        fprintf(stderr, "s4g train: %s\n", err.msg);
+        return 1;
+    }
+    if (comm.size > 1) o.comm = &comm;
+    /* one GPU per rank: a --device list gives local rank i its i-th entry */
+    g_auto(GStrv) devices = o.device ? g_strsplit(o.device, ",", -1) : NULL;
+    if (mpi && devices && g_strv_length(devices) > 1) {
+        int local = s4g_mpi_local_rank();
+        if ((guint)local >= g_strv_length(devices)) {
+            fprintf(stderr, "s4g train: --device lists %u devices, not one for local rank %d\n",
+                    g_strv_length(devices), local);
+            s4g_mpi_abort(2);
+        }
+        o.device = devices[local];
+    }
+#endif
+    gboolean ok = s4g_train_run(store, &o, &stop_requested, comm.rank == 0 ? on_event : NULL,
+                                &ui, &run, &error);
     if (ui.bar) s4g_progress_finish(ui.bar);
+#ifdef S4G_HAVE_MPI
+    if (mpi && !ok && comm.size > 1) {
+        /* the others may wait in a collective: end the whole job */
+        fprintf(stderr, "s4g train (rank %d of %d): %s\n", comm.rank, comm.size,
+                error->message);
+        s4g_mpi_abort(1);
+    }
+    if (mpi) s4g_mpi_finalize();
+#endif
     if (!ok) {
         if (json) {
             S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_ERROR, .run = run, .what = error->message};

@@ -19,6 +19,7 @@
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
 #include "s4g-store.h"
+#include "s4g-train-step.h"
 
 G_BEGIN_DECLS
 
@@ -50,6 +51,15 @@ typedef struct {
     const char *init_weights; /* start from these weights: any format/layout of
                                * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
+    int micro_batch; /* > 0: run each step in chunks of this many pairs with the same loss and
+                      * gradients (s4g-train-step.h); memory only, not part of the config */
+    const s4g_comm *comm; /* data parallel (mpirun): every process runs s4g_train_run with the
+                           * same options; each trains on its share of every global batch
+                           * (batch_size must divide by comm->size), the stop request is agreed
+                           * on collectively, DSS and evaluation images are encoded in slices
+                           * and gathered, and only rank 0 ranks the evaluation and writes the
+                           * store and the checkpoints.  NULL: one process. */
+    const char *recipe; /* the s4g-recipes.h recipe the settings started from, or NULL */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);

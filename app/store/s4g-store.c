@@ -118,6 +118,9 @@ static const char *const migrations[] = {
     /* 2: projected coordinates of images (CVACT ships UTM metres, not lat/lon) */
     "ALTER TABLE images ADD COLUMN x REAL;"
     "ALTER TABLE images ADD COLUMN y REAL;",
+    /* 3: where an imported model's weights came from (s4g model import) */
+    "ALTER TABLE models ADD COLUMN source TEXT;"  /* the file imported, as given */
+    "ALTER TABLE models ADD COLUMN sha256 TEXT;", /* of that file's bytes */
 };
 
 int s4g_store_latest_version(void)

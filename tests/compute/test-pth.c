@@ -126,6 +126,80 @@ static void test_layout(gconstpointer data)
     s4g_convnext_free(mr);
 }
 
+/* s4g_pth_write -> s4g_pth_open: names in order, shapes (a scalar, a storage of more than
+ * 65535 elements), bytes; the archive's layout (aligned entries, version record). */
+static void test_write_raw(void)
+{
+    s4g_err err = {0};
+    float scalar = 2.5f, *big = g_new(float, 70000), small[6] = {1, -2, 3.5f, 0, 1e-30f, -7};
+    for (int i = 0; i < 70000; i++)
+        big[i] = (float)i * 0.25f - 3;
+    s4g_st_entry e[3] = {
+        {.name = "logit_scale", .ndim = 0, .data = &scalar},
+        {.name = "model.a.weight", .ndim = 3, .shape = {2, 1, 3}, .data = small},
+        {.name = "model.big", .ndim = 2, .shape = {7, 10000}, .data = big},
+    };
+    g_autofree char *f = g_build_filename(tmpdir, "raw.pth", NULL);
+    OK(s4g_pth_write(f, e, 3, &err));
+    s4g_pth *p = s4g_pth_open(f, &err);
+    if (!p)
+        g_error("%s", err.msg);
+    g_assert_cmpuint(p->f->ntensors, ==, 3);
+    for (int i = 0; i < 3; i++) {
+        const s4g_st_tensor *t = &p->f->tensors[i];
+        g_assert_cmpstr(t->name, ==, e[i].name);
+        g_assert_cmpint(t->dtype, ==, S4G_DT_F32);
+        g_assert_cmpint(t->ndim, ==, e[i].ndim);
+        size_t c = 1;
+        for (int d = 0; d < t->ndim; d++) {
+            g_assert_cmpint(t->shape[d], ==, e[i].shape[d]);
+            c *= (size_t)e[i].shape[d];
+        }
+        g_assert_cmpmem(t->data, t->nbytes, e[i].data, c * 4);
+        g_assert_cmpuint((uintptr_t)t->data % 64, ==, 0); /* aligned as torch aligns */
+    }
+    s4g_pth_close(p);
+    /* a folder that does not exist: the error names the file */
+    g_autofree char *bad = g_build_filename(tmpdir, "no-such-dir", "x.pth", NULL);
+    g_assert_cmpint(s4g_pth_write(bad, e, 3, &err), !=, 0);
+    g_assert_nonnull(strstr(err.msg, "no-such-dir"));
+    g_free(big);
+}
+
+/* A model exported as .pth (Sample4Geo TimmModel names) reads back identical, logit_scale
+ * included, and is recognised as Sample4Geo's layout. */
+static void test_write_model(void)
+{
+    g_autofree char *r = pth("s4g-timmmodel.pth");
+    float feats[64], again[64];
+    char rep[512];
+    s4g_convnext *m = load(r, feats, NULL, 0);
+    s4g_err err = {0};
+    g_autofree char *f = g_build_filename(tmpdir, "export.pth", NULL);
+    OK(s4g_convnext_save_pth(m, f, &err));
+    s4g_convnext *m2 = load(f, again, rep, sizeof rep);
+    g_assert_nonnull(strstr(rep, "loaded 55 of 55 tensors"));
+    g_assert_nonnull(strstr(rep, "Sample4Geo TimmModel"));
+    g_assert_cmpmem(feats, sizeof feats, again, sizeof again);
+    for (int i = 0; i < m->nparams; i++) {
+        const s4g_param_info *p = &m->info[i];
+        float *a = g_new(float, p->n), *b = g_new(float, p->n);
+        OK(s4g_convnext_get_param(m, p->name, 0, a, p->n, &err));
+        OK(s4g_convnext_get_param(m2, p->name, 0, b, p->n, &err));
+        g_assert_cmpmem(a, p->n * sizeof *a, b, p->n * sizeof *b);
+        g_free(a);
+        g_free(b);
+    }
+    /* the key order of TimmModel.state_dict(): its own logit_scale, then model.* */
+    s4g_pth *p = s4g_pth_open(f, &err);
+    g_assert_nonnull(p);
+    g_assert_cmpstr(p->f->tensors[0].name, ==, "logit_scale");
+    g_assert_cmpstr(p->f->tensors[1].name, ==, "model.stem.0.weight");
+    s4g_pth_close(p);
+    s4g_convnext_free(m);
+    s4g_convnext_free(m2);
+}
+
 /* logit_scale of a Sample4Geo checkpoint becomes the run's learnable scale */
 static void test_logit_scale(void)
 {
@@ -337,6 +411,8 @@ int main(int argc, char **argv)
         g_test_add_data_func(name, &layouts[i], test_layout);
     }
     g_test_add_func("/pth/logit-scale", test_logit_scale);
+    g_test_add_func("/pth/write-raw", test_write_raw);
+    g_test_add_func("/pth/write-model", test_write_model);
     g_test_add_func("/pth/bad-fixtures", test_bad_fixtures);
     g_test_add_func("/pth/damaged-archives", test_damaged_archives);
     g_test_add_func("/pth/hints", test_hints);
