@@ -3,6 +3,7 @@
  * similarity search module is built in, search queries/s.  Each part runs a warm-up
  * iteration, then repeats until --seconds have passed (at least 2 iterations). */
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
 #include "s4g-compute.h"
 #include "s4g-convnext.h"
 #include "s4g-train-step.h"
@@ -268,28 +269,34 @@ int s4g_cmd_bench(int argc, char **argv)
         printf("search: not measured (this build has no similarity search module)\n");
 #endif
     if (json) {
-        g_autofree char *jd = s4g_cli_json_str(s4g_ctx_describe(ctx));
-        printf("{\"device\": %s, \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
-               "\"width\": %d, \"ref_height\": %d, \"ref_width\": %d, \"batch\": %d, "
-               "\"inference_img_per_s\": %.3f, \"train_pairs_per_s\": %.3f, "
-               "\"inference_img_per_cpu_s\": %.3f, \"train_pairs_per_cpu_s\": %.3f, "
-               "\"train_loss\": %.5f",
-               jd, an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
-               tr.per_s, inf.per_cpu_s, tr.per_cpu_s, loss);
-        if (HAVE_SEARCH)
-            printf(", \"search_gallery\": %d, \"search_gallery_fp16\": %s, "
-                   "\"search_queries\": %d, \"search_queries_per_s\": %.1f, "
-                   "\"search_scan_bytes_per_s\": %.4g, \"copy_bandwidth_bytes_per_s\": %.4g",
-                   gallery, gallery_fp16 ? "true" : "false", queries, se.per_s,
-                   se.bytes_per_s, copy_bw);
-        else
-            printf(", \"search_queries_per_s\": null");
-        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU) {
-            g_autoptr(GString) ci = g_string_new(NULL);
-            s4g_cli_cpu_info_json(ci);
-            printf(", \"cpu_kernels\": %s", ci->str);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "device", s4g_ctx_describe(ctx));
+        s4g_json_add_string(b, "arch", an);
+        s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
+        s4g_json_add_int(b, "height", H);
+        s4g_json_add_int(b, "width", W);
+        s4g_json_add_int(b, "ref_height", Hr);
+        s4g_json_add_int(b, "ref_width", Wr);
+        s4g_json_add_int(b, "batch", batch);
+        s4g_json_add_double(b, "inference_img_per_s", inf.per_s);
+        s4g_json_add_double(b, "train_pairs_per_s", tr.per_s);
+        s4g_json_add_double(b, "inference_img_per_cpu_s", inf.per_cpu_s);
+        s4g_json_add_double(b, "train_pairs_per_cpu_s", tr.per_cpu_s);
+        s4g_json_add_double(b, "train_loss", loss);
+        if (HAVE_SEARCH) {
+            s4g_json_add_int(b, "search_gallery", gallery);
+            s4g_json_add_bool(b, "search_gallery_fp16", gallery_fp16);
+            s4g_json_add_int(b, "search_queries", queries);
+            s4g_json_add_double(b, "search_queries_per_s", se.per_s);
+            s4g_json_add_double(b, "search_scan_bytes_per_s", se.bytes_per_s);
+            s4g_json_add_double(b, "copy_bandwidth_bytes_per_s", copy_bw);
+        } else {
+            s4g_json_add_null(b, "search_queries_per_s");
         }
-        printf("}\n");
+        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU) s4g_cli_cpu_info_json(b, "cpu_kernels");
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
     }
     rc = 0;
     goto out;

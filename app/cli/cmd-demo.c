@@ -7,6 +7,7 @@
  * what a random gallery patch would give. */
 #include "cmd-predict.h"
 #include "s4g-cli.h"
+#include "s4g-csv.h"
 #include "s4g-geo.h"
 #include "s4g-locate.h"
 #include "s4g-mbtiles.h"
@@ -69,36 +70,38 @@ static gboolean held_out(const char *world, GPtrArray *photos, GArray *truth, GE
 {
     g_autofree char *split_file = g_build_filename(world, "splits", "val-19zl.csv", NULL);
     g_autofree char *loc_file = g_build_filename(world, "split_locations", "all.csv", NULL);
-    g_autofree char *text = NULL, *locs = NULL;
-    if (!g_file_get_contents(split_file, &text, NULL, error) ||
-        !g_file_get_contents(loc_file, &locs, NULL, error))
-        return FALSE;
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    g_auto(GStrv) rows = g_strsplit(locs, "\n", -1);
-    guint n_rows = g_strv_length(rows);
-    for (guint i = 0; lines[i]; i++) {
-        g_auto(GStrv) cols = g_strsplit(lines[i], ",", 3);
+    /* all.csv: record id-1 = sat_lat,sat_lon,… */
+    g_autoptr(GArray) locs = g_array_new(FALSE, FALSE, sizeof(double));
+    g_autoptr(S4gCsvReader) lr = s4g_csv_reader_open(loc_file, NULL, error);
+    if (!lr) return FALSE;
+    char **f;
+    g_autoptr(GError) e = NULL;
+    while ((f = s4g_csv_reader_next(lr, &e))) {
+        double ll[2] = {NAN, NAN};
+        for (int k = 0; k < 2 && f[0] && f[k]; k++) ll[k] = g_ascii_strtod(f[k], NULL);
+        g_array_append_vals(locs, ll, 2);
+    }
+    if (e) return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
+    g_autoptr(S4gCsvReader) sr = s4g_csv_reader_open(split_file, NULL, error);
+    if (!sr) return FALSE;
+    guint n_rows = locs->len / 2;
+    char **cols;
+    while ((cols = s4g_csv_reader_next(sr, &e))) {
         if (!cols[0] || !cols[1]) continue;
         g_autofree char *base = g_path_get_basename(g_strstrip(cols[1]));
-        char *end = NULL;
-        guint64 id = g_ascii_strtoull(base, &end, 10);
+        guint64 id = g_ascii_strtoull(base, NULL, 10);
         double ll[2] = {NAN, NAN};
-        if (id >= 1 && id <= n_rows) {
-            g_auto(GStrv) f = g_strsplit(rows[id - 1], ",", 3);
-            if (f[0] && f[1]) {
-                ll[0] = g_ascii_strtod(f[0], NULL);
-                ll[1] = g_ascii_strtod(f[1], NULL);
-            }
-        }
+        if (id >= 1 && id <= n_rows) memcpy(ll, &g_array_index(locs, double, 2 * (id - 1)), sizeof ll);
         if (!isfinite(ll[0]) || !isfinite(ll[1])) {
             g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                        "%s:%u: no location row for %s in %s", split_file, i + 1, cols[1],
-                        loc_file);
+                        "%s:%u: no location row for %s in %s", split_file,
+                        s4g_csv_reader_line(sr), cols[1], loc_file);
             return FALSE;
         }
         g_ptr_array_add(photos, g_build_filename(world, cols[1], NULL));
         g_array_append_vals(truth, ll, 2);
     }
+    if (e) return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
     if (!photos->len) {
         g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: no held-out photos", split_file);
         return FALSE;
@@ -169,7 +172,7 @@ static int predict(Predicting *pr, const char *project, const char *model, const
                                           NULL, NULL, &error) &&
                   s4g_predict_photos(pred, name, (const char *const *)photos->pdata, n, FALSE,
                                      csv ? NULL : stdout, &o, results, &error) &&
-                  s4g_predict_output_save(&o, csv, NULL, &error);
+                  s4g_predict_output_save(&o, csv, NULL, NULL, &error);
     s4g_predict_output_clear(&o);
     return ok ? 0 : s4g_cli_fail("predict", error);
 }
@@ -233,25 +236,30 @@ static gboolean report(S4gStore *store, GPtrArray *photos, GArray *truth, GPtrAr
     print_stats("s4g predict", &got);
     print_stats("chance (a random patch)", &chance);
     /* the same numbers for scripts and tests */
-    g_autoptr(GString) js = g_string_new(NULL);
-    g_string_append_printf(js, "{\"photos\": %u, \"patches\": %u", n, gal->len);
+    g_autoptr(JsonBuilder) js = json_builder_new();
+    json_builder_begin_object(js);
+    s4g_json_add_int(js, "photos", n);
+    s4g_json_add_int(js, "patches", gal->len);
     const S4gLocateStats *both[2] = {&got, &chance};
     for (int b = 0; b < 2; b++) {
         const S4gLocateStats *st = both[b];
-        g_string_append_printf(js, ", \"%s\": {\"median_m\": %.1f, \"mean_m\": %.1f",
-                               b ? "chance" : "predict", st->median_m, st->mean_m);
-        for (int t = 0; t < S4G_LOCATE_N_WITHIN; t++)
-            g_string_append_printf(js, ", \"within_%.0f_m\": %.4f", S4G_LOCATE_WITHIN_M[t],
-                                   st->within[t]);
-        g_string_append(js, "}");
+        s4g_json_begin_object(js, b ? "chance" : "predict");
+        s4g_json_add_double(js, "median_m", st->median_m);
+        s4g_json_add_double(js, "mean_m", st->mean_m);
+        for (int t = 0; t < S4G_LOCATE_N_WITHIN; t++) {
+            g_autofree char *key = g_strdup_printf("within_%.0f_m", S4G_LOCATE_WITHIN_M[t]);
+            s4g_json_add_double(js, key, st->within[t]);
+        }
+        json_builder_end_object(js);
     }
-    g_string_append(js, ", \"errors_m\": [");
+    s4g_json_begin_array(js, "errors_m"); /* null: a photo without an estimate */
     for (guint i = 0; i < n; i++)
-        g_string_append_printf(js, "%s%.1f", i ? ", " : "", isfinite(err[i]) ? err[i] : -1.0);
-    g_string_append(js, "]}\n");
+        s4g_json_add_double(js, NULL, err[i]);
+    json_builder_end_array(js);
+    json_builder_end_object(js);
     g_autofree char *dir = g_path_get_dirname(csv);
     g_autofree char *jp = g_build_filename(dir, "localisation.json", NULL);
-    if (!g_file_set_contents(jp, js->str, (gssize)js->len, error)) return FALSE;
+    if (!s4g_json_save(js, jp, error)) return FALSE;
     printf("  (also in %s)\n", jp);
     return TRUE;
 }

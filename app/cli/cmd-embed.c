@@ -42,10 +42,16 @@ int s4g_cmd_embed(int argc, char **argv)
     int dim = cm.m->cfg.dims[3];
     s4g_cli_model_close(&cm);
     if (!ok) return s4g_cli_fail("embed", error);
-    if (ro.json)
-        printf("{\"images\": %u, \"encoded\": %u, \"cached\": %u, \"dim\": %d}\n", images->len,
-               encoded, images->len - encoded, dim);
-    else
+    if (ro.json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_int(b, "images", images->len);
+        s4g_json_add_int(b, "encoded", encoded);
+        s4g_json_add_int(b, "cached", images->len - encoded);
+        s4g_json_add_int(b, "dim", dim);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
+    } else
         printf("%u images: %u encoded, %u already cached (dim %d)\n", images->len, encoded,
                images->len - encoded, dim);
     return 0;

@@ -2,6 +2,7 @@
  * write the N x D features as .npy (pre-L2, exactly what timm returns, or unit vectors with
  * --normalize).  Scripts use it to compare against PyTorch and to export embeddings. */
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
 #include "s4g-compute.h"
 #include "s4g-convnext.h"
 #include "s4g-npy.h"
@@ -119,10 +120,19 @@ int s4g_cmd_encode(int argc, char **argv)
     }
     const char *pn = s4g_convnext_preset_name(&cfg);
     if (json) {
-        g_autofree char *jd = s4g_cli_json_str(s4g_ctx_describe(ctx)), *jo = s4g_cli_json_str(output);
-        printf("{\"images\": %d, \"dim\": %d, \"height\": %d, \"width\": %d, \"arch\": \"%s\", "
-               "\"backend\": %s, \"seconds\": %.3f, \"normalized\": %s, \"output\": %s}\n",
-               N, D, H, W, pn ? pn : "custom", jd, secs, normalize ? "true" : "false", jo);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_int(b, "images", N);
+        s4g_json_add_int(b, "dim", D);
+        s4g_json_add_int(b, "height", H);
+        s4g_json_add_int(b, "width", W);
+        s4g_json_add_string(b, "arch", pn ? pn : "custom");
+        s4g_json_add_string(b, "backend", s4g_ctx_describe(ctx));
+        s4g_json_add_double(b, "seconds", secs);
+        s4g_json_add_bool(b, "normalized", normalize);
+        s4g_json_add_string(b, "output", output);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
     } else
         printf("encoded %d images %dx%d -> %d x %d features (%s, %s) in %.2f s: %s\n", N, H, W,
                N, D, pn ? pn : "custom ConvNeXt", s4g_ctx_describe(ctx), secs, output);

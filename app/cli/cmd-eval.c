@@ -146,14 +146,23 @@ int s4g_cmd_eval(int argc, char **argv)
     }
     double chance = university ? university_chance_r1(sp) : s4g_metrics_chance_r1(r.refs);
     if (json) {
-        printf("{\"dataset\": \"%s\", \"split\": \"%s\", \"queries\": %" G_GUINT64_FORMAT
-               ", \"refs\": %" G_GUINT64_FORMAT ", \"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, "
-               "\"r1pct\": %.4f, \"chance_r1\": %.4f, \"seconds\": %.2f",
-               dataset, split, r.queries, r.refs, r.r1, r.r5, r.r10, r.r1pct, chance, secs);
-        if (university) printf(", \"direction\": \"%s\"", s2d ? "s2d" : "d2s");
-        if (!isnan(r.hit_rate)) printf(", \"hit_rate\": %.4f", r.hit_rate);
-        if (!isnan(r.ap)) printf(", \"ap\": %.4f", r.ap);
-        printf("}\n");
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "dataset", dataset);
+        s4g_json_add_string(b, "split", split);
+        s4g_json_add_int(b, "queries", (gint64)r.queries);
+        s4g_json_add_int(b, "refs", (gint64)r.refs);
+        s4g_json_add_double(b, "r1", r.r1);
+        s4g_json_add_double(b, "r5", r.r5);
+        s4g_json_add_double(b, "r10", r.r10);
+        s4g_json_add_double(b, "r1pct", r.r1pct);
+        s4g_json_add_double(b, "chance_r1", chance);
+        s4g_json_add_double(b, "seconds", secs);
+        if (university) s4g_json_add_string(b, "direction", s2d ? "s2d" : "d2s");
+        if (!isnan(r.hit_rate)) s4g_json_add_double(b, "hit_rate", r.hit_rate);
+        if (!isnan(r.ap)) s4g_json_add_double(b, "ap", r.ap);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
     } else {
         printf("%s / %s%s: %" G_GUINT64_FORMAT " queries, %" G_GUINT64_FORMAT
                " references (%.1f s)\n",

@@ -22,6 +22,26 @@ static void remove_patches(const char *dir)
     g_rmdir(dir);
 }
 
+/* The grid's members of the gallery's options and --json: zoom, patch [w, h], stride. */
+static void add_grid(JsonBuilder *b, int zoom, int pw, int ph, int stride)
+{
+    s4g_json_add_int(b, "zoom", zoom);
+    s4g_json_begin_array(b, "patch");
+    s4g_json_add_int(b, NULL, pw);
+    s4g_json_add_int(b, NULL, ph);
+    json_builder_end_array(b);
+    s4g_json_add_int(b, "stride", stride);
+}
+
+/* Whether a dataset's options (JSON) mark it as a gallery: {"gallery": true, …}. */
+static gboolean options_is_gallery(const char *options)
+{
+    g_autoptr(JsonNode) root = options ? json_from_string(options, NULL) : NULL;
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
+    JsonNode *g = json_object_get_member(json_node_get_object(root), "gallery");
+    return g && json_node_get_value_type(g) == G_TYPE_BOOLEAN && json_node_get_boolean(g);
+}
+
 /* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
 static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
                      GArray *patches, GError **error)
@@ -29,7 +49,7 @@ static gint64 record(S4gStore *store, const char *name, const char *root, const 
     S4gStoreDataset old = {0};
     g_autoptr(GError) nf = NULL;
     if (s4g_store_dataset_find(store, name, &old, &nf)) {
-        gboolean gallery = old.options && strstr(old.options, "\"gallery\": true");
+        gboolean gallery = options_is_gallery(old.options);
         s4g_store_dataset_clear(&old);
         if (!gallery) {
             g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
@@ -198,10 +218,13 @@ int s4g_cmd_gallery(int argc, char **argv)
     g_autofree char *abs_src = g_file_test(source, G_FILE_TEST_EXISTS)
                                    ? g_canonicalize_filename(source, NULL)
                                    : g_strdup(source);
-    g_autofree char *qt = s4g_cli_json_str(abs_src);
-    g_autofree char *options = g_strdup_printf(
-        "{\"gallery\": true, \"%s\": %s, \"zoom\": %d, \"patch\": [%d, %d], \"stride\": %d}",
-        tiles ? "tiles" : "imagery", qt, zoom, pw, ph, stride);
+    g_autoptr(JsonBuilder) ob = json_builder_new();
+    json_builder_begin_object(ob);
+    s4g_json_add_bool(ob, "gallery", TRUE);
+    s4g_json_add_string(ob, tiles ? "tiles" : "imagery", abs_src);
+    add_grid(ob, zoom, pw, ph, stride);
+    json_builder_end_object(ob);
+    g_autofree char *options = s4g_json_to_string(ob);
     gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
     g_autoptr(GArray) images = NULL;
     guint encoded = 0;
@@ -215,11 +238,18 @@ int s4g_cmd_gallery(int argc, char **argv)
     s4g_cli_model_close(&cm);
     if (!images) return s4g_cli_fail("gallery", error);
     const S4gTilePatch *last = &g_array_index(patches, S4gTilePatch, patches->len - 1);
-    if (ro.json)
-        printf("{\"gallery\": \"%s\", \"patches\": %u, \"rows\": %d, \"cols\": %d, \"zoom\": %d, "
-               "\"patch\": [%d, %d], \"stride\": %d, \"encoded\": %u}\n",
-               name, patches->len, last->row + 1, last->col + 1, zoom, pw, ph, stride, encoded);
-    else
+    if (ro.json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "gallery", name);
+        s4g_json_add_int(b, "patches", patches->len);
+        s4g_json_add_int(b, "rows", last->row + 1);
+        s4g_json_add_int(b, "cols", last->col + 1);
+        add_grid(b, zoom, pw, ph, stride);
+        s4g_json_add_int(b, "encoded", encoded);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
+    } else
         printf("gallery %s: %d×%d patches of %dx%d px at zoom %d (stride %d) in %s; %u "
                "encoded\n",
                name, last->row + 1, last->col + 1, ph, pw, zoom, stride, root, encoded);

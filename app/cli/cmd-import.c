@@ -109,25 +109,33 @@ int s4g_cmd_import(int argc, char **argv)
         return s4g_cli_fail("import", error);
 
     if (json) {
-        g_autofree char *ename = g_strescape(name, NULL);
-        printf("{\"dataset\": %" G_GINT64_FORMAT ", \"name\": \"%s\", \"kind\": \"%s\", "
-               "\"new_images\": %u, \"new_pairs\": %u, \"missing\": %u, "
-               "\"skipped_pairs\": %u, \"skipped_files\": %u, \"images\": [",
-               id, ename, kind_name, new_images, new_pairs, ds->missing, ds->skipped_pairs,
-               ds->skipped_files);
-        for (guint i = 0; i < ic->len; i++) {
-            S4gStoreCount *c = &g_array_index(ic, S4gStoreCount, i);
-            printf("%s{\"split\": \"%s\", \"view\": \"%s\", \"count\": %" G_GINT64_FORMAT "}",
-                   i ? ", " : "", c->split, c->what, c->count);
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_int(b, "dataset", id);
+        s4g_json_add_string(b, "name", name);
+        s4g_json_add_string(b, "kind", kind_name);
+        s4g_json_add_int(b, "new_images", new_images);
+        s4g_json_add_int(b, "new_pairs", new_pairs);
+        s4g_json_add_int(b, "missing", ds->missing);
+        s4g_json_add_int(b, "skipped_pairs", ds->skipped_pairs);
+        s4g_json_add_int(b, "skipped_files", ds->skipped_files);
+        /* per split: images by view, pairs by relation */
+        GArray *counts[2] = {ic, pc};
+        const char *member[2] = {"images", "pairs"}, *what[2] = {"view", "relation"};
+        for (int t = 0; t < 2; t++) {
+            s4g_json_begin_array(b, member[t]);
+            for (guint i = 0; i < counts[t]->len; i++) {
+                S4gStoreCount *c = &g_array_index(counts[t], S4gStoreCount, i);
+                json_builder_begin_object(b);
+                s4g_json_add_string(b, "split", c->split);
+                s4g_json_add_string(b, what[t], c->what);
+                s4g_json_add_int(b, "count", c->count);
+                json_builder_end_object(b);
+            }
+            json_builder_end_array(b);
         }
-        printf("], \"pairs\": [");
-        for (guint i = 0; i < pc->len; i++) {
-            S4gStoreCount *c = &g_array_index(pc, S4gStoreCount, i);
-            printf("%s{\"split\": \"%s\", \"relation\": \"%s\", \"count\": %" G_GINT64_FORMAT
-                   "}",
-                   i ? ", " : "", c->split, c->what, c->count);
-        }
-        printf("]}\n");
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
         return 0;
     }
     printf("Dataset “%s” (%s, id %" G_GINT64_FORMAT ") in %s\n", name, kind_name, id, project);

@@ -4,6 +4,7 @@
 #include "s4g-cli.h"
 #include "s4g-compute.h"
 #include "s4g-devices.h"
+#include "s4g-json-out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,52 +14,60 @@ static char *api_str(uint32_t v)
     return g_strdup_printf("%u.%u.%u", v >> 22, (v >> 12) & 0x3ffu, v & 0xfffu);
 }
 
-static void device_json(GString *o, const s4g_vk_device_info *d, gboolean chosen)
+static void device_json(JsonBuilder *b, const s4g_vk_device_info *d, gboolean chosen)
 {
     g_autofree char *api = api_str(d->api_version);
     char ops[256];
     s4g_vk_subgroup_ops_str(d->subgroup_ops, ops, sizeof ops);
-    g_string_append_printf(o, "{\"index\": %d, \"name\": ", d->index);
-    s4g_cli_json_append(o, d->name);
-    g_string_append_printf(o, ", \"type\": \"%s\", \"vendor_id\": %u, \"device_id\": %u, ",
-                           s4g_vk_type_name(d->type), d->vendor_id, d->device_id);
-    g_string_append(o, "\"driver\": ");
-    s4g_cli_json_append(o, d->driver_name);
-    g_string_append(o, ", \"driver_info\": ");
-    s4g_cli_json_append(o, d->driver_info);
-    g_string_append_printf(o, ", \"api_version\": \"%s\", \"usable\": %s, \"chosen\": %s, ", api,
-                           d->usable ? "true" : "false", chosen ? "true" : "false");
-    if (!d->usable) {
-        g_string_append(o, "\"unusable_why\": ");
-        s4g_cli_json_append(o, d->unusable_why);
-        g_string_append(o, ", ");
+    json_builder_begin_object(b);
+    s4g_json_add_int(b, "index", d->index);
+    s4g_json_add_string(b, "name", d->name);
+    s4g_json_add_string(b, "type", s4g_vk_type_name(d->type));
+    s4g_json_add_int(b, "vendor_id", d->vendor_id);
+    s4g_json_add_int(b, "device_id", d->device_id);
+    s4g_json_add_string(b, "driver", d->driver_name);
+    s4g_json_add_string(b, "driver_info", d->driver_info);
+    s4g_json_add_string(b, "api_version", api);
+    s4g_json_add_bool(b, "usable", d->usable);
+    s4g_json_add_bool(b, "chosen", chosen);
+    if (!d->usable) s4g_json_add_string(b, "unusable_why", d->unusable_why);
+    s4g_json_begin_object(b, "features");
+    s4g_json_add_int(b, "shader_float16", d->shader_float16);
+    s4g_json_add_int(b, "shader_int8", d->shader_int8);
+    s4g_json_add_int(b, "storage_16bit", d->storage_16bit);
+    s4g_json_add_int(b, "storage_8bit", d->storage_8bit);
+    s4g_json_add_int(b, "timeline_semaphore", d->timeline_semaphore);
+    s4g_json_add_int(b, "push_descriptor", d->push_descriptor);
+    s4g_json_add_int(b, "coopmat_nv", d->coopmat_nv);
+    s4g_json_add_int(b, "coopmat_khr", d->coopmat_khr);
+    json_builder_end_object(b);
+    s4g_json_begin_object(b, "subgroup");
+    s4g_json_add_int(b, "size", d->subgroup_size);
+    s4g_json_add_int(b, "in_compute", d->subgroup_in_compute);
+    s4g_json_add_string(b, "ops", ops);
+    json_builder_end_object(b);
+    s4g_json_begin_object(b, "limits");
+    s4g_json_add_int(b, "max_storage_buffer_range", (gint64)d->max_storage_buffer_range);
+    s4g_json_add_int(b, "max_memory_allocation_size", (gint64)d->max_memory_allocation_size);
+    s4g_json_add_int(b, "max_compute_shared_memory", d->max_compute_shared_memory);
+    s4g_json_add_int(b, "max_workgroup_invocations", d->max_workgroup_invocations);
+    s4g_json_begin_array(b, "max_workgroup_size");
+    for (int i = 0; i < 3; i++) s4g_json_add_int(b, NULL, d->max_workgroup_size[i]);
+    json_builder_end_array(b);
+    s4g_json_begin_array(b, "max_workgroup_count");
+    for (int i = 0; i < 3; i++) s4g_json_add_int(b, NULL, d->max_workgroup_count[i]);
+    json_builder_end_array(b);
+    s4g_json_add_int(b, "max_push_constants", d->max_push_constants);
+    json_builder_end_object(b);
+    s4g_json_begin_array(b, "heaps");
+    for (int h = 0; h < d->n_heaps; h++) {
+        json_builder_begin_object(b);
+        s4g_json_add_int(b, "size", (gint64)d->heap_size[h]);
+        s4g_json_add_bool(b, "device_local", d->heap_device_local[h]);
+        json_builder_end_object(b);
     }
-    g_string_append_printf(
-        o,
-        "\"features\": {\"shader_float16\": %d, \"shader_int8\": %d, \"storage_16bit\": %d, "
-        "\"storage_8bit\": %d, \"timeline_semaphore\": %d, \"push_descriptor\": %d, "
-        "\"coopmat_nv\": %d, \"coopmat_khr\": %d}, ",
-        d->shader_float16, d->shader_int8, d->storage_16bit, d->storage_8bit,
-        d->timeline_semaphore, d->push_descriptor, d->coopmat_nv, d->coopmat_khr);
-    g_string_append_printf(o, "\"subgroup\": {\"size\": %u, \"in_compute\": %d, \"ops\": ",
-                           d->subgroup_size, d->subgroup_in_compute);
-    s4g_cli_json_append(o, ops);
-    g_string_append_printf(
-        o,
-        "}, \"limits\": {\"max_storage_buffer_range\": %" G_GUINT64_FORMAT
-        ", \"max_memory_allocation_size\": %" G_GUINT64_FORMAT
-        ", \"max_compute_shared_memory\": %u, \"max_workgroup_invocations\": %u, "
-        "\"max_workgroup_size\": [%u, %u, %u], \"max_workgroup_count\": [%u, %u, %u], "
-        "\"max_push_constants\": %u}, \"heaps\": [",
-        (guint64)d->max_storage_buffer_range, (guint64)d->max_memory_allocation_size,
-        d->max_compute_shared_memory, d->max_workgroup_invocations, d->max_workgroup_size[0],
-        d->max_workgroup_size[1], d->max_workgroup_size[2], d->max_workgroup_count[0],
-        d->max_workgroup_count[1], d->max_workgroup_count[2], d->max_push_constants);
-    for (int h = 0; h < d->n_heaps; h++)
-        g_string_append_printf(o, "%s{\"size\": %" G_GUINT64_FORMAT ", \"device_local\": %s}",
-                               h ? ", " : "", (guint64)d->heap_size[h],
-                               d->heap_device_local[h] ? "true" : "false");
-    g_string_append(o, "]}");
+    json_builder_end_array(b);
+    json_builder_end_object(b);
 }
 
 static void device_text(const s4g_vk_device_info *d, gboolean chosen)
@@ -130,28 +139,26 @@ int s4g_cmd_info(int argc, char **argv)
     const char *backend = auto_vk ? "vulkan" : "cpu";
 
     if (json) {
-        g_autoptr(GString) o = g_string_new("{\"vulkan\": ");
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_begin_object(b, "vulkan");
+        s4g_json_add_bool(b, "available", have_vk);
         if (!have_vk) {
-            g_string_append(o, "{\"available\": false, \"error\": ");
-            s4g_cli_json_append(o, verr.msg);
-            g_string_append(o, "}");
+            s4g_json_add_string(b, "error", verr.msg);
         } else {
-            g_string_append(o, "{\"available\": true, \"devices\": [");
-            for (int i = 0; i < n; i++) {
-                if (i)
-                    g_string_append(o, ", ");
-                device_json(o, &devs[i], i == pick);
-            }
-            g_string_append_printf(o, "], \"chosen\": %d, \"why\": ", pick);
-            s4g_cli_json_append(o, why);
-            g_string_append(o, "}");
+            s4g_json_begin_array(b, "devices");
+            for (int i = 0; i < n; i++)
+                device_json(b, &devs[i], i == pick);
+            json_builder_end_array(b);
+            s4g_json_add_int(b, "chosen", pick);
+            s4g_json_add_string(b, "why", why);
         }
-        g_string_append(o, ", \"cpu\": ");
-        s4g_cli_json_append(o, s4g_ctx_describe(cpu));
-        g_string_append(o, ", \"cpu_kernels\": ");
-        s4g_cli_cpu_info_json(o);
-        g_string_append_printf(o, ", \"auto_backend\": \"%s\"}", backend);
-        printf("%s\n", o->str);
+        json_builder_end_object(b);
+        s4g_json_add_string(b, "cpu", s4g_ctx_describe(cpu));
+        s4g_cli_cpu_info_json(b, "cpu_kernels");
+        s4g_json_add_string(b, "auto_backend", backend);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
     } else {
         if (!have_vk) {
             printf("Vulkan: not available — %s\n", verr.msg);

@@ -83,12 +83,18 @@ int s4g_cmd_mine(int argc, char **argv)
     s4g_neighbours_free(nb);
     s4g_cli_model_close(&cm);
     if (rows < 0) return s4g_cli_fail("mine", error);
-    if (ro.json)
-        printf("{\"mining_run\": %" G_GINT64_FORMAT ", \"kind\": \"%s\", \"metric\": \"%s\", "
-               "\"anchors\": %u, \"k\": %d, \"hard_negatives\": %" G_GINT64_FORMAT "}\n",
-               run, gps ? "gps" : "dss", gps ? s4g_gps_metric_name(gm) : "cosine", anchors, k,
-               rows);
-    else
+    if (ro.json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_int(b, "mining_run", run);
+        s4g_json_add_string(b, "kind", gps ? "gps" : "dss");
+        s4g_json_add_string(b, "metric", gps ? s4g_gps_metric_name(gm) : "cosine");
+        s4g_json_add_int(b, "anchors", anchors);
+        s4g_json_add_int(b, "k", k);
+        s4g_json_add_int(b, "hard_negatives", rows);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
+    } else
         printf("mining run %" G_GINT64_FORMAT " (%s, %s): %u anchors, %" G_GINT64_FORMAT
                " hard negatives\n",
                run, gps ? "gps" : "dss", gps ? s4g_gps_metric_name(gm) : "cosine", anchors, rows);

@@ -10,7 +10,7 @@
  *   export NAME   the weights as safetensors (timm names + logit_scale) or as a PyTorch .pth
  *                 in Sample4Geo's TimmModel names, which the original's
  *                 model.load_state_dict(torch.load(F), strict=True) accepts.
- * --json output is written with json-glib. */
+ * --json output is written with json-glib (s4g-json-out.h). */
 #include "s4g-cli.h"
 #include "s4g-model.h"
 #include "s4g-store-evaluations.h"
@@ -35,31 +35,6 @@ static int fail_msg(const char *cmd, const char *fmt, ...)
     return 1;
 }
 
-static void print_json(JsonBuilder *b)
-{
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) g = json_generator_new();
-    json_generator_set_root(g, root);
-    json_generator_set_pretty(g, FALSE);
-    g_autofree char *s = json_generator_to_data(g, NULL);
-    printf("%s\n", s);
-}
-
-static void member_str(JsonBuilder *b, const char *key, const char *v)
-{
-    json_builder_set_member_name(b, key);
-    if (v)
-        json_builder_add_string_value(b, v);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void member_int(JsonBuilder *b, const char *key, gint64 v)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_add_int_value(b, v);
-}
-
 static void member_size(JsonBuilder *b, const char *key, S4gSize s) /* [H, W] as the CLI says */
 {
     json_builder_set_member_name(b, key);
@@ -81,7 +56,7 @@ static char *arch_name(const s4g_convnext_cfg *c)
 static void member_arch(JsonBuilder *b, const s4g_convnext_cfg *c)
 {
     const char *p = s4g_convnext_preset_name(c);
-    member_str(b, "preset", p ? p : "custom");
+    s4g_json_add_string(b, "preset", p ? p : "custom");
     const char *keys[] = {"depths", "dims"};
     const int *vals[] = {c->depths, c->dims};
     for (int k = 0; k < 2; k++) {
@@ -91,7 +66,7 @@ static void member_arch(JsonBuilder *b, const s4g_convnext_cfg *c)
             json_builder_add_int_value(b, vals[k][i]);
         json_builder_end_array(b);
     }
-    member_int(b, "parameters", (gint64)s4g_convnext_cfg_count(c));
+    s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_cfg_count(c));
 }
 
 /* SHA-256 of a file's bytes, hex. */
@@ -225,17 +200,17 @@ static int model_import(int argc, char **argv)
     if (co.json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        member_int(b, "model", id);
-        member_str(b, "name", name);
+        s4g_json_add_int(b, "model", id);
+        s4g_json_add_string(b, "name", name);
         member_arch(b, &spec.cfg);
         member_size(b, "ground", spec.ground);
         member_size(b, "satellite", spec.satellite);
-        member_str(b, "weights", rel);
-        member_str(b, "source", source);
-        member_str(b, "sha256", sha);
-        member_str(b, "report", report);
+        s4g_json_add_string(b, "weights", rel);
+        s4g_json_add_string(b, "source", source);
+        s4g_json_add_string(b, "sha256", sha);
+        s4g_json_add_string(b, "report", report);
         json_builder_end_object(b);
-        print_json(b);
+        s4g_json_print(b, stdout);
     } else
         printf("imported %s: %s, %zu parameters, ground %dx%d, satellite %dx%d, from %s\n", name,
                an, params, spec.ground.h, spec.ground.w, spec.satellite.h, spec.satellite.w,
@@ -265,29 +240,29 @@ static void model_json(JsonBuilder *b, const S4gModelRow *r, const S4gModelSpec 
                        const char *weights_sha, const S4gEvaluationRow *best)
 {
     json_builder_begin_object(b);
-    member_int(b, "id", r->id);
-    member_str(b, "name", r->name);
+    s4g_json_add_int(b, "id", r->id);
+    s4g_json_add_string(b, "name", r->name);
     member_arch(b, &s->cfg);
     member_size(b, "ground", s->ground);
     member_size(b, "satellite", s->satellite);
-    member_str(b, "weights", r->weights);
-    member_str(b, "origin", r->source ? "imported" : "trained");
-    member_str(b, "source", r->source);
-    member_str(b, "sha256", r->sha256);
-    if (weights_sha) member_str(b, "weights_sha256", weights_sha);
+    s4g_json_add_string(b, "weights", r->weights);
+    s4g_json_add_string(b, "origin", r->source ? "imported" : "trained");
+    s4g_json_add_string(b, "source", r->source);
+    s4g_json_add_string(b, "sha256", r->sha256);
+    if (weights_sha) s4g_json_add_string(b, "weights_sha256", weights_sha);
     json_builder_set_member_name(b, "parent");
     if (r->parent > 0)
         json_builder_add_int_value(b, r->parent);
     else
         json_builder_add_null_value(b);
-    member_str(b, "created", r->created);
+    s4g_json_add_string(b, "created", r->created);
     if (best) {
         json_builder_set_member_name(b, "best");
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "r1");
         json_builder_add_double_value(b, best->r1);
-        member_int(b, "run", best->run);
-        member_str(b, "split", best->split);
+        s4g_json_add_int(b, "run", best->run);
+        s4g_json_add_string(b, "split", best->split);
         json_builder_set_member_name(b, "epoch");
         if (best->epoch >= 0)
             json_builder_add_int_value(b, best->epoch);
@@ -361,7 +336,7 @@ static int model_list(int argc, char **argv)
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
-    if (co.json) print_json(b);
+    if (co.json) s4g_json_print(b, stdout);
     return 0;
 }
 
@@ -390,7 +365,7 @@ static int model_info(int argc, char **argv)
     if (co.json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         model_json(b, r, &s, wsha, best);
-        print_json(b);
+        s4g_json_print(b, stdout);
         return 0;
     }
     g_autofree char *an = arch_name(&s.cfg);
@@ -468,13 +443,13 @@ static int model_export(int argc, char **argv)
     if (co.json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        member_str(b, "name", r->name);
-        member_str(b, "format", format);
-        member_str(b, "out", out);
-        member_int(b, "tensors", (gint64)n);
-        member_str(b, "names", pth ? "Sample4Geo TimmModel" : "timm");
+        s4g_json_add_string(b, "name", r->name);
+        s4g_json_add_string(b, "format", format);
+        s4g_json_add_string(b, "out", out);
+        s4g_json_add_int(b, "tensors", (gint64)n);
+        s4g_json_add_string(b, "names", pth ? "Sample4Geo TimmModel" : "timm");
         json_builder_end_object(b);
-        print_json(b);
+        s4g_json_print(b, stdout);
     } else
         printf("wrote %s: %zu tensors, %s, %s names\n", out, n, pth ? "PyTorch checkpoint" : "safetensors",
                pth ? "Sample4Geo TimmModel (model.* + logit_scale)" : "timm (+ logit_scale)");

@@ -2,9 +2,11 @@
  * tiles or a gallery (architecture.md §5 "Predict").  The work is the predictor's
  * (app/method/s4g-predict.h: cached gallery embeddings, top-k, the refined estimate and its
  * confidence, the truth and the stored predictions); this command parses the options and
- * writes the results as text, JSON lines, CSV and GeoJSON. */
+ * writes the results as text, JSON lines, CSV, GeoJSON and KML. */
 #include "cmd-predict.h"
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
+#include "s4g-kml.h"
 #include "s4g-model.h"
 #include "s4g-search.h"
 
@@ -12,41 +14,76 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The CSV row, GeoJSON feature and stdout lines (JSON or text) of one located photo. */
+/* The prediction as a JSON object: image, estimate, confidence, error and truth (null when
+ * unknown) and the top-k tiles. */
+static void prediction_json(JsonBuilder *b, const S4gPrediction *r)
+{
+    json_builder_begin_object(b);
+    s4g_json_add_string(b, "image", r->photo);
+    s4g_json_add_double(b, "lat", r->lat);
+    s4g_json_add_double(b, "lon", r->lon);
+    s4g_json_add_double(b, "confidence", r->confidence);
+    s4g_json_add_double(b, "error_m", r->error_m);
+    s4g_json_add_double(b, "true_lat", r->true_lat);
+    s4g_json_add_double(b, "true_lon", r->true_lon);
+    s4g_json_begin_array(b, "top");
+    for (guint i = 0; i < r->k; i++) {
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "tile", r->top[i].path);
+        s4g_json_add_double(b, "score", r->top[i].score);
+        s4g_json_add_double(b, "lat", r->top[i].lat);
+        s4g_json_add_double(b, "lon", r->top[i].lon);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+/* The CSV row, GeoJSON feature, KML folder and stdout lines (JSON or text) of one located
+ * photo. */
 static void print_prediction(const S4gPrediction *r, gboolean json, FILE *out, S4gPredictOutput *o)
 {
     const S4gPredictorHit *best = &r->top[0];
-    double err_m = r->error_m;
-    g_autofree char *ep = g_strescape(r->photo, NULL), *et = g_strescape(best->path, NULL);
-    g_autofree char *e_csv = isnan(err_m) ? g_strdup("") : g_strdup_printf("%.1f", err_m);
-    g_autofree char *e_json =
-        isnan(err_m) ? g_strdup("") : g_strdup_printf(", \"error_m\": %.1f", err_m);
-    g_string_append_printf(o->csv, "\"%s\",%.7f,%.7f,%.4f,%s,\"%s\",%.5f\n", ep, r->lat, r->lon,
-                           r->confidence, e_csv, et, best->score);
-    if (isfinite(r->lat))
-        g_string_append_printf(
-            o->geojson,
-            "%s{\"type\": \"Feature\", \"geometry\": {\"type\": \"Point\", "
-            "\"coordinates\": [%.7f, %.7f]}, \"properties\": {\"image\": \"%s\", "
-            "\"confidence\": %.4f, \"tile\": \"%s\", \"score\": %.5f%s}}",
-            o->n_features++ ? ",\n" : "", r->lon, r->lat, ep, r->confidence, et, best->score,
-            e_json);
+    s4g_csv_write(&o->csv, r->photo);
+    s4g_csv_write_double(&o->csv, "%.7f", r->lat);
+    s4g_csv_write_double(&o->csv, "%.7f", r->lon);
+    s4g_csv_write_double(&o->csv, "%.4f", r->confidence);
+    s4g_csv_write_double(&o->csv, "%.1f", r->error_m);
+    s4g_csv_write(&o->csv, best->path);
+    s4g_csv_write_double(&o->csv, "%.5f", best->score);
+    s4g_csv_end_row(&o->csv);
+    if (isfinite(r->lat)) {
+        s4g_geojson_begin_point(o->geojson, r->lon, r->lat);
+        s4g_json_add_string(o->geojson, "image", r->photo);
+        s4g_json_add_double(o->geojson, "confidence", r->confidence);
+        s4g_json_add_string(o->geojson, "tile", best->path);
+        s4g_json_add_double(o->geojson, "score", best->score);
+        s4g_json_add_double(o->geojson, "error_m", r->error_m);
+        s4g_geojson_end_feature(o->geojson);
+        o->n_features++;
+    }
+    g_autofree S4gKmlCandidate *top = g_new(S4gKmlCandidate, r->k);
+    for (guint i = 0; i < r->k; i++)
+        top[i] = (S4gKmlCandidate){r->top[i].path, r->top[i].score, r->top[i].lat, r->top[i].lon};
+    S4gKmlPrediction kp = {.photo = r->photo,
+                           .lat = r->lat,
+                           .lon = r->lon,
+                           .confidence = r->confidence,
+                           .error_m = r->error_m,
+                           .true_lat = r->true_lat,
+                           .true_lon = r->true_lon,
+                           .k = r->k,
+                           .top = top};
+    s4g_kml_add(o->kml, &kp);
     if (!out) return;
     if (json) {
-        fprintf(out, "{\"image\": \"%s\", \"lat\": %.7f, \"lon\": %.7f, \"confidence\": %.4f", ep,
-                r->lat, r->lon, r->confidence);
-        if (!isnan(err_m)) fprintf(out, ", \"error_m\": %.1f", err_m);
-        fprintf(out, ", \"top\": [");
-        for (guint i = 0; i < r->k; i++) {
-            g_autofree char *tp = g_strescape(r->top[i].path, NULL);
-            fprintf(out, "%s{\"tile\": \"%s\", \"score\": %.5f, \"lat\": %.7f, \"lon\": %.7f}",
-                    i ? ", " : "", tp, r->top[i].score, r->top[i].lat, r->top[i].lon);
-        }
-        fprintf(out, "]}\n");
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        prediction_json(b, r);
+        s4g_json_print(b, out);
     } else {
         fprintf(out, "%s\n  estimate %.6f, %.6f  (confidence %.2f)", r->photo, r->lat, r->lon,
                 r->confidence);
-        if (!isnan(err_m)) fprintf(out, "  error %.0f m", err_m);
+        if (!isnan(r->error_m)) fprintf(out, "  error %.0f m", r->error_m);
         fprintf(out, "\n");
         for (guint i = 0; i < r->k; i++)
             fprintf(out, "  %2u  %.4f  %s  (%.6f, %.6f)\n", i + 1, r->top[i].score, r->top[i].path,
@@ -56,24 +93,30 @@ static void print_prediction(const S4gPrediction *r, gboolean json, FILE *out, S
 
 void s4g_predict_output_init(S4gPredictOutput *o)
 {
-    o->csv = g_string_new("image,lat,lon,confidence,error_m,tile,score\n");
-    o->geojson = g_string_new("{\"type\": \"FeatureCollection\", \"features\": [\n");
+    s4g_csv_writer_init(&o->csv);
+    s4g_csv_write_header(&o->csv, S4G_PREDICT_CSV_HEADER);
+    o->geojson = json_builder_new();
+    s4g_geojson_begin_collection(o->geojson);
+    o->kml = g_string_new(NULL);
+    s4g_kml_begin(o->kml, "s4g predict");
     o->n_features = 0;
 }
 
 void s4g_predict_output_clear(S4gPredictOutput *o)
 {
-    if (o->csv) g_string_free(g_steal_pointer(&o->csv), TRUE);
-    if (o->geojson) g_string_free(g_steal_pointer(&o->geojson), TRUE);
+    s4g_csv_writer_clear(&o->csv);
+    g_clear_object(&o->geojson);
+    if (o->kml) g_string_free(g_steal_pointer(&o->kml), TRUE);
 }
 
 gboolean s4g_predict_output_save(S4gPredictOutput *o, const char *csv_path,
-                                 const char *geojson_path, GError **error)
+                                 const char *geojson_path, const char *kml_path, GError **error)
 {
-    if (csv_path && !g_file_set_contents(csv_path, o->csv->str, (gssize)o->csv->len, error))
-        return FALSE;
-    g_autofree char *geo = g_strconcat(o->geojson->str, "\n]}\n", NULL);
-    return !geojson_path || g_file_set_contents(geojson_path, geo, -1, error);
+    if (csv_path && !s4g_csv_writer_save(&o->csv, csv_path, error)) return FALSE;
+    s4g_geojson_end_collection(o->geojson);
+    if (geojson_path && !s4g_json_save(o->geojson, geojson_path, error)) return FALSE;
+    s4g_kml_end(o->kml);
+    return !kml_path || g_file_set_contents(kml_path, o->kml->str, (gssize)o->kml->len, error);
 }
 
 gboolean s4g_predict_photos(S4gPredictor *pred, const char *dataset, const char *const *photos,
@@ -97,7 +140,7 @@ gboolean s4g_predict_photos(S4gPredictor *pred, const char *dataset, const char 
 
 int s4g_cmd_predict(int argc, char **argv)
 {
-    g_autofree char *dataset = NULL, *split = NULL, *csv_path = NULL, *geojson_path = NULL,
+    g_autofree char *dataset = NULL, *split = NULL, *csv_path = NULL, *geojson_path = NULL, *kml_path = NULL,
                     *gsz = NULL, *ssz = NULL, *gallery_name = NULL, *anchor = NULL;
     int top = 5;
     double radius = s4g_defaults.refine_radius_m;
@@ -126,9 +169,13 @@ int s4g_cmd_predict(int argc, char **argv)
          "carries the most softmax weight, for dense galleries",
          "A"},
         {"csv", 0, 0, G_OPTION_ARG_FILENAME, &csv_path,
-         "Also write image,lat,lon,confidence,error_m,tile,score rows to FILE", "FILE"},
+         "Also write CSV rows (" S4G_PREDICT_CSV_HEADER ") to FILE", "FILE"},
         {"geojson", 0, 0, G_OPTION_ARG_FILENAME, &geojson_path,
          "Also write the estimates as a GeoJSON FeatureCollection of points to FILE", "FILE"},
+        {"kml", 0, 0, G_OPTION_ARG_FILENAME, &kml_path,
+         "Also write KML 2.2 to FILE: per photo a folder with the estimate, the truth when "
+         "known and the top-k tiles",
+         "FILE"},
         {NULL},
     };
     g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
@@ -183,7 +230,7 @@ int s4g_cmd_predict(int argc, char **argv)
         !s4g_predictor_set_model(pred, ctx, m, model_id, &spec, &po, NULL, NULL, NULL, &error) ||
         !s4g_predict_photos(pred, dataset, (const char *const *)argv + 1, (guint)argc - 1, json,
                             stdout, &out, NULL, &error) ||
-        !s4g_predict_output_save(&out, csv_path, geojson_path, &error))
+        !s4g_predict_output_save(&out, csv_path, geojson_path, kml_path, &error))
         goto fail;
     goto done;
 fail:

@@ -1,5 +1,6 @@
 /* cmd-synth.c — s4g synth: write a synthetic cross-view dataset in a benchmark's layout. */
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
 #include "s4g-synth.h"
 
 #include <stdio.h>
@@ -97,14 +98,21 @@ int s4g_cmd_synth(int argc, char **argv)
     if (!ok)
         return s4g_cli_fail("synth", error);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
-    g_autofree char *out_json = s4g_cli_json_str(out);
-    if (json)
-        printf("{\"layout\": \"%s\", \"out\": %s, \"seed\": %" G_GINT64_FORMAT ", \"ground_images\": %d, "
-               "\"satellite_images\": %d, \"drone_images\": %d, \"tiles\": %d, \"region_side_m\": %.1f, "
-               "\"seconds\": %.2f}\n",
-               s4g_synth_layout_name(o.layout), out_json, seed, s.ground_images, s.satellite_images, s.drone_images,
-               s.tiles, s.region_side_m, secs);
-    else
+    if (json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        json_builder_begin_object(b);
+        s4g_json_add_string(b, "layout", s4g_synth_layout_name(o.layout));
+        s4g_json_add_string(b, "out", out);
+        s4g_json_add_int(b, "seed", seed);
+        s4g_json_add_int(b, "ground_images", s.ground_images);
+        s4g_json_add_int(b, "satellite_images", s.satellite_images);
+        s4g_json_add_int(b, "drone_images", s.drone_images);
+        s4g_json_add_int(b, "tiles", s.tiles);
+        s4g_json_add_double(b, "region_side_m", s.region_side_m);
+        s4g_json_add_double(b, "seconds", secs);
+        json_builder_end_object(b);
+        s4g_json_print(b, stdout);
+    } else
         printf("%s dataset in %s: %d ground, %d satellite, %d drone images, %d map tiles; region %.0f m; %.1f s\n",
                s4g_synth_layout_name(o.layout), out, s.ground_images, s.satellite_images, s.drone_images, s.tiles,
                s.region_side_m, secs);

@@ -3,6 +3,7 @@
  * gallery was cut from.  Tiles with no imagery at all (outside the source) are left out, as
  * MBTiles readers treat missing tiles as empty.  The file appears only when complete. */
 #include "s4g-cli.h"
+#include "s4g-json-out.h"
 #include "s4g-imagery.h"
 #include "s4g-mbtiles.h"
 #include "s4g-tilegrid.h"
@@ -192,10 +193,19 @@ int s4g_cmd_tiles(int argc, char **argv)
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     if (json) {
-        g_autofree char *qo = s4g_cli_json_str(out);
-        printf("{\"out\": %s, \"tiles\": %" G_GINT64_FORMAT ", \"minzoom\": %d, \"maxzoom\": %d, "
-               "\"bounds\": [%.8f, %.8f, %.8f, %.8f], \"seconds\": %.2f}\n",
-               qo, written, z0, z1, b[0], b[1], b[2], b[3], secs);
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        json_builder_begin_object(jb);
+        s4g_json_add_string(jb, "out", out);
+        s4g_json_add_int(jb, "tiles", written);
+        s4g_json_add_int(jb, "minzoom", z0);
+        s4g_json_add_int(jb, "maxzoom", z1);
+        s4g_json_begin_array(jb, "bounds");
+        for (int i = 0; i < 4; i++)
+            s4g_json_add_double(jb, NULL, b[i]);
+        json_builder_end_array(jb);
+        s4g_json_add_double(jb, "seconds", secs);
+        json_builder_end_object(jb);
+        s4g_json_print(jb, stdout);
     } else {
         printf("%s: %" G_GINT64_FORMAT " tiles, zoom %d-%d, bounds %.6f,%.6f,%.6f,%.6f (%.1f s)\n",
                out, written, z0, z1, b[0], b[1], b[2], b[3], secs);

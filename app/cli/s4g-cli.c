@@ -171,40 +171,16 @@ s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o)
     return ctx;
 }
 
-void s4g_cli_json_append(GString *out, const char *s)
-{
-    g_string_append_c(out, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(out, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(out, "\\u%04x", *p);
-        else
-            g_string_append_c(out, (char)*p);
-    }
-    g_string_append_c(out, '"');
-}
-
-char *s4g_cli_json_str(const char *s)
-{
-    GString *o = g_string_new(NULL);
-    s4g_cli_json_append(o, s);
-    return g_string_free(o, FALSE);
-}
-
-void s4g_cli_cpu_info_json(GString *out)
+void s4g_cli_cpu_info_json(JsonBuilder *b, const char *key)
 {
     s4g_cpu_info in;
     s4g_cpu_info_get(&in);
     const char *kv[][2] = {{"features", in.features}, {"vector_path", in.isa},
                            {"vector_path_why", in.isa_why}, {"blas_kernels", in.blas},
                            {"blas_kernels_why", in.blas_why}};
-    g_string_append_c(out, '{');
-    for (size_t i = 0; i < G_N_ELEMENTS(kv); i++) {
-        g_string_append_printf(out, "%s\"%s\": ", i ? ", " : "", kv[i][0]);
-        s4g_cli_json_append(out, kv[i][1]);
-    }
-    g_string_append_c(out, '}');
+    s4g_json_begin_object(b, key);
+    for (size_t i = 0; i < G_N_ELEMENTS(kv); i++) s4g_json_add_string(b, kv[i][0], kv[i][1]);
+    json_builder_end_object(b);
 }
 
 void s4g_cli_cpu_info_text(void)

@@ -1,9 +1,11 @@
 /* s4g-cli.h — what every s4g command shares: the command table, option parsing
- * conventions, compute contexts from --backend/--device, JSON strings, terminal progress bars. */
+ * conventions, compute contexts from --backend/--device, terminal progress bars; --json output
+ * is built with s4g-json-out.h. */
 #pragma once
 
 #include "s4g-compute.h"
 #include "s4g-defaults.h"
+#include "s4g-json-out.h"
 
 #include <glib.h>
 
@@ -82,14 +84,10 @@ gboolean s4g_cli_backend(const char *name, const char *backend, s4g_backend_kind
  * returns NULL when it cannot be made. */
 s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o);
 
-/* s as a JSON string literal, quotes included: appended to out, or newly allocated (g_free). */
-void s4g_cli_json_append(GString *out, const char *s);
-char *s4g_cli_json_str(const char *s);
-
 /* The CPU backend's start-up choices (s4g_cpu_info_get): CPU features, vector path of the
- * non-GEMM kernels and OpenBLAS kernel set, each with why — as a JSON object appended to
- * out, or as indented lines on stdout (`s4g info`, `s4g bench`). */
-void s4g_cli_cpu_info_json(GString *out);
+ * non-GEMM kernels and OpenBLAS kernel set, each with why — as a JSON object member `key` of
+ * the object b is building, or as indented lines on stdout (`s4g info`, `s4g bench`). */
+void s4g_cli_cpu_info_json(JsonBuilder *b, const char *key);
 void s4g_cli_cpu_info_text(void);
 
 /* A progress bar on stderr when it is a terminal (silent otherwise, or with --json). */

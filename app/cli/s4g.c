@@ -19,7 +19,7 @@
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \
     X(gallery, "cut imagery (MBTiles or any GDAL source) into an embedded reference gallery") \
     X(tiles, "write an offline MBTiles pyramid from any GDAL imagery source") \
-    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson)") \
+    X(export, "export embeddings (.npy + .csv) or predictions (.csv, .geojson, .kml)") \
     X(encode, "encode a .npy batch of images into ConvNeXt feature vectors") \
     X(bench, "measure inference, training-step and search throughput") \
     X(info, "list compute devices, the chosen one and its features, and the CPU backend")

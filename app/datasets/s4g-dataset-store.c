@@ -1,5 +1,6 @@
 /* s4g-dataset-store.c — a read dataset into the project database, atomically. */
 #include "s4g-dataset.h"
+#include "s4g-json-out.h"
 #include "s4g-store-datasets.h"
 
 #include <math.h>
@@ -9,9 +10,12 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
                            GError **error)
 {
     g_autofree char *abs_root = g_canonicalize_filename(ds->root, NULL);
-    g_autofree char *options =
-        g_strdup_printf("{\"skip_missing\": %s, \"missing\": %u}",
-                        ds->skip_missing ? "true" : "false", ds->missing);
+    g_autoptr(JsonBuilder) ob = json_builder_new();
+    json_builder_begin_object(ob);
+    s4g_json_add_bool(ob, "skip_missing", ds->skip_missing);
+    s4g_json_add_int(ob, "missing", ds->missing);
+    json_builder_end_object(ob);
+    g_autofree char *options = s4g_json_to_string(ob);
     if (!s4g_store_begin(store, error))
         return FALSE;
     gint64 id = 0;

@@ -3,6 +3,8 @@
 #include "s4g-file.h"
 #include "s4g-image.h"
 
+#include <gio/gunixinputstream.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -285,6 +287,25 @@ char **s4g_dataset_read_lines(const char *root, const char *rel, GError **error)
             (*l)[n - 1] = '\0';
     }
     return lines;
+}
+
+S4gCsvReader *s4g_dataset_open_csv(const char *root, const char *rel, GError **error)
+{
+    g_autofree char *full = g_build_filename(root, rel, NULL);
+    goffset size = 0;
+    int fd = s4g_file_open_regular(full, &size, error);
+    if (fd < 0) return NULL;
+    if ((guint64)size > MAX_TEXT_BYTES) {
+        close(fd);
+        g_autofree char *shown = s4g_file_clip(full);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "%s: %" G_GINT64_FORMAT " bytes, more than the %" G_GSIZE_FORMAT
+                    " allowed for this kind of file",
+                    shown, (gint64)size, MAX_TEXT_BYTES);
+        return NULL;
+    }
+    g_autoptr(GInputStream) in = g_unix_input_stream_new(fd, TRUE);
+    return s4g_csv_reader_new(in, rel);
 }
 
 gboolean s4g_dataset_parse_double(const char *text, const char *rel, guint line,

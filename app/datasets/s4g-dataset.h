@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include "s4g-csv.h"
 #include <glib.h>
 
 #include "s4g-geo.h"
@@ -137,6 +138,10 @@ gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon);
 gboolean s4g_photos_exif_gps_data(const guint8 *data, gsize len, double *lat, double *lon);
 
 /* Shared parsing helpers for readers. */
+/* A CSV file of the dataset (root/rel) read record by record (s4g-csv.h: RFC 4180, CRLF, a
+ * BOM skipped), errors naming rel and the line: a regular file only, no larger than the text
+ * budget (as s4g_dataset_read_lines). */
+S4gCsvReader *s4g_dataset_open_csv(const char *root, const char *rel, GError **error);
 /* Splits a text file into lines (handles \r\n, keeps empty lines so numbers stay right). */
 char **s4g_dataset_read_lines(const char *root, const char *rel, GError **error);
 /* Parses a double field; error "REL:LINE: FIELD: “TEXT” is not a number". */

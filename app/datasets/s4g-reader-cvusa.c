@@ -1,8 +1,10 @@
 /* s4g-reader-cvusa.c — CVUSA (reference §6.1): splits/train-19zl.csv and splits/val-19zl.csv,
- * no header, "satellite path,panorama path,annotation path" relative to the root.  The
+ * no header, "satellite path,panorama path,annotation path" relative to the root (CSV as
+ * RFC 4180 has it, s4g-csv.h).  The
  * identity is int(basename of the satellite path).  GPS, when split_locations/all.csv (or
  * all.csv at the root) exists: row idx−1 belongs to image idx, columns sat_lat, sat_lon,
  * ground_lat, ground_lon[, …]. */
+#include "s4g-csv.h"
 #include "s4g-dataset.h"
 
 #include <math.h>
@@ -25,32 +27,36 @@ static GArray *read_gps(S4gDataset *ds, GError **error)
     }
     if (!rel)
         return gps;
-    g_auto(GStrv) lines = s4g_dataset_read_lines(ds->root, rel, error);
-    if (!lines) {
+    g_autoptr(S4gCsvReader) csv = s4g_dataset_open_csv(ds->root, rel, error);
+    if (!csv) {
         g_array_unref(gps);
         return NULL;
     }
     static const char *const names[] = {"sat_lat", "sat_lon", "ground_lat", "ground_lon"};
-    for (guint ln = 0; lines[ln]; ln++) {
-        if (!*g_strstrip(lines[ln]))
-            continue;
-        g_auto(GStrv) col = g_strsplit(lines[ln], ",", -1);
-        guint nc = g_strv_length(col);
+    g_autoptr(GError) e = NULL;
+    char **col;
+    while ((col = s4g_csv_reader_next(csv, &e))) {
+        guint line = s4g_csv_reader_line(csv), nc = s4g_csv_reader_n_fields(csv);
         if (nc < 4) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                        "cvusa: %s:%u: expected at least 4 columns, got %u", rel, ln + 1, nc);
+                        "cvusa: %s:%u: expected at least 4 columns, got %u", rel, line, nc);
             g_array_unref(gps);
             return NULL;
         }
         double v[4];
         for (int k = 0; k < 4; k++)
-            if (!s4g_dataset_parse_double(col[k], rel, ln + 1, names[k], &v[k], error)) {
+            if (!s4g_dataset_parse_double(col[k], rel, line, names[k], &v[k], error)) {
                 g_prefix_error(error, "cvusa: ");
                 g_array_unref(gps);
                 return NULL;
             }
         Gps g = {v[0], v[1], v[2], v[3]};
         g_array_append_val(gps, g);
+    }
+    if (e) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&e), "cvusa: ");
+        g_array_unref(gps);
+        return NULL;
     }
     return gps;
 }
@@ -73,19 +79,18 @@ static gboolean parse_identity(const char *path, gint64 *out)
 static gboolean read_split(S4gDataset *ds, const char *rel, const char *split, GArray *gps,
                            GError **error)
 {
-    g_auto(GStrv) lines = s4g_dataset_read_lines(ds->root, rel, error);
-    if (!lines) {
+    g_autoptr(S4gCsvReader) csv = s4g_dataset_open_csv(ds->root, rel, error);
+    if (!csv) {
         g_prefix_error(error, "cvusa: ");
         return FALSE;
     }
-    for (guint ln = 0; lines[ln]; ln++) {
-        if (!*g_strstrip(lines[ln]))
-            continue;
-        g_auto(GStrv) col = g_strsplit(lines[ln], ",", -1);
-        guint nc = g_strv_length(col);
+    g_autoptr(GError) e = NULL;
+    char **col;
+    while ((col = s4g_csv_reader_next(csv, &e))) {
+        guint line = s4g_csv_reader_line(csv), nc = s4g_csv_reader_n_fields(csv);
         if (nc != 3) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                        "cvusa: %s:%u: expected 3 columns, got %u", rel, ln + 1, nc);
+                        "cvusa: %s:%u: expected 3 columns, got %u", rel, line, nc);
             return FALSE;
         }
         for (int k = 0; k < 2; k++)
@@ -95,7 +100,7 @@ static gboolean read_split(S4gDataset *ds, const char *rel, const char *split, G
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
                         "cvusa: %s:%u: column 1 (satellite path): “%s” does not end in an "
                         "integer image number",
-                        rel, ln + 1, col[0]);
+                        rel, line, col[0]);
             return FALSE;
         }
         double slat = NAN, slon = NAN, glat = NAN, glon = NAN;
@@ -105,14 +110,14 @@ static gboolean read_split(S4gDataset *ds, const char *rel, const char *split, G
                 g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
                             "cvusa: %s:%u: column 1: image number %" G_GINT64_FORMAT
                             " has no row in all.csv (%u rows)",
-                            rel, ln + 1, id, gps->len);
+                            rel, line, id, gps->len);
                 return FALSE;
             }
             Gps *g = &g_array_index(gps, Gps, id - 1);
             slat = g->sat_lat, slon = g->sat_lon, glat = g->grd_lat, glon = g->grd_lon;
         }
-        g_autofree char *w1 = g_strdup_printf("%s:%u: column 1 (satellite)", rel, ln + 1);
-        g_autofree char *w2 = g_strdup_printf("%s:%u: column 2 (panorama)", rel, ln + 1);
+        g_autofree char *w1 = g_strdup_printf("%s:%u: column 1 (satellite)", rel, line);
+        g_autofree char *w2 = g_strdup_printf("%s:%u: column 2 (panorama)", rel, line);
         gint64 s = s4g_dataset_add_image(ds, S4G_VIEW_SATELLITE, col[0], split, id, slat, slon,
                                          w1, error);
         if (s == -2)
@@ -126,6 +131,10 @@ static gboolean read_split(S4gDataset *ds, const char *rel, const char *split, G
             continue;
         }
         s4g_dataset_add_pair(ds, (guint)g, (guint)s, S4G_RELATION_POSITIVE, split, NAN, NAN);
+    }
+    if (e) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&e), "cvusa: ");
+        return FALSE;
     }
     return TRUE;
 }

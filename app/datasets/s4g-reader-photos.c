@@ -2,9 +2,11 @@
  *   ROOT a folder: every .jpg/.jpeg/.png/.heic/.heif file below it (name order, recursively);
  *        lat/lon from the EXIF GPS tags (libexif; a HEIC's Exif item through libvips) when
  *        present, unknown otherwise (a photo to locate, with no truth);
- *   ROOT a .csv file: lines "path,lat,lon" (an optional header line starting with "path"),
- *        paths relative to the CSV's folder; empty lat and lon mean unknown.
+ *   ROOT a .csv file (RFC 4180, s4g-csv.h: a path holding commas or quotes is quoted):
+ *        records "path,lat,lon" (an optional header record starting with "path"), paths
+ *        relative to the CSV's folder; empty lat and lon mean unknown.
  * Everything goes to split "query", view "ground", identity −1. */
+#include "s4g-csv.h"
 #include "s4g-dataset.h"
 #include "s4g-file.h"
 #include "s4g-image.h"
@@ -173,19 +175,18 @@ static gboolean walk(S4gDataset *ds, const char *rel, GHashTable *seen, GError *
 
 static gboolean read_csv(S4gDataset *ds, const char *rel, GError **error)
 {
-    g_auto(GStrv) lines = s4g_dataset_read_lines(ds->root, rel, error);
-    if (!lines)
+    g_autoptr(S4gCsvReader) csv = s4g_dataset_open_csv(ds->root, rel, error);
+    if (!csv)
         return g_prefix_error(error, "photos: "), FALSE;
-    for (guint ln = 0; lines[ln]; ln++) {
-        if (!*g_strstrip(lines[ln]))
+    g_autoptr(GError) e = NULL;
+    char **col;
+    for (guint rec = 0; (col = s4g_csv_reader_next(csv, &e)); rec++) {
+        guint line = s4g_csv_reader_line(csv), nc = s4g_csv_reader_n_fields(csv);
+        if (rec == 0 && g_str_has_prefix(g_strstrip(col[0]), "path"))
             continue;
-        if (ln == 0 && g_str_has_prefix(lines[ln], "path"))
-            continue;
-        g_auto(GStrv) col = g_strsplit(lines[ln], ",", -1);
-        guint nc = g_strv_length(col);
         if (nc != 3) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                        "photos: %s:%u: expected 3 columns (path,lat,lon), got %u", rel, ln + 1,
+                        "photos: %s:%u: expected 3 columns (path,lat,lon), got %u", rel, line,
                         nc);
             return FALSE;
         }
@@ -194,20 +195,22 @@ static gboolean read_csv(S4gDataset *ds, const char *rel, GError **error)
         g_strstrip(col[2]);
         double lat = NAN, lon = NAN;
         if (*col[1] || *col[2]) {
-            if (!s4g_dataset_parse_double(col[1], rel, ln + 1, "lat", &lat, error) ||
-                !s4g_dataset_parse_double(col[2], rel, ln + 1, "lon", &lon, error))
+            if (!s4g_dataset_parse_double(col[1], rel, line, "lat", &lat, error) ||
+                !s4g_dataset_parse_double(col[2], rel, line, "lon", &lon, error))
                 return g_prefix_error(error, "photos: "), FALSE;
             if (fabs(lat) > 90 || fabs(lon) > 180) {
                 g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                            "photos: %s:%u: lat/lon %g,%g out of range", rel, ln + 1, lat, lon);
+                            "photos: %s:%u: lat/lon %g,%g out of range", rel, line, lat, lon);
                 return FALSE;
             }
         }
-        g_autofree char *where = g_strdup_printf("%s:%u: column 1", rel, ln + 1);
+        g_autofree char *where = g_strdup_printf("%s:%u: column 1", rel, line);
         if (s4g_dataset_add_image(ds, S4G_VIEW_GROUND, col[0], "query", -1, lat, lon, where,
                                   error) == -2)
             return FALSE;
     }
+    if (e)
+        return g_propagate_prefixed_error(error, g_steal_pointer(&e), "photos: "), FALSE;
     return TRUE;
 }
 

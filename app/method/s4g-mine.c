@@ -1,5 +1,6 @@
 /* s4g-mine.c — GPS/DSS neighbour tables of a split and their mining-run records. */
 #include "s4g-mine.h"
+#include "s4g-json-out.h"
 #include "s4g-dss.h"
 #include "s4g-store-runs.h"
 
@@ -84,7 +85,12 @@ gint64 s4g_mine_store(S4gStore *store, const S4gSplit *t, const S4gNeighbours *n
         memcpy(scores + n * nb->k, nb->values + (gsize)i * nb->k, nb->k * sizeof(float));
         n++;
     }
-    g_autofree char *params = g_strdup_printf("{\"k\": %u, \"metric\": \"%s\"}", nb->k, metric);
+    g_autoptr(JsonBuilder) pb = json_builder_new();
+    json_builder_begin_object(pb);
+    s4g_json_add_int(pb, "k", nb->k);
+    s4g_json_add_string(pb, "metric", metric);
+    json_builder_end_object(pb);
+    g_autofree char *params = s4g_json_to_string(pb);
     return s4g_store_mining_add(store, kind, model, run, dataset, epoch, params, n, anchors,
                                 nb->k, counts, negs, scores, error);
 }

@@ -4,6 +4,7 @@
 #include "s4g-defaults.h"
 #include "s4g-image.h"
 #include "s4g-json.h"
+#include "s4g-json-out.h"
 #include "s4g-parallel.h"
 #include "s4g-store-runs.h"
 
@@ -13,13 +14,28 @@
 char *s4g_model_spec_to_json(const S4gModelSpec *s)
 {
     const char *preset = s4g_convnext_preset_name(&s->cfg);
-    return g_strdup_printf("{\"preset\": \"%s\", \"depths\": [%d, %d, %d, %d], "
-                           "\"dims\": [%d, %d, %d, %d], \"ground\": [%d, %d], "
-                           "\"satellite\": [%d, %d], \"size_order\": \"wh\"}",
-                           preset ? preset : "custom", s->cfg.depths[0], s->cfg.depths[1],
-                           s->cfg.depths[2], s->cfg.depths[3], s->cfg.dims[0], s->cfg.dims[1],
-                           s->cfg.dims[2], s->cfg.dims[3], s->ground.w, s->ground.h, s->satellite.w,
-                           s->satellite.h);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    s4g_json_add_string(b, "preset", preset ? preset : "custom");
+    const int *arrays[2] = {s->cfg.depths, s->cfg.dims};
+    const char *names[2] = {"depths", "dims"};
+    for (int a = 0; a < 2; a++) {
+        s4g_json_begin_array(b, names[a]);
+        for (int i = 0; i < 4; i++) s4g_json_add_int(b, NULL, arrays[a][i]);
+        json_builder_end_array(b);
+    }
+    /* sizes width first ("size_order": "wh") */
+    const S4gSize *sizes[2] = {&s->ground, &s->satellite};
+    const char *views[2] = {"ground", "satellite"};
+    for (int v = 0; v < 2; v++) {
+        s4g_json_begin_array(b, views[v]);
+        s4g_json_add_int(b, NULL, sizes[v]->w);
+        s4g_json_add_int(b, NULL, sizes[v]->h);
+        json_builder_end_array(b);
+    }
+    s4g_json_add_string(b, "size_order", "wh");
+    json_builder_end_object(b);
+    return s4g_json_to_string(b);
 }
 
 static gboolean int_array(const s4g_json *root, const char *key, int *out, size_t n,

@@ -176,6 +176,7 @@ static void find_truth(S4gPredictor *p, const char *photo, S4gPrediction *r, gbo
         if (!s4g_store_image_find_located_ground(p->store, abs, &im, NULL)) return;
     }
     r->image = im.id;
+    r->true_lat = im.lat, r->true_lon = im.lon;
     if (isfinite(im.lat) && isfinite(r->lat))
         r->error_m = s4g_geo_haversine_m(r->lat, r->lon, im.lat, im.lon);
     s4g_store_image_clear(&im);
@@ -221,7 +222,7 @@ static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **er
                                     &r->confidence);
     else
         s4g_locate_estimate(ds, tl, tn, k, p->o.refine_radius, &r->lat, &r->lon, &r->confidence);
-    r->error_m = NAN;
+    r->error_m = r->true_lat = r->true_lon = NAN;
     gboolean own = FALSE;
     find_truth(p, photo, r, &own);
     if (r->image && p->model_id > 0 && (own || p->o.store_located) &&

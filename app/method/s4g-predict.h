@@ -41,6 +41,7 @@ typedef struct {
     char *photo;                 /* as given */
     double lat, lon, confidence; /* lat/lon NAN when no top tile has a location */
     double error_m;              /* NAN when the photo's location is unknown */
+    double true_lat, true_lon;   /* the photo's location in the project, NAN when unknown */
     gint64 image;                /* the photo's image id in the project, 0 = none */
     gboolean stored;             /* its predictions were stored */
     guint k;

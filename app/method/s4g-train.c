@@ -2,6 +2,7 @@
 #include "s4g-train.h"
 #include "s4g-dss.h"
 #include "s4g-json.h"
+#include "s4g-json-out.h"
 #include "s4g-loader.h"
 #include "s4g-mine.h"
 #include "s4g-safetensors.h"
@@ -114,21 +115,41 @@ static gboolean compute_fail(GError **error, const char *what, const s4g_err *er
  * numbers). */
 static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
 {
-    return g_strdup_printf(
-        "{\"dataset\": %" G_GINT64_FORMAT ", \"train_split\": \"%s\", \"eval_split\": \"%s\", "
-        "\"architecture\": %s, \"epochs\": %u, \"batch_size\": %u, \"lr\": %.17g, "
-        "\"warmup_epochs\": %.17g, \"eval_every\": %u, \"seed\": %" G_GUINT64_FORMAT ", "
-        "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
-        "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
-        "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
-        "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"jpeg_order\": \"%s\", "
-        "\"ground_fov\": %.17g, \"recipe\": %s%s%s}",
-        o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
-        o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
-        s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
-        o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
-        (double)steps * o->warmup_epochs, o->satellite_shift, s4g_jpeg_order_name(o->jpeg_order),
-        o->ground_fov, o->recipe ? "\"" : "", o->recipe ? o->recipe : "null", o->recipe ? "\"" : "");
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    s4g_json_add_int(b, "dataset", o->dataset);
+    s4g_json_add_string(b, "train_split", o->train_split);
+    s4g_json_add_string(b, "eval_split", o->eval_split);
+    JsonNode *arch = json_from_string(spec, NULL); /* s4g_model_spec_to_json's */
+    if (arch) {
+        json_builder_set_member_name(b, "architecture");
+        json_builder_add_value(b, arch);
+    } else {
+        s4g_json_add_null(b, "architecture");
+    }
+    s4g_json_add_int(b, "epochs", o->epochs);
+    s4g_json_add_int(b, "batch_size", o->batch_size);
+    s4g_json_add_double(b, "lr", o->lr);
+    s4g_json_add_double(b, "warmup_epochs", o->warmup_epochs);
+    s4g_json_add_int(b, "eval_every", o->eval_every);
+    s4g_json_add_int(b, "seed", (gint64)o->seed);
+    s4g_json_add_int(b, "gps_sample", o->gps_sample);
+    s4g_json_add_int(b, "dss_sample", o->dss_sample);
+    s4g_json_add_int(b, "augment", o->augment);
+    s4g_json_add_string(b, "gps_metric", s4g_gps_metric_name(o->gps_metric));
+    s4g_json_add_int(b, "neighbour_select", o->sampler.neighbour_select);
+    s4g_json_add_int(b, "neighbour_range", o->sampler.neighbour_range);
+    s4g_json_add_int(b, "break_limit", o->sampler.break_limit);
+    s4g_json_add_int(b, "skip_neighbour", o->sampler.skip_neighbour);
+    s4g_json_add_int(b, "exclude_flagged", o->exclude_flagged);
+    s4g_json_add_int(b, "steps_per_epoch", steps);
+    s4g_json_add_double(b, "warmup_steps", (double)steps * o->warmup_epochs);
+    s4g_json_add_int(b, "satellite_shift", o->satellite_shift);
+    s4g_json_add_string(b, "jpeg_order", s4g_jpeg_order_name(o->jpeg_order));
+    s4g_json_add_double(b, "ground_fov", o->ground_fov);
+    s4g_json_add_string(b, "recipe", o->recipe); /* null when none */
+    json_builder_end_object(b);
+    return s4g_json_to_string(b);
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)

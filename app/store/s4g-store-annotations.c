@@ -1,6 +1,10 @@
 /* s4g-store-annotations.c — the annotations table (see the header). */
 #include "s4g-store-annotations.h"
 #include "s4g-store-private.h"
+#include "s4g-csv.h"
+#include "s4g-json-out.h"
+
+#include <math.h>
 
 #include <string.h>
 
@@ -167,32 +171,13 @@ static const char export_sql[] =
     "SELECT a.id, a.image, a.lat, a.lon, a.flag, a.note, a.state, a.created, i.path, i.lat, "
     "i.lon FROM annotations a JOIN images i ON i.id = a.image ORDER BY a.id";
 
-/* CSV field quoting per RFC 4180: quote when the text holds a comma, quote or newline. */
-static void csv_field(GString *s, const char *text)
+/* The column as a double, NaN when NULL. */
+static double column_double(sqlite3_stmt *st, int col)
 {
-    if (!text) text = "";
-    if (!strpbrk(text, ",\"\r\n")) {
-        g_string_append(s, text);
-        return;
-    }
-    g_string_append_c(s, '"');
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') g_string_append_c(s, '"');
-        g_string_append_c(s, *p);
-    }
-    g_string_append_c(s, '"');
+    return sqlite3_column_type(st, col) == SQLITE_NULL ? NAN : sqlite3_column_double(st, col);
 }
 
-static void csv_double(GString *s, sqlite3_stmt *st, int col)
-{
-    if (sqlite3_column_type(st, col) != SQLITE_NULL) {
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-        g_string_append(s,
-                        g_ascii_formatd(buf, sizeof buf, "%.7f", sqlite3_column_double(st, col)));
-    }
-}
-
-static gboolean write_out(const char *path, GString *s, GError **error)
+static gboolean write_out(const char *path, const GString *s, GError **error)
 {
     if (!g_file_set_contents(path, s->str, (gssize)s->len, error)) {
         g_prefix_error(error, "exporting annotations: ");
@@ -201,50 +186,31 @@ static gboolean write_out(const char *path, GString *s, GError **error)
     return TRUE;
 }
 
+/* RFC 4180 (s4g-csv.h): fields holding a comma, quote or line break are quoted. */
 gboolean s4g_store_annotations_export_csv(S4gStore *store, const char *path, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, export_sql, error);
     if (!st) return FALSE;
-    g_autoptr(GString) s =
-        g_string_new("id,image,path,image_lat,image_lon,flag,lat,lon,state,note,created\n");
+    S4gCsvWriter w;
+    s4g_csv_writer_init(&w);
+    s4g_csv_write_header(&w, "id,image,path,image_lat,image_lon,flag,lat,lon,state,note,created");
     while (sqlite3_step(st) == SQLITE_ROW) {
-        g_string_append_printf(s, "%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",",
-                               (gint64)sqlite3_column_int64(st, 0),
-                               (gint64)sqlite3_column_int64(st, 1));
-        csv_field(s, (const char *)sqlite3_column_text(st, 8));
-        g_string_append_c(s, ',');
-        csv_double(s, st, 9);
-        g_string_append_c(s, ',');
-        csv_double(s, st, 10);
-        g_string_append_c(s, ',');
-        csv_field(s, (const char *)sqlite3_column_text(st, 4));
-        g_string_append_c(s, ',');
-        csv_double(s, st, 2);
-        g_string_append_c(s, ',');
-        csv_double(s, st, 3);
-        g_string_append_c(s, ',');
-        csv_field(s, (const char *)sqlite3_column_text(st, 6));
-        g_string_append_c(s, ',');
-        csv_field(s, (const char *)sqlite3_column_text(st, 5));
-        g_string_append_c(s, ',');
-        csv_field(s, (const char *)sqlite3_column_text(st, 7));
-        g_string_append_c(s, '\n');
+        s4g_csv_write_int(&w, sqlite3_column_int64(st, 0));
+        s4g_csv_write_int(&w, sqlite3_column_int64(st, 1));
+        s4g_csv_write(&w, (const char *)sqlite3_column_text(st, 8));
+        s4g_csv_write_double(&w, "%.7f", column_double(st, 9));
+        s4g_csv_write_double(&w, "%.7f", column_double(st, 10));
+        s4g_csv_write(&w, (const char *)sqlite3_column_text(st, 4));
+        s4g_csv_write_double(&w, "%.7f", column_double(st, 2));
+        s4g_csv_write_double(&w, "%.7f", column_double(st, 3));
+        s4g_csv_write(&w, (const char *)sqlite3_column_text(st, 6));
+        s4g_csv_write(&w, (const char *)sqlite3_column_text(st, 5));
+        s4g_csv_write(&w, (const char *)sqlite3_column_text(st, 7));
+        s4g_csv_end_row(&w);
     }
-    return write_out(path, s, error);
-}
-
-static void json_string(GString *s, const char *text)
-{
-    g_string_append_c(s, '"');
-    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_printf(s, "\\%c", *p);
-        else if (*p < 0x20)
-            g_string_append_printf(s, "\\u%04x", *p);
-        else
-            g_string_append_c(s, (char)*p);
-    }
-    g_string_append_c(s, '"');
+    gboolean ok = write_out(path, w.text, error);
+    s4g_csv_writer_clear(&w);
+    return ok;
 }
 
 /* One Point feature per annotation: the corrected location when there is one, else the
@@ -253,32 +219,25 @@ gboolean s4g_store_annotations_export_geojson(S4gStore *store, const char *path,
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, export_sql, error);
     if (!st) return FALSE;
-    g_autoptr(GString) s = g_string_new("{\"type\":\"FeatureCollection\",\"features\":[");
-    gboolean first = TRUE;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    s4g_geojson_begin_collection(b);
     while (sqlite3_step(st) == SQLITE_ROW) {
         int lat_col = sqlite3_column_type(st, 2) != SQLITE_NULL ? 2 : 9;
         if (sqlite3_column_type(st, lat_col) == SQLITE_NULL) continue;
-        char la[G_ASCII_DTOSTR_BUF_SIZE], lo[G_ASCII_DTOSTR_BUF_SIZE];
-        g_ascii_formatd(la, sizeof la, "%.7f", sqlite3_column_double(st, lat_col));
-        g_ascii_formatd(lo, sizeof lo, "%.7f", sqlite3_column_double(st, lat_col + 1));
-        g_string_append_printf(s,
-                               "%s\n{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
-                               "\"coordinates\":[%s,%s]},\"properties\":{\"id\":%" G_GINT64_FORMAT
-                               ",\"image\":%" G_GINT64_FORMAT ",\"path\":",
-                               first ? "" : ",", lo, la, (gint64)sqlite3_column_int64(st, 0),
-                               (gint64)sqlite3_column_int64(st, 1));
-        json_string(s, (const char *)sqlite3_column_text(st, 8));
-        g_string_append(s, ",\"flag\":");
-        json_string(s, (const char *)sqlite3_column_text(st, 4));
-        g_string_append(s, ",\"state\":");
-        json_string(s, (const char *)sqlite3_column_text(st, 6));
-        g_string_append(s, ",\"note\":");
-        json_string(s, (const char *)sqlite3_column_text(st, 5));
-        g_string_append(s, ",\"created\":");
-        json_string(s, (const char *)sqlite3_column_text(st, 7));
-        g_string_append(s, "}}");
-        first = FALSE;
+        s4g_geojson_begin_point(b, sqlite3_column_double(st, lat_col + 1),
+                                sqlite3_column_double(st, lat_col));
+        s4g_json_add_int(b, "id", sqlite3_column_int64(st, 0));
+        s4g_json_add_int(b, "image", sqlite3_column_int64(st, 1));
+        s4g_json_add_string(b, "path", (const char *)sqlite3_column_text(st, 8));
+        s4g_json_add_string(b, "flag", (const char *)sqlite3_column_text(st, 4));
+        s4g_json_add_string(b, "state", (const char *)sqlite3_column_text(st, 6));
+        s4g_json_add_string(b, "note", (const char *)sqlite3_column_text(st, 5));
+        s4g_json_add_string(b, "created", (const char *)sqlite3_column_text(st, 7));
+        s4g_geojson_end_feature(b);
     }
-    g_string_append(s, "\n]}\n");
+    s4g_geojson_end_collection(b);
+    g_autofree char *doc = s4g_json_to_string(b);
+    g_autoptr(GString) s = g_string_new(doc);
+    g_string_append_c(s, '\n');
     return write_out(path, s, error);
 }

@@ -2,6 +2,7 @@
  * deterministic image encoding, folders). */
 #include "s4g-synth-private.h"
 #include "s4g-geo.h"
+#include "s4g-json-out.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -277,13 +278,25 @@ gboolean s4g_synth_run(const S4gSynthOptions *o, S4gSynthSummary *summary, GErro
     if (!ok)
         return FALSE;
     /* A summary for people and tools; no time stamps, so reruns stay byte-identical. */
-    g_autofree char *json = g_strdup_printf(
-        "{\n  \"generator\": \"s4g synth\",\n  \"layout\": \"%s\",\n  \"seed\": %" G_GUINT64_FORMAT
-        ",\n  \"locations\": %d,\n  \"image_scale\": %.4f,\n  \"origin\": [%.6f, %.6f],\n"
-        "  \"region_side_m\": %.1f,\n  \"ground_images\": %d,\n  \"satellite_images\": %d,\n"
-        "  \"drone_images\": %d,\n  \"tiles\": %d,\n  \"mbtiles\": \"tiles/region.mbtiles\"\n}\n",
-        s4g_synth_layout_name(o->layout), o->seed, o->locations, o->image_scale, o->origin_lat, o->origin_lon,
-        s.region_side_m, s.ground_images, s.satellite_images, s.drone_images, s.tiles);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    s4g_json_add_string(b, "generator", "s4g synth");
+    s4g_json_add_string(b, "layout", s4g_synth_layout_name(o->layout));
+    s4g_json_add_int(b, "seed", (gint64)o->seed);
+    s4g_json_add_int(b, "locations", o->locations);
+    s4g_json_add_double(b, "image_scale", o->image_scale);
+    s4g_json_begin_array(b, "origin");
+    s4g_json_add_double(b, NULL, o->origin_lat);
+    s4g_json_add_double(b, NULL, o->origin_lon);
+    json_builder_end_array(b);
+    s4g_json_add_double(b, "region_side_m", s.region_side_m);
+    s4g_json_add_int(b, "ground_images", s.ground_images);
+    s4g_json_add_int(b, "satellite_images", s.satellite_images);
+    s4g_json_add_int(b, "drone_images", s.drone_images);
+    s4g_json_add_int(b, "tiles", s.tiles);
+    s4g_json_add_string(b, "mbtiles", "tiles/region.mbtiles");
+    json_builder_end_object(b);
+    g_autofree char *json = s4g_json_to_pretty_string(b);
     g_autofree char *jp = g_build_filename(o->out_dir, "synth.json", NULL);
     if (!s4g_synth_write_text(jp, json, strlen(json), error))
         return FALSE;

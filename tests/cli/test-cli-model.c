@@ -21,6 +21,7 @@
 #include <json-glib/json-glib.h>
 #include <sqlite3.h>
 #include <string.h>
+#include "s4g-test-json.h"
 
 static const char *s4g;
 static char *tmp;
@@ -97,7 +98,10 @@ static void test_import_export(void)
         g_assert_cmpstr(r->name, ==, "s4g");
         g_assert_cmpstr(r->source, ==, canon);
         g_assert_cmpstr(r->sha256, ==, sha);
-        g_assert_nonnull(strstr(r->architecture, "\"ground\": [96, 32]")); /* stored W, H */
+        g_autoptr(JsonParser) ap = json_parser_new();
+        JsonArray *ground = json_object_get_array_member(tj_object(ap, r->architecture), "ground");
+        g_assert_cmpint(json_array_get_int_element(ground, 0), ==, 96); /* stored W, H */
+        g_assert_cmpint(json_array_get_int_element(ground, 1), ==, 32);
     }
     g_autofree char *copy = g_build_filename(proj, "models", "s4g.safetensors", NULL);
     g_assert_true(g_file_test(copy, G_FILE_TEST_IS_REGULAR));
@@ -296,7 +300,8 @@ static void test_recipe_run(void)
     const char *embed[] = {s4g, "embed", "-p", proj, "-d", "w", "-m", "outside", "--split",
                            "train", "--backend", "cpu", "--json", NULL};
     g_autofree char *eo = tf_run_ok(embed);
-    g_assert_nonnull(strstr(eo, "\"encoded\": 64"));
+    g_autoptr(JsonParser) ep = json_parser_new();
+    g_assert_cmpint(tj_int(tj_object(ep, eo), "encoded"), ==, 64);
     const char *eval[] = {s4g, "eval", "-p", proj, "-d", "w", "-m", "outside", "--backend",
                           "cpu", "--json", NULL};
     g_autofree char *vo = tf_run_ok(eval);

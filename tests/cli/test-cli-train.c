@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../compute/s4g-test-files.h"
+#include "s4g-test-json.h"
 
 static const char *s4g_path; /* the s4g program, from the command line */
 
@@ -98,8 +99,12 @@ static void test_train_sigterm_resume(void)
     const char *eval[] = {s4g(),     "eval", "--project", proj,  "--dataset", "w",
                           "--model", "m",    "--backend", "cpu", "--json",    NULL};
     g_autofree char *ev = tf_run_ok(eval);
-    g_assert_nonnull(strstr(ev, "\"r1\": "));
-    g_assert_nonnull(strstr(ev, "\"chance_r1\": 12.5000")); /* 8 val references */
+    g_autoptr(JsonParser) ep = json_parser_new();
+    JsonObject *eo = tj_object(ep, ev);
+    double r1 = tj_double(eo, "r1");
+    g_assert_cmpfloat(r1, >=, 0);
+    g_assert_cmpfloat(r1, <=, 100);
+    g_assert_cmpfloat_with_epsilon(tj_double(eo, "chance_r1"), 12.5, 1e-9); /* 8 val refs */
 
     /* predict a held-out panorama: JSON with an error against its known location, a CSV
      * row and stored predictions */
@@ -113,8 +118,14 @@ static void test_train_sigterm_resume(void)
                           "w",      "--model", "m",         "--backend", "cpu",
                           "--json", "--csv",   csv,         pano,        NULL};
     g_autofree char *po = tf_run_ok(pred);
-    g_assert_nonnull(strstr(po, "\"error_m\": "));
-    g_assert_nonnull(strstr(po, "\"top\": [{\"tile\": \"bingmap/"));
+    g_autoptr(JsonParser) pp = json_parser_new();
+    JsonObject *pj = tj_object(pp, po);
+    g_assert_cmpstr(tj_str(pj, "image"), ==, pano);
+    g_assert_cmpfloat(tj_double(pj, "error_m"), >=, 0);
+    JsonArray *top = json_object_get_array_member(pj, "top");
+    g_assert_cmpuint(json_array_get_length(top), ==, 5);
+    g_assert_true(g_str_has_prefix(tj_str(json_array_get_object_element(top, 0), "tile"),
+                                   "bingmap/"));
     g_autofree char *ctext = NULL;
     g_assert_true(g_file_get_contents(csv, &ctext, NULL, NULL));
     g_assert_true(g_str_has_prefix(ctext, "image,lat,lon,confidence,error_m,tile,score\n"));

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../compute/s4g-test-files.h"
+#include "s4g-test-json.h"
 
 static const char *s4g;
 
@@ -21,8 +22,11 @@ static void test_tiny_cvusa(void)
     const char *args[] = {"synth", "--layout", "cvusa", "--locations", "6", "--image-scale", "0.25",
                           "--seed", "4", "--out", root, "--json", NULL};
     g_assert_cmpint(run(args, &out, &err), ==, 0);
-    g_assert_nonnull(strstr(out, "\"ground_images\": 6"));
-    g_assert_nonnull(strstr(out, "\"layout\": \"cvusa\""));
+    g_autoptr(JsonParser) jp = json_parser_new();
+    JsonObject *jo = tj_object(jp, out);
+    g_assert_cmpint(tj_int(jo, "ground_images"), ==, 6);
+    g_assert_cmpstr(tj_str(jo, "layout"), ==, "cvusa");
+    g_assert_cmpstr(tj_str(jo, "out"), ==, root);
     const char *files[] = {"splits/train-19zl.csv", "splits/val-19zl.csv", "split_locations/all.csv",
                            "bingmap/19/0000006.jpg", "streetview/panos/0000001.jpg", "tiles/region.mbtiles",
                            "synth.json"};

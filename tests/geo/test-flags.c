@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <math.h>
+#include <json-glib/json-glib.h>
 
 /* CVUSA, 33 places at a quarter scale, seed 7 */
 static S4gStore *world(char **tmp_out, gint64 *dsid)
@@ -217,8 +218,10 @@ static void test_train_start(void)
         /* recorded so a --resume applies the same choice */
         g_autoptr(S4gRunRow) row = s4g_store_run_get(store, run, &error);
         g_assert_no_error(error);
-        g_assert_nonnull(strstr(row->config, include ? "\"exclude_flagged\": 0"
-                                                     : "\"exclude_flagged\": 1"));
+        g_autoptr(JsonParser) jp = json_parser_new();
+        g_assert_true(json_parser_load_from_data(jp, row->config, -1, NULL));
+        JsonObject *cfg = json_node_get_object(json_parser_get_root(jp));
+        g_assert_cmpint(json_object_get_int_member(cfg, "exclude_flagged"), ==, !include);
     }
 }
 

@@ -9,6 +9,7 @@
 #include "train-fixture.h"
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 typedef struct {
@@ -180,8 +181,16 @@ static void test_spec_size_order(void)
     S4gModelSpec a = {.ground = {.h = 32, .w = 128}, .satellite = {.h = 48, .w = 64}};
     g_assert_cmpint(s4g_convnext_preset("atto", &a.cfg, NULL), ==, 0);
     g_autofree char *js = s4g_model_spec_to_json(&a);
-    g_assert_nonnull(strstr(js, "\"ground\": [128, 32], \"satellite\": [64, 48], "
-                                "\"size_order\": \"wh\""));
+    g_autoptr(JsonParser) jp = json_parser_new();
+    g_assert_true(json_parser_load_from_data(jp, js, -1, NULL));
+    JsonObject *jo = json_node_get_object(json_parser_get_root(jp));
+    JsonArray *jg = json_object_get_array_member(jo, "ground"),
+              *jsat = json_object_get_array_member(jo, "satellite");
+    g_assert_cmpint(json_array_get_int_element(jg, 0), ==, 128);
+    g_assert_cmpint(json_array_get_int_element(jg, 1), ==, 32);
+    g_assert_cmpint(json_array_get_int_element(jsat, 0), ==, 64);
+    g_assert_cmpint(json_array_get_int_element(jsat, 1), ==, 48);
+    g_assert_cmpstr(json_object_get_string_member(jo, "size_order"), ==, "wh");
     S4gModelSpec b = {0};
     g_autoptr(GError) error = NULL;
     g_assert_true(s4g_model_spec_from_json(js, &b, &error));
