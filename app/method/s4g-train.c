@@ -461,11 +461,14 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                              s->satellite.h, s->satellite.w, batch->satellite, &st, &err))
             return compute_fail(error, "training step", &err);
         if (!isfinite(st.loss)) {
+            /* nothing more is written: the last checkpoint on disk is the last good one */
+            gboolean kept = g_file_test(r->last_path, G_FILE_TEST_IS_REGULAR);
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE,
                         "epoch %u step %ld: the loss is %s; training stopped (lower the "
-                        "learning rate?); the last good checkpoint %s is kept",
+                        "learning rate?); %s%s",
                         epoch, (long)st.step, isnan(st.loss) ? "NaN" : "infinite",
-                        r->last_rel);
+                        kept ? "kept the last good checkpoint " : "no checkpoint was written yet",
+                        kept ? r->last_rel : "");
             return FALSE;
         }
         double dt = (g_get_monotonic_time() - ts) / 1e6;
