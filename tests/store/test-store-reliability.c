@@ -235,12 +235,14 @@ static void test_writer_waits(void)
     }
     g_autofree char *dir = tmp_project();
     g_autoptr(GError) error = NULL;
-    g_autoptr(S4gStore) s = s4g_store_open(dir, TRUE, &error);
-    g_assert_no_error(error);
-    g_assert_true(s4g_store_begin(s, &error));
+    open_new_project(dir);
+    /* fork before this process opens the database: SQLite connections must not cross fork() */
     int gate[2];
     g_assert_cmpint(pipe(gate), ==, 0);
     pid_t w = fork_gated(gate, write_after_gate, dir);
+    g_autoptr(S4gStore) s = s4g_store_open(dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_true(s4g_store_begin(s, &error));
     close(gate[0]);
     close(gate[1]);
     g_usleep(11 * G_USEC_PER_SEC);
