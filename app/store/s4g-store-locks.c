@@ -180,6 +180,14 @@ gboolean s4g_store_sweep(S4gStore *store, guint *n_interrupted, guint *n_removed
         g_autofree char *d = g_build_filename(s4g_store_dir(store), subs[i], NULL);
         removed += sweep_tmp(d, held);
     }
+    /* and each gallery's patches (galleries/NAME/) */
+    g_autofree char *galleries = g_build_filename(s4g_store_dir(store), "galleries", NULL);
+    g_autoptr(GDir) gd = g_dir_open(galleries, 0, NULL);
+    const char *name;
+    while (gd && (name = g_dir_read_name(gd))) {
+        g_autofree char *d = g_build_filename(galleries, name, NULL);
+        if (g_file_test(d, G_FILE_TEST_IS_DIR)) removed += sweep_tmp(d, held);
+    }
     if (n_interrupted) *n_interrupted = interrupted;
     if (n_removed) *n_removed = removed;
     return TRUE;

@@ -24,9 +24,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gRunLock, s4g_run_lock_release)
 gboolean s4g_run_lock_held(S4gStore *store, gint64 run, gint64 *pid);
 
 /* The sweep s4g_store_open runs: queued/running runs whose lock is free become interrupted
- * (message names the pid that owned them); `*.tmp-PID` files under models/ and tiles/ whose
- * PID holds no run lock and is not alive are removed.  *n_interrupted / *n_removed may be
- * NULL. */
+ * (message names the pid that owned them); `*.tmp-PID` files in the project folder, models/,
+ * tiles/ and galleries/NAME/ whose PID holds no run lock and is not alive are removed.
+ * *n_interrupted / *n_removed may be NULL. */
 gboolean s4g_store_sweep(S4gStore *store, guint *n_interrupted, guint *n_removed,
                          GError **error);
 
