@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "../compute/s4g-test-files.h"
+#include "../store/s4g-store-test.h"
 
 static const char *s4g_path;
 static char *tmp, *world, *reference; /* reference: the uninterrupted run's last checkpoint */
@@ -64,14 +65,6 @@ static char *new_project(const char *name)
                          "cvusa",  "--name", "w",         world, NULL};
     g_free(tf_run_ok(imp));
     return proj;
-}
-
-static gint64 count(S4gStore *s, const char *sql)
-{
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(s, sql, NULL);
-    g_assert_nonnull(st);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-    return sqlite3_column_int64(st, 0);
 }
 
 static void assert_same_file(const char *a, const char *b)

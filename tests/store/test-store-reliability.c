@@ -7,27 +7,12 @@
 #include "s4g-store-locks.h"
 #include "s4g-store-private.h"
 #include "s4g-store-runs.h"
+#include "s4g-store-test.h"
 
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char *tmp_project(void)
-{
-    g_autoptr(GError) error = NULL;
-    char *dir = g_dir_make_tmp("s4g-rel-XXXXXX", &error);
-    g_assert_no_error(error);
-    return dir;
-}
-
-static gint64 count(S4gStore *s, const char *sql)
-{
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(s, sql, NULL);
-    g_assert_nonnull(st);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-    return sqlite3_column_int64(st, 0);
-}
 
 /* Forks a child that waits for the parent to close the write end of the pipe `gate` and then
  * runs fn(dir); the child exits with fn's status. */
