@@ -23,6 +23,7 @@
 #define S4G_COMPUTE_H
 
 #include "s4g-error.h"
+#include "s4g-readfile.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -62,6 +63,17 @@ void s4g_ctx_free(s4g_ctx *ctx);
 s4g_backend_kind s4g_ctx_backend(const s4g_ctx *ctx);
 /* One line: "cpu (2 threads, OpenBLAS 0.3.21)" or "vulkan: NVIDIA H100 80GB HBM3 (discrete)". */
 const char *s4g_ctx_describe(const s4g_ctx *ctx);
+/* What the CPU backend runs on, for `s4g info` and `s4g bench`: the CPU's vector features
+ * (those the OS enables too), the vector path of the non-GEMM kernels and the OpenBLAS kernel
+ * set of the GEMMs, each with the reason it was chosen.  Fixed at program start. */
+typedef struct s4g_cpu_info {
+    char features[160]; /* e.g. "avx512f avx512bw avx512vl avx512dq avx2 fma avx f16c" */
+    char isa[16];       /* baseline | avx2 | avx512 */
+    char isa_why[160];
+    char blas[32];      /* openblas_get_corename(); "none" without OpenBLAS */
+    char blas_why[256];
+} s4g_cpu_info;
+void s4g_cpu_info_get(s4g_cpu_info *info);
 /* Submits everything recorded so far and waits (Vulkan); no-op on CPU. */
 int s4g_ctx_sync(s4g_ctx *ctx, s4g_err *err);
 /* Number of validation-layer messages seen so far (Vulkan with validation on; else 0). */

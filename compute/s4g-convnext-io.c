@@ -1,6 +1,7 @@
 /* s4g-convnext-io.c — ConvNeXt parameters between the buffer layout (NHWC kernels) and
  * PyTorch's, and to/from safetensors files with timm or Sample4Geo names. */
 #include "s4g-convnext-impl.h"
+#include "s4g-pth.h"
 #include "s4g-safetensors.h"
 
 #include <stdio.h>
@@ -152,105 +153,55 @@ int s4g_convnext_read_tensors(s4g_convnext *m, const struct s4g_st_file *f, cons
             s4g_err_prefix(err, "%s", f->path);
             return -1;
         }
+        if (f->release)
+            f->release(f, t);
     }
     return 0;
 }
 
-/* "model." when the file holds Sample4Geo names, else "" */
-static const char *detect_prefix(const s4g_st_file *f)
-{
-    for (size_t i = 0; i < f->ntensors; i++)
-        if (strncmp(f->tensors[i].name, "model.", 6) == 0)
-            return "model.";
-    return "";
-}
-
-int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err)
-{
-    s4g_st_file *f = s4g_st_open(path, err);
-    if (!f)
-        return -1;
-    const char *prefix = detect_prefix(f);
-    for (size_t i = 0; i < f->ntensors; i++) {
-        const char *k = f->tensors[i].name;
-        if (!s4g_convnext_owns_key(m, prefix, k) && strcmp(k, "logit_scale") != 0) {
-            s4g_fail(err, S4G_E_FORMAT,
-                     "%s: unexpected key \"%s\" (not a parameter of ConvNeXt depths "
-                     "%d,%d,%d,%d dims %d,%d,%d,%d)",
-                     path, k, m->cfg.depths[0], m->cfg.depths[1], m->cfg.depths[2],
-                     m->cfg.depths[3], m->cfg.dims[0], m->cfg.dims[1], m->cfg.dims[2],
-                     m->cfg.dims[3]);
-            s4g_st_close(f);
-            return -1;
-        }
-    }
-    float *host = malloc(m->total * sizeof *host);
-    int rc = -1;
-    if (!host)
-        s4g_fail(err, S4G_E_NOMEM, "out of memory");
-    else if (s4g_convnext_to_host(m, m->params, host, err) == 0 &&
-             s4g_convnext_read_tensors(m, f, prefix, 1, host, err) == 0)
-        rc = s4g_convnext_from_host(m, host, m->params, err);
-    free(host);
-    s4g_st_close(f);
-    return rc;
-}
-
-int s4g_convnext_cfg_from_file(const char *path, s4g_convnext_cfg *cfg, s4g_err *err)
-{
-    s4g_st_file *f = s4g_st_open(path, err);
-    if (!f)
-        return -1;
-    const char *prefix = detect_prefix(f);
-    size_t pl = strlen(prefix);
-    s4g_convnext_cfg c = {{0}, {0}};
-    for (size_t t = 0; t < f->ntensors; t++) {
-        const char *k = f->tensors[t].name;
-        int i, j, n = 0;
-        if (strncmp(k, prefix, pl) != 0)
-            continue;
-        k += pl;
-        if (sscanf(k, "stages.%d.blocks.%d.conv_dw.weight%n", &i, &j, &n) == 2 && !k[n] &&
-            i >= 0 && i < 4 && j >= 0 && j < 256 && f->tensors[t].ndim == 4) {
-            if (j + 1 > c.depths[i])
-                c.depths[i] = j + 1;
-            if (f->tensors[t].shape[0] > 0 && f->tensors[t].shape[0] <= 65536)
-                c.dims[i] = (int)f->tensors[t].shape[0];
-        }
-    }
-    s4g_st_close(f);
-    for (int i = 0; i < 4; i++)
-        if (!c.depths[i] || !c.dims[i])
-            return s4g_fail(err, S4G_E_FORMAT,
-                            "%s: no \"%sstages.%d.blocks.N.conv_dw.weight\" keys: not a ConvNeXt "
-                            "checkpoint with timm names",
-                            path, prefix, i);
-    *cfg = c;
-    return 0;
-}
-
-int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta, s4g_err *err)
+/* Host copies of every parameter in PyTorch layout, as writer entries named prefix + timm
+ * name; Sample4Geo's TimmModel keeps logit_scale outside "model.", first (its own parameters
+ * come before its submodule's in state_dict order). */
+static int write_weights(s4g_convnext *m, const char *path, const char *prefix, int pth,
+                         const char *const *meta, s4g_err *err)
 {
     float *host = malloc(m->total * sizeof *host);
     s4g_st_entry *e = calloc((size_t)m->nparams, sizeof *e);
+    char (*names)[80] = calloc((size_t)m->nparams, sizeof *names);
     int rc = -1;
-    if (!host || !e) {
+    if (!host || !e || !names) {
         s4g_fail(err, S4G_E_NOMEM, "out of memory");
         goto out;
     }
     if (s4g_convnext_to_host(m, m->params, host, err))
         goto out;
-    for (int i = 0; i < m->nparams; i++) {
+    for (int i = 0, k = 0; i < m->nparams; i++) {
         const s4g_param_info *p = &m->info[i];
-        e[i].name = p->name;
-        e[i].ndim = p->ndim;
+        int is_logit = p->off == m->logit_scale_off;
+        /* the logit scale first when prefixed, the backbone after it in order */
+        int slot = !prefix[0] ? i : is_logit ? 0 : ++k;
+        snprintf(names[slot], sizeof names[slot], "%s%s", is_logit ? "" : prefix, p->name);
+        e[slot].name = names[slot];
+        e[slot].ndim = p->ndim;
         for (int d = 0; d < p->ndim; d++)
-            e[i].shape[d] = p->shape[d];
-        e[i].data = host + p->off;
+            e[slot].shape[d] = p->shape[d];
+        e[slot].data = host + p->off;
     }
-    rc = s4g_st_write(path, e, (size_t)m->nparams, meta, err);
+    rc = pth ? s4g_pth_write(path, e, (size_t)m->nparams, err)
+             : s4g_st_write(path, e, (size_t)m->nparams, meta, err);
 out:
     free(host);
     free(e);
+    free(names);
     return rc;
+}
+
+int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta, s4g_err *err)
+{
+    return write_weights(m, path, "", 0, meta, err);
+}
+
+int s4g_convnext_save_pth(s4g_convnext *m, const char *path, s4g_err *err)
+{
+    return write_weights(m, path, "model.", 1, NULL, err);
 }

@@ -76,16 +76,25 @@ size_t s4g_convnext_count(const s4g_convnext *m);
 /* The same from a config alone (no buffers allocated); 0 for an invalid config. */
 size_t s4g_convnext_cfg_count(const s4g_convnext_cfg *cfg);
 
-/* Infers depths/dims from the keys of a safetensors file (timm or Sample4Geo names). */
+/* Infers depths/dims from the keys of a weights file of any format/layout (s4g-weights.h). */
 int s4g_convnext_cfg_from_file(const char *path, s4g_convnext_cfg *cfg, s4g_err *err);
-/* Loads timm names, or Sample4Geo names ("model." prefix + logit_scale); F32/F16/BF16.
- * Every backbone key must be present with its exact shape and no other tensor may appear;
- * otherwise an error naming the key.  logit_scale is optional (plain timm files lack it). */
+/* Loads a weights file of any format and layout s4g-weights.h detects (safetensors or
+ * PyTorch checkpoint; timm, Sample4Geo, DataParallel or Facebook names; F32/F16/BF16/F64);
+ * ImageNet classifier heads are dropped.  Every backbone key must be present with its exact
+ * shape and no other tensor may appear; otherwise an error naming the file's key, with a hint
+ * when a prefix or the architecture is the cause.  logit_scale is optional (plain timm files
+ * lack it).  `report` (may be NULL) receives the one-line account of s4g_weights_report. */
 int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err);
+int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, size_t cap,
+                             s4g_err *err);
 /* Writes the weights with timm names (+ logit_scale), F32, atomically (temp + fsync +
  * rename).  meta: NULL-terminated key, value, key, value, ... list for __metadata__. */
 int s4g_convnext_save(s4g_convnext *m, const char *path, const char *const *meta,
                       s4g_err *err);
+/* Writes the weights as a PyTorch checkpoint (s4g_pth_write) in Sample4Geo's TimmModel names:
+ * "logit_scale", then "model." + timm name, F32 — what the original's
+ * model.load_state_dict(torch.load(path), strict=True) takes.  Atomic. */
+int s4g_convnext_save_pth(s4g_convnext *m, const char *path, s4g_err *err);
 /* Host copy of one parameter (or its gradient) in PyTorch layout; n must equal its size. */
 int s4g_convnext_get_param(s4g_convnext *m, const char *name, int from_grads, float *dst,
                            size_t n, s4g_err *err);

@@ -3,6 +3,7 @@
  * accepted. */
 #include "s4g-npy.h"
 #include "s4g-file.h"
+#include "s4g-readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -181,26 +182,10 @@ int s4g_npy_parse(const uint8_t *buf, size_t len, const char *label, s4g_npy *ou
 int s4g_npy_read(const char *path, s4g_npy *out, s4g_err *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return s4g_fail(err, S4G_E_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return s4g_fail(err, S4G_E_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *buf = malloc(size ? size : 1);
-    if (!buf) {
-        fclose(fp);
-        return s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", path);
-    }
-    size_t got = fread(buf, 1, size, fp);
-    fclose(fp);
-    if (got != size) {
-        free(buf);
-        return s4g_fail(err, S4G_E_IO, "%s: read %zu of %zu bytes", path, got, size);
-    }
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    if (s4g_read_regular_file(path, &buf, &size, err))
+        return -1;
     int rc = s4g_npy_parse(buf, size, path, out, err);
     free(buf);
     return rc;

@@ -3,9 +3,11 @@
 #include "s4g-safetensors.h"
 #include "s4g-file.h"
 #include "s4g-half.h"
+#include "s4g-readfile.h"
 #include "s4g-json.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +18,9 @@
 
 /* Headers above this are refused (the reference implementation's limit is 100 MB). */
 #define MAX_HEADER (100u * 1024u * 1024u)
+/* Zero-size tensors may declare up to this many elements in their other dimensions however
+ * small the file (a [0, 768] bias of an empty layer). */
+#define MIN_EMPTY_DIMS ((size_t)1 << 16)
 
 static const struct {
     const char *name;
@@ -99,7 +104,7 @@ static int parse_tensor(s4g_st_tensor *t, const char *name, const s4g_json *v,
         return s4g_fail(err, S4G_E_FORMAT,
                         "%s: tensor \"%.100s\": missing or bad \"shape\" (at most %d dims)", label,
                         name, S4G_ST_MAX_DIMS);
-    size_t count = 1;
+    size_t count = 1, nonzero = 1;
     t->ndim = (int)sh->count;
     for (size_t i = 0; i < sh->count; i++) {
         const s4g_json *d = sh->items[i];
@@ -112,7 +117,21 @@ static int parse_tensor(s4g_st_tensor *t, const char *name, const s4g_json *v,
             return s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.100s\": shape overflows", label,
                             name);
         count *= (size_t)d->integer;
+        if (d->integer) {
+            if (nonzero > SIZE_MAX / (uint64_t)d->integer)
+                return s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.100s\": shape overflows",
+                                label, name);
+            nonzero *= (size_t)d->integer;
+        }
     }
+    /* A zero-size tensor has no data to bound its other dimensions, yet callers size buffers
+     * from the shape: those dimensions together may not exceed what the file could hold. */
+    if (count == 0 && nonzero > (data_len / esize > MIN_EMPTY_DIMS ? data_len / esize
+                                                                   : MIN_EMPTY_DIMS))
+        return s4g_fail(err, S4G_E_FORMAT,
+                        "%s: tensor \"%.100s\": zero-size tensor with %zu elements in its other "
+                        "dimensions, more than the file's %zu data bytes hold",
+                        label, name, nonzero, data_len);
     if (count > SIZE_MAX / esize)
         return s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.100s\": shape overflows", label, name);
     if (!of || of->type != S4G_JSON_ARRAY || of->count != 2)
@@ -141,6 +160,11 @@ static int parse_tensor(s4g_st_tensor *t, const char *name, const s4g_json *v,
     if (!t->name)
         return s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", label);
     return 0;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 s4g_st_file *s4g_st_parse(uint8_t *image, size_t size, const char *label, s4g_err *err)
@@ -200,14 +224,28 @@ s4g_st_file *s4g_st_parse(uint8_t *image, size_t size, const char *label, s4g_er
                 goto bad;
             continue;
         }
-        for (size_t j = 0; j < f->ntensors; j++)
-            if (strcmp(f->tensors[j].name, k) == 0) {
-                s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.100s\" appears twice", label, k);
-                goto bad;
-            }
         if (parse_tensor(&f->tensors[f->ntensors], k, h->items[i], data, data_len, label, err))
             goto bad;
         f->ntensors++;
+    }
+    /* Duplicate names: sort a list of them (n log n; a 400k-tensor header stays fast). */
+    if (f->ntensors > 1) {
+        const char **names = malloc(f->ntensors * sizeof *names);
+        if (!names) {
+            s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", label);
+            goto bad;
+        }
+        for (size_t i = 0; i < f->ntensors; i++)
+            names[i] = f->tensors[i].name;
+        qsort(names, f->ntensors, sizeof *names, cmp_strp);
+        for (size_t i = 1; i < f->ntensors; i++)
+            if (strcmp(names[i - 1], names[i]) == 0) {
+                s4g_fail(err, S4G_E_FORMAT, "%s: tensor \"%.100s\" appears twice", label,
+                         names[i]);
+                free(names);
+                goto bad;
+            }
+        free(names);
     }
     s4g_json_free(h);
     return f;
@@ -219,32 +257,10 @@ bad:
 
 s4g_st_file *s4g_st_open(const char *path, s4g_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        s4g_fail(err, S4G_E_IO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *img = NULL;
+    size_t size = 0;
+    if (s4g_read_regular_file(path, &img, &size, err))
         return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        s4g_fail(err, S4G_E_IO, "%s: not a regular file", path);
-        return NULL;
-    }
-    size_t size = (size_t)st.st_size;
-    uint8_t *img = malloc(size ? size : 1);
-    if (!img) {
-        fclose(fp);
-        s4g_fail(err, S4G_E_NOMEM, "%s: cannot allocate %zu bytes", path, size);
-        return NULL;
-    }
-    size_t got = fread(img, 1, size, fp);
-    int rerr = ferror(fp);
-    fclose(fp);
-    if (got != size || rerr) {
-        free(img);
-        s4g_fail(err, S4G_E_IO, "%s: read %zu of %zu bytes", path, got, size);
-        return NULL;
-    }
     return s4g_st_parse(img, size, path, err);
 }
 
@@ -264,7 +280,27 @@ const char *s4g_st_meta(const s4g_st_file *f, const char *key)
     return NULL;
 }
 
+/* Weights are never NaN or infinite: such a file (a diverged run's checkpoint, a corrupt
+ * download) would only give NaN embeddings, so it is refused with the tensor and element. */
+static int check_finite(const s4g_st_tensor *t, const float *dst, s4g_err *err)
+{
+    for (size_t i = 0; i < t->count; i++)
+        if (!isfinite(dst[i]))
+            return s4g_fail(err, S4G_E_FORMAT, "tensor \"%.100s\": element %zu is %s", t->name,
+                            i, isnan(dst[i]) ? "NaN" : "infinite");
+    return 0;
+}
+
+static int convert_f32(const s4g_st_tensor *t, float *dst, s4g_err *err);
+
 int s4g_st_to_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
+{
+    if (convert_f32(t, dst, err))
+        return -1;
+    return check_finite(t, dst, err);
+}
+
+static int convert_f32(const s4g_st_tensor *t, float *dst, s4g_err *err)
 {
     const uint8_t *p = t->data;
     size_t n = t->count;

@@ -49,6 +49,11 @@ typedef struct s4g_st_file {
     s4g_st_tensor *tensors;
     size_t nmeta;
     char **meta_keys, **meta_values;
+    /* Files whose tensors live in a read-only file mapping (PyTorch checkpoints, s4g-pth.h)
+     * set this: called after a tensor was converted, it hands its pages back so a load
+     * holds one copy of the weights, not two.  NULL for safetensors (a heap image). */
+    void (*release)(const struct s4g_st_file *f, const s4g_st_tensor *t);
+    void *release_data;
 } s4g_st_file;
 
 const char *s4g_dtype_name(s4g_dtype dt);

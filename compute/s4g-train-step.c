@@ -12,11 +12,17 @@ struct s4g_trainer {
     s4g_train_cfg cfg;
     long step;
     s4g_buf *mom_m, *mom_v;
+    /* training workspaces of the query and reference view (a chunk of M pairs, or the
+     * whole local share) */
     s4g_convnext_ws *wq, *wr;
-    int B;
-    /* qn, rn, dqn, drn, dfq, dfr [B,D]; normq, normr [B]; loss [1] */
+    const s4g_comm *comm;
+    int B; /* global batch the scratch was made for */
+    /* fq, fr (features), qn, rn, dqn, drn, dfq, dfr [B,D]; normq, normr [B]; loss, dls [1] */
     s4g_buf *scratch;
-    s4g_t qn, rn, dqn, drn, dfq, dfr, normq, normr, loss;
+    s4g_t fq, fr, qn, rn, dqn, drn, dfq, dfr, normq, normr, loss, dls;
+    float *host;      /* [B,D] gather buffer (data parallel) */
+    float *host_grads; /* m->total floats: the gradient allreduce (data parallel) */
+    size_t *counts;    /* per process: pairs, then floats of its share */
 };
 
 s4g_train_cfg s4g_train_cfg_default(double warmup_steps, long total_steps)
@@ -31,6 +37,7 @@ s4g_train_cfg s4g_train_cfg_default(double warmup_steps, long total_steps)
         .beta1 = 0.9f,
         .beta2 = 0.999f,
         .eps = 1e-8f,
+        .micro_batch = 0,
     };
     return c;
 }
@@ -60,6 +67,9 @@ void s4g_trainer_free(s4g_trainer *t)
     s4g_convnext_ws_free(t->wq);
     s4g_convnext_ws_free(t->wr);
     s4g_buf_free(t->scratch);
+    free(t->host);
+    free(t->host_grads);
+    free(t->counts);
     free(t);
 }
 
@@ -73,12 +83,28 @@ void s4g_trainer_set_step(s4g_trainer *t, long step)
     t->step = step;
 }
 
+void s4g_trainer_set_comm(s4g_trainer *t, const s4g_comm *comm)
+{
+    t->comm = comm && comm->size > 1 ? comm : NULL;
+}
+
+void s4g_comm_share(int B, int rank, int size, int *lo, int *n)
+{
+    int q = B / size, r = B % size;
+    *n = q + (rank < r);
+    *lo = rank * q + (rank < r ? rank : r);
+}
+
 /* (Re)makes a training workspace when the batch shape changes. */
 static int ensure_ws(s4g_trainer *t, s4g_convnext_ws **ws, int B, int H, int W, s4g_err *err)
 {
     int n, h, w;
     if (*ws && (s4g_convnext_ws_shape(*ws, &n, &h, &w), n == B && h == H && w == W))
         return 0;
+    /* Let pending work finish so the old workspace is released before the new one exists
+     * (Vulkan defers the free of a buffer in use): the memory bound of micro-batches. */
+    if (*ws && s4g_ctx_sync(t->m->ctx, err))
+        return -1;
     s4g_convnext_ws_free(*ws);
     *ws = s4g_convnext_ws_new(t->m, B, H, W, 1, err);
     return *ws ? 0 : -1;
@@ -89,48 +115,186 @@ static int ensure_scratch(s4g_trainer *t, int B, s4g_err *err)
     if (t->scratch && t->B == B)
         return 0;
     s4g_buf_free(t->scratch);
+    free(t->host); /* the gather buffer follows B (made by gather_rows) */
+    t->host = NULL;
+    t->B = 0;
     size_t D = (size_t)t->m->cfg.dims[3], bd = ((size_t)B * D + 63) & ~(size_t)63,
            bb = ((size_t)B + 63) & ~(size_t)63;
-    t->scratch = s4g_buf_new(t->m->ctx, 6 * bd + 2 * bb + 64, err);
+    t->scratch = s4g_buf_new(t->m->ctx, 8 * bd + 2 * bb + 128, err);
     if (!t->scratch)
         return -1;
     t->B = B;
-    s4g_t *slots[] = {&t->qn, &t->rn, &t->dqn, &t->drn, &t->dfq, &t->dfr};
-    for (int i = 0; i < 6; i++)
+    s4g_t *slots[] = {&t->fq, &t->fr, &t->qn, &t->rn, &t->dqn, &t->drn, &t->dfq, &t->dfr};
+    for (int i = 0; i < 8; i++)
         *slots[i] = s4g_at(t->scratch, (size_t)i * bd);
-    t->normq = s4g_at(t->scratch, 6 * bd);
-    t->normr = s4g_at(t->scratch, 6 * bd + bb);
-    t->loss = s4g_at(t->scratch, 6 * bd + 2 * bb);
+    t->normq = s4g_at(t->scratch, 8 * bd);
+    t->normr = s4g_at(t->scratch, 8 * bd + bb);
+    t->loss = s4g_at(t->scratch, 8 * bd + 2 * bb);
+    t->dls = s4g_at(t->scratch, 8 * bd + 2 * bb + 64);
     return 0;
 }
 
-int s4g_trainer_grad(s4g_trainer *t, int B, int Hq, int Wq, const float *query, int Hr, int Wr,
+/* The global batch: every process's share n (gathered), this one's first row *lo. */
+static int global_batch(s4g_trainer *t, int n, int *B, int *lo, s4g_err *err)
+{
+    const s4g_comm *c = t->comm;
+    *B = n;
+    *lo = 0;
+    if (!c)
+        return 0;
+    if (!t->counts && !(t->counts = malloc(2 * (size_t)c->size * sizeof *t->counts)))
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    float mine = (float)n, *all = malloc((size_t)c->size * sizeof *all);
+    if (!all)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    if (c->allgather(c->user, &mine, 1, all, err)) {
+        free(all);
+        s4g_err_prefix(err, "train step: gathering the share sizes: ");
+        return -1;
+    }
+    *B = 0;
+    for (int i = 0; i < c->size; i++) {
+        t->counts[i] = (size_t)all[i];
+        if (i < c->rank)
+            *lo += (int)all[i];
+        *B += (int)all[i];
+    }
+    free(all);
+    for (int i = 0; i < c->size; i++)
+        if (t->counts[i] < 1)
+            return s4g_fail(err, S4G_E_INVALID,
+                            "train step: process %d of %d has no pairs (global batch %d)", i,
+                            c->size, *B);
+    return 0;
+}
+
+/* Chunk k of a share of n pairs in chunks of M: first pair and count. */
+static void chunk(int n, int M, int k, int *first, int *count)
+{
+    *first = k * M;
+    *count = n - *first < M ? n - *first : M;
+}
+
+/* Forward of chunk k of one view through its training workspace (activations kept). */
+static int view_forward(s4g_trainer *t, s4g_convnext_ws **ws, int n, int M, int k, int H, int W,
+                        const float *x, s4g_err *err)
+{
+    int first, count;
+    chunk(n, M, k, &first, &count);
+    size_t img = (size_t)H * W * 3;
+    if (ensure_ws(t, ws, count, H, W, err))
+        return -1;
+    s4g_t in = s4g_convnext_ws_input(*ws);
+    return s4g_buf_upload(in.buf, in.off, x + (size_t)first * img, (size_t)count * img, err) ||
+                   s4g_convnext_forward(t->m, *ws, err)
+               ? -1
+               : 0;
+}
+
+/* Step 1: the features of the local share of one view into rows lo.. of feat [B,D]. */
+static int view_embed(s4g_trainer *t, s4g_convnext_ws **ws, int n, int M, int H, int W,
+                      const float *x, s4g_t feat, int lo, s4g_err *err)
+{
+    size_t D = (size_t)t->m->cfg.dims[3];
+    for (int k = 0; k * M < n; k++) {
+        int first, count;
+        chunk(n, M, k, &first, &count);
+        if (view_forward(t, ws, n, M, k, H, W, x, err) ||
+            s4g_copy(t->m->ctx, (size_t)count * D, s4g_convnext_ws_output(*ws),
+                     s4g_at(feat.buf, feat.off + ((size_t)lo + first) * D), err))
+            return -1;
+    }
+    return 0;
+}
+
+/* Step 3: back-propagates rows lo.. of dfeat [B,D] through the local share of one view.  The
+ * last chunk's activations are still in the workspace; the others are recomputed. */
+static int view_backward(s4g_trainer *t, s4g_convnext_ws **ws, int n, int M, int H, int W,
+                         const float *x, s4g_t dfeat, int lo, s4g_err *err)
+{
+    size_t D = (size_t)t->m->cfg.dims[3];
+    int last = (n - 1) / M;
+    for (int i = 0; i <= last; i++) {
+        int k = i == 0 ? last : i - 1, first, count;
+        chunk(n, M, k, &first, &count);
+        if ((k != last && view_forward(t, ws, n, M, k, H, W, x, err)) ||
+            s4g_convnext_backward(t->m, *ws,
+                                  s4g_at(dfeat.buf, dfeat.off + ((size_t)lo + first) * D), err))
+            return -1;
+    }
+    return 0;
+}
+
+/* Data parallel: rows lo..lo+n of feat [B,D] from every process, so all hold the whole. */
+static int gather_rows(s4g_trainer *t, s4g_t feat, int B, int lo, int n, s4g_err *err)
+{
+    const s4g_comm *c = t->comm;
+    size_t D = (size_t)t->m->cfg.dims[3];
+    size_t *fcount = t->counts + c->size;
+    for (int i = 0; i < c->size; i++)
+        fcount[i] = t->counts[i] * D;
+    if (!t->host && !(t->host = malloc((size_t)B * D * sizeof *t->host)))
+        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for %d features", B);
+    if (s4g_buf_download(feat.buf, feat.off + (size_t)lo * D, t->host + (size_t)lo * D,
+                         (size_t)n * D, err))
+        return -1;
+    if (c->allgatherv(c->user, t->host + (size_t)lo * D, t->host, fcount, err)) {
+        s4g_err_prefix(err, "train step: gathering the features: ");
+        return -1;
+    }
+    return s4g_buf_upload(feat.buf, feat.off, t->host, (size_t)B * D, err);
+}
+
+/* Data parallel: the parameter gradients summed over the processes. */
+static int reduce_grads(s4g_trainer *t, s4g_err *err)
+{
+    s4g_convnext *m = t->m;
+    const s4g_comm *c = t->comm;
+    if (!t->host_grads && !(t->host_grads = malloc(m->total * sizeof *t->host_grads)))
+        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for the gradient reduce");
+    if (s4g_buf_download(m->grads, 0, t->host_grads, m->total, err))
+        return -1;
+    if (c->allreduce_sum(c->user, t->host_grads, m->total, err)) {
+        s4g_err_prefix(err, "train step: summing the gradients: ");
+        return -1;
+    }
+    return s4g_buf_upload(m->grads, 0, t->host_grads, m->total, err);
+}
+
+int s4g_trainer_grad(s4g_trainer *t, int n, int Hq, int Wq, const float *query, int Hr, int Wr,
                      const float *ref, float *loss, s4g_err *err)
 {
     s4g_convnext *m = t->m;
     s4g_ctx *c = m->ctx;
-    int D = m->cfg.dims[3];
+    int D = m->cfg.dims[3], B, lo;
+    if (global_batch(t, n, &B, &lo, err))
+        return -1;
     if (B < 2)
         return s4g_fail(err, S4G_E_INVALID, "train step: a batch needs at least 2 pairs, got %d",
                         B);
-    if (ensure_ws(t, &t->wq, B, Hq, Wq, err) || ensure_ws(t, &t->wr, B, Hr, Wr, err) ||
-        ensure_scratch(t, B, err))
+    int M = t->cfg.micro_batch > 0 && t->cfg.micro_batch < n ? t->cfg.micro_batch : n;
+    if (ensure_scratch(t, B, err))
         return -1;
-    s4g_t iq = s4g_convnext_ws_input(t->wq), ir = s4g_convnext_ws_input(t->wr);
-    s4g_t fq = s4g_convnext_ws_output(t->wq), fr = s4g_convnext_ws_output(t->wr);
-    s4g_t ls = s4g_at(m->params, m->logit_scale_off), dls = s4g_at(m->grads, m->logit_scale_off);
+    /* The logit scale's gradient is the same on every process: one of them adds it. */
+    s4g_t ls = s4g_at(m->params, m->logit_scale_off),
+          dls = t->comm && t->comm->rank != 0 ? t->dls : s4g_at(m->grads, m->logit_scale_off);
     if (s4g_convnext_zero_grads(m, err) ||
-        s4g_buf_upload(iq.buf, iq.off, query, (size_t)B * Hq * Wq * 3, err) ||
-        s4g_buf_upload(ir.buf, ir.off, ref, (size_t)B * Hr * Wr * 3, err) ||
-        s4g_convnext_forward(m, t->wq, err) || s4g_convnext_forward(m, t->wr, err) ||
-        s4g_l2norm(c, B, D, fq, t->qn, t->normq, err) ||
-        s4g_l2norm(c, B, D, fr, t->rn, t->normr, err) ||
+        view_embed(t, &t->wq, n, M, Hq, Wq, query, t->fq, lo, err) ||
+        view_embed(t, &t->wr, n, M, Hr, Wr, ref, t->fr, lo, err))
+        return -1;
+    if (t->comm &&
+        (gather_rows(t, t->fq, B, lo, n, err) || gather_rows(t, t->fr, B, lo, n, err)))
+        return -1;
+    if (s4g_l2norm(c, B, D, t->fq, t->qn, t->normq, err) ||
+        s4g_l2norm(c, B, D, t->fr, t->rn, t->normr, err) ||
         s4g_infonce(c, B, D, t->cfg.smoothing, t->qn, t->rn, ls, t->loss, t->dqn, t->drn, dls,
                     err) ||
         s4g_l2norm_back(c, B, D, t->qn, t->normq, t->dqn, t->dfq, err) ||
         s4g_l2norm_back(c, B, D, t->rn, t->normr, t->drn, t->dfr, err) ||
-        s4g_convnext_backward(m, t->wq, t->dfq, err) ||
-        s4g_convnext_backward(m, t->wr, t->dfr, err))
+        view_backward(t, &t->wr, n, M, Hr, Wr, ref, t->dfr, lo, err) ||
+        view_backward(t, &t->wq, n, M, Hq, Wq, query, t->dfq, lo, err))
+        return -1;
+    if (t->comm && reduce_grads(t, err))
         return -1;
     float l;
     if (s4g_buf_download(t->loss.buf, t->loss.off, &l, 1, err))
@@ -138,6 +302,30 @@ int s4g_trainer_grad(s4g_trainer *t, int B, int Hq, int Wq, const float *query, 
     if (loss)
         *loss = l;
     return 0;
+}
+
+int s4g_trainer_broadcast(s4g_trainer *t, int root, s4g_err *err)
+{
+    const s4g_comm *c = t->comm;
+    s4g_convnext *m = t->m;
+    if (!c)
+        return 0;
+    float *host = malloc(m->total * sizeof *host);
+    if (!host)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    s4g_buf *bufs[3] = {m->params, t->mom_m, t->mom_v};
+    int rc = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        rc = s4g_buf_download(bufs[k], 0, host, m->total, err);
+        if (!rc && (rc = c->broadcast(c->user, host, m->total * sizeof *host, root, err)))
+            s4g_err_prefix(err, "broadcasting the weights: ");
+        if (!rc && c->rank != root)
+            rc = s4g_buf_upload(bufs[k], 0, host, m->total, err);
+    }
+    if (!rc && (rc = c->broadcast(c->user, &t->step, sizeof t->step, root, err)))
+        s4g_err_prefix(err, "broadcasting the step: ");
+    free(host);
+    return rc;
 }
 
 int s4g_trainer_step(s4g_trainer *t, int B, int Hq, int Wq, const float *query, int Hr, int Wr,

@@ -10,6 +10,32 @@
  *
  * The training loop (app/method/s4g-train.c) feeds host batches and reads back the loss; checkpoints hold
  * weights, Adam moments, step and logit_scale in one safetensors file.
+ *
+ * Exact large batches in bounded memory (cfg.micro_batch = M > 0, the cached-embedding-
+ * gradient method of GradCache, Gao et al. 2021).  In-batch InfoNCE couples every pair with
+ * every other, so plain gradient accumulation would change the loss.  Instead:
+ *   1. each view is embedded in chunks of M pairs through one training workspace of M
+ *      (each chunk overwrites the previous one's activations), the features go to [B,D];
+ *   2. L2 normalisation, InfoNCE and their backward run over the whole batch, giving the
+ *      loss and dloss/dfeature of every pair (the cached embedding gradients);
+ *   3. each chunk is run forward again, with activations, and back-propagated from its rows
+ *      of the cached gradients; parameter gradients accumulate over the chunks (the last
+ *      chunk of each view is still in its workspace and is not re-run).
+ * Loss and gradients equal the full batch's up to fp32 rounding (tests: <= 1e-5 relative),
+ * activation memory is that of M pairs instead of B.  The re-run is exact because the
+ * inputs are the same host arrays (augmentations are drawn on the host by the loader before
+ * the step, from a generator seeded by (seed, position in the epoch list), so no random
+ * number is drawn inside the step), ConvNeXt has no dropout and drop-path is 0, and the
+ * re-run uses the same workspace shape and kernels as the embedding pass, so it reproduces
+ * the same features bit for bit.  When M does not divide the batch the last chunk is
+ * smaller and its workspace is rebuilt (freed first, so the bound holds) twice per step.
+ *
+ * Data parallel (s4g_trainer_set_comm): each process passes its own share of the global
+ * batch (s4g_comm_share); the features of every share are all-gathered so every process
+ * computes the loss of the whole global batch (the same value everywhere), back-propagates
+ * its own rows, and the parameter gradients are summed with allreduce before the clamp and
+ * AdamW, so every process applies the same update.  Combines with micro_batch (M chunks of
+ * the local share).  The engine knows nothing of MPI: the caller supplies the callbacks.
  */
 #ifndef S4G_TRAIN_STEP_H
 #define S4G_TRAIN_STEP_H
@@ -28,7 +54,30 @@ typedef struct s4g_train_cfg {
     float smoothing;    /* 0.1 */
     float clip;         /* 100: element-wise gradient clamp; <= 0 disables */
     float beta1, beta2, eps; /* 0.9, 0.999, 1e-8 */
+    int micro_batch;    /* 0: the whole batch at once; M > 0: GradCache chunks of M pairs */
 } s4g_train_cfg;
+
+/* The collective operations data-parallel training needs, implemented by the caller (app/
+ * with MPI; tests with threads).  Every process of the group calls the same operations in
+ * the same order.  Callbacks return 0, or -1 with a message in *err. */
+typedef struct s4g_comm {
+    int rank, size; /* this process, number of processes (size >= 1) */
+    void *user;
+    /* recv[size*n] = concatenation by rank of every process's send[n] */
+    int (*allgather)(void *user, const float *send, size_t n, float *recv, s4g_err *err);
+    /* recv = concatenation by rank of counts[i] floats from process i (send has
+     * counts[rank] floats) */
+    int (*allgatherv)(void *user, const float *send, float *recv, const size_t *counts,
+                      s4g_err *err);
+    /* buf[n] = element-wise sum over the processes, the same result on every process */
+    int (*allreduce_sum)(void *user, float *buf, size_t n, s4g_err *err);
+    /* bytes of buf from process root to every other */
+    int (*broadcast)(void *user, void *buf, size_t bytes, int root, s4g_err *err);
+} s4g_comm;
+
+/* Process `rank` of `size` holds pairs [*lo, *lo + *n) of a global batch of B: contiguous
+ * shares, the first B % size processes one pair more. */
+void s4g_comm_share(int B, int rank, int size, int *lo, int *n);
 
 /* Sample4Geo's values: lr 1e-3, wd 0.01, smoothing 0.1, clip 100, betas .9/.999, eps 1e-8;
  * warmup/total given. */
@@ -49,10 +98,17 @@ void s4g_trainer_free(s4g_trainer *t);
 long s4g_trainer_step_count(const s4g_trainer *t);
 /* Sets the step counter (resume at a given scheduler position). */
 void s4g_trainer_set_step(s4g_trainer *t, long step);
+/* Data-parallel group (not owned; must outlive the trainer's use); NULL: one process. */
+void s4g_trainer_set_comm(s4g_trainer *t, const s4g_comm *comm);
+/* Copies weights, Adam moments and the step counter of process `root` to every process of
+ * the group (after init or resume, so every process starts identical). */
+int s4g_trainer_broadcast(s4g_trainer *t, int root, s4g_err *err);
 
 /* Forward + loss + backward only: zeroes model->grads, fills them with dloss/dparams (no
  * clamp, no update).  query [B,Hq,Wq,3] and ref [B,Hr,Wr,3] are NHWC host floats.  Used by
- * tests and gradient checks; *loss gets the batch loss. */
+ * tests and gradient checks; *loss gets the batch loss.  With a communicator, B is this
+ * process's share (>= 1) and the loss and the (all-reduced) gradients are the global
+ * batch's; the shares must sum to at least 2 pairs. */
 int s4g_trainer_grad(s4g_trainer *t, int B, int Hq, int Wq, const float *query, int Hr, int Wr,
                      const float *ref, float *loss, s4g_err *err);
 /* One full step: grad, clamp ±clip, AdamW at lr = cosine(step), step += 1. */

@@ -32,18 +32,21 @@ PRESETS = {
 
 
 def timed(fn, seconds):
+    """iterations, wall seconds, CPU seconds of the process (all threads)"""
     fn()
-    t0, it = time.perf_counter(), 0
+    t0, c0, it = time.perf_counter(), time.process_time(), 0
     while it < 2 or time.perf_counter() - t0 < seconds:
         fn()
         it += 1
-    return it, time.perf_counter() - t0
+    return it, time.perf_counter() - t0, time.process_time() - c0
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch", default="atto")
     ap.add_argument("--size", default="128x128")
+    ap.add_argument("--ref-size", default=None,
+                    help="reference (satellite) view HxW of the training step (default --size)")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seconds", type=float, default=4)
     ap.add_argument("--threads", type=int, default=0)
@@ -51,6 +54,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     H, W = map(int, a.size.split("x"))
+    Hr, Wr = map(int, (a.ref_size or a.size).split("x"))
     depths, dims = PRESETS[a.arch]
     torch.manual_seed(1)
     net = fx.ConvNeXt(depths, dims)
@@ -59,12 +63,12 @@ def main():
     x = torch.randn(B, 3, H, W)
     with torch.no_grad():
         net.eval()
-        it, s = timed(lambda: net(x), a.seconds)
-    infer = it * B / s
+        it, s, cs = timed(lambda: net(x), a.seconds)
+    infer, infer_cpu = it * B / s, it * B / cs
     net.train()
     params = list(net.parameters()) + [logit_scale]
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01)
-    q, r = torch.randn(B, 3, H, W), torch.randn(B, 3, H, W)
+    q, r = torch.randn(B, 3, H, W), torch.randn(B, 3, Hr, Wr)
     last = {}
 
     def step():
@@ -75,11 +79,12 @@ def main():
         opt.zero_grad()
         last["loss"] = loss.item()
 
-    it, s = timed(step, a.seconds)
+    it, s, cs = timed(step, a.seconds)
     print(json.dumps({
         "device": "torch %s cpu (%d threads)" % (torch.__version__, torch.get_num_threads()),
-        "arch": a.arch, "height": H, "width": W, "batch": B,
+        "arch": a.arch, "height": H, "width": W, "ref_height": Hr, "ref_width": Wr, "batch": B,
         "inference_img_per_s": round(infer, 3), "train_pairs_per_s": round(it * B / s, 3),
+        "inference_img_per_cpu_s": round(infer_cpu, 3), "train_pairs_per_cpu_s": round(it * B / cs, 3),
         "train_loss": round(last["loss"], 5)}))
 
 

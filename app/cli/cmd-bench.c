@@ -17,6 +17,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* The shared H×W parser, then bench's own range (the encoder needs 32 pixels per side). */
 static gboolean parse_size(const char *flag, const char *s, int *h, int *w)
@@ -41,7 +42,42 @@ typedef struct {
     double per_s; /* items per second */
     int iters;
     double secs;
+    double bytes_per_s; /* search: gallery bytes scanned per second */
+    double per_cpu_s;   /* items per second of CPU time of the whole process (all threads) */
 } Rate;
+
+/* CPU time of the process, all threads: on a machine others load, items per CPU-second of
+ * a 1-thread run stay close to the idle machine's rate while wall-clock rates do not. */
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Stream-style copy bandwidth of this machine, measured now: s4g_copy between two 64 MiB
+ * buffers (well past the caches) on the context's threads; bytes read + bytes written per
+ * second, as STREAM counts "copy". */
+static double copy_bandwidth(s4g_ctx *ctx, double budget, s4g_err *err)
+{
+    const size_t n = (size_t)16 << 20;
+    s4g_buf *a = s4g_buf_new(ctx, n, err), *b = a ? s4g_buf_new(ctx, n, err) : NULL;
+    double bw = -1;
+    if (b && !s4g_copy(ctx, n, s4g_at(a, 0), s4g_at(b, 0), err)) { /* warm-up: page faults */
+        gint64 t0 = g_get_monotonic_time();
+        int it = 0, rc = 0;
+        while (!rc && (it < 3 || (g_get_monotonic_time() - t0) / 1e6 < budget)) {
+            rc = s4g_copy(ctx, n, s4g_at(it & 1 ? b : a, 0), s4g_at(it & 1 ? a : b, 0), err) ||
+                 s4g_ctx_sync(ctx, err);
+            it++;
+        }
+        if (!rc)
+            bw = 2.0 * n * sizeof(float) * it / ((g_get_monotonic_time() - t0) / 1e6);
+    }
+    s4g_buf_free(a);
+    s4g_buf_free(b);
+    return bw;
+}
 
 static int bench_infer(s4g_convnext *m, int B, int H, int W, double budget, Rate *r,
                        s4g_err *err)
@@ -56,6 +92,7 @@ static int bench_infer(s4g_convnext *m, int B, int H, int W, double budget, Rate
     int rc = s4g_buf_upload(in.buf, in.off, x, n, err) || s4g_convnext_forward(m, ws, err) ||
              s4g_ctx_sync(m->ctx, err);
     gint64 t0 = g_get_monotonic_time();
+    double c0 = cpu_seconds();
     int it = 0;
     while (!rc && (it < 2 || (g_get_monotonic_time() - t0) / 1e6 < budget)) {
         rc = s4g_convnext_forward(m, ws, err) || s4g_ctx_sync(m->ctx, err);
@@ -64,6 +101,7 @@ static int bench_infer(s4g_convnext *m, int B, int H, int W, double budget, Rate
     r->secs = (g_get_monotonic_time() - t0) / 1e6;
     r->iters = it;
     r->per_s = it * B / r->secs;
+    r->per_cpu_s = it * B / (cpu_seconds() - c0);
     g_free(x);
     s4g_convnext_ws_free(ws);
     return rc ? -1 : 0;
@@ -83,6 +121,7 @@ static int bench_train(s4g_convnext *m, int B, int H, int W, int Hr, int Wr, dou
     s4g_train_stats st = {0};
     int rc = s4g_trainer_step(t, B, H, W, q, Hr, Wr, x, &st, err);
     gint64 t0 = g_get_monotonic_time();
+    double c0 = cpu_seconds();
     int it = 0;
     while (!rc && (it < 2 || (g_get_monotonic_time() - t0) / 1e6 < budget)) {
         rc = s4g_trainer_step(t, B, H, W, q, Hr, Wr, x, &st, err);
@@ -91,6 +130,7 @@ static int bench_train(s4g_convnext *m, int B, int H, int W, int Hr, int Wr, dou
     r->secs = (g_get_monotonic_time() - t0) / 1e6;
     r->iters = it;
     r->per_s = it * B / r->secs;
+    r->per_cpu_s = it * B / (cpu_seconds() - c0);
     *loss = st.loss;
     g_free(q);
     g_free(x);
@@ -99,9 +139,10 @@ static int bench_train(s4g_convnext *m, int B, int H, int W, int Hr, int Wr, dou
 }
 
 #if HAVE_SEARCH
-static int bench_search(s4g_ctx *ctx, int D, int G, int Q, double budget, Rate *r, s4g_err *err)
+static int bench_search(s4g_ctx *ctx, int D, int G, int Q, int fp16, double budget, Rate *r,
+                        s4g_err *err)
 {
-    s4g_gallery *g = s4g_gallery_new(ctx, D, 0, err);
+    s4g_gallery *g = s4g_gallery_new(ctx, D, fp16, err);
     if (!g)
         return -1;
     float *gal = g_new(float, (size_t)G * D), *q = g_new(float, (size_t)Q * D);
@@ -119,6 +160,7 @@ static int bench_search(s4g_ctx *ctx, int D, int G, int Q, double budget, Rate *
     r->secs = (g_get_monotonic_time() - t0) / 1e6;
     r->iters = it;
     r->per_s = (double)it * Q / r->secs;
+    r->bytes_per_s = (double)it * G * D * (fp16 ? 2 : 4) / r->secs;
     g_free(gal);
     g_free(q);
     g_free(idx);
@@ -131,8 +173,9 @@ int s4g_cmd_bench(int argc, char **argv)
 {
     g_autofree char *arch = NULL, *size = NULL;
     g_autofree char *ref_size = NULL;
-    int batch = 8, gallery = 50000, queries = 512;
+    int batch = 8, gallery = 50000, queries = 512, threads = 0;
     double seconds = 4;
+    gboolean gallery_fp16 = FALSE;
     GOptionEntry entries[] = {
         {"arch", 'a', 0, G_OPTION_ARG_STRING, &arch,
          "ConvNeXt preset (default atto): atto femto pico nano tiny small base", "PRESET"},
@@ -147,13 +190,16 @@ int s4g_cmd_bench(int argc, char **argv)
         {"gallery", 0, 0, G_OPTION_ARG_INT, &gallery, "Search gallery size (default 50000)", "N"},
         {"queries", 0, 0, G_OPTION_ARG_INT, &queries, "Search queries per call (default 512)",
          "N"},
+        {"gallery-fp16", 0, 0, G_OPTION_ARG_NONE, &gallery_fp16,
+         "Store the search gallery as fp16 (default fp32)", NULL},
         {NULL},
     };
-    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_BACKEND | S4G_CLI_JSON};
+    g_auto(S4gCliOptions) o = {.shared = S4G_CLI_BACKEND | S4G_CLI_THREADS | S4G_CLI_JSON};
     if (!s4g_cli_parse_opts("bench", NULL, "measure engine throughput on this machine", entries,
                             &o, &argc, &argv))
         return 2;
     gboolean json = o.json;
+    threads = o.threads;
     int H = 128, W = 128, Hr, Wr;
     if (size && !parse_size("size", size, &H, &W))
         return 2;
@@ -161,9 +207,9 @@ int s4g_cmd_bench(int argc, char **argv)
     Wr = W;
     if (ref_size && !parse_size("ref-size", ref_size, &Hr, &Wr))
         return 2;
-    if (batch < 2 || gallery < 10 || queries < 1 || !(seconds > 0)) {
+    if (batch < 2 || gallery < 10 || queries < 1 || !(seconds > 0) || threads < 0) {
         fprintf(stderr, "s4g bench: --batch must be >= 2, --gallery >= 10, --queries >= 1, "
-                        "--seconds > 0\n");
+                        "--seconds > 0, --threads >= 0\n");
         return 2;
     }
     s4g_err err = {0};
@@ -182,11 +228,15 @@ int s4g_cmd_bench(int argc, char **argv)
     }
     const char *an = arch ? arch : "atto";
     Rate inf = {0}, tr = {0}, se = {0};
+    double copy_bw = 0;
     float loss = 0;
     int rc = 1;
-    if (!json)
-        printf("device: %s\nmodel: convnext-%s (%zu parameters)\n", s4g_ctx_describe(ctx), an,
-               s4g_convnext_count(m));
+    if (!json) {
+        printf("device: %s\n", s4g_ctx_describe(ctx));
+        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU)
+            s4g_cli_cpu_info_text();
+        printf("model: convnext-%s (%zu parameters)\n", an, s4g_convnext_count(m));
+    }
     fflush(stdout);
     if (bench_infer(m, batch, H, W, seconds, &inf, &err))
         goto fail;
@@ -203,11 +253,16 @@ int s4g_cmd_bench(int argc, char **argv)
         fflush(stdout);
     }
 #if HAVE_SEARCH
-    if (bench_search(ctx, cfg.dims[3], gallery, queries, seconds, &se, &err))
+    if (bench_search(ctx, cfg.dims[3], gallery, queries, gallery_fp16, seconds, &se, &err))
+        goto fail;
+    copy_bw = copy_bandwidth(ctx, seconds < 1 ? seconds : 1, &err);
+    if (copy_bw < 0)
         goto fail;
     if (!json)
-        printf("search top-10  gallery %d x %d: %8.0f queries/s\n", gallery, cfg.dims[3],
-               se.per_s);
+        printf("search top-10  gallery %d x %d %s, %d queries per call: %8.0f queries/s, "
+               "%.2f GB/s of gallery (%.0f %% of the %.2f GB/s copy bandwidth measured now)\n",
+               gallery, cfg.dims[3], gallery_fp16 ? "fp16" : "fp32", queries, se.per_s,
+               se.bytes_per_s / 1e9, 100 * se.bytes_per_s / copy_bw, copy_bw / 1e9);
 #else
     if (!json)
         printf("search: not measured (this build has no similarity search module)\n");
@@ -217,14 +272,23 @@ int s4g_cmd_bench(int argc, char **argv)
         printf("{\"device\": %s, \"arch\": \"%s\", \"parameters\": %zu, \"height\": %d, "
                "\"width\": %d, \"ref_height\": %d, \"ref_width\": %d, \"batch\": %d, "
                "\"inference_img_per_s\": %.3f, \"train_pairs_per_s\": %.3f, "
+               "\"inference_img_per_cpu_s\": %.3f, \"train_pairs_per_cpu_s\": %.3f, "
                "\"train_loss\": %.5f",
                jd, an, s4g_convnext_count(m), H, W, Hr, Wr, batch, inf.per_s,
-               tr.per_s, loss);
+               tr.per_s, inf.per_cpu_s, tr.per_cpu_s, loss);
         if (HAVE_SEARCH)
-            printf(", \"search_gallery\": %d, \"search_queries_per_s\": %.1f", gallery,
-                   se.per_s);
+            printf(", \"search_gallery\": %d, \"search_gallery_fp16\": %s, "
+                   "\"search_queries\": %d, \"search_queries_per_s\": %.1f, "
+                   "\"search_scan_bytes_per_s\": %.4g, \"copy_bandwidth_bytes_per_s\": %.4g",
+                   gallery, gallery_fp16 ? "true" : "false", queries, se.per_s,
+                   se.bytes_per_s, copy_bw);
         else
             printf(", \"search_queries_per_s\": null");
+        if (s4g_ctx_backend(ctx) == S4G_BACKEND_CPU) {
+            g_autoptr(GString) ci = g_string_new(NULL);
+            s4g_cli_cpu_info_json(ci);
+            printf(", \"cpu_kernels\": %s", ci->str);
+        }
         printf("}\n");
     }
     rc = 0;
@@ -233,6 +297,7 @@ fail:
     fprintf(stderr, "s4g bench: %s\n", err.msg);
 out:
     (void)se;
+    (void)copy_bw;
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
     return rc;

@@ -17,7 +17,7 @@ int s4g_cmd_encode(int argc, char **argv)
     int batch = 16;
     GOptionEntry entries[] = {
         {"weights", 'w', 0, G_OPTION_ARG_FILENAME, &weights,
-         "ConvNeXt weights (.safetensors, timm or Sample4Geo names)", "FILE"},
+         "ConvNeXt weights: .safetensors or PyTorch .pth (timm, Sample4Geo, DataParallel or Facebook names)", "FILE"},
         {"input", 'i', 0, G_OPTION_ARG_FILENAME, &input,
          "Images as float32 .npy, shape N x 3 x H x W (already normalised)", "FILE"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "Features .npy to write (N x D)",
@@ -57,11 +57,23 @@ int s4g_cmd_encode(int argc, char **argv)
     }
     if (x.ndim != 4 || x.shape[1] != 3 || x.shape[0] < 1 || x.shape[0] > INT32_MAX ||
         x.shape[2] > 65536 || x.shape[3] > 65536) {
-        fprintf(stderr, "s4g encode: %s: expected shape N x 3 x H x W, got %d dimensions%s\n",
-                input, x.ndim, x.ndim == 4 ? " with C != 3" : "");
+        GString *shape = g_string_new(NULL);
+        for (int i = 0; i < x.ndim; i++)
+            g_string_append_printf(shape, "%s%" G_GINT64_FORMAT, i ? " x " : "",
+                                   (gint64)x.shape[i]);
+        fprintf(stderr, "s4g encode: %s: expected shape N x 3 x H x W with N >= 1, got %s\n",
+                input, x.ndim ? shape->str : "a scalar");
+        g_string_free(shape, TRUE);
         s4g_npy_clear(&x);
         return 1;
     }
+    for (size_t i = 0; i < x.count; i++)
+        if (!isfinite(x.data[i])) {
+            fprintf(stderr, "s4g encode: %s: element %zu is %s (pixels must be finite)\n", input,
+                    i, isnan(x.data[i]) ? "NaN" : "infinite");
+            s4g_npy_clear(&x);
+            return 1;
+        }
     int N = (int)x.shape[0], H = (int)x.shape[2], W = (int)x.shape[3];
     s4g_ctx *ctx = s4g_cli_make_ctx("encode", &o);
     if (!ctx) {
@@ -72,10 +84,12 @@ int s4g_cmd_encode(int argc, char **argv)
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();
-    if (!m || s4g_convnext_load(m, weights, &err)) {
+    char report[512];
+    if (!m || s4g_convnext_load_report(m, weights, report, sizeof report, &err)) {
         fprintf(stderr, "s4g encode: %s\n", err.msg);
         goto out;
     }
+    fprintf(stderr, "s4g encode: %s\n", report);
     S4gProgress *prog = s4g_progress_new("encode", N, !json);
     for (int s = 0; s < N; s += batch) {
         int n = N - s < batch ? N - s : batch;

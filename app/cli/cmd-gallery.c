@@ -54,11 +54,42 @@ fail:
     return 0;
 }
 
+/* A small stride over a large region makes hundreds of thousands of PNGs: the count and an
+ * estimate of their size are stated before anything is written, and beyond either budget the
+ * gallery is refused unless --force. */
+#define GALLERY_MAX_PATCHES 50000
+#define GALLERY_MAX_BYTES ((guint64)4 << 30)
+
+static gboolean gallery_within_budget(S4gMbtiles *mb, const char *name, int zoom, int pw, int ph,
+                                      int stride, gboolean force, GError **error)
+{
+    int cols = 0, rows = 0;
+    if (!s4g_tilegrid_size(mb, zoom, pw, ph, stride, &cols, &rows, error))
+        return FALSE;
+    guint64 n = (guint64)cols * (guint64)rows;
+    /* PNG of aerial imagery: about half the raw RGB bytes */
+    guint64 bytes = n * (guint64)pw * (guint64)ph * 3 / 2;
+    g_autofree char *size = g_format_size(bytes);
+    fprintf(stderr, "gallery %s: %d×%d = %" G_GUINT64_FORMAT " patches of %dx%d px (stride %d), "
+                    "about %s of PNG\n",
+            name, rows, cols, n, pw, ph, stride, size);
+    if ((n > GALLERY_MAX_PATCHES || bytes > GALLERY_MAX_BYTES) && !force) {
+        g_autofree char *max = g_format_size(GALLERY_MAX_BYTES);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "%" G_GUINT64_FORMAT " patches (about %s) exceed the budget of %d patches "
+                    "or %s: use a larger --stride, a smaller region or zoom, or --force",
+                    n, size, GALLERY_MAX_PATCHES, max);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 int s4g_cmd_gallery(int argc, char **argv)
 {
     g_autofree char *tiles = NULL, *name = NULL;
     int zoom = -1, stride = 0;
     double footprint = 0;
+    gboolean force = FALSE;
     GOptionEntry entries[] = {
         {"tiles", 't', 0, G_OPTION_ARG_FILENAME, &tiles, "Region imagery (MBTiles)", "FILE"},
         {"zoom", 'z', 0, G_OPTION_ARG_INT, &zoom, "Zoom level whose tiles are cut", "Z"},
@@ -70,6 +101,10 @@ int s4g_cmd_gallery(int argc, char **argv)
          "resized to the model's input (default: one input pixel per map pixel)", "M"},
         {"name", 'n', 0, G_OPTION_ARG_STRING, &name, "Gallery name (default: the file's stem)",
          "G"},
+        {"force", 0, 0, G_OPTION_ARG_NONE, &force,
+         "Cut the gallery even when it exceeds the patch or disk budget (see the count and "
+         "size stated before writing)",
+         NULL},
         {NULL},
     };
     g_auto(S4gCliOptions) ro = S4G_CLI_MODEL_OPTIONS_INIT;
@@ -107,6 +142,10 @@ int s4g_cmd_gallery(int argc, char **argv)
         pw = ph = MAX(8, (int)lround(footprint / mpp));
     }
     if (!stride) stride = pw;
+    if (mb && !gallery_within_budget(mb, name, zoom, pw, ph, stride, force, &error)) {
+        s4g_cli_model_close(&cm);
+        return s4g_cli_fail("gallery", error);
+    }
     g_autofree char *root = g_build_filename(s4g_store_dir(cm.store), "galleries", name, NULL);
     g_autoptr(GArray) patches = mb ? s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error)
                                    : NULL;

@@ -41,7 +41,7 @@ static void on_store(guint done, guint total, gpointer data)
 int s4g_cmd_import(int argc, char **argv)
 {
     g_autofree char *kind_name = NULL, *name = NULL;
-    gboolean skip_missing = FALSE;
+    gboolean skip_missing = FALSE, outside = FALSE;
     GOptionEntry entries[] = {
         {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name,
          "Layout of ROOT: cvusa, cvact, vigor, university or photos (a folder of JPEG/PNG with "
@@ -53,6 +53,9 @@ int s4g_cmd_import(int argc, char **argv)
          "N"},
         {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
          "Count and report images listed but absent instead of failing", NULL},
+        {"allow-outside-root", 0, 0, G_OPTION_ARG_NONE, &outside,
+         "Accept image paths that are absolute or lead outside ROOT (by “..” or a symlink)",
+         NULL},
         {NULL},
     };
     g_auto(S4gCliOptions) o = {.shared = S4G_CLI_PROJECT | S4G_CLI_JSON,
@@ -81,6 +84,7 @@ int s4g_cmd_import(int argc, char **argv)
         name = g_strdup(kind_name);
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gDataset) ds = s4g_dataset_new(kind, argv[1], skip_missing);
+    ds->allow_outside_root = outside;
     Progress prog = {.tty = !json && isatty(STDERR_FILENO)};
     ds->on_read = on_read;
     ds->on_store = on_store;
@@ -108,8 +112,9 @@ int s4g_cmd_import(int argc, char **argv)
         g_autofree char *ename = g_strescape(name, NULL);
         printf("{\"dataset\": %" G_GINT64_FORMAT ", \"name\": \"%s\", \"kind\": \"%s\", "
                "\"new_images\": %u, \"new_pairs\": %u, \"missing\": %u, "
-               "\"skipped_pairs\": %u, \"images\": [",
-               id, ename, kind_name, new_images, new_pairs, ds->missing, ds->skipped_pairs);
+               "\"skipped_pairs\": %u, \"skipped_files\": %u, \"images\": [",
+               id, ename, kind_name, new_images, new_pairs, ds->missing, ds->skipped_pairs,
+               ds->skipped_files);
         for (guint i = 0; i < ic->len; i++) {
             S4gStoreCount *c = &g_array_index(ic, S4gStoreCount, i);
             printf("%s{\"split\": \"%s\", \"view\": \"%s\", \"count\": %" G_GINT64_FORMAT "}",
@@ -137,6 +142,8 @@ int s4g_cmd_import(int argc, char **argv)
         printf("  %-12s %-14s %6" G_GINT64_FORMAT "\n", c->split, c->what, c->count);
     }
     printf("New rows: %u images, %u pairs.\n", new_images, new_pairs);
+    if (ds->skipped_files)
+        printf("Non-image files skipped: %u\n", ds->skipped_files);
     if (ds->missing) {
         printf("Missing images skipped: %u (pairs dropped: %u), e.g.:\n", ds->missing,
                ds->skipped_pairs);

@@ -148,6 +148,8 @@ int s4g_cmd_info(int argc, char **argv)
         }
         g_string_append(o, ", \"cpu\": ");
         s4g_cli_json_append(o, s4g_ctx_describe(cpu));
+        g_string_append(o, ", \"cpu_kernels\": ");
+        s4g_cli_cpu_info_json(o);
         g_string_append_printf(o, ", \"auto_backend\": \"%s\"}", backend);
         printf("%s\n", o->str);
     } else {
@@ -165,6 +167,7 @@ int s4g_cmd_info(int argc, char **argv)
                 printf("Chosen: none — %s\n", why);
         }
         printf("CPU backend: %s\n", s4g_ctx_describe(cpu));
+        s4g_cli_cpu_info_text();
         printf("Default backend (auto): %s\n", backend);
     }
     free(devs);

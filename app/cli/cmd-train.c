@@ -1,10 +1,21 @@
 /* cmd-train.c — s4g train: train (or resume) a Sample4Geo model on a dataset of the project.
  * A progress bar on a terminal (loss, lr, pairs/s, ETA), --json one object per line for the
  * Studio and scripts; SIGINT/SIGTERM finish the current step, checkpoint, mark the run
- * stopped and exit 0. */
+ * stopped and exit 0.
+ *
+ * Under an MPI launcher (`mpirun -np N s4g train ...`, built with the meson feature `mpi`)
+ * every process runs the same command: each trains on its share of every global batch
+ * (--batch must divide by N), rank 0 alone prints, evaluates and writes the project.
+ * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job. */
 #include "s4g-cli.h"
+#include "s4g-model.h"
+#include "s4g-recipes.h"
 #include "s4g-store-datasets.h"
+#include "s4g-train-events.h"
 #include "s4g-train.h"
+#ifdef S4G_HAVE_MPI
+#include "s4g-mpi.h"
+#endif
 
 #include <math.h>
 #include <signal.h>
@@ -30,29 +41,23 @@ typedef struct {
     gint64 last_step;
 } Ui;
 
-static void print_metrics_json(const S4gRetrievalMetrics *m)
+/* One event as its JSON line (s4g-train-events.h), flushed so a reader sees it at once. */
+static void print_json(const S4gTrainEvent *ev)
 {
-    printf("\"r1\": %.4f, \"r5\": %.4f, \"r10\": %.4f, \"r1pct\": %.4f, \"queries\": "
-           "%" G_GUINT64_FORMAT ", \"refs\": %" G_GUINT64_FORMAT,
-           m->r1, m->r5, m->r10, m->r1pct, m->queries, m->refs);
-    if (!isnan(m->hit_rate)) printf(", \"hit_rate\": %.4f", m->hit_rate);
-    if (!isnan(m->ap)) printf(", \"ap\": %.4f", m->ap);
+    g_autofree char *line = s4g_train_event_to_json(ev);
+    printf("%s\n", line);
+    fflush(stdout);
 }
 
 static void on_event(const S4gTrainEvent *ev, gpointer user_data)
 {
     Ui *ui = user_data;
+    if (ui->json) print_json(ev);
     switch (ev->kind) {
     case S4G_TRAIN_EVENT_START:
-        if (ui->json)
-            printf("{\"event\": \"start\", \"run\": %" G_GINT64_FORMAT
-                   ", \"model\": %" G_GINT64_FORMAT
-                   ", \"device\": \"%s\", \"pairs\": %u, \"references\": %u, \"excluded\": %u, "
-                   "\"total_steps\": %" G_GINT64_FORMAT ", \"warmup_steps\": %.17g, "
-                   "\"epoch\": %u}\n",
-                   ev->run, ev->model, ev->device, ev->n_pairs, ev->n_refs, ev->n_excluded,
-                   ev->total_steps, ev->warmup_steps, ev->epoch);
-        else
+        if (ev->what)
+            fprintf(stderr, "s4g train: --init: %s\n", ev->what);
+        if (!ui->json)
             fprintf(stderr,
                     "run %" G_GINT64_FORMAT
                     " on %s: %u training pairs, %u satellites, %" G_GINT64_FORMAT
@@ -62,12 +67,6 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         if (!ui->bar) ui->bar = s4g_progress_new("train", ev->total_steps, !ui->json);
         break;
     case S4G_TRAIN_EVENT_STEP:
-        if (ui->json)
-            printf("{\"event\": \"step\", \"step\": %" G_GINT64_FORMAT
-                   ", \"epoch\": %.4f, \"loss\": %.6f, "
-                   "\"lr\": %.10g, \"logit_scale\": %.5f, \"pairs_per_s\": %.3f, \"eta_s\": %.1f}\n",
-                   ev->step, ev->epoch_progress, ev->loss, ev->lr, ev->logit_scale, ev->pairs_per_s,
-                   ev->eta_s);
         ui->last_step = ev->step;
         if (ui->bar) {
             g_autofree char *extra = g_strdup_printf("ep %u loss %.4f lr %.2e %.1f pairs/s",
@@ -76,11 +75,7 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
         }
         break;
     case S4G_TRAIN_EVENT_EVAL:
-        if (ui->json) {
-            printf("{\"event\": \"eval\", \"epoch\": %u, ", ev->epoch);
-            print_metrics_json(&ev->metrics);
-            printf(", \"chance_r1\": %.4f}\n", ev->chance_r1);
-        } else
+        if (!ui->json)
             fprintf(stderr,
                     "\nepoch %u: R@1 %.2f  R@5 %.2f  R@10 %.2f  R@1%% %.2f%s  (chance R@1 %.2f, "
                     "%" G_GUINT64_FORMAT " queries)\n",
@@ -88,26 +83,14 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
                     "", ev->chance_r1, ev->metrics.queries);
         break;
     case S4G_TRAIN_EVENT_MINED:
-        if (ui->json) {
-            printf("{\"event\": \"mined\", \"kind\": \"%s\", \"epoch\": %u", ev->what, ev->epoch);
-            if (!isnan(ev->metrics.r1))
-                printf(", \"train_r1\": %.4f, \"train_r5\": %.4f", ev->metrics.r1, ev->metrics.r5);
-            printf("}\n");
-        } else if (!isnan(ev->metrics.r1))
+        if (!ui->json && !isnan(ev->metrics.r1))
             fprintf(stderr, "DSS neighbours mined after epoch %u (train R@1 %.2f, R@5 %.2f)\n",
                     ev->epoch, ev->metrics.r1, ev->metrics.r5);
         break;
     case S4G_TRAIN_EVENT_CHECKPOINT:
-        if (ui->json) {
-            g_autofree char *p = g_strescape(ev->what, NULL);
-            printf("{\"event\": \"checkpoint\", \"path\": \"%s\"}\n", p);
-        }
+    case S4G_TRAIN_EVENT_ERROR:
         break;
     case S4G_TRAIN_EVENT_ENCODE:
-        if (ui->json)
-            printf("{\"event\": \"encode\", \"what\": \"%s\", \"epoch\": %u, \"done\": "
-                   "%" G_GINT64_FORMAT ", \"total\": %" G_GINT64_FORMAT "}\n",
-                   ev->what, ev->epoch, ev->step, ev->total_steps);
         if (ui->bar) {
             g_autofree char *extra = g_strdup_printf(
                 "%s: encoding %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " images",
@@ -118,31 +101,70 @@ static void on_event(const S4gTrainEvent *ev, gpointer user_data)
     case S4G_TRAIN_EVENT_END:
         if (ui->bar) s4g_progress_finish(ui->bar);
         ui->bar = NULL;
-        if (ui->json)
-            printf("{\"event\": \"end\", \"run\": %" G_GINT64_FORMAT
-                   ", \"model\": %" G_GINT64_FORMAT
-                   ", \"state\": \"%s\", \"step\": %" G_GINT64_FORMAT "}\n",
-                   ev->run, ev->model, ev->what, ev->step);
-        else
+        if (!ui->json)
             fprintf(stderr, "run %" G_GINT64_FORMAT " %s after %" G_GINT64_FORMAT " steps\n",
                     ev->run, ev->what, ev->step);
         break;
     }
-    if (ui->json) fflush(stdout);
+}
+
+/* --recipe, read before the real parse so that the recipe's values become the defaults of
+ * every other flag (an explicit flag still wins) and --help shows them.  FALSE on an unknown
+ * name (printed). */
+static gboolean recipe_prepass(int argc, char **argv, const S4gRecipe **out)
+{
+    g_autofree char *name = NULL;
+    GOptionEntry e[] = {{"recipe", 0, 0, G_OPTION_ARG_STRING, &name, NULL, NULL}, {NULL}};
+    g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
+    g_option_context_set_help_enabled(oc, FALSE);
+    g_option_context_set_ignore_unknown_options(oc, TRUE);
+    g_option_context_add_main_entries(oc, e, NULL);
+    g_auto(GStrv) copy = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++)
+        copy[i] = g_strdup(argv[i]);
+    g_option_context_parse_strv(oc, &copy, NULL); /* errors are the real parse's to report */
+    *out = s4g_recipe_find(name);
+    if (name && !*out) {
+        g_autofree char *names = s4g_recipe_names();
+        fprintf(stderr, "s4g train: --recipe: expected %s, got “%s”\n", names, name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The summary of --help: what each recipe sets, from the recipes table. */
+static char *train_summary(void)
+{
+    GString *s = g_string_new("train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)\n\n"
+                              "Recipes (--recipe NAME: the paper's settings, sample4geo-reference "
+                              "§1.3 and §3; explicit flags override them):");
+    for (guint i = 0; i < s4g_n_recipes; i++) {
+        g_autofree char *line = s4g_recipe_describe(&s4g_recipes[i]);
+        g_string_append_printf(s, "\n  %-12s %s", s4g_recipes[i].name, line);
+    }
+    g_string_append(s, "\nTo reproduce the paper, start from ImageNet weights: --init "
+                       "convnext_base.fb_in22k_ft_in1k_384 (timm .safetensors or .pth)");
+    return g_string_free(s, FALSE);
 }
 
 int s4g_cmd_train(int argc, char **argv)
 {
-    const S4gDefaults *d = &s4g_defaults;
+    const S4gRecipe *recipe = NULL;
+    if (!recipe_prepass(argc, argv, &recipe)) return 2;
+    const S4gDefaults dd = recipe ? s4g_recipe_defaults(recipe) : s4g_defaults;
+    const S4gDefaults *d = &dd;
     g_autofree char *dataset = NULL, *train_split = NULL, *eval_split = NULL, *preset = NULL,
-                    *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL;
+                    *init_weights = NULL, *gsize = NULL, *ssize = NULL, *metric = NULL,
+                    *recipe_name = NULL;
     int epochs = (int)d->epochs, eval_every = (int)d->eval_every, seed = (int)d->seed,
-        select = (int)d->neighbour_select, range = (int)d->neighbour_range, skip_neighbour = -1, eval_batch = d->encode_batch,
-        loader_threads = d->loader_threads;
+        select = (int)d->neighbour_select, range = (int)d->neighbour_range,
+        skip_neighbour = recipe ? recipe->skip_neighbour : -1, eval_batch = d->encode_batch,
+        loader_threads = d->loader_threads, micro_batch = 0;
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
-    gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
+    gboolean no_gps = recipe && !recipe->gps, no_dss = recipe && !recipe->dss, no_augment = FALSE;
     int sat_shift = 0;
+    g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *preset_help = g_strdup_printf(
         "ConvNeXt preset: atto femto pico nano tiny small base (default %s, or the --init "
@@ -169,8 +191,14 @@ int s4g_cmd_train(int argc, char **argv)
         g_strdup_printf("Neighbours per anchor (%u)", d->neighbour_select);
     g_autofree char *range_help =
         g_strdup_printf("Candidates per anchor (%u)", d->neighbour_range);
+    g_autofree char *recipe_names = s4g_recipe_names();
+    g_autofree char *recipe_help = g_strdup_printf(
+        "The paper's settings for a dataset (listed above): %s; other flags override them",
+        recipe_names);
+    g_autofree char *summary = train_summary();
     GOptionEntry entries[] = {
         {"dataset", 'd', 0, G_OPTION_ARG_STRING, &dataset, "Dataset name in the project", "NAME"},
+        {"recipe", 0, 0, G_OPTION_ARG_STRING, &recipe_name, recipe_help, "NAME"},
         {"train-split", 0, 0, G_OPTION_ARG_STRING, &train_split, "Training split (default train)",
          "S"},
         {"eval-split", 0, 0, G_OPTION_ARG_STRING, &eval_split,
@@ -178,10 +206,15 @@ int s4g_cmd_train(int argc, char **argv)
         {"preset", 0, 0, G_OPTION_ARG_STRING, &preset, preset_help, "P"},
         {"arch", 0, 0, G_OPTION_ARG_STRING, &preset, "Same as --preset", "P"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &init_weights,
-         "Fine-tune from these .safetensors weights (timm or Sample4Geo names; strict: every key must match)", "FILE"},
+         "Start from these weights (a file, or a model of the project by name): .safetensors "
+         "or PyTorch .pth; timm, Sample4Geo, DataParallel or Facebook names; ImageNet heads "
+         "dropped (strict: every encoder key must match)", "FILE"},
         {"ground-size", 0, 0, G_OPTION_ARG_STRING, &gsize, ghelp, "HxW"},
         {"satellite-size", 0, 0, G_OPTION_ARG_STRING, &ssize, shelp, "HxW"},
         {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, epochs_help, "N"},
+        {"micro-batch", 0, 0, G_OPTION_ARG_INT, &micro_batch,
+         "Run each step in chunks of M pairs: the same loss and gradients as the whole batch, "
+         "activation memory of M pairs (0 = whole batch)", "M"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, lr_help, "LR"},
         {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup, warmup_help, "E"},
         {"eval-every", 0, 0, G_OPTION_ARG_INT, &eval_every, eval_every_help, "N"},
@@ -190,6 +223,9 @@ int s4g_cmd_train(int argc, char **argv)
          NULL},
         {"no-dss", 0, 0, G_OPTION_ARG_NONE, &no_dss, "No dynamic similarity sampling", NULL},
         {"no-augment", 0, 0, G_OPTION_ARG_NONE, &no_augment, "Eval transforms only", NULL},
+        {"jpeg-order", 0, 0, G_OPTION_ARG_STRING, &jpeg_order,
+         "JPEG augmentation channel order: reference (default; encodes RGB as if it were BGR, as "
+         "the original's albumentations + cv2 do) or rgb (true colours)", "ORDER"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &sat_shift,
          "Not in the reference: translate each training satellite image by up to PX input "
          "pixels on each axis (edges repeated), for galleries cut on a grid (0)", "PX"},
@@ -221,14 +257,24 @@ int s4g_cmd_train(int argc, char **argv)
                                 .model_help = "Name of the new model (default run-<id>)",
                                 .batch_help = batch_help,
                                 .json_help = "One JSON object per line on stdout"};
-    if (!s4g_cli_parse_opts("train", "", "train a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)",
-                            entries, &co, &argc, &argv))
+    if (!s4g_cli_parse_opts("train", "", summary, entries, &co, &argc, &argv))
         return 2;
     const char *project = co.project;
     gboolean json = co.json;
     int batch = co.batch;
     if (!project || (!dataset && resume <= 0)) {
         fprintf(stderr, "s4g train: need --project DIR and --dataset NAME (or --resume RUN)\n");
+        return 2;
+    }
+    if (micro_batch < 0) {
+        fprintf(stderr, "s4g train: --micro-batch must be ≥ 0 (0 = whole batch), not %d\n",
+                micro_batch);
+        return 2;
+    }
+    S4gJpegOrder jorder = S4G_JPEG_ORDER_REFERENCE;
+    if (jpeg_order && !s4g_jpeg_order_parse(jpeg_order, &jorder)) {
+        fprintf(stderr, "s4g train: --jpeg-order: expected reference or rgb, got “%s”\n",
+                jpeg_order);
         return 2;
     }
     if (sat_shift < 0) {
@@ -239,6 +285,24 @@ int s4g_cmd_train(int argc, char **argv)
     s4g_train_options_init(&o);
     g_autoptr(GError) error = NULL;
     s4g_err err = {0};
+    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+    if (!store) return s4g_cli_fail("train", error);
+    if (init_weights) { /* a file, or a model of the project by name */
+        char *path = s4g_model_weights_path(store, init_weights, &error);
+        if (!path) {
+            g_prefix_error(&error, "--init: ");
+            return s4g_cli_fail("train", error);
+        }
+        g_free(init_weights);
+        init_weights = path;
+    }
+    if (recipe) {
+        o.recipe = recipe->name;
+        o.spec.ground = recipe->ground;
+        o.spec.satellite = recipe->satellite;
+        o.train_split = recipe->train_split;
+        o.eval_split = recipe->eval_split;
+    }
     if (!preset && init_weights) {
         if (s4g_convnext_cfg_from_file(init_weights, &o.spec.cfg, &err)) {
             fprintf(stderr, "s4g train: --init: %s\n", err.msg);
@@ -277,6 +341,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.dss_sample = !no_dss;
     o.augment = !no_augment;
     o.satellite_shift = sat_shift;
+    o.jpeg_order = jorder;
     (void)exclude_flagged; /* the default; the flag exists so scripts can say so */
     o.exclude_flagged = !include_flagged;
     o.sampler.neighbour_select = (guint)select;
@@ -286,6 +351,7 @@ int s4g_cmd_train(int argc, char **argv)
     o.loader_threads = loader_threads;
     o.resume_run = resume;
     o.model_name = co.model;
+    o.micro_batch = micro_batch;
     /* TEST ONLY: the crash-consistency test's kill hook (S4gTestKill); read here and nowhere
      * else */
     if (!s4g_test_kill_parse(g_getenv("S4G_TEST_KILL_AT"), &o.test_kill, &error))
@@ -293,8 +359,6 @@ int s4g_cmd_train(int argc, char **argv)
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
 
-    g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
-    if (!store) return s4g_cli_fail("train", error);
     if (dataset) {
         S4gStoreDataset ds = {0};
         if (!s4g_store_dataset_find(store, dataset, &ds, &error))
@@ -311,13 +375,42 @@ int s4g_cmd_train(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     Ui ui = {.json = json};
     gint64 run = 0;
-    gboolean ok = s4g_train_run(store, &o, &stop_requested, on_event, &ui, &run, &error);
+    s4g_comm comm = {.size = 1};
+#ifdef S4G_HAVE_MPI
+    gboolean mpi = s4g_mpi_launched();
+    if (mpi && s4g_mpi_init(NULL, NULL, &comm, &err)) {
+        fprintf(stderr, "s4g train: %s\n", err.msg);
+        return 1;
+    }
+    if (comm.size > 1) o.comm = &comm;
+    /* one GPU per rank: a --device list gives local rank i its i-th entry */
+    g_auto(GStrv) devices = o.device ? g_strsplit(o.device, ",", -1) : NULL;
+    if (mpi && devices && g_strv_length(devices) > 1) {
+        int local = s4g_mpi_local_rank();
+        if ((guint)local >= g_strv_length(devices)) {
+            fprintf(stderr, "s4g train: --device lists %u devices, not one for local rank %d\n",
+                    g_strv_length(devices), local);
+            s4g_mpi_abort(2);
+        }
+        o.device = devices[local];
+    }
+#endif
+    gboolean ok = s4g_train_run(store, &o, &stop_requested, comm.rank == 0 ? on_event : NULL,
+                                &ui, &run, &error);
     if (ui.bar) s4g_progress_finish(ui.bar);
+#ifdef S4G_HAVE_MPI
+    if (mpi && !ok && comm.size > 1) {
+        /* the others may wait in a collective: end the whole job */
+        fprintf(stderr, "s4g train (rank %d of %d): %s\n", comm.rank, comm.size,
+                error->message);
+        s4g_mpi_abort(1);
+    }
+    if (mpi) s4g_mpi_finalize();
+#endif
     if (!ok) {
         if (json) {
-            g_autofree char *m = g_strescape(error->message, NULL);
-            printf("{\"event\": \"error\", \"run\": %" G_GINT64_FORMAT ", \"message\": \"%s\"}\n",
-                   run, m);
+            S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_ERROR, .run = run, .what = error->message};
+            print_json(&ev);
         }
         return s4g_cli_fail("train", error);
     }

@@ -192,6 +192,30 @@ char *s4g_cli_json_str(const char *s)
     return g_string_free(o, FALSE);
 }
 
+void s4g_cli_cpu_info_json(GString *out)
+{
+    s4g_cpu_info in;
+    s4g_cpu_info_get(&in);
+    const char *kv[][2] = {{"features", in.features}, {"vector_path", in.isa},
+                           {"vector_path_why", in.isa_why}, {"blas_kernels", in.blas},
+                           {"blas_kernels_why", in.blas_why}};
+    g_string_append_c(out, '{');
+    for (size_t i = 0; i < G_N_ELEMENTS(kv); i++) {
+        g_string_append_printf(out, "%s\"%s\": ", i ? ", " : "", kv[i][0]);
+        s4g_cli_json_append(out, kv[i][1]);
+    }
+    g_string_append_c(out, '}');
+}
+
+void s4g_cli_cpu_info_text(void)
+{
+    s4g_cpu_info in;
+    s4g_cpu_info_get(&in);
+    printf("  CPU features: %s\n", in.features);
+    printf("  vector path: %s — %s\n", in.isa, in.isa_why);
+    printf("  BLAS kernels: %s — %s\n", in.blas, in.blas_why);
+}
+
 struct S4gProgress {
     char *label;
     gint64 total;

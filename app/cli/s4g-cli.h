@@ -86,6 +86,12 @@ s4g_ctx *s4g_cli_make_ctx(const char *name, const S4gCliOptions *o);
 void s4g_cli_json_append(GString *out, const char *s);
 char *s4g_cli_json_str(const char *s);
 
+/* The CPU backend's start-up choices (s4g_cpu_info_get): CPU features, vector path of the
+ * non-GEMM kernels and OpenBLAS kernel set, each with why — as a JSON object appended to
+ * out, or as indented lines on stdout (`s4g info`, `s4g bench`). */
+void s4g_cli_cpu_info_json(GString *out);
+void s4g_cli_cpu_info_text(void);
+
 /* A progress bar on stderr when it is a terminal (silent otherwise, or with --json). */
 typedef struct S4gProgress S4gProgress;
 S4gProgress *s4g_progress_new(const char *label, gint64 total, gboolean enabled);

@@ -13,6 +13,7 @@
     X(import, "record a dataset (CVUSA, CVACT, VIGOR, University-1652, photos) in a project") \
     X(train, "train or resume a Sample4Geo model (InfoNCE, GPS/DSS hard negatives)") \
     X(eval, "evaluate a model on a split: R@1/5/10/1%, VIGOR hit rate") \
+    X(model, "import outside weights as a model, list, describe and export models (.pth, .safetensors)") \
     X(embed, "encode a dataset's images into the project's embeddings cache") \
     X(mine, "mine GPS neighbours or DSS hard negatives of a training split") \
     X(predict, "locate ground photos by retrieval over a dataset's satellite tiles") \

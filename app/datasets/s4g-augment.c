@@ -93,23 +93,58 @@ void s4g_augment_roll(S4gImage *im, int k)
  * between the same pixels laid out as 53×37 or as one row (its vector path truncates, its
  * scalar tail rounds); we follow the vector path. */
 
-gboolean s4g_augment_jpeg(S4gImage **im, int quality, GError **error)
+gboolean s4g_jpeg_order_parse(const char *s, S4gJpegOrder *out)
+{
+    if (!g_strcmp0(s, "reference"))
+        *out = S4G_JPEG_ORDER_REFERENCE;
+    else if (!g_strcmp0(s, "rgb"))
+        *out = S4G_JPEG_ORDER_RGB;
+    else
+        return FALSE;
+    return TRUE;
+}
+
+const char *s4g_jpeg_order_name(S4gJpegOrder o)
+{
+    return o == S4G_JPEG_ORDER_RGB ? "rgb" : "reference";
+}
+
+static void swap_rb(S4gImage *im)
+{
+    gsize n = (gsize)im->width * im->height;
+    for (gsize i = 0; i < n; i++) {
+        guint8 t = im->data[3 * i];
+        im->data[3 * i] = im->data[3 * i + 2];
+        im->data[3 * i + 2] = t;
+    }
+}
+
+gboolean s4g_augment_jpeg(S4gImage **im, int quality, S4gJpegOrder order, GError **error)
 {
     if (!s4g_image_init(error))
         return FALSE;
     S4gImage *src = *im;
+    /* REFERENCE: the bytes go to the encoder with R and B exchanged, as cv2 reads the RGB
+     * array it is given as BGR, and come back exchanged again (cv2.imdecode returns the
+     * same order) */
+    if (order == S4G_JPEG_ORDER_REFERENCE)
+        swap_rb(src);
     VipsImage *v = vips_image_new_from_memory(src->data, (size_t)src->width * src->height * 3,
                                               src->width, src->height, 3, VIPS_FORMAT_UCHAR);
     void *buf = NULL;
     size_t len = 0;
     /* 4:2:0 chroma at every quality, as cv2.imencode does (libvips alone would stop
-     * subsampling at Q ≥ 90, which is the whole range used here).  With it the round trip
-     * equals cv2.imencode + cv2.imdecode byte for byte (checked at Q 90, 95, 100). */
+     * subsampling at Q >= 90, which is the whole range used here).  Codec and settings are
+     * cv2's; byte equality with cv2.imencode + imdecode holds for the bytes cv2 is handed
+     * (checked at Q 90, 95, 100), and the reference hands it RGB as if it were BGR: that is
+     * the channel order above, not a property of the codec. */
     int rc = v ? vips_jpegsave_buffer(v, &buf, &len, "Q", quality, "strip", TRUE,
                                       "subsample_mode", VIPS_FOREIGN_SUBSAMPLE_ON, NULL)
                : -1;
     if (v)
         g_object_unref(v);
+    if (order == S4G_JPEG_ORDER_REFERENCE)
+        swap_rb(src); /* the caller's image is unchanged on failure */
     if (rc) {
         g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "JPEG re-compression: %s", msg);
@@ -119,6 +154,8 @@ gboolean s4g_augment_jpeg(S4gImage **im, int quality, GError **error)
     g_free(buf);
     if (!out)
         return FALSE;
+    if (order == S4G_JPEG_ORDER_REFERENCE)
+        swap_rb(out);
     s4g_image_free(src);
     *im = out;
     return TRUE;
@@ -389,7 +426,7 @@ S4gImage *s4g_augment_view_train(const S4gImage *raw, const S4gAugmentView *v, S
     S4gImage *im = s4g_image_copy(raw);
     if (s4g_aug_rng_uniform(r, 0, 1) < 0.5) {
         int q = s4g_aug_rng_int(r, 90, 100);
-        if (!s4g_augment_jpeg(&im, q, error)) {
+        if (!s4g_augment_jpeg(&im, q, v->jpeg_order, error)) {
             s4g_image_free(im);
             return NULL;
         }

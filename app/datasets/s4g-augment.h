@@ -36,8 +36,20 @@ S4gImage *s4g_augment_rot90(const S4gImage *im, int k); /* k·90° counter-clock
 void s4g_augment_roll(S4gImage *im, int k);              /* shift (−W)//4·k columns */
 
 /* Photometric and dropout steps (in place unless noted). */
+/* Channel order of the JPEG re-compression.  The reference (albumentations ImageCompression)
+ * hands its RGB array to cv2.imencode, which takes it for BGR: the colour transform weighs R
+ * and B swapped and 4:2:0 subsamples the other chroma.  REFERENCE reproduces that (R and B
+ * swapped around the encode/decode); RGB encodes the true colours. */
+typedef enum {
+    S4G_JPEG_ORDER_REFERENCE = 0,
+    S4G_JPEG_ORDER_RGB = 1,
+} S4gJpegOrder;
+
+/* "reference" / "rgb"; FALSE for anything else. */
+gboolean s4g_jpeg_order_parse(const char *s, S4gJpegOrder *out);
+const char *s4g_jpeg_order_name(S4gJpegOrder o);
 /* Re-encodes as JPEG at `quality` and decodes again (libvips jpegsave_buffer/jpegload_buffer). */
-gboolean s4g_augment_jpeg(S4gImage **im, int quality, GError **error);
+gboolean s4g_augment_jpeg(S4gImage **im, int quality, S4gJpegOrder order, GError **error);
 /* Brightness, contrast, saturation factors ~ U[1−x, 1+x], hue ~ U[−h, h], applied in a random
  * order (albumentations ColorJitter uint8 semantics). */
 void s4g_augment_color_jitter(S4gImage *im, S4gAugRng *r, double brightness, double contrast,
@@ -57,6 +69,7 @@ typedef struct {
                 * uniform integer offset in [−shift, shift] on each axis (edges repeated), so
                 * the model tolerates a reference that is not centred exactly on the camera —
                 * as gallery patches cut on a grid are not */
+    S4gJpegOrder jpeg_order; /* REFERENCE (0) unless asked */
 } S4gAugmentView;
 
 /* The view spec of reference §5.2 for an output size (panorama = ground of CVUSA/CVACT/VIGOR). */

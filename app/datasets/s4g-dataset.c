@@ -1,11 +1,13 @@
 /* s4g-dataset.c — the in-memory dataset that readers fill, and helpers they share. */
 #include "s4g-dataset.h"
+#include "s4g-file.h"
 #include "s4g-image.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 static const char *const view_names[] = {"ground", "satellite", "drone"};
@@ -132,18 +134,17 @@ static const char *sniff_format(const guint8 *b, gsize n)
 
 gboolean s4g_dataset_probe_image(const char *path, int *width, int *height, GError **error)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", path, g_strerror(e));
+    /* a FIFO or device must not block the import: regular files only */
+    int fd = s4g_file_open_regular(path, NULL, error);
+    if (fd < 0)
         return FALSE;
-    }
     guint8 head[16];
-    gsize n = fread(head, 1, sizeof head, f);
-    fclose(f);
-    if (!sniff_format(head, n)) {
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    if (got < 0 || !sniff_format(head, (gsize)got)) {
+        g_autofree char *shown = s4g_file_clip(path);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", path);
+                    "%s: not an image (expected JPEG, PNG, WebP or TIFF)", shown);
         return FALSE;
     }
     if (!s4g_image_init(error))
@@ -173,7 +174,20 @@ gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, con
         return have;
     g_autofree char *full = g_build_filename(ds->root, path, NULL);
     const char *kind = s4g_dataset_kind_name(ds->kind);
+    g_autoptr(GError) perr = NULL;
+    if (!ds->allow_outside_root && !s4g_file_inside_root(ds->root, path, &perr)) {
+        g_set_error(error, S4G_GEO_ERROR, perr->code, "%s: %s%s%s", kind, where ? where : "",
+                    where ? ": " : "", perr->message);
+        return -2;
+    }
+    if (isnan(lat) != isnan(lon) || (!isnan(lat) && (fabs(lat) > 90 || fabs(lon) > 180))) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "%s: %s%slat/lon %g,%g out of range (±90, ±180)", kind, where ? where : "",
+                    where ? ": " : "", lat, lon);
+        return -2;
+    }
     if (!g_file_test(full, G_FILE_TEST_EXISTS)) {
+        g_autofree char *shown = s4g_file_clip(full);
         if (ds->skip_missing) {
             ds->missing++;
             if (ds->missing_paths->len < 20)
@@ -182,7 +196,7 @@ gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, con
         }
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
                     "%s: %s%s%s: image file not found (use --skip-missing to skip such)", kind,
-                    where ? where : "", where ? ": " : "", full);
+                    where ? where : "", where ? ": " : "", shown);
         return -2;
     }
     S4gDatasetImage im = {
@@ -195,7 +209,6 @@ gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, con
         .x = NAN,
         .y = NAN,
     };
-    g_autoptr(GError) perr = NULL;
     if (!s4g_dataset_probe_image(full, &im.width, &im.height, &perr)) {
         g_set_error(error, S4G_GEO_ERROR, perr->code, "%s: %s%s%s", kind, where ? where : "",
                     where ? ": " : "", perr->message);
@@ -245,23 +258,25 @@ guint s4g_dataset_count_pairs(S4gDataset *ds, const char *split, S4gRelation rel
     return n;
 }
 
+/* Split and list files are read whole (bounded: no benchmark's text file comes near it). */
+#define MAX_TEXT_BYTES ((gsize)512 << 20)
+
 char **s4g_dataset_read_lines(const char *root, const char *rel, GError **error)
 {
     g_autofree char *full = g_build_filename(root, rel, NULL);
     g_autofree char *text = NULL;
     gsize len = 0;
-    g_autoptr(GError) e = NULL;
-    if (!g_file_get_contents(full, &text, &len, &e)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", full,
-                    e->code == G_FILE_ERROR_NOENT ? "file not found" : e->message);
+    if (!s4g_file_read_regular(full, MAX_TEXT_BYTES, &text, &len, error))
         return NULL;
-    }
     if (memchr(text, '\0', len)) {
+        g_autofree char *shown = s4g_file_clip(full);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "%s: binary data in a text file", full);
+                    "%s: binary data in a text file", shown);
         return NULL;
     }
-    char **lines = g_strsplit(text, "\n", -1);
+    /* a UTF-8 byte-order mark (spreadsheet exports) is not part of the first field */
+    const char *start = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? text + 3 : text;
+    char **lines = g_strsplit(start, "\n", -1);
     for (char **l = lines; *l; l++) {
         gsize n = strlen(*l);
         if (n && (*l)[n - 1] == '\r')
@@ -277,8 +292,9 @@ gboolean s4g_dataset_parse_double(const char *text, const char *rel, guint line,
     g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
     double v = g_ascii_strtod(t, &end);
     if (!*t || *end || !isfinite(v)) {
+        g_autofree char *shown = s4g_file_clip(t);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s:%u: %s: “%s” is not a number",
-                    rel, line, field, t);
+                    rel, line, field, shown);
         return FALSE;
     }
     *out = v;

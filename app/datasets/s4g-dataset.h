@@ -71,11 +71,13 @@ typedef struct {
     S4gDatasetKind kind;
     char *root;
     gboolean skip_missing;  /* missing images are counted, not fatal */
+    gboolean allow_outside_root; /* image paths may be absolute or lead outside root */
     GArray *images;         /* S4gDatasetImage */
     GArray *pairs;          /* S4gDatasetPair */
     guint missing;          /* images skipped because their file is absent (skip_missing) */
     GPtrArray *missing_paths; /* the first 20 of them, relative to root, for reports */
     guint skipped_pairs;    /* pairs dropped because one side was missing */
+    guint skipped_files;    /* non-image files skipped (University-1652 class folders) */
     GHashTable *index;      /* "view\tsplit\tpath" → image index + 1 */
     /* Called after each image read (n = images so far) and while storing (done of total
      * rows); may be NULL. */
@@ -92,8 +94,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gDataset, s4g_dataset_free)
 gboolean s4g_dataset_read(S4gDataset *ds, GError **error);
 
 /* Adds an image (deduplicated on view+split+path; the existing index is returned).  The file
- * must exist and be a JPEG/PNG/WebP/TIFF (checked from its header, which also gives its
- * size).  `where` ("splits/train-19zl.csv:12: column 1") prefixes error messages.  A missing
+ * must exist, be a regular file inside ds->root (symlinks resolved; unless
+ * ds->allow_outside_root) and be a JPEG/PNG/WebP/TIFF (checked from its header, which also
+ * gives its size).  lat/lon are both NAN (unknown) or within ±90/±180.  `where` ("splits/train-19zl.csv:12: column 1") prefixes error messages.  A missing
  * file with skip_missing returns -1 without error (counted); any other failure returns -2
  * with error set. */
 gint64 s4g_dataset_add_image(S4gDataset *ds, S4gView view, const char *path, const char *split,
@@ -110,7 +113,7 @@ S4gDatasetImage *s4g_dataset_image(S4gDataset *ds, guint index);
 guint s4g_dataset_count_images(S4gDataset *ds, const char *split, S4gView view);
 guint s4g_dataset_count_pairs(S4gDataset *ds, const char *split, S4gRelation relation);
 
-/* Checks that `path` is an image file; fills width/height.  Errors name the file. */
+/* Checks that `path` is a regular image file; fills width/height.  Errors name the file. */
 gboolean s4g_dataset_probe_image(const char *path, int *width, int *height, GError **error);
 
 /* Writes the dataset into the project database under `name` in ONE transaction (rolled back
@@ -130,6 +133,8 @@ gboolean s4g_reader_photos(S4gDataset *ds, GError **error);
 
 /* EXIF GPS of a JPEG (degrees, S and W negative); FALSE when it has none. */
 gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon);
+/* The same from the first bytes of a file (a JPEG, or raw EXIF data). */
+gboolean s4g_photos_exif_gps_data(const guint8 *data, gsize len, double *lat, double *lon);
 
 /* Shared parsing helpers for readers. */
 /* Splits a text file into lines (handles \r\n, keeps empty lines so numbers stay right). */

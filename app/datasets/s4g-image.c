@@ -1,6 +1,7 @@
 /* s4g-image.c — decode with libvips, resize and normalise in C (so the arithmetic is ours and
  * exactly that of the reference's OpenCV resize). */
 #include "s4g-image.h"
+#include "s4g-file.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -85,6 +86,9 @@ static S4gImage *to_rgb8(VipsImage *in, const char *what, GError **error)
         cur = next;                                                                            \
         next = NULL;                                                                           \
     } while (0)
+    /* EXIF orientation 2..8 turns the pixels upright (as cv2.imread does); 1 or none is a
+     * no-op */
+    STEP(vips_autorot(cur, &next, NULL));
     if (vips_image_hasalpha(cur))
         STEP(vips_flatten(cur, &next, NULL));
     if (vips_image_get_interpretation(cur) != VIPS_INTERPRETATION_sRGB)
@@ -121,7 +125,7 @@ static S4gImage *to_rgb8(VipsImage *in, const char *what, GError **error)
 fail:;
     g_autofree char *msg = s4g_image_vips_error();
     g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s", what,
-                msg);
+                msg[0] ? msg : "libvips gave no reason");
     return NULL;
 }
 
@@ -134,7 +138,11 @@ static gboolean sniff(const guint8 *b, gsize n)
            (n >= 4 && (!memcmp(b, "II*\0", 4) || !memcmp(b, "MM\0*", 4)));
 }
 
-S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error)
+/* The lazily opened image of an encoded buffer (its header read, nothing decoded), after the
+ * format sniff.  A truncated or corrupt file is an error instead of a grey-padded image; mere
+ * warnings (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are
+ * not. */
+static VipsImage *open_buffer(const void *data, gsize len, const char *what, GError **error)
 {
     if (!s4g_image_init(error))
         return NULL;
@@ -143,30 +151,82 @@ S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, G
                     "%s: not an image (expected JPEG, PNG, WebP or TIFF)", what);
         return NULL;
     }
-    /* A truncated or corrupt file is an error instead of a grey-padded image; mere warnings
-     * (extraneous bytes, odd markers — common in scraped JPEGs, which cv2 decodes) are not. */
     VipsImage *in = vips_image_new_from_buffer(data, len, "", "fail_on", VIPS_FAIL_ON_TRUNCATED,
                                                NULL);
     if (!in) {
         g_autofree char *msg = s4g_image_vips_error();
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: cannot decode image: %s",
-                    what, msg);
+                    what, msg[0] ? msg : "libvips gave no reason");
+    }
+    return in;
+}
+
+gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
+                               int *height, GError **error)
+{
+    VipsImage *in = open_buffer(data, len, what, error);
+    if (!in)
+        return FALSE;
+    *width = vips_image_get_width(in);
+    *height = vips_image_get_height(in);
+    g_object_unref(in);
+    return TRUE;
+}
+
+S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error)
+{
+    VipsImage *in = open_buffer(data, len, what, error);
+    if (!in)
+        return NULL;
+    /* The header is read; nothing is decoded yet.  A decompression bomb stops here. */
+    if (!s4g_image_check_pixels(vips_image_get_width(in), vips_image_get_height(in), what,
+                                error)) {
+        g_object_unref(in);
         return NULL;
     }
     return to_rgb8(in, what, error);
 }
 
+/* Largest encoded image file read (a 100-megapixel JPEG is ~50 MB). */
+#define MAX_IMAGE_FILE_BYTES ((gsize)1 << 30)
+
 S4gImage *s4g_image_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
     gsize len = 0;
-    g_autoptr(GError) e = NULL;
-    if (!g_file_get_contents(path, &data, &len, &e)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", path,
-                    e->code == G_FILE_ERROR_NOENT ? "file not found" : e->message);
+    if (!s4g_file_read_regular(path, MAX_IMAGE_FILE_BYTES, &data, &len, error))
         return NULL;
+    g_autofree char *shown = s4g_file_clip(path);
+    return s4g_image_load_buffer(data, len, shown, error);
+}
+
+static guint64 max_pixels_override;
+
+guint64 s4g_image_max_pixels(void)
+{
+    if (max_pixels_override)
+        return max_pixels_override;
+    const char *env = g_getenv("S4G_MAX_IMAGE_PIXELS");
+    guint64 v = env ? g_ascii_strtoull(env, NULL, 10) : 0;
+    return v ? v : S4G_IMAGE_MAX_PIXELS;
+}
+
+void s4g_image_set_max_pixels(guint64 max_pixels)
+{
+    max_pixels_override = max_pixels;
+}
+
+gboolean s4g_image_check_pixels(int width, int height, const char *what, GError **error)
+{
+    guint64 n = (guint64)MAX(width, 0) * (guint64)MAX(height, 0), max = s4g_image_max_pixels();
+    if (width <= 0 || height <= 0 || n > max) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "%s: %d×%d pixels, more than the %" G_GUINT64_FORMAT
+                    " decoded at most (S4G_MAX_IMAGE_PIXELS raises it)",
+                    what, width, height, max);
+        return FALSE;
     }
-    return s4g_image_load_buffer(data, len, path, error);
+    return TRUE;
 }
 
 gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, GError **error)

@@ -28,10 +28,24 @@ S4gImage *s4g_image_copy(const S4gImage *src);
 void s4g_image_free(S4gImage *im);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gImage, s4g_image_free)
 
-/* Decodes a file / an encoded buffer fully into 8-bit sRGB (grey is expanded, alpha is
- * flattened onto black, 16-bit is scaled down).  Errors name the file (or `what`). */
+/* Pixel budget of one decode: images whose header declares more pixels are refused before
+ * any decoding (decompression bombs: a 48 KB PNG can declare 20000×20000).  The default
+ * (100 megapixels, 300 MB decoded) is raised with the environment variable
+ * S4G_MAX_IMAGE_PIXELS or s4g_image_set_max_pixels() (0 restores the default). */
+#define S4G_IMAGE_MAX_PIXELS ((guint64)100000000)
+guint64 s4g_image_max_pixels(void);
+void s4g_image_set_max_pixels(guint64 max_pixels);
+/* FALSE (error naming `what` and the size) when width×height is empty or over the budget. */
+gboolean s4g_image_check_pixels(int width, int height, const char *what, GError **error);
+
+/* Decodes a file / an encoded buffer fully into 8-bit sRGB (EXIF orientation applied, grey
+ * expanded, alpha flattened onto black, 16-bit scaled down), after checking the pixel budget
+ * from the header.  A file must be a regular file.  Errors name the file (or `what`). */
 S4gImage *s4g_image_load(const char *path, GError **error);
 S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error);
+/* The size an encoded buffer declares in its header (nothing decoded). */
+gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
+                               int *height, GError **error);
 /* Encodes as PNG or JPEG (quality 1..100) through libvips. */
 gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, GError **error);
 

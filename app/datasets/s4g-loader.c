@@ -60,6 +60,7 @@ static gboolean load_pair(S4gLoader *l, guint p, float *g_out, float *s_out, GEr
         S4gAugmentView gv = s4g_augment_view_spec(o->ground, o->ground_is_panorama);
         S4gAugmentView sv = s4g_augment_view_spec(o->satellite, FALSE);
         sv.shift = o->satellite_shift;
+        gv.jpeg_order = sv.jpeg_order = o->jpeg_order;
         if (!s4g_augment_pair(&g, &s, &gv, &sv, o->mode, &r, error))
             return FALSE;
         if (s->width != o->satellite.w || s->height != o->satellite.h) {

@@ -18,6 +18,7 @@ typedef struct {
     S4gAugmentMode mode;         /* pair geometry when augmenting */
     gboolean ground_is_panorama; /* GridDropout ratio 0.5 and height-based holes */
     int satellite_shift;         /* S4gAugmentView.shift of the satellite (0) */
+    S4gJpegOrder jpeg_order;     /* S4gAugmentView.jpeg_order of both views */
     guint64 seed;
     gboolean nchw;          /* planar CHW per image instead of the engine's HWC */
     gboolean skip_corrupt;  /* an undecodable image drops its pair (counted) instead of failing */

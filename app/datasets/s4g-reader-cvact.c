@@ -8,6 +8,8 @@
  * UTM goes to the images' x/y (easting/northing); lat/lon stay unknown (the UTM zone is not
  * in the file). */
 #include "s4g-dataset.h"
+#include "s4g-file.h"
+#include "s4g-mat-check.h"
 
 #include <math.h>
 #include <matio.h>
@@ -22,68 +24,117 @@ static gboolean mat_fail(GError **error, const char *field, const char *why)
     return FALSE;
 }
 
-/* panoIds as a list of strings (char matrix in either byte width, or a cell). */
+/* Number of elements of a matvar (product of its dimensions); FALSE on overflow. */
+static gboolean mat_nelems(const matvar_t *v, size_t *n)
+{
+    size_t k = 1;
+    if (v->rank < 0 || (v->rank && !v->dims))
+        return FALSE;
+    for (int i = 0; i < v->rank; i++)
+        if (!g_size_checked_mul(&k, k, v->dims[i]))
+            return FALSE;
+    *n = k;
+    return TRUE;
+}
+
+/* Whether v->data holds at least n elements of v->data_size bytes (1, 2 or 4 for chars). */
+static gboolean mat_char_data(const matvar_t *v, size_t n)
+{
+    size_t bytes;
+    return v->class_type == MAT_C_CHAR && !v->isComplex && v->data &&
+           (v->data_size == 1 || v->data_size == 2 || v->data_size == 4) &&
+           g_size_checked_mul(&bytes, n, (size_t)v->data_size) && bytes <= v->nbytes;
+}
+
+static guint32 mat_char_at(const matvar_t *v, size_t i)
+{
+    return v->data_size == 1 ? ((guint8 *)v->data)[i]
+           : v->data_size == 2 ? ((guint16 *)v->data)[i]
+                               : ((guint32 *)v->data)[i];
+}
+
+/* One id: its characters as UTF-8 (NUL and invalid code points dropped), stripped. */
+static char *id_string(const matvar_t *v, size_t first, size_t step, size_t len)
+{
+    GString *s = g_string_new(NULL);
+    for (size_t k = 0; k < len; k++) {
+        guint32 ch = mat_char_at(v, first + k * step);
+        if (ch && g_unichar_validate(ch))
+            g_string_append_unichar(s, ch);
+    }
+    return g_strstrip(g_string_free(s, FALSE));
+}
+
+/* panoIds as a list of strings (char matrix in any byte width, or a cell). */
 static GPtrArray *read_ids(mat_t *mat, GError **error)
 {
     matvar_t *v = Mat_VarRead(mat, "panoIds");
     if (!v) {
-        mat_fail(error, "panoIds", "variable missing");
+        mat_fail(error, "panoIds", "variable missing or unreadable");
         return NULL;
     }
     GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-    if (v->class_type == MAT_C_CHAR && v->rank == 2) {
+    size_t nel = 0;
+    if (!mat_nelems(v, &nel)) {
+        mat_fail(error, "panoIds", "dimensions overflow");
+        g_clear_pointer(&ids, g_ptr_array_unref);
+    } else if (v->class_type == MAT_C_CHAR && v->rank == 2) {
         size_t n = v->dims[0], len = v->dims[1];
-        for (size_t i = 0; i < n; i++) {
-            GString *s = g_string_new(NULL);
-            for (size_t k = 0; k < len; k++) {
-                /* column-major: char (i,k) at i + k·n */
-                guint32 ch = v->data_size == 1 ? ((guint8 *)v->data)[i + k * n]
-                             : v->data_size == 2 ? ((guint16 *)v->data)[i + k * n]
-                                                 : ((guint32 *)v->data)[i + k * n];
-                if (ch)
-                    g_string_append_unichar(s, ch);
-            }
-            g_ptr_array_add(ids, g_strstrip(g_string_free(s, FALSE)));
+        if (!mat_char_data(v, nel)) {
+            mat_fail(error, "panoIds", "char matrix data missing, complex or shorter than its "
+                                       "dimensions");
+            g_clear_pointer(&ids, g_ptr_array_unref);
+        } else {
+            for (size_t i = 0; i < n; i++) /* column-major: char (i,k) at i + k·n */
+                g_ptr_array_add(ids, id_string(v, i, n, len));
         }
     } else if (v->class_type == MAT_C_CELL) {
-        size_t n = v->dims[0] * v->dims[1];
-        for (size_t i = 0; i < n; i++) {
-            matvar_t *c = Mat_VarGetCell(v, (int)i);
-            if (!c || c->class_type != MAT_C_CHAR || !c->data) {
+        if (nel && !v->data) {
+            mat_fail(error, "panoIds", "cell array without its elements");
+            g_clear_pointer(&ids, g_ptr_array_unref);
+        }
+        for (size_t i = 0; i < nel && ids; i++) {
+            matvar_t *c = i <= G_MAXINT ? Mat_VarGetCell(v, (int)i) : NULL;
+            size_t len = 0;
+            if (!c || !mat_nelems(c, &len) || !mat_char_data(c, len)) {
                 g_autofree char *f = g_strdup_printf("panoIds{%zu}", i + 1);
                 mat_fail(error, f, "not a string");
-                g_ptr_array_unref(ids);
-                Mat_VarFree(v);
-                return NULL;
+                g_clear_pointer(&ids, g_ptr_array_unref);
+                break;
             }
-            size_t len = c->dims[0] * c->dims[1];
-            GString *s = g_string_new(NULL);
-            for (size_t k = 0; k < len; k++) {
-                guint32 ch = c->data_size == 1 ? ((guint8 *)c->data)[k]
-                                               : ((guint16 *)c->data)[k];
-                if (ch)
-                    g_string_append_unichar(s, ch);
-            }
-            g_ptr_array_add(ids, g_strstrip(g_string_free(s, FALSE)));
+            g_ptr_array_add(ids, id_string(c, 0, 1, len));
         }
     } else {
         mat_fail(error, "panoIds", "expected a char matrix or a cell of strings");
-        g_ptr_array_unref(ids);
-        ids = NULL;
+        g_clear_pointer(&ids, g_ptr_array_unref);
     }
     Mat_VarFree(v);
     return ids;
 }
 
-/* A numeric matvar as doubles (any numeric class). */
+/* A numeric matvar as doubles (any numeric class); NULL unless its data holds every element
+ * its dimensions declare. */
 static double *numeric(matvar_t *v, size_t *count)
 {
-    size_t n = 1;
-    for (int i = 0; i < v->rank; i++)
-        n *= v->dims[i];
-    if (!v->data || v->isComplex)
+    size_t n = 0, bytes = 0;
+    *count = 0;
+    if (!v->data || v->isComplex || !mat_nelems(v, &n) || v->data_size <= 0 ||
+        !g_size_checked_mul(&bytes, n, (size_t)v->data_size) || bytes > v->nbytes)
         return NULL;
-    double *out = g_new(double, n ? n : 1);
+    static const struct {
+        enum matio_types type;
+        int size;
+    } sizes[] = {{MAT_T_DOUBLE, 8}, {MAT_T_SINGLE, 4}, {MAT_T_INT32, 4}, {MAT_T_UINT32, 4},
+                 {MAT_T_INT16, 2},  {MAT_T_UINT16, 2}, {MAT_T_INT8, 1},  {MAT_T_UINT8, 1},
+                 {MAT_T_INT64, 8},  {MAT_T_UINT64, 8}};
+    gboolean known = FALSE;
+    for (size_t k = 0; k < G_N_ELEMENTS(sizes); k++)
+        known |= sizes[k].type == v->data_type && sizes[k].size == v->data_size;
+    if (!known)
+        return NULL;
+    double *out = g_try_new(double, n ? n : 1);
+    if (!out)
+        return NULL;
     for (size_t i = 0; i < n; i++) {
         switch (v->data_type) {
         case MAT_T_DOUBLE: out[i] = ((double *)v->data)[i]; break;
@@ -115,8 +166,20 @@ static double *read_indices(mat_t *mat, const char *set, const char *field_name,
         Mat_VarFree(v);
         return mat_fail(error, set, "expected a struct"), NULL;
     }
-    matvar_t *f = Mat_VarGetStructFieldByName(v, field_name, 0);
+    /* matio's field lookups index data and names without checks: only call them on a
+     * struct whose element, field names and field slots are all there. */
+    size_t nel = 0;
     unsigned nf = Mat_VarGetNumberOfFields(v);
+    char *const *names = Mat_VarGetStructFieldnames(v);
+    gboolean whole = v->data && mat_nelems(v, &nel) && nel >= 1 && nf >= 1 && names &&
+                     v->nbytes >= (size_t)nf * sizeof(matvar_t *);
+    for (unsigned k = 0; whole && k < nf; k++)
+        whole = names[k] != NULL;
+    if (!whole) {
+        Mat_VarFree(v);
+        return mat_fail(error, set, "empty or incomplete struct"), NULL;
+    }
+    matvar_t *f = Mat_VarGetStructFieldByName(v, field_name, 0);
     if (!f && nf >= 2)
         f = Mat_VarGetStructFieldByIndex(v, 1, 0);
     else if (!f && nf == 1)
@@ -147,7 +210,8 @@ static gboolean add_split(S4gDataset *ds, GPtrArray *ids, const double *utm, siz
         g_autofree char *gp = g_strdup_printf("ANU_data_small/streetview/%s_grdView.jpg", id);
         g_autofree char *sp =
             g_strdup_printf("ANU_data_small/satview_polish/%s_satView_polish.jpg", id);
-        g_autofree char *where = g_strdup_printf("%s: %s(%zu) = %s", MAT_FILE, set, i + 1, id);
+        g_autofree char *shown = s4g_file_clip(id);
+        g_autofree char *where = g_strdup_printf("%s: %s(%zu) = %s", MAT_FILE, set, i + 1, shown);
         /* Probe both before adding either, so a half-missing pair leaves no orphan image and
          * labels stay the positions in the filtered list, as in the reference. */
         g_autofree char *gfull = g_build_filename(ds->root, gp, NULL);
@@ -257,13 +321,56 @@ static gboolean read_test(S4gDataset *ds, GPtrArray *ids, const double *utm, siz
     return TRUE;
 }
 
+/* v7.3 (HDF5) files are not walked by s4g_mat_check: bound what matio will allocate for a
+ * variable from its header (dims × element size) by what the file can hold compressed. */
+static gboolean mat73_bounded(mat_t *mat, const char *name, goffset file_size, GError **error)
+{
+    matvar_t *v = Mat_VarReadInfo(mat, name);
+    if (!v)
+        return TRUE; /* missing: reported by the read */
+    size_t n = 0, bytes = 0, each = Mat_SizeOfClass(v->class_type);
+    if (v->class_type == MAT_C_CELL || v->class_type == MAT_C_STRUCT)
+        each = sizeof(matvar_t *);
+    gboolean ok = mat_nelems(v, &n) && g_size_checked_mul(&bytes, n, each ? each : 8) &&
+                  bytes / 1100 <= (guint64)file_size;
+    Mat_VarFree(v);
+    if (!ok)
+        mat_fail(error, name, "declares more data than the file can hold");
+    return ok;
+}
+
+/* A UTM coordinate: finite and within ±10⁷ m (northings reach 10⁷ south of the equator). */
+static gboolean check_utm(const double *utm, size_t n_rows, GError **error)
+{
+    for (size_t r = 0; r < n_rows; r++)
+        for (int k = 0; k < 2; k++) {
+            double v = utm[r + k * n_rows];
+            if (!isfinite(v) || fabs(v) > 1e7) {
+                g_autofree char *f = g_strdup_printf("utm(%zu,%d)", r + 1, k + 1);
+                g_autofree char *why =
+                    g_strdup_printf("%g is not a UTM %s in metres", v, k ? "northing" : "easting");
+                return mat_fail(error, f, why);
+            }
+        }
+    return TRUE;
+}
+
 gboolean s4g_reader_cvact(S4gDataset *ds, GError **error)
 {
     g_autofree char *path = g_build_filename(ds->root, MAT_FILE, NULL);
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "cvact: %s: file not found", path);
+    /* The whole file is checked before matio sees it (matio allocates what a file declares). */
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    g_autoptr(GError) rerr = NULL;
+    if (!s4g_file_read_regular(path, (gsize)4 << 30, &bytes, &len, &rerr)) {
+        g_set_error(error, S4G_GEO_ERROR, rerr->code, "cvact: %s", rerr->message);
         return FALSE;
     }
+    S4gMatVersion version;
+    g_autofree char *what = g_strdup_printf("cvact: %s", MAT_FILE);
+    if (!s4g_mat_check((const guint8 *)bytes, len, what, &version, error))
+        return FALSE;
+    g_clear_pointer(&bytes, g_free);
     mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
     if (!mat) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
@@ -274,11 +381,15 @@ gboolean s4g_reader_cvact(S4gDataset *ds, GError **error)
     g_autoptr(GPtrArray) ids = NULL;
     g_autofree double *utm = NULL, *tr = NULL, *va = NULL;
     size_t n_utm = 0, n_tr = 0, n_va = 0;
+    static const char *const vars[] = {"panoIds", "utm", "trainSet", "valSet"};
+    for (size_t k = 0; version == S4G_MAT_V73 && k < G_N_ELEMENTS(vars); k++)
+        if (!mat73_bounded(mat, vars[k], (goffset)len, error))
+            goto out;
     if (!(ids = read_ids(mat, error)))
         goto out;
     matvar_t *u = Mat_VarRead(mat, "utm");
     if (!u) {
-        mat_fail(error, "utm", "variable missing");
+        mat_fail(error, "utm", "variable missing or unreadable");
         goto out;
     }
     utm = numeric(u, &n_utm);
@@ -289,6 +400,8 @@ gboolean s4g_reader_cvact(S4gDataset *ds, GError **error)
         mat_fail(error, "utm", why);
         goto out;
     }
+    if (!check_utm(utm, n_utm / 2, error))
+        goto out;
     if (!(tr = read_indices(mat, "trainSet", "trainInd", &n_tr, error)) ||
         !(va = read_indices(mat, "valSet", "valInd", &n_va, error)))
         goto out;

@@ -5,10 +5,14 @@
  *        paths relative to the CSV's folder; empty lat and lon mean unknown.
  * Everything goes to split "query", view "ground", identity −1. */
 #include "s4g-dataset.h"
+#include "s4g-file.h"
 
+#include <errno.h>
 #include <libexif/exif-data.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Degrees from an EXIF GPS coordinate (3 rationals) and its N/S/E/W reference. */
 static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifByteOrder order,
@@ -16,7 +20,8 @@ static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifB
 {
     ExifEntry *e = exif_content_get_entry(gps, tag);
     ExifEntry *r = exif_content_get_entry(gps, ref_tag);
-    if (!e || e->format != EXIF_FORMAT_RATIONAL || e->components < 3 || !e->data)
+    if (!e || e->format != EXIF_FORMAT_RATIONAL || e->components < 3 || !e->data ||
+        e->size < 3 * 8)
         return FALSE;
     double v = 0, scale = 1;
     for (int i = 0; i < 3; i++) {
@@ -32,9 +37,21 @@ static gboolean exif_coord(ExifContent *gps, ExifTag tag, ExifTag ref_tag, ExifB
     return TRUE;
 }
 
+/* EXIF sits in a JPEG's APP1 segment (at most 64 KB) near the start of the file. */
+#define EXIF_HEAD_BYTES (256 * 1024)
+
 gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon)
 {
-    ExifData *ed = exif_data_new_from_file(path);
+    g_autofree guint8 *head = g_malloc(EXIF_HEAD_BYTES);
+    gsize n = s4g_file_read_head(path, head, EXIF_HEAD_BYTES);
+    return s4g_photos_exif_gps_data(head, n, lat, lon);
+}
+
+gboolean s4g_photos_exif_gps_data(const guint8 *data, gsize len, double *lat, double *lon)
+{
+    if (len < 4 || len > G_MAXUINT)
+        return FALSE;
+    ExifData *ed = exif_data_new_from_data(data, (unsigned int)len);
     if (!ed)
         return FALSE;
     ExifByteOrder order = exif_data_get_byte_order(ed);
@@ -44,7 +61,7 @@ gboolean s4g_photos_exif_gps(const char *path, double *lat, double *lon)
                              (ExifTag)EXIF_TAG_GPS_LATITUDE_REF, order, lat) &&
                   exif_coord(gps, (ExifTag)EXIF_TAG_GPS_LONGITUDE,
                              (ExifTag)EXIF_TAG_GPS_LONGITUDE_REF, order, lon) &&
-                  fabs(*lat) <= 90 && fabs(*lon) <= 180;
+                  isfinite(*lat) && isfinite(*lon) && fabs(*lat) <= 90 && fabs(*lon) <= 180;
     exif_data_unref(ed);
     return ok;
 }
@@ -61,9 +78,18 @@ static int cmp_strp(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static gboolean walk(S4gDataset *ds, const char *rel, GError **error)
+/* `seen` holds the folders (device:inode) on the walk so far: a symlink back to one of them
+ * (a loop) or a second link to a folder already walked is skipped, so every file is read
+ * once. */
+static gboolean walk(S4gDataset *ds, const char *rel, GHashTable *seen, GError **error)
 {
     g_autofree char *dir = g_build_filename(ds->root, rel, NULL);
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        char *key = g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+        if (!g_hash_table_add(seen, key))
+            return TRUE; /* already walked (a loop or a second link) */
+    }
     g_autoptr(GError) e = NULL;
     GDir *d = g_dir_open(dir, 0, &e);
     if (!d) {
@@ -82,7 +108,7 @@ static gboolean walk(S4gDataset *ds, const char *rel, GError **error)
                                   : g_strdup(names->pdata[i]);
         g_autofree char *full = g_build_filename(ds->root, r, NULL);
         if (g_file_test(full, G_FILE_TEST_IS_DIR)) {
-            if (!walk(ds, r, error))
+            if (!walk(ds, r, seen, error))
                 return FALSE;
             continue;
         }
@@ -140,8 +166,10 @@ static gboolean read_csv(S4gDataset *ds, const char *rel, GError **error)
 
 gboolean s4g_reader_photos(S4gDataset *ds, GError **error)
 {
-    if (g_file_test(ds->root, G_FILE_TEST_IS_DIR))
-        return walk(ds, "", error);
+    if (g_file_test(ds->root, G_FILE_TEST_IS_DIR)) {
+        g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        return walk(ds, "", seen, error);
+    }
     /* A CSV: paths are relative to its folder, which becomes the dataset root. */
     g_autofree char *base = g_path_get_basename(ds->root);
     char *dir = g_path_get_dirname(ds->root);

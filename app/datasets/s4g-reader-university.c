@@ -7,6 +7,9 @@
  * os.walk's file-system order, which is not reproducible across file systems).  Test pairs
  * link each drone image with the satellite image(s) of its class.  No GPS. */
 #include "s4g-dataset.h"
+#include "s4g-file.h"
+
+#include <errno.h>
 
 #include <math.h>
 #include <string.h>
@@ -40,6 +43,17 @@ static GPtrArray *list_dir(const char *dir, gboolean dirs, GError **error)
     return out;
 }
 
+/* The extensions of the formats the pipeline decodes (case-insensitive). */
+static gboolean is_image_name(const char *name)
+{
+    static const char *const ext[] = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"};
+    g_autofree char *l = g_ascii_strdown(name, -1);
+    for (size_t i = 0; i < G_N_ELEMENTS(ext); i++)
+        if (g_str_has_suffix(l, ext[i]))
+            return TRUE;
+    return FALSE;
+}
+
 typedef struct {
     gint64 id;
     GArray *images; /* guint image indexes */
@@ -59,10 +73,13 @@ static GHashTable *read_tree(S4gDataset *ds, const char *rel, S4gView view, cons
     for (guint c = 0; c < classes->len; c++) {
         const char *cname = classes->pdata[c];
         char *end = NULL;
+        errno = 0;
         gint64 id = g_ascii_strtoll(cname, &end, 10);
-        if (!*cname || *end) {
+        if (!*cname || *end || errno == ERANGE) {
+            g_autofree char *shown = s4g_file_clip(cname);
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                        "university: %s/%s: class folder name is not an integer", rel, cname);
+                        "university: %s/%s: class folder name is not an integer%s", rel, shown,
+                        errno == ERANGE ? " (outside the 64-bit range)" : "");
             g_hash_table_unref(out);
             return NULL;
         }
@@ -76,6 +93,10 @@ static GHashTable *read_tree(S4gDataset *ds, const char *rel, S4gView view, cons
         }
         GArray *imgs = g_array_new(FALSE, FALSE, sizeof(guint));
         for (guint f = 0; f < files->len; f++) {
+            if (!is_image_name(files->pdata[f])) {
+                ds->skipped_files++; /* README.txt, Thumbs.db… in a class folder */
+                continue;
+            }
             g_autofree char *p = g_strdup_printf("%s/%s/%s", rel, cname,
                                                  (char *)files->pdata[f]);
             gint64 i = s4g_dataset_add_image(ds, view, p, split, id, NAN, NAN, NULL, error);

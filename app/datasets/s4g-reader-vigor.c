@@ -14,6 +14,7 @@
  * {city}/satellite/ folders).  Cities whose splits/{city} folder is absent
  * are left out (a mode none of whose cities exists is skipped). */
 #include "s4g-dataset.h"
+#include "s4g-file.h"
 
 #include <math.h>
 #include <string.h>
@@ -45,6 +46,12 @@ static void sat_clear(gpointer p)
     g_free(s->name);
 }
 
+/* NaN, ±Inf and out-of-range coordinates are rejected (g_ascii_strtod parses "nan", "inf"). */
+static gboolean latlon_ok(double lat, double lon)
+{
+    return isfinite(lat) && isfinite(lon) && fabs(lat) <= 90 && fabs(lon) <= 180;
+}
+
 /* "satellite_41.8_-87.6.png" → lat, lon */
 static gboolean sat_gps(const char *name, double *lat, double *lon)
 {
@@ -60,7 +67,7 @@ static gboolean sat_gps(const char *name, double *lat, double *lon)
     char *e1, *e2;
     *lat = g_ascii_strtod(p[0], &e1);
     *lon = g_ascii_strtod(p[1], &e2);
-    return *p[0] && *p[1] && !*e1 && !*e2;
+    return *p[0] && *p[1] && !*e1 && !*e2 && latlon_ok(*lat, *lon);
 }
 
 /* "{panoid},{lat},{lon},.jpg" → lat, lon */
@@ -72,7 +79,7 @@ static gboolean pano_gps(const char *name, double *lat, double *lon)
     char *e1, *e2;
     *lat = g_ascii_strtod(p[1], &e1);
     *lon = g_ascii_strtod(p[2], &e2);
-    return *p[1] && *p[2] && !*e1 && !*e2;
+    return *p[1] && *p[2] && !*e1 && !*e2 && latlon_ok(*lat, *lon);
 }
 
 /* Sample4Geo's layout (ground/{city}, satellite/{city}) or, when that folder is absent, the
@@ -119,9 +126,11 @@ static gboolean read_mode(S4gDataset *ds, const Mode *m, GError **error)
             Sat s = {g_strdup(cities[c]), g_strdup(name), NAN, NAN};
             if (!sat_gps(name, &s.lat, &s.lon)) {
                 sat_clear(&s);
+                g_autofree char *shown = s4g_file_clip(name);
                 g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                            "vigor: %s:%u: “%s” is not satellite_{lat}_{lon}.png", rel, ln + 1,
-                            name);
+                            "vigor: %s:%u: “%s” is not satellite_{lat}_{lon}.png with lat in "
+                            "±90, lon in ±180",
+                            rel, ln + 1, shown);
                 return FALSE;
             }
             g_array_append_val(sats, s);
@@ -195,9 +204,11 @@ static gboolean read_mode(S4gDataset *ds, const Mode *m, GError **error)
             }
             double lat = NAN, lon = NAN;
             if (!pano_gps(f[0], &lat, &lon)) {
+                g_autofree char *shown = s4g_file_clip(f[0]);
                 g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                            "vigor: %s:%u: field 1: “%s” is not {panoid},{lat},{lon},.jpg", rel,
-                            ln + 1, f[0]);
+                            "vigor: %s:%u: field 1: “%s” is not {panoid},{lat},{lon},.jpg with "
+                            "lat in ±90, lon in ±180",
+                            rel, ln + 1, shown);
                 return FALSE;
             }
             g_autofree char *where = g_strdup_printf("%s:%u", rel, ln + 1);

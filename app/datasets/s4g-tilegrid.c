@@ -113,6 +113,14 @@ GArray *s4g_tilegrid_cut(S4gMbtiles *mb, int z, int pw, int ph, int stride, cons
                                                     s4g_mbtiles_get_path(mb), z, tx, ty);
             gsize len;
             const void *data = g_bytes_get_data(b, &len);
+            /* the size from the header first: a tile declaring 20000² is never decoded */
+            int w = 0, h = 0;
+            if (!s4g_image_buffer_size(data, len, what, &w, &h, error)) return NULL;
+            if (w != TILE || h != TILE) {
+                g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s is %dx%d, not 256x256",
+                            what, w, h);
+                return NULL;
+            }
             g_autoptr(S4gImage) t = s4g_image_load_buffer(data, len, what, error);
             if (!t) return NULL;
             if (t->width != TILE || t->height != TILE) {

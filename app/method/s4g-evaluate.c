@@ -18,16 +18,16 @@ static void evaluate_university(const S4gSplit *split, const float *query_emb, c
         labels[j] = g_hash_table_contains(qclasses, &split->ref_label[j])
                         ? (gint32)split->ref_label[j]
                         : -1;
-    g_autofree float *row = g_new(float, split->n_refs);
+    g_autofree double *row = g_new(double, split->n_refs);
     S4gApAcc acc;
     s4g_ap_init(&acc, split->n_refs);
     for (guint i = 0; i < split->n_queries; i++) {
         const float *q = query_emb + (gsize)i * dim;
         for (guint j = 0; j < split->n_refs; j++) {
             const float *g = ref_emb + (gsize)j * dim;
-            float s = 0;
+            double s = 0; /* in double: see s4g_ap_add */
             for (int d = 0; d < dim; d++)
-                s += q[d] * g[d];
+                s += (double)q[d] * g[d];
             row[j] = s;
         }
         s4g_ap_add(&acc, row, labels, (gint32)split->query_label[i]);

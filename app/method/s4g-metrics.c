@@ -53,7 +53,7 @@ void s4g_ap_init(S4gApAcc *acc, guint64 gallery_size)
 }
 
 typedef struct {
-    float score;
+    double score;
     guint32 idx;
 } Scored;
 
@@ -64,7 +64,7 @@ static int scored_cmp(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-double s4g_ap_add(S4gApAcc *acc, const float *scores, const gint32 *labels, gint32 query_label)
+double s4g_ap_add(S4gApAcc *acc, const double *scores, const gint32 *labels, gint32 query_label)
 {
     acc->queries++;
     /* Positions of the good items in the junk-free order = the number of non-junk items

@@ -51,8 +51,11 @@ typedef struct {
 
 void s4g_ap_init(S4gApAcc *acc, guint64 gallery_size);
 /* One query: scores[g] for every gallery item, labels[g] (−1 = junk), its label.  Returns
- * this query's AP in [0,1] (0 when it has no good item, which the protocol also counts). */
-double s4g_ap_add(S4gApAcc *acc, const float *scores, const gint32 *labels, gint32 query_label);
+ * this query's AP in [0,1] (0 when it has no good item, which the protocol also counts).
+ * Scores are doubles: a float32 dot product summed in sequence is off by more than the gaps
+ * between near-duplicate gallery images and makes ties the reference's fp32 GEMM does not
+ * have, which moved AP in the 3rd-4th digit. */
+double s4g_ap_add(S4gApAcc *acc, const double *scores, const gint32 *labels, gint32 query_label);
 void s4g_ap_finish(const S4gApAcc *acc, S4gRetrievalMetrics *out);
 
 /* Chance level of R@1 with R references and one positive each: 100/R percent. */

@@ -143,14 +143,35 @@ float *s4g_encode_images(s4g_convnext *m, char *const *paths, guint n, S4gSize s
     return out;
 }
 
+/* The models row named `name`, or NULL (not an error) when there is none. */
+static S4gModelRow *row_named(S4gStore *store, const char *name)
+{
+    g_autoptr(GError) lookup = NULL;
+    return store ? s4g_store_model_get(store, 0, name, &lookup) : NULL;
+}
+
+static gboolean no_model(const char *name_or_path, GError **error)
+{
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                "no model named “%s” in the project and no such weights file", name_or_path);
+    return FALSE;
+}
+
+char *s4g_model_weights_path(S4gStore *store, const char *name_or_path, GError **error)
+{
+    g_autoptr(S4gModelRow) row = row_named(store, name_or_path);
+    if (row) return g_build_filename(s4g_store_dir(store), row->weights, NULL);
+    if (g_file_test(name_or_path, G_FILE_TEST_IS_REGULAR)) return g_strdup(name_or_path);
+    no_model(name_or_path, error);
+    return NULL;
+}
+
 s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx *ctx,
                              S4gModelSpec *spec, gint64 *model_id, GError **error)
 {
     g_autofree char *path = NULL;
     *model_id = 0;
-    g_autoptr(GError) lookup = NULL;
-    g_autoptr(S4gModelRow) row =
-        store ? s4g_store_model_get(store, 0, name_or_path, &lookup) : NULL;
+    g_autoptr(S4gModelRow) row = row_named(store, name_or_path);
     s4g_err err = {0};
     if (row) {
         if (!s4g_model_spec_from_json(row->architecture, spec, error)) return NULL;
@@ -163,8 +184,7 @@ s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx 
             return NULL;
         }
     } else {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
-                    "no model named “%s” in the project and no such weights file", name_or_path);
+        no_model(name_or_path, error);
         return NULL;
     }
     s4g_convnext *m = s4g_convnext_new(ctx, &spec->cfg, 0, &err);

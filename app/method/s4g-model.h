@@ -27,6 +27,10 @@ S4gModelSpec s4g_model_spec_default(void);
 char *s4g_model_spec_to_json(const S4gModelSpec *spec);
 gboolean s4g_model_spec_from_json(const char *json, S4gModelSpec *spec, GError **error);
 
+/* The weights file of a model of the project by name (the project folder + its weights),
+ * else name_or_path itself when it is a file; an error naming both otherwise.  g_free. */
+char *s4g_model_weights_path(S4gStore *store, const char *name_or_path, GError **error);
+
 /* Opens a model by its name in the project (weights and spec from the models row) or, when
  * no such row exists, from a safetensors file path (architecture from its keys; the input
  * sizes are those already in *spec).  *model_id gets the row id or 0. */

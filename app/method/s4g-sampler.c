@@ -69,13 +69,13 @@ static gboolean check_params(const S4gSamplerParams *p, GError **error)
 }
 
 /* The candidate order of §4.2: the `select/2` nearest, then `select/2` drawn at random from
- * the rest of the first `range` entries of the row.  Writes into cand, returns the count. */
-static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerParams *p, GRand *rng,
-                        guint32 *cand)
+ * the rest of the first `range` entries of the row ids[0..count).  Writes into cand, returns
+ * the count. */
+static guint candidates_of(const gint32 *ids, guint count, const S4gSamplerParams *p, GRand *rng,
+                           guint32 *cand)
 {
     guint split = p->neighbour_select / 2;
-    guint have = MIN(nb->count[row], p->neighbour_range);
-    const gint32 *ids = s4g_neighbours_row(nb, row);
+    guint have = MIN(count, p->neighbour_range);
     guint near = MIN(split, have), m = 0;
     for (guint i = 0; i < near; i++)
         cand[m++] = (guint32)ids[i];
@@ -84,6 +84,40 @@ static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerPara
         cand[m + i] = (guint32)ids[near + i];
     s4g_sampler_shuffle(rng, cand + m, nfar);
     return m + MIN(nfar, split);
+}
+
+static guint candidates(const S4gNeighbours *nb, guint row, const S4gSamplerParams *p, GRand *rng,
+                        guint32 *cand)
+{
+    return candidates_of(s4g_neighbours_row(nb, row), nb->count[row], p, rng, cand);
+}
+
+/* VIGOR's per-epoch copy of the neighbour rows (`sim`): a satellite that anchors again in
+ * the same epoch (it has two panoramas) draws from its row without the neighbours it already
+ * brought into a batch (`sim[sat].remove(n)`), so its window of the nearest shifts on. */
+typedef struct {
+    gint32 *ids;  /* rows, nb->k apart */
+    guint *count; /* entries left in each row */
+    guint k;
+} SimRows;
+
+static void sim_rows_init(SimRows *s, const S4gNeighbours *nb)
+{
+    s->k = nb->k;
+    s->ids = g_memdup2(nb->ids, (gsize)nb->n * nb->k * sizeof *nb->ids);
+    s->count = g_memdup2(nb->count, (gsize)MAX(nb->n, 1) * sizeof *nb->count);
+}
+
+static void sim_rows_remove(SimRows *s, guint32 row, guint32 id)
+{
+    gint32 *r = s->ids + (gsize)row * s->k;
+    for (guint i = 0; i < s->count[row]; i++) {
+        if (r[i] == (gint32)id) {
+            memmove(r + i, r + i + 1, (s->count[row] - i - 1) * sizeof *r);
+            s->count[row]--;
+            return;
+        }
+    }
 }
 
 GArray *s4g_sampler_epoch_identities(guint n, const S4gNeighbours *nb, const S4gSamplerParams *p,
@@ -188,6 +222,8 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
     g_autofree guint32 *batch = g_new(guint32, p->batch_size);
     g_autofree guint32 *cand = g_new(guint32, MAX(p->neighbour_range, 1));
     guint blen = 0, breaks = 0;
+    SimRows sim = {0};
+    if (nb) sim_rows_init(&sim, nb);
     Pool pool;
     pool_init(&pool, rng, n_pairs);
     while (pool.len > 0) {
@@ -197,7 +233,8 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
             sat_in[sat] = used[pr] = 1;
             remaining_remove(&rem, sat, pr);
             if (nb && blen < p->batch_size) {
-                guint nc = candidates(nb, sat, p, rng, cand);
+                guint nc = candidates_of(sim.ids + (gsize)sat * sim.k, sim.count[sat], p, rng,
+                                         cand);
                 for (guint c = 0; c < nc && blen < p->batch_size; c++) {
                     guint32 ns = cand[c];
                     if (ns >= n_sats || sat_in[ns] || rem.len[ns] == 0) continue;
@@ -207,6 +244,7 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
                     batch[blen++] = pick;
                     sat_in[ns] = used[pick] = 1;
                     remaining_remove(&rem, ns, pick);
+                    sim_rows_remove(&sim, sat, ns);
                 }
             }
             breaks = 0;
@@ -223,6 +261,8 @@ GArray *s4g_sampler_epoch_vigor(guint n_pairs, const guint32 *pair_sat, guint n_
         }
     }
     g_free(pool.buf);
+    g_free(sim.ids);
+    g_free(sim.count);
     g_free(rem.start);
     g_free(rem.items);
     g_free(rem.len);

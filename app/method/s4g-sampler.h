@@ -10,9 +10,11 @@
  * Randomness comes from a seeded GRand (Mersenne Twister) with a Python-style Fisher–Yates
  * shuffle, so a seed reproduces an epoch exactly; it does not reproduce Python's `random`.
  *
- * The reference's `pool_sim[id].remove(n)` edits a per-epoch copy of a row that is never
- * read again in that epoch (each anchor is popped once), so it has no effect and is not
- * mirrored here. */
+ * The reference's `pool_sim[id].remove(n)` edits a per-epoch copy of the anchor's row.  For
+ * CVUSA/CVACT that row is never read again in the epoch (each identity anchors once), so it
+ * is not mirrored there.  VIGOR's satellites anchor once per panorama (up to two), and the
+ * second time the reference draws from the row without the neighbours already used
+ * (`sim[sat].remove(n)` in vigor.py): s4g_sampler_epoch_vigor mirrors that. */
 #pragma once
 
 #include "s4g-neighbours.h"

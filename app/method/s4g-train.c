@@ -82,12 +82,32 @@ typedef struct {
     char *last_rel, *best_rel;   /* relative to the project */
     S4gRunLock *lock;            /* held from creating/resuming the run until its end */
     guint kill_count;            /* test hook: times test_kill.point was reached */
+    char init_report[512];       /* the --init load line (s4g_weights_report) or "" */
 } Run;
 
 /* The test-only kill hook (S4gTrainOptions.test_kill). */
 static void test_kill_point(Run *r, S4gTestKillPoint point)
 {
     if (r->o.test_kill.point == point && ++r->kill_count == r->o.test_kill.nth) raise(SIGKILL);
+}
+
+/* Whether this process records the run (the only one, or rank 0 of a data-parallel group). */
+static gboolean writer(const Run *r)
+{
+    return !r->o.comm || r->o.comm->rank == 0;
+}
+
+/* The stop request, agreed on by every process of a group (any one's request stops all after
+ * the same step). */
+static gboolean stop_now(Run *r, volatile gint *stop, GError **error)
+{
+    float flag = stop && g_atomic_int_get(stop) ? 1.0f : 0.0f;
+    s4g_err err = {0};
+    if (r->o.comm && r->o.comm->allreduce_sum(r->o.comm->user, &flag, 1, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "stop request: %s", err.msg);
+        return TRUE;
+    }
+    return flag > 0;
 }
 
 static void emit(Run *r, S4gTrainEvent *ev)
@@ -136,12 +156,14 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
         "\"gps_sample\": %d, \"dss_sample\": %d, \"augment\": %d, \"gps_metric\": \"%s\", "
         "\"neighbour_select\": %u, \"neighbour_range\": %u, \"break_limit\": %u, "
         "\"skip_neighbour\": %d, \"exclude_flagged\": %d, \"steps_per_epoch\": %ld, "
-        "\"warmup_steps\": %.17g, \"satellite_shift\": %d}",
+        "\"warmup_steps\": %.17g, \"satellite_shift\": %d, \"jpeg_order\": \"%s\", "
+        "\"recipe\": %s%s%s}",
         o->dataset, o->train_split, o->eval_split, spec, o->epochs, o->batch_size, o->lr,
         o->warmup_epochs, o->eval_every, o->seed, o->gps_sample, o->dss_sample, o->augment,
         s4g_gps_metric_name(o->gps_metric), o->sampler.neighbour_select, o->sampler.neighbour_range,
         o->sampler.break_limit, o->sampler.skip_neighbour, o->exclude_flagged, steps,
-        (double)steps * o->warmup_epochs, o->satellite_shift);
+        (double)steps * o->warmup_epochs, o->satellite_shift, s4g_jpeg_order_name(o->jpeg_order),
+        o->recipe ? "\"" : "", o->recipe ? o->recipe : "null", o->recipe ? "\"" : "");
 }
 
 static double jnum(const s4g_json *root, const char *key, double def)
@@ -175,6 +197,8 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     g_ptr_array_add(keep, es);
     o->train_split = ts;
     o->eval_split = es;
+    const char *recipe = jstr(root, "recipe", NULL);
+    if (recipe) g_ptr_array_add(keep, (gpointer)(o->recipe = g_strdup(recipe)));
     o->epochs = (guint)jnum(root, "epochs", o->epochs);
     o->batch_size = (guint)jnum(root, "batch_size", o->batch_size);
     o->lr = jnum(root, "lr", o->lr);
@@ -185,6 +209,9 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->dss_sample = jnum(root, "dss_sample", o->dss_sample) != 0;
     o->augment = jnum(root, "augment", o->augment) != 0;
     o->satellite_shift = (int)jnum(root, "satellite_shift", 0);
+    /* runs stored before the option existed encoded true RGB */
+    if (!s4g_jpeg_order_parse(jstr(root, "jpeg_order", "rgb"), &o->jpeg_order))
+        o->jpeg_order = S4G_JPEG_ORDER_RGB;
     o->exclude_flagged = jnum(root, "exclude_flagged", o->exclude_flagged) != 0;
     s4g_gps_metric_parse(jstr(root, "gps_metric", "haversine"), &o->gps_metric, NULL);
     o->sampler.neighbour_select =
@@ -201,6 +228,7 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
                              const S4gRetrievalMetrics *train_recall, GError **error)
 {
     const char *metric = !strcmp(kind, "gps") ? s4g_gps_metric_name(r->o.gps_metric) : "cosine";
+    if (!writer(r)) return TRUE;
     if (!s4g_mine_store(r->store, r->train, r->table, kind, metric,
                         !strcmp(kind, "dss") ? r->model : 0, r->run, r->o.dataset, epoch,
                         row_ground, error))
@@ -263,17 +291,51 @@ static gboolean gps_table(Run *r, GError **error)
     return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
+/* Embeddings of n images for DSS and evaluation.  Data parallel: each process encodes a
+ * contiguous run of whole encode batches and the slices are all-gathered, so every process
+ * holds the one-process result bit for bit (each image shares its encode batch with the same
+ * images): the same DSS table, the same metrics.  Progress is reported only without a group. */
+static float *encode_shared(Run *r, char *const *paths, guint n, S4gSize size,
+                            EncodeProgress *ep, GError **error)
+{
+    const s4g_comm *c = r->o.comm;
+    if (!c)
+        return s4g_encode_images(r->net, paths, n, size, r->o.eval_batch, on_encode, ep, error);
+    guint eb = (guint)MAX(r->o.eval_batch, 1), nb = (n + eb - 1) / eb, dim = (guint)r->net->cfg.dims[3];
+    g_autofree gsize *counts = g_new(gsize, c->size);
+    guint mine_lo = 0, mine_n = 0;
+    for (int i = 0; i < c->size; i++) {
+        int blo, bn;
+        s4g_comm_share((int)nb, i, c->size, &blo, &bn);
+        guint lo = MIN((guint)blo * eb, n), hi = MIN((guint)(blo + bn) * eb, n);
+        counts[i] = (gsize)(hi - lo) * dim;
+        if (i == c->rank) mine_lo = lo, mine_n = hi - lo;
+    }
+    g_autofree float *mine = mine_n ? s4g_encode_images(r->net, paths + mine_lo, mine_n, size,
+                                                        (int)eb, NULL, NULL, error)
+                                    : NULL;
+    if (mine_n && !mine) return NULL;
+    float *all = g_new(float, MAX((gsize)n * dim, 1));
+    s4g_err err = {0};
+    if (c->allgatherv(c->user, mine, all, counts, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gathering embeddings: %s",
+                    err.msg);
+        g_free(all);
+        return NULL;
+    }
+    return all;
+}
+
 static gboolean dss_table(Run *r, guint epoch, GError **error)
 {
     S4gSplit *t = r->train;
     int dim = r->net->cfg.dims[3];
     const S4gModelSpec *s = &r->o.spec;
     EncodeProgress ep = {r, "dss", epoch, 0, t->n_queries + t->n_refs};
-    g_autofree float *q = s4g_encode_images(r->net, t->query_paths, t->n_queries, s->ground,
-                                            r->o.eval_batch, on_encode, &ep, error);
+    g_autofree float *q =
+        encode_shared(r, t->query_paths, t->n_queries, s->ground, &ep, error);
     if (!q) return FALSE;
-    g_autofree float *g = s4g_encode_images(r->net, t->ref_paths, t->n_refs, s->satellite,
-                                            r->o.eval_batch, on_encode, &ep, error);
+    g_autofree float *g = encode_shared(r, t->ref_paths, t->n_refs, s->satellite, &ep, error);
     if (!g) return FALSE;
     g_autofree guint32 *row_ground = NULL;
     S4gNeighbours *nb = s4g_mine_dss(r->ctx, t, q, g, dim, r->o.sampler.neighbour_range,
@@ -289,6 +351,7 @@ static gboolean dss_table(Run *r, guint epoch, GError **error)
 
 static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **error)
 {
+    if (!writer(r)) return TRUE;
     g_autofree char *e = g_strdup_printf("%u", epoch), *b = g_strdup_printf("%u", batch_in_epoch),
                     *best = g_strdup_printf("%.17g", r->best_r1);
     const char *meta[] = {"epoch", e, "batch", b, "best_r1", best, NULL};
@@ -306,8 +369,21 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
 {
     S4gRetrievalMetrics m;
     EncodeProgress ep = {r, "eval", epoch, 0, r->eval->n_queries + r->eval->n_refs};
-    if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep, &m, NULL,
-                            NULL, error))
+    if (r->o.comm) {
+        /* every process encodes its slice; rank 0 ranks, records and keeps the best weights */
+        const S4gModelSpec *s = &r->o.spec;
+        gboolean sq = r->eval->sat_queries; /* S2D: satellite queries, drone gallery */
+        g_autofree float *q = encode_shared(r, r->eval->query_paths, r->eval->n_queries,
+                                            sq ? s->satellite : s->ground, &ep, error);
+        if (!q) return FALSE;
+        g_autofree float *g = encode_shared(r, r->eval->ref_paths, r->eval->n_refs,
+                                            sq ? s->ground : s->satellite, &ep, error);
+        if (!g) return FALSE;
+        if (!writer(r)) return TRUE;
+        if (!s4g_evaluate_embeddings(r->ctx, r->eval, q, g, r->net->cfg.dims[3], &m, error))
+            return FALSE;
+    } else if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep,
+                                   &m, NULL, NULL, error))
         return FALSE;
     S4gEvaluationRow row = {.model = r->model,
                             .run = r->run,
@@ -398,7 +474,10 @@ static GArray *epoch_order(Run *r, guint epoch, GError **error)
 
 static void metrics_flush(Run *r, GArray *rows)
 {
-    if (rows->len == 0) return;
+    if (rows->len == 0 || !writer(r)) {
+        g_array_set_size(rows, 0);
+        return;
+    }
     g_autoptr(GError) e = NULL;
     if (!s4g_store_metrics_add(r->store, r->run, (S4gMetricRow *)rows->data, rows->len, &e))
         g_warning("run %" G_GINT64_FORMAT ": metrics not recorded: %s", r->run, e->message);
@@ -432,6 +511,7 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                            .batch_size = (int)B,
                            .augment = r->o.augment,
                            .satellite_shift = r->o.satellite_shift,
+                           .jpeg_order = r->o.jpeg_order,
                            .mode = r->university ? S4G_AUGMENT_UNIVERSITY : S4G_AUGMENT_PANORAMA,
                            .ground_is_panorama = !r->university && s->ground.w >= 2 * s->ground.h,
                            .seed = r->o.seed * 7919u + epoch,
@@ -457,8 +537,15 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
         s4g_train_stats st;
         s4g_err err = {0};
         gint64 ts = g_get_monotonic_time();
-        if (s4g_trainer_step(r->trainer, (int)batch->n, s->ground.h, s->ground.w, batch->ground,
-                             s->satellite.h, s->satellite.w, batch->satellite, &st, &err))
+        /* data parallel: every process decodes the whole batch (same order, same
+         * augmentations) and trains on its share */
+        int lo = 0, n = (int)batch->n;
+        if (r->o.comm) s4g_comm_share((int)batch->n, r->o.comm->rank, r->o.comm->size, &lo, &n);
+        if (s4g_trainer_step(r->trainer, n, s->ground.h, s->ground.w,
+                             batch->ground + (gsize)lo * s->ground.h * s->ground.w * 3,
+                             s->satellite.h, s->satellite.w,
+                             batch->satellite + (gsize)lo * s->satellite.h * s->satellite.w * 3,
+                             &st, &err))
             return compute_fail(error, "training step", &err);
         if (!isfinite(st.loss)) {
             /* nothing more is written: the last checkpoint on disk is the last good one */
@@ -496,7 +583,8 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
         emit(r, &ev);
         test_kill_point(r, S4G_TEST_KILL_STEP);
         *batch_done = b + 1;
-        if (stop && g_atomic_int_get(stop)) {
+        if (stop_now(r, stop, error)) {
+            if (error && *error) return FALSE;
             *stopped = TRUE;
             break;
         }
@@ -586,7 +674,8 @@ static gboolean setup_model(Run *r, gboolean from_checkpoint, GError **error)
     if (!r->net) return compute_fail(error, "model", &err);
     /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */
     if (r->o.init_weights && !from_checkpoint &&
-        s4g_convnext_load(r->net, r->o.init_weights, &err))
+        s4g_convnext_load_report(r->net, r->o.init_weights, r->init_report,
+                                 sizeof r->init_report, &err))
         return compute_fail(error, r->o.init_weights, &err);
     return TRUE;
 }
@@ -607,8 +696,8 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
 
     if (opts->resume_run > 0) {
         /* the lock first: while we hold it no other process can resume or sweep this run */
-        r.lock = s4g_run_lock_take(store, opts->resume_run, error);
-        if (!r.lock) goto out_early;
+        if (writer(&r) && !(r.lock = s4g_run_lock_take(store, opts->resume_run, error)))
+            goto out_early;
         g_autoptr(S4gRunRow) run = s4g_store_run_get(store, opts->resume_run, error);
         if (!run) goto out_early;
         if (run->state != S4G_RUN_STOPPED && run->state != S4G_RUN_FAILED &&
@@ -649,6 +738,14 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     r.eval = s4g_split_load(store, r.o.dataset, r.o.eval_split, error);
     if (!r.eval) goto out_early;
     r.university = !g_strcmp0(r.train->kind, "university");
+    if (r.o.comm && r.o.batch_size % (guint)r.o.comm->size) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "the global batch of %u pairs does not divide over %d processes (%u = %d × %u "
+                    "+ %u)",
+                    r.o.batch_size, r.o.comm->size, r.o.batch_size, r.o.comm->size,
+                    r.o.batch_size / (guint)r.o.comm->size, r.o.batch_size % (guint)r.o.comm->size);
+        goto out_early;
+    }
     if (r.o.batch_size < 2 || r.o.epochs < 1 || r.o.eval_every < 1) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                     "need batch size ≥ 2, epochs ≥ 1, eval every ≥ 1 (got %u, %u, %u)",
@@ -665,13 +762,15 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
 
     /* the run and model rows */
     spec_json = s4g_model_spec_to_json(&r.o.spec);
-    if (!r.run && !create_run(&r, spec_json, error)) goto out_early;
+    if (!r.run && !writer(&r)) r.name = g_strdup_printf("rank-%d", r.o.comm->rank);
+    if (!r.run && writer(&r) && !create_run(&r, spec_json, error)) goto out_early;
     if (run_id) *run_id = r.run;
     r.last_rel = g_strdup_printf("models/%s-last.safetensors", r.name);
     r.best_rel = g_strdup_printf("models/%s-best.safetensors", r.name);
     r.last_path = g_build_filename(s4g_store_dir(store), r.last_rel, NULL);
     r.best_path = g_build_filename(s4g_store_dir(store), r.best_rel, NULL);
-    if (!s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, error))
+    if (writer(&r) &&
+        !s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, error))
         goto out_early;
 
     /* schedule: computed from ceil(N/B) like the reference, before any custom shuffle (so
@@ -681,13 +780,15 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     double warmup_steps = (double)steps_nominal * r.o.warmup_epochs;
     s4g_train_cfg tc = s4g_train_cfg_default(warmup_steps, steps_nominal * (long)r.o.epochs);
     tc.lr = r.o.lr;
+    tc.micro_batch = r.o.micro_batch;
     s4g_err err = {0};
     r.trainer = s4g_trainer_new(r.net, &tc, &err);
     if (!r.trainer) {
         compute_fail(error, "trainer", &err);
         goto out_fail;
     }
-    if (r.o.resume_run > 0 && !from_checkpoint) {
+    s4g_trainer_set_comm(r.trainer, r.o.comm);
+    if (writer(&r) && r.o.resume_run > 0 && !from_checkpoint) {
         /* starting over: whatever the killed attempt recorded goes */
         if (!s4g_store_run_set_checkpoint(store, r.run, NULL, error) ||
             !s4g_store_run_discard_after(store, r.run, 0, 0, error))
@@ -710,10 +811,16 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         r.best_r1 = best ? g_ascii_strtod(best, NULL) : -1;
         s4g_st_close(f);
         /* the row follows the file; rows written after it was taken are redone */
-        if (!s4g_store_run_set_checkpoint(store, r.run, r.last_rel, error) ||
-            !s4g_store_run_discard_after(store, r.run, start_epoch,
-                                         s4g_trainer_step_count(r.trainer), error))
+        if (writer(&r) &&
+            (!s4g_store_run_set_checkpoint(store, r.run, r.last_rel, error) ||
+             !s4g_store_run_discard_after(store, r.run, start_epoch,
+                                          s4g_trainer_step_count(r.trainer), error)))
             goto out_fail;
+    }
+    /* every process starts from rank 0's weights, moments and step */
+    if (s4g_trainer_broadcast(r.trainer, 0, &err)) {
+        compute_fail(error, "data parallel start", &err);
+        goto out_fail;
     }
 
     {
@@ -724,6 +831,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                             .n_pairs = r.train->n_queries,
                             .n_refs = r.train->n_refs,
                             .n_excluded = n_excluded,
+                            .what = r.init_report[0] ? r.init_report : NULL,
                             .epoch = start_epoch};
         emit(&r, &ev);
     }
@@ -753,13 +861,15 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                 goto out_fail;
         }
         if (!save_last(&r, epoch + 1, 0, error)) goto out_fail;
-        if (stop && g_atomic_int_get(stop) && epoch < r.o.epochs) {
+        if (epoch < r.o.epochs && stop_now(&r, stop, error)) {
+            if (error && *error) goto out_fail;
             stopped = TRUE;
             break;
         }
     }
-    if (!s4g_store_run_set_state(store, r.run, stopped ? S4G_RUN_STOPPED : S4G_RUN_DONE, 0, NULL,
-                                 error))
+    if (writer(&r) && !s4g_store_run_set_state(store, r.run,
+                                               stopped ? S4G_RUN_STOPPED : S4G_RUN_DONE, 0, NULL,
+                                               error))
         goto out_fail;
     {
         S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_END,
@@ -770,7 +880,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     ok = TRUE;
     goto out;
 out_fail:
-    if (r.run > 0) {
+    if (r.run > 0 && writer(&r)) {
         g_autoptr(S4gRunRow) cur = s4g_store_run_get(store, r.run, NULL);
         if (cur && cur->state == S4G_RUN_QUEUED)
             s4g_store_run_set_state(store, r.run, S4G_RUN_RUNNING, getpid(), NULL, NULL);

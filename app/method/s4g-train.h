@@ -14,10 +14,12 @@
 #pragma once
 
 #include "s4g-defaults.h"
+#include "s4g-augment.h"
 #include "s4g-evaluate.h"
 #include "s4g-gps.h"
 #include "s4g-sampler.h"
 #include "s4g-store.h"
+#include "s4g-train-step.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +51,7 @@ typedef struct {
     gboolean gps_sample, dss_sample, augment;
     int satellite_shift; /* training translation of the satellite view, pixels (0: as the
                           * reference; S4gAugmentView.shift) */
+    S4gJpegOrder jpeg_order; /* JPEG augmentation channel order (REFERENCE by default) */
     S4gGpsMetric gps_metric;
     S4gSamplerParams sampler; /* batch_size is taken from above; skip_neighbour is a dataset
                                * identity (images.identity, CVUSA's 0), not an index */
@@ -59,9 +62,18 @@ typedef struct {
     int threads;       /* CPU backend threads, 0 = all */
     gint64 resume_run; /* continue this stopped, failed or interrupted run (its config wins)
                         * from its last checkpoint, or from the start when it has none */
-    const char *init_weights; /* fine-tune from these safetensors weights (timm or
-                               * Sample4Geo names); NULL: timm's random init */
+    const char *init_weights; /* start from these weights: any format/layout of
+                               * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
+    int micro_batch; /* > 0: run each step in chunks of this many pairs with the same loss and
+                      * gradients (s4g-train-step.h); memory only, not part of the config */
+    const s4g_comm *comm; /* data parallel (mpirun): every process runs s4g_train_run with the
+                           * same options; each trains on its share of every global batch
+                           * (batch_size must divide by comm->size), the stop request is agreed
+                           * on collectively, DSS and evaluation images are encoded in slices
+                           * and gathered, and only rank 0 ranks the evaluation and writes the
+                           * store and the checkpoints.  NULL: one process. */
+    const char *recipe; /* the s4g-recipes.h recipe the settings started from, or NULL */
     S4gTestKill test_kill;    /* TEST ONLY: SIGKILL this process at a chosen point */
 } S4gTrainOptions;
 
@@ -82,6 +94,8 @@ typedef enum {
     S4G_TRAIN_EVENT_CHECKPOINT,
     S4G_TRAIN_EVENT_END,
     S4G_TRAIN_EVENT_ENCODE, /* embedding images for an evaluation or DSS: step of total_steps */
+    S4G_TRAIN_EVENT_ERROR,  /* never emitted by the loop: `s4g train --json` reports its failure
+                             * with it (what: the message; s4g-train-events.h) */
 } S4gTrainEventKind;
 
 typedef struct {
@@ -93,7 +107,9 @@ typedef struct {
     double loss, lr, logit_scale, pairs_per_s, eta_s;
     S4gRetrievalMetrics metrics; /* EVAL; MINED "dss": the train split's recall (r1 NaN for gps) */
     double chance_r1;            /* EVAL: 100/R */
-    const char *what;            /* MINED: "gps"/"dss"; CHECKPOINT: path; END: final state */
+    const char *what; /* MINED: "gps"/"dss"; CHECKPOINT: path; ENCODE: "eval"/"dss";
+                       * END: final state; ERROR: message; START: the --init weights' load
+                       * report, or NULL (stderr only, not in the JSON line) */
     const char *device;          /* START */
     guint n_pairs, n_refs;       /* START */
     guint n_excluded;            /* START: pairs left out by open flags */

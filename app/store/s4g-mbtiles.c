@@ -14,12 +14,34 @@ struct _S4gMbtiles {
     gboolean writing;
     sqlite3_stmt *get, *put;
     GMutex lock;
+    gint budget; /* progress callbacks left to the current query of a read-only open */
 };
+
+/* A user's MBTiles may make `tiles` or `metadata` a VIEW over an endless recursive query:
+ * every query of a read-only open gets a budget of VM steps (1000 per callback), then fails
+ * ("interrupted"); tiles and metadata values are capped at 64 MB. */
+#define READ_BUDGET_CALLBACKS 20000
+#define READ_MAX_VALUE_BYTES (64 << 20)
+
+static int over_budget(void *data)
+{
+    S4gMbtiles *mb = data;
+    return g_atomic_int_dec_and_test(&mb->budget) ? 1 : 0;
+}
+
+static void new_query(S4gMbtiles *mb)
+{
+    g_atomic_int_set(&mb->budget, READ_BUDGET_CALLBACKS);
+}
 
 static gboolean fail(S4gMbtiles *mb, const char *what, GError **error)
 {
-    g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %s: %s", mb->path, what,
-                mb->db ? sqlite3_errmsg(mb->db) : "cannot open");
+    gboolean budget = mb->db && sqlite3_errcode(mb->db) == SQLITE_INTERRUPT;
+    g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %s: %s%s", mb->path, what,
+                mb->db ? sqlite3_errmsg(mb->db) : "cannot open",
+                budget ? " (the query ran past its step budget: a VIEW over an endless query, "
+                         "or a tiles table without its index?)"
+                       : "");
     return FALSE;
 }
 
@@ -166,6 +188,9 @@ S4gMbtiles *s4g_mbtiles_open(const char *path, GError **error)
         fail(mb, "open", error);
         return NULL;
     }
+    sqlite3_progress_handler(mb->db, 1000, over_budget, mb);
+    sqlite3_limit(mb->db, SQLITE_LIMIT_LENGTH, READ_MAX_VALUE_BYTES);
+    new_query(mb);
     if (sqlite3_prepare_v2(mb->db,
                            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
                            -1, &mb->get, NULL) != SQLITE_OK) {
@@ -177,8 +202,13 @@ S4gMbtiles *s4g_mbtiles_open(const char *path, GError **error)
         fail(mb, "not an MBTiles file (metadata table)", error);
         return NULL;
     }
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
         mb->format = g_strdup((const char *)sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        fail(mb, "reading metadata", error);
+        return NULL;
+    }
     return g_steal_pointer(&mb);
 }
 
@@ -195,6 +225,7 @@ GBytes *s4g_mbtiles_get_tile(S4gMbtiles *mb, int z, int x, int y_xyz, GError **e
         return NULL;
     }
     sqlite3_reset(st);
+    new_query(mb);
     sqlite3_bind_int(st, 1, z);
     sqlite3_bind_int(st, 2, x);
     sqlite3_bind_int(st, 3, (1 << z) - 1 - y_xyz);
@@ -218,6 +249,7 @@ char *s4g_mbtiles_get_metadata(S4gMbtiles *mb, const char *name)
     if (sqlite3_prepare_v2(mb->db, "SELECT value FROM metadata WHERE name = ?", -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+    new_query(mb);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
         return g_strdup((const char *)sqlite3_column_text(st, 0));
     return NULL;

@@ -13,6 +13,8 @@ void s4g_model_row_free(S4gModelRow *m)
     g_free(m->architecture);
     g_free(m->weights);
     g_free(m->created);
+    g_free(m->source);
+    g_free(m->sha256);
     g_free(m);
 }
 
@@ -46,7 +48,23 @@ gboolean s4g_store_model_set_weights(S4gStore *store, gint64 id, const char *wei
     return TRUE;
 }
 
-#define MODEL_COLS "id, name, architecture, weights, parent, created"
+gboolean s4g_store_model_set_source(S4gStore *store, gint64 id, const char *source,
+                                    const char *sha256, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st =
+        s4g_store_prepare(store, "UPDATE models SET source = ?, sha256 = ? WHERE id = ?", error);
+    if (!st) return FALSE;
+    s4g_store_bind_text(st, 1, source);
+    s4g_store_bind_text(st, 2, sha256);
+    sqlite3_bind_int64(st, 3, id);
+    if (!s4g_store_step_done(store, st, "recording a model's source", error)) return FALSE;
+    if (sqlite3_changes(s4g_store_db(store)) == 0)
+        return s4g_store_not_found(error, "%s: no model %" G_GINT64_FORMAT, s4g_store_dir(store),
+                                   id);
+    return TRUE;
+}
+
+#define MODEL_COLS "id, name, architecture, weights, parent, created, source, sha256"
 
 static S4gModelRow *model_from(sqlite3_stmt *st)
 {
@@ -57,6 +75,8 @@ static S4gModelRow *model_from(sqlite3_stmt *st)
     m->weights = s4g_store_col_text(st, 3);
     m->parent = sqlite3_column_int64(st, 4);
     m->created = s4g_store_col_text(st, 5);
+    m->source = s4g_store_col_text(st, 6);
+    m->sha256 = s4g_store_col_text(st, 7);
     return m;
 }
 

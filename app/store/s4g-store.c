@@ -123,7 +123,10 @@ static const char *const migrations[] = {
     /* 2: projected coordinates of images (CVACT ships UTM metres, not lat/lon) */
     "ALTER TABLE images ADD COLUMN x REAL;"
     "ALTER TABLE images ADD COLUMN y REAL;",
-    /* 3: runs may be `interrupted` (their process ended without finishing).  SQLite cannot
+    /* 3: where an imported model's weights came from (s4g model import) */
+    "ALTER TABLE models ADD COLUMN source TEXT;"  /* the file imported, as given */
+    "ALTER TABLE models ADD COLUMN sha256 TEXT;", /* of that file's bytes */
+    /* 4: runs may be `interrupted` (their process ended without finishing).  SQLite cannot
      * change a CHECK, so the table is rebuilt (foreign keys are off while migrating). */
     "CREATE TABLE runs_new ("
     "  id INTEGER PRIMARY KEY,"

@@ -1,27 +1,13 @@
-/* s4g-loss-chart.c — live loss chart (see the header). */
+/* s4g-loss-chart.c — the drawing of a training chart (see the header). */
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-loss-chart.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
-
-typedef struct {
-    double step, epoch, loss, lr, logit_scale, pairs_per_s;
-} Point;
-
-typedef struct {
-    double step, epoch, r1, r5, r10;
-} Eval;
 
 struct _S4gLossChart {
     GtkWidget parent_instance;
-    GArray *points; /* Point */
-    GArray *evals;  /* Eval, by step */
-    guint n_stored; /* points[0..n_stored) came from the store */
-    guint lines_fed;
-    gboolean has_recall;
-    double r1, r5, r10;
+    S4gLossModel *model;
     int hover; /* index of the hovered point or -1 */
     guint redraw_source;
 };
@@ -30,7 +16,7 @@ G_DEFINE_FINAL_TYPE(S4gLossChart, s4g_loss_chart, GTK_TYPE_WIDGET)
 
 #define PAD_L 56.0
 /* right padding: room for the R@1 axis once there are evaluations */
-#define PAD_R (self->evals->len ? 44.0 : 12.0)
+#define PAD_R (s4g_loss_model_get_n_evals(self->model) ? 44.0 : 12.0)
 #define PAD_T 12.0
 #define PAD_B 28.0
 
@@ -43,223 +29,183 @@ static gboolean redraw_idle(gpointer data)
 }
 
 /* Coalesce redraws: a fast trainer may print many lines per frame (Sysprof does the same). */
-static void schedule_redraw(S4gLossChart *self)
+static void on_model_changed(S4gLossChart *self)
 {
+    if (self->hover >= (int)s4g_loss_model_get_n_points(self->model)) self->hover = -1;
     if (!self->redraw_source)
         self->redraw_source = g_idle_add_full(G_PRIORITY_LOW, redraw_idle, self, NULL);
 }
 
-static gboolean member_double(JsonObject *o, const char *name, double *out)
+S4gLossModel *s4g_loss_chart_get_model(S4gLossChart *self)
 {
-    JsonNode *n = json_object_get_member(o, name);
-    if (!n || !JSON_NODE_HOLDS_VALUE(n)) return FALSE;
-    GType t = json_node_get_value_type(n);
-    if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64) return FALSE;
-    *out = json_node_get_double(n);
-    return TRUE;
-}
-
-gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError **error)
-{
-    g_return_val_if_fail(S4G_IS_LOSS_CHART(self), FALSE);
-    guint lineno = ++self->lines_fed;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, error)) {
-        g_prefix_error(error, "training output line %u: ", lineno);
-        return FALSE;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                    "training output line %u: expected a JSON object", lineno);
-        return FALSE;
-    }
-    JsonObject *o = json_node_get_object(root);
-    /* `s4g train --json` tags each object with "event"; only step and eval carry data for the
-     * chart, an error event is reported, the rest (start, mined, checkpoint, end) pass. */
-    const char *event = json_object_get_string_member_with_default(o, "event", NULL);
-    if (event && g_strcmp0(event, "error") == 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s",
-                    json_object_get_string_member_with_default(o, "message", _("training failed")));
-        return FALSE;
-    }
-    if (event && g_strcmp0(event, "step") != 0 && g_strcmp0(event, "eval") != 0) return TRUE;
-    double r1;
-    if (member_double(o, "r1", &r1)) {
-        double r5 = NAN, r10 = NAN, epoch = NAN;
-        member_double(o, "r5", &r5);
-        member_double(o, "r10", &r10);
-        member_double(o, "epoch", &epoch);
-        s4g_loss_chart_add_eval(self, NAN, epoch, r1, r5, r10);
-        return TRUE;
-    }
-    Point p = {.epoch = NAN, .lr = NAN, .logit_scale = NAN, .pairs_per_s = NAN};
-    if (!member_double(o, "step", &p.step)) {
-        g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                    "training output line %u: field “step” missing or not a number", lineno);
-        return FALSE;
-    }
-    if (!member_double(o, "loss", &p.loss) || !isfinite(p.loss)) {
-        g_set_error(error, JSON_PARSER_ERROR, JSON_PARSER_ERROR_INVALID_DATA,
-                    "training output line %u: field “loss” missing or not a finite number", lineno);
-        return FALSE;
-    }
-    member_double(o, "epoch", &p.epoch);
-    member_double(o, "lr", &p.lr);
-    member_double(o, "logit_scale", &p.logit_scale);
-    member_double(o, "pairs_per_s", &p.pairs_per_s);
-    s4g_loss_chart_add_point(self, p.step, p.epoch, p.loss, p.lr, p.logit_scale, p.pairs_per_s);
-    return TRUE;
-}
-
-void s4g_loss_chart_add_point(S4gLossChart *self, double step, double epoch, double loss,
-                              double lr, double logit_scale, double pairs_per_s)
-{
-    g_return_if_fail(S4G_IS_LOSS_CHART(self));
-    /* keep steps increasing: a repeated step starts over from there */
-    guint keep = self->points->len;
-    while (keep > 0 && g_array_index(self->points, Point, keep - 1).step >= step)
-        keep--;
-    g_array_set_size(self->points, keep);
-    self->n_stored = MIN(self->n_stored, keep);
-    Point p = {step, epoch, loss, lr, logit_scale, pairs_per_s};
-    g_array_append_val(self->points, p);
-    if (self->hover >= (int)self->points->len) self->hover = -1;
-    schedule_redraw(self);
-}
-
-void s4g_loss_chart_add_eval(S4gLossChart *self, double step, double epoch, double r1, double r5,
-                             double r10)
-{
-    g_return_if_fail(S4G_IS_LOSS_CHART(self));
-    if (isnan(step))
-        step = self->points->len
-                   ? g_array_index(self->points, Point, self->points->len - 1).step
-                   : 0;
-    Eval e = {step, epoch, r1, r5, r10};
-    guint at = self->evals->len;
-    while (at > 0 && g_array_index(self->evals, Eval, at - 1).step > step)
-        at--;
-    g_array_insert_val(self->evals, at, e);
-    /* the read-out shows the latest evaluation */
-    Eval *last = &g_array_index(self->evals, Eval, self->evals->len - 1);
-    self->has_recall = TRUE;
-    self->r1 = last->r1;
-    self->r5 = last->r5;
-    self->r10 = last->r10;
-    schedule_redraw(self);
-}
-
-guint s4g_loss_chart_get_n_evals(S4gLossChart *self)
-{
-    return self->evals->len;
-}
-
-gboolean s4g_loss_chart_get_eval(S4gLossChart *self, guint i, double *step, double *r1)
-{
-    if (i >= self->evals->len) return FALSE;
-    Eval *e = &g_array_index(self->evals, Eval, i);
-    *step = e->step;
-    *r1 = e->r1;
-    return TRUE;
-}
-
-void s4g_loss_chart_set_n_stored(S4gLossChart *self, guint n)
-{
-    self->n_stored = MIN(n, self->points->len);
-    schedule_redraw(self);
-}
-
-guint s4g_loss_chart_get_n_stored(S4gLossChart *self)
-{
-    return self->n_stored;
-}
-
-void s4g_loss_chart_clear(S4gLossChart *self)
-{
-    g_array_set_size(self->points, 0);
-    g_array_set_size(self->evals, 0);
-    self->n_stored = 0;
-    self->lines_fed = 0;
-    self->has_recall = FALSE;
-    self->hover = -1;
-    schedule_redraw(self);
-}
-
-guint s4g_loss_chart_get_n_points(S4gLossChart *self)
-{
-    return self->points->len;
-}
-
-gboolean s4g_loss_chart_get_point(S4gLossChart *self, guint i, double *step, double *loss)
-{
-    if (i >= self->points->len) return FALSE;
-    Point *p = &g_array_index(self->points, Point, i);
-    *step = p->step;
-    *loss = p->loss;
-    return TRUE;
-}
-
-gboolean s4g_loss_chart_get_recall(S4gLossChart *self, double *r1, double *r5, double *r10)
-{
-    if (!self->has_recall) return FALSE;
-    *r1 = self->r1;
-    *r5 = self->r5;
-    *r10 = self->r10;
-    return TRUE;
-}
-
-static void data_range(S4gLossChart *self, double *x0, double *x1, double *y0, double *y1)
-{
-    *x0 = *y0 = INFINITY;
-    *x1 = *y1 = -INFINITY;
-    for (guint i = 0; i < self->points->len; i++) {
-        Point *p = &g_array_index(self->points, Point, i);
-        *x0 = MIN(*x0, p->step);
-        *x1 = MAX(*x1, p->step);
-        *y0 = MIN(*y0, p->loss);
-        *y1 = MAX(*y1, p->loss);
-    }
-    if (*x1 <= *x0) *x1 = *x0 + 1;
-    if (*y1 <= *y0) {
-        *y0 -= 0.5;
-        *y1 += 0.5;
-    }
-    double pad = 0.05 * (*y1 - *y0);
-    *y0 -= pad;
-    *y1 += pad;
+    g_return_val_if_fail(S4G_IS_LOSS_CHART(self), NULL);
+    return self->model;
 }
 
 int s4g_loss_chart_nearest(S4gLossChart *self, double x)
 {
-    if (self->points->len == 0) return -1;
-    double x0, x1, y0, y1;
-    data_range(self, &x0, &x1, &y0, &y1);
     double w = gtk_widget_get_width(GTK_WIDGET(self)) - PAD_L - PAD_R;
-    double step = x0 + (x - PAD_L) / MAX(w, 1.0) * (x1 - x0);
-    int best = 0;
-    for (guint i = 1; i < self->points->len; i++)
-        if (fabs(g_array_index(self->points, Point, i).step - step) <
-            fabs(g_array_index(self->points, Point, best).step - step))
-            best = (int)i;
-    return best;
+    return s4g_loss_model_nearest(self->model, (x - PAD_L) / MAX(w, 1.0));
 }
 
-char *s4g_loss_chart_describe(S4gLossChart *self, guint i)
+/* ---- drawing ----------------------------------------------------------------------- */
+
+typedef struct {
+    GtkWidget *widget;
+    cairo_t *cr;
+    double pw, ph; /* the plot area, at (PAD_L, PAD_T) */
+    GdkRGBA fg, loss, recall;
+} Canvas;
+
+/* A colour the style names (libadwaita's palette and accent), else the GNOME palette's. */
+static GdkRGBA style_color(GtkWidget *w, const char *name, const char *fallback)
 {
-    g_return_val_if_fail(i < self->points->len, NULL);
-    Point *p = &g_array_index(self->points, Point, i);
-    GString *s = g_string_new(NULL);
-    g_string_append_printf(s, _("step %.0f · loss %.4f"), p->step, p->loss);
-    if (isfinite(p->epoch)) g_string_append_printf(s, _(" · epoch %.2f"), p->epoch);
-    if (isfinite(p->lr)) g_string_append_printf(s, _(" · lr %.2e"), p->lr);
-    if (isfinite(p->logit_scale)) g_string_append_printf(s, _(" · scale %.2f"), p->logit_scale);
-    if (isfinite(p->pairs_per_s)) g_string_append_printf(s, _(" · %.1f pairs/s"), p->pairs_per_s);
-    for (guint e = 0; e < self->evals->len; e++) {
-        Eval *ev = &g_array_index(self->evals, Eval, e);
-        if (ev->step == p->step) g_string_append_printf(s, _(" · R@1 %.1f%%"), ev->r1);
+    GdkRGBA c;
+    if (!gtk_style_context_lookup_color(gtk_widget_get_style_context(w), name, &c))
+        gdk_rgba_parse(&c, fallback);
+    return c;
+}
+
+static void set_color(Canvas *c, const GdkRGBA *rgba, double alpha)
+{
+    cairo_set_source_rgba(c->cr, rgba->red, rgba->green, rgba->blue, rgba->alpha * alpha);
+}
+
+/* Text in the widget's font (a size smaller), left or right of x, on the baseline y. */
+static void draw_text(Canvas *c, const char *text, double x, double y, gboolean right)
+{
+    PangoLayout *layout = gtk_widget_create_pango_layout(c->widget, text);
+    PangoAttrList *attrs = pango_attr_list_new();
+    pango_attr_list_insert(attrs, pango_attr_scale_new(PANGO_SCALE_SMALL));
+    pango_layout_set_attributes(layout, attrs);
+    pango_attr_list_unref(attrs);
+    int width;
+    pango_layout_get_pixel_size(layout, &width, NULL);
+    double top = y - pango_layout_get_baseline(layout) / (double)PANGO_SCALE;
+    cairo_move_to(c->cr, right ? x - width : x, top);
+    pango_cairo_show_layout(c->cr, layout);
+    g_object_unref(layout);
+}
+
+static double px(Canvas *c, double x)
+{
+    return PAD_L + x * c->pw;
+}
+
+static double py(Canvas *c, double y)
+{
+    return PAD_T + (1 - y) * c->ph;
+}
+
+static void draw_grid(Canvas *c)
+{
+    cairo_set_line_width(c->cr, 1);
+    set_color(c, &c->fg, 0.15);
+    for (int g = 0; g <= 4; g++) {
+        double y = PAD_T + c->ph * g / 4.0;
+        cairo_move_to(c->cr, PAD_L, y + 0.5);
+        cairo_line_to(c->cr, PAD_L + c->pw, y + 0.5);
     }
-    return g_string_free(s, FALSE);
+    cairo_stroke(c->cr);
+}
+
+static void draw_axes(S4gLossChart *self, Canvas *c, double h)
+{
+    double x0, x1, y0, y1;
+    s4g_loss_model_get_range(self->model, &x0, &x1, &y0, &y1);
+    set_color(c, &c->fg, 0.8);
+    for (int g = 0; g <= 4; g++) {
+        char buf[32];
+        g_snprintf(buf, sizeof buf, "%.3g", y1 - (y1 - y0) * g / 4.0);
+        draw_text(c, buf, 4, PAD_T + c->ph * g / 4.0 + 4, FALSE);
+    }
+    char buf[64];
+    g_snprintf(buf, sizeof buf, _("step %.0f"), x0);
+    draw_text(c, buf, PAD_L, h - 8, FALSE);
+    g_snprintf(buf, sizeof buf, _("step %.0f"), x1);
+    draw_text(c, buf, PAD_L + c->pw, h - 8, TRUE);
+}
+
+/* One series of the model (its points in 0–1) as a line through the plot. */
+typedef gboolean (*SeriesXY)(S4gLossModel *model, guint i, double *x, double *y);
+
+static void stroke_series(S4gLossChart *self, Canvas *c, SeriesXY xy)
+{
+    double x, y;
+    for (guint i = 0; xy(self->model, i, &x, &y); i++)
+        if (i == 0)
+            cairo_move_to(c->cr, px(c, x), py(c, y));
+        else
+            cairo_line_to(c->cr, px(c, x), py(c, y));
+    cairo_stroke(c->cr);
+}
+
+static void draw_loss(S4gLossChart *self, Canvas *c)
+{
+    set_color(c, &c->loss, 1);
+    cairo_set_line_width(c->cr, 2);
+    cairo_set_line_join(c->cr, CAIRO_LINE_JOIN_ROUND);
+    stroke_series(self, c, s4g_loss_model_get_point_xy);
+}
+
+/* where a resumed run's live points start */
+static void draw_resume_mark(S4gLossChart *self, Canvas *c)
+{
+    guint stored = s4g_loss_model_get_n_stored(self->model);
+    if (stored == 0 || stored >= s4g_loss_model_get_n_points(self->model)) return;
+    double x, y;
+    s4g_loss_model_get_point_xy(self->model, stored - 1, &x, &y);
+    double xs = px(c, x);
+    const double dash[] = {4, 3};
+    cairo_set_dash(c->cr, dash, 2, 0);
+    cairo_set_line_width(c->cr, 1);
+    set_color(c, &c->fg, 0.5);
+    cairo_move_to(c->cr, round(xs) + 0.5, PAD_T);
+    cairo_line_to(c->cr, round(xs) + 0.5, PAD_T + c->ph);
+    cairo_stroke(c->cr);
+    cairo_set_dash(c->cr, NULL, 0, 0);
+    draw_text(c, _("resumed"), xs + 4, PAD_T + c->ph - 6, FALSE);
+}
+
+/* R@1 at evaluations on the right axis, 0–100 % */
+static void draw_recall(S4gLossChart *self, Canvas *c)
+{
+    if (s4g_loss_model_get_n_evals(self->model) == 0) return;
+    set_color(c, &c->fg, 0.8);
+    for (int g = 0; g <= 4; g += 2) {
+        char buf[16];
+        g_snprintf(buf, sizeof buf, "%d%%", 100 - 25 * g);
+        draw_text(c, buf, PAD_L + c->pw + 4, PAD_T + c->ph * g / 4.0 + 4, FALSE);
+    }
+    set_color(c, &c->recall, 1);
+    cairo_set_line_width(c->cr, 1.5);
+    stroke_series(self, c, s4g_loss_model_get_eval_xy);
+    double x, y;
+    for (guint i = 0; s4g_loss_model_get_eval_xy(self->model, i, &x, &y); i++) {
+        cairo_arc(c->cr, px(c, x), py(c, y), 3.5, 0, 2 * G_PI);
+        cairo_fill(c->cr);
+    }
+    draw_text(c, _("R@1"), PAD_L + c->pw + 4, PAD_T + c->ph + 16, FALSE);
+}
+
+static void draw_readouts(S4gLossChart *self, Canvas *c)
+{
+    double x, y;
+    if (self->hover >= 0 && s4g_loss_model_get_point_xy(self->model, (guint)self->hover, &x, &y)) {
+        set_color(c, &c->loss, 1);
+        cairo_rectangle(c->cr, px(c, x) - 4, py(c, y) - 4, 8, 8);
+        cairo_fill(c->cr);
+        g_autofree char *text = s4g_loss_model_describe(self->model, (guint)self->hover);
+        set_color(c, &c->fg, 0.9);
+        draw_text(c, text, PAD_L + 6, PAD_T + 14, FALSE);
+    }
+    double r1, r5, r10;
+    if (s4g_loss_model_get_recall(self->model, &r1, &r5, &r10)) {
+        g_autofree char *text =
+            g_strdup_printf(_("R@1 %.1f%%  R@5 %.1f%%  R@10 %.1f%%"), r1, r5, r10);
+        set_color(c, &c->fg, 0.9);
+        draw_text(c, text, PAD_L + c->pw - 4, PAD_T + 30, TRUE);
+    }
 }
 
 static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
@@ -267,127 +213,26 @@ static void snapshot(GtkWidget *widget, GtkSnapshot *snap)
     S4gLossChart *self = S4G_LOSS_CHART(widget);
     double w = gtk_widget_get_width(widget), h = gtk_widget_get_height(widget);
     if (w < PAD_L + PAD_R + 10 || h < PAD_T + PAD_B + 10) return;
-    GdkRGBA fg;
-    gtk_style_context_get_color(gtk_widget_get_style_context(widget), &fg);
-    cairo_t *cr = gtk_snapshot_append_cairo(snap, &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
-    double pw = w - PAD_L - PAD_R, ph = h - PAD_T - PAD_B;
-
-    cairo_set_line_width(cr, 1);
-    cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.15);
-    for (int g = 0; g <= 4; g++) {
-        double y = PAD_T + ph * g / 4.0;
-        cairo_move_to(cr, PAD_L, y + 0.5);
-        cairo_line_to(cr, PAD_L + pw, y + 0.5);
+    Canvas c = {.widget = widget, .pw = w - PAD_L - PAD_R, .ph = h - PAD_T - PAD_B};
+    gtk_style_context_get_color(gtk_widget_get_style_context(widget), &c.fg);
+    c.loss = style_color(widget, "accent_color", "#3584e4");
+    c.recall = style_color(widget, "orange_4", "#e66100");
+    c.cr = gtk_snapshot_append_cairo(snap, &GRAPHENE_RECT_INIT(0, 0, (float)w, (float)h));
+    draw_grid(&c);
+    if (s4g_loss_model_get_n_points(self->model) == 0) {
+        set_color(&c, &c.fg, 0.8);
+        draw_text(&c, _("Waiting for training output…"), PAD_L + 8, PAD_T + c.ph / 2, FALSE);
+    } else {
+        draw_axes(self, &c, h);
+        draw_loss(self, &c);
+        draw_resume_mark(self, &c);
+        draw_recall(self, &c);
+        draw_readouts(self, &c);
     }
-    cairo_stroke(cr);
-    cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.8);
-    cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, 11);
-
-    if (self->points->len == 0) {
-        cairo_move_to(cr, PAD_L + 8, PAD_T + ph / 2);
-        cairo_show_text(cr, _("Waiting for training output…"));
-        cairo_destroy(cr);
-        return;
-    }
-    double x0, x1, y0, y1;
-    data_range(self, &x0, &x1, &y0, &y1);
-    for (int g = 0; g <= 4; g++) {
-        char buf[32];
-        g_snprintf(buf, sizeof buf, "%.3g", y1 - (y1 - y0) * g / 4.0);
-        cairo_move_to(cr, 4, PAD_T + ph * g / 4.0 + 4);
-        cairo_show_text(cr, buf);
-    }
-    char buf[64];
-    g_snprintf(buf, sizeof buf, _("step %.0f"), x0);
-    cairo_move_to(cr, PAD_L, h - 8);
-    cairo_show_text(cr, buf);
-    g_snprintf(buf, sizeof buf, _("step %.0f"), x1);
-    cairo_text_extents_t ext;
-    cairo_text_extents(cr, buf, &ext);
-    cairo_move_to(cr, PAD_L + pw - ext.width, h - 8);
-    cairo_show_text(cr, buf);
-
-#define PX(s) (PAD_L + ((s)-x0) / (x1 - x0) * pw)
-#define PY(l) (PAD_T + (1 - ((l)-y0) / (y1 - y0)) * ph)
-    cairo_set_source_rgb(cr, 0.21, 0.52, 0.89); /* GNOME blue 3 */
-    cairo_set_line_width(cr, 2);
-    cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
-    for (guint i = 0; i < self->points->len; i++) {
-        Point *p = &g_array_index(self->points, Point, i);
-        if (i == 0)
-            cairo_move_to(cr, PX(p->step), PY(p->loss));
-        else
-            cairo_line_to(cr, PX(p->step), PY(p->loss));
-    }
-    cairo_stroke(cr);
-
-    /* where a resumed run's live points start */
-    if (self->n_stored > 0 && self->n_stored < self->points->len) {
-        double xs = PX(g_array_index(self->points, Point, self->n_stored - 1).step);
-        const double dash[] = {4, 3};
-        cairo_set_dash(cr, dash, 2, 0);
-        cairo_set_line_width(cr, 1);
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.5);
-        cairo_move_to(cr, round(xs) + 0.5, PAD_T);
-        cairo_line_to(cr, round(xs) + 0.5, PAD_T + ph);
-        cairo_stroke(cr);
-        cairo_set_dash(cr, NULL, 0, 0);
-        cairo_move_to(cr, xs + 4, PAD_T + ph - 6);
-        cairo_show_text(cr, _("resumed"));
-    }
-
-    /* R@1 at evaluations on the right axis, 0–100 % */
-    if (self->evals->len > 0) {
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.8);
-        for (int g = 0; g <= 4; g += 2) {
-            g_snprintf(buf, sizeof buf, "%d%%", 100 - 25 * g);
-            cairo_move_to(cr, PAD_L + pw + 4, PAD_T + ph * g / 4.0 + 4);
-            cairo_show_text(cr, buf);
-        }
-        cairo_set_source_rgb(cr, 0.90, 0.38, 0.0); /* GNOME orange 5 */
-        cairo_set_line_width(cr, 1.5);
-#define RY(r) (PAD_T + (1 - CLAMP((r), 0, 100) / 100.0) * ph)
-        for (guint i = 0; i < self->evals->len; i++) {
-            Eval *e = &g_array_index(self->evals, Eval, i);
-            if (i == 0)
-                cairo_move_to(cr, PX(e->step), RY(e->r1));
-            else
-                cairo_line_to(cr, PX(e->step), RY(e->r1));
-        }
-        cairo_stroke(cr);
-        for (guint i = 0; i < self->evals->len; i++) {
-            Eval *e = &g_array_index(self->evals, Eval, i);
-            cairo_arc(cr, PX(e->step), RY(e->r1), 3.5, 0, 2 * G_PI);
-            cairo_fill(cr);
-        }
-#undef RY
-        cairo_move_to(cr, PAD_L + pw + 4, PAD_T + ph + 16);
-        cairo_show_text(cr, _("R@1"));
-    }
-
-    if (self->hover >= 0 && (guint)self->hover < self->points->len) {
-        Point *p = &g_array_index(self->points, Point, self->hover);
-        cairo_set_source_rgb(cr, 0.21, 0.52, 0.89);
-        cairo_rectangle(cr, PX(p->step) - 4, PY(p->loss) - 4, 8, 8);
-        cairo_fill(cr);
-        g_autofree char *text = s4g_loss_chart_describe(self, (guint)self->hover);
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.9);
-        cairo_move_to(cr, PAD_L + 6, PAD_T + 14);
-        cairo_show_text(cr, text);
-    }
-    if (self->has_recall) {
-        g_snprintf(buf, sizeof buf, _("R@1 %.1f%%  R@5 %.1f%%  R@10 %.1f%%"), self->r1, self->r5,
-                   self->r10);
-        cairo_text_extents(cr, buf, &ext);
-        cairo_set_source_rgba(cr, fg.red, fg.green, fg.blue, 0.9);
-        cairo_move_to(cr, PAD_L + pw - ext.width - 4, PAD_T + 30);
-        cairo_show_text(cr, buf);
-    }
-#undef PX
-#undef PY
-    cairo_destroy(cr);
+    cairo_destroy(c.cr);
 }
+
+/* ---- pointer ----------------------------------------------------------------------- */
 
 static void on_motion(GtkEventControllerMotion *c, double x, double y, S4gLossChart *self)
 {
@@ -396,7 +241,7 @@ static void on_motion(GtkEventControllerMotion *c, double x, double y, S4gLossCh
         self->hover = n;
         gtk_widget_queue_draw(GTK_WIDGET(self));
         if (n >= 0) {
-            g_autofree char *text = s4g_loss_chart_describe(self, (guint)n);
+            g_autofree char *text = s4g_loss_model_describe(self->model, (guint)n);
             gtk_widget_set_tooltip_text(GTK_WIDGET(self), text);
         }
     }
@@ -419,20 +264,14 @@ static void dispose(GObject *object)
 {
     S4gLossChart *self = S4G_LOSS_CHART(object);
     g_clear_handle_id(&self->redraw_source, g_source_remove);
+    if (self->model) g_signal_handlers_disconnect_by_data(self->model, self);
+    g_clear_object(&self->model);
     G_OBJECT_CLASS(s4g_loss_chart_parent_class)->dispose(object);
-}
-
-static void finalize(GObject *object)
-{
-    g_array_unref(S4G_LOSS_CHART(object)->points);
-    g_array_unref(S4G_LOSS_CHART(object)->evals);
-    G_OBJECT_CLASS(s4g_loss_chart_parent_class)->finalize(object);
 }
 
 static void s4g_loss_chart_class_init(S4gLossChartClass *klass)
 {
     G_OBJECT_CLASS(klass)->dispose = dispose;
-    G_OBJECT_CLASS(klass)->finalize = finalize;
     GTK_WIDGET_CLASS(klass)->snapshot = snapshot;
     GTK_WIDGET_CLASS(klass)->measure = measure;
     gtk_widget_class_set_css_name(GTK_WIDGET_CLASS(klass), "losschart");
@@ -441,8 +280,8 @@ static void s4g_loss_chart_class_init(S4gLossChartClass *klass)
 
 static void s4g_loss_chart_init(S4gLossChart *self)
 {
-    self->points = g_array_new(FALSE, FALSE, sizeof(Point));
-    self->evals = g_array_new(FALSE, FALSE, sizeof(Eval));
+    self->model = s4g_loss_model_new();
+    g_signal_connect_swapped(self->model, "changed", G_CALLBACK(on_model_changed), self);
     self->hover = -1;
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_motion), self);
@@ -455,4 +294,68 @@ static void s4g_loss_chart_init(S4gLossChart *self)
 GtkWidget *s4g_loss_chart_new(void)
 {
     return g_object_new(S4G_TYPE_LOSS_CHART, NULL);
+}
+
+/* ---- the model's calls on the chart (its users predate the model) ---------------------- */
+
+gboolean s4g_loss_chart_feed_line(S4gLossChart *self, const char *line, GError **error)
+{
+    return s4g_loss_model_feed_line(self->model, line, error);
+}
+
+void s4g_loss_chart_clear(S4gLossChart *self)
+{
+    s4g_loss_model_clear(self->model);
+}
+
+guint s4g_loss_chart_get_n_points(S4gLossChart *self)
+{
+    return s4g_loss_model_get_n_points(self->model);
+}
+
+gboolean s4g_loss_chart_get_point(S4gLossChart *self, guint i, double *step, double *loss)
+{
+    return s4g_loss_model_get_point(self->model, i, step, loss);
+}
+
+gboolean s4g_loss_chart_get_recall(S4gLossChart *self, double *r1, double *r5, double *r10)
+{
+    return s4g_loss_model_get_recall(self->model, r1, r5, r10);
+}
+
+void s4g_loss_chart_add_point(S4gLossChart *self, double step, double epoch, double loss, double lr,
+                              double logit_scale, double pairs_per_s)
+{
+    s4g_loss_model_add_point(self->model, step, epoch, loss, lr, logit_scale, pairs_per_s);
+}
+
+void s4g_loss_chart_add_eval(S4gLossChart *self, double step, double epoch, double r1, double r5,
+                             double r10)
+{
+    s4g_loss_model_add_eval(self->model, step, epoch, r1, r5, r10);
+}
+
+guint s4g_loss_chart_get_n_evals(S4gLossChart *self)
+{
+    return s4g_loss_model_get_n_evals(self->model);
+}
+
+gboolean s4g_loss_chart_get_eval(S4gLossChart *self, guint i, double *step, double *r1)
+{
+    return s4g_loss_model_get_eval(self->model, i, step, r1);
+}
+
+void s4g_loss_chart_set_n_stored(S4gLossChart *self, guint n)
+{
+    s4g_loss_model_set_n_stored(self->model, n);
+}
+
+guint s4g_loss_chart_get_n_stored(S4gLossChart *self)
+{
+    return s4g_loss_model_get_n_stored(self->model);
+}
+
+char *s4g_loss_chart_describe(S4gLossChart *self, guint i)
+{
+    return s4g_loss_model_describe(self->model, i);
 }

@@ -2,6 +2,7 @@
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-mbtiles-source.h"
 
+#include "s4g-image.h"
 #include "s4g-mbtiles.h"
 
 struct _S4gMbtilesSource {
@@ -46,6 +47,20 @@ static void read_worker(GTask *task, gpointer source, gpointer data, GCancellabl
         s4g_mbtiles_source_read_tile(S4G_MBTILES_SOURCE(source), k->z, k->x, k->y, &error);
     if (!bytes) {
         g_task_return_error(task, error);
+        return;
+    }
+    /* a map tile is 256² or 512²: one declaring more is refused from its header, undecoded */
+    int w = 0, h = 0;
+    gsize len = 0;
+    const void *encoded = g_bytes_get_data(bytes, &len);
+    g_autofree char *what = g_strdup_printf("%s: tile %u/%u/%u", S4G_MBTILES_SOURCE(source)->path,
+                                            k->z, k->x, k->y);
+    GError *size_error = NULL;
+    if (!s4g_image_buffer_size(encoded, len, what, &w, &h, &size_error) || w > 1024 || h > 1024) {
+        if (!size_error)
+            size_error = g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                     "%s: %d×%d pixels, not a map tile", what, w, h);
+        g_task_return_error(task, size_error);
         return;
     }
     GdkTexture *texture = gdk_texture_new_from_bytes(bytes, &error);

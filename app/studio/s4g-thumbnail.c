@@ -2,6 +2,10 @@
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-thumbnail.h"
 
+#include "s4g-file.h"
+#include "s4g-image.h"
+
+#include <unistd.h>
 #include <vips/vips.h>
 
 typedef struct {
@@ -17,6 +21,21 @@ static void request_free(Request *r)
 
 GdkTexture *s4g_thumbnail_load(const char *path, int size, GError **error)
 {
+    /* A FIFO must not block and a decompression bomb must not be decoded: regular files
+     * whose header is within the pixel budget only.  vips_thumbnail applies the EXIF
+     * orientation itself. */
+    int fd = s4g_file_open_regular(path, NULL, error);
+    if (fd < 0)
+        return NULL;
+    close(fd);
+    VipsImage *header = vips_image_new_from_file(path, NULL);
+    if (header) {
+        gboolean fits = s4g_image_check_pixels(vips_image_get_width(header),
+                                               vips_image_get_height(header), path, error);
+        g_object_unref(header);
+        if (!fits)
+            return NULL;
+    }
     VipsImage *thumb = NULL;
     /* vips_thumbnail shrinks on load (JPEG DCT scaling, PNG/WebP subsampling), the cheap path
      * for big panoramas. */

@@ -6,16 +6,18 @@
 
 #include "s4g-defaults.h"
 #include "s4g-run-item.h"
+#include "s4g-runner.h"
+#include "s4g-train-events.h"
 #include "s4g-store-runs.h"
 
 #include <glib/gi18n.h>
-#include <json-glib/json-glib.h>
 #include <math.h>
-#include <signal.h>
 #include <string.h>
 
-/* Lines of the trainer's stderr kept for the message when it fails. */
-#define STDERR_KEEP 6
+/* Cancel asks the trainer to stop (SIGTERM: it finishes its step and checkpoints); only a
+ * trainer that has not exited after this long is killed.  Long: one step of a large model
+ * on the CPU backend can take minutes, and a kill loses the checkpoint. */
+#define TRAIN_KILL_GRACE_MS (10 * 60 * 1000)
 
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
@@ -32,34 +34,14 @@ struct _S4gTrainWindow {
     gboolean refreshing; /* the list is being reloaded: selection changes load no curve */
 
     char *project_dir;
-    GSubprocess *proc;
-    GDataInputStream *out, *err;
-    GCancellable *cancellable;
-    guint bad_lines;
-    gboolean ended; /* the trainer's "end" event was read; its state is on the status line */
-    gboolean exited, out_eof, err_eof; /* the run is over when all three are */
+    S4gRunner *runner; /* the trainer; NULL before the first run */
+    guint lines_read, bad_lines; /* of the trainer's stdout */
+    gboolean ended;      /* the trainer's "end" event was read; its state is on the status line */
     gint64 live_run;     /* the run id the trainer announced (or the one resumed), 0 before */
     char *error_message; /* from the trainer's {"event": "error"} line */
-    GQueue err_lines;    /* the last STDERR_KEEP lines of its stderr (char *) */
 };
 
 G_DEFINE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, ADW_TYPE_WINDOW)
-
-char *s4g_train_window_find_s4g(void)
-{
-    const char *env = g_getenv("S4G_PROGRAM");
-    if (env && *env) return g_strdup(env);
-    g_autofree char *self_exe = g_file_read_link("/proc/self/exe", NULL);
-    if (self_exe) {
-        /* Build tree: app/studio/s4g-studio next to app/cli/s4g; installed: same bindir. */
-        g_autofree char *dir = g_path_get_dirname(self_exe);
-        g_autofree char *sibling = g_build_filename(dir, "s4g", NULL);
-        if (g_file_test(sibling, G_FILE_TEST_IS_EXECUTABLE)) return g_steal_pointer(&sibling);
-        g_autofree char *cli = g_build_filename(dir, "..", "cli", "s4g", NULL);
-        if (g_file_test(cli, G_FILE_TEST_IS_EXECUTABLE)) return g_steal_pointer(&cli);
-    }
-    return g_find_program_in_path("s4g");
-}
 
 GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
 {
@@ -87,6 +69,11 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
 static void set_running(S4gTrainWindow *self, gboolean running);
 static void refresh_runs(S4gTrainWindow *self, gint64 select);
 
+gboolean s4g_train_window_is_running(S4gTrainWindow *self)
+{
+    return self->runner && s4g_runner_is_running(self->runner);
+}
+
 static void set_status(S4gTrainWindow *self, const char *text, gboolean is_error)
 {
     gtk_label_set_label(self->status_label, text);
@@ -105,7 +92,8 @@ static S4gRunItem *selected_item(S4gTrainWindow *self)
 static void update_resume_sensitivity(S4gTrainWindow *self)
 {
     S4gRunItem *item = selected_item(self);
-    gboolean ok = !self->proc && item && s4g_run_info_can_resume(s4g_run_item_get_info(item));
+    gboolean ok = !s4g_train_window_is_running(self) && item &&
+                  s4g_run_info_can_resume(s4g_run_item_get_info(item));
     gtk_widget_set_sensitive(GTK_WIDGET(self->resume_button), ok);
 }
 
@@ -116,13 +104,12 @@ static void set_running(S4gTrainWindow *self, gboolean running)
     update_resume_sensitivity(self);
 }
 
-/* All three of exit, stdout EOF and stderr EOF have been seen: say how the run ended (the
- * trainer's own words when it failed) and show the run's new state in the list. */
-static void finish_run(S4gTrainWindow *self)
+/* The trainer exited and its output has been read: say how the run ended (the trainer's own
+ * words when it failed) and show the run's new state in the list. */
+static void finish_run(S4gRunner *runner, S4gTrainWindow *self)
 {
-    if (!self->exited || !self->out_eof || !self->err_eof || !self->proc) return;
-    GSubprocess *proc = self->proc;
-    gboolean ok = g_subprocess_get_if_exited(proc) && g_subprocess_get_exit_status(proc) == 0;
+    int status = s4g_runner_get_exit_status(runner), sig = s4g_runner_get_term_sig(runner);
+    gboolean ok = status == 0;
     g_autofree char *msg = NULL;
     gboolean is_error = FALSE;
     if (ok && self->ended)
@@ -131,174 +118,108 @@ static void finish_run(S4gTrainWindow *self)
         msg = g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
     else {
         is_error = TRUE;
-        g_autoptr(GString) detail = g_string_new(self->error_message);
-        if (!self->error_message)
-            for (GList *l = self->err_lines.head; l; l = l->next)
-                g_string_append_printf(detail, "%s%s", detail->len ? "\n" : "", (char *)l->data);
-        if (g_subprocess_get_if_signaled(proc))
-            msg = g_strdup_printf(_("Stopped by signal %d"), g_subprocess_get_term_sig(proc));
-        else if (detail->len)
-            msg = g_strdup_printf(_("Training failed (exit status %d): %s"),
-                                  g_subprocess_get_exit_status(proc), detail->str);
+        g_autofree char *tail = s4g_runner_get_stderr_tail(runner);
+        const char *detail = self->error_message ? self->error_message : tail;
+        if (sig)
+            msg = g_strdup_printf(_("Stopped by signal %d"), sig);
+        else if (*detail)
+            msg = g_strdup_printf(_("Training failed (exit status %d): %s"), status, detail);
         else
-            msg = g_strdup_printf(_("Training failed with exit status %d"),
-                                  g_subprocess_get_exit_status(proc));
+            msg = g_strdup_printf(_("Training failed with exit status %d"), status);
     }
     if (msg) set_status(self, msg, is_error);
-    g_clear_object(&self->proc);
     set_running(self, FALSE);
     /* the run just ended is the one to look at (and to resume, when stopped) */
     refresh_runs(self, self->live_run);
 }
 
-static void on_process_exit(GObject *src, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(S4gTrainWindow) self = data;
-    g_autoptr(GError) error = NULL;
-    if (!g_subprocess_wait_finish(G_SUBPROCESS(src), res, &error))
-        return; /* cancelled: the window is going away */
-    if (self->proc != G_SUBPROCESS(src)) return;
-    self->exited = TRUE;
-    finish_run(self);
-}
-
 /* `s4g train --json` ends with {"event": "end", "state": "done"|"stopped", "step": N}: a
  * cancelled run exits 0 too, so the state comes from here. */
-static gboolean note_end(S4gTrainWindow *self, JsonObject *o)
+static void note_end(S4gTrainWindow *self, const S4gTrainEvent *ev)
 {
-    const char *state = json_object_get_string_member_with_default(o, "state", "");
-    gint64 step = json_object_get_int_member_with_default(o, "step", 0);
     g_autofree char *msg =
-        g_strcmp0(state, "stopped") == 0
-            ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)step)
+        g_strcmp0(ev->what, "stopped") == 0
+            ? g_strdup_printf(_("Stopped after %u steps; the run can be resumed"), (guint)ev->step)
             : g_strdup_printf(_("Finished: %u steps"), s4g_loss_chart_get_n_points(self->chart));
     set_status(self, msg, FALSE);
     self->ended = TRUE;
-    return TRUE;
 }
 
-/* The trainer's lifecycle events (start, end, error); FALSE for lines the chart takes. */
-static gboolean note_event(S4gTrainWindow *self, const char *line)
+static void note_error(S4gTrainWindow *self, const S4gTrainEvent *ev)
 {
-    if (!strstr(line, "\"event\"")) return FALSE;
-    g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, line, -1, NULL)) return FALSE;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!JSON_NODE_HOLDS_OBJECT(root)) return FALSE;
-    JsonObject *o = json_node_get_object(root);
-    const char *event = json_object_get_string_member_with_default(o, "event", "");
-    if (!strcmp(event, "end")) return note_end(self, o);
-    if (!strcmp(event, "start")) {
-        /* a new run now has its row (state running): show it in the list */
-        self->live_run = json_object_get_int_member_with_default(o, "run", self->live_run);
-        refresh_runs(self, 0);
-        return FALSE; /* the chart ignores it too */
-    }
-    if (!strcmp(event, "error")) {
-        g_free(self->error_message);
-        self->error_message =
-            g_strdup(json_object_get_string_member_with_default(o, "message", _("unknown error")));
-        g_autofree char *msg = g_strdup_printf(_("Training failed: %s"), self->error_message);
-        set_status(self, msg, TRUE);
-        return TRUE;
-    }
-    return FALSE;
+    g_free(self->error_message);
+    self->error_message = g_strdup(ev->what ? ev->what : _("unknown error"));
+    g_autofree char *msg = g_strdup_printf(_("Training failed: %s"), self->error_message);
+    set_status(self, msg, TRUE);
 }
 
-static void read_next(S4gTrainWindow *self);
-
-static void on_line(GObject *src, GAsyncResult *res, gpointer data)
+/* Each line of the trainer's stdout is one event (s4g-train-events.h), parsed once: the
+ * lifecycle ones (start, end, error) are the window's, steps and evaluations the chart's. */
+static void on_line(S4gRunner *runner, const char *line, S4gTrainWindow *self)
 {
-    g_autoptr(S4gTrainWindow) self = data;
     g_autoptr(GError) error = NULL;
-    gsize len;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, &error);
-    if (G_DATA_INPUT_STREAM(src) != self->out) return; /* a previous run's stream */
-    if (!line) {
-        if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;
-        if (error) set_status(self, error->message, TRUE);
-        self->out_eof = TRUE;
-        finish_run(self);
-        return;
-    }
-    g_autoptr(GError) perr = NULL;
-    if (*g_strstrip(line) && note_event(self, line)) {
-        /* status line set */
-    } else if (*line && !s4g_loss_chart_feed_line(self->chart, line, &perr)) {
+    g_autoptr(S4gTrainEvent) ev = s4g_train_event_parse(line, ++self->lines_read, &error);
+    if (!ev && g_error_matches(error, S4G_TRAIN_EVENTS_ERROR, S4G_TRAIN_EVENTS_ERROR_UNKNOWN))
+        return; /* an event of a newer trainer */
+    if (!ev) {
         /* Not fatal: a trainer may print other lines; show the latest problem. */
         self->bad_lines++;
-        set_status(self, perr->message, TRUE);
-    } else if (*line) {
-        guint n = s4g_loss_chart_get_n_points(self->chart);
-        if (n > 0) {
-            g_autofree char *d = s4g_loss_chart_describe(self->chart, n - 1);
-            set_status(self, d, FALSE);
-        }
-    }
-    read_next(self);
-}
-
-static void read_next(S4gTrainWindow *self)
-{
-    g_data_input_stream_read_line_async(self->out, G_PRIORITY_DEFAULT, self->cancellable, on_line,
-                                        g_object_ref(self));
-}
-
-static void read_next_err(S4gTrainWindow *self);
-
-/* The trainer's stderr: its error messages when it fails (kept), log lines otherwise. */
-static void on_err_line(GObject *src, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(S4gTrainWindow) self = data;
-    g_autoptr(GError) error = NULL;
-    gsize len;
-    g_autofree char *line =
-        g_data_input_stream_read_line_finish_utf8(G_DATA_INPUT_STREAM(src), res, &len, &error);
-    if (G_DATA_INPUT_STREAM(src) != self->err) return;
-    if (!line) {
-        if (error && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) return;
-        self->err_eof = TRUE;
-        finish_run(self);
+        set_status(self, error->message, TRUE);
         return;
     }
-    g_strstrip(line);
-    if (*line) {
-        g_debug("s4g train: %s", line);
-        g_queue_push_tail(&self->err_lines, g_steal_pointer(&line));
-        while (self->err_lines.length > STDERR_KEEP)
-            g_free(g_queue_pop_head(&self->err_lines));
+    if (ev->kind == S4G_TRAIN_EVENT_END) {
+        note_end(self, ev);
+        return;
     }
-    read_next_err(self);
+    if (ev->kind == S4G_TRAIN_EVENT_ERROR) {
+        note_error(self, ev);
+        return;
+    }
+    if (ev->kind == S4G_TRAIN_EVENT_START) {
+        /* a new run now has its row (state running): show it in the list */
+        if (ev->run > 0) self->live_run = ev->run;
+        refresh_runs(self, 0);
+    }
+    S4gLossModel *model = s4g_loss_chart_get_model(self->chart);
+    s4g_loss_model_add_event(model, ev);
+    guint n = s4g_loss_model_get_n_points(model);
+    if (n > 0) {
+        g_autofree char *d = s4g_loss_model_describe(model, n - 1);
+        set_status(self, d, FALSE);
+    }
 }
 
-static void read_next_err(S4gTrainWindow *self)
+/* The trainer's stderr: its error messages when it fails (the runner keeps the last ones),
+ * log lines otherwise. */
+static void on_err_line(S4gRunner *runner, const char *line, S4gTrainWindow *self)
 {
-    g_data_input_stream_read_line_async(self->err, G_PRIORITY_DEFAULT, self->cancellable,
-                                        on_err_line, g_object_ref(self));
+    g_debug("s4g train: %s", line);
+}
+
+/* Stops listening to the previous trainer (a cancelled one may still be finishing). */
+static void detach_runner(S4gTrainWindow *self)
+{
+    if (!self->runner) return;
+    g_signal_handlers_disconnect_by_data(self->runner, self);
+    g_clear_object(&self->runner);
 }
 
 /* Starts argv with stdout (JSON lines) and stderr (messages) read asynchronously. */
 static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
 {
-    GSubprocess *proc =
-        g_subprocess_newv((const char *const *)argv,
-                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
-    if (!proc) return FALSE;
-    self->proc = proc;
-    self->bad_lines = 0;
-    self->ended = self->exited = self->out_eof = self->err_eof = FALSE;
+    g_autoptr(S4gRunner) runner = s4g_runner_new(TRAIN_KILL_GRACE_MS);
+    g_signal_connect(runner, "stdout-line", G_CALLBACK(on_line), self);
+    g_signal_connect(runner, "stderr-line", G_CALLBACK(on_err_line), self);
+    g_signal_connect(runner, "finished", G_CALLBACK(finish_run), self);
+    if (!s4g_runner_start(runner, (const char *const *)argv, error)) {
+        g_signal_handlers_disconnect_by_data(runner, self);
+        return FALSE;
+    }
+    detach_runner(self);
+    self->runner = g_steal_pointer(&runner);
+    self->lines_read = self->bad_lines = 0;
+    self->ended = FALSE;
     g_clear_pointer(&self->error_message, g_free);
-    g_queue_clear_full(&self->err_lines, g_free);
-    g_set_object(&self->out, g_data_input_stream_new(g_subprocess_get_stdout_pipe(proc)));
-    g_object_unref(self->out);
-    g_set_object(&self->err, g_data_input_stream_new(g_subprocess_get_stderr_pipe(proc)));
-    g_object_unref(self->err);
-    g_set_object(&self->cancellable, g_cancellable_new());
-    g_object_unref(self->cancellable);
-    g_subprocess_wait_async(proc, self->cancellable, on_process_exit, g_object_ref(self));
-    read_next(self);
-    read_next_err(self);
     set_running(self, TRUE);
     g_autofree char *cmd = g_strjoinv(" ", argv);
     g_autofree char *msg = g_strdup_printf(_("Running %s"), cmd);
@@ -310,11 +231,11 @@ static gboolean spawn(S4gTrainWindow *self, GStrv argv, GError **error)
  * program cannot be found. */
 static char *program_for_new_process(S4gTrainWindow *self, GError **error)
 {
-    if (self->proc) {
+    if (s4g_train_window_is_running(self)) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_BUSY, _("A run is already in progress"));
         return NULL;
     }
-    char *program = s4g_train_window_find_s4g();
+    char *program = s4g_runner_find_s4g();
     if (!program)
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                     _("The s4g program was not found (set S4G_PROGRAM or install it)"));
@@ -388,7 +309,7 @@ static void describe_selected(S4gTrainWindow *self)
 static void show_selected(S4gTrainWindow *self)
 {
     S4gRunItem *item = selected_item(self);
-    if (!item || self->refreshing || self->proc) return;
+    if (!item || self->refreshing || s4g_train_window_is_running(self)) return;
     g_autoptr(GError) error = NULL;
     const S4gRunInfo *i = s4g_run_item_get_info(item);
     if (!load_curve(self, i->id, &error)) {
@@ -489,12 +410,7 @@ gboolean s4g_train_window_select_run(S4gTrainWindow *self, gint64 run)
 
 void s4g_train_window_cancel(S4gTrainWindow *self)
 {
-    if (self->proc) g_subprocess_send_signal(self->proc, SIGTERM);
-}
-
-gboolean s4g_train_window_is_running(S4gTrainWindow *self)
-{
-    return self->proc != NULL;
+    if (self->runner) s4g_runner_cancel(self->runner);
 }
 
 /* Columns of the past-runs list: each a label bound to one field of S4gRunInfo. */
@@ -573,12 +489,8 @@ static void dispose(GObject *o)
     /* tearing the template down must not reload the list or the chart */
     if (self->view_stack) g_signal_handlers_disconnect_by_data(self->view_stack, self);
     if (self->runs_selection) g_signal_handlers_disconnect_by_data(self->runs_selection, self);
-    s4g_train_window_cancel(self);
-    if (self->cancellable) g_cancellable_cancel(self->cancellable);
-    g_clear_object(&self->cancellable);
-    g_clear_object(&self->proc);
-    g_clear_object(&self->out);
-    g_clear_object(&self->err);
+    s4g_train_window_cancel(self); /* the trainer checkpoints and exits on its own */
+    detach_runner(self);
     g_clear_object(&self->runs_selection);
     g_clear_object(&self->runs);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_TRAIN_WINDOW);
@@ -590,7 +502,6 @@ static void finalize(GObject *o)
     S4gTrainWindow *self = S4G_TRAIN_WINDOW(o);
     g_free(self->project_dir);
     g_free(self->error_message);
-    g_queue_clear_full(&self->err_lines, g_free);
     G_OBJECT_CLASS(s4g_train_window_parent_class)->finalize(o);
 }
 
@@ -647,7 +558,6 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     g_signal_connect_swapped(self->resume_button, "clicked", G_CALLBACK(on_resume), self);
     g_signal_connect_swapped(self->view_stack, "notify::visible-child", G_CALLBACK(on_page_changed),
                              self);
-    g_queue_init(&self->err_lines);
     self->runs = g_list_store_new(S4G_TYPE_RUN_ITEM);
     self->runs_selection = gtk_single_selection_new(g_object_ref(G_LIST_MODEL(self->runs)));
     gtk_single_selection_set_autoselect(self->runs_selection, FALSE);

@@ -29,8 +29,6 @@ GListModel *s4g_train_window_get_runs(S4gTrainWindow *self);
 /* Selects run `run` in the list (drawing its stored curve unless a run is live); FALSE if
  * it is not listed. */
 gboolean s4g_train_window_select_run(S4gTrainWindow *self, gint64 run);
-/* The s4g program: $S4G_PROGRAM, else next to this executable, else on PATH; NULL if none. */
-char *s4g_train_window_find_s4g(void);
 /* The argument vector the form describes (for tests and the status line). */
 GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program);
 

@@ -2,7 +2,7 @@
 #define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
-#include "s4g-window.h"
+#include "s4g-window-private.h"
 #include "s4g-settings.h"
 
 #include "s4g-geo.h"
@@ -16,70 +16,9 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-/* One annotation write, kept so it can be undone (deleted) and redone (re-inserted). */
-typedef struct {
-    gint64 id, image;
-    S4gAnnotationFlag flag;
-    gboolean has_location;
-    double lat, lon;
-    char *note;
-} Edit;
-
-static void edit_free(Edit *e)
-{
-    g_free(e->note);
-    g_free(e);
-}
-
-struct _S4gWindow {
-    AdwApplicationWindow parent_instance;
-
-    AdwToastOverlay *toasts;
-    AdwWindowTitle *title;
-    GtkDropDown *model_dropdown;
-    GtkStack *main_stack;
-    GtkListBox *recent_list;
-    GtkStack *view_stack;
-    GtkDropDown *dataset_dropdown, *split_dropdown;
-    GtkToggleButton *flagged_toggle, *sort_toggle, *set_location_toggle;
-    GtkSpinButton *min_error_spin, *max_error_spin;
-    GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
-    GtkGridView *photo_grid;
-    S4gNegativesView *negatives_view;  /* fills negative_layer and compare_layer */
-    ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
-    GtkPicture *photo_picture;
-    GtkFlowBox *candidates_flow;
-    ShumateSimpleMap *map;
-    GtkWidget *side_panel;
-    GtkEntry *note_entry;
-    GtkActionBar *task_bar;
-    GtkSpinner *task_spinner;
-    GtkLabel *task_label;
-    struct Task *task;     /* the s4g run behind the task bar, or NULL */
-    GHashTable *predicted; /* "model/image" already sent to s4g predict */
-
-    GSettings *settings;
-    S4gProject *project;
-    GtkFilterListModel *filtered;
-    GtkSortListModel *sorted;
-    GtkSingleSelection *selection;
-    GtkCustomFilter *filter;
-    GtkCustomSorter *sorter;
-
-    S4gPhotoLayer *photo_layer; /* every photo of the filter as a dot, one widget */
-    ShumateMarkerLayer *candidate_layer, *negative_layer;
-    ShumatePathLayer *error_path;
-    double error_m;
-    S4gPhoto *current;   /* selected photo (borrowed from the project's list) */
-    GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
-
-    GPtrArray *undo, *redo;  /* Edit* */
-    double press_x, press_y; /* where the last map press began */
-};
-
 G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void toast(S4gWindow *self, const char *message)
+void _s4g_window_toast(S4gWindow *self, const char *message)
 {
     adw_toast_overlay_add_toast(self->toasts, adw_toast_new(message));
 }
@@ -230,149 +169,6 @@ static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer
     s4g_photo_cancel_thumbnail(p);
 }
 
-/* ---- prediction view ----------------------------------------------------------------- */
-
-static gint64 current_model(S4gWindow *self)
-{
-    if (!self->project) return 0;
-    return s4g_project_model_id(self->project, gtk_drop_down_get_selected(self->model_dropdown));
-}
-
-static void centre_on_tile(S4gWindow *self, GtkWidget *tile)
-{
-    double *ll = g_object_get_data(G_OBJECT(tile), "s4g-latlon");
-    if (ll && !isnan(ll[0])) {
-        ShumateMap *map = shumate_simple_map_get_map(self->map);
-        shumate_map_stop_go_to(map); /* a running fly-to would override the jump */
-        shumate_map_center_on(map, ll[0], ll[1]);
-    }
-}
-
-static void on_candidate_clicked(GtkGestureClick *g, int n, double x, double y, gpointer data)
-{
-    centre_on_tile(data, gtk_event_controller_get_widget(GTK_EVENT_CONTROLLER(g)));
-}
-
-static GtkWidget *candidate_tile(S4gWindow *self, const S4gCandidate *c, const char *caption)
-{
-    GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
-    GtkWidget *picture = gtk_picture_new();
-    gtk_widget_set_size_request(picture, 72, 72);
-    gtk_picture_set_can_shrink(GTK_PICTURE(picture), TRUE);
-    GtkWidget *label = gtk_label_new(caption);
-    gtk_widget_add_css_class(label, "caption");
-    gtk_box_append(GTK_BOX(box), picture);
-    gtk_box_append(GTK_BOX(box), label);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, caption, -1);
-    gtk_widget_set_tooltip_text(box, c->path);
-    double *ll = g_new(double, 2);
-    ll[0] = c->lat;
-    ll[1] = c->lon;
-    g_object_set_data_full(G_OBJECT(box), "s4g-latlon", ll, g_free);
-    GtkGesture *click = gtk_gesture_click_new();
-    g_signal_connect(click, "released", G_CALLBACK(on_candidate_clicked), self);
-    gtk_widget_add_controller(box, GTK_EVENT_CONTROLLER(click));
-    s4g_picture_load(GTK_PICTURE(picture), c->path, 96, self->loads);
-    return box;
-}
-
-static void show_annotations(S4gWindow *self)
-{
-    if (!self->current) {
-        gtk_label_set_label(self->annotation_label, "");
-        return;
-    }
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) list = s4g_store_annotations_for_image(
-        s4g_project_get_store(self->project), s4g_photo_get_id(self->current), &error);
-    if (!list) {
-        gtk_label_set_label(self->annotation_label, error->message);
-        return;
-    }
-    g_autoptr(GString) s = g_string_new(NULL);
-    gboolean open = FALSE;
-    for (guint i = 0; i < list->len; i++) {
-        S4gAnnotation *a = list->pdata[i];
-        open |= a->open;
-        g_string_append_printf(s, "%s%s%s%s", s->len ? "\n" : "",
-                               s4g_annotation_flag_to_string(a->flag), a->open ? _(" (open)") : "",
-                               a->note[0] ? ": " : "");
-        g_string_append(s, a->note);
-    }
-    gtk_label_set_label(self->annotation_label, s->str);
-    s4g_photo_set_flagged(self->current, open);
-    s4g_photo_layer_invalidate(self->photo_layer); /* the dot changes colour */
-}
-
-static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k);
-
-static void show_prediction(S4gWindow *self)
-{
-    shumate_marker_layer_remove_all(self->candidate_layer);
-    shumate_path_layer_remove_all(self->error_path);
-    s4g_flow_box_clear(self->candidates_flow);
-    self->error_m = NAN;
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", FALSE);
-    gtk_label_set_label(self->error_label, "");
-    S4gPhoto *p = self->current;
-    if (!p) return;
-    double tlat = s4g_photo_get_lat(p), tlon = s4g_photo_get_lon(p);
-    double alat, alon;
-    if (s4g_store_annotation_location(s4g_project_get_store(self->project), s4g_photo_get_id(p),
-                                      &alat, &alon)) {
-        tlat = alat; /* a reviewer's correction is the truth from now on */
-        tlon = alon;
-    }
-    ShumateMarker *truth = NULL;
-    if (!isnan(tlat)) {
-        truth = s4g_label_marker(tlat, tlon, "●", "s4g-truth", _("True location"));
-        g_object_set_data(G_OBJECT(truth), "s4g-truth", GINT_TO_POINTER(1));
-        shumate_marker_layer_add_marker(self->candidate_layer, truth);
-    }
-    gint64 model = current_model(self);
-    int k = g_settings_get_int(self->settings, "top-k");
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GPtrArray) cands =
-        model ? s4g_project_predictions(self->project, model, s4g_photo_get_id(p), k, &error)
-              : NULL;
-    if (error) toast(self, error->message);
-    if (!cands || cands->len == 0) {
-        gboolean asked = model && predict_on_demand(self, model, p, k);
-        gtk_label_set_label(self->error_label, asked   ? _("Predicting this photo…")
-                                               : model ? _("No prediction for this photo")
-                                                       : _("No model in this project"));
-        if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
-        return;
-    }
-    for (guint i = 0; i < cands->len; i++) {
-        S4gCandidate *c = cands->pdata[i];
-        int rank = (int)i + 1; /* shown 1-based, whatever base the table uses */
-        g_autofree char *num = g_strdup_printf("%d", rank);
-        g_autofree char *acc = g_strdup_printf(_("Candidate %d, score %.3f"), rank, c->score);
-        if (!isnan(c->lat)) {
-            ShumateMarker *m = s4g_label_marker(c->lat, c->lon, num, "s4g-candidate", acc);
-            g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
-            shumate_marker_layer_add_marker(self->candidate_layer, m);
-        }
-        g_autofree char *caption = g_strdup_printf(_("#%d · %.3f"), rank, c->score);
-        gtk_flow_box_append(self->candidates_flow, candidate_tile(self, c, caption));
-    }
-    S4gCandidate *best = cands->pdata[0];
-    if (truth && !isnan(best->lat)) {
-        ShumateCoordinate *a = shumate_coordinate_new_full(tlat, tlon);
-        ShumateCoordinate *b = shumate_coordinate_new_full(best->lat, best->lon);
-        /* Coordinates are floating; the layer sinks them. */
-        shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(a));
-        shumate_path_layer_add_node(self->error_path, SHUMATE_LOCATION(b));
-        self->error_m = s4g_geo_haversine_m(tlat, tlon, best->lat, best->lon);
-        g_autofree char *text = self->error_m >= 10000
-                                    ? g_strdup_printf(_("Error %.1f km"), self->error_m / 1000)
-                                    : g_strdup_printf(_("Error %.0f m"), self->error_m);
-        gtk_label_set_label(self->error_label, text);
-    }
-    if (truth) shumate_map_go_to(shumate_simple_map_get_map(self->map), tlat, tlon);
-}
-
 static void show_photo(S4gWindow *self, S4gPhoto *p)
 {
     g_cancellable_cancel(self->loads);
@@ -382,8 +178,8 @@ static void show_photo(S4gWindow *self, S4gPhoto *p)
     if (!p) {
         gtk_label_set_label(self->photo_label, _("Select a photo"));
         gtk_picture_set_paintable(self->photo_picture, NULL);
-        show_prediction(self);
-        show_annotations(self);
+        _s4g_window_show_prediction(self);
+        _s4g_window_show_annotations(self);
         return;
     }
     g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
@@ -395,8 +191,8 @@ static void show_photo(S4gWindow *self, S4gPhoto *p)
                               s4g_photo_get_split(p), s4g_photo_get_lat(p), s4g_photo_get_lon(p));
     gtk_label_set_label(self->photo_label, text);
     s4g_picture_load(self->photo_picture, s4g_photo_get_path(p), 320, self->loads);
-    show_prediction(self);
-    show_annotations(self);
+    _s4g_window_show_prediction(self);
+    _s4g_window_show_annotations(self);
 }
 
 static void on_selection_changed(S4gWindow *self)
@@ -408,133 +204,13 @@ static void on_model_changed(S4gWindow *self)
 {
     if (!self->project) return;
     g_autoptr(GError) error = NULL;
-    if (!s4g_project_load_errors(self->project, current_model(self), &error))
-        toast(self, error->message);
+    if (!s4g_project_load_errors(self->project, _s4g_window_current_model(self), &error))
+        _s4g_window_toast(self, error->message);
     refilter(self);
     /* Cell labels show the error: rebind the visible cells. */
     gtk_grid_view_set_model(self->photo_grid, NULL);
     gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
-    show_prediction(self);
-}
-
-/* ---- annotation with undo/redo -------------------------------------------------------- */
-
-static void update_undo_actions(S4gWindow *self)
-{
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.undo", self->undo->len > 0);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.redo", self->redo->len > 0);
-}
-
-static gboolean apply_edit(S4gWindow *self, Edit *e, GError **error)
-{
-    e->id = s4g_store_annotation_add(s4g_project_get_store(self->project), e->image, e->flag,
-                                     e->has_location, e->lat, e->lon, e->note, error);
-    return e->id != 0;
-}
-
-static void after_edit(S4gWindow *self, Edit *e)
-{
-    S4gPhoto *p = s4g_project_find_photo(self->project, e->image);
-    if (p && p == self->current) {
-        show_annotations(self);
-        if (e->flag == S4G_ANNOTATION_LOCATION) show_prediction(self);
-    } else if (p) {
-        g_autoptr(GHashTable) open =
-            s4g_store_annotations_open_images(s4g_project_get_store(self->project), NULL);
-        s4g_photo_set_flagged(p, open && g_hash_table_contains(open, &e->image));
-        s4g_photo_layer_invalidate(self->photo_layer);
-    }
-    update_undo_actions(self);
-}
-
-static gboolean annotate(S4gWindow *self, S4gAnnotationFlag flag, gboolean has_location, double lat,
-                         double lon, GError **error)
-{
-    if (!self->project || !self->current) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("No photo selected"));
-        return FALSE;
-    }
-    Edit *e = g_new0(Edit, 1);
-    e->image = s4g_photo_get_id(self->current);
-    e->flag = flag;
-    e->has_location = has_location;
-    e->lat = lat;
-    e->lon = lon;
-    e->note = g_strdup(gtk_editable_get_text(GTK_EDITABLE(self->note_entry)));
-    if (!apply_edit(self, e, error)) {
-        edit_free(e);
-        return FALSE;
-    }
-    g_ptr_array_add(self->undo, e);
-    g_ptr_array_set_size(self->redo, 0);
-    gtk_editable_set_text(GTK_EDITABLE(self->note_entry), "");
-    after_edit(self, e);
-    return TRUE;
-}
-
-gboolean s4g_window_set_photo_location(S4gWindow *self, double lat, double lon, GError **error)
-{
-    return annotate(self, S4G_ANNOTATION_LOCATION, TRUE, lat, lon, error);
-}
-
-static void annotate_action(S4gWindow *self, S4gAnnotationFlag flag)
-{
-    g_autoptr(GError) error = NULL;
-    if (!annotate(self, flag, FALSE, 0, 0, &error)) toast(self, error->message);
-}
-
-static void flag_bad_pair(GtkWidget *w, const char *a, GVariant *p)
-{
-    annotate_action(S4G_WINDOW(w), S4G_ANNOTATION_BAD_PAIR);
-}
-
-static void flag_wrong_location(GtkWidget *w, const char *a, GVariant *p)
-{
-    annotate_action(S4G_WINDOW(w), S4G_ANNOTATION_WRONG_LOCATION);
-}
-
-/* Reviewed: resolves the photo's open flags and records an "ok". */
-static void mark_reviewed(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    if (!self->current) return;
-    g_autoptr(GPtrArray) list = s4g_store_annotations_for_image(
-        s4g_project_get_store(self->project), s4g_photo_get_id(self->current), NULL);
-    for (guint i = 0; list && i < list->len; i++) {
-        S4gAnnotation *an = list->pdata[i];
-        if (an->open)
-            s4g_store_annotation_set_open(s4g_project_get_store(self->project), an->id, FALSE,
-                                          NULL);
-    }
-    annotate_action(self, S4G_ANNOTATION_OK);
-}
-
-static void undo(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    if (self->undo->len == 0) return;
-    Edit *e = g_ptr_array_steal_index(self->undo, self->undo->len - 1);
-    g_autoptr(GError) error = NULL;
-    if (!s4g_store_annotation_delete(s4g_project_get_store(self->project), e->id, &error))
-        toast(self, error->message);
-    g_ptr_array_add(self->redo, e);
-    after_edit(self, e);
-}
-
-static void redo(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    if (self->redo->len == 0) return;
-    Edit *e = g_ptr_array_steal_index(self->redo, self->redo->len - 1);
-    g_autoptr(GError) error = NULL;
-    if (!apply_edit(self, e, &error)) {
-        toast(self, error->message);
-        edit_free(e);
-        update_undo_actions(self);
-        return;
-    }
-    g_ptr_array_add(self->undo, e);
-    after_edit(self, e);
+    _s4g_window_show_prediction(self);
 }
 
 static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer data)
@@ -569,7 +245,8 @@ static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer
     double lat, lon;
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
     g_autoptr(GError) error = NULL;
-    if (!s4g_window_set_photo_location(self, lat, lon, &error)) toast(self, error->message);
+    if (!s4g_window_set_photo_location(self, lat, lon, &error))
+        _s4g_window_toast(self, error->message);
 }
 
 static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpointer data)
@@ -584,54 +261,13 @@ static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpoin
     gtk_widget_set_visible(GTK_WIDGET(self->cursor_label), TRUE);
 }
 
-/* ---- export -------------------------------------------------------------------------- */
-
-static void export_response(GtkNativeDialog *dialog, int response, gpointer data)
-{
-    S4gWindow *self = data;
-    gboolean geojson = GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dialog), "s4g-geojson"));
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-        g_autofree char *path = g_file_get_path(file);
-        g_autoptr(GError) error = NULL;
-        S4gStore *store = s4g_project_get_store(self->project);
-        gboolean ok = geojson ? s4g_store_annotations_export_geojson(store, path, &error)
-                              : s4g_store_annotations_export_csv(store, path, &error);
-        toast(self, ok ? _("Annotations exported") : error->message);
-    }
-    g_object_unref(dialog);
-}
-
-static void export_annotations(S4gWindow *self, gboolean geojson)
-{
-    if (!self->project) return;
-    GtkFileChooserNative *d = gtk_file_chooser_native_new(
-        geojson ? _("Export Annotations as GeoJSON") : _("Export Annotations as CSV"),
-        GTK_WINDOW(self), GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-    gtk_file_chooser_set_current_name(GTK_FILE_CHOOSER(d),
-                                      geojson ? "annotations.geojson" : "annotations.csv");
-    g_object_set_data(G_OBJECT(d), "s4g-geojson", GINT_TO_POINTER(geojson));
-    g_signal_connect(d, "response", G_CALLBACK(export_response), self);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
-}
-
-static void export_csv(GtkWidget *w, const char *a, GVariant *p)
-{
-    export_annotations(S4G_WINDOW(w), FALSE);
-}
-
-static void export_geojson(GtkWidget *w, const char *a, GVariant *p)
-{
-    export_annotations(S4G_WINDOW(w), TRUE);
-}
-
 /* ---- opening projects ---------------------------------------------------------------- */
 
 static void open_recent(GtkButton *b, S4gWindow *self)
 {
     g_autoptr(GError) error = NULL;
     if (!s4g_window_open_project(self, g_object_get_data(G_OBJECT(b), "s4g-dir"), &error))
-        toast(self, error->message);
+        _s4g_window_toast(self, error->message);
 }
 
 static void fill_recent(S4gWindow *self)
@@ -699,7 +335,7 @@ static void set_base_layer(S4gWindow *self)
             }
             source = SHUMATE_MAP_SOURCE(s);
         } else {
-            toast(self, error->message);
+            _s4g_window_toast(self, error->message);
         }
     }
     if (!source) {
@@ -744,7 +380,7 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     if (self->predicted) g_hash_table_remove_all(self->predicted); /* ids are per project */
     g_ptr_array_set_size(self->undo, 0);
     g_ptr_array_set_size(self->redo, 0);
-    update_undo_actions(self);
+    _s4g_window_update_undo_actions(self);
 
     g_autofree char *base = g_path_get_basename(dir);
     adw_window_title_set_title(self->title, base);
@@ -770,7 +406,8 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     g_signal_handlers_unblock_by_func(self->model_dropdown, on_model_changed, self);
 
     g_autoptr(GError) e2 = NULL;
-    if (!s4g_project_load_errors(project, current_model(self), &e2)) toast(self, e2->message);
+    if (!s4g_project_load_errors(project, _s4g_window_current_model(self), &e2))
+        _s4g_window_toast(self, e2->message);
 
     gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
@@ -787,302 +424,6 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-csv", TRUE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-geojson", TRUE);
     return TRUE;
-}
-
-static void open_response(GtkNativeDialog *dialog, int response, gpointer data)
-{
-    S4gWindow *self = data;
-    if (response == GTK_RESPONSE_ACCEPT) {
-        g_autoptr(GFile) file = gtk_file_chooser_get_file(GTK_FILE_CHOOSER(dialog));
-        g_autofree char *path = g_file_get_path(file);
-        g_autoptr(GError) error = NULL;
-        if (!s4g_window_open_project(self, path, &error)) toast(self, error->message);
-    }
-    g_object_unref(dialog);
-}
-
-static void open_action(GtkWidget *w, const char *a, GVariant *p)
-{
-    GtkFileChooserNative *d = gtk_file_chooser_native_new(
-        _("Open or Create Project"), GTK_WINDOW(w), GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-        _("_Open"), _("_Cancel"));
-    g_signal_connect(d, "response", G_CALLBACK(open_response), w);
-    gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
-}
-
-/* ---- background s4g runs ---------------------------------------------------------- */
-
-/* One s4g subprocess at a time runs behind the task bar: its output (progress bars end
- * their lines with \r) is read asynchronously and the last line is shown, so the window
- * never blocks; Cancel force-exits it. */
-typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
-
-typedef struct Task {
-    S4gWindow *self;
-    GSubprocess *proc;
-    GCancellable *cancel;
-    GString *partial; /* text after the last line break */
-    char *last;       /* last complete, non-empty output line */
-    char *what;
-    TaskDone done;
-    gpointer data;
-    GDestroyNotify data_free;
-} Task;
-
-static void task_free(Task *t)
-{
-    if (t->data_free) t->data_free(t->data);
-    g_clear_object(&t->proc);
-    g_clear_object(&t->cancel);
-    g_string_free(t->partial, TRUE);
-    g_free(t->last);
-    g_free(t->what);
-    g_object_unref(t->self);
-    g_free(t);
-}
-
-static void task_finish(Task *t, gboolean ok, const char *message)
-{
-    S4gWindow *self = t->self;
-    if (self->task != t) { /* the window was closed meanwhile */
-        task_free(t);
-        return;
-    }
-    self->task = NULL;
-    gtk_spinner_stop(self->task_spinner);
-    gtk_action_bar_set_revealed(self->task_bar, FALSE);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", FALSE);
-    t->done(self, ok, message, t->data);
-    task_free(t);
-}
-
-static void task_exited(GObject *src, GAsyncResult *res, gpointer data)
-{
-    Task *t = data;
-    g_autoptr(GError) error = NULL;
-    if (g_cancellable_is_cancelled(t->cancel)) {
-        task_finish(t, FALSE, _("Cancelled"));
-        return;
-    }
-    if (!g_subprocess_wait_check_finish(G_SUBPROCESS(src), res, &error)) {
-        g_autofree char *msg = g_strdup_printf("%s: %s%s%s", t->what, error->message,
-                                               t->last ? " — " : "", t->last ? t->last : "");
-        task_finish(t, FALSE, msg);
-        return;
-    }
-    task_finish(t, TRUE, t->last);
-}
-
-static void task_read(GObject *src, GAsyncResult *res, gpointer data)
-{
-    Task *t = data;
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish(G_INPUT_STREAM(src), res, &error);
-    if (!bytes || g_bytes_get_size(bytes) == 0) {
-        /* end of output (or the pipe broke): the exit status decides */
-        g_subprocess_wait_async(t->proc, NULL, task_exited, t);
-        return;
-    }
-    gsize n;
-    const char *p = g_bytes_get_data(bytes, &n);
-    for (gsize i = 0; i < n; i++) {
-        if (p[i] == '\n' || p[i] == '\r') {
-            g_strstrip(t->partial->str);
-            if (*t->partial->str) {
-                g_free(t->last);
-                t->last = g_strdup(t->partial->str);
-            }
-            g_string_truncate(t->partial, 0);
-        } else {
-            g_string_append_c(t->partial, p[i]);
-        }
-    }
-    if (t->self->task == t && t->last) {
-        g_autofree char *text = g_strdup_printf("%s — %s", t->what, t->last);
-        gtk_label_set_label(t->self->task_label, text);
-    }
-    g_input_stream_read_bytes_async(G_INPUT_STREAM(src), 4096, G_PRIORITY_DEFAULT, NULL, task_read,
-                                    t);
-}
-
-/* Starts argv behind the task bar; done runs exactly once (also on failure to start). */
-static gboolean task_start(S4gWindow *self, const char *what, const char *const *argv,
-                           TaskDone done, gpointer data, GDestroyNotify data_free)
-{
-    if (self->task) {
-        g_autofree char *msg = g_strdup_printf(_("Busy: %s"), self->task->what);
-        toast(self, msg);
-        if (data_free) data_free(data);
-        return FALSE;
-    }
-    g_autoptr(GError) error = NULL;
-    GSubprocess *proc = g_subprocess_newv(
-        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
-    if (!proc) {
-        done(self, FALSE, error->message, data);
-        if (data_free) data_free(data);
-        return FALSE;
-    }
-    Task *t = g_new0(Task, 1);
-    t->self = g_object_ref(self);
-    t->proc = proc;
-    t->cancel = g_cancellable_new();
-    t->partial = g_string_new(NULL);
-    t->what = g_strdup(what);
-    t->done = done;
-    t->data = data;
-    t->data_free = data_free;
-    self->task = t;
-    gtk_label_set_label(self->task_label, what);
-    gtk_spinner_start(self->task_spinner);
-    gtk_action_bar_set_revealed(self->task_bar, TRUE);
-    gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.cancel-task", TRUE);
-    g_input_stream_read_bytes_async(g_subprocess_get_stdout_pipe(proc), 4096, G_PRIORITY_DEFAULT,
-                                    NULL, task_read, t);
-    return TRUE;
-}
-
-static void cancel_task(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    if (!self->task) return;
-    g_cancellable_cancel(self->task->cancel);
-    g_subprocess_force_exit(self->task->proc);
-}
-
-gboolean s4g_window_is_busy(S4gWindow *self)
-{
-    return self->task != NULL;
-}
-
-void s4g_window_cancel_task(S4gWindow *self)
-{
-    cancel_task(GTK_WIDGET(self), NULL, NULL);
-}
-
-/* The demo is made once, on first use, by `s4g demo`: it synthesises a small CVUSA-layout
- * world (with tiles/region.mbtiles), imports it, trains an atto model briefly (recording
- * its GPS/DSS mining runs), evaluates it and predicts three held-out photos — so the demo
- * shows every part of the Studio on real results.  The project is DIR/project. */
-static void demo_done(S4gWindow *self, gboolean ok, const char *message, gpointer data)
-{
-    const char *dir = data;
-    if (!ok) {
-        g_autofree char *msg = g_strdup_printf(_("Creating the demo project failed: %s"), message);
-        toast(self, msg);
-        /* a half-made demo would be reopened as if complete next time */
-        g_autoptr(GFile) db = g_file_new_build_filename(dir, "project", "project.s4g", NULL);
-        g_file_delete(db, NULL, NULL);
-        return;
-    }
-    g_autofree char *project = g_build_filename(dir, "project", NULL);
-    g_autoptr(GError) error = NULL;
-    if (!s4g_window_open_project(self, project, &error)) toast(self, error->message);
-}
-
-static void open_demo(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    g_autofree char *dir = g_build_filename(g_get_user_data_dir(), "s4g-studio", "demo", NULL);
-    g_autofree char *project = g_build_filename(dir, "project", NULL);
-    g_autofree char *db = g_build_filename(project, "project.s4g", NULL);
-    g_autoptr(GError) error = NULL;
-    if (g_file_test(db, G_FILE_TEST_EXISTS)) {
-        if (!s4g_window_open_project(self, project, &error)) toast(self, error->message);
-        return;
-    }
-    g_autofree char *s4g = s4g_train_window_find_s4g();
-    if (!s4g) {
-        toast(self, _("The s4g program is not installed; cannot create the demo project"));
-        return;
-    }
-    /* Sizes: S4G_DEMO_ARGS (space-separated extra flags, e.g. for tests) may shrink it. */
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    g_strv_builder_add_many(b, s4g, "demo", "--project", dir, NULL);
-    const char *extra = g_getenv("S4G_DEMO_ARGS");
-    if (extra && *extra) {
-        g_auto(GStrv) words = g_strsplit_set(extra, " ", -1);
-        for (guint i = 0; words[i]; i++)
-            if (*words[i]) g_strv_builder_add(b, words[i]);
-    }
-    g_auto(GStrv) argv = g_strv_builder_end(b);
-    g_mkdir_with_parents(dir, 0755);
-    task_start(self, _("Creating the demo project"), (const char *const *)argv, demo_done,
-               g_steal_pointer(&dir), g_free);
-}
-
-/* On-demand prediction: a photo without stored predictions for the selected model is
- * predicted by `s4g predict`, which stores its rows in the project (the photo is an image
- * of its dataset); the panel then rereads them from the store.  Each (model, photo) is
- * asked once per window, so a failing prediction is not retried on every redraw. */
-typedef struct {
-    gint64 model, image;
-} PredictJob;
-
-static void predict_done(S4gWindow *self, gboolean ok, const char *message, gpointer data)
-{
-    PredictJob *job = data;
-    if (!ok) {
-        g_autofree char *msg = g_strdup_printf(_("Prediction failed: %s"), message);
-        toast(self, msg);
-        return;
-    }
-    if (self->current && s4g_photo_get_id(self->current) == job->image &&
-        current_model(self) == job->model)
-        show_prediction(self);
-}
-
-static gboolean predict_on_demand(S4gWindow *self, gint64 model, S4gPhoto *p, int k)
-{
-    g_autofree char *key =
-        g_strdup_printf("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT, model, s4g_photo_get_id(p));
-    if (!self->predicted)
-        self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    if (g_hash_table_contains(self->predicted, key) || self->task) return FALSE;
-    g_autofree char *s4g = s4g_train_window_find_s4g();
-    if (!s4g) return FALSE;
-    guint pos = gtk_drop_down_get_selected(self->model_dropdown);
-    const char *name = gtk_string_list_get_string(s4g_project_get_models(self->project), pos);
-    if (!name) return FALSE;
-    g_hash_table_add(self->predicted, g_steal_pointer(&key));
-    g_autofree char *top = g_strdup_printf("%d", k);
-    const char *argv[] = {s4g,
-                          "predict",
-                          "--project",
-                          s4g_project_get_dir(self->project),
-                          "--dataset",
-                          s4g_photo_get_dataset(p),
-                          "--model",
-                          name,
-                          "--top",
-                          top,
-                          s4g_photo_get_path(p),
-                          NULL};
-    PredictJob *job = g_new(PredictJob, 1);
-    *job = (PredictJob){model, s4g_photo_get_id(p)};
-    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
-    g_autofree char *what = g_strdup_printf(_("Predicting %s with %s"), base, name);
-    return task_start(self, what, argv, predict_done, job, g_free);
-}
-
-static void train_action(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    if (!self->project) return;
-    S4gTrainWindow *t = s4g_train_window_new(GTK_WINDOW(self), s4g_project_get_dir(self->project));
-    gtk_window_present(GTK_WINDOW(t));
-}
-
-static void toggle_location_mode(GtkWidget *w, const char *a, GVariant *p)
-{
-    S4gWindow *self = S4G_WINDOW(w);
-    gtk_toggle_button_set_active(self->set_location_toggle,
-                                 !gtk_toggle_button_get_active(self->set_location_toggle));
-}
-
-static void show_view(GtkWidget *w, const char *a, GVariant *p)
-{
-    gtk_stack_set_visible_child_name(S4G_WINDOW(w)->view_stack, g_variant_get_string(p, NULL));
 }
 
 /* libshumate's own zoom buttons are icon-only and unnamed: name them for screen readers. */
@@ -1113,8 +454,7 @@ static void dispose(GObject *o)
     S4gWindow *self = S4G_WINDOW(o);
     if (self->task) {
         /* the task keeps its own reference to the window; stop the process, detach */
-        g_cancellable_cancel(self->task->cancel);
-        g_subprocess_force_exit(self->task->proc);
+        s4g_runner_kill(self->task->runner);
         self->task = NULL;
     }
     if (self->loads) g_cancellable_cancel(self->loads);
@@ -1166,45 +506,15 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     BIND(task_spinner);
     BIND(task_label);
 #undef BIND
-    gtk_widget_class_install_action(wc, "win.open", NULL, open_action);
-    gtk_widget_class_install_action(wc, "win.open-demo", NULL, open_demo);
-    gtk_widget_class_install_action(wc, "win.cancel-task", NULL, cancel_task);
-    gtk_widget_class_install_action(wc, "win.undo", NULL, undo);
-    gtk_widget_class_install_action(wc, "win.redo", NULL, redo);
-    gtk_widget_class_install_action(wc, "win.flag-bad-pair", NULL, flag_bad_pair);
-    gtk_widget_class_install_action(wc, "win.flag-wrong-location", NULL, flag_wrong_location);
-    gtk_widget_class_install_action(wc, "win.mark-reviewed", NULL, mark_reviewed);
-    gtk_widget_class_install_action(wc, "win.set-location-mode", NULL, toggle_location_mode);
-    gtk_widget_class_install_action(wc, "win.export-csv", NULL, export_csv);
-    gtk_widget_class_install_action(wc, "win.export-geojson", NULL, export_geojson);
-    gtk_widget_class_install_action(wc, "win.train", NULL, train_action);
-    gtk_widget_class_install_action(wc, "win.show-view", "s", show_view);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_o, GDK_CONTROL_MASK, "win.open", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK, "win.undo", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_z, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                        "win.redo", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_b, GDK_CONTROL_MASK, "win.flag-bad-pair", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_w, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                        "win.flag-wrong-location", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_r, GDK_CONTROL_MASK, "win.mark-reviewed", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_l, GDK_CONTROL_MASK, "win.set-location-mode",
-                                        NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK, "win.export-csv", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_e, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
-                                        "win.export-geojson", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_t, GDK_CONTROL_MASK, "win.train", NULL);
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_1, GDK_ALT_MASK, "win.show-view", "s",
-                                        "photos");
-    gtk_widget_class_add_binding_action(wc, GDK_KEY_2, GDK_ALT_MASK, "win.show-view", "s",
-                                        "negatives");
+    _s4g_window_class_actions_init(wc);
 }
 
 static void s4g_window_init(S4gWindow *self)
 {
     gtk_widget_init_template(GTK_WIDGET(self));
     self->settings = s4g_settings_new();
-    self->undo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
-    self->redo = g_ptr_array_new_with_free_func((GDestroyNotify)edit_free);
+    self->undo = g_ptr_array_new_with_free_func((GDestroyNotify)_s4g_window_edit_free);
+    self->redo = g_ptr_array_new_with_free_func((GDestroyNotify)_s4g_window_edit_free);
     self->error_m = NAN;
 
     self->filter = gtk_custom_filter_new(filter_photo, self, NULL);
@@ -1271,13 +581,14 @@ static void s4g_window_init(S4gWindow *self)
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::xyz-url",
                              G_CALLBACK(on_tile_settings_changed), self);
-    g_signal_connect_swapped(self->settings, "changed::top-k", G_CALLBACK(show_prediction), self);
+    g_signal_connect_swapped(self->settings, "changed::top-k",
+                             G_CALLBACK(_s4g_window_show_prediction), self);
     name_map_buttons(GTK_WIDGET(self->map));
     g_signal_connect_swapped(self->view_stack, "notify::visible-child-name",
                              G_CALLBACK(on_view_changed), self);
     on_view_changed(self);
     fill_recent(self);
-    update_undo_actions(self);
+    _s4g_window_update_undo_actions(self);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.train", FALSE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-csv", FALSE);
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.export-geojson", FALSE);
@@ -1322,7 +633,7 @@ void s4g_window_select_anchor(S4gWindow *self, guint run_pos, guint anchor_pos)
 void s4g_window_activate_candidate(S4gWindow *self, guint index)
 {
     GtkFlowBoxChild *child = gtk_flow_box_get_child_at_index(self->candidates_flow, (int)index);
-    if (child) centre_on_tile(self, gtk_flow_box_child_get_child(child));
+    if (child) _s4g_window_centre_on_tile(self, gtk_flow_box_child_get_child(child));
 }
 
 guint s4g_window_count_candidate_markers(S4gWindow *self)

@@ -4,7 +4,9 @@
  *     utm       N×2 double: local metres (east, north) from the region centre — not real UTM
  *               coordinates, but distances between rows are true metres, which is all the
  *               readers use them for
- *     trainSet  struct {trainNum (count), trainInd (n×1 double, 1-based rows of panoIds)}
+ *     trainSet  struct {trainNum (count), trainInd (n×1 int32, 1-based rows of panoIds: the
+ *               real file holds integers, and the original code indexes arrays with them,
+ *               which fails on doubles; s4g's reader takes either)}
  *     valSet    struct {valNum, valInd}
  *     (the index field is the struct's second field: Sample4Geo reads [0][0][1])
  *   ANU_data_small/{streetview/ID_grdView.jpg, satview_polish/ID_satView_polish.jpg}  train+val
@@ -60,7 +62,7 @@ static gboolean write_var(mat_t *mat, const char *path, matvar_t *v, GError **er
 }
 
 static matvar_t *index_struct(const char *name, const char *num_field, const char *ind_field,
-                              const double *ind, size_t n)
+                              const int32_t *ind, size_t n)
 {
     size_t one[2] = {1, 1}, col[2] = {n, 1};
     const char *fields[2] = {num_field, ind_field};
@@ -69,7 +71,7 @@ static matvar_t *index_struct(const char *name, const char *num_field, const cha
         return NULL;
     double count = (double)n;
     matvar_t *num = Mat_VarCreate(num_field, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, one, &count, 0);
-    matvar_t *idx = Mat_VarCreate(ind_field, MAT_C_DOUBLE, MAT_T_DOUBLE, 2, col, (void *)ind, 0);
+    matvar_t *idx = Mat_VarCreate(ind_field, MAT_C_INT32, MAT_T_INT32, 2, col, (void *)ind, 0);
     Mat_VarSetStructFieldByName(st, num_field, 0, num);
     Mat_VarSetStructFieldByName(st, ind_field, 0, idx);
     return st;
@@ -95,7 +97,7 @@ static gboolean write_mat(const char *path, int n, char (*ids)[23], const S4gWor
         utm[i] = round((locs[i].x - cx) * 1000) / 1000;
         utm[i + n] = round((locs[i].y - cy) * 1000) / 1000;
     }
-    g_autofree double *tr = g_new(double, n), *va = g_new(double, n);
+    g_autofree int32_t *tr = g_new(int32_t, n), *va = g_new(int32_t, n);
     size_t ntr = 0, nva = 0;
     for (int i = 0; i < n; i++) {
         if (split[i] == 0)

@@ -1,9 +1,9 @@
 /* s4g-cpu-conv.c — patch extraction (stem / downsample convs become patchify + GEMM) and the
  * depthwise 7x7 convolution of the ConvNeXt block, forward and backward, NHWC.
  *
- * dwconv7 is a direct kernel: for one output row (n, h) it adds up to 7x7 shifted input
- * rows times per-channel weights, with the innermost loop over contiguous channels.  No
- * im2col: that would need 49x the activation memory. */
+ * dwconv7 is a direct kernel (s4g-cpu-simd.c): tiles of output pixels keep per-channel
+ * accumulators in vector registers over all 49 taps.  No im2col: that would need 49x the
+ * activation memory. */
 #include "s4g-cpu.h"
 
 #include <string.h>
@@ -72,52 +72,6 @@ int s4g_cpu_patchify_back(s4g_ctx *ctx, int N, int H, int W, int C, int k, s4g_t
     return 0;
 }
 
-/* Output row (n, h) of y += x rows shifted by the kernel; `flip` selects the transposed
- * convolution (used for dx: dx[h,w] = sum dy[h-kh+3, w-kw+3] w[kh,kw]).  Away from the
- * left/right border all 7 taps of a kernel row are summed per channel before the single
- * load/store of the output, which keeps the loop compute-bound rather than store-bound. */
-S4G_CLONES
-static void dw_row(int H, int W, int C, const float *restrict src_img, const float *restrict wt,
-                   int h, float *restrict out, int flip)
-{
-    for (int kh = 0; kh < 7; kh++) {
-        int sh = flip ? h - kh + 3 : h + kh - 3;
-        if (sh < 0 || sh >= H)
-            continue;
-        const float *srow = src_img + (size_t)sh * W * C;
-        const float *wr = wt + (size_t)kh * 7 * C;
-        for (int w = 0; w < W; w++) {
-            float *restrict o = out + (size_t)w * C;
-            if (w >= 3 && w + 3 < W) {
-                /* tap kw reads source column w + (flip ? 3 - kw : kw - 3) */
-                const float *restrict s0 = srow + (size_t)(flip ? w + 3 : w - 3) * C;
-                const float *restrict s1 = srow + (size_t)(flip ? w + 2 : w - 2) * C;
-                const float *restrict s2 = srow + (size_t)(flip ? w + 1 : w - 1) * C;
-                const float *restrict s3 = srow + (size_t)w * C;
-                const float *restrict s4 = srow + (size_t)(flip ? w - 1 : w + 1) * C;
-                const float *restrict s5 = srow + (size_t)(flip ? w - 2 : w + 2) * C;
-                const float *restrict s6 = srow + (size_t)(flip ? w - 3 : w + 3) * C;
-                const float *restrict w0 = wr, *restrict w1 = wr + C, *restrict w2 = wr + 2 * C,
-                                  *restrict w3 = wr + 3 * C, *restrict w4 = wr + 4 * C,
-                                  *restrict w5 = wr + 5 * C, *restrict w6 = wr + 6 * C;
-                for (int c = 0; c < C; c++)
-                    o[c] += s0[c] * w0[c] + s1[c] * w1[c] + s2[c] * w2[c] + s3[c] * w3[c] +
-                            s4[c] * w4[c] + s5[c] * w5[c] + s6[c] * w6[c];
-                continue;
-            }
-            for (int kw = 0; kw < 7; kw++) {
-                int sw = w + (flip ? 3 - kw : kw - 3);
-                if (sw < 0 || sw >= W)
-                    continue;
-                const float *restrict sp = srow + (size_t)sw * C;
-                const float *restrict wk = wr + (size_t)kw * C;
-                for (int c = 0; c < C; c++)
-                    o[c] += sp[c] * wk[c];
-            }
-        }
-    }
-}
-
 typedef struct {
     int N, H, W, C, accumulate;
     const float *src, *w, *b;
@@ -125,19 +79,26 @@ typedef struct {
     float *dw, *db; /* backward: parameter gradients */
 } dw_job;
 
+/* The loops are in s4g-cpu-simd.c (register-blocked over channels, one version per vector
+ * path); a task is a range of output rows, cut where the image changes. */
+static void dw_rows_task(const dw_job *j, const float *src, const float *bias, int flip,
+                         int accumulate, long lo, long hi)
+{
+    const int H = j->H;
+    const size_t img = (size_t)H * j->W * j->C;
+    for (long nh = lo; nh < hi;) {
+        int n = (int)(nh / H), h0 = (int)(nh % H);
+        int h1 = hi - nh < H - h0 ? h0 + (int)(hi - nh) : H;
+        s4g_cpu_k->dw_rows(H, j->W, j->C, src + (size_t)n * img, j->w, bias, h0, h1,
+                           j->dst + (size_t)n * img, flip, accumulate);
+        nh += h1 - h0;
+    }
+}
+
 static void dwconv7_task(void *arg, long lo, long hi)
 {
     const dw_job *j = arg;
-    const int H = j->H, W = j->W, C = j->C;
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    for (long nh = lo; nh < hi; nh++) {
-        int n = (int)(nh / H), h = (int)(nh % H);
-        float *out = j->dst + (size_t)nh * rowlen;
-        for (int ww = 0; ww < W; ww++)
-            for (int c = 0; c < C; c++)
-                out[(size_t)ww * C + c] = j->b ? j->b[c] : 0.0f;
-        dw_row(H, W, C, j->src + (size_t)n * img, j->w, h, out, 0);
-    }
+    dw_rows_task(j, j->src, j->b, 0, 0, lo, hi);
 }
 
 int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, s4g_t b, s4g_t y,
@@ -152,106 +113,10 @@ int s4g_cpu_dwconv7(s4g_ctx *ctx, int N, int H, int W, int C, s4g_t x, s4g_t w, 
  * sums all pixels in order (double accumulators), so the result is deterministic. */
 enum { DW_CH = 32 };
 
-typedef float v8f __attribute__((vector_size(32), aligned(4)));
-
-S4G_CLONES
-static void dw_param_grads(int N, int H, int W, int C, const float *px, const float *pdy,
-                           float *pdw, float *pdb, int c0, int cw)
-{
-    double acc[49 * DW_CH];
-    double accb[DW_CH];
-    memset(acc, 0, sizeof acc);
-    memset(accb, 0, sizeof accb);
-    const size_t img = (size_t)H * W * C;
-    for (int n = 0; n < N; n++) {
-        for (int h = 0; h < H; h++) {
-            const float *dyrow = pdy + n * img + (size_t)h * W * C + c0;
-            if (pdb)
-                for (int ww = 0; ww < W; ww++)
-                    for (int c = 0; c < cw; c++)
-                        accb[c] += dyrow[(size_t)ww * C + c];
-            if (!pdw)
-                continue;
-            for (int kh = 0; kh < 7; kh++) {
-                int sh = h + kh - 3;
-                if (sh < 0 || sh >= H)
-                    continue;
-                const float *xrow = px + n * img + (size_t)sh * W * C + c0;
-                for (int kw = 0; kw < 7; kw++) {
-                    int d = kw - 3;
-                    int w0 = d < 0 ? -d : 0, w1 = d > 0 ? W - d : W;
-                    double *restrict a = acc + (kh * 7 + kw) * DW_CH;
-                    /* 8 channels at a time in one vector register across the row */
-                    int c = 0;
-                    if (cw == DW_CH) { /* full chunk: 4 independent accumulators */
-                        v8f p0 = {0}, p1 = {0}, p2 = {0}, p3 = {0};
-                        for (int ww = w0; ww < w1; ww++) {
-                            const float *gp = dyrow + (size_t)ww * C;
-                            const float *sp = xrow + (size_t)(ww + d) * C;
-                            v8f g0, g1, g2, g3, s0, s1, s2, s3;
-                            __builtin_memcpy(&g0, gp, sizeof g0);
-                            __builtin_memcpy(&g1, gp + 8, sizeof g1);
-                            __builtin_memcpy(&g2, gp + 16, sizeof g2);
-                            __builtin_memcpy(&g3, gp + 24, sizeof g3);
-                            __builtin_memcpy(&s0, sp, sizeof s0);
-                            __builtin_memcpy(&s1, sp + 8, sizeof s1);
-                            __builtin_memcpy(&s2, sp + 16, sizeof s2);
-                            __builtin_memcpy(&s3, sp + 24, sizeof s3);
-                            p0 += g0 * s0;
-                            p1 += g1 * s1;
-                            p2 += g2 * s2;
-                            p3 += g3 * s3;
-                        }
-                        for (int i = 0; i < 8; i++) {
-                            a[i] += p0[i];
-                            a[8 + i] += p1[i];
-                            a[16 + i] += p2[i];
-                            a[24 + i] += p3[i];
-                        }
-                        c = DW_CH;
-                    }
-                    for (; c + 8 <= cw; c += 8) {
-                        v8f part = {0};
-                        for (int ww = w0; ww < w1; ww++) {
-                            v8f g, sv;
-                            __builtin_memcpy(&g, dyrow + (size_t)ww * C + c, sizeof g);
-                            __builtin_memcpy(&sv, xrow + (size_t)(ww + d) * C + c, sizeof sv);
-                            part += g * sv;
-                        }
-                        for (int i = 0; i < 8; i++)
-                            a[c + i] += part[i];
-                    }
-                    for (; c < cw; c++) {
-                        float part = 0;
-                        for (int ww = w0; ww < w1; ww++)
-                            part += dyrow[(size_t)ww * C + c] * xrow[(size_t)(ww + d) * C + c];
-                        a[c] += part;
-                    }
-                }
-            }
-        }
-    }
-    if (pdw)
-        for (int k = 0; k < 49; k++)
-            for (int c = 0; c < cw; c++)
-                pdw[(size_t)k * C + c0 + c] += (float)acc[k * DW_CH + c];
-    if (pdb)
-        for (int c = 0; c < cw; c++)
-            pdb[c0 + c] += (float)accb[c];
-}
-
 static void dwconv7_dx_task(void *arg, long lo, long hi)
 {
     const dw_job *j = arg;
-    const int H = j->H, W = j->W, C = j->C;
-    const size_t img = (size_t)H * W * C, rowlen = (size_t)W * C;
-    for (long nh = lo; nh < hi; nh++) {
-        int n = (int)(nh / H), h = (int)(nh % H);
-        float *out = j->dst + (size_t)nh * rowlen;
-        if (!j->accumulate)
-            memset(out, 0, rowlen * sizeof(float));
-        dw_row(H, W, C, j->b + (size_t)n * img, j->w, h, out, 1); /* b holds dy here */
-    }
+    dw_rows_task(j, j->b, NULL, 1, j->accumulate, lo, hi); /* b holds dy here */
 }
 
 static void dwconv7_dw_task(void *arg, long lo, long hi)
@@ -259,7 +124,7 @@ static void dwconv7_dw_task(void *arg, long lo, long hi)
     const dw_job *j = arg;
     for (long ch = lo; ch < hi; ch++) {
         int c0 = (int)ch * DW_CH, cw = j->C - c0 < DW_CH ? j->C - c0 : DW_CH;
-        dw_param_grads(j->N, j->H, j->W, j->C, j->src, j->b, j->dw, j->db, c0, cw);
+        s4g_cpu_k->dw_param_grads(j->N, j->H, j->W, j->C, j->src, j->b, j->dw, j->db, c0, cw);
     }
 }
 

@@ -2,7 +2,6 @@
  * floats; large n is split across the worker threads in contiguous slices. */
 #include "s4g-cpu.h"
 
-#include <math.h>
 #include <string.h>
 
 typedef enum { EW_FILL, EW_ADD, EW_AXPY, EW_SCALE, EW_CLAMP, EW_GELU, EW_GELU_BACK } ew_kind;
@@ -21,8 +20,6 @@ static void ew_task(void *arg, long lo, long hi)
     const float *a = j->a, *b = j->b;
     float *o = j->out;
     const float s = j->s, t = j->t;
-    const float inv_sqrt2 = 0.70710678118654752440f;
-    const float inv_sqrt2pi = 0.39894228040143267794f;
     switch (j->kind) {
     case EW_FILL:
         for (long i = lo; i < hi; i++)
@@ -44,26 +41,20 @@ static void ew_task(void *arg, long lo, long hi)
         for (long i = lo; i < hi; i++)
             o[i] = o[i] < s ? s : (o[i] > t ? t : o[i]);
         break;
-    case EW_GELU:
-        for (long i = lo; i < hi; i++)
-            o[i] = 0.5f * a[i] * (1.0f + erff(a[i] * inv_sqrt2));
+    case EW_GELU: /* polynomial erf, one version per vector path (s4g-cpu-simd.c) */
+        s4g_cpu_k->gelu(a + lo, o + lo, hi - lo);
         break;
     case EW_GELU_BACK:
-        /* d/dx [x Phi(x)] = Phi(x) + x phi(x), Phi the normal CDF, phi its density. */
-        for (long i = lo; i < hi; i++) {
-            float v = a[i];
-            float cdf = 0.5f * (1.0f + erff(v * inv_sqrt2));
-            float pdf = inv_sqrt2pi * expf(-0.5f * v * v);
-            o[i] = b[i] * (cdf + v * pdf);
-        }
+        s4g_cpu_k->gelu_back(a + lo, b + lo, o + lo, hi - lo);
         break;
     }
 }
 
 static int ew(s4g_ctx *ctx, size_t n, ew_job j)
 {
-    /* erff/expf cost ~20x a plain add: weigh them so mid-sized GELUs are threaded too */
-    double work = (double)n * (j.kind >= EW_GELU ? 16 : 1);
+    /* the erf/exp polynomials cost ~8x a plain add: weigh them so mid-sized GELUs are
+     * threaded too */
+    double work = (double)n * (j.kind >= EW_GELU ? 8 : 1);
     s4g_cpu_parallel(ctx, (long)n, work, ew_task, &j);
     return 0;
 }
@@ -73,10 +64,27 @@ int s4g_cpu_fill(s4g_ctx *ctx, size_t n, s4g_t x, float v, s4g_err *err)
     return ew(ctx, n, (ew_job){.kind = EW_FILL, .out = s4g_cpu_ptr(x), .s = v});
 }
 
+typedef struct {
+    const float *src;
+    float *dst;
+} copy_job;
+
+static void copy_task(void *arg, long lo, long hi)
+{
+    const copy_job *j = arg;
+    memcpy(j->dst + lo, j->src + lo, (size_t)(hi - lo) * sizeof(float));
+}
+
 int s4g_cpu_copy(s4g_ctx *ctx, size_t n, s4g_t src, s4g_t dst, s4g_err *err)
 {
-    /* memmove: the caller may copy between overlapping ranges of one buffer. */
-    memmove(s4g_cpu_ptr(dst), s4g_cpu_ptr(src), n * sizeof(float));
+    const float *s = s4g_cpu_ptr(src);
+    float *d = s4g_cpu_ptr(dst);
+    /* Disjoint ranges are copied in slices by the team; overlapping ones (the caller may
+     * shift within one buffer) with one memmove. */
+    if (d + n <= s || s + n <= d)
+        s4g_cpu_parallel(ctx, (long)n, (double)n, copy_task, &(copy_job){s, d});
+    else
+        memmove(d, s, n * sizeof(float));
     return 0;
 }
 

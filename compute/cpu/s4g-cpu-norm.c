@@ -28,28 +28,10 @@ static void layernorm_task(void *arg, long lo, long hi)
 {
     const norm_job *j = arg;
     const int C = j->C;
-    for (long r = lo; r < hi; r++) {
-        const float *restrict xr = j->x + (size_t)r * C;
-        float *restrict yr = j->out + (size_t)r * C;
-        /* Two passes (mean, then centred variance), as PyTorch: no cancellation when
-         * |mean| >> std. */
-        double s = 0;
-        for (int c = 0; c < C; c++)
-            s += xr[c];
-        float mu = (float)(s / C);
-        double v = 0;
-        for (int c = 0; c < C; c++) {
-            double d = (double)xr[c] - mu;
-            v += d * d;
-        }
-        float rs = (float)(1.0 / sqrt(v / C + (double)j->eps));
-        for (int c = 0; c < C; c++)
-            yr[c] = (xr[c] - mu) * rs * j->gamma[c] + j->beta[c];
-        if (j->out_mean)
-            j->out_mean[r] = mu;
-        if (j->out_rstd)
-            j->out_rstd[r] = rs;
-    }
+    for (long r = lo; r < hi; r++)
+        s4g_cpu_k->layernorm_row(C, j->eps, j->x + (size_t)r * C, j->gamma, j->beta,
+                                 j->out + (size_t)r * C, j->out_mean ? j->out_mean + r : NULL,
+                                 j->out_rstd ? j->out_rstd + r : NULL);
 }
 
 int s4g_cpu_layernorm(s4g_ctx *ctx, int rows, int C, float eps, s4g_t x, s4g_t gamma, s4g_t beta,

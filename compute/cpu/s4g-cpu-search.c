@@ -2,14 +2,14 @@
  *
  * Chunks are host arrays of float rows (or uint16 halves with fp16 storage).  Queries in
  * blocks of QB rows x gallery blocks of GB rows are scored with one SGEMM (OpenBLAS threads
- * it) into a bounded QB x GB tile, then threads consume the tile row by row (top-k heap or
- * strict count).  Memory stays O(QB * GB) whatever the sizes. */
+ * it) into a bounded QB x GB tile — or, for a few top-k queries, straight from the stored rows
+ * by the vector path (s4g-cpu-search-kernels.c) — then the backend's thread pool consumes the
+ * tile row by row (top-k heap or strict count).  Memory stays O(QB * GB) whatever the sizes. */
 #include "s4g-cpu.h"
 #include "../s4g-half.h"
 #include "../s4g-search-impl.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,6 +131,15 @@ static void *scan_worker(void *arg)
     return NULL;
 }
 
+static void scan_task(void *arg, long lo, long hi)
+{
+    scan_job *jobs = arg;
+    for (long t = lo; t < hi; t++)
+        scan_worker(&jobs[t]);
+}
+
+/* One share of the query rows per thread of the CPU backend's pool (no threads started per
+ * tile). */
 static void run_scan(s4g_ctx *ctx, scan_job *proto)
 {
     int nt = ctx->threads > 0 ? ctx->threads : 1;
@@ -139,22 +148,12 @@ static void run_scan(s4g_ctx *ctx, scan_job *proto)
     if (nt > 64)
         nt = 64;
     scan_job jobs[64];
-    pthread_t th[64];
-    int started[64] = {0};
     for (int t = 0; t < nt; t++) {
         jobs[t] = *proto;
         jobs[t].nthreads = nt;
         jobs[t].tid = t;
-        if (t > 0)
-            started[t] = pthread_create(&th[t], NULL, scan_worker, &jobs[t]) == 0;
     }
-    scan_worker(&jobs[0]);
-    for (int t = 1; t < nt; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            scan_worker(&jobs[t]); /* could not start a thread: do its share here */
-    }
+    s4g_cpu_parallel(ctx, nt, 1e300, scan_task, jobs);
 }
 
 static int scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
@@ -183,16 +182,31 @@ static int scan(s4g_gallery *g, size_t nq, const float *q, s4g_topk *lists,
             s4g_gchunk *c = &g->chunks[ci];
             for (size_t r0 = 0; r0 < c->used; r0 += GB) {
                 size_t rn = c->used - r0 < GB ? c->used - r0 : GB;
-                const float *gb;
-                if (g->fp16) {
-                    s4g_half_to_float_n((const uint16_t *)c->host + r0 * dim, conv, rn * dim);
+                const float *gb = NULL;
+                /* few queries, top-k: scored straight from the stored rows on the pool (no
+                 * widened copy, no SGEMM packing: the scan is bound by reading the gallery) */
+                int direct = 0;
+#ifdef S4G_HAVE_OPENBLAS
+                const void *rows = (const char *)c->host + r0 * dim * (g->fp16 ? 2 : 4);
+                direct = lists && qn <= S4G_CPU_SCORES_MAX_Q &&
+                         s4g_cpu_scores(g->ctx, q + q0 * dim, (int)qn, rows, g->fp16, (int)dim,
+                                        (long)rn, tile) == 0;
+#endif
+                if (direct) {
+                } else if (g->fp16) {
+                    const uint16_t *h = (const uint16_t *)c->host + r0 * dim;
+                    /* F16C/AVX-512 on the pool where the CPU has it, else the scalar table */
+                    if (s4g_cpu_half_to_float(g->ctx, h, conv, rn * dim))
+                        s4g_half_to_float_n(h, conv, rn * dim);
                     gb = conv;
                 } else {
                     gb = (const float *)c->host + r0 * dim;
                 }
 #ifdef S4G_HAVE_OPENBLAS
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn, (int)dim,
-                            1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile, (int)rn);
+                if (!direct)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)rn,
+                                (int)dim, 1.0f, q + q0 * dim, (int)dim, gb, (int)dim, 0.0f, tile,
+                                (int)rn);
                 if (!lists)
                     for (size_t c2 = 0; c2 < rn; c2++) {
                         double nn = 0;

@@ -90,6 +90,8 @@ const s4g_backend_ops s4g_cpu_ops = {
 
 int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
 {
+    if (s4g_cpu_isa_check(err))
+        return -1;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int want = opts->threads > 0 ? opts->threads : (ncpu > 0 ? (int)ncpu : 1);
     ctx->impl = s4g_cpu_pool_new(want);
@@ -103,10 +105,12 @@ int s4g_cpu_init(s4g_ctx *ctx, const s4g_ctx_opts *opts, s4g_err *err)
     /* Our GEMM calls OpenBLAS single-threaded from each pool thread; this setting is for
      * direct OpenBLAS users in the process (the gallery search). */
     openblas_set_num_threads(ctx->threads);
-    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, %s)", ctx->threads,
-             openblas_get_config());
+    /* openblas_get_config() names the kernel set (s4g-cpu-isa.c may have switched it) */
+    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, %s vector path, %s)", ctx->threads,
+             s4g_cpu_isa_name(s4g_cpu_isa_current()), openblas_get_config());
 #else
-    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, blocked C GEMM)", ctx->threads);
+    snprintf(ctx->desc, sizeof ctx->desc, "cpu (%d threads, %s vector path, blocked C GEMM)",
+             ctx->threads, s4g_cpu_isa_name(s4g_cpu_isa_current()));
 #endif
     return 0;
 }

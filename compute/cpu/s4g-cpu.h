@@ -9,6 +9,8 @@
 
 #include "../s4g-backend.h"
 
+#include <stdint.h>
+
 /* Pointer to element `t.off` of a CPU buffer. */
 static inline float *s4g_cpu_ptr(s4g_t t)
 {
@@ -26,8 +28,9 @@ void s4g_cpu_pool_free(s4g_cpu_pool *pool);
 int s4g_cpu_pool_size(const s4g_cpu_pool *pool);
 void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *arg);
 
-/* Hot compute-bound kernels are also compiled for AVX2+FMA and picked at load time (ifunc):
- * the build targets baseline x86-64, so otherwise only SSE2 would be used. */
+/* The blocked C GEMM's micro-kernel (builds without OpenBLAS) is also compiled for AVX2+FMA
+ * and picked at load time (ifunc); the other hot loops use the explicit vector paths below,
+ * which S4G_CPU_ISA can force and the tests run one by one. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define S4G_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -36,9 +39,67 @@ void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *
 
 #define S4G_CPU_PAR_MIN 32768
 
+/* Vector paths of the non-GEMM kernels (s4g-cpu-isa.c picks one at program start; the
+ * hot loops live in s4g-cpu-simd.c, compiled once per path with that path's -m flags). */
+typedef enum { S4G_ISA_BASELINE, S4G_ISA_AVX2, S4G_ISA_AVX512, S4G_ISA_COUNT } s4g_cpu_isa;
+
+typedef struct s4g_cpu_kernels {
+    /* y = x Phi(x) and dx = dy (Phi(x) + x phi(x)) on [0, n); erf/exp are polynomial
+     * (|erf error| < 4e-7, see test-cpu-ops), not libm calls. */
+    void (*gelu)(const float *x, float *y, long n);
+    void (*gelu_back)(const float *x, const float *dy, float *dx, long n);
+    /* Rows [h0, h1) of image n of the depthwise 7x7: out (H x W x C) = bias + taps of src;
+     * `flip` = transposed conv (for dx), `accumulate` adds to out instead. */
+    void (*dw_rows)(int H, int W, int C, const float *src_img, const float *wt,
+                    const float *bias, int h0, int h1, float *out_img, int flip, int accumulate);
+    /* dw, db of channels [c0, c0+cw) (cw <= 32) summed over every pixel, added into
+     * pdw/pdb (either may be NULL). */
+    void (*dw_param_grads)(int N, int H, int W, int C, const float *px, const float *pdy,
+                           float *pdw, float *pdb, int c0, int cw);
+    /* LayerNorm of one row of C channels, one pass over x for the statistics. */
+    void (*layernorm_row)(int C, float eps, const float *x, const float *gamma,
+                          const float *beta, float *y, float *mean, float *rstd);
+    /* IEEE half -> float with F16C / AVX-512 (NULL on the baseline path). */
+    void (*half_to_float)(const uint16_t *h, float *out, long n);
+    /* tile[i * ldt + r - g0] = q_i . g_r, q [nq x dim], gallery rows [g0, g1) of g (float,
+     * or IEEE halves when fp16); NULL on the baseline path. */
+    void (*scores)(const float *q, int nq, const void *g, int fp16, int dim, long g0, long g1,
+                   float *tile, long ldt);
+} s4g_cpu_kernels;
+
+extern const s4g_cpu_kernels s4g_cpu_kernels_baseline, s4g_cpu_kernels_avx2,
+    s4g_cpu_kernels_avx512;
+extern const s4g_cpu_kernels *s4g_cpu_k; /* the chosen path */
+
+const char *s4g_cpu_isa_name(s4g_cpu_isa isa);
+int s4g_cpu_isa_supported(s4g_cpu_isa isa);
+/* Tests: switch every kernel to one path; -1 when the CPU lacks it. */
+int s4g_cpu_isa_force(s4g_cpu_isa isa);
+s4g_cpu_isa s4g_cpu_isa_current(void);
+/* Fails when S4G_CPU_ISA names an unknown path or one this CPU lacks. */
+int s4g_cpu_isa_check(s4g_err *err);
+#ifdef S4G_HAVE_OPENBLAS
+/* Tests: rerun OpenBLAS's kernel-set selection for `coretype` (e.g. "Haswell"); 0 when
+ * OpenBLAS now runs it.  Only while no BLAS call is in flight. */
+int s4g_cpu_blas_use(const char *coretype);
+/* Tests: rerun the start-up choice of the OpenBLAS kernel set. */
+void s4g_cpu_blas_reselect(void);
+#endif
+
 /* The op table of the CPU backend; entries are defined in the s4g-cpu-*.c files. */
 extern const s4g_backend_ops s4g_cpu_ops;
 extern const struct s4g_search_ops s4g_cpu_search_ops; /* s4g-cpu-search.c */
+
+/* s4g-cpu-search.c: the CPU side of the gallery search.  Converts n halves on the pool with
+ * the vector path's conversion; -1 (nothing done) when the path has none. */
+int s4g_cpu_half_to_float(s4g_ctx *ctx, const uint16_t *h, float *out, size_t n);
+/* Queries per call up to which s4g_cpu_scores beats convert + SGEMM: with few queries the
+ * scan is bound by reading the gallery, which SGEMM's packing would copy once more. */
+#define S4G_CPU_SCORES_MAX_Q 16
+/* tile [nq x ng] = q [nq x dim] . gallery rows [ng x dim] (float or halves), gallery rows
+ * split over the pool; -1 (nothing done) when the vector path has no such kernel. */
+int s4g_cpu_scores(s4g_ctx *ctx, const float *q, int nq, const void *g, int fp16, int dim,
+                   long ng, float *tile);
 
 /* s4g-cpu-eltwise.c */
 int s4g_cpu_fill(s4g_ctx *, size_t n, s4g_t x, float v, s4g_err *);

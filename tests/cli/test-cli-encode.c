@@ -89,6 +89,41 @@ static void test_encode(void)
     g_free(raw);
 }
 
+/* a PyTorch checkpoint (DataParallel around Sample4Geo's TimmModel, tools/make-pth-fixtures.py)
+ * gives the features of the same values as safetensors, and the load prints its one line */
+static void test_encode_pth(void)
+{
+    g_autofree char *p = tf_fixture("pth/dataparallel.pth");
+    g_autofree char *r = tf_fixture("pth/reference.safetensors");
+    g_autofree char *in = tf_fixture("convnext-tiny-fixture-sat.npy");
+    g_autofree char *o1 = g_build_filename(tmpdir, "pth.npy", NULL);
+    g_autofree char *o2 = g_build_filename(tmpdir, "ref.npy", NULL);
+    char *out = NULL, *err = NULL;
+    const char *a1[] = {"encode", "-w", p, "-i", in, "-o", o1, "--backend", "cpu", NULL};
+    g_assert_cmpint(run(a1, &out, &err), ==, 0);
+    if (!strstr(err, "s4g encode: loaded 55 of 55 tensors (ConvNeXt depths 1,1,1,1 dims "
+                     "8,16,24,32; PyTorch checkpoint, DataParallel, Sample4Geo TimmModel)"))
+        g_error("no load line in: %s", err);
+    g_free(out);
+    g_free(err);
+    const char *a2[] = {"encode", "-w", r, "-i", in, "-o", o2, "--backend", "cpu", NULL};
+    g_assert_cmpint(run(a2, &out, &err), ==, 0);
+    g_free(out);
+    g_free(err);
+    gsize n1, n2;
+    g_autofree float *f = npy_data(o1, &n1);
+    g_autofree float *g = npy_data(o2, &n2);
+    g_assert_cmpuint(n1, ==, 64);
+    g_assert_cmpmem(f, n1 * sizeof *f, g, n2 * sizeof *g);
+    /* a legacy checkpoint: the error says how to re-save it */
+    g_autofree char *legacy = tf_fixture("pth/legacy.pth");
+    const char *a3[] = {"encode", "-w", legacy, "-i", in, "-o", o1, NULL};
+    g_assert_cmpint(run(a3, &out, &err), ==, 1);
+    g_assert_nonnull(strstr(err, "legacy.pth: a PyTorch checkpoint in the legacy format"));
+    g_free(out);
+    g_free(err);
+}
+
 static void test_encode_errors(void)
 {
     g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
@@ -151,6 +186,7 @@ int main(int argc, char **argv)
     tmpdir = tf_tmpdir_new("s4g-cli-encode-XXXXXX");
     g_test_add_func("/cli/encode/features", test_encode);
     g_test_add_func("/cli/encode/errors", test_encode_errors);
+    g_test_add_func("/cli/encode/pth", test_encode_pth);
     g_test_add_func("/cli/bench/json", test_bench);
     int rc = g_test_run();
     tf_tmpdir_remove(tmpdir);

@@ -303,6 +303,28 @@ static void test_extras(void)
     g_assert_nonnull(strstr(gfo, want_patch));
     g_assert_cmpint(json_int(gfo, "cols"), ==, (int)((floor(xe) - ceil(xw) - fside) / fside) + 1);
 
+    /* --stride 1 at zoom 19: the count and size are stated first, and beyond the budget it is
+     * refused (nothing written) unless --force */
+    {
+        double s19 = 256.0 * (1 << 19);
+        double xw19 = (b[0] + 180) / 360 * s19, xe19 = (b[2] + 180) / 360 * s19;
+        double yn19 =
+            (1 - log(tan(b[3] * G_PI / 180) + 1 / cos(b[3] * G_PI / 180)) / G_PI) / 2 * s19;
+        double ys19 =
+            (1 - log(tan(b[1] * G_PI / 180) + 1 / cos(b[1] * G_PI / 180)) / G_PI) / 2 * s19;
+        gint64 n = (gint64)(floor(xe19) - ceil(xw19) - 32 + 1) *
+                   (gint64)(floor(ys19) - ceil(yn19) - 32 + 1);
+        g_assert_cmpint(n, >, 50000);
+        g_autofree char *want = g_strdup_printf("= %" G_GINT64_FORMAT " patches of 32x32 px", n);
+        const char *big[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "19",
+                             "--stride", "1", "-m", "m", "--name", "s1", "--backend", "cpu",
+                             NULL};
+        tf_run_fails(big, want);
+        tf_run_fails(big, "exceed the budget");
+        g_autofree char *s1 = g_build_filename(proj, "galleries", "s1", NULL);
+        g_assert_false(g_file_test(s1, G_FILE_TEST_EXISTS));
+    }
+
     /* a name that is an existing non-gallery dataset is refused */
     const char *clash[] = {s4g, "gallery", "-p", proj, "--tiles", mbt, "--zoom", "17", "-m", "m",
                            "--name", "w", "--backend", "cpu", NULL};

@@ -130,6 +130,18 @@ static void test_train_sigterm_resume(void)
                         "--backend", "cpu", "--threads", "2", "--json", NULL};
     g_autofree char *fo = tf_run_ok(ft);
     g_assert_nonnull(strstr(fo, "\"state\": \"done\""));
+    /* --init from a timm ImageNet PyTorch checkpoint: the classifier is dropped and said so */
+    g_autofree char *imnet = tf_fixture("pth/timm-imagenet.pth");
+    const char *ftp[] = {"train",       "--project", proj, "--dataset", "w", "--model", "ftp",
+                         "--init",      imnet, "--ground-size", "32x96", "--satellite-size",
+                         "32x32",       "--epochs", "1", "--batch", "8", "--backend", "cpu",
+                         "--threads",   "2", "--json", NULL};
+    g_autofree char *pout = NULL, *perr = NULL;
+    g_assert_cmpint(tf_run(s4g(), ftp, &pout, &perr), ==, 0);
+    g_assert_nonnull(strstr(pout, "\"state\": \"done\""));
+    if (!strstr(perr, "s4g train: --init: loaded 54 of 56 tensors") ||
+        !strstr(perr, "dropped head.fc.weight, head.fc.bias (ImageNet classifier)"))
+        g_error("no --init load line in: %s", perr);
     /* truncated initial weights: an error naming the file, no run started */
     g_autofree char *wtext = NULL;
     gsize wlen = 0;
@@ -139,6 +151,10 @@ static void test_train_sigterm_resume(void)
     const char *ftbad[] = {s4g(), "train", "--project", proj, "--dataset", "w", "--model",
                            "ft2", "--init", cut, "--backend", "cpu", NULL};
     tf_run_fails(ftbad, "cut.safetensors");
+
+    const char *badjpeg[] = {s4g(), "train", "--project", proj, "--dataset", "w",
+                             "--jpeg-order", "bgr", NULL};
+    tf_run_fails(badjpeg, "s4g train: --jpeg-order: expected reference or rgb, got “bgr”");
 
     /* sizes are H×W; anything else names the flag and what it got */
     const char *badsz[] = {s4g(), "train", "--project", proj, "--dataset", "w",

@@ -300,7 +300,7 @@ static void test_load_rules(void)
         const char *drop, *extra, *reshape, *expect;
     } bad[] = {
         {"stages.2.blocks.1.mlp.fc1.weight", NULL, NULL, "missing key \"stages.2.blocks.1.mlp.fc1.weight\""},
-        {NULL, "head.fc.weight", NULL, "unexpected key \"head.fc.weight\""},
+        {NULL, "head.proj.weight", NULL, "unexpected key \"head.proj.weight\""}, /* head.fc: dropped */
         {NULL, NULL, "stages.1.downsample.1.weight",
          "key \"stages.1.downsample.1.weight\" has shape [1], expected [16, 8, 2, 2]"},
     };

@@ -11,6 +11,7 @@
  * start with nonzero values P and must end as P + gradient; activation gradients start
  * with garbage and must be overwritten (or added to, for dwconv7's accumulate flag). */
 #include "s4g-test-util.h"
+#include "s4g-test-isa.h"
 
 #include <string.h>
 
@@ -518,11 +519,11 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     ctx = tu_ctx(2);
-    g_test_add_func("/cpu/grad/gelu", test_gelu);
+    tu_add_isa("/cpu/grad", "gelu", test_gelu);
     g_test_add_func("/cpu/grad/linear", test_linear);
     g_test_add_func("/cpu/grad/patchify", test_patchify);
-    g_test_add_func("/cpu/grad/dwconv7", test_dwconv7);
-    g_test_add_func("/cpu/grad/layernorm", test_layernorm);
+    tu_add_isa("/cpu/grad", "dwconv7", test_dwconv7);
+    tu_add_isa("/cpu/grad", "layernorm", test_layernorm);
     g_test_add_func("/cpu/grad/scale-residual", test_scale_residual);
     g_test_add_func("/cpu/grad/avgpool", test_avgpool);
     g_test_add_func("/cpu/grad/l2norm", test_l2norm);

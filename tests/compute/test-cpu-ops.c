@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cpu/s4g-cpu.h" /* s4g_cpu_gemm_blocked, the no-OpenBLAS GEMM */
+#include "s4g-test-isa.h"
 
 #define TOL 1e-5
 
@@ -16,6 +17,7 @@ static void test_describe(void)
 {
     const char *d = s4g_ctx_describe(ctx);
     g_assert_nonnull(strstr(d, "cpu (3 threads"));
+    g_assert_nonnull(strstr(d, " vector path"));
 #ifdef S4G_HAVE_OPENBLAS
     g_assert_nonnull(strstr(d, "OpenBLAS"));
 #endif
@@ -710,13 +712,13 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     ctx = tu_ctx(3);
     g_test_add_func("/cpu/describe", test_describe);
-    g_test_add_func("/cpu/eltwise", test_eltwise);
+    tu_add_isa("/cpu", "eltwise", test_eltwise);
     g_test_add_func("/cpu/gemm", test_gemm);
     g_test_add_func("/cpu/gemm-blocked", test_gemm_blocked);
     g_test_add_func("/cpu/colsum", test_colsum);
     g_test_add_func("/cpu/patchify", test_patchify);
-    g_test_add_func("/cpu/dwconv7", test_dwconv7);
-    g_test_add_func("/cpu/layernorm", test_layernorm);
+    tu_add_isa("/cpu", "dwconv7", test_dwconv7);
+    tu_add_isa("/cpu", "layernorm", test_layernorm);
     g_test_add_func("/cpu/scale-residual", test_scale_residual);
     g_test_add_func("/cpu/avgpool", test_avgpool);
     g_test_add_func("/cpu/l2norm", test_l2norm);

@@ -301,7 +301,7 @@ static void test_photometric(void)
             p[0] = (guint8)(x * 7), p[1] = (guint8)(y * 13), p[2] = (guint8)(100 + x + y);
         }
     S4gImage *q = s4g_image_copy(smooth);
-    g_assert_true(s4g_augment_jpeg(&q, 95, &e));
+    g_assert_true(s4g_augment_jpeg(&q, 95, S4G_JPEG_ORDER_RGB, &e));
     g_assert_cmpint(q->width, ==, 33);
     g_assert_cmpint(q->height, ==, 17);
     double mad = 0;
@@ -312,6 +312,46 @@ static void test_photometric(void)
     g_assert_cmpfloat(mad, >, 0);
     g_assert_cmpfloat(mad, <, 4);
     s4g_image_free(q);
+
+    /* --jpeg-order: REFERENCE encodes the RGB bytes as if they were BGR (albumentations hands
+     * cv2 an RGB array): the same as the RGB path on the R/B-swapped image, swapped back;
+     * it differs from RGB on a coloured image (4:2:0 thins another chroma) and not on grey */
+    S4gImage *swapped = s4g_image_copy(smooth);
+    for (int i = 0; i < 33 * 17; i++) {
+        guint8 t = swapped->data[3 * i];
+        swapped->data[3 * i] = swapped->data[3 * i + 2];
+        swapped->data[3 * i + 2] = t;
+    }
+    S4gImage *ref = s4g_image_copy(smooth), *rgb = s4g_image_copy(smooth);
+    g_assert_true(s4g_augment_jpeg(&ref, 92, S4G_JPEG_ORDER_REFERENCE, &e));
+    g_assert_true(s4g_augment_jpeg(&rgb, 92, S4G_JPEG_ORDER_RGB, &e));
+    g_assert_true(s4g_augment_jpeg(&swapped, 92, S4G_JPEG_ORDER_RGB, &e));
+    int differ = 0;
+    for (int i = 0; i < 33 * 17; i++) {
+        g_assert_cmpint(ref->data[3 * i], ==, swapped->data[3 * i + 2]);
+        g_assert_cmpint(ref->data[3 * i + 1], ==, swapped->data[3 * i + 1]);
+        g_assert_cmpint(ref->data[3 * i + 2], ==, swapped->data[3 * i]);
+        differ += memcmp(ref->data + 3 * i, rgb->data + 3 * i, 3) != 0;
+    }
+    g_test_message("JPEG q92: %d of %d pixels differ between reference and rgb order", differ,
+                   33 * 17);
+    g_assert_cmpint(differ, >, 0);
+    s4g_image_free(ref);
+    s4g_image_free(rgb);
+    s4g_image_free(swapped);
+    g_autoptr(S4gImage) grey_img = s4g_image_new(16, 16);
+    for (int i = 0; i < 256; i++)
+        memset(grey_img->data + 3 * i, (i * 37) & 255, 3);
+    S4gImage *g1 = s4g_image_copy(grey_img), *g2 = s4g_image_copy(grey_img);
+    g_assert_true(s4g_augment_jpeg(&g1, 95, S4G_JPEG_ORDER_REFERENCE, &e));
+    g_assert_true(s4g_augment_jpeg(&g2, 95, S4G_JPEG_ORDER_RGB, &e));
+    g_assert_cmpmem(g1->data, 256 * 3, g2->data, 256 * 3);
+    s4g_image_free(g1);
+    s4g_image_free(g2);
+    S4gJpegOrder jo;
+    g_assert_true(s4g_jpeg_order_parse("rgb", &jo) && jo == S4G_JPEG_ORDER_RGB);
+    g_assert_true(s4g_jpeg_order_parse("reference", &jo) && jo == S4G_JPEG_ORDER_REFERENCE);
+    g_assert_false(s4g_jpeg_order_parse("bgr", &jo));
 }
 
 int main(int argc, char **argv)

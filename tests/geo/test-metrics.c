@@ -86,7 +86,7 @@ static void test_u1652_ap(void)
      *   i=1: p = 2/3, old = 1/2      → 0.583333
      *   i=2: p = 3/5, old = 2/4      → 0.55
      *   AP = (0.25 + 0.583333 + 0.55)/3 = 0.461111 */
-    const float sc[] = {0.9f, 0.8f, 0.7f, 0.6f, 0.5f, 0.4f};
+    const double sc[] = {0.9, 0.8, 0.7, 0.6, 0.5, 0.4};
     const gint32 lab[] = {2, 1, -1, 1, 3, 1};
     S4gApAcc acc;
     s4g_ap_init(&acc, 6);
@@ -95,7 +95,7 @@ static void test_u1652_ap(void)
     /* the same gallery, query label 2: good at row 0 → AP 1 */
     g_assert_cmpfloat_with_epsilon(s4g_ap_add(&acc, sc, lab, 2), 1.0, 1e-12);
     /* ties: equal scores go by lower index, so the good item at index 4 comes after index 3 */
-    const float tie[] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    const double tie[] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
     double ap3 = s4g_ap_add(&acc, tie, lab, 3); /* order 0 1 3 4 5 → row 3, n = 1 */
     /* p = 1/4, old_p = 0/3 → AP = (0 + 0.25)/2 */
     g_assert_cmpfloat_with_epsilon(ap3, 0.125, 1e-12);
@@ -189,7 +189,7 @@ static void test_university_s2d(void)
     g_assert_cmpuint(m.refs, ==, 7);
     g_assert_true(isnan(m.hit_rate));
     /* the accumulator alone: a query whose good drones all tie with bad ones ahead by index */
-    const float tie[5] = {0.5f, 0.5f, 0.5f, 0.5f, 0.5f};
+    const double tie[5] = {0.5, 0.5, 0.5, 0.5, 0.5};
     const gint32 lab[5] = {4, 1, 4, 1, 1};
     S4gApAcc acc;
     s4g_ap_init(&acc, 5);
@@ -197,6 +197,75 @@ static void test_university_s2d(void)
      *   (0/1 + 1/2)/2 = 0.25, (1/3 + 2/4)/2 = 5/12, (2/4 + 3/5)/2 = 0.55 */
     g_assert_cmpfloat_with_epsilon(s4g_ap_add(&acc, tie, lab, 1), (0.25 + 5.0 / 12 + 0.55) / 3,
                                    1e-12);
+}
+
+/* AP against an independent computation (full sort in long double, the formula of §7.3
+ * written out) on embeddings with near-duplicate gallery images: each class's good image
+ * has a bad twin 1e-6 away, so the order of the pair is decided below float32 resolution
+ * (a float32 running sum of 256 products ties or swaps them). */
+typedef struct {
+    long double s;
+    guint idx;
+} LdScored;
+
+static int ld_cmp(const void *a, const void *b)
+{
+    const LdScored *x = a, *y = b;
+    if (x->s != y->s) return x->s > y->s ? -1 : 1;
+    return x->idx < y->idx ? -1 : 1;
+}
+
+static void test_university_ap_near_duplicates(void)
+{
+    enum { C = 24, D = 256, G = 3 * C };
+    g_autoptr(GRand) rng = g_rand_new_with_seed(11);
+    g_autofree float *q = g_new(float, C * D), *r = g_new(float, G * D);
+    gint64 ql[C], rl[G];
+    guint32 qpos[C], semi_start[C + 1] = {0};
+    for (int c = 0; c < C; c++) {
+        float *g = r + (gsize)c * D, *twin = r + (gsize)(C + c) * D, *other = r + (gsize)(2 * C + c) * D;
+        for (int d = 0; d < D; d++) {
+            g[d] = (float)g_rand_double_range(rng, -1, 1);
+            twin[d] = g[d] + (float)g_rand_double_range(rng, -1e-6, 1e-6);
+            other[d] = (float)g_rand_double_range(rng, -1, 1);
+            q[c * D + d] = g[d] + (float)g_rand_double_range(rng, -0.3, 0.3);
+        }
+        ql[c] = c;
+        qpos[c] = (guint32)c;
+        rl[c] = c;
+        rl[C + c] = (c + 1) % C; /* the twin is bad for its look-alike's query */
+        rl[2 * C + c] = (c + 5) % C;
+    }
+    S4gSplit sp = {.kind = "university", .split = "d2s", .n_queries = C, .n_refs = G,
+                   .query_label = ql, .ref_label = rl, .query_pos = qpos,
+                   .semi_start = semi_start};
+    S4gRetrievalMetrics m;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_evaluate_embeddings(NULL, &sp, q, r, D, &m, &error));
+    long double ap_sum = 0;
+    for (int c = 0; c < C; c++) {
+        LdScored o[G];
+        for (int j = 0; j < G; j++) {
+            long double s = 0;
+            for (int d = 0; d < D; d++)
+                s += (long double)q[c * D + d] * r[(gsize)j * D + d];
+            o[j] = (LdScored){s, (guint)j};
+        }
+        qsort(o, G, sizeof *o, ld_cmp);
+        int n = 0, rows[G];
+        for (int k = 0; k < G; k++)
+            if (rl[o[k].idx] == c) rows[n++] = k;
+        long double ap = 0;
+        for (int i = 0; i < n; i++) {
+            long double p = (long double)(i + 1) / (rows[i] + 1);
+            long double old_p = rows[i] == 0 ? 1.0L : (long double)i / rows[i];
+            ap += (old_p + p) / 2 / n;
+        }
+        ap_sum += ap;
+    }
+    double want = (double)(100 * ap_sum / C);
+    g_test_message("AP %.6f, independent %.6f", m.ap, want);
+    g_assert_cmpfloat_with_epsilon(m.ap, want, 1e-4);
 }
 
 int main(int argc, char **argv)
@@ -208,5 +277,6 @@ int main(int argc, char **argv)
     g_test_add_func("/metrics/u1652-ap", test_u1652_ap);
     g_test_add_func("/metrics/university-split", test_university_split);
     g_test_add_func("/metrics/university-s2d", test_university_s2d);
+    g_test_add_func("/metrics/university-ap-near-duplicates", test_university_ap_near_duplicates);
     return g_test_run();
 }

@@ -175,7 +175,10 @@ static void test_predict(void)
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
 
     s4g_store_dataset_clear(&ds);
+    /* the predictors' galleries live on ctx: free them first */
     g_clear_pointer(&pred, s4g_predictor_free);
+    g_clear_pointer(&again, s4g_predictor_free);
+    g_clear_pointer(&cp, s4g_predictor_free);
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmp);

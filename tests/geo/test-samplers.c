@@ -236,6 +236,62 @@ static void test_sampler_vigor(void)
     check_unique(plain, ps->len, B, pair_sat, n_sats);
 }
 
+/* A satellite with two panoramas anchors twice in an epoch; the second time its candidates
+ * come from its row without the neighbours it already used (vigor.py: sim[sat].remove(n)).
+ * Only satellite 0 has a neighbour row (1..M in order), every other satellite one panorama,
+ * B = 2, select 2 of range 2: the candidates are exactly the first two satellites left in the
+ * row, so whenever satellite 0 anchors at the head of a batch the next item is the first of
+ * them whose pair is unused, and the row then loses it. */
+static void test_sampler_vigor_repeat_anchor(void)
+{
+    const guint M = 40, n_sats = M + 1;
+    g_autoptr(S4gNeighbours) nb = s4g_neighbours_new(n_sats, M);
+    nb->count[0] = M;
+    for (guint i = 0; i < M; i++)
+        nb->ids[i] = (gint32)(i + 1);
+    g_autoptr(GArray) ps = g_array_new(FALSE, FALSE, sizeof(guint32));
+    guint32 zero = 0;
+    g_array_append_val(ps, zero);
+    g_array_append_val(ps, zero);
+    for (guint32 s = 1; s < n_sats; s++)
+        g_array_append_val(ps, s);
+    const guint32 *pair_sat = (const guint32 *)ps->data;
+    S4gSamplerParams p = s4g_sampler_params_default();
+    p.batch_size = 2;
+    p.neighbour_select = 2;
+    p.neighbour_range = 2;
+    guint shifted = 0;
+    for (guint32 seed = 1; seed <= 200; seed++) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GRand) r = g_rand_new_with_seed(seed);
+        g_autoptr(GArray) a = s4g_sampler_epoch_vigor(ps->len, pair_sat, n_sats, nb, &p, r, &error);
+        g_assert_no_error(error);
+        check_unique(a, ps->len, 2, pair_sat, n_sats);
+        guint32 row[64];
+        guint rlen = M, anchored = 0;
+        for (guint i = 0; i < M; i++)
+            row[i] = i + 1;
+        g_autofree guint8 *used = g_new0(guint8, n_sats);
+        for (guint i = 0; i < a->len; i++) {
+            guint32 sat = pair_sat[g_array_index(a, guint32, i)];
+            used[sat] = 1;
+            if (sat != 0 || i % 2 != 0) continue;
+            anchored++;
+            guint32 next = pair_sat[g_array_index(a, guint32, i + 1)];
+            for (guint k = 0; k < MIN(rlen, 2); k++) {
+                if (used[row[k]]) continue;
+                g_assert_cmpuint(next, ==, row[k]);
+                if (anchored == 2 && next > 2) shifted++; /* beyond the original window */
+                memmove(row + k, row + k + 1, (rlen - k - 1) * sizeof *row);
+                rlen--;
+                break;
+            }
+        }
+    }
+    g_test_message("second anchorings past the original window: %u of 200 epochs", shifted);
+    g_assert_cmpuint(shifted, >=, 5); /* 10 with these seeds */
+}
+
 static void test_sampler_classes(void)
 {
     /* 37 classes with 1..13 items each: uniqueness per batch is by class */
@@ -267,6 +323,7 @@ int main(int argc, char **argv)
     g_test_add_func("/gps/degrees-quirk", test_gps_quirk);
     g_test_add_func("/sampler/identities", test_sampler_identities);
     g_test_add_func("/sampler/vigor", test_sampler_vigor);
+    g_test_add_func("/sampler/vigor-repeat-anchor", test_sampler_vigor_repeat_anchor);
     g_test_add_func("/sampler/classes", test_sampler_classes);
     return g_test_run();
 }

@@ -398,11 +398,14 @@ static void test_cvact_layout(void)
         g_assert_cmpstr(Mat_VarGetStructFieldnames(st)[1], ==, sets[s][1]);
         matvar_t *ind = Mat_VarGetStructFieldByName(st, sets[s][1], 0);
         g_assert_nonnull(ind);
-        const double *d = ind->data;
+        /* integers, as in the real file (the original code cannot index with doubles) */
+        g_assert_cmpint(ind->class_type, ==, MAT_C_INT32);
+        g_assert_cmpint(ind->data_type, ==, MAT_T_INT32);
+        const gint32 *d = ind->data;
         counts[s] = (int)ind->dims[0];
         for (int k = 0; k < counts[s]; k++) {
-            g_assert_cmpfloat(d[k], >=, 1); /* 1-based */
-            g_assert_cmpfloat(d[k], <=, n);
+            g_assert_cmpint(d[k], >=, 1); /* 1-based */
+            g_assert_cmpint(d[k], <=, n);
             int row = (int)d[k] - 1;
             g_assert_cmpint(split[row], ==, 0);
             split[row] = s + 1;

@@ -1,7 +1,13 @@
 /* test-sql-boundary.c — the schema stays inside app/store: no file of app/ outside it calls
  * SQLite (an sqlite3 identifier, or the store's private s4g_store_prepare/db/exec) or holds
  * SQL text (a SELECT, INSERT INTO, UPDATE … SET, DELETE FROM, CREATE TABLE/INDEX/TRIGGER/VIEW
- * or PRAGMA statement in a string literal).  The source root comes from meson as argv[1]. */
+ * or PRAGMA statement in a string literal).  The source root comes from meson as argv[1].
+ *
+ * The same scan holds the settings boundary of issue 11: the environment is read at the edge
+ * and never written — S4G_DEVICE is read by exactly one file (app/cli/s4g-cli.c) and no file
+ * of app/ or compute/ sets a variable, except compute/cpu/s4g-cpu-isa.c, which sets
+ * OPENBLAS_CORETYPE for the length of OpenBLAS's own kernel selection and restores it (issue
+ * 16; explained there). */
 #include <glib.h>
 #include <string.h>
 
@@ -125,6 +131,54 @@ static void test_scanner(void)
     }
 }
 
+/* Every code line of the .c/.h files under rel (comments removed, literals kept) that matches
+ * re, as "file: line". */
+static void grep_tree(const char *rel, GRegex *re, GString *out)
+{
+    g_autofree char *dir = g_build_filename(source_root, rel, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
+    g_assert_no_error(error);
+    const char *name;
+    while ((name = g_dir_read_name(d))) {
+        g_autofree char *child = g_build_filename(rel, name, NULL);
+        g_autofree char *path = g_build_filename(source_root, child, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
+            grep_tree(child, re, out);
+            continue;
+        }
+        if (!g_str_has_suffix(name, ".c") && !g_str_has_suffix(name, ".h")) continue;
+        g_autofree char *src = NULL;
+        g_assert_true(g_file_get_contents(path, &src, NULL, &error));
+        g_autoptr(GRegex) comments = g_regex_new("/\\*.*?\\*/|//[^\n]*", G_REGEX_DOTALL, 0, NULL);
+        g_autofree char *code = g_regex_replace_literal(comments, src, -1, 0, "", 0, NULL);
+        g_auto(GStrv) lines = g_strsplit(code, "\n", -1);
+        for (guint i = 0; lines[i]; i++)
+            if (g_regex_match(re, lines[i], 0, NULL))
+                g_string_append_printf(out, "%s: %s\n", child, g_strstrip(lines[i]));
+    }
+}
+
+static void test_side_channels(void)
+{
+    g_autoptr(GRegex) device = g_regex_new("getenv\\s*\\(\\s*\"S4G_DEVICE\"", 0, 0, NULL);
+    g_autoptr(GRegex) set = g_regex_new("\\b(g_)?(setenv|putenv|unsetenv)\\s*\\(", 0, 0, NULL);
+    g_autoptr(GString) reads = g_string_new(NULL), sets = g_string_new(NULL);
+    for (guint i = 0; i < 2; i++) {
+        const char *rel = i ? "compute" : "app";
+        grep_tree(rel, device, reads);
+        grep_tree(rel, set, sets);
+    }
+    g_test_message("S4G_DEVICE read at:\n%s", reads->str);
+    g_auto(GStrv) r = g_strsplit(g_strstrip(reads->str), "\n", -1);
+    g_assert_cmpuint(g_strv_length(r), ==, 1);
+    g_assert_true(g_str_has_prefix(r[0], "app/cli/s4g-cli.c: "));
+    g_auto(GStrv) w = g_strsplit(g_strstrip(sets->str), "\n", -1);
+    for (guint i = 0; w[i] && *w[i]; i++)
+        if (!g_str_has_prefix(w[i], "compute/cpu/s4g-cpu-isa.c: "))
+            g_error("the environment is set outside the one documented place: %s", w[i]);
+}
+
 static void test_tree(void)
 {
     g_autoptr(GString) out = g_string_new(NULL);
@@ -141,5 +195,6 @@ int main(int argc, char **argv)
     source_root = argv[1];
     g_test_add_func("/store/sql-boundary/scanner", test_scanner);
     g_test_add_func("/store/sql-boundary/tree", test_tree);
+    g_test_add_func("/store/sql-boundary/side-channels", test_side_channels);
     return g_test_run();
 }

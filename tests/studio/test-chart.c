@@ -65,6 +65,56 @@ static void test_feed(void)
     g_object_unref(chart);
 }
 
+static void count_changed(S4gLossModel *m, guint *n)
+{
+    (*n)++;
+}
+
+/* The model alone: every change announced, points in 0–1 of the range (loss with 5 %
+ * margins), evaluations at R@1/100, the nearest point by x, and events from the parser. */
+static void test_model(void)
+{
+    g_autoptr(S4gLossModel) m = s4g_loss_model_new();
+    guint changes = 0;
+    g_signal_connect(m, "changed", G_CALLBACK(count_changed), &changes);
+    double x, y, x0, x1, y0, y1;
+    g_assert_false(s4g_loss_model_get_range(m, &x0, &x1, &y0, &y1));
+    g_assert_false(s4g_loss_model_get_point_xy(m, 0, &x, &y));
+    g_assert_cmpint(s4g_loss_model_nearest(m, 0.5), ==, -1);
+    s4g_loss_model_add_point(m, 10, NAN, 3.0, NAN, NAN, NAN);
+    s4g_loss_model_add_point(m, 20, NAN, 2.0, NAN, NAN, NAN);
+    s4g_loss_model_add_point(m, 30, NAN, 1.0, NAN, NAN, NAN);
+    g_assert_cmpuint(changes, ==, 3);
+    g_assert_true(s4g_loss_model_get_range(m, &x0, &x1, &y0, &y1));
+    g_assert_cmpfloat(x0, ==, 10);
+    g_assert_cmpfloat(x1, ==, 30);
+    g_assert_cmpfloat_with_epsilon(y0, 0.9, 1e-12);
+    g_assert_cmpfloat_with_epsilon(y1, 3.1, 1e-12);
+    g_assert_true(s4g_loss_model_get_point_xy(m, 1, &x, &y));
+    g_assert_cmpfloat_with_epsilon(x, 0.5, 1e-12);
+    g_assert_cmpfloat_with_epsilon(y, 0.5, 1e-12);
+    g_assert_true(s4g_loss_model_get_point_xy(m, 2, &x, &y));
+    g_assert_cmpfloat_with_epsilon(x, 1.0, 1e-12);
+    g_assert_cmpfloat_with_epsilon(y, 0.1 / 2.2, 1e-12);
+    g_assert_cmpint(s4g_loss_model_nearest(m, 0.2), ==, 0);
+    g_assert_cmpint(s4g_loss_model_nearest(m, 0.8), ==, 2);
+    S4gTrainEvent eval = {.kind = S4G_TRAIN_EVENT_EVAL, .epoch = 1, .metrics = {.r1 = 40}};
+    g_assert_true(s4g_loss_model_add_event(m, &eval));
+    g_assert_true(s4g_loss_model_get_eval_xy(m, 0, &x, &y));
+    g_assert_cmpfloat(x, ==, 1.0); /* after the last point */
+    g_assert_cmpfloat_with_epsilon(y, 0.4, 1e-12);
+    S4gTrainEvent start = {.kind = S4G_TRAIN_EVENT_START, .run = 1};
+    g_assert_false(s4g_loss_model_add_event(m, &start));
+    g_assert_cmpuint(changes, ==, 4);
+    /* a chart draws the model it owns */
+    S4gLossChart *chart = S4G_LOSS_CHART(g_object_ref_sink(s4g_loss_chart_new()));
+    S4gLossModel *own = s4g_loss_chart_get_model(chart);
+    g_assert_true(S4G_IS_LOSS_MODEL(own));
+    g_assert_true(s4g_loss_model_feed_line(own, "{\"step\": 3, \"loss\": 1.5}", NULL));
+    g_assert_cmpuint(s4g_loss_chart_get_n_points(chart), ==, 1);
+    g_object_unref(chart);
+}
+
 static void test_hover(void)
 {
     GtkWidget *win = gtk_window_new();
@@ -228,6 +278,7 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/chart/hover", test_hover);
     g_test_add_func("/studio/chart/trainer-process", test_subprocess);
     g_test_add_func("/studio/chart/cancel", test_cancel);
+    g_test_add_func("/studio/chart/model", test_model);
     g_test_add_func("/studio/chart/stored-then-live", test_chart_merge);
     return g_test_run();
 }

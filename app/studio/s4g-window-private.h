@@ -1,0 +1,104 @@
+/* s4g-window-private.h — the main window's instance struct and the functions its files share
+ * (s4g-window.c: grid, filters, map, projects, life cycle; -actions.c: actions and shortcuts,
+ * annotation with undo/redo, export; -prediction.c: the prediction panel; -tasks.c: the task
+ * bar; -demo.c: the demo project), as gnome-text-editor splits its window. */
+#pragma once
+
+#include "s4g-window.h"
+
+#include "s4g-photo-layer.h"
+#include "s4g-runner.h"
+#include "s4g-store-annotations.h"
+
+G_BEGIN_DECLS
+
+/* One annotation write, kept so it can be undone (deleted) and redone (re-inserted). */
+typedef struct {
+    gint64 id, image;
+    S4gAnnotationFlag flag;
+    gboolean has_location;
+    double lat, lon;
+    char *note;
+} Edit;
+
+struct _S4gWindow {
+    AdwApplicationWindow parent_instance;
+
+    AdwToastOverlay *toasts;
+    AdwWindowTitle *title;
+    GtkDropDown *model_dropdown;
+    GtkStack *main_stack;
+    GtkListBox *recent_list;
+    GtkStack *view_stack;
+    GtkDropDown *dataset_dropdown, *split_dropdown;
+    GtkToggleButton *flagged_toggle, *sort_toggle, *set_location_toggle;
+    GtkSpinButton *min_error_spin, *max_error_spin;
+    GtkLabel *count_label, *cursor_label, *photo_label, *error_label, *annotation_label;
+    GtkGridView *photo_grid;
+    S4gNegativesView *negatives_view;  /* fills negative_layer and compare_layer */
+    ShumateMarkerLayer *compare_layer; /* the "Compare with" run's negatives */
+    GtkPicture *photo_picture;
+    GtkFlowBox *candidates_flow;
+    ShumateSimpleMap *map;
+    GtkWidget *side_panel;
+    GtkEntry *note_entry;
+    GtkActionBar *task_bar;
+    GtkSpinner *task_spinner;
+    GtkLabel *task_label;
+    struct Task *task;     /* the s4g run behind the task bar, or NULL */
+    GHashTable *predicted; /* "model/image" already sent to s4g predict */
+
+    GSettings *settings;
+    S4gProject *project;
+    GtkFilterListModel *filtered;
+    GtkSortListModel *sorted;
+    GtkSingleSelection *selection;
+    GtkCustomFilter *filter;
+    GtkCustomSorter *sorter;
+
+    S4gPhotoLayer *photo_layer; /* every photo of the filter as a dot, one widget */
+    ShumateMarkerLayer *candidate_layer, *negative_layer;
+    ShumatePathLayer *error_path;
+    double error_m;
+    S4gPhoto *current;   /* selected photo (borrowed from the project's list) */
+    GCancellable *loads; /* thumbnails of the side panels; cancelled on every new selection */
+
+    GPtrArray *undo, *redo;  /* Edit* */
+    double press_x, press_y; /* where the last map press began */
+};
+
+/* ---- background s4g runs ---------------------------------------------------------- */
+
+/* One s4g subprocess at a time runs behind the task bar (an S4gRunner): the last line of
+ * its output (progress bars end their lines with \r) is shown, so the window never blocks;
+ * Cancel stops it. */
+typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
+
+typedef struct Task {
+    S4gWindow *self;
+    S4gRunner *runner;
+    char *what;
+    TaskDone done;
+    gpointer data;
+    GDestroyNotify data_free;
+} Task;
+
+/* s4g-window.c */
+void _s4g_window_toast(S4gWindow *self, const char *message);
+/* -actions.c: installs the window's actions and their shortcuts (from class_init) */
+void _s4g_window_class_actions_init(GtkWidgetClass *wc);
+void _s4g_window_edit_free(Edit *e);
+void _s4g_window_update_undo_actions(S4gWindow *self);
+/* -prediction.c */
+gint64 _s4g_window_current_model(S4gWindow *self);
+void _s4g_window_centre_on_tile(S4gWindow *self, GtkWidget *tile);
+void _s4g_window_show_annotations(S4gWindow *self);
+void _s4g_window_show_prediction(S4gWindow *self);
+/* -tasks.c */
+gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
+                                TaskDone done, gpointer data, GDestroyNotify data_free);
+void _s4g_window_cancel_task(GtkWidget *w, const char *a, GVariant *p);
+/* -demo.c */
+void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p);
+
+G_END_DECLS

@@ -1,0 +1,124 @@
+/* fuzz-readers.c — libFuzzer targets for the dataset readers' user files, one executable per
+ * target (FUZZ_CSV, FUZZ_VIGOR, FUZZ_CVACT, FUZZ_PHOTOS, FUZZ_MBTILES picks it).  Each writes
+ * the input into a scratch dataset root made once per process and runs the real reader on it,
+ * so the whole path (file checks, line splitting, number parsing, matio, libexif, SQLite) is
+ * exercised.  Any crash, sanitizer report, leak, hang or allocation over libFuzzer's
+ * -malloc_limit_mb is a bug; an error return is the expected answer to garbage.
+ *   CSV      CVUSA splits/val-19zl.csv or split_locations/all.csv (first byte picks)
+ *   VIGOR    satellite_list.txt or same_area_balanced_train.txt (first byte picks)
+ *   CVACT    ACT_data.mat
+ *   PHOTOS   the photos CSV (first byte even) or a JPEG/EXIF block (odd) for the GPS tags
+ *   MBTILES  an .mbtiles file: open, metadata (format, bounds, zooms), one tile */
+#include "s4g-dataset.h"
+#include "s4g-image.h"
+#include "s4g-mbtiles.h"
+
+#include <glib/gstdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *root;
+
+static void put(const char *rel, const void *data, size_t len)
+{
+    g_autofree char *p = g_build_filename(root, rel, NULL);
+    g_autofree char *d = g_path_get_dirname(p);
+    g_mkdir_with_parents(d, 0700);
+    g_file_set_contents(p, data, (gssize)len, NULL);
+}
+
+static void setup(void)
+{
+    if (root)
+        return;
+    root = g_dir_make_tmp("s4g-fuzz-XXXXXX", NULL);
+    if (!root)
+        abort();
+    /* quiet: errors are the expected outcome */
+    g_log_set_handler(NULL, G_LOG_LEVEL_MASK, (GLogFunc)g_log_default_handler, NULL);
+    g_setenv("G_MESSAGES_DEBUG", "", TRUE);
+    s4g_image_init(NULL);
+#if defined(FUZZ_CSV)
+    static const char train[] = "bingmap/19/0000001.jpg,streetview/panos/0000001.jpg,a\n";
+    static const char all[] = "40.0,-90.0,40.0,-90.0,1\n";
+    put("splits/train-19zl.csv", train, sizeof train - 1);
+    put("splits/val-19zl.csv", train, sizeof train - 1);
+    put("split_locations/all.csv", all, sizeof all - 1);
+#elif defined(FUZZ_VIGOR)
+    static const char sats[] = "satellite_41.0_-87.0.png\n";
+    put("splits/Chicago/satellite_list.txt", sats, sizeof sats - 1);
+    put("splits/Chicago/same_area_balanced_train.txt", "", 0);
+    put("splits/Chicago/same_area_balanced_test.txt", "", 0);
+    put("splits/Chicago/pano_label_balanced.txt", "", 0);
+#endif
+}
+
+G_GNUC_UNUSED static void read_dataset(S4gDatasetKind kind, const char *at)
+{
+    S4gDataset *ds = s4g_dataset_new(kind, at, TRUE);
+    GError *e = NULL;
+    s4g_dataset_read(ds, &e);
+    g_clear_error(&e);
+    s4g_dataset_free(ds);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    setup();
+#if defined(FUZZ_CSV)
+    if (size < 1)
+        return 0;
+    put(data[0] & 1 ? "split_locations/all.csv" : "splits/val-19zl.csv", data + 1, size - 1);
+    read_dataset(S4G_DATASET_CVUSA, root);
+#elif defined(FUZZ_VIGOR)
+    if (size < 1)
+        return 0;
+    put(data[0] & 1 ? "splits/Chicago/satellite_list.txt"
+                    : "splits/Chicago/same_area_balanced_train.txt",
+        data + 1, size - 1);
+    read_dataset(S4G_DATASET_VIGOR, root);
+#elif defined(FUZZ_CVACT)
+    put("ACT_data.mat", data, size);
+    read_dataset(S4G_DATASET_CVACT, root);
+#elif defined(FUZZ_PHOTOS)
+    if (size < 1)
+        return 0;
+    if (data[0] & 1) {
+        /* exact-size heap copy so ASan sees any read past the end */
+        uint8_t *copy = malloc(size - 1 ? size - 1 : 1);
+        memcpy(copy, data + 1, size - 1);
+        double lat, lon;
+        s4g_photos_exif_gps_data(copy, size - 1, &lat, &lon);
+        free(copy);
+    } else {
+        put("list.csv", data + 1, size - 1);
+        g_autofree char *csv = g_build_filename(root, "list.csv", NULL);
+        read_dataset(S4G_DATASET_PHOTOS, csv);
+    }
+#elif defined(FUZZ_MBTILES)
+    g_autofree char *p = g_build_filename(root, "t.mbtiles", NULL);
+    g_unlink(p);
+    put("t.mbtiles", data, size);
+    GError *e = NULL;
+    S4gMbtiles *mb = s4g_mbtiles_open(p, &e);
+    g_clear_error(&e);
+    if (mb) {
+        double b[4];
+        s4g_mbtiles_get_bounds(mb, b);
+        s4g_mbtiles_get_min_zoom(mb);
+        s4g_mbtiles_get_max_zoom(mb);
+        g_free(s4g_mbtiles_get_metadata(mb, "name"));
+        GBytes *t = s4g_mbtiles_get_tile(mb, 0, 0, 0, &e);
+        g_clear_error(&e);
+        if (t)
+            g_bytes_unref(t);
+        s4g_mbtiles_close(mb);
+    }
+#else
+#error "define one FUZZ_* target"
+#endif
+    return 0;
+}
