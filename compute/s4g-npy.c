@@ -2,6 +2,7 @@
  * as {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }; only that grammar is
  * accepted. */
 #include "s4g-npy.h"
+#include "s4g-file.h"
 #include "s4g-readfile.h"
 
 #include <errno.h>
@@ -230,11 +231,9 @@ int s4g_npy_write(const char *path, int ndim, const int64_t *shape, const float 
     int er = errno;
     if (fclose(fp) != 0)
         ok = 0;
-    if (!ok || rename(tmp, path) != 0) {
-        if (ok)
-            er = errno;
+    if (!ok) {
         unlink(tmp);
         return s4g_fail(err, S4G_E_IO, "%s: write failed: %s", path, strerror(er));
     }
-    return 0;
+    return s4g_file_commit(tmp, path, err);
 }

@@ -1,6 +1,7 @@
 /* s4g-safetensors.c — safetensors reader/writer; see s4g-safetensors.h. */
 #define _GNU_SOURCE /* qsort_r */
 #include "s4g-safetensors.h"
+#include "s4g-file.h"
 #include "s4g-half.h"
 #include "s4g-readfile.h"
 #include "s4g-json.h"
@@ -493,10 +494,10 @@ int s4g_st_write(const char *path, const s4g_st_entry *e, size_t n, const char *
         unlink(tmp);
         return s4g_fail(err, S4G_E_IO, "%s: write failed: %s", tmp, strerror(er));
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
+    if (close(fd) != 0) {
         int er = errno;
         unlink(tmp);
         return s4g_fail(err, S4G_E_IO, "%s: cannot finish writing: %s", path, strerror(er));
     }
-    return 0;
+    return s4g_file_commit(tmp, path, err);
 }

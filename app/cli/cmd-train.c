@@ -251,7 +251,9 @@ int s4g_cmd_train(int argc, char **argv)
         {"eval-batch", 0, 0, G_OPTION_ARG_INT, &eval_batch, eval_batch_help, "N"},
         {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, loader_help, "N"},
         {"resume", 0, 0, G_OPTION_ARG_INT64, &resume,
-         "Continue a stopped run from its last checkpoint (its stored settings are used)", "RUN"},
+         "Continue a stopped, failed or interrupted run from its last checkpoint, or from the "
+         "start when it has none (its stored settings are used)",
+         "RUN"},
         {NULL},
     };
     g_auto(S4gCliOptions) co = {.shared = S4G_CLI_PROJECT | S4G_CLI_MODEL | S4G_CLI_BATCH |
@@ -362,6 +364,10 @@ int s4g_cmd_train(int argc, char **argv)
     o.resume_run = resume;
     o.model_name = co.model;
     o.micro_batch = micro_batch;
+    /* TEST ONLY: the crash-consistency test's kill hook (S4gTestKill); read here and nowhere
+     * else */
+    if (!s4g_test_kill_parse(g_getenv("S4G_TEST_KILL_AT"), &o.test_kill, &error))
+        return s4g_cli_fail("train", error);
     if (train_split) o.train_split = train_split;
     if (eval_split) o.eval_split = eval_split;
 

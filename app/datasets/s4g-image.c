@@ -3,8 +3,11 @@
 #include "s4g-image.h"
 #include "s4g-file.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 #include <vips/vips.h>
 
 const float s4g_image_mean[3] = {0.485f, 0.456f, 0.406f};
@@ -242,18 +245,29 @@ gboolean s4g_image_save(const S4gImage *im, const char *path, int jpeg_quality, 
         return FALSE;
     VipsImage *v = vips_image_new_from_memory(im->data, (size_t)im->width * im->height * 3,
                                               im->width, im->height, 3, VIPS_FORMAT_UCHAR);
+    /* written under a temporary name and renamed: a killed process never leaves a torn image
+     * under the final name (leftovers are swept when the project opens, s4g-store-locks.h) */
+    g_autofree char *tmp = g_strdup_printf("%s.tmp-%ld", path, (long)getpid());
     int r = -1;
     if (v) {
         if (g_str_has_suffix(path, ".png"))
-            r = vips_pngsave(v, path, "strip", TRUE, NULL);
+            r = vips_pngsave(v, tmp, "strip", TRUE, NULL);
         else
-            r = vips_jpegsave(v, path, "Q", jpeg_quality, "strip", TRUE, NULL);
+            r = vips_jpegsave(v, tmp, "Q", jpeg_quality, "strip", TRUE, NULL);
         g_object_unref(v);
     }
     if (r) {
         g_autofree char *msg = s4g_image_vips_error();
+        g_unlink(tmp);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot write image: %s", path,
                     msg);
+        return FALSE;
+    }
+    if (g_rename(tmp, path) != 0) {
+        int e = errno;
+        g_unlink(tmp);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot write image: %s", path,
+                    g_strerror(e));
         return FALSE;
     }
     return TRUE;

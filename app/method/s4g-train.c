@@ -6,10 +6,12 @@
 #include "s4g-loader.h"
 #include "s4g-mine.h"
 #include "s4g-safetensors.h"
+#include "s4g-store-locks.h"
 #include "s4g-store-runs.h"
 #include "s4g-train-step.h"
 
 #include <math.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,6 +38,31 @@ void s4g_train_options_init(S4gTrainOptions *o)
                            .backend = S4G_BACKEND_AUTO};
 }
 
+static const char *const test_kill_names[] = {NULL, "step", "eval", "mine",
+                                              "checkpoint-write"};
+
+gboolean s4g_test_kill_parse(const char *text, S4gTestKill *out, GError **error)
+{
+    *out = (S4gTestKill){S4G_TEST_KILL_NONE, 0};
+    if (!text || !*text) return TRUE;
+    const char *colon = strrchr(text, ':');
+    char *end = NULL;
+    guint64 n = colon ? g_ascii_strtoull(colon + 1, &end, 10) : 0;
+    for (guint i = 1; colon && i < G_N_ELEMENTS(test_kill_names); i++) {
+        if (strlen(test_kill_names[i]) == (gsize)(colon - text) &&
+            !strncmp(text, test_kill_names[i], colon - text) && end && !*end && n >= 1 &&
+            n <= G_MAXUINT) {
+            *out = (S4gTestKill){(S4gTestKillPoint)i, (guint)n};
+            return TRUE;
+        }
+    }
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                "S4G_TEST_KILL_AT=%.60s: expected POINT:N with POINT step, eval, mine or "
+                "checkpoint-write and N ≥ 1",
+                text);
+    return FALSE;
+}
+
 /* Everything a run needs, owned in one place. */
 typedef struct {
     S4gStore *store;
@@ -54,8 +81,16 @@ typedef struct {
     gint64 t_start;              /* monotonic µs when this process started the run */
     char *last_path, *best_path; /* absolute */
     char *last_rel, *best_rel;   /* relative to the project */
+    S4gRunLock *lock;            /* held from creating/resuming the run until its end */
+    guint kill_count;            /* test hook: times test_kill.point was reached */
     char init_report[512];       /* the --init load line (s4g_weights_report) or "" */
 } Run;
+
+/* The test-only kill hook (S4gTrainOptions.test_kill). */
+static void test_kill_point(Run *r, S4gTestKillPoint point)
+{
+    if (r->o.test_kill.point == point && ++r->kill_count == r->o.test_kill.nth) raise(SIGKILL);
+}
 
 /* Whether this process records the run (the only one, or rank 0 of a data-parallel group). */
 static gboolean writer(const Run *r)
@@ -220,6 +255,7 @@ static gboolean store_mining(Run *r, const char *kind, guint epoch, const guint3
                         !strcmp(kind, "dss") ? r->model : 0, r->run, r->o.dataset, epoch,
                         row_ground, error))
         return FALSE;
+    test_kill_point(r, S4G_TEST_KILL_MINE);
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_MINED, .epoch = epoch, .what = kind};
     ev.metrics.r1 = NAN;
     if (train_recall) ev.metrics = *train_recall;
@@ -344,6 +380,7 @@ static gboolean save_last(Run *r, guint epoch, guint batch_in_epoch, GError **er
     s4g_err err = {0};
     if (s4g_trainer_save(r->trainer, r->last_path, meta, &err))
         return compute_fail(error, r->last_path, &err);
+    test_kill_point(r, S4G_TEST_KILL_CHECKPOINT_WRITE);
     if (!s4g_store_run_set_checkpoint(r->store, r->run, r->last_rel, error)) return FALSE;
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_CHECKPOINT, .epoch = epoch, .what = r->last_path};
     emit(r, &ev);
@@ -384,6 +421,7 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
                             .queries = (gint64)m.queries,
                             .refs = (gint64)m.refs};
     if (!s4g_store_evaluation_add(r->store, &row, error)) return FALSE;
+    test_kill_point(r, S4G_TEST_KILL_EVAL);
     S4gTrainEvent ev = {.kind = S4G_TRAIN_EVENT_EVAL,
                         .epoch = epoch,
                         .metrics = m,
@@ -533,6 +571,17 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                              batch->satellite + (gsize)lo * s->satellite.h * s->satellite.w * 3,
                              &st, &err))
             return compute_fail(error, "training step", &err);
+        if (!isfinite(st.loss)) {
+            /* nothing more is written: the last checkpoint on disk is the last good one */
+            gboolean kept = g_file_test(r->last_path, G_FILE_TEST_IS_REGULAR);
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE,
+                        "epoch %u step %ld: the loss is %s; training stopped (lower the "
+                        "learning rate?); %s%s",
+                        epoch, (long)st.step, isnan(st.loss) ? "NaN" : "infinite",
+                        kept ? "kept the last good checkpoint " : "no checkpoint was written yet",
+                        kept ? r->last_rel : "");
+            return FALSE;
+        }
         double dt = (g_get_monotonic_time() - ts) / 1e6;
         double elapsed = (g_get_monotonic_time() - t0) / 1e6;
         double per_step = elapsed / (b - skip + 1);
@@ -556,6 +605,7 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
                             .pairs_per_s = batch->n / fmax(dt, 1e-9),
                             .eta_s = per_step * (double)MAX(total - st.step, 0)};
         emit(r, &ev);
+        test_kill_point(r, S4G_TEST_KILL_STEP);
         *batch_done = b + 1;
         if (stop_now(r, stop, error)) {
             if (error && *error) return FALSE;
@@ -568,8 +618,50 @@ static gboolean run_epoch(Run *r, guint epoch, guint skip, long steps_nominal, v
     return TRUE;
 }
 
+/* A new run: its run and model rows in one transaction, with the run's lock taken before
+ * anyone can see it, so a killed process leaves either nothing or a run that resumes.  A
+ * model name taken by an unfinished run says how to resume that run. */
+static gboolean create_run(Run *r, const char *spec_json, GError **error)
+{
+    S4gStore *store = r->store;
+    if (r->o.model_name) {
+        g_autoptr(S4gModelRow) m = s4g_store_model_get(store, 0, r->o.model_name, NULL);
+        g_autoptr(GPtrArray) runs = m ? s4g_store_run_list(store, NULL) : NULL;
+        for (guint i = 0; runs && i < runs->len; i++) {
+            const S4gRunRow *row = runs->pdata[i];
+            if (row->model != m->id || row->state == S4G_RUN_DONE) continue;
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                        "model name “%s” belongs to run %" G_GINT64_FORMAT " (%s); continue it "
+                        "with s4g train --resume %" G_GINT64_FORMAT " or choose another --model",
+                        r->o.model_name, row->id, s4g_run_state_name(row->state), row->id);
+            return FALSE;
+        }
+    }
+    long steps = (long)((r->train->n_queries + r->o.batch_size - 1) / r->o.batch_size);
+    g_autofree char *cfg = config_json(&r->o, spec_json, steps);
+    g_autofree char *w = NULL;
+    if (!s4g_store_begin(store, error)) return FALSE;
+    r->run = s4g_store_run_add(store, 0, r->o.dataset, cfg, error);
+    if (!r->run || !(r->lock = s4g_run_lock_take(store, r->run, error))) goto fail;
+    r->name = r->o.model_name ? g_strdup(r->o.model_name)
+                              : g_strdup_printf("run-%" G_GINT64_FORMAT, r->run);
+    w = g_strdup_printf("models/%s-best.safetensors", r->name);
+    r->model = s4g_store_model_add(store, r->name, spec_json, w, 0, error);
+    if (!r->model || !s4g_store_run_set_model(store, r->run, r->model, error) ||
+        !s4g_store_commit(store, error))
+        goto fail;
+    return TRUE;
+fail:
+    s4g_store_rollback(store);
+    g_clear_pointer(&r->lock, s4g_run_lock_release);
+    g_clear_pointer(&r->name, g_free);
+    r->run = r->model = 0;
+    return FALSE;
+}
+
 static void run_clear(Run *r)
 {
+    s4g_run_lock_release(r->lock);
     s4g_neighbours_free(r->table);
     s4g_trainer_free(r->trainer);
     s4g_convnext_free(r->net);
@@ -583,7 +675,7 @@ static void run_clear(Run *r)
     g_free(r->best_rel);
 }
 
-static gboolean setup_model(Run *r, GError **error)
+static gboolean setup_model(Run *r, gboolean from_checkpoint, GError **error)
 {
     s4g_ctx_opts co = {.backend = r->o.backend, .device = r->o.device, .threads = r->o.threads};
     s4g_err err = {0};
@@ -612,7 +704,7 @@ static gboolean setup_model(Run *r, GError **error)
     r->net = s4g_convnext_new(r->ctx, &r->o.spec.cfg, r->o.seed, &err);
     if (!r->net) return compute_fail(error, "model", &err);
     /* A resumed run's checkpoint replaces these weights later; a new run starts from them. */
-    if (r->o.init_weights && r->o.resume_run <= 0 &&
+    if (r->o.init_weights && !from_checkpoint &&
         s4g_convnext_load_report(r->net, r->o.init_weights, r->init_report,
                                  sizeof r->init_report, &err))
         return compute_fail(error, r->o.init_weights, &err);
@@ -630,21 +722,27 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
              .t_start = g_get_monotonic_time()};
     g_autoptr(GPtrArray) keep = g_ptr_array_new_with_free_func(g_free);
     guint start_epoch = 1, skip = 0;
-    gboolean ok = FALSE, stopped = FALSE;
+    gboolean ok = FALSE, stopped = FALSE, from_checkpoint = FALSE;
     g_autofree char *spec_json = NULL;
 
     if (opts->resume_run > 0) {
+        /* the lock first: while we hold it no other process can resume or sweep this run */
+        if (writer(&r) && !(r.lock = s4g_run_lock_take(store, opts->resume_run, error)))
+            goto out_early;
         g_autoptr(S4gRunRow) run = s4g_store_run_get(store, opts->resume_run, error);
         if (!run) goto out_early;
-        if (run->state != S4G_RUN_STOPPED && run->state != S4G_RUN_FAILED) {
+        if (run->state != S4G_RUN_STOPPED && run->state != S4G_RUN_FAILED &&
+            run->state != S4G_RUN_INTERRUPTED) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
-                        "run %" G_GINT64_FORMAT " is %s; only a stopped or failed run resumes",
+                        "run %" G_GINT64_FORMAT " is %s; only a stopped, failed or interrupted "
+                        "run resumes",
                         run->id, s4g_run_state_name(run->state));
             goto out_early;
         }
-        if (!run->checkpoint || run->model <= 0) {
+        if (run->model <= 0) {
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
-                        "run %" G_GINT64_FORMAT " has no checkpoint to resume from", run->id);
+                        "run %" G_GINT64_FORMAT " has no model (deleted?); start a new run",
+                        run->id);
             goto out_early;
         }
         if (!options_from_config(&r.o, run->config, keep, error)) goto out_early;
@@ -654,6 +752,12 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         r.model = m->id;
         r.name = g_strdup(m->name);
         r.o.resume_run = run->id;
+        /* The file is the truth, not the row: a process killed between renaming the
+         * checkpoint into place and recording it left a complete file (written to a
+         * temporary name, fsync'd, renamed).  No file: the run starts over. */
+        g_autofree char *last = g_strdup_printf("models/%s-last.safetensors", r.name);
+        g_autofree char *last_abs = g_build_filename(s4g_store_dir(store), last, NULL);
+        from_checkpoint = g_file_test(last_abs, G_FILE_TEST_IS_REGULAR);
     }
     if (run_id) *run_id = r.run;
 
@@ -685,23 +789,13 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                     r.train->n_queries, r.o.batch_size);
         goto out_early;
     }
-    if (!setup_model(&r, error)) goto out_early;
+    if (!setup_model(&r, from_checkpoint, error)) goto out_early;
 
     /* the run and model rows */
     spec_json = s4g_model_spec_to_json(&r.o.spec);
     if (!r.run && !writer(&r)) r.name = g_strdup_printf("rank-%d", r.o.comm->rank);
-    if (!r.run && writer(&r)) {
-        long steps = (long)((r.train->n_queries + r.o.batch_size - 1) / r.o.batch_size);
-        g_autofree char *cfg = config_json(&r.o, spec_json, steps);
-        r.run = s4g_store_run_add(store, 0, r.o.dataset, cfg, error);
-        if (!r.run) goto out_early;
-        if (run_id) *run_id = r.run;
-        r.name = opts->model_name ? g_strdup(opts->model_name)
-                                  : g_strdup_printf("run-%" G_GINT64_FORMAT, r.run);
-        g_autofree char *w = g_strdup_printf("models/%s-best.safetensors", r.name);
-        r.model = s4g_store_model_add(store, r.name, spec_json, w, 0, error);
-        if (!r.model || !s4g_store_run_set_model(store, r.run, r.model, error)) goto out_fail;
-    }
+    if (!r.run && writer(&r) && !create_run(&r, spec_json, error)) goto out_early;
+    if (run_id) *run_id = r.run;
     r.last_rel = g_strdup_printf("models/%s-last.safetensors", r.name);
     r.best_rel = g_strdup_printf("models/%s-best.safetensors", r.name);
     r.last_path = g_build_filename(s4g_store_dir(store), r.last_rel, NULL);
@@ -725,7 +819,13 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         goto out_fail;
     }
     s4g_trainer_set_comm(r.trainer, r.o.comm);
-    if (r.o.resume_run > 0) {
+    if (writer(&r) && r.o.resume_run > 0 && !from_checkpoint) {
+        /* starting over: whatever the killed attempt recorded goes */
+        if (!s4g_store_run_set_checkpoint(store, r.run, NULL, error) ||
+            !s4g_store_run_discard_after(store, r.run, 0, 0, error))
+            goto out_fail;
+    }
+    if (from_checkpoint) {
         if (s4g_trainer_load(r.trainer, r.last_path, &err)) {
             compute_fail(error, "resuming", &err);
             goto out_fail;
@@ -741,6 +841,12 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         skip = b ? (guint)atoi(b) : 0;
         r.best_r1 = best ? g_ascii_strtod(best, NULL) : -1;
         s4g_st_close(f);
+        /* the row follows the file; rows written after it was taken are redone */
+        if (writer(&r) &&
+            (!s4g_store_run_set_checkpoint(store, r.run, r.last_rel, error) ||
+             !s4g_store_run_discard_after(store, r.run, start_epoch,
+                                          s4g_trainer_step_count(r.trainer), error)))
+            goto out_fail;
     }
     /* every process starts from rank 0's weights, moments and step */
     if (s4g_trainer_broadcast(r.trainer, 0, &err)) {
@@ -762,7 +868,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
     }
     /* neighbour table for the epoch we start in: GPS in the first cycle, else DSS from the
      * current weights (the reference mines after each evaluation) */
-    if (r.o.resume_run > 0 && !r.university) {
+    if (from_checkpoint && !r.university) {
         if (!table_from_store(&r, error) && error && *error) goto out_fail;
     } else if (!r.university && r.o.gps_sample && start_epoch <= r.o.eval_every) {
         if (!gps_table(&r, error)) goto out_fail;

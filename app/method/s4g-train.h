@@ -23,6 +23,19 @@
 
 G_BEGIN_DECLS
 
+typedef enum {
+    S4G_TEST_KILL_NONE,
+    S4G_TEST_KILL_STEP,
+    S4G_TEST_KILL_EVAL,
+    S4G_TEST_KILL_MINE,
+    S4G_TEST_KILL_CHECKPOINT_WRITE,
+} S4gTestKillPoint;
+
+typedef struct {
+    S4gTestKillPoint point;
+    guint nth; /* 1-based */
+} S4gTestKill;
+
 typedef struct {
     gint64 dataset;
     const char *train_split, *eval_split;
@@ -49,7 +62,8 @@ typedef struct {
     s4g_backend_kind backend;
     const char *device; /* Vulkan device index or name substring; NULL: the engine picks */
     int threads;       /* CPU backend threads, 0 = all */
-    gint64 resume_run; /* continue this stopped run (its config wins) */
+    gint64 resume_run; /* continue this stopped, failed or interrupted run (its config wins)
+                        * from its last checkpoint, or from the start when it has none */
     const char *init_weights; /* start from these weights: any format/layout of
                                * compute/s4g-weights.h; NULL: timm's random init */
     gboolean exclude_flagged; /* leave out train pairs with open bad-pair/wrong-location flags */
@@ -62,9 +76,17 @@ typedef struct {
                            * and gathered, and only rank 0 ranks the evaluation and writes the
                            * store and the checkpoints.  NULL: one process. */
     const char *recipe; /* the s4g-recipes.h recipe the settings started from, or NULL */
+    S4gTestKill test_kill;    /* TEST ONLY: SIGKILL this process at a chosen point */
 } S4gTrainOptions;
 
 void s4g_train_options_init(S4gTrainOptions *o);
+
+/* TEST ONLY (the crash-consistency test): "POINT:N" kills the trainer with SIGKILL the N-th
+ * time it reaches POINT — step (after a training step), eval (after an evaluation row is
+ * stored), mine (after a mining run is stored), checkpoint-write (after the checkpoint file
+ * is renamed into place, before its row is updated).  Parsed from S4G_TEST_KILL_AT by the
+ * CLI only; never set it otherwise.  NULL or "" leaves *out off. */
+gboolean s4g_test_kill_parse(const char *text, S4gTestKill *out, GError **error);
 
 typedef enum {
     S4G_TRAIN_EVENT_START,

@@ -13,8 +13,35 @@ void s4g_evaluation_row_free(S4gEvaluationRow *e)
     g_free(e);
 }
 
+static gint64 evaluation_insert(S4gStore *store, const S4gEvaluationRow *e, GError **error);
+
 gint64 s4g_store_evaluation_add(S4gStore *store, const S4gEvaluationRow *e, GError **error)
 {
+    if (!s4g_store_begin(store, error)) return 0;
+    gint64 id = evaluation_insert(store, e, error);
+    if (!id || !s4g_store_commit(store, error)) {
+        s4g_store_rollback(store);
+        return 0;
+    }
+    return id;
+}
+
+/* A run's evaluation of a split at an epoch replaces the one it may already have (a resumed
+ * epoch evaluates again); evaluations outside runs accumulate. */
+static gint64 evaluation_insert(S4gStore *store, const S4gEvaluationRow *e, GError **error)
+{
+    if (e->run > 0) {
+        g_autoptr(sqlite3_stmt) del = s4g_store_prepare(
+            store, "DELETE FROM evaluations WHERE run = ? AND epoch IS ? AND split = ?", error);
+        if (!del) return 0;
+        sqlite3_bind_int64(del, 1, e->run);
+        if (e->epoch >= 0)
+            sqlite3_bind_int64(del, 2, e->epoch);
+        else
+            sqlite3_bind_null(del, 2);
+        sqlite3_bind_text(del, 3, e->split ? e->split : "", -1, SQLITE_TRANSIENT);
+        if (!s4g_store_step_done(store, del, "replacing evaluation", error)) return 0;
+    }
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "INSERT INTO evaluations (model, run, dataset, split, epoch, r1, r5, r10, r1pct, "

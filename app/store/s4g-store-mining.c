@@ -13,6 +13,19 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
 {
     if (!s4g_store_begin(store, error)) return 0;
     gint64 id = 0;
+    if (run > 0) {
+        /* one mining run of a kind per (run, epoch): a resumed epoch replaces its own */
+        g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+            store, "DELETE FROM mining_runs WHERE run = ? AND epoch IS ? AND kind = ?", error);
+        if (!st) goto fail;
+        sqlite3_bind_int64(st, 1, run);
+        if (epoch >= 0)
+            sqlite3_bind_int64(st, 2, epoch);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_TRANSIENT);
+        if (!s4g_store_step_done(store, st, "replacing mining run", error)) goto fail;
+    }
     {
         g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
             store,

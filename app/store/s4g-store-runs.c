@@ -5,7 +5,8 @@
 #include <math.h>
 #include <string.h>
 
-static const char *const state_names[] = {"queued", "running", "stopped", "failed", "done"};
+static const char *const state_names[] = {"queued", "running", "stopped",
+                                          "failed", "done",    "interrupted"};
 
 const char *s4g_run_state_name(S4gRunState s)
 {
@@ -32,6 +33,7 @@ gboolean s4g_run_state_transition_ok(S4gRunState from, S4gRunState to)
         return to == S4G_RUN_STOPPED || to == S4G_RUN_FAILED || to == S4G_RUN_DONE;
     case S4G_RUN_STOPPED:
     case S4G_RUN_FAILED:
+    case S4G_RUN_INTERRUPTED:
         return to == S4G_RUN_RUNNING;
     case S4G_RUN_DONE:
         return FALSE;
@@ -169,6 +171,47 @@ gboolean s4g_store_run_set_checkpoint(S4gStore *store, gint64 id, const char *ch
 {
     return run_set_column(store, id, "UPDATE runs SET checkpoint = ? WHERE id = ?", checkpoint, 0,
                           error);
+}
+
+gboolean s4g_store_run_interrupt(S4gStore *store, gint64 id, const char *message,
+                                 gboolean *changed, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "UPDATE runs SET state = 'interrupted', pid = NULL, message = ?1, "
+        "finished = strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+        "WHERE id = ?2 AND state IN ('queued','running')",
+        error);
+    if (!st) return FALSE;
+    s4g_store_bind_text(st, 1, message);
+    sqlite3_bind_int64(st, 2, id);
+    if (!s4g_store_step_done(store, st, "marking run interrupted", error)) return FALSE;
+    if (changed) *changed = sqlite3_changes(s4g_store_db(store)) > 0;
+    return TRUE;
+}
+
+gboolean s4g_store_run_discard_after(S4gStore *store, gint64 id, guint epoch, gint64 step,
+                                     GError **error)
+{
+    static const char *const sql[] = {
+        "DELETE FROM metrics WHERE run = ?1 AND step > ?3",
+        "DELETE FROM evaluations WHERE run = ?1 AND epoch >= ?2",
+        "DELETE FROM mining_runs WHERE run = ?1 AND epoch >= ?2",
+    };
+    if (!s4g_store_begin(store, error)) return FALSE;
+    for (guint i = 0; i < G_N_ELEMENTS(sql); i++) {
+        g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, sql[i], error);
+        if (!st) goto fail;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, epoch);
+        sqlite3_bind_int64(st, 3, step);
+        if (!s4g_store_step_done(store, st, "discarding rows after the checkpoint", error))
+            goto fail;
+    }
+    return s4g_store_commit(store, error);
+fail:
+    s4g_store_rollback(store);
+    return FALSE;
 }
 
 gboolean s4g_store_run_set_model(S4gStore *store, gint64 id, gint64 model, GError **error)

@@ -22,12 +22,14 @@ typedef enum {
     S4G_RUN_STOPPED,
     S4G_RUN_FAILED,
     S4G_RUN_DONE,
+    S4G_RUN_INTERRUPTED, /* its process ended without finishing (s4g-store-locks.h) */
 } S4gRunState;
 
 const char *s4g_run_state_name(S4gRunState s);
 gboolean s4g_run_state_parse(const char *name, S4gRunState *out);
-/* Allowed: queued→running|failed, running→stopped|failed|done, stopped|failed→running
- * (resume).  Anything else (e.g. done→running) is refused. */
+/* Allowed: queued→running|failed, running→stopped|failed|done,
+ * stopped|failed|interrupted→running (resume); queued|running→interrupted only through
+ * s4g_store_run_interrupt.  Anything else (e.g. done→running) is refused. */
 gboolean s4g_run_state_transition_ok(S4gRunState from, S4gRunState to);
 
 typedef struct {
@@ -55,6 +57,15 @@ gboolean s4g_store_run_set_state(S4gStore *store, gint64 id, S4gRunState to, gin
                                  const char *message, GError **error);
 gboolean s4g_store_run_set_checkpoint(S4gStore *store, gint64 id, const char *checkpoint,
                                       GError **error);
+/* Marks a queued or running run interrupted (the opener's sweep holds its free lock);
+ * *changed (may be NULL) says whether it was. */
+gboolean s4g_store_run_interrupt(S4gStore *store, gint64 id, const char *message,
+                                 gboolean *changed, GError **error);
+/* Resuming from a checkpoint taken at the start of `epoch` after `step` optimiser steps:
+ * the run's metrics after `step` and its evaluations and mining runs of `epoch` and later
+ * are deleted in one transaction, so the resumed epochs write them once. */
+gboolean s4g_store_run_discard_after(S4gStore *store, gint64 id, guint epoch, gint64 step,
+                                     GError **error);
 gboolean s4g_store_run_set_model(S4gStore *store, gint64 id, gint64 model, GError **error);
 
 /* A run with what the run list shows of it: its dataset's and model's names ("" when

@@ -2,12 +2,17 @@
 #include "s4g-store.h"
 #include "s4g-store-private.h"
 
+#include "s4g-store-locks.h"
+
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
+#include <unistd.h>
 
 struct _S4gStore {
     sqlite3 *db;
     char *dir;
+    gint64 busy_since, busy_told; /* on_busy's wait */
 };
 
 G_DEFINE_QUARK(s4g-store-error-quark, s4g_store_error)
@@ -121,6 +126,22 @@ static const char *const migrations[] = {
     /* 3: where an imported model's weights came from (s4g model import) */
     "ALTER TABLE models ADD COLUMN source TEXT;"  /* the file imported, as given */
     "ALTER TABLE models ADD COLUMN sha256 TEXT;", /* of that file's bytes */
+    /* 4: runs may be `interrupted` (their process ended without finishing).  SQLite cannot
+     * change a CHECK, so the table is rebuilt (foreign keys are off while migrating). */
+    "CREATE TABLE runs_new ("
+    "  id INTEGER PRIMARY KEY,"
+    "  model INTEGER REFERENCES models(id) ON DELETE SET NULL,"
+    "  dataset INTEGER REFERENCES datasets(id) ON DELETE SET NULL,"
+    "  config TEXT NOT NULL DEFAULT '{}',"
+    "  state TEXT NOT NULL CHECK (state IN ('queued','running','stopped','failed','done',"
+    "                                       'interrupted')),"
+    "  checkpoint TEXT,"
+    "  pid INTEGER,"
+    "  started TEXT, finished TEXT, message TEXT);"
+    "INSERT INTO runs_new SELECT id, model, dataset, config, state, checkpoint, pid, started, "
+    "  finished, message FROM runs;"
+    "DROP TABLE runs;"
+    "ALTER TABLE runs_new RENAME TO runs;",
 };
 
 int s4g_store_latest_version(void)
@@ -185,31 +206,56 @@ int s4g_store_schema_version(S4gStore *store)
     return v;
 }
 
+/* Each step reads the version and applies the next migration inside one BEGIN IMMEDIATE
+ * transaction, so processes opening a new project at the same time take turns: the first
+ * migrates, the others find the version already bumped. */
 static gboolean migrate(S4gStore *store, GError **error)
 {
-    int have = s4g_store_schema_version(store);
     int want = s4g_store_latest_version();
-    if (have > want) {
-        g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_VERSION,
-                    "%s: database schema version %d is newer than this program (%d); upgrade "
-                    "Sample4Geo Studio",
-                    store->dir, have, want);
-        return FALSE;
-    }
-    for (int v = have; v < want; v++) {
-        /* Each migration and its version bump commit together, or not at all. */
-        if (!s4g_store_begin(store, error))
-            return FALSE;
-        g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
-        if (!s4g_store_exec(store, migrations[v], error) || !s4g_store_exec(store, bump, error)) {
+    for (;;) {
+        if (!s4g_store_begin(store, error)) return FALSE;
+        int have = s4g_store_schema_version(store);
+        if (have > want) {
             s4g_store_rollback(store);
-            g_prefix_error(error, "migration %d: ", v + 1);
+            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_VERSION,
+                        "%s: database schema version %d is newer than this program (%d); "
+                        "upgrade Sample4Geo Studio",
+                        store->dir, have, want);
             return FALSE;
         }
-        if (!s4g_store_commit(store, error))
+        if (have < 0 || have == want) {
+            s4g_store_rollback(store);
+            if (have < 0) return s4g_store_fail(store, "reading the schema version", error);
+            return TRUE;
+        }
+        /* The migration and its version bump commit together, or not at all. */
+        g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", have + 1);
+        if (!s4g_store_exec(store, migrations[have], error) ||
+            !s4g_store_exec(store, bump, error)) {
+            s4g_store_rollback(store);
+            g_prefix_error(error, "migration %d: ", have + 1);
             return FALSE;
+        }
+        if (!s4g_store_commit(store, error)) return FALSE;
     }
-    return TRUE;
+}
+
+/* SQLite's busy handler: another connection holds the write lock.  Waits as long as it takes
+ * (a long import or training step is no error), sleeping up to 100 ms per try, and says so
+ * on a terminal every 5 s. */
+static int on_busy(void *data, int count)
+{
+    S4gStore *store = data;
+    gint64 now = g_get_monotonic_time();
+    if (count == 0) store->busy_since = now;
+    g_usleep(MIN(100, 1 + count) * 1000);
+    gint64 waited = (now - store->busy_since) / G_USEC_PER_SEC;
+    if (waited >= 5 && waited / 5 != store->busy_told && isatty(STDERR_FILENO)) {
+        store->busy_told = waited / 5;
+        fprintf(stderr, "%s: waiting for another process to finish writing (%" G_GINT64_FORMAT
+                " s)\n", store->dir, waited);
+    }
+    return 1;
 }
 
 S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
@@ -243,10 +289,13 @@ S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
         s4g_store_close(store);
         return NULL;
     }
-    sqlite3_busy_timeout(store->db, 10000);
+    sqlite3_busy_handler(store->db, on_busy, store);
+    /* foreign keys are switched on after migrating: a migration that rebuilds a table must
+     * not cascade its implicit DELETE into the tables that refer to it */
     if (!s4g_store_exec(store, "PRAGMA journal_mode=WAL", error) ||
-        !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) ||
-        !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) || !migrate(store, error)) {
+        !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) || !migrate(store, error) ||
+        !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) ||
+        !s4g_store_sweep(store, NULL, NULL, error)) {
         s4g_store_close(store);
         return NULL;
     }

@@ -35,7 +35,8 @@ int s4g_store_schema_version(S4gStore *store);
 /* The newest migration this program knows. */
 int s4g_store_latest_version(void);
 
-/* Transactions (BEGIN IMMEDIATE, so a concurrent writer waits on the busy timeout). */
+/* Transactions (BEGIN IMMEDIATE, so a concurrent writer waits in the busy handler, as long
+ * as the other writer takes, with progress on a terminal every 5 s). */
 gboolean s4g_store_begin(S4gStore *store, GError **error);
 gboolean s4g_store_commit(S4gStore *store, GError **error);
 void s4g_store_rollback(S4gStore *store);

@@ -43,7 +43,7 @@ const S4gRunInfo *s4g_run_item_get_info(S4gRunItem *self)
 
 gboolean s4g_run_info_can_resume(const S4gRunInfo *info)
 {
-    return info->state == S4G_RUN_STOPPED ||
+    return info->state == S4G_RUN_STOPPED || info->state == S4G_RUN_INTERRUPTED ||
            (info->state == S4G_RUN_FAILED && info->checkpoint && *info->checkpoint);
 }
 
@@ -60,6 +60,9 @@ const char *s4g_run_info_state_label(const S4gRunInfo *info)
         return _("failed");
     case S4G_RUN_DONE:
         return _("done");
+    case S4G_RUN_INTERRUPTED:
+        /* TRANSLATORS: a training run whose process ended without finishing (crash, kill) */
+        return _("interrupted");
     }
     return "?";
 }

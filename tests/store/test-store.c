@@ -3,28 +3,13 @@
  * only), and a reader and a writer connection at once. */
 #include "s4g-store-runs.h"
 #include "s4g-store-private.h"
+#include "s4g-store-test.h"
 
 #include <glib/gstdio.h>
 #include <math.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static char *tmp_project(void)
-{
-    g_autoptr(GError) error = NULL;
-    char *dir = g_dir_make_tmp("s4g-store-XXXXXX", &error);
-    g_assert_no_error(error);
-    return dir;
-}
-
-static gint64 count(S4gStore *s, const char *sql)
-{
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(s, sql, NULL);
-    g_assert_nonnull(st);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-    return sqlite3_column_int64(st, 0);
-}
 
 static gint64 add_dataset_and_images(S4gStore *s, int n_images)
 {

@@ -56,8 +56,8 @@ static void test_cancel(void)
     spin(1.0);
     g_assert_true(s4g_window_is_busy(win));
     s4g_window_cancel_task(win);
-    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-    while (s4g_window_is_busy(win) && g_get_monotonic_time() < deadline)
+    /* event waits, no wall-clock deadline: the test's meson timeout is the only cap */
+    while (s4g_window_is_busy(win))
         g_main_context_iteration(NULL, TRUE);
     g_assert_false(s4g_window_is_busy(win));
     g_assert_null(s4g_window_get_project(win));
@@ -73,8 +73,7 @@ static void test_open(void)
     S4gWindow *win = new_window();
     gtk_widget_activate_action(GTK_WIDGET(win), "win.open-demo", NULL);
     g_assert_true(s4g_window_is_busy(win));
-    gint64 deadline = g_get_monotonic_time() + 80 * G_USEC_PER_SEC;
-    while (!s4g_window_get_project(win) && g_get_monotonic_time() < deadline)
+    while (!s4g_window_get_project(win))
         g_main_context_iteration(NULL, TRUE);
     g_assert_nonnull(s4g_window_get_project(win));
     g_assert_false(s4g_window_is_busy(win));
@@ -156,8 +155,7 @@ static void test_predict_on_demand(void)
     g_assert_true(s4g_window_is_busy(win));
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 0);
     guint ticks = 0; /* the main loop keeps turning while s4g predict runs */
-    gint64 deadline = g_get_monotonic_time() + 40 * G_USEC_PER_SEC;
-    while (s4g_window_is_busy(win) && g_get_monotonic_time() < deadline) {
+    while (s4g_window_is_busy(win)) {
         g_main_context_iteration(NULL, TRUE);
         ticks++;
     }
