@@ -366,6 +366,46 @@ static void colsum_cols(int M, int N, const float *x, int j0, int w, double *acc
     }
 }
 
+/* The parameter gradients of LayerNorm and the layer scale, same scheme as colsum_cols:
+ * axy[c] += dy * xh and ay[c] += dy over rows in order, xh = (x - mean[i]) * rstd[i] in
+ * float (x itself when mean is NULL).  A float product is exact in double, so a fused
+ * multiply-add gives the scalar loop's bits. */
+static inline void dot_row(const float *dy, const float *x, float mu, float rs, int affine,
+                           int c, double *axy, double *ay)
+{
+    vf d = LD(vf, dy + c), xh = LD(vf, x + c);
+    if (affine)
+        xh = (xh - mu) * rs;
+    float t[2 * VW];
+    ST(t, d);
+    ST(t + VW, xh);
+    ST(axy + c, LD(vd, axy + c) + WIDEN(t) * WIDEN(t + VW));
+    ST(axy + c + CS_VD, LD(vd, axy + c + CS_VD) + WIDEN(t + CS_VD) * WIDEN(t + VW + CS_VD));
+    if (ay) {
+        ST(ay + c, LD(vd, ay + c) + WIDEN(t));
+        ST(ay + c + CS_VD, LD(vd, ay + c + CS_VD) + WIDEN(t + CS_VD));
+    }
+}
+
+static void dot_cols(int M, int N, const float *dy, const float *x, const float *mean,
+                     const float *rstd, int j0, int w, double *axy, double *ay)
+{
+    const int wv = w / VW * VW;
+    for (int i = 0; i < M; i++) {
+        const float *d = dy + (size_t)i * N + j0, *xr = x + (size_t)i * N + j0;
+        const float mu = mean ? mean[i] : 0.0f, rs = mean ? rstd[i] : 1.0f;
+        int c = 0;
+        for (; c < wv; c += VW)
+            dot_row(d, xr, mu, rs, mean != NULL, c, axy, ay);
+        for (; c < w; c++) {
+            float xh = mean ? (xr[c] - mu) * rs : xr[c];
+            axy[c] += (double)d[c] * xh;
+            if (ay)
+                ay[c] += d[c];
+        }
+    }
+}
+
 #if VW == 16
 #define VSQRT(x) ((vf)_mm512_sqrt_ps((__m512)(x)))
 #elif VW == 8
@@ -482,6 +522,7 @@ const s4g_cpu_kernels CAT(s4g_cpu_kernels_, S4G_SIMD_NAME) = {
     .dw_param_grads = dw_param_grads,
     .layernorm_row = layernorm_row,
     .colsum_cols = colsum_cols,
+    .dot_cols = dot_cols,
     .adamw = adamw,
     .half_to_float = HALF_TO_FLOAT,
     .scores = SCORES,

@@ -67,6 +67,10 @@ typedef struct s4g_cpu_kernels {
     /* acc[c] += the sum over rows i < M of x[i * N + j0 + c], c < w <= 64: rows in order,
      * in double (the bias gradient; the same bits on every path). */
     void (*colsum_cols)(int M, int N, const float *x, int j0, int w, double *acc);
+    /* The same for parameter gradients: axy[c] += dy * xh and (ay != NULL) ay[c] += dy,
+     * xh = (x - mean[i]) * rstd[i] in float, or x when mean is NULL. */
+    void (*dot_cols)(int M, int N, const float *dy, const float *x, const float *mean,
+                     const float *rstd, int j0, int w, double *axy, double *ay);
     /* One AdamW update of n elements of p, m, v from the gradient g. */
     void (*adamw)(const s4g_cpu_adamw_f *f, float *p, const float *g, float *m, float *v,
                   long n);
