@@ -266,15 +266,10 @@ typedef struct {
 static void colsum_task(void *arg, long lo, long hi)
 {
     const colsum_job *j = arg;
-    const int M = j->M, N = j->N;
     for (long ch = lo; ch < hi; ch++) {
-        int j0 = (int)ch * COLCHUNK, w = N - j0 < COLCHUNK ? N - j0 : COLCHUNK;
+        int j0 = (int)ch * COLCHUNK, w = j->N - j0 < COLCHUNK ? j->N - j0 : COLCHUNK;
         double acc[COLCHUNK] = {0};
-        for (int i = 0; i < M; i++) {
-            const float *restrict row = j->x + (size_t)i * N + j0;
-            for (int c = 0; c < w; c++)
-                acc[c] += row[c];
-        }
+        s4g_cpu_k->colsum_cols(j->M, j->N, j->x, j0, w, acc); /* vector path, rows in order */
         float *o = j->out + j0;
         for (int c = 0; c < w; c++)
             o[c] = (j->beta == 0.0f ? 0.0f : j->beta * o[c]) + (float)acc[c];

@@ -76,15 +76,7 @@ static void layernorm_dparam_task(void *arg, long lo, long hi)
     for (long ch = lo; ch < hi; ch++) {
         int c0 = (int)ch * CH, w = C - c0 < CH ? C - c0 : CH;
         double ag[CH] = {0}, ab[CH] = {0};
-        for (int r = 0; r < j->rows; r++) {
-            const float *restrict xr = j->x + (size_t)r * C + c0;
-            const float *restrict dyr = j->dy + (size_t)r * C + c0;
-            const float mu = j->mean[r], rs = j->rstd[r];
-            for (int c = 0; c < w; c++) {
-                ag[c] += (double)dyr[c] * ((xr[c] - mu) * rs);
-                ab[c] += dyr[c];
-            }
-        }
+        s4g_cpu_k->dot_cols(j->rows, C, j->dy, j->x, j->mean, j->rstd, c0, w, ag, ab);
         for (int c = 0; c < w; c++) {
             if (j->dgamma)
                 j->dgamma[c0 + c] += (float)ag[c];
@@ -138,12 +130,7 @@ static void scale_residual_dgamma_task(void *arg, long lo, long hi)
     for (long ch = lo; ch < hi; ch++) {
         int c0 = (int)ch * CH, w = C - c0 < CH ? C - c0 : CH;
         double a[CH] = {0};
-        for (int r = 0; r < j->rows; r++) {
-            const float *restrict d = j->dy + (size_t)r * C + c0;
-            const float *restrict yy = j->y + (size_t)r * C + c0;
-            for (int c = 0; c < w; c++)
-                a[c] += (double)d[c] * yy[c];
-        }
+        s4g_cpu_k->dot_cols(j->rows, C, j->dy, j->y, NULL, NULL, c0, w, a, NULL);
         for (int c = 0; c < w; c++)
             j->dgamma[c0 + c] += (float)a[c];
     }

@@ -8,24 +8,14 @@
 typedef struct {
     float *p, *m, *v;
     const float *g;
-    float decay, b1, b2, omb1, omb2, step_size, bc2_sqrt, eps;
+    s4g_cpu_adamw_f f;
 } adamw_job;
 
+/* the update itself is one loop per vector path (s4g-cpu-simd.c) */
 static void adamw_task(void *arg, long lo, long hi)
 {
     const adamw_job *j = arg;
-    float *restrict pp = j->p, *restrict pm = j->m, *restrict pv = j->v;
-    const float *restrict pg = j->g;
-    for (long i = lo; i < hi; i++) {
-        float gi = pg[i];
-        float pi = pp[i] * j->decay;
-        float mi = j->b1 * pm[i] + j->omb1 * gi;
-        float vi = j->b2 * pv[i] + j->omb2 * gi * gi;
-        float denom = sqrtf(vi) / j->bc2_sqrt + j->eps;
-        pp[i] = pi - j->step_size * (mi / denom);
-        pm[i] = mi;
-        pv[i] = vi;
-    }
+    s4g_cpu_k->adamw(&j->f, j->p + lo, j->g + lo, j->m + lo, j->v + lo, hi - lo);
 }
 
 int s4g_cpu_adamw(s4g_ctx *ctx, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v,
@@ -38,14 +28,14 @@ int s4g_cpu_adamw(s4g_ctx *ctx, size_t n, s4g_t p, s4g_t g, s4g_t m, s4g_t v,
         .m = s4g_cpu_ptr(m),
         .v = s4g_cpu_ptr(v),
         .g = s4g_cpu_ptr(g),
-        .decay = (float)(1.0 - lr * (double)hp->weight_decay),
-        .b1 = (float)b1,
-        .b2 = (float)b2,
-        .omb1 = (float)(1.0 - b1),
-        .omb2 = (float)(1.0 - b2),
-        .step_size = (float)(lr / bc1),
-        .bc2_sqrt = (float)sqrt(bc2),
-        .eps = hp->eps,
+        .f = {.decay = (float)(1.0 - lr * (double)hp->weight_decay),
+              .b1 = (float)b1,
+              .b2 = (float)b2,
+              .omb1 = (float)(1.0 - b1),
+              .omb2 = (float)(1.0 - b2),
+              .step_size = (float)(lr / bc1),
+              .bc2_sqrt = (float)sqrt(bc2),
+              .eps = hp->eps},
     };
     s4g_cpu_parallel(ctx, (long)n, 4.0 * n, adamw_task, &j);
     return 0;

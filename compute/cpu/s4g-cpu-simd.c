@@ -6,6 +6,7 @@
  * (16 = one zmm, 8 = one ymm, 4 = one xmm). */
 #include "s4g-cpu.h"
 
+#include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
@@ -326,6 +327,122 @@ static void layernorm_row(int C, float eps, const float *x, const float *gamma,
         *rstd = rs;
 }
 
+/* ---------------------------------------------------------------- column sums, AdamW */
+
+/* acc[c] += x[i][j0 + c] for rows i = 0 .. M-1 in order, c < w <= 64, in double: each
+ * element is added exactly as the scalar loop would, so every path gives the same bits.
+ * Half-width float vectors widen to one double vector each. */
+typedef float vfh __attribute__((vector_size(VW * 2), aligned(4)));
+typedef double vd __attribute__((vector_size(VW * 4), aligned(8)));
+enum { CS_MAXW = 64, CS_VD = VW / 2, CS_NV = CS_MAXW / CS_VD };
+#if VW == 16 /* one vcvtps2pd (GCC splits the generic conversion in two) */
+#define WIDEN(p) ((vd)_mm512_cvtps_pd(LD(__m256, p)))
+#elif VW == 8
+#define WIDEN(p) ((vd)_mm256_cvtps_pd(LD(__m128, p)))
+#else
+#define WIDEN(p) __builtin_convertvector(LD(vfh, p), vd)
+#endif
+
+static void colsum_cols(int M, int N, const float *x, int j0, int w, double *acc)
+{
+    if (w == CS_MAXW) { /* the accumulators of a whole chunk stay in registers */
+        vd a[CS_NV];
+        _Pragma("GCC unroll 32") for (int v = 0; v < CS_NV; v++) a[v] = LD(vd, acc + v * CS_VD);
+        for (int i = 0; i < M; i++) {
+            const float *row = x + (size_t)i * N + j0;
+            _Pragma("GCC unroll 32") for (int v = 0; v < CS_NV; v++) a[v] += WIDEN(row + v * CS_VD);
+        }
+        _Pragma("GCC unroll 32") for (int v = 0; v < CS_NV; v++) ST(acc + v * CS_VD, a[v]);
+        return;
+    }
+    const int wv = w / CS_VD * CS_VD;
+    for (int i = 0; i < M; i++) {
+        const float *row = x + (size_t)i * N + j0;
+        int c = 0;
+        for (; c < wv; c += CS_VD)
+            ST(acc + c, LD(vd, acc + c) + WIDEN(row + c));
+        for (; c < w; c++)
+            acc[c] += row[c];
+    }
+}
+
+/* The parameter gradients of LayerNorm and the layer scale, same scheme as colsum_cols:
+ * axy[c] += dy * xh and ay[c] += dy over rows in order, xh = (x - mean[i]) * rstd[i] in
+ * float (x itself when mean is NULL).  A float product is exact in double, so a fused
+ * multiply-add gives the scalar loop's bits. */
+static inline void dot_row(const float *dy, const float *x, float mu, float rs, int affine,
+                           int c, double *axy, double *ay)
+{
+    vf d = LD(vf, dy + c), xh = LD(vf, x + c);
+    if (affine)
+        xh = (xh - mu) * rs;
+    float t[2 * VW];
+    ST(t, d);
+    ST(t + VW, xh);
+    ST(axy + c, LD(vd, axy + c) + WIDEN(t) * WIDEN(t + VW));
+    ST(axy + c + CS_VD, LD(vd, axy + c + CS_VD) + WIDEN(t + CS_VD) * WIDEN(t + VW + CS_VD));
+    if (ay) {
+        ST(ay + c, LD(vd, ay + c) + WIDEN(t));
+        ST(ay + c + CS_VD, LD(vd, ay + c + CS_VD) + WIDEN(t + CS_VD));
+    }
+}
+
+static void dot_cols(int M, int N, const float *dy, const float *x, const float *mean,
+                     const float *rstd, int j0, int w, double *axy, double *ay)
+{
+    const int wv = w / VW * VW;
+    for (int i = 0; i < M; i++) {
+        const float *d = dy + (size_t)i * N + j0, *xr = x + (size_t)i * N + j0;
+        const float mu = mean ? mean[i] : 0.0f, rs = mean ? rstd[i] : 1.0f;
+        int c = 0;
+        for (; c < wv; c += VW)
+            dot_row(d, xr, mu, rs, mean != NULL, c, axy, ay);
+        for (; c < w; c++) {
+            float xh = mean ? (xr[c] - mu) * rs : xr[c];
+            axy[c] += (double)d[c] * xh;
+            if (ay)
+                ay[c] += d[c];
+        }
+    }
+}
+
+#if VW == 16
+#define VSQRT(x) ((vf)_mm512_sqrt_ps((__m512)(x)))
+#elif VW == 8
+#define VSQRT(x) ((vf)_mm256_sqrt_ps((__m256)(x)))
+#else
+#define VSQRT(x) ((vf)_mm_sqrt_ps((__m128)(x)))
+#endif
+
+/* One AdamW element in torch's order (s4g-cpu-optim.c forms the factors); sqrt and the
+ * divisions are correctly rounded on every path, the AVX paths may fuse a multiply-add. */
+#define ADAMW_STEP(T, SQRT, pi0, gi, mi0, vi0, pout, mout, vout)                               \
+    do {                                                                                       \
+        T pi_ = (pi0) * f->decay;                                                              \
+        T mi_ = f->b1 * (mi0) + f->omb1 * (gi);                                                \
+        T vi_ = f->b2 * (vi0) + f->omb2 * (gi) * (gi);                                         \
+        T den_ = SQRT(vi_) / f->bc2_sqrt + f->eps;                                             \
+        pout = pi_ - f->step_size * (mi_ / den_);                                              \
+        mout = mi_;                                                                            \
+        vout = vi_;                                                                            \
+    } while (0)
+
+static void adamw(const s4g_cpu_adamw_f *f, float *p, const float *g, float *m, float *v,
+                  long n)
+{
+    long i = 0;
+    for (; i + VW <= n; i += VW) {
+        vf pn, mn, vn;
+        ADAMW_STEP(vf, VSQRT, LD(vf, p + i), LD(vf, g + i), LD(vf, m + i), LD(vf, v + i), pn,
+                   mn, vn);
+        ST(p + i, pn);
+        ST(m + i, mn);
+        ST(v + i, vn);
+    }
+    for (; i < n; i++)
+        ADAMW_STEP(float, sqrtf, p[i], g[i], m[i], v[i], p[i], m[i], v[i]);
+}
+
 /* ---------------------------------------------------------------- fp16 gallery rows */
 
 #if defined(__F16C__)
@@ -404,6 +521,9 @@ const s4g_cpu_kernels CAT(s4g_cpu_kernels_, S4G_SIMD_NAME) = {
     .dw_rows = dw_rows,
     .dw_param_grads = dw_param_grads,
     .layernorm_row = layernorm_row,
+    .colsum_cols = colsum_cols,
+    .dot_cols = dot_cols,
+    .adamw = adamw,
     .half_to_float = HALF_TO_FLOAT,
     .scores = SCORES,
 };

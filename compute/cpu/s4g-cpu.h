@@ -43,6 +43,11 @@ void s4g_cpu_parallel(s4g_ctx *ctx, long n, double work, s4g_cpu_task fn, void *
  * hot loops live in s4g-cpu-simd.c, compiled once per path with that path's -m flags). */
 typedef enum { S4G_ISA_BASELINE, S4G_ISA_AVX2, S4G_ISA_AVX512, S4G_ISA_COUNT } s4g_cpu_isa;
 
+/* AdamW's per-step factors (s4g-cpu-optim.c forms them in double, as torch does). */
+typedef struct {
+    float decay, b1, b2, omb1, omb2, step_size, bc2_sqrt, eps;
+} s4g_cpu_adamw_f;
+
 typedef struct s4g_cpu_kernels {
     /* y = x Phi(x) and dx = dy (Phi(x) + x phi(x)) on [0, n); erf/exp are polynomial
      * (|erf error| < 4e-7, see test-cpu-ops), not libm calls. */
@@ -59,6 +64,16 @@ typedef struct s4g_cpu_kernels {
     /* LayerNorm of one row of C channels, one pass over x for the statistics. */
     void (*layernorm_row)(int C, float eps, const float *x, const float *gamma,
                           const float *beta, float *y, float *mean, float *rstd);
+    /* acc[c] += the sum over rows i < M of x[i * N + j0 + c], c < w <= 64: rows in order,
+     * in double (the bias gradient; the same bits on every path). */
+    void (*colsum_cols)(int M, int N, const float *x, int j0, int w, double *acc);
+    /* The same for parameter gradients: axy[c] += dy * xh and (ay != NULL) ay[c] += dy,
+     * xh = (x - mean[i]) * rstd[i] in float, or x when mean is NULL. */
+    void (*dot_cols)(int M, int N, const float *dy, const float *x, const float *mean,
+                     const float *rstd, int j0, int w, double *axy, double *ay);
+    /* One AdamW update of n elements of p, m, v from the gradient g. */
+    void (*adamw)(const s4g_cpu_adamw_f *f, float *p, const float *g, float *m, float *v,
+                  long n);
     /* IEEE half -> float with F16C / AVX-512 (NULL on the baseline path). */
     void (*half_to_float)(const uint16_t *h, float *out, long n);
     /* tile[i * ldt + r - g0] = q_i . g_r, q [nq x dim], gallery rows [g0, g1) of g (float,
