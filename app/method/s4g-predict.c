@@ -193,18 +193,10 @@ static gboolean store_prediction(S4gPredictor *p, S4gPrediction *r, GError **err
     return TRUE;
 }
 
-static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **error)
+/* The prediction of one photo from its top-k (idx, sc) in the gallery. */
+static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, int k, const gint64 *idx,
+                                 const float *sc, GError **error)
 {
-    int k = MIN(p->o.top, (int)p->tiles->len);
-    g_autofree float *q = s4g_encode_images(p->m, (char **)&photo, 1, p->spec.ground, 1, NULL, NULL, error);
-    if (!q) return NULL;
-    g_autofree gint64 *idx = g_new(gint64, k);
-    g_autofree float *sc = g_new(float, k);
-    s4g_err err = {0};
-    if (s4g_gallery_topk(p->g, 1, q, k, idx, sc, &err)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
-        return NULL;
-    }
     g_autoptr(S4gPrediction) r = g_new0(S4gPrediction, 1);
     r->photo = g_strdup(photo);
     r->k = (guint)k;
@@ -230,6 +222,30 @@ static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **er
     return g_steal_pointer(&r);
 }
 
+/* Photos [0, n) as one encode batch and one search: appended to out. */
+static gboolean locate_batch(S4gPredictor *p, const char *const *photos, guint n, GPtrArray *out,
+                             GError **error)
+{
+    int k = MIN(p->o.top, (int)p->tiles->len);
+    g_autofree float *q =
+        s4g_encode_images(p->m, (char *const *)photos, n, p->spec.ground, (int)n, NULL, NULL, error);
+    if (!q) return FALSE;
+    g_autofree gint64 *idx = g_new(gint64, (gsize)k * n);
+    g_autofree float *sc = g_new(float, (gsize)k * n);
+    s4g_err err = {0};
+    if (s4g_gallery_topk(p->g, (int)n, q, k, idx, sc, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
+        return FALSE;
+    }
+    for (guint j = 0; j < n; j++) {
+        S4gPrediction *r =
+            locate_one(p, photos[j], k, idx + (gsize)j * k, sc + (gsize)j * k, error);
+        if (!r) return FALSE;
+        g_ptr_array_add(out, r);
+    }
+    return TRUE;
+}
+
 GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guint n,
                                 GCancellable *cancellable, S4gPredictProgress progress,
                                 gpointer user_data, GError **error)
@@ -239,12 +255,12 @@ GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guin
         return NULL;
     }
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_prediction_free);
-    for (guint i = 0; i < n; i++) {
+    /* encode batches of o.batch photos, each searched at once */
+    for (guint i = 0; i < n; i += (guint)p->o.batch) {
         if (g_cancellable_set_error_if_cancelled(cancellable, error)) return NULL;
-        S4gPrediction *r = locate_one(p, photos[i], error);
-        if (!r) return NULL;
-        g_ptr_array_add(out, r);
-        if (progress) progress("photos", i + 1, n, user_data);
+        guint len = MIN((guint)p->o.batch, n - i);
+        if (!locate_batch(p, photos + i, len, out, error)) return NULL;
+        if (progress) progress("photos", i + len, n, user_data);
     }
     return g_steal_pointer(&out);
 }

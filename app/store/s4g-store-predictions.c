@@ -114,6 +114,70 @@ GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, 
                                s4g_store_read_hit, "reading predictions", error);
 }
 
+GArray *s4g_store_predictions_hits_in(S4gStore *store, gint64 model, gint64 image,
+                                      const char *gallery, int k, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
+        "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
+        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
+        "AND p.gallery = ?3 ORDER BY p.rank LIMIT ?4",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, model);
+    sqlite3_bind_int64(st, 2, image);
+    sqlite3_bind_text(st, 3, gallery ? gallery : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, k);
+    return s4g_store_read_rows(store, st, sizeof(S4gStoreHit), (GDestroyNotify)s4g_store_hit_clear,
+                               s4g_store_read_hit, "reading predictions", error);
+}
+
+char **s4g_store_predictions_galleries(S4gStore *store, gint64 model, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT gallery FROM predictions WHERE model = ? GROUP BY gallery "
+        "ORDER BY COUNT(DISTINCT image) DESC, gallery",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, model);
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        g_strv_builder_add(b, (const char *)sqlite3_column_text(st, 0));
+    if (rc != SQLITE_DONE) {
+        s4g_store_fail(store, "reading prediction galleries", error);
+        return NULL;
+    }
+    return g_strv_builder_end(b);
+}
+
+static void read_ranked(sqlite3_stmt *st, gpointer out)
+{
+    S4gPredictionRanked *r = out;
+    r->image = sqlite3_column_int64(st, 0);
+    r->score = s4g_store_col_real(st, 1);
+    r->lat = s4g_store_col_real(st, 2);
+    r->lon = s4g_store_col_real(st, 3);
+}
+
+GArray *s4g_store_predictions_ranked(S4gStore *store, gint64 model, const char *gallery,
+                                     GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT p.image, p.score, COALESCE(p.lat, i.lat), COALESCE(p.lon, i.lon) "
+        "FROM predictions p LEFT JOIN images i ON i.id = p.reference "
+        "WHERE p.model = ? AND p.gallery = ? ORDER BY p.image, p.rank",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, model);
+    sqlite3_bind_text(st, 2, gallery ? gallery : "", -1, SQLITE_TRANSIENT);
+    return s4g_store_read_rows(store, st, sizeof(S4gPredictionRanked), NULL, read_ranked,
+                               "reading predictions", error);
+}
+
 void s4g_prediction_export_clear(S4gPredictionExport *e)
 {
     g_clear_pointer(&e->gallery, g_free);
