@@ -466,7 +466,7 @@ void _s4g_window_show_prediction(S4gWindow *self)
         !isnan(elat)) {
         g_autofree char *acc = g_strdup_printf(_("Estimate, confidence %.2f"), conf);
         shumate_marker_layer_add_marker(pp->estimate_layer,
-                                        s4g_label_marker(elat, elon, "◆", "s4g-estimate", acc));
+                                        s4g_label_marker(elat, elon, "", "s4g-estimate", acc));
         g_array_append_vals(fit, (double[]){elat, elon}, 2);
         g_autofree char *text =
             g_strdup_printf(_("Estimate %.6f, %.6f · confidence %.2f"), elat, elon, conf);
@@ -795,14 +795,14 @@ static GtkWidget *make_legend(S4gPredictionPanel *p)
     gtk_widget_add_css_class(box, "s4g-legend");
     gtk_widget_add_css_class(box, "osd");
     gtk_widget_set_halign(box, GTK_ALIGN_START);
-    gtk_widget_set_valign(box, GTK_ALIGN_END);
+    gtk_widget_set_valign(box, GTK_ALIGN_START); /* clear of the scale and the license */
     gtk_widget_set_margin_start(box, 8);
-    gtk_widget_set_margin_bottom(box, 28); /* above the license */
+    gtk_widget_set_margin_top(box, 8);
     gtk_widget_set_can_target(box, FALSE);
     gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                    _("Map legend"), -1);
     p->legend_rows[LEGEND_TRUTH] = legend_row("★", "s4g-truth", _("True location"));
-    p->legend_rows[LEGEND_ESTIMATE] = legend_row("◆", "s4g-estimate", _("Estimate"));
+    p->legend_rows[LEGEND_ESTIMATE] = legend_row("", "s4g-estimate", _("Estimate"));
     p->legend_rows[LEGEND_CANDIDATE] = legend_row("1", "s4g-candidate", _("Candidates by rank"));
     p->legend_rows[LEGEND_NEGATIVE] = legend_row("1", "s4g-negative", _("Hard negatives"));
     p->legend_rows[LEGEND_COMPARE] =
@@ -815,8 +815,9 @@ static GtkWidget *make_legend(S4gPredictionPanel *p)
 void _s4g_window_prediction_raise_layers(S4gWindow *self)
 {
     ShumateMap *map = shumate_simple_map_get_map(self->map);
-    /* the estimate above the candidates, the truth above everything */
+    /* the estimate's ring around the candidate it usually sits on, the truth above all */
     ShumateLayer *top[] = {SHUMATE_LAYER(self->panel->estimate_layer),
+                           SHUMATE_LAYER(self->candidate_layer),
                            SHUMATE_LAYER(self->panel->truth_layer)};
     for (guint i = 0; i < G_N_ELEMENTS(top); i++) {
         g_object_ref(top[i]);
@@ -950,6 +951,7 @@ void _s4g_window_prediction_init(S4gWindow *self)
     p->truth_layer = shumate_marker_layer_new(vp);
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(p->estimate_layer));
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(p->truth_layer));
+    _s4g_window_prediction_raise_layers(self);
     p->legend = make_legend(p);
     GtkWidget *overlay = gtk_widget_get_parent(GTK_WIDGET(self->map));
     if (GTK_IS_OVERLAY(overlay)) gtk_overlay_add_overlay(GTK_OVERLAY(overlay), p->legend);

@@ -60,9 +60,9 @@ static void test_map(void)
 {
     g_autofree char *dir = fix_make_project();
     S4gWindow *win = open_window(dir);
-    /* truth above the estimate above the candidates, whatever the base layer did */
+    /* truth above the candidates above the estimate, whatever the base layer did */
     g_autofree char *layers = s4g_window_describe_layers(win);
-    g_assert_true(g_str_has_suffix(layers, "candidates negatives compare estimate truth"));
+    g_assert_true(g_str_has_suffix(layers, "negatives compare estimate candidates truth"));
     g_assert_true(g_str_has_prefix(layers, "photos error"));
     GtkWidget *legend = s4g_window_get_map_legend(win);
     g_assert_true(gtk_widget_get_mapped(legend));
