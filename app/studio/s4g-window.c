@@ -79,8 +79,8 @@ static gboolean filter_photo(gpointer item, gpointer data)
     if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0) return FALSE;
     if (gtk_toggle_button_get_active(self->flagged_toggle) && !s4g_photo_get_flagged(p))
         return FALSE;
-    double lo = gtk_spin_button_get_value(self->min_error_spin) * 1000;
-    double hi = gtk_spin_button_get_value(self->max_error_spin) * 1000;
+    double lo = gtk_spin_button_get_value(self->min_error_spin); /* metres, as the errors */
+    double hi = gtk_spin_button_get_value(self->max_error_spin);
     double e = s4g_photo_get_error(p);
     if (isnan(e)) return lo <= 0; /* without a prediction a photo only passes an open range */
     return e >= lo && e <= hi;
@@ -628,8 +628,8 @@ void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sor
 {
     gtk_toggle_button_set_active(self->flagged_toggle, only_flagged);
     gtk_toggle_button_set_active(self->sort_toggle, sort_by_error);
-    gtk_spin_button_set_value(self->min_error_spin, min_km);
-    gtk_spin_button_set_value(self->max_error_spin, max_km);
+    gtk_spin_button_set_value(self->min_error_spin, min_km * 1000); /* the spins are in m */
+    gtk_spin_button_set_value(self->max_error_spin, max_km * 1000);
 }
 
 S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)

@@ -56,6 +56,14 @@ static gboolean on_screen(S4gWindow *win, double lat, double lon)
            y <= gtk_widget_get_height(GTK_WIDGET(map));
 }
 
+/* The widgets of type `type` under w, in tree order. */
+static void collect(GtkWidget *w, GType type, GPtrArray *out)
+{
+    if (G_TYPE_CHECK_INSTANCE_TYPE(w, type)) g_ptr_array_add(out, w);
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        collect(c, type, out);
+}
+
 static void test_map(void)
 {
     g_autofree char *dir = fix_make_project();
@@ -99,6 +107,19 @@ static void test_map(void)
     g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), clat, 1e-6);
     g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), clon,
                                    1e-6);
+    /* the error filter's spin buttons are in metres, each with a visible label */
+    s4g_window_set_filters(win, FALSE, FALSE, 0.5, 20000);
+    g_autoptr(GPtrArray) spins = g_ptr_array_new();
+    collect(GTK_WIDGET(win), GTK_TYPE_SPIN_BUTTON, spins);
+    g_assert_cmpuint(spins->len, ==, 2);
+    g_assert_cmpfloat(gtk_spin_button_get_value(spins->pdata[0]), ==, 500);
+    g_assert_cmpfloat(gtk_spin_button_get_value(spins->pdata[1]), ==, 2e7);
+    for (guint i = 0; i < 2; i++) {
+        GtkWidget *label = gtk_widget_get_prev_sibling(spins->pdata[i]);
+        g_assert_true(GTK_IS_LABEL(label));
+        g_assert_true(g_str_has_suffix(gtk_label_get_text(GTK_LABEL(label)), "(m)"));
+    }
+    s4g_window_set_filters(win, FALSE, FALSE, 0, 20000);
     /* the recall plot: every fixture photo has an error */
     S4gRecallPlot *plot = S4G_RECALL_PLOT(s4g_window_get_recall_plot(win));
     g_assert_cmpuint(s4g_recall_plot_get_n(plot), ==, FIX_PHOTOS);
