@@ -136,6 +136,58 @@ static void test_map(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+/* The compared run's negatives: their own class (a purple square) and an offset, so a tile both
+ * runs chose shows two markers side by side, not one on the other; the legend says which. */
+static void test_compare_markers(void)
+{
+    g_autofree char *dir = fix_make_project();
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+        g_assert_true(s4g_store_exec(
+            store,
+            "INSERT INTO mining_runs (id, kind, dataset, epoch) VALUES (2, 'gps', 1, 0);"
+            "INSERT INTO hard_negatives (mining_run, anchor, rank, negative, score) VALUES "
+            "(2, 101, 0, 100, 150.0), (2, 101, 1, 103, 12500.0);",
+            &error));
+        g_assert_no_error(error);
+    }
+    S4gWindow *win = open_window(dir);
+    S4gNegativesView *view = s4g_window_get_negatives_view(win);
+    s4g_window_select_anchor(win, 0, 1);
+    g_assert_true(s4g_negatives_view_set_compare(view, 1));
+    fix_spin(300);
+    g_autoptr(GPtrArray) markers = g_ptr_array_new();
+    collect(GTK_WIDGET(s4g_window_get_map(win)), SHUMATE_TYPE_MARKER, markers);
+    guint main = 0, compare = 0;
+    for (guint i = 0; i < markers->len; i++) {
+        GtkWidget *child = shumate_marker_get_child(markers->pdata[i]);
+        if (!gtk_widget_get_visible(markers->pdata[i]) || !child) continue;
+        if (gtk_widget_has_css_class(child, "s4g-compare-negative")) {
+            compare++;
+            g_assert_cmpint(gtk_widget_get_margin_start(child), >, 0);
+            g_assert_cmpint(gtk_widget_get_margin_bottom(child), >, 0);
+        } else if (gtk_widget_has_css_class(child, "s4g-negative")) {
+            main++;
+            g_assert_cmpint(gtk_widget_get_margin_start(child), ==, 0);
+        }
+    }
+    g_assert_cmpuint(main, ==, FIX_NEGATIVES);
+    g_assert_cmpuint(compare, ==, 2);
+    /* the legend lists negatives and the compared run on this page, not the prediction */
+    g_autoptr(GPtrArray) rows = g_ptr_array_new();
+    collect(s4g_window_get_map_legend(win), GTK_TYPE_LABEL, rows);
+    g_autoptr(GString) shown = g_string_new(NULL);
+    for (guint i = 0; i < rows->len; i++)
+        if (gtk_widget_is_visible(rows->pdata[i]))
+            g_string_append_printf(shown, "%s|", gtk_label_get_text(rows->pdata[i]));
+    g_assert_nonnull(strstr(shown->str, "Hard negatives"));
+    g_assert_nonnull(strstr(shown->str, "Compared run"));
+    g_assert_null(strstr(shown->str, "Estimate"));
+    fix_screenshot(GTK_WIDGET(win), "compare-markers.png");
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
 /* The recall plot's numbers: the share within d, the axis a power of ten either side. */
 static void test_recall_plot(void)
 {
@@ -370,6 +422,7 @@ int main(int argc, char **argv)
     app = fix_make_app("Prediction");
     g_test_add_func("/studio/prediction/recall-plot", test_recall_plot);
     g_test_add_func("/studio/prediction/map", test_map);
+    g_test_add_func("/studio/prediction/compare-markers", test_compare_markers);
     g_test_add_func("/studio/prediction/demo-open", test_demo_open);
     g_test_add_func("/studio/prediction/matches-cli", test_demo_matches_cli);
     g_test_add_func("/studio/prediction/click-while-predicting", test_demo_click_while_predicting);
