@@ -36,13 +36,18 @@ static guint count_markers(ShumateMarkerLayer *layer, const char *key)
 
 /* Linked views: choosing a photo's dot on the map selects it in the grid (the layer's
  * dots are in the grid model's order, so the dot knows its grid position). */
+static void select_and_reveal(S4gWindow *self, guint position)
+{
+    gtk_single_selection_set_selected(self->selection, position);
+    /* and the grid scrolls to it */
+    gtk_widget_activate_action(GTK_WIDGET(self->photo_grid), "list.scroll-to-item", "u", position);
+}
+
 static gboolean choose_photo_at(S4gWindow *self, double x, double y)
 {
     guint position;
     if (!s4g_photo_layer_pick(self->photo_layer, x, y, &position)) return FALSE;
-    gtk_single_selection_set_selected(self->selection, position);
-    /* and the grid shows it */
-    gtk_widget_activate_action(GTK_WIDGET(self->photo_grid), "list.scroll-to-item", "u", position);
+    select_and_reveal(self, position);
     return TRUE;
 }
 
@@ -683,7 +688,7 @@ void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
 {
     guint position;
     if (s4g_photo_layer_find(self->photo_layer, image, &position))
-        gtk_single_selection_set_selected(self->selection, position);
+        select_and_reveal(self, position);
 }
 
 gboolean s4g_window_candidate_layer_visible(S4gWindow *self)

@@ -188,6 +188,26 @@ static void test_compare_markers(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+/* Choosing a photo's dot on the map scrolls the grid to it. */
+static void test_dot_scrolls_grid(void)
+{
+    g_autofree char *dir = fix_make_project();
+    fix_add_many_photos(dir, 300);
+    S4gWindow *win = open_window(dir);
+    fix_spin(200);
+    guint n = s4g_window_count_visible_photos(win);
+    S4gPhoto *last = s4g_window_get_visible_photo(win, n - 1);
+    g_autoptr(GPtrArray) grids = g_ptr_array_new();
+    collect(GTK_WIDGET(win), GTK_TYPE_GRID_VIEW, grids);
+    g_assert_cmpuint(grids->len, ==, 1);
+    GtkAdjustment *v = gtk_scrollable_get_vadjustment(grids->pdata[0]);
+    g_assert_cmpfloat(gtk_adjustment_get_value(v), ==, 0);
+    s4g_window_choose_photo_marker(win, s4g_photo_get_id(last));
+    fix_spin(300);
+    g_assert_cmpfloat(gtk_adjustment_get_value(v), >, 0);
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
 /* The recall plot's numbers: the share within d, the axis a power of ten either side. */
 static void test_recall_plot(void)
 {
@@ -423,6 +443,7 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/prediction/recall-plot", test_recall_plot);
     g_test_add_func("/studio/prediction/map", test_map);
     g_test_add_func("/studio/prediction/compare-markers", test_compare_markers);
+    g_test_add_func("/studio/prediction/dot-scrolls-grid", test_dot_scrolls_grid);
     g_test_add_func("/studio/prediction/demo-open", test_demo_open);
     g_test_add_func("/studio/prediction/matches-cli", test_demo_matches_cli);
     g_test_add_func("/studio/prediction/click-while-predicting", test_demo_click_while_predicting);
