@@ -170,6 +170,8 @@ enum { LEGEND_TRUTH, LEGEND_ESTIMATE, LEGEND_CANDIDATE, LEGEND_NEGATIVE, LEGEND_
 
 struct _S4gPredictionPanel {
     GtkWidget *box;
+    GtkSearchEntry *search;
+    char *needle; /* casefolded file-name search, NULL = none */
     GtkDropDown *space_dropdown;
     GPtrArray *spaces; /* char*, gallery names, NULL-ended for the getter */
     GtkLabel *estimate_label;
@@ -873,6 +875,60 @@ GtkWidget *s4g_window_get_map_legend(S4gWindow *self)
     return self->panel->legend;
 }
 
+/* ---- search: a file name or "lat, lon" ---------------------------------------------------- */
+
+gboolean s4g_parse_lat_lon(const char *text, double *lat, double *lon)
+{
+    if (!text) return FALSE;
+    g_auto(GStrv) parts = g_strsplit_set(text, ",; \t", -1);
+    guint n = 0;
+    double v[2];
+    for (guint i = 0; parts[i]; i++) {
+        if (!parts[i][0]) continue;
+        char *end = NULL;
+        if (n == 2) return FALSE;
+        v[n] = g_ascii_strtod(parts[i], &end);
+        if (end == parts[i] || *end || !isfinite(v[n])) return FALSE;
+        n++;
+    }
+    if (n != 2 || fabs(v[0]) > 90 || fabs(v[1]) > 180) return FALSE;
+    *lat = v[0], *lon = v[1];
+    return TRUE;
+}
+
+gboolean _s4g_window_search_matches(S4gWindow *self, S4gPhoto *photo)
+{
+    const char *needle = self->panel ? self->panel->needle : NULL;
+    if (!needle) return TRUE;
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(photo));
+    g_autofree char *folded = g_utf8_casefold(base, -1);
+    return strstr(folded, needle) != NULL;
+}
+
+gboolean s4g_window_search(S4gWindow *self, const char *text)
+{
+    S4gPredictionPanel *p = self->panel;
+    double lat, lon;
+    g_clear_pointer(&p->needle, g_free);
+    gboolean place = s4g_parse_lat_lon(text, &lat, &lon);
+    g_autofree char *t = g_strstrip(g_strdup(text ? text : ""));
+    if (!place && t[0]) p->needle = g_utf8_casefold(t, -1);
+    if (self->project) _s4g_window_refilter(self);
+    if (place) { /* coordinates: the map goes there, the grid keeps its filter */
+        ShumateMap *map = shumate_simple_map_get_map(self->map);
+        ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+        shumate_map_stop_go_to(map);
+        shumate_map_go_to_full_with_duration(map, lat, lon,
+                                              MAX(shumate_viewport_get_zoom_level(vp), 15), 250);
+    }
+    return place;
+}
+
+static void on_search(GtkSearchEntry *e, S4gWindow *self)
+{
+    s4g_window_search(self, gtk_editable_get_text(GTK_EDITABLE(e)));
+}
+
 /* ---- life cycle -------------------------------------------------------------------------- */
 
 static GtkWidget *heading(const char *text)
@@ -898,6 +954,13 @@ void _s4g_window_prediction_init(S4gWindow *self)
 
     /* the panel: search space, estimate, Predict all with its progress, recall plot */
     p->box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+    p->search = GTK_SEARCH_ENTRY(gtk_search_entry_new());
+    g_object_set(p->search, "placeholder-text", _("File name or “lat, lon”"), NULL);
+    accessible_label(p->search, _("Find a photo by file name or go to coordinates"));
+    gtk_widget_set_tooltip_text(GTK_WIDGET(p->search),
+                                _("Shows the photos whose file name contains the text; "
+                                  "coordinates such as “48.137, 11.575” move the map there"));
+    gtk_box_append(GTK_BOX(p->box), GTK_WIDGET(p->search));
     GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
     GtkWidget *space_label = gtk_label_new_with_mnemonic(_("_Search in"));
     p->space_dropdown = GTK_DROP_DOWN(gtk_drop_down_new(NULL, NULL));
@@ -942,6 +1005,8 @@ void _s4g_window_prediction_init(S4gWindow *self)
     g_signal_connect_swapped(p->space_dropdown, "notify::selected", G_CALLBACK(on_space_changed),
                              self);
     g_signal_connect(p->predict_all, "clicked", G_CALLBACK(on_predict_all), self);
+    g_signal_connect(p->search, "search-changed", G_CALLBACK(on_search), self);
+    g_signal_connect(p->search, "activate", G_CALLBACK(on_search), self);
     g_signal_connect(p->cancel, "clicked", G_CALLBACK(on_cancel), self);
     g_signal_connect(self->candidates_flow, "child-activated", G_CALLBACK(on_candidate_activated),
                      self);
@@ -970,6 +1035,7 @@ void _s4g_window_prediction_dispose(S4gWindow *self)
     engine_free(p->engine);
     g_clear_pointer(&p->all, g_ptr_array_unref);
     g_free(p->all_model_gallery);
+    g_free(p->needle);
     g_ptr_array_unref(p->spaces);
     g_free(p);
 }

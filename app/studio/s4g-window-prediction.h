@@ -30,4 +30,10 @@ GtkWidget *s4g_window_get_map_legend(S4gWindow *self);
 /* Map layers from the bottom up: their names (“photos”, “error”, “candidates”, …, “truth”). */
 char *s4g_window_describe_layers(S4gWindow *self);
 
+/* The search box: text that parses as "lat, lon" (degrees, comma or space between) moves the
+ * map there and returns TRUE; other text shows only the photos whose file name contains it
+ * (case-insensitive); empty text shows all again. */
+gboolean s4g_window_search(S4gWindow *self, const char *text);
+gboolean s4g_parse_lat_lon(const char *text, double *lat, double *lon);
+
 G_END_DECLS

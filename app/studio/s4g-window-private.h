@@ -107,6 +107,8 @@ void _s4g_window_load_errors(S4gWindow *self);
 /* after the base layer changed: the estimate and truth layers back on top */
 void _s4g_window_prediction_raise_layers(S4gWindow *self);
 void _s4g_window_prediction_view_changed(S4gWindow *self, gboolean negatives);
+/* whether the photo's file name matches the search box (TRUE when it is empty) */
+gboolean _s4g_window_search_matches(S4gWindow *self, S4gPhoto *photo);
 /* -tasks.c */
 gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
                                 TaskDone done, gpointer data, GDestroyNotify data_free);

@@ -84,6 +84,7 @@ static gboolean filter_photo(gpointer item, gpointer data)
     if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0) return FALSE;
     if (gtk_toggle_button_get_active(self->flagged_toggle) && !s4g_photo_get_flagged(p))
         return FALSE;
+    if (!_s4g_window_search_matches(self, p)) return FALSE;
     double lo = gtk_spin_button_get_value(self->min_error_spin); /* metres, as the errors */
     double hi = gtk_spin_button_get_value(self->max_error_spin);
     double e = s4g_photo_get_error(p);

@@ -208,6 +208,35 @@ static void test_dot_scrolls_grid(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+/* The search box: a file name filters the grid, "lat, lon" moves the map. */
+static void test_search(void)
+{
+    double lat, lon;
+    g_assert_true(s4g_parse_lat_lon(" 48.1372, 11.5756 ", &lat, &lon));
+    g_assert_cmpfloat(lat, ==, 48.1372);
+    g_assert_cmpfloat(lon, ==, 11.5756);
+    g_assert_true(s4g_parse_lat_lon("-33.9 151.2", &lat, &lon));
+    g_assert_false(s4g_parse_lat_lon("ground-1.png", &lat, &lon));
+    g_assert_false(s4g_parse_lat_lon("91, 10", &lat, &lon));
+    g_assert_false(s4g_parse_lat_lon("1, 2, 3", &lat, &lon));
+    g_autofree char *dir = fix_make_project();
+    S4gWindow *win = open_window(dir);
+    g_assert_false(s4g_window_search(win, "GROUND-2"));
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 1);
+    g_assert_true(g_str_has_suffix(s4g_photo_get_path(s4g_window_get_visible_photo(win, 0)),
+                                   "ground-2.png"));
+    g_assert_false(s4g_window_search(win, ""));
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
+    g_assert_true(s4g_window_search(win, "10.5, 20.25"));
+    g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
+    fix_spin(600);
+    ShumateViewport *vp = shumate_simple_map_get_viewport(s4g_window_get_map(win));
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_latitude(SHUMATE_LOCATION(vp)), 10.5, 1e-6);
+    g_assert_cmpfloat_with_epsilon(shumate_location_get_longitude(SHUMATE_LOCATION(vp)), 20.25,
+                                   1e-6);
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
 /* The recall plot's numbers: the share within d, the axis a power of ten either side. */
 static void test_recall_plot(void)
 {
@@ -232,6 +261,9 @@ static void test_recall_plot(void)
 static const char *demo_project(void)
 {
     if (demo) return demo;
+    /* a project made by a full `s4g demo` (80 held-out photos) for the timing, by hand */
+    if (g_getenv("S4G_PREDICTION_PROJECT"))
+        return demo = g_strdup(g_getenv("S4G_PREDICTION_PROJECT"));
     g_autofree char *tmp = g_dir_make_tmp("s4g-pred-XXXXXX", NULL);
     g_autofree char *args =
         g_strdup_printf("demo --dir %s %s", tmp, g_getenv("S4G_DEMO_ARGS"));
@@ -416,7 +448,22 @@ static void test_demo_predict_all_time(void)
 {
     const char *dir = demo_project();
     S4gWindow *win = open_window(dir);
+    /* the held-out photos: the val split's, as in the drop-down */
+    g_autoptr(GPtrArray) drops = g_ptr_array_new();
+    collect(GTK_WIDGET(win), GTK_TYPE_DROP_DOWN, drops);
+    gboolean split = FALSE;
+    for (guint i = 0; i < drops->len && !split; i++) {
+        GListModel *m = gtk_drop_down_get_model(drops->pdata[i]);
+        for (guint j = 0; GTK_IS_STRING_LIST(m) && j < g_list_model_get_n_items(m); j++)
+            if (!g_strcmp0(gtk_string_list_get_string(GTK_STRING_LIST(m), j), "val") &&
+                !g_strcmp0(gtk_string_list_get_string(GTK_STRING_LIST(m), 0), "All splits")) {
+                gtk_drop_down_set_selected(drops->pdata[i], j);
+                split = TRUE;
+            }
+    }
+    g_assert_true(split);
     guint n = s4g_window_count_visible_photos(win);
+    g_assert_cmpuint(n, >, 3);
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < n; i++)
         g_ptr_array_add(paths, g_strdup(s4g_photo_get_path(s4g_window_get_visible_photo(win, i))));
@@ -444,10 +491,18 @@ int main(int argc, char **argv)
     g_test_add_func("/studio/prediction/map", test_map);
     g_test_add_func("/studio/prediction/compare-markers", test_compare_markers);
     g_test_add_func("/studio/prediction/dot-scrolls-grid", test_dot_scrolls_grid);
+    g_test_add_func("/studio/prediction/search", test_search);
     g_test_add_func("/studio/prediction/demo-open", test_demo_open);
     g_test_add_func("/studio/prediction/matches-cli", test_demo_matches_cli);
     g_test_add_func("/studio/prediction/click-while-predicting", test_demo_click_while_predicting);
     g_test_add_func("/studio/prediction/predict-all", test_demo_predict_all);
     g_test_add_func("/studio/prediction/predict-all-time", test_demo_predict_all_time);
-    return g_test_run();
+    int rc = g_test_run();
+    if (demo && !g_getenv("S4G_PREDICTION_PROJECT")) { /* the demo this program made */
+        g_autofree char *tmp = g_path_get_dirname(demo);
+        g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmp);
+        g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
+    }
+    g_free(demo);
+    return rc;
 }
