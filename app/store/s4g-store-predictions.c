@@ -95,42 +95,38 @@ GArray *s4g_store_predictions_best(S4gStore *store, gint64 model, GError **error
                                "reading predictions", error);
 }
 
-GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, int k,
-                                   GError **error)
+/* The first k rows by rank of (model, image) in `gallery`, or in its first gallery by name when
+ * gallery is NULL, with the reference's file and location. */
+static GArray *hits(S4gStore *store, gint64 model, gint64 image, const char *gallery, int k,
+                    GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
         "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
         "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
-        "AND p.gallery = (SELECT MIN(g.gallery) FROM predictions g WHERE g.model = ?1 "
-        "AND g.image = ?2) ORDER BY p.rank LIMIT ?3",
+        "AND p.gallery = COALESCE(?4, (SELECT MIN(g.gallery) FROM predictions g WHERE "
+        "g.model = ?1 AND g.image = ?2)) ORDER BY p.rank LIMIT ?3",
         error);
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     sqlite3_bind_int64(st, 2, image);
     sqlite3_bind_int(st, 3, k);
+    if (gallery) sqlite3_bind_text(st, 4, gallery, -1, SQLITE_TRANSIENT);
     return s4g_store_read_rows(store, st, sizeof(S4gStoreHit), (GDestroyNotify)s4g_store_hit_clear,
                                s4g_store_read_hit, "reading predictions", error);
+}
+
+GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, int k,
+                                   GError **error)
+{
+    return hits(store, model, image, NULL, k, error);
 }
 
 GArray *s4g_store_predictions_hits_in(S4gStore *store, gint64 model, gint64 image,
                                       const char *gallery, int k, GError **error)
 {
-    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
-        store,
-        "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
-        "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
-        "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
-        "AND p.gallery = ?3 ORDER BY p.rank LIMIT ?4",
-        error);
-    if (!st) return NULL;
-    sqlite3_bind_int64(st, 1, model);
-    sqlite3_bind_int64(st, 2, image);
-    sqlite3_bind_text(st, 3, gallery ? gallery : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 4, k);
-    return s4g_store_read_rows(store, st, sizeof(S4gStoreHit), (GDestroyNotify)s4g_store_hit_clear,
-                               s4g_store_read_hit, "reading predictions", error);
+    return hits(store, model, image, gallery ? gallery : "", k, error);
 }
 
 char **s4g_store_predictions_galleries(S4gStore *store, gint64 model, GError **error)
@@ -142,15 +138,7 @@ char **s4g_store_predictions_galleries(S4gStore *store, gint64 model, GError **e
         error);
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
-    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        g_strv_builder_add(b, (const char *)sqlite3_column_text(st, 0));
-    if (rc != SQLITE_DONE) {
-        s4g_store_fail(store, "reading prediction galleries", error);
-        return NULL;
-    }
-    return g_strv_builder_end(b);
+    return s4g_store_read_strings(store, st, "reading prediction galleries", error);
 }
 
 static void read_ranked(sqlite3_stmt *st, gpointer out)
