@@ -260,7 +260,8 @@ GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guin
         if (g_cancellable_set_error_if_cancelled(cancellable, error)) return NULL;
         guint len = MIN((guint)p->o.batch, n - i);
         if (!locate_batch(p, photos + i, len, out, error)) return NULL;
-        if (progress) progress("photos", i + len, n, user_data);
+        for (guint j = 1; progress && j <= len; j++) /* still one report per photo */
+            progress("photos", i + j, n, user_data);
     }
     return g_steal_pointer(&out);
 }

@@ -212,6 +212,7 @@ static const char *current_model_name(S4gWindow *self)
 const char *s4g_window_get_search_space(S4gWindow *self)
 {
     S4gPredictionPanel *p = self->panel;
+    if (!p) return NULL; /* disposed */
     guint pos = gtk_drop_down_get_selected(p->space_dropdown);
     return pos < p->spaces->len - 1 ? p->spaces->pdata[pos] : NULL;
 }
@@ -256,7 +257,7 @@ static void update_recall(S4gWindow *self)
 
 void _s4g_window_load_errors(S4gWindow *self)
 {
-    if (!self->project) return;
+    if (!self->project || !self->panel) return;
     g_autoptr(GError) error = NULL;
     if (!s4g_project_load_estimates(self->project, _s4g_window_current_model(self),
                                     s4g_window_get_search_space(self),
@@ -395,6 +396,7 @@ static gboolean chunk_has(const Chunk *c, gint64 image)
 void _s4g_window_show_prediction(S4gWindow *self)
 {
     S4gPredictionPanel *pp = self->panel;
+    if (!pp) return; /* disposed */
     shumate_marker_layer_remove_all(self->candidate_layer);
     shumate_marker_layer_remove_all(pp->truth_layer);
     shumate_marker_layer_remove_all(pp->estimate_layer);
@@ -528,10 +530,14 @@ static void show_job(S4gWindow *self)
     gtk_progress_bar_set_text(p->progress, text);
 }
 
+/* The progress while a chunk runs (the gallery's encoding is counted in the thread). */
 static gboolean on_tick(gpointer data)
 {
-    show_job(data);
-    return G_SOURCE_CONTINUE;
+    S4gWindow *self = data;
+    show_job(self);
+    if (self->panel->running || self->panel->all) return G_SOURCE_CONTINUE;
+    self->panel->tick = 0;
+    return G_SOURCE_REMOVE;
 }
 
 static void finish_all(S4gWindow *self, const char *message)
@@ -621,6 +627,7 @@ static void start_chunk(S4gWindow *self, GPtrArray *photos, gboolean all)
     if (!p->cancellable || g_cancellable_is_cancelled(p->cancellable))
         g_set_object(&p->cancellable, g_cancellable_new());
     p->running = c;
+    if (!p->tick) p->tick = g_timeout_add(200, on_tick, self);
     GTask *task = g_task_new(self, p->cancellable, chunk_done, c);
     g_task_set_name(task, "s4g-predict");
     g_task_set_task_data(task, c, NULL); /* freed by chunk_done */
@@ -766,6 +773,7 @@ static void fill_spaces(S4gWindow *self)
 void _s4g_window_prediction_reset(S4gWindow *self)
 {
     S4gPredictionPanel *p = self->panel;
+    if (!p) return;
     if (p->cancellable) g_cancellable_cancel(p->cancellable);
     if (p->all) finish_all(self, NULL);
     if (!self->predicted)
@@ -816,6 +824,7 @@ static GtkWidget *make_legend(S4gPredictionPanel *p)
 
 void _s4g_window_prediction_raise_layers(S4gWindow *self)
 {
+    if (!self->panel) return;
     ShumateMap *map = shumate_simple_map_get_map(self->map);
     /* the estimate's ring around the candidate it usually sits on, the truth above all */
     ShumateLayer *top[] = {SHUMATE_LAYER(self->panel->estimate_layer),
@@ -832,6 +841,7 @@ void _s4g_window_prediction_raise_layers(S4gWindow *self)
 void _s4g_window_prediction_view_changed(S4gWindow *self, gboolean negatives)
 {
     S4gPredictionPanel *p = self->panel;
+    if (!p) return;
     gtk_widget_set_visible(GTK_WIDGET(p->truth_layer), !negatives);
     gtk_widget_set_visible(GTK_WIDGET(p->estimate_layer), !negatives);
     /* the Hard Negatives page has its own panel: no photo's prediction beside it */
@@ -1020,7 +1030,6 @@ void _s4g_window_prediction_init(S4gWindow *self)
     p->legend = make_legend(p);
     GtkWidget *overlay = gtk_widget_get_parent(GTK_WIDGET(self->map));
     if (GTK_IS_OVERLAY(overlay)) gtk_overlay_add_overlay(GTK_OVERLAY(overlay), p->legend);
-    p->tick = g_timeout_add(200, on_tick, self);
     show_job(self);
 }
 
@@ -1031,7 +1040,7 @@ void _s4g_window_prediction_dispose(S4gWindow *self)
     self->panel = NULL; /* a chunk finishing later only frees itself */
     if (p->cancellable) g_cancellable_cancel(p->cancellable);
     g_clear_object(&p->cancellable);
-    g_source_remove(p->tick);
+    if (p->tick) g_source_remove(p->tick);
     engine_free(p->engine);
     g_clear_pointer(&p->all, g_ptr_array_unref);
     g_free(p->all_model_gallery);

@@ -380,6 +380,16 @@ static void test_demo_matches_cli(void)
     /* the grid's label has it without reopening */
     S4gPhoto *p = s4g_window_get_visible_photo(win, pos);
     g_assert_cmpfloat_with_epsilon(s4g_photo_get_error(p), err, 1e-6);
+    fix_spin(100);
+    g_autoptr(GPtrArray) grids = g_ptr_array_new(), labels = g_ptr_array_new();
+    collect(GTK_WIDGET(win), GTK_TYPE_GRID_VIEW, grids);
+    collect(grids->pdata[0], GTK_TYPE_LABEL, labels);
+    g_autofree char *want = err >= 10000 ? g_strdup_printf("0000011.jpg · %.0f km", err / 1000)
+                                         : g_strdup_printf("0000011.jpg · %.0f m", err);
+    gboolean labelled = FALSE;
+    for (guint i = 0; i < labels->len; i++)
+        labelled |= !g_strcmp0(gtk_label_get_text(labels->pdata[i]), want);
+    g_assert_true(labelled);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
