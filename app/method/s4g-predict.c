@@ -5,6 +5,7 @@
 #include "s4g-locate.h"
 #include "s4g-search.h"
 #include "s4g-store-runs.h"
+#include "s4g-store-embeddings.h"
 
 #include <math.h>
 #include <string.h>
@@ -237,13 +238,22 @@ static gboolean locate_batch(S4gPredictor *p, const char *const *photos, guint n
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
         return FALSE;
     }
+    int dim = p->m->cfg.dims[3];
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autofree float *vecs = g_new(float, (gsize)n * dim);
     for (guint j = 0; j < n; j++) {
         S4gPrediction *r =
             locate_one(p, photos[j], k, idx + (gsize)j * k, sc + (gsize)j * k, error);
         if (!r) return FALSE;
         g_ptr_array_add(out, r);
+        if (r->stored) { /* the photo's embedding joins the model's cache beside the tiles' */
+            memcpy(vecs + (gsize)ids->len * dim, q + (gsize)j * dim, sizeof(float) * dim);
+            g_array_append_val(ids, r->image);
+        }
     }
-    return TRUE;
+    return ids->len == 0 ||
+           s4g_store_embeddings_put(p->store, p->model_id, ids->len, (gint64 *)ids->data, dim,
+                                    vecs, S4G_EMB_F32, TRUE, error);
 }
 
 GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guint n,

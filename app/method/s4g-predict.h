@@ -6,7 +6,8 @@
  * top-k tiles, estimates the location (s4g-locate.h: the best tile's centre refined by the
  * softmax-weighted mean of the top-k centres within the refine radius; the best tile's weight
  * is the confidence), looks up the photo's truth in the project and stores the predictions
- * through the store's typed queries.  Nothing here prints: progress goes to a callback and a
+ * (and the photo's embedding, for the Studio's embedding view) through the store's typed
+ * queries.  Nothing here prints: progress goes to a callback and a
  * GCancellable stops the work before the gallery is built and between encode batches (the
  * batch under way finishes first), so a GTask thread can run it.  Photos are encoded and
  * searched `batch` at a time (one photo per call, as s4g predict calls it, is a batch of 1). */

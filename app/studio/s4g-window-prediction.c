@@ -17,6 +17,8 @@
 #include "s4g-window-private.h"
 
 #include "s4g-defaults.h"
+#include "s4g-embedding-view.h"
+#include "s4g-store-embeddings.h"
 #include "s4g-geo.h"
 #include "s4g-predict.h"
 #include "s4g-recall-plot.h"
@@ -178,6 +180,11 @@ struct _S4gPredictionPanel {
     GtkWidget *predict_all, *job_box, *cancel;
     GtkProgressBar *progress;
     GtkWidget *recall, *legend, *legend_rows[N_LEGEND];
+    GtkExpander *embeddings_expander;
+    GtkWidget *embeddings;
+    GCancellable *embeddings_load;
+    guint emb_gen;       /* the latest load */
+    gboolean emb_busy;   /* it has not finished */
     ShumateMarkerLayer *truth_layer, *estimate_layer;
 
     Engine *engine;     /* between chunks */
@@ -193,6 +200,8 @@ struct _S4gPredictionPanel {
     gboolean shown;
     double shown_lat, shown_lon, shown_conf, shown_err;
 };
+
+static void load_embeddings(S4gWindow *self);
 
 #define CHUNK_PHOTOS 32 /* one encode batch (s4g_defaults.encode_batch) per chunk */
 
@@ -397,6 +406,8 @@ void _s4g_window_show_prediction(S4gWindow *self)
 {
     S4gPredictionPanel *pp = self->panel;
     if (!pp) return; /* disposed */
+    s4g_embedding_view_set_selected(S4G_EMBEDDING_VIEW(pp->embeddings),
+                                    self->current ? s4g_photo_get_id(self->current) : 0);
     shumate_marker_layer_remove_all(self->candidate_layer);
     shumate_marker_layer_remove_all(pp->truth_layer);
     shumate_marker_layer_remove_all(pp->estimate_layer);
@@ -547,6 +558,7 @@ static void finish_all(S4gWindow *self, const char *message)
     g_clear_pointer(&p->all_model_gallery, g_free);
     _s4g_window_load_errors(self);
     errors_changed(self);
+    load_embeddings(self); /* the photos' embeddings joined the cache */
     if (message) _s4g_window_toast(self, message);
     p->all_done = p->all_total = 0;
 }
@@ -780,6 +792,7 @@ void _s4g_window_prediction_reset(S4gWindow *self)
         self->predicted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     fill_spaces(self);
     _s4g_window_load_errors(self);
+    load_embeddings(self);
     show_job(self);
 }
 
@@ -939,6 +952,160 @@ static void on_search(GtkSearchEntry *e, S4gWindow *self)
     s4g_window_search(self, gtk_editable_get_text(GTK_EDITABLE(e)));
 }
 
+/* ---- the embedding view: the model's cached embeddings on two principal components ------- */
+
+#define EMB_MAX_TILES 3000 /* tiles beyond it are sampled evenly */
+
+typedef struct {
+    char *dir;
+    gint64 model;
+    guint gen;
+    GHashTable *photos; /* gint64* set: the project's ground photos */
+    guint n;
+    gint64 *ids;
+    gboolean *ground;
+    float *xy;
+} EmbLoad;
+
+static void emb_load_free(EmbLoad *l)
+{
+    g_free(l->dir);
+    g_hash_table_unref(l->photos);
+    g_free(l->ids);
+    g_free(l->ground);
+    g_free(l->xy);
+    g_free(l);
+}
+
+static int cmp_id(gconstpointer a, gconstpointer b)
+{
+    gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void emb_run(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    EmbLoad *l = data;
+    GError *error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(l->dir, FALSE, &error);
+    g_autoptr(GHashTable) have = store ? s4g_store_embedding_ids(store, l->model, &error) : NULL;
+    if (!have) {
+        g_task_return_error(task, error);
+        return;
+    }
+    g_autoptr(GArray) photos = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autoptr(GArray) tiles = g_array_new(FALSE, FALSE, sizeof(gint64));
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, have);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        g_array_append_val(g_hash_table_contains(l->photos, key) ? photos : tiles,
+                           *(gint64 *)key);
+    g_array_sort(photos, cmp_id);
+    g_array_sort(tiles, cmp_id);
+    guint nt = MIN(tiles->len, EMB_MAX_TILES), n = photos->len + nt;
+    l->ids = g_new(gint64, MAX(n, 1));
+    l->ground = g_new(gboolean, MAX(n, 1));
+    for (guint i = 0; i < photos->len; i++)
+        l->ids[i] = g_array_index(photos, gint64, i), l->ground[i] = TRUE;
+    for (guint i = 0; i < nt; i++) /* evenly over the tiles */
+        l->ids[photos->len + i] = g_array_index(tiles, gint64, (gsize)i * tiles->len / nt),
+                          l->ground[photos->len + i] = FALSE;
+    g_autofree float *x = NULL;
+    int dim = 0;
+    for (guint i = 0; i < n; i++) {
+        if (g_task_return_error_if_cancelled(task)) return;
+        int d = 0;
+        g_autofree float *v = s4g_store_embedding_get(store, l->model, l->ids[i], &d, &error);
+        if (!v) {
+            g_task_return_error(task, error);
+            return;
+        }
+        if (!x) x = g_new(float, (gsize)n * (dim = d));
+        if (d != dim) {
+            g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                    "embeddings: image %" G_GINT64_FORMAT " has %d dimensions, "
+                                    "the others %d",
+                                    l->ids[i], d, dim);
+            return;
+        }
+        memcpy(x + (gsize)i * dim, v, sizeof(float) * dim);
+    }
+    l->n = n;
+    l->xy = g_new(float, 2 * MAX(n, 1));
+    if (n) s4g_pca2(x, n, dim, 40, l->xy);
+    g_task_return_boolean(task, TRUE);
+}
+
+static void emb_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    S4gWindow *self = S4G_WINDOW(source);
+    EmbLoad *l = g_task_get_task_data(G_TASK(res));
+    g_autoptr(GError) error = NULL;
+    if (self->panel && l->gen == self->panel->emb_gen) self->panel->emb_busy = FALSE;
+    if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+        if (self->panel && !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            _s4g_window_toast(self, error->message);
+        return;
+    }
+    if (!self->panel || !self->project) return;
+    g_autofree double *err = g_new(double, MAX(l->n, 1));
+    for (guint i = 0; i < l->n; i++) {
+        S4gPhoto *p = l->ground[i] ? s4g_project_find_photo(self->project, l->ids[i]) : NULL;
+        err[i] = p ? s4g_photo_get_error(p) : NAN;
+    }
+    S4gEmbeddingView *v = S4G_EMBEDDING_VIEW(self->panel->embeddings);
+    s4g_embedding_view_set_points(v, l->xy, l->ids, l->ground, err, l->n);
+    s4g_embedding_view_set_selected(v, self->current ? s4g_photo_get_id(self->current) : 0);
+}
+
+/* (Re)loads the embedding view when it is open. */
+static void load_embeddings(S4gWindow *self)
+{
+    S4gPredictionPanel *p = self->panel;
+    if (p->embeddings_load) g_cancellable_cancel(p->embeddings_load);
+    g_clear_object(&p->embeddings_load);
+    gint64 model = _s4g_window_current_model(self);
+    p->emb_busy = FALSE;
+    if (!self->project || !model || !gtk_expander_get_expanded(p->embeddings_expander)) return;
+    EmbLoad *l = g_new0(EmbLoad, 1);
+    l->dir = g_strdup(s4g_project_get_dir(self->project));
+    l->model = model;
+    l->photos = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    GListModel *photos = s4g_project_get_photos(self->project);
+    for (guint i = 0; i < g_list_model_get_n_items(photos); i++) {
+        g_autoptr(S4gPhoto) ph = g_list_model_get_item(photos, i);
+        g_hash_table_add(l->photos, g_memdup2(&(gint64){s4g_photo_get_id(ph)}, sizeof(gint64)));
+    }
+    p->embeddings_load = g_cancellable_new();
+    l->gen = ++p->emb_gen;
+    p->emb_busy = TRUE;
+    GTask *task = g_task_new(self, p->embeddings_load, emb_done, NULL);
+    g_task_set_task_data(task, l, (GDestroyNotify)emb_load_free);
+    g_task_run_in_thread(task, emb_run);
+    g_object_unref(task);
+}
+
+gboolean s4g_window_is_loading_embeddings(S4gWindow *self)
+{
+    return self->panel->emb_busy;
+}
+
+GtkWidget *s4g_window_get_embedding_view(S4gWindow *self)
+{
+    return self->panel->embeddings;
+}
+
+void s4g_window_show_embeddings(S4gWindow *self, gboolean show)
+{
+    gtk_expander_set_expanded(self->panel->embeddings_expander, show);
+}
+
+static void on_embedding_photo(S4gEmbeddingView *v, gint64 image, S4gWindow *self)
+{
+    s4g_window_choose_photo_marker(self, image);
+}
+
 /* ---- life cycle -------------------------------------------------------------------------- */
 
 static GtkWidget *heading(const char *text)
@@ -1009,6 +1176,15 @@ void _s4g_window_prediction_init(S4gWindow *self)
     gtk_box_append(GTK_BOX(p->box), heading(_("Recall by distance")));
     p->recall = s4g_recall_plot_new();
     gtk_box_append(GTK_BOX(p->box), p->recall);
+    p->embeddings_expander = GTK_EXPANDER(gtk_expander_new_with_mnemonic(_("_Embeddings")));
+    gtk_widget_set_tooltip_text(GTK_WIDGET(p->embeddings_expander),
+                                _("The model's cached embeddings on their first two principal "
+                                  "components: tiles grey, photos coloured by error; click a "
+                                  "photo to select it"));
+    accessible_label(p->embeddings_expander, _("Embedding view"));
+    p->embeddings = s4g_embedding_view_new();
+    gtk_expander_set_child(p->embeddings_expander, p->embeddings);
+    gtk_box_append(GTK_BOX(p->box), GTK_WIDGET(p->embeddings_expander));
     /* after the photo's name, before its error */
     gtk_box_insert_child_after(GTK_BOX(self->side_panel), p->box, GTK_WIDGET(self->photo_label));
 
@@ -1016,6 +1192,9 @@ void _s4g_window_prediction_init(S4gWindow *self)
                              self);
     g_signal_connect(p->predict_all, "clicked", G_CALLBACK(on_predict_all), self);
     g_signal_connect(p->search, "search-changed", G_CALLBACK(on_search), self);
+    g_signal_connect_swapped(p->embeddings_expander, "notify::expanded",
+                             G_CALLBACK(load_embeddings), self);
+    g_signal_connect(p->embeddings, "photo-activated", G_CALLBACK(on_embedding_photo), self);
     g_signal_connect(p->search, "activate", G_CALLBACK(on_search), self);
     g_signal_connect(p->cancel, "clicked", G_CALLBACK(on_cancel), self);
     g_signal_connect(self->candidates_flow, "child-activated", G_CALLBACK(on_candidate_activated),
@@ -1041,6 +1220,8 @@ void _s4g_window_prediction_dispose(S4gWindow *self)
     if (p->cancellable) g_cancellable_cancel(p->cancellable);
     g_clear_object(&p->cancellable);
     if (p->tick) g_source_remove(p->tick);
+    if (p->embeddings_load) g_cancellable_cancel(p->embeddings_load);
+    g_clear_object(&p->embeddings_load);
     engine_free(p->engine);
     g_clear_pointer(&p->all, g_ptr_array_unref);
     g_free(p->all_model_gallery);

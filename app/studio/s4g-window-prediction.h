@@ -36,4 +36,10 @@ char *s4g_window_describe_layers(S4gWindow *self);
 gboolean s4g_window_search(S4gWindow *self, const char *text);
 gboolean s4g_parse_lat_lon(const char *text, double *lat, double *lon);
 
+/* The embedding view (an S4gEmbeddingView) in its expander: opening it loads the model's
+ * cached embeddings in a thread (photos predicted in-process are cached too). */
+GtkWidget *s4g_window_get_embedding_view(S4gWindow *self);
+void s4g_window_show_embeddings(S4gWindow *self, gboolean show);
+gboolean s4g_window_is_loading_embeddings(S4gWindow *self);
+
 G_END_DECLS

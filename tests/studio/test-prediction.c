@@ -10,6 +10,7 @@
 #include "s4g-config.h"
 #include "s4g-store-private.h"
 
+#include "s4g-embedding-view.h"
 #include "s4g-geo.h"
 #include "s4g-recall-plot.h"
 #include "s4g-store.h"
@@ -237,6 +238,24 @@ static void test_search(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
+/* PCA by power iteration: points on a line in 8-D project onto the first component in their
+ * order along it, with (almost) nothing on the second. */
+static void test_pca(void)
+{
+    enum { N = 50, D = 8 };
+    float x[N * D], out[2 * N];
+    const float dir[D] = {1, 2, 0, -1, 0.5f, 0, 0, 3};
+    for (int i = 0; i < N; i++)
+        for (int d = 0; d < D; d++)
+            x[i * D + d] = (i - 20) * dir[d] + 0.001f * ((i * 7 + d * 3) % 5 - 2);
+    s4g_pca2(x, N, D, 40, out);
+    float sign = out[2 * (N - 1)] > out[0] ? 1 : -1;
+    for (int i = 1; i < N; i++) {
+        g_assert_cmpfloat(sign * out[2 * i], >, sign * out[2 * (i - 1)]);
+        g_assert_cmpfloat(fabsf(out[2 * i + 1]), <, 0.05f);
+    }
+}
+
 /* The recall plot's numbers: the share within d, the axis a power of ten either side. */
 static void test_recall_plot(void)
 {
@@ -450,6 +469,32 @@ static void test_demo_predict_all(void)
         g_assert_cmpfloat(e, <=, prev);
         prev = e;
     }
+    /* the embedding view: the photos (cached by the prediction) and the tiles; a click on a
+     * photo's disc selects that photo */
+    s4g_window_show_embeddings(win, TRUE);
+    gint64 deadline2 = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (s4g_window_is_loading_embeddings(win) && g_get_monotonic_time() < deadline2)
+        g_main_context_iteration(NULL, TRUE);
+    fix_spin(300);
+    S4gEmbeddingView *ev = S4G_EMBEDDING_VIEW(s4g_window_get_embedding_view(win));
+    g_assert_cmpuint(s4g_embedding_view_get_n(ev, TRUE), ==, n);
+    g_assert_cmpuint(s4g_embedding_view_get_n(ev, FALSE), >, 0);
+    double ex, ey;
+    g_assert_true(s4g_embedding_view_point_position(ev, 0, &ex, &ey));
+    gint64 picked = s4g_embedding_view_pick(ev, ex, ey);
+    g_assert_cmpint(picked, >, 0);
+    g_signal_emit_by_name(ev, "photo-activated", picked);
+    S4gPhoto *sel = NULL;
+    for (guint i = 0; i < s4g_window_count_visible_photos(win); i++) {
+        S4gPhoto *p = s4g_window_get_visible_photo(win, i);
+        if (s4g_photo_get_id(p) == picked) sel = p;
+    }
+    g_assert_nonnull(sel);
+    double lat, lon, conf, err;
+    g_assert_true(s4g_window_get_shown_estimate(win, &lat, &lon, &conf, &err));
+    g_assert_cmpfloat_with_epsilon(err, s4g_photo_get_error(sel), 1e-6);
+    fix_spin(500);
+    fix_screenshot(GTK_WIDGET(win), "embedding-view.png");
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -498,6 +543,7 @@ int main(int argc, char **argv)
     adw_init();
     app = fix_make_app("Prediction");
     g_test_add_func("/studio/prediction/recall-plot", test_recall_plot);
+    g_test_add_func("/studio/prediction/pca", test_pca);
     g_test_add_func("/studio/prediction/map", test_map);
     g_test_add_func("/studio/prediction/compare-markers", test_compare_markers);
     g_test_add_func("/studio/prediction/dot-scrolls-grid", test_dot_scrolls_grid);
