@@ -5,6 +5,7 @@
 #include "s4g-locate.h"
 #include "s4g-search.h"
 #include "s4g-store-runs.h"
+#include "s4g-store-embeddings.h"
 
 #include <math.h>
 #include <string.h>
@@ -194,18 +195,10 @@ static gboolean store_prediction(S4gPredictor *p, S4gPrediction *r, GError **err
     return TRUE;
 }
 
-static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **error)
+/* The prediction of one photo from its top-k (idx, sc) in the gallery. */
+static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, int k, const gint64 *idx,
+                                 const float *sc, GError **error)
 {
-    int k = MIN(p->o.top, (int)p->tiles->len);
-    g_autofree float *q = s4g_encode_images(p->m, (char **)&photo, 1, p->spec.ground, 1, NULL, NULL, error);
-    if (!q) return NULL;
-    g_autofree gint64 *idx = g_new(gint64, k);
-    g_autofree float *sc = g_new(float, k);
-    s4g_err err = {0};
-    if (s4g_gallery_topk(p->g, 1, q, k, idx, sc, &err)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
-        return NULL;
-    }
     g_autoptr(S4gPrediction) r = g_new0(S4gPrediction, 1);
     r->photo = g_strdup(photo);
     r->k = (guint)k;
@@ -231,6 +224,39 @@ static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, GError **er
     return g_steal_pointer(&r);
 }
 
+/* Photos [0, n) as one encode batch and one search: appended to out. */
+static gboolean locate_batch(S4gPredictor *p, const char *const *photos, guint n, GPtrArray *out,
+                             GError **error)
+{
+    int k = MIN(p->o.top, (int)p->tiles->len);
+    g_autofree float *q =
+        s4g_encode_images(p->m, (char *const *)photos, n, p->spec.ground, (int)n, NULL, NULL, error);
+    if (!q) return FALSE;
+    g_autofree gint64 *idx = g_new(gint64, (gsize)k * n);
+    g_autofree float *sc = g_new(float, (gsize)k * n);
+    s4g_err err = {0};
+    if (s4g_gallery_topk(p->g, (int)n, q, k, idx, sc, &err)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
+        return FALSE;
+    }
+    int dim = p->m->cfg.dims[3];
+    g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(gint64));
+    g_autofree float *vecs = g_new(float, (gsize)n * dim);
+    for (guint j = 0; j < n; j++) {
+        S4gPrediction *r =
+            locate_one(p, photos[j], k, idx + (gsize)j * k, sc + (gsize)j * k, error);
+        if (!r) return FALSE;
+        g_ptr_array_add(out, r);
+        if (r->stored) { /* the photo's embedding joins the model's cache beside the tiles' */
+            memcpy(vecs + (gsize)ids->len * dim, q + (gsize)j * dim, sizeof(float) * dim);
+            g_array_append_val(ids, r->image);
+        }
+    }
+    return ids->len == 0 ||
+           s4g_store_embeddings_put(p->store, p->model_id, ids->len, (gint64 *)ids->data, dim,
+                                    vecs, S4G_EMB_F32, TRUE, error);
+}
+
 GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guint n,
                                 GCancellable *cancellable, S4gPredictProgress progress,
                                 gpointer user_data, GError **error)
@@ -240,12 +266,13 @@ GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guin
         return NULL;
     }
     g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func((GDestroyNotify)s4g_prediction_free);
-    for (guint i = 0; i < n; i++) {
+    /* encode batches of o.batch photos, each searched at once */
+    for (guint i = 0; i < n; i += (guint)p->o.batch) {
         if (g_cancellable_set_error_if_cancelled(cancellable, error)) return NULL;
-        S4gPrediction *r = locate_one(p, photos[i], error);
-        if (!r) return NULL;
-        g_ptr_array_add(out, r);
-        if (progress) progress("photos", i + 1, n, user_data);
+        guint len = MIN((guint)p->o.batch, n - i);
+        if (!locate_batch(p, photos + i, len, out, error)) return NULL;
+        for (guint j = 1; progress && j <= len; j++) /* still one report per photo */
+            progress("photos", i + j, n, user_data);
     }
     return g_steal_pointer(&out);
 }

@@ -6,9 +6,11 @@
  * top-k tiles, estimates the location (s4g-locate.h: the best tile's centre refined by the
  * softmax-weighted mean of the top-k centres within the refine radius; the best tile's weight
  * is the confidence), looks up the photo's truth in the project and stores the predictions
- * through the store's typed queries.  Nothing here prints: progress goes to a callback and a
- * GCancellable stops the work before the gallery is built and between photos (an encode
- * batch under way finishes first), so a GTask thread can run it. */
+ * (and the photo's embedding, for the Studio's embedding view) through the store's typed
+ * queries.  Nothing here prints: progress goes to a callback and a
+ * GCancellable stops the work before the gallery is built and between encode batches (the
+ * batch under way finishes first), so a GTask thread can run it.  Photos are encoded and
+ * searched `batch` at a time (one photo per call, as s4g predict calls it, is a batch of 1). */
 #pragma once
 
 #include "s4g-model.h"
@@ -74,8 +76,8 @@ gboolean s4g_predictor_cached(S4gPredictor *p);
 /* The gallery name predictions are stored under: "<dataset>/<split or *>". */
 const char *s4g_predictor_gallery(S4gPredictor *p);
 
-/* Locates n photo files: a GPtrArray of S4gPrediction in the photos' order, or NULL with an
- * error (G_IO_ERROR_CANCELLED when cancellable fired). */
+/* Locates n photo files, options->batch at a time: a GPtrArray of S4gPrediction in the
+ * photos' order, or NULL with an error (G_IO_ERROR_CANCELLED when cancellable fired). */
 GPtrArray *s4g_predictor_locate(S4gPredictor *p, const char *const *photos, guint n,
                                 GCancellable *cancellable, S4gPredictProgress progress,
                                 gpointer user_data, GError **error);

@@ -335,7 +335,7 @@ GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
 }
 
 /* The first column of every row of st (text), NULL-terminated; NULL with an error. */
-static char **read_strings(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error)
+char **s4g_store_read_strings(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     int rc;
@@ -357,21 +357,21 @@ char **s4g_store_dataset_pair_splits(S4gStore *store, gint64 dataset, GError **e
         error);
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, dataset);
-    return read_strings(store, st, "listing splits", error);
+    return s4g_store_read_strings(store, st, "listing splits", error);
 }
 
 char **s4g_store_dataset_names(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st =
         s4g_store_prepare(store, "SELECT name FROM datasets ORDER BY name", error);
-    return st ? read_strings(store, st, "listing datasets", error) : NULL;
+    return st ? s4g_store_read_strings(store, st, "listing datasets", error) : NULL;
 }
 
 char **s4g_store_ground_splits(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store, "SELECT DISTINCT split FROM images WHERE view = 'ground' ORDER BY split", error);
-    return st ? read_strings(store, st, "listing splits", error) : NULL;
+    return st ? s4g_store_read_strings(store, st, "listing splits", error) : NULL;
 }
 
 /* One image found by `sql` (IMAGE_COLS … with ?1 = the first text, ?2 = id when > 0). */

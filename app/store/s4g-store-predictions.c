@@ -95,23 +95,75 @@ GArray *s4g_store_predictions_best(S4gStore *store, gint64 model, GError **error
                                "reading predictions", error);
 }
 
-GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, int k,
-                                   GError **error)
+/* The first k rows by rank of (model, image) in `gallery`, or in its first gallery by name when
+ * gallery is NULL, with the reference's file and location. */
+static GArray *hits(S4gStore *store, gint64 model, gint64 image, const char *gallery, int k,
+                    GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
         store,
         "SELECT p.rank, p.reference, d.root, i.path, p.score, COALESCE(p.lat, i.lat), "
         "COALESCE(p.lon, i.lon) FROM predictions p LEFT JOIN images i ON i.id = p.reference "
         "LEFT JOIN datasets d ON d.id = i.dataset WHERE p.model = ?1 AND p.image = ?2 "
-        "AND p.gallery = (SELECT MIN(g.gallery) FROM predictions g WHERE g.model = ?1 "
-        "AND g.image = ?2) ORDER BY p.rank LIMIT ?3",
+        "AND p.gallery = COALESCE(?4, (SELECT MIN(g.gallery) FROM predictions g WHERE "
+        "g.model = ?1 AND g.image = ?2)) ORDER BY p.rank LIMIT ?3",
         error);
     if (!st) return NULL;
     sqlite3_bind_int64(st, 1, model);
     sqlite3_bind_int64(st, 2, image);
     sqlite3_bind_int(st, 3, k);
+    if (gallery) sqlite3_bind_text(st, 4, gallery, -1, SQLITE_TRANSIENT);
     return s4g_store_read_rows(store, st, sizeof(S4gStoreHit), (GDestroyNotify)s4g_store_hit_clear,
                                s4g_store_read_hit, "reading predictions", error);
+}
+
+GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, int k,
+                                   GError **error)
+{
+    return hits(store, model, image, NULL, k, error);
+}
+
+GArray *s4g_store_predictions_hits_in(S4gStore *store, gint64 model, gint64 image,
+                                      const char *gallery, int k, GError **error)
+{
+    return hits(store, model, image, gallery ? gallery : "", k, error);
+}
+
+char **s4g_store_predictions_galleries(S4gStore *store, gint64 model, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT gallery FROM predictions WHERE model = ? GROUP BY gallery "
+        "ORDER BY COUNT(DISTINCT image) DESC, gallery",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, model);
+    return s4g_store_read_strings(store, st, "reading prediction galleries", error);
+}
+
+static void read_ranked(sqlite3_stmt *st, gpointer out)
+{
+    S4gPredictionRanked *r = out;
+    r->image = sqlite3_column_int64(st, 0);
+    r->score = s4g_store_col_real(st, 1);
+    r->lat = s4g_store_col_real(st, 2);
+    r->lon = s4g_store_col_real(st, 3);
+}
+
+GArray *s4g_store_predictions_ranked(S4gStore *store, gint64 model, const char *gallery,
+                                     GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT p.image, p.score, COALESCE(p.lat, i.lat), COALESCE(p.lon, i.lon) "
+        "FROM predictions p LEFT JOIN images i ON i.id = p.reference "
+        "WHERE p.model = ? AND p.gallery = ? ORDER BY p.image, p.rank",
+        error);
+    if (!st) return NULL;
+    sqlite3_bind_int64(st, 1, model);
+    sqlite3_bind_text(st, 2, gallery ? gallery : "", -1, SQLITE_TRANSIENT);
+    return s4g_store_read_rows(store, st, sizeof(S4gPredictionRanked), NULL, read_ranked,
+                               "reading predictions", error);
 }
 
 void s4g_prediction_export_clear(S4gPredictionExport *e)

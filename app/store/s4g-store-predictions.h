@@ -31,6 +31,21 @@ GArray *s4g_store_predictions_best(S4gStore *store, gint64 model, GError **error
 GArray *s4g_store_predictions_hits(S4gStore *store, gint64 model, gint64 image, int k,
                                    GError **error);
 
+/* As s4g_store_predictions_hits, of one gallery (a search space: "<dataset>/<split or *>"). */
+GArray *s4g_store_predictions_hits_in(S4gStore *store, gint64 model, gint64 image,
+                                      const char *gallery, int k, GError **error);
+/* The galleries a model has predictions in, the one with the most images first (NULL-ended,
+ * g_strfreev), NULL on error. */
+char **s4g_store_predictions_galleries(S4gStore *store, gint64 model, GError **error);
+/* Every row of a model in one gallery by image and rank, each with its reference's location
+ * where the row has none (GArray of S4gPredictionRanked): what an estimate is made from. */
+typedef struct {
+    gint64 image;
+    double score, lat, lon;
+} S4gPredictionRanked;
+GArray *s4g_store_predictions_ranked(S4gStore *store, gint64 model, const char *gallery,
+                                     GError **error);
+
 /* Every prediction row of a model with the photo's file and truth and the reference's file,
  * by image, gallery, rank (GArray of S4gPredictionExport with clear func). */
 typedef struct {

@@ -34,6 +34,8 @@ void s4g_store_bind_text(sqlite3_stmt *st, int i, const char *t);
 typedef void (*S4gStoreReadRow)(sqlite3_stmt *st, gpointer out);
 /* Steps st to its end, reading each row with read into a new array of elt-sized items
  * (freed with clear).  NULL with an error about `what` ("listing images") on failure. */
+/* The first column of every row as a NULL-ended string vector (g_strfreev). */
+char **s4g_store_read_strings(S4gStore *store, sqlite3_stmt *st, const char *what, GError **error);
 GArray *s4g_store_read_rows(S4gStore *store, sqlite3_stmt *st, gsize elt, GDestroyNotify clear,
                             S4gStoreReadRow read, const char *what, GError **error);
 /* Steps st once: 1 with the row read into out, 0 when there is none (error unset: the caller

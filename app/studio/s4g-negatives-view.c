@@ -162,6 +162,13 @@ static void fill_column(S4gNegativesView *self, guint column, GPtrArray *negs, g
         ShumateMarker *m = s4g_label_marker(
             n->lat, n->lon, num,
             column == S4G_NEGATIVES_MAIN ? "s4g-negative" : "s4g-compare-negative", acc);
+        if (column != S4G_NEGATIVES_MAIN) {
+            /* a square, offset up and right: never hidden under the first run's marker of the
+             * same tile, and told apart from it by more than its colour */
+            GtkWidget *label = shumate_marker_get_child(m);
+            gtk_widget_set_margin_start(label, 26);
+            gtk_widget_set_margin_bottom(label, 26);
+        }
         g_object_set_data(G_OBJECT(m), "s4g-rank", GINT_TO_POINTER(rank));
         shumate_marker_layer_add_marker(c->layer, m);
     }
@@ -225,7 +232,7 @@ static void show_anchor(S4gNegativesView *self)
     if (truth && !isnan(truth->lat) && self->col[0].layer)
         shumate_marker_layer_add_marker(
             self->col[0].layer,
-            s4g_label_marker(truth->lat, truth->lon, "●", "s4g-truth", _("True tile")));
+            s4g_label_marker(truth->lat, truth->lon, "★", "s4g-truth", _("True tile")));
 
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) negs = s4g_project_hard_negatives(self->project, run, anchor, &error);

@@ -3,6 +3,8 @@
 #include "s4g-project.h"
 
 #include "s4g-geo.h"
+#include "s4g-locate.h"
+#include "s4g-search.h"
 #include "s4g-store-datasets.h"
 #include "s4g-store-runs.h"
 
@@ -188,6 +190,82 @@ GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image,
                                    GError **error)
 {
     return candidates(s4g_store_predictions_hits(self->store, model, image, k, error));
+}
+
+GPtrArray *s4g_project_predictions_in(S4gProject *self, gint64 model, gint64 image,
+                                      const char *gallery, int k, GError **error)
+{
+    return candidates(s4g_store_predictions_hits_in(self->store, model, image, gallery, k, error));
+}
+
+GStrv s4g_project_list_search_spaces(S4gProject *self)
+{
+    g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+    g_autoptr(GArray) sets = s4g_store_dataset_list(self->store, NULL);
+    for (guint i = 0; sets && i < sets->len; i++) {
+        const S4gStoreDataset *d = &g_array_index(sets, S4gStoreDataset, i);
+        g_autoptr(GArray) counts = s4g_store_dataset_image_counts(self->store, d->id, NULL);
+        gboolean tiles = FALSE;
+        for (guint j = 0; counts && j < counts->len; j++) {
+            const S4gStoreCount *c = &g_array_index(counts, S4gStoreCount, j);
+            tiles |= g_strcmp0(c->what, "satellite") == 0 && c->count > 0;
+        }
+        if (tiles) g_strv_builder_add(b, d->name);
+    }
+    return g_strv_builder_end(b);
+}
+
+/* The estimate of rows [0, n) of one image (by rank), as the predictor makes it. */
+static gboolean estimate_rows(const S4gPredictionRanked *rows, guint n, double radius,
+                              double *lat, double *lon, double *confidence)
+{
+    if (n == 0) return FALSE;
+    n = MIN(n, (guint)S4G_SEARCH_MAX_K);
+    double sc[S4G_SEARCH_MAX_K], la[S4G_SEARCH_MAX_K], lo[S4G_SEARCH_MAX_K];
+    for (guint i = 0; i < n; i++)
+        sc[i] = rows[i].score, la[i] = rows[i].lat, lo[i] = rows[i].lon;
+    s4g_locate_estimate(sc, la, lo, (int)n, radius, lat, lon, confidence);
+    return TRUE;
+}
+
+gboolean s4g_project_load_estimates(S4gProject *self, gint64 model, const char *gallery,
+                                    double radius, GError **error)
+{
+    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->photos));
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->photos), i);
+        s4g_photo_set_error(p, NAN);
+    }
+    if (!model || !gallery) return TRUE;
+    g_autoptr(GArray) rows = s4g_store_predictions_ranked(self->store, model, gallery, error);
+    if (!rows) return FALSE;
+    const S4gPredictionRanked *r = (const S4gPredictionRanked *)rows->data;
+    for (guint i = 0, j; i < rows->len; i = j) {
+        for (j = i; j < rows->len && r[j].image == r[i].image; j++)
+            ;
+        S4gPhoto *p = s4g_project_find_photo(self, r[i].image);
+        double lat, lon, conf;
+        if (!p || isnan(s4g_photo_get_lat(p)) || !estimate_rows(r + i, j - i, radius, &lat, &lon, &conf) ||
+            isnan(lat))
+            continue;
+        s4g_photo_set_error(p, s4g_geo_haversine_m(lat, lon, s4g_photo_get_lat(p),
+                                                   s4g_photo_get_lon(p)));
+    }
+    return TRUE;
+}
+
+gboolean s4g_project_estimate(S4gProject *self, gint64 model, gint64 image, const char *gallery,
+                              double radius, double *lat, double *lon, double *confidence)
+{
+    g_autoptr(GArray) hits =
+        s4g_store_predictions_hits_in(self->store, model, image, gallery, S4G_SEARCH_MAX_K, NULL);
+    if (!hits || hits->len == 0) return FALSE;
+    g_autofree S4gPredictionRanked *rows = g_new(S4gPredictionRanked, hits->len);
+    for (guint i = 0; i < hits->len; i++) {
+        const S4gStoreHit *h = &g_array_index(hits, S4gStoreHit, i);
+        rows[i] = (S4gPredictionRanked){image, h->score, h->lat, h->lon};
+    }
+    return estimate_rows(rows, hits->len, radius, lat, lon, confidence);
 }
 
 GtkStringList *s4g_project_get_mining_runs(S4gProject *self, GArray **ids)

@@ -38,6 +38,20 @@ GtkStringList *s4g_project_get_models(S4gProject *self);
 gint64 s4g_project_model_id(S4gProject *self, guint position);
 /* Sets each photo's rank-1 error for `model` (NAN where it has no prediction). */
 gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error);
+/* The search spaces prediction can use: datasets (galleries are datasets) with satellite
+ * images, by name. */
+GStrv s4g_project_list_search_spaces(S4gProject *self);
+/* Sets each photo's error for `model` in `gallery` ("<dataset>/<split or *>") as s4g predict reports it:
+ * the distance from the truth to the estimate (s4g-locate.h, refine radius `radius`) made
+ * from all stored rows of the photo; NAN where it has no prediction or no truth. */
+gboolean s4g_project_load_estimates(S4gProject *self, gint64 model, const char *gallery,
+                                    double radius, GError **error);
+/* The same estimate for one photo's stored rows (by rank): FALSE when it has none. */
+gboolean s4g_project_estimate(S4gProject *self, gint64 model, gint64 image, const char *gallery,
+                              double radius, double *lat, double *lon, double *confidence);
+/* Top-k predictions of `model` for `image` in `gallery` by rank. */
+GPtrArray *s4g_project_predictions_in(S4gProject *self, gint64 model, gint64 image,
+                                      const char *gallery, int k, GError **error);
 /* Top-k predictions of `model` for `image`, by rank (GPtrArray of S4gCandidate*). */
 GPtrArray *s4g_project_predictions(S4gProject *self, gint64 model, gint64 image, int k,
                                    GError **error);

@@ -294,9 +294,13 @@ static void describe_selected(S4gTrainWindow *self)
         return;
     }
     const S4gRunInfo *i = s4g_run_item_get_info(item);
-    g_autofree char *text =
-        g_strdup_printf(_("Run %lld (%s): %u stored steps, %u evaluations"), (long long)i->id,
-                        s4g_run_info_state_label(i), i->n_metrics, i->n_evals);
+    /* two counts, each with its own plural */
+    g_autofree char *steps =
+        g_strdup_printf(ngettext("%u stored step", "%u stored steps", i->n_metrics), i->n_metrics);
+    g_autofree char *evals =
+        g_strdup_printf(ngettext("%u evaluation", "%u evaluations", i->n_evals), i->n_evals);
+    g_autofree char *text = g_strdup_printf(_("Run %lld (%s): %s, %s"), (long long)i->id,
+                                            s4g_run_info_state_label(i), steps, evals);
     if (i->message && *i->message) {
         g_autofree char *with = g_strdup_printf("%s — %s", text, i->message);
         gtk_label_set_label(self->runs_label, with);

@@ -12,6 +12,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _S4gPredictionPanel S4gPredictionPanel;
+
 /* One annotation write, kept so it can be undone (deleted) and redone (re-inserted). */
 typedef struct {
     gint64 id, image;
@@ -46,7 +48,8 @@ struct _S4gWindow {
     GtkSpinner *task_spinner;
     GtkLabel *task_label;
     struct Task *task;     /* the s4g run behind the task bar, or NULL */
-    GHashTable *predicted; /* "model/image" already sent to s4g predict */
+    GHashTable *predicted; /* "model/gallery/image" already predicted on demand */
+    struct _S4gPredictionPanel *panel; /* -prediction.c */
 
     GSettings *settings;
     S4gProject *project;
@@ -85,6 +88,8 @@ typedef struct Task {
 
 /* s4g-window.c */
 void _s4g_window_toast(S4gWindow *self, const char *message);
+/* filter and sort the grid again (errors changed), with the count */
+void _s4g_window_refilter(S4gWindow *self);
 /* -actions.c: installs the window's actions and their shortcuts (from class_init) */
 void _s4g_window_class_actions_init(GtkWidgetClass *wc);
 void _s4g_window_edit_free(Edit *e);
@@ -94,6 +99,16 @@ gint64 _s4g_window_current_model(S4gWindow *self);
 void _s4g_window_centre_on_tile(S4gWindow *self, GtkWidget *tile);
 void _s4g_window_show_annotations(S4gWindow *self);
 void _s4g_window_show_prediction(S4gWindow *self);
+void _s4g_window_prediction_init(S4gWindow *self); /* from init, after the map layers */
+void _s4g_window_prediction_dispose(S4gWindow *self);
+/* a project was opened or the model changed: search spaces, errors, recall */
+void _s4g_window_prediction_reset(S4gWindow *self);
+void _s4g_window_load_errors(S4gWindow *self);
+/* after the base layer changed: the estimate and truth layers back on top */
+void _s4g_window_prediction_raise_layers(S4gWindow *self);
+void _s4g_window_prediction_view_changed(S4gWindow *self, gboolean negatives);
+/* whether the photo's file name matches the search box (TRUE when it is empty) */
+gboolean _s4g_window_search_matches(S4gWindow *self, S4gPhoto *photo);
 /* -tasks.c */
 gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
                                 TaskDone done, gpointer data, GDestroyNotify data_free);

@@ -36,11 +36,18 @@ static guint count_markers(ShumateMarkerLayer *layer, const char *key)
 
 /* Linked views: choosing a photo's dot on the map selects it in the grid (the layer's
  * dots are in the grid model's order, so the dot knows its grid position). */
+static void select_and_reveal(S4gWindow *self, guint position)
+{
+    gtk_single_selection_set_selected(self->selection, position);
+    /* and the grid scrolls to it */
+    gtk_widget_activate_action(GTK_WIDGET(self->photo_grid), "list.scroll-to-item", "u", position);
+}
+
 static gboolean choose_photo_at(S4gWindow *self, double x, double y)
 {
     guint position;
     if (!s4g_photo_layer_pick(self->photo_layer, x, y, &position)) return FALSE;
-    gtk_single_selection_set_selected(self->selection, position);
+    select_and_reveal(self, position);
     return TRUE;
 }
 
@@ -53,6 +60,7 @@ static void on_view_changed(S4gWindow *self)
     gtk_widget_set_visible(GTK_WIDGET(self->error_path), !negatives);
     gtk_widget_set_visible(GTK_WIDGET(self->negative_layer), negatives);
     gtk_widget_set_visible(GTK_WIDGET(self->compare_layer), negatives);
+    _s4g_window_prediction_view_changed(self, negatives);
 }
 
 /* ---- filtering ----------------------------------------------------------------------- */
@@ -76,8 +84,9 @@ static gboolean filter_photo(gpointer item, gpointer data)
     if (split && g_strcmp0(split, s4g_photo_get_split(p)) != 0) return FALSE;
     if (gtk_toggle_button_get_active(self->flagged_toggle) && !s4g_photo_get_flagged(p))
         return FALSE;
-    double lo = gtk_spin_button_get_value(self->min_error_spin) * 1000;
-    double hi = gtk_spin_button_get_value(self->max_error_spin) * 1000;
+    if (!_s4g_window_search_matches(self, p)) return FALSE;
+    double lo = gtk_spin_button_get_value(self->min_error_spin); /* metres, as the errors */
+    double hi = gtk_spin_button_get_value(self->max_error_spin);
     double e = s4g_photo_get_error(p);
     if (isnan(e)) return lo <= 0; /* without a prediction a photo only passes an open range */
     return e >= lo && e <= hi;
@@ -104,7 +113,7 @@ static void update_count(S4gWindow *self)
     gtk_label_set_label(self->count_label, text);
 }
 
-static void refilter(S4gWindow *self)
+void _s4g_window_refilter(S4gWindow *self)
 {
     gtk_filter_changed(GTK_FILTER(self->filter), GTK_FILTER_CHANGE_DIFFERENT);
     gtk_sorter_changed(GTK_SORTER(self->sorter), GTK_SORTER_CHANGE_DIFFERENT);
@@ -113,7 +122,7 @@ static void refilter(S4gWindow *self)
 
 static void on_filter_changed(S4gWindow *self)
 {
-    if (self->project) refilter(self);
+    if (self->project) _s4g_window_refilter(self);
 }
 
 /* ---- photo grid cells ---------------------------------------------------------------- */
@@ -121,6 +130,24 @@ static void on_filter_changed(S4gWindow *self)
 static void on_thumb_notify(S4gPhoto *p, GParamSpec *ps, GtkPicture *picture)
 {
     gtk_picture_set_paintable(picture, GDK_PAINTABLE(s4g_photo_get_thumbnail(p)));
+}
+
+static void label_cell(S4gPhoto *p, GtkWidget *box)
+{
+    GtkWidget *label = gtk_widget_get_last_child(box);
+    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
+    double e = s4g_photo_get_error(p);
+    g_autofree char *text = isnan(e)     ? g_strdup(base)
+                            : e >= 10000 ? g_strdup_printf(_("%s · %.0f km"), base, e / 1000)
+                                         : g_strdup_printf(_("%s · %.0f m"), base, e);
+    gtk_label_set_label(GTK_LABEL(label), text);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+}
+
+/* a photo predicted meanwhile gets its error in the label at once */
+static void on_error_notify(S4gPhoto *p, GParamSpec *ps, GtkWidget *box)
+{
+    label_cell(p, box);
 }
 
 static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
@@ -142,14 +169,8 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     S4gPhoto *p = gtk_list_item_get_item(item);
     GtkWidget *box = gtk_list_item_get_child(item);
     GtkWidget *picture = gtk_widget_get_first_child(box);
-    GtkWidget *label = gtk_widget_get_last_child(box);
-    g_autofree char *base = g_path_get_basename(s4g_photo_get_path(p));
-    double e = s4g_photo_get_error(p);
-    g_autofree char *text = isnan(e)     ? g_strdup(base)
-                            : e >= 10000 ? g_strdup_printf(_("%s · %.0f km"), base, e / 1000)
-                                         : g_strdup_printf(_("%s · %.0f m"), base, e);
-    gtk_label_set_label(GTK_LABEL(label), text);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+    label_cell(p, box);
+    g_signal_connect_object(p, "notify::error", G_CALLBACK(on_error_notify), box, 0);
     if (s4g_photo_get_flagged(p))
         gtk_widget_add_css_class(box, "s4g-flagged");
     else
@@ -165,6 +186,7 @@ static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer
     S4gPhoto *p = gtk_list_item_get_item(item);
     GtkWidget *picture = gtk_widget_get_first_child(gtk_list_item_get_child(item));
     g_signal_handlers_disconnect_by_func(p, on_thumb_notify, picture);
+    g_signal_handlers_disconnect_by_func(p, on_error_notify, gtk_list_item_get_child(item));
     /* Rows scrolled past quickly never finish decoding: drop their work. */
     s4g_photo_cancel_thumbnail(p);
 }
@@ -203,10 +225,8 @@ static void on_selection_changed(S4gWindow *self)
 static void on_model_changed(S4gWindow *self)
 {
     if (!self->project) return;
-    g_autoptr(GError) error = NULL;
-    if (!s4g_project_load_errors(self->project, _s4g_window_current_model(self), &error))
-        _s4g_window_toast(self, error->message);
-    refilter(self);
+    _s4g_window_prediction_reset(self); /* the model's search spaces and errors */
+    _s4g_window_refilter(self);
     /* Cell labels show the error: rebind the visible cells. */
     gtk_grid_view_set_model(self->photo_grid, NULL);
     gtk_grid_view_set_model(self->photo_grid, GTK_SELECTION_MODEL(self->selection));
@@ -358,6 +378,7 @@ static void set_base_layer(S4gWindow *self)
         shumate_map_add_layer(map, overlays[i]);
         g_object_unref(overlays[i]);
     }
+    _s4g_window_prediction_raise_layers(self);
     ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
     if (centred) {
         shumate_viewport_set_zoom_level(vp, zoom);
@@ -405,18 +426,15 @@ gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **erro
             gtk_drop_down_set_selected(self->model_dropdown, i);
     g_signal_handlers_unblock_by_func(self->model_dropdown, on_model_changed, self);
 
-    g_autoptr(GError) e2 = NULL;
-    if (!s4g_project_load_errors(project, _s4g_window_current_model(self), &e2))
-        _s4g_window_toast(self, e2->message);
+    _s4g_window_prediction_reset(self); /* search spaces, errors of the chosen one */
 
     gtk_filter_list_model_set_model(self->filtered, s4g_project_get_photos(project));
     gtk_single_selection_set_selected(self->selection, GTK_INVALID_LIST_POSITION);
 
-    g_clear_pointer(&self->predicted, g_hash_table_unref);
     s4g_negatives_view_set_project(self->negatives_view, project);
 
     set_base_layer(self);
-    refilter(self);
+    _s4g_window_refilter(self);
     show_photo(self, NULL);
     remember(self, dir);
     gtk_stack_set_visible_child_name(self->main_stack, "project");
@@ -459,6 +477,7 @@ static void dispose(GObject *o)
     }
     if (self->loads) g_cancellable_cancel(self->loads);
     g_clear_object(&self->loads);
+    _s4g_window_prediction_dispose(self);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_WINDOW);
     g_clear_object(&self->selection);
     g_clear_object(&self->project);
@@ -566,6 +585,7 @@ static void s4g_window_init(S4gWindow *self)
     shumate_simple_map_add_overlay_layer(self->map, SHUMATE_LAYER(self->compare_layer));
     s4g_negatives_view_set_map(self->negatives_view, self->map, self->negative_layer,
                                self->compare_layer);
+    _s4g_window_prediction_init(self); /* its panel, estimate and truth layers, legend */
 
     GtkGesture *click = gtk_gesture_click_new();
     g_signal_connect(click, "pressed", G_CALLBACK(on_map_press), self);
@@ -614,8 +634,8 @@ void s4g_window_set_filters(S4gWindow *self, gboolean only_flagged, gboolean sor
 {
     gtk_toggle_button_set_active(self->flagged_toggle, only_flagged);
     gtk_toggle_button_set_active(self->sort_toggle, sort_by_error);
-    gtk_spin_button_set_value(self->min_error_spin, min_km);
-    gtk_spin_button_set_value(self->max_error_spin, max_km);
+    gtk_spin_button_set_value(self->min_error_spin, min_km * 1000); /* the spins are in m */
+    gtk_spin_button_set_value(self->max_error_spin, max_km * 1000);
 }
 
 S4gPhoto *s4g_window_get_visible_photo(S4gWindow *self, guint position)
@@ -669,7 +689,7 @@ void s4g_window_choose_photo_marker(S4gWindow *self, gint64 image)
 {
     guint position;
     if (s4g_photo_layer_find(self->photo_layer, image, &position))
-        gtk_single_selection_set_selected(self->selection, position);
+        select_and_reveal(self, position);
 }
 
 gboolean s4g_window_candidate_layer_visible(S4gWindow *self)

@@ -8,6 +8,7 @@
 #include "s4g-mbtiles-source.h"
 #include "s4g-store.h"
 #include "s4g-test-fixture.h"
+#include "s4g-window-prediction.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -127,8 +128,8 @@ static void test_open(void)
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
-/* A photo whose stored predictions were deleted is predicted on demand by `s4g predict`
- * when selected: the task bar runs meanwhile, the UI stays live, and the rows it stores
+/* A photo whose stored predictions were deleted is predicted on demand (in-process, in the
+ * search space with the most predictions: the gallery) when selected: a thread runs meanwhile, the UI stays live, and the rows it stores
  * come back as k markers and thumbnails. */
 static void test_predict_on_demand(void)
 {
@@ -152,14 +153,14 @@ static void test_predict_on_demand(void)
     guint pos = find_photo(win, "0000011.jpg");
     g_assert_cmpuint(pos, !=, G_MAXUINT);
     s4g_window_select_photo(win, pos);
-    g_assert_true(s4g_window_is_busy(win));
+    g_assert_true(s4g_window_is_predicting(win));
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 0);
     guint ticks = 0; /* the main loop keeps turning while s4g predict runs */
-    while (s4g_window_is_busy(win)) {
+    while (s4g_window_is_predicting(win)) {
         g_main_context_iteration(NULL, TRUE);
         ticks++;
     }
-    g_assert_false(s4g_window_is_busy(win));
+    g_assert_false(s4g_window_is_predicting(win));
     g_assert_cmpuint(ticks, >, 1);
     /* top-k is 5 by default; the demo gallery has 48 tiles */
     g_assert_cmpuint(s4g_window_count_candidate_markers(win), ==, 5);
