@@ -109,7 +109,7 @@ int s4g_cmd_train(int argc, char **argv)
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
     gboolean no_gps = FALSE, no_dss = FALSE, no_augment = FALSE;
-    int sat_shift = 0;
+    int sat_shift = (int)d->satellite_shift;
     g_autofree char *jpeg_order = NULL;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;
     g_autofree char *preset_help = g_strdup_printf(

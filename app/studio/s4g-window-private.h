@@ -42,8 +42,10 @@ struct _S4gWindow {
     ShumateSimpleMap *map;
     GtkWidget *side_panel;
     GtkEntry *note_entry;
+    GtkWidget *crosshair; /* over the map's centre in location mode */
     GtkActionBar *task_bar;
     GtkSpinner *task_spinner;
+    GtkProgressBar *task_progress; /* shown while a run reports its progress */
     GtkLabel *task_label;
     struct Task *task;     /* the s4g run behind the task bar, or NULL */
     GHashTable *predicted; /* "model/image" already sent to s4g predict */
@@ -73,12 +75,18 @@ struct _S4gWindow {
  * its output (progress bars end their lines with \r) is shown, so the window never blocks;
  * Cancel stops it. */
 typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
+/* A task that reports progress reads its stdout itself (one call per line): the raw lines of
+ * such a run are never shown, its progress goes through _s4g_window_task_progress. */
+typedef void (*TaskLine)(S4gWindow *self, const char *line, gpointer data);
 
 typedef struct Task {
     S4gWindow *self;
     S4gRunner *runner;
     char *what;
     TaskDone done;
+    TaskLine on_line; /* NULL: the last line of output is shown as it is */
+    guint n_lines;    /* stdout lines read (for error messages) */
+    gboolean cancelling;
     gpointer data;
     GDestroyNotify data_free;
 } Task;
@@ -89,6 +97,11 @@ void _s4g_window_toast(S4gWindow *self, const char *message);
 void _s4g_window_class_actions_init(GtkWidgetClass *wc);
 void _s4g_window_edit_free(Edit *e);
 void _s4g_window_update_undo_actions(S4gWindow *self);
+/* An annotation in words, for the side panel and the undo toasts (g_free). */
+char *_s4g_window_describe_annotation(S4gAnnotationFlag flag, gboolean open, gboolean has_location,
+                                      double lat, double lon, const char *note);
+/* Routes Ctrl+Z in the Note field to the window's undo (from init). */
+void _s4g_window_note_undo_init(S4gWindow *self);
 /* -prediction.c */
 gint64 _s4g_window_current_model(S4gWindow *self);
 void _s4g_window_centre_on_tile(S4gWindow *self, GtkWidget *tile);
@@ -97,7 +110,13 @@ void _s4g_window_show_prediction(S4gWindow *self);
 /* -tasks.c */
 gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
                                 TaskDone done, gpointer data, GDestroyNotify data_free);
+/* The same with on_line reading the run's stdout (see TaskLine). */
+gboolean _s4g_window_task_start_full(S4gWindow *self, const char *what,
+                                     const char *const *argv, TaskLine on_line, TaskDone done,
+                                     gpointer data, GDestroyNotify data_free);
 void _s4g_window_cancel_task(GtkWidget *w, const char *a, GVariant *p);
+/* Sets the running task's progress (0..1) and the text beside it. */
+void _s4g_window_task_progress(S4gWindow *self, double fraction, const char *text);
 /* -demo.c */
 void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p);
 
