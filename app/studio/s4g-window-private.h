@@ -6,6 +6,11 @@
 
 #include "s4g-window.h"
 
+#include <adwaita.h>
+
+/* The project page's panes: photo grid, map, side panel (s4g-window-layout.c). */
+#define S4G_N_PANES 3
+
 #include "s4g-photo-layer.h"
 #include "s4g-runner.h"
 #include "s4g-store-annotations.h"
@@ -41,6 +46,10 @@ struct _S4gWindow {
     GtkFlowBox *candidates_flow;
     ShumateSimpleMap *map;
     GtkWidget *side_panel;
+    GtkPaned *outer_paned, *inner_paned; /* from the template; emptied by the layout */
+    AdwLeaflet *leaflet;                 /* photos | map | details (-layout.c) */
+    GtkWidget *panes[S4G_N_PANES];
+    GtkToggleButton *pane_buttons[S4G_N_PANES];
     GtkEntry *note_entry;
     GtkWidget *crosshair; /* over the map's centre in location mode */
     GtkActionBar *task_bar;
@@ -117,6 +126,9 @@ gboolean _s4g_window_task_start_full(S4gWindow *self, const char *what,
 void _s4g_window_cancel_task(GtkWidget *w, const char *a, GVariant *p);
 /* Sets the running task's progress (0..1) and the text beside it. */
 void _s4g_window_task_progress(S4gWindow *self, double fraction, const char *text);
+/* -layout.c: moves the panes into the leaflet (from init), and its actions (class_init) */
+void _s4g_window_layout_init(S4gWindow *self);
+void _s4g_window_class_layout_init(GtkWidgetClass *wc);
 /* -demo.c */
 void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p);
 

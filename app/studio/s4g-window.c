@@ -327,7 +327,6 @@ static void on_location_mode_toggled(S4gWindow *self)
 {
     gboolean on = gtk_toggle_button_get_active(self->set_location_toggle);
     gtk_widget_set_visible(self->crosshair, on);
-    gtk_widget_set_focusable(GTK_WIDGET(self->map), TRUE);
     if (on) gtk_widget_grab_focus(GTK_WIDGET(self->map));
 }
 
@@ -587,9 +586,12 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     BIND(task_bar);
     BIND(task_spinner);
     BIND(task_progress);
+    BIND(outer_paned);
+    BIND(inner_paned);
     BIND(task_label);
 #undef BIND
     _s4g_window_class_actions_init(wc);
+    _s4g_window_class_layout_init(wc);
 }
 
 static void s4g_window_init(S4gWindow *self)
@@ -659,6 +661,8 @@ static void s4g_window_init(S4gWindow *self)
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
+    /* the map takes the keyboard focus (F6, location mode) */
+    gtk_widget_set_focusable(GTK_WIDGET(self->map), TRUE);
     GtkEventController *keys = gtk_event_controller_key_new();
     gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
     g_signal_connect(keys, "key-pressed", G_CALLBACK(on_map_key), self);
@@ -678,6 +682,7 @@ static void s4g_window_init(S4gWindow *self)
     g_signal_connect_swapped(self->set_location_toggle, "toggled",
                              G_CALLBACK(on_location_mode_toggled), self);
     _s4g_window_note_undo_init(self);
+    _s4g_window_layout_init(self);
 
     g_signal_connect_swapped(self->settings, "changed::tile-source",
                              G_CALLBACK(on_tile_settings_changed), self);

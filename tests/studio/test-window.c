@@ -284,6 +284,11 @@ static void test_annotation(void)
     g_signal_emit_by_name(click, "pressed", 1, x, y);
     g_signal_emit_by_name(click, "released", 1, x, y);
     g_assert_cmpuint(count_annotations(dir, 4), ==, before + 1);
+    /* one click, one location: the mode is over, a further click sets nothing */
+    g_assert_false(s4g_window_get_location_mode(win));
+    g_signal_emit_by_name(click, "pressed", 1, x + 10, y);
+    g_signal_emit_by_name(click, "released", 1, x + 10, y);
+    g_assert_cmpuint(count_annotations(dir, 4), ==, before + 1);
     {
         g_autoptr(GError) e = NULL;
         g_autoptr(S4gStore) st = s4g_store_open(dir, FALSE, &e);
@@ -294,7 +299,6 @@ static void test_annotation(void)
     }
     gtk_widget_activate_action(GTK_WIDGET(win), "win.undo", NULL);
     g_assert_cmpuint(count_annotations(dir, 4), ==, before);
-    gtk_widget_activate_action(GTK_WIDGET(win), "win.set-location-mode", NULL);
 
     /* reviewing resolves the flag */
     gtk_widget_activate_action(GTK_WIDGET(win), "win.mark-reviewed", NULL);
