@@ -457,6 +457,16 @@ static GtkSpinButton *add_spin_row(S4gTrainWindow *self, const char *title, cons
     return GTK_SPIN_BUTTON(spin);
 }
 
+/* The combo row's lists (the one in the row, the one in its popover) are named as the row. */
+static void name_lists(GtkWidget *w)
+{
+    if (GTK_IS_LIST_VIEW(w))
+        gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       _("Dataset"), -1);
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        name_lists(c);
+}
+
 /* Keeps neighbour-select ≤ neighbour-range, as s4g train requires. */
 static void on_range_changed(S4gTrainWindow *self)
 {
@@ -618,6 +628,7 @@ static void s4g_train_window_init(S4gTrainWindow *self)
                                    s4g_defaults.eval_every);
     g_signal_connect_swapped(self->range_spin, "value-changed", G_CALLBACK(on_range_changed),
                              self);
+    name_lists(GTK_WIDGET(self->dataset_row));
     char lr[G_ASCII_DTOSTR_BUF_SIZE];
     gtk_editable_set_text(GTK_EDITABLE(self->lr_row),
                           g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr));
