@@ -28,6 +28,9 @@ int s4g_cmd_train(int argc, char **argv);
 int s4g_cmd_eval(int argc, char **argv);
 int s4g_cmd_gallery(int argc, char **argv);
 
+/* --json: the progress events go here (the real stdout); NULL without --json. */
+static FILE *events;
+
 /* Runs one command with a NULL-terminated argument list, echoing it. */
 static int run(int (*cmd)(int, char **), const char *first, ...)
 {
@@ -39,8 +42,9 @@ static int run(int (*cmd)(int, char **), const char *first, ...)
     va_end(ap);
     g_ptr_array_add(args, NULL);
     g_autofree char *line = g_strjoinv(" ", (char **)args->pdata);
-    printf("\n$ s4g %s\n", line);
-    fflush(stdout);
+    /* with --json the echo goes with the steps' output, to stderr */
+    fprintf(events ? stderr : stdout, "\n$ s4g %s\n", line);
+    fflush(events ? stderr : stdout);
     /* GOptionContext rewrites argv in place: give it a copy it may own */
     int argc = (int)args->len - 1;
     char **argv = g_new0(char *, argc + 1);
@@ -299,9 +303,6 @@ static char *studio_command(void)
     return g_strdup("s4g-studio");
 }
 
-/* --json: the progress events go to `out` (the real stdout); NULL without --json. */
-static FILE *events;
-
 /* Announces step `name` (one of S4G_DEMO_STEPS) as a JSON event with --json. */
 static void step(const char *name)
 {
@@ -451,11 +452,25 @@ static int demo_run(const char *dir, gboolean atomic, int locations, int epochs,
         return 1;
     g_autofree char *model = unused_model_name(project, seed);
     step("train");
-    if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
-            "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
-            e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, devflag, dev,
-            NULL) ||
+    /* with --json the trainer's own events (`s4g train --json`) join the demo's, so the
+     * longest step shows its progress; the --device pair, if any, follows --json */
+    const char *x1 = events ? "--json" : devflag, *x2 = events ? devflag : dev,
+               *x3 = events ? dev : NULL;
+    if (events) {
+        fflush(stdout);
+        fflush(events);
+        dup2(fileno(events), STDOUT_FILENO);
+    }
+    int train_rc = run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo",
+                       "--model", model, "--preset", "atto", "--ground-size", "32x128",
+                       "--satellite-size", "64x64", "--epochs", e, "--batch", b, "--eval-every",
+                       ev, "--seed", s, "--neighbour-select", "8", "--neighbour-range", "16",
+                       "--satellite-shift", sh, "--backend", be, x1, x2, x3, NULL);
+    if (events) {
+        fflush(stdout);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
+    if (train_rc ||
         (step("eval"), 0) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
             "--model", model, "--backend", be, devflag, dev, NULL))

@@ -13,7 +13,7 @@ char *s4g_demo_event_to_json(const S4gDemoEvent *ev)
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "event");
     if (ev->kind == S4G_DEMO_EVENT_STEP) {
-        json_builder_add_string_value(b, "step");
+        json_builder_add_string_value(b, "demo-step");
         json_builder_set_member_name(b, "step");
         json_builder_add_int_value(b, ev->step);
         json_builder_set_member_name(b, "steps");
@@ -21,7 +21,7 @@ char *s4g_demo_event_to_json(const S4gDemoEvent *ev)
         json_builder_set_member_name(b, "name");
         json_builder_add_string_value(b, ev->name ? ev->name : "");
     } else {
-        json_builder_add_string_value(b, "done");
+        json_builder_add_string_value(b, "demo-done");
         json_builder_set_member_name(b, "project");
         g_autofree char *p = g_utf8_make_valid(ev->project ? ev->project : "", -1);
         json_builder_add_string_value(b, p);
@@ -80,7 +80,7 @@ gboolean s4g_demo_event_parse(const char *line, guint line_number, S4gDemoEvent 
     g_autofree char *kind = NULL;
     if (!get_string(o, "event", line_number, &kind, error)) return FALSE;
     gboolean ok;
-    if (g_str_equal(kind, "step")) {
+    if (g_str_equal(kind, "demo-step")) {
         ev->kind = S4G_DEMO_EVENT_STEP;
         ok = get_int(o, "step", line_number, &ev->step, error) &&
              get_int(o, "steps", line_number, &ev->steps, error) &&
@@ -91,7 +91,7 @@ gboolean s4g_demo_event_parse(const char *line, guint line_number, S4gDemoEvent 
                         ev->step, ev->steps);
             ok = FALSE;
         }
-    } else if (g_str_equal(kind, "done")) {
+    } else if (g_str_equal(kind, "demo-done")) {
         ev->kind = S4G_DEMO_EVENT_DONE;
         ok = get_string(o, "project", line_number, &ev->project, error);
     } else {

@@ -2,10 +2,12 @@
  * line on stdout, written by cmd-demo.c and read by the Studio's "Open Demo Project" (so the
  * two cannot drift apart).  The steps' own output goes to stderr in that mode.
  *
- *   {"event": "step", "step": 3, "steps": 7, "name": "train"}   a step begins (1-based)
- *   {"event": "done", "project": "/…/project"}                  every step succeeded
+ *   {"event": "demo-step", "step": 3, "steps": 7, "name": "train"}   a step begins (1-based)
+ *   {"event": "demo-done", "project": "/…/project"}                  every step succeeded
  *
- * Step names, in order: synth import train eval predict gallery locate. */
+ * Step names, in order: synth import train eval predict gallery locate.  During the train
+ * step the trainer's own events (s4g-train-events.h, `s4g train --json`) come in between,
+ * so a reader can follow the training's steps; the "demo-" names keep the two apart. */
 #pragma once
 
 #include <glib.h>

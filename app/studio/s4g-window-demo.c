@@ -5,6 +5,7 @@
 #include "s4g-window-private.h"
 
 #include "s4g-demo-events.h"
+#include "s4g-train-events.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
@@ -12,7 +13,9 @@
 /* What one `s4g demo` run of the window needs: where it builds, and its output read so far. */
 typedef struct {
     char *dir;
-    char *project; /* from the "done" event */
+    char *project;      /* from the "demo-done" event */
+    int step, steps;    /* the demo step running (1-based) and their number */
+    gint64 train_total; /* the trainer's steps (its "start" event), 0 before */
 } Demo;
 
 static void demo_free(gpointer data)
@@ -42,17 +45,44 @@ static const char *step_title(const char *name)
     return name;
 }
 
-/* One line of `s4g demo --json`: a step begins, or the project is done. */
+/* The trainer's events during the train step (`s4g train --json` inside the demo): the
+ * progress moves within the step as the training's steps go by. */
+static void train_line(S4gWindow *self, Demo *d, const char *line)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gTrainEvent) ev =
+        s4g_train_event_parse(line, self->task ? self->task->n_lines : 0, &error);
+    if (!ev) {
+        if (!g_error_matches(error, S4G_TRAIN_EVENTS_ERROR, S4G_TRAIN_EVENTS_ERROR_UNKNOWN))
+            g_warning("%s", error->message);
+        return;
+    }
+    if (ev->kind == S4G_TRAIN_EVENT_START) d->train_total = ev->total_steps;
+    if (ev->kind != S4G_TRAIN_EVENT_STEP || d->train_total <= 0 || d->steps <= 0) return;
+    double within = CLAMP((double)ev->step / (double)d->train_total, 0.0, 1.0);
+    /* Translators: "Step 3 of 7: Training a small model (42 %)" */
+    g_autofree char *text = g_strdup_printf(_("Step %d of %d: %s (%.0f %%)"), d->step, d->steps,
+                                            step_title("train"), 100 * within);
+    _s4g_window_task_progress(self, (d->step - 1 + within) / d->steps, text);
+}
+
+/* One line of `s4g demo --json`: a step begins, the trainer reports, or the project is done. */
 static void demo_line(S4gWindow *self, const char *line, gpointer data)
 {
     Demo *d = data;
     g_autoptr(GError) error = NULL;
     S4gDemoEvent ev;
+    if (!g_str_has_prefix(line, "{\"event\":\"demo-")) { /* as json-glib writes them */
+        train_line(self, d, line);
+        return;
+    }
     if (!s4g_demo_event_parse(line, self->task ? self->task->n_lines : 0, &ev, &error)) {
         g_warning("%s", error->message);
         return;
     }
     if (ev.kind == S4G_DEMO_EVENT_STEP) {
+        d->step = ev.step;
+        d->steps = ev.steps;
         /* Translators: "Step 3 of 7: Training a small model" */
         g_autofree char *text =
             g_strdup_printf(_("Step %d of %d: %s"), ev.step, ev.steps, step_title(ev.name));
