@@ -316,6 +316,7 @@ static gboolean on_map_key(GtkEventControllerKey *c, guint key, guint code, GdkM
         return FALSE;
     }
     double lat, lon;
+    shumate_map_stop_go_to(shumate_simple_map_get_map(self->map));
     shumate_viewport_widget_coords_to_location(vp, map, w / 2 + dx, h / 2 + dy, &lat, &lon);
     shumate_location_set_location(SHUMATE_LOCATION(vp), lat, lon);
     return TRUE;
@@ -327,6 +328,8 @@ static void on_location_mode_toggled(S4gWindow *self)
 {
     gboolean on = gtk_toggle_button_get_active(self->set_location_toggle);
     gtk_widget_set_visible(self->crosshair, on);
+    /* the map stays where the user puts it (no fly to a selection under way) */
+    if (on) shumate_map_stop_go_to(shumate_simple_map_get_map(self->map));
     if (on) gtk_widget_grab_focus(GTK_WIDGET(self->map));
 }
 

@@ -299,6 +299,8 @@ static void test_location_keyboard(void)
     keys(win, "Right Down");
     Moved m = {vp, lat0, lon0};
     g_assert_true(wait_for(moved_south_east, &m));
+    wait_frames(win);
+    fix_screenshot(GTK_WIDGET(win), "location-mode.png"); /* the crosshair at the centre */
     double lat = shumate_location_get_latitude(SHUMATE_LOCATION(vp)),
            lon = shumate_location_get_longitude(SHUMATE_LOCATION(vp));
     g_assert_cmpfloat(lon, >, lon0);
