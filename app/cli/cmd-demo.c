@@ -6,6 +6,7 @@
  * photo's error in metres, the median/mean error and the shares within 25/50/100 m against
  * what a random gallery patch would give. */
 #include "cmd-predict.h"
+#include "s4g-demo-events.h"
 #include "s4g-cli.h"
 #include "s4g-csv.h"
 #include "s4g-geo.h"
@@ -15,16 +16,21 @@
 #include "s4g-store-runs.h"
 #include "s4g-store.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int s4g_cmd_synth(int argc, char **argv);
 int s4g_cmd_import(int argc, char **argv);
 int s4g_cmd_train(int argc, char **argv);
 int s4g_cmd_eval(int argc, char **argv);
 int s4g_cmd_gallery(int argc, char **argv);
+
+/* --json: the progress events go here (the real stdout); NULL without --json. */
+static FILE *events;
 
 /* Runs one command with a NULL-terminated argument list, echoing it. */
 static int run(int (*cmd)(int, char **), const char *first, ...)
@@ -37,8 +43,9 @@ static int run(int (*cmd)(int, char **), const char *first, ...)
     va_end(ap);
     g_ptr_array_add(args, NULL);
     g_autofree char *line = g_strjoinv(" ", (char **)args->pdata);
-    printf("\n$ s4g %s\n", line);
-    fflush(stdout);
+    /* with --json the echo goes with the steps' output, to stderr */
+    fprintf(events ? stderr : stdout, "\n$ s4g %s\n", line);
+    fflush(events ? stderr : stdout);
     /* GOptionContext rewrites argv in place: give it a copy it may own */
     int argc = (int)args->len - 1;
     char **argv = g_new0(char *, argc + 1);
@@ -304,10 +311,50 @@ static char *studio_command(void)
     return g_strdup("s4g-studio");
 }
 
+/* Announces step `name` (one of S4G_DEMO_STEPS) as a JSON event with --json. */
+static void step(const char *name)
+{
+    if (!events) return;
+    int i = 0;
+    while (i < S4G_DEMO_N_STEPS && strcmp(S4G_DEMO_STEPS[i], name)) i++;
+    g_assert(i < S4G_DEMO_N_STEPS);
+    S4gDemoEvent ev = {.kind = S4G_DEMO_EVENT_STEP,
+                       .step = i + 1,
+                       .steps = S4G_DEMO_N_STEPS,
+                       .name = (char *)name};
+    g_autofree char *line = s4g_demo_event_to_json(&ev);
+    fprintf(events, "%s\n", line);
+    fflush(events);
+}
+
+/* Deletes `path` and everything below it (symbolic links are removed, never followed). */
+static gboolean remove_tree(const char *path, GError **error)
+{
+    if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
+        g_autoptr(GDir) d = g_dir_open(path, 0, error);
+        if (!d) return FALSE;
+        for (const char *name; (name = g_dir_read_name(d));) {
+            g_autofree char *child = g_build_filename(path, name, NULL);
+            if (!remove_tree(child, error)) return FALSE;
+        }
+    }
+    if (g_remove(path) != 0) {
+        int e = errno;
+        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), "%s: %s", path,
+                    g_strerror(e));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static int demo_run(const char *dir, gboolean atomic, int locations, int epochs, int seed,
+                    int gstride, int shift, const S4gCliOptions *op);
+
 int s4g_cmd_demo(int argc, char **argv)
 {
     g_autofree char *dir = NULL;
     int locations = 400, epochs = 120, seed = 1, gstride = 8, shift = 4;
+    gboolean atomic = FALSE;
     GOptionEntry entries[] = {
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
@@ -319,12 +366,18 @@ int s4g_cmd_demo(int argc, char **argv)
          "PX"},
         {"gallery-stride", 0, 0, G_OPTION_ARG_INT, &gstride,
          "Map pixels between the gallery's patches (8)", "PX"},
+        {"atomic", 0, 0, G_OPTION_ARG_NONE, &atomic,
+         "Build the project in DIR/project.partial and move it to DIR/project only when every "
+         "step succeeded, so DIR/project is never half made (it must not exist yet)",
+         NULL},
         {NULL},
     };
     /* the demo's own small defaults: a world of 400 panoramas trains in minutes */
     g_auto(S4gCliOptions) o = {
-        .shared = S4G_CLI_PROJECT | S4G_CLI_BATCH | S4G_CLI_BACKEND,
+        .shared = S4G_CLI_PROJECT | S4G_CLI_BATCH | S4G_CLI_BACKEND | S4G_CLI_JSON,
         .batch = 32,
+        .json_help = "Progress as one JSON object per step on stdout (the steps' own output "
+                     "goes to stderr)",
         .project_help = "Folder for the world and the project (default: a new temporary folder)",
         .batch_help = "Pairs per step (32)"};
     if (!s4g_cli_parse_opts("demo", "",
@@ -332,8 +385,8 @@ int s4g_cmd_demo(int argc, char **argv)
                             "from its map and locate the held-out photos on it",
                             entries, &o, &argc, &argv))
         return 2;
-    int batch = o.batch;
     if (o.project && !dir) dir = g_strdup(o.project);
+    int batch = o.batch;
     if (locations < 2 * batch || epochs < 1 || batch < 2 || gstride < 1 || shift < 0) {
         fprintf(stderr, "s4g demo: need --locations ≥ 2·--batch, --epochs ≥ 1, --batch ≥ 2, "
                         "--gallery-stride ≥ 1, --satellite-shift ≥ 0\n");
@@ -344,8 +397,51 @@ int s4g_cmd_demo(int argc, char **argv)
         dir = g_dir_make_tmp("s4g-demo-XXXXXX", &error);
         if (!dir) return s4g_cli_fail("demo", error);
     }
+    int saved_stdout = -1;
+    if (o.json) {
+        /* the events own the real stdout; whatever the steps print goes to stderr */
+        fflush(stdout);
+        saved_stdout = dup(STDOUT_FILENO);
+        int ev_fd = dup(STDOUT_FILENO);
+        if (saved_stdout < 0 || ev_fd < 0 || dup2(STDERR_FILENO, STDOUT_FILENO) < 0 ||
+            !(events = fdopen(ev_fd, "w"))) {
+            perror("s4g demo: --json");
+            return 1;
+        }
+    }
+    int rc = demo_run(dir, atomic, locations, epochs, seed, gstride, shift, &o);
+    if (events) {
+        fflush(stdout);
+        dup2(saved_stdout, STDOUT_FILENO);
+        close(saved_stdout);
+        g_clear_pointer(&events, fclose);
+    }
+    return rc;
+}
+
+static int demo_run(const char *dir, gboolean atomic, int locations, int epochs, int seed,
+                    int gstride, int shift, const S4gCliOptions *op)
+{
+    const S4gCliOptions o = *op;
+    int batch = o.batch;
+    g_autoptr(GError) error = NULL;
     g_autofree char *world = g_build_filename(dir, "world", NULL);
-    g_autofree char *project = g_build_filename(dir, "project", NULL);
+    g_autofree char *final = g_build_filename(dir, "project", NULL);
+    g_autofree char *project =
+        atomic ? g_build_filename(dir, "project.partial", NULL) : g_strdup(final);
+    if (atomic) {
+        g_autofree char *db = g_build_filename(final, "project.s4g", NULL);
+        if (g_file_test(db, G_FILE_TEST_EXISTS)) {
+            fprintf(stderr, "s4g demo: --atomic: %s exists already\n", db);
+            return 1;
+        }
+        /* what an earlier, interrupted run left: a staging folder, or a project folder
+         * without its database (older demos deleted it after a failure) */
+        const char *stale[] = {project, final};
+        for (guint i = 0; i < G_N_ELEMENTS(stale); i++)
+            if (g_file_test(stale[i], G_FILE_TEST_EXISTS) && !remove_tree(stale[i], &error))
+                return s4g_cli_fail("demo", error);
+    }
     g_autofree char *n = g_strdup_printf("%d", locations), *e = g_strdup_printf("%d", epochs),
                     *b = g_strdup_printf("%d", batch), *s = g_strdup_printf("%d", seed),
                     *ev = g_strdup_printf("%d", MAX(1, epochs / 3)),
@@ -355,17 +451,35 @@ int s4g_cmd_demo(int argc, char **argv)
      * NULL-terminated list, so without a device the list ends before it */
     const char *dev = o.device, *devflag = dev ? "--device" : NULL;
     printf("Sample4Geo Studio demo in %s\n", dir);
+    step("synth");
     if (run(s4g_cmd_synth, "synth", "--layout", "cvusa", "--out", world, "--locations", n, "--seed",
             s, "--image-scale", "0.5", NULL) ||
+        (step("import"), 0) ||
         run(s4g_cmd_import, "import", "--project", project, "--kind", "cvusa", "--name", "demo",
             world, NULL))
         return 1;
     g_autofree char *model = unused_model_name(project, seed);
-    if (run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo", "--model", model,
-            "--preset", "atto", "--ground-size", "32x128", "--satellite-size", "64x64", "--epochs",
-            e, "--batch", b, "--eval-every", ev, "--seed", s, "--neighbour-select", "8",
-            "--neighbour-range", "16", "--satellite-shift", sh, "--backend", be, devflag, dev,
-            NULL) ||
+    step("train");
+    /* with --json the trainer's own events (`s4g train --json`) join the demo's, so the
+     * longest step shows its progress; the --device pair, if any, follows --json */
+    const char *x1 = events ? "--json" : devflag, *x2 = events ? devflag : dev,
+               *x3 = events ? dev : NULL;
+    if (events) {
+        fflush(stdout);
+        fflush(events);
+        dup2(fileno(events), STDOUT_FILENO);
+    }
+    int train_rc = run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo",
+                       "--model", model, "--preset", "atto", "--ground-size", "32x128",
+                       "--satellite-size", "64x64", "--epochs", e, "--batch", b, "--eval-every",
+                       ev, "--seed", s, "--neighbour-select", "8", "--neighbour-range", "16",
+                       "--satellite-shift", sh, "--backend", be, x1, x2, x3, NULL);
+    if (events) {
+        fflush(stdout);
+        dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
+    if (train_rc ||
+        (step("eval"), 0) ||
         run(s4g_cmd_eval, "eval", "--project", project, "--dataset", "demo", "--split", "val",
             "--model", model, "--backend", be, devflag, dev, NULL))
         return 1;
@@ -377,6 +491,7 @@ int s4g_cmd_demo(int argc, char **argv)
     /* the first three in full over the dataset's own tiles (their predictions are stored:
      * the Studio shows them on the demo project) */
     Predicting pr = {0};
+    step("predict");
     if (!predicting_open(&pr, project, model, &o, &error)) {
         predicting_close(&pr);
         return s4g_cli_fail("predict", error);
@@ -395,6 +510,7 @@ int s4g_cmd_demo(int argc, char **argv)
         zoom = s4g_mbtiles_get_max_zoom(mb);
     }
     g_autofree char *zs = g_strdup_printf("%d", zoom), *ss = g_strdup_printf("%d", gstride);
+    step("gallery");
     if (run(s4g_cmd_gallery, "gallery", "--project", project, "--tiles", tiles, "--zoom", zs,
             "--stride", ss, "--footprint", "80", "--model", model, "--name", "region",
             "--backend", be, devflag, dev, NULL))
@@ -403,6 +519,7 @@ int s4g_cmd_demo(int argc, char **argv)
     g_autofree char *csv = g_build_filename(dir, "held-out.csv", NULL);
     g_autoptr(GPtrArray) results =
         g_ptr_array_new_with_free_func((GDestroyNotify)s4g_prediction_free);
+    step("locate");
     if (!predicting_open(&pr, project, model, &o, &error)) {
         predicting_close(&pr);
         return s4g_cli_fail("predict", error);
@@ -412,10 +529,21 @@ int s4g_cmd_demo(int argc, char **argv)
         rc = s4g_cli_fail("demo", error);
     predicting_close(&pr);
     if (rc) return 1;
+    if (atomic && g_rename(project, final) != 0) {
+        int e = errno;
+        fprintf(stderr, "s4g demo: moving %s to %s: %s\n", project, final, g_strerror(e));
+        return 1;
+    }
+    if (events) {
+        S4gDemoEvent ev = {.kind = S4G_DEMO_EVENT_DONE, .project = final};
+        g_autofree char *line = s4g_demo_event_to_json(&ev);
+        fprintf(events, "%s\n", line);
+        fflush(events);
+    }
     g_autofree char *studio = studio_command();
-    g_autofree char *quoted = shell_word(project);
+    g_autofree char *quoted = shell_word(final);
     printf("\nDone.  The project is %s.  Open it in the Studio with\n  %s %s\n"
            "or run s4g eval/predict on it.\n",
-           project, studio, quoted);
+           final, studio, quoted);
     return 0;
 }

@@ -163,7 +163,7 @@ int s4g_cmd_train(int argc, char **argv)
     double lr = d->lr, warmup = d->warmup_epochs;
     gint64 resume = 0;
     gboolean no_gps = recipe && !recipe->gps, no_dss = recipe && !recipe->dss, no_augment = FALSE;
-    int sat_shift = 0;
+    int sat_shift = (int)d->satellite_shift;
     g_autofree char *jpeg_order = NULL;
     double ground_fov = 0;
     gboolean exclude_flagged = FALSE, include_flagged = FALSE;

@@ -13,6 +13,7 @@ const S4gDefaults s4g_defaults = {
     .seed = 42,
     .neighbour_select = 64,
     .neighbour_range = 128,
+    .satellite_shift = 0,
     .encode_batch = 32,
     .loader_threads = 2,
     .refine_radius_m = 50.0,

@@ -20,6 +20,7 @@ typedef struct {
     guint64 seed;           /* 42 */
     guint neighbour_select; /* GPS/DSS neighbours per anchor: 64 */
     guint neighbour_range;  /* candidates per anchor: 128 */
+    guint satellite_shift;  /* training translation of the satellite images, pixels: 0 */
     int encode_batch;       /* images per encode batch (eval, embed, predict…): 32 */
     int loader_threads;     /* decoding threads while training: 2 */
     double refine_radius_m; /* predict/export: top-k centres averaged within it: 50 */

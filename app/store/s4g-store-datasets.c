@@ -367,6 +367,16 @@ char **s4g_store_dataset_names(S4gStore *store, GError **error)
     return st ? s4g_store_read_strings(store, st, "listing datasets", error) : NULL;
 }
 
+char **s4g_store_photo_dataset_names(S4gStore *store, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store,
+        "SELECT name FROM datasets d WHERE EXISTS (SELECT 1 FROM images i WHERE i.dataset = d.id "
+        "AND i.view = 'ground') ORDER BY name",
+        error);
+    return st ? s4g_store_read_strings(store, st, "listing datasets with photos", error) : NULL;
+}
+
 char **s4g_store_ground_splits(S4gStore *store, GError **error)
 {
     g_autoptr(sqlite3_stmt) st = s4g_store_prepare(

@@ -91,6 +91,8 @@ GArray *s4g_store_pairs_list(S4gStore *store, gint64 dataset, const char *split,
 char **s4g_store_dataset_pair_splits(S4gStore *store, gint64 dataset, GError **error);
 /* Dataset names, sorted (NULL-terminated). */
 char **s4g_store_dataset_names(S4gStore *store, GError **error);
+/* The names of the datasets that hold ground photos (a gallery holds none), sorted. */
+char **s4g_store_photo_dataset_names(S4gStore *store, GError **error);
 
 /* The image of a dataset at `path` (relative to its root), any view and split; NOT_FOUND
  * when there is none. */

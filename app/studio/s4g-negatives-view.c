@@ -22,6 +22,8 @@ struct _S4gNegativesView {
 
     GtkDropDown *run_dropdown, *compare_dropdown;
     GtkListView *anchor_list;
+    GtkSearchEntry *anchor_search;
+    GtkStringFilter *anchor_filter; /* the search text over the anchors' file names */
     GtkPicture *anchor_picture, *true_tile_picture;
     GtkLabel *summary_label;
     GtkLabel *title_main, *message_main, *title_compare, *message_compare;
@@ -203,6 +205,16 @@ static void update_titles(S4gNegativesView *self)
     gtk_widget_set_visible(GTK_WIDGET(self->title_main), cmp != GTK_INVALID_LIST_POSITION);
 }
 
+/* The selected anchor's position in anchor_ids (the list shown may be filtered). */
+static guint selected_index(S4gNegativesView *self)
+{
+    gpointer item =
+        self->anchor_selection ? gtk_single_selection_get_selected_item(self->anchor_selection)
+                               : NULL;
+    return item ? GPOINTER_TO_UINT(g_object_get_data(item, "s4g-index")) - 1
+                : GTK_INVALID_LIST_POSITION;
+}
+
 static void show_anchor(S4gNegativesView *self)
 {
     g_cancellable_cancel(self->loads);
@@ -210,8 +222,7 @@ static void show_anchor(S4gNegativesView *self)
     clear_columns(self);
     update_titles(self);
     guint run_pos = gtk_drop_down_get_selected(self->run_dropdown);
-    guint pos = self->anchor_selection ? gtk_single_selection_get_selected(self->anchor_selection)
-                                       : GTK_INVALID_LIST_POSITION;
+    guint pos = selected_index(self);
     if (!self->project || !self->run_ids || run_pos >= self->run_ids->len || !self->anchor_ids ||
         pos >= self->anchor_ids->len) {
         gtk_picture_set_paintable(self->anchor_picture, NULL);
@@ -299,11 +310,19 @@ static void on_run_changed(S4gNegativesView *self)
                                            s4g_project_pair_partner(self->project, id));
             g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
             g_autofree char *num = g_strdup_printf("%" G_GINT64_FORMAT, id);
-            g_autofree char *label = g_strdup_printf(_("Image %s %s"), num, base ? base : "");
+            /* a GPS anchor is a satellite tile: named after its ground photo */
+            g_autofree char *label =
+                !base ? g_strdup_printf(_("Image %s"), num)
+                : s4g_photo_get_id(p) == id ? g_strdup(base)
+                                            : g_strdup_printf(_("Tile of %s"), base);
             gtk_string_list_append(names, label);
+            g_autoptr(GObject) item = g_list_model_get_item(G_LIST_MODEL(names), i);
+            g_object_set_data(item, "s4g-index", GUINT_TO_POINTER(i + 1));
         }
     }
-    self->anchor_selection = gtk_single_selection_new(G_LIST_MODEL(names));
+    GtkFilterListModel *shown =
+        gtk_filter_list_model_new(G_LIST_MODEL(names), g_object_ref(GTK_FILTER(self->anchor_filter)));
+    self->anchor_selection = gtk_single_selection_new(G_LIST_MODEL(shown));
     gtk_single_selection_set_autoselect(self->anchor_selection, FALSE);
     gtk_single_selection_set_selected(self->anchor_selection, GTK_INVALID_LIST_POSITION);
     g_signal_connect_swapped(self->anchor_selection, "notify::selected", G_CALLBACK(show_anchor),
@@ -339,6 +358,7 @@ static void dispose(GObject *o)
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_NEGATIVES_VIEW);
     for (guint i = 0; i < 2; i++)
         g_clear_object(&self->col[i].layer);
+    g_clear_object(&self->anchor_filter);
     g_clear_object(&self->map);
     g_clear_object(&self->project);
     g_clear_object(&self->run_names);
@@ -356,6 +376,7 @@ static void s4g_negatives_view_class_init(S4gNegativesViewClass *klass)
     BIND(run_dropdown);
     BIND(compare_dropdown);
     BIND(anchor_list);
+    BIND(anchor_search);
     BIND(anchor_picture);
     BIND(true_tile_picture);
     BIND(summary_label);
@@ -376,6 +397,12 @@ static void s4g_negatives_view_init(S4gNegativesView *self)
     self->col[1] = (Column){self->title_compare, self->message_compare, self->flow_compare, NULL};
     for (guint i = 0; i < 2; i++)
         g_signal_connect(self->col[i].flow, "child-activated", G_CALLBACK(on_tile_activated), self);
+    self->anchor_filter = gtk_string_filter_new(
+        gtk_property_expression_new(GTK_TYPE_STRING_OBJECT, NULL, "string"));
+    gtk_string_filter_set_match_mode(self->anchor_filter, GTK_STRING_FILTER_MATCH_MODE_SUBSTRING);
+    gtk_string_filter_set_ignore_case(self->anchor_filter, TRUE);
+    g_object_bind_property(self->anchor_search, "text", self->anchor_filter, "search",
+                           G_BINDING_DEFAULT);
     GtkListItemFactory *af = gtk_signal_list_item_factory_new();
     g_signal_connect(af, "setup", G_CALLBACK(anchor_setup), self);
     g_signal_connect(af, "bind", G_CALLBACK(anchor_bind), self);
@@ -427,6 +454,7 @@ void s4g_negatives_view_set_project(S4gNegativesView *self, S4gProject *project)
 gboolean s4g_negatives_view_select(S4gNegativesView *self, guint run_pos, guint anchor_pos)
 {
     g_return_val_if_fail(S4G_IS_NEGATIVES_VIEW(self), FALSE);
+    gtk_editable_set_text(GTK_EDITABLE(self->anchor_search), ""); /* positions of the full list */
     if (!self->run_ids || run_pos >= self->run_ids->len) return FALSE;
     gtk_drop_down_set_selected(self->run_dropdown, run_pos);
     if (!self->anchor_ids || anchor_pos >= self->anchor_ids->len) return FALSE;
@@ -499,8 +527,27 @@ const char *s4g_negatives_view_get_summary(S4gNegativesView *self)
 
 gint64 s4g_negatives_view_get_anchor(S4gNegativesView *self)
 {
-    guint pos = self->anchor_selection ? gtk_single_selection_get_selected(self->anchor_selection)
-                                       : GTK_INVALID_LIST_POSITION;
+    guint pos = selected_index(self);
     if (!self->anchor_ids || pos >= self->anchor_ids->len) return 0;
     return g_array_index(self->anchor_ids, gint64, pos);
+}
+
+guint s4g_negatives_view_count_shown_anchors(S4gNegativesView *self)
+{
+    return self->anchor_selection
+               ? g_list_model_get_n_items(G_LIST_MODEL(self->anchor_selection))
+               : 0;
+}
+
+const char *s4g_negatives_view_get_anchor_label(S4gNegativesView *self, guint shown_pos)
+{
+    if (shown_pos >= s4g_negatives_view_count_shown_anchors(self)) return NULL;
+    g_autoptr(GtkStringObject) item =
+        g_list_model_get_item(G_LIST_MODEL(self->anchor_selection), shown_pos);
+    return gtk_string_object_get_string(item); /* the string list keeps it */
+}
+
+void s4g_negatives_view_search_anchors(S4gNegativesView *self, const char *text)
+{
+    gtk_editable_set_text(GTK_EDITABLE(self->anchor_search), text);
 }

@@ -45,5 +45,10 @@ const char *s4g_negatives_view_get_message(S4gNegativesView *self, guint column)
 const char *s4g_negatives_view_get_summary(S4gNegativesView *self);
 /* The selected anchor's image id, 0 if none. */
 gint64 s4g_negatives_view_get_anchor(S4gNegativesView *self);
+/* The anchor list as shown (after the search entry's filter): its length and row labels. */
+guint s4g_negatives_view_count_shown_anchors(S4gNegativesView *self);
+const char *s4g_negatives_view_get_anchor_label(S4gNegativesView *self, guint shown_pos);
+/* Types `text` into the anchor search entry. */
+void s4g_negatives_view_search_anchors(S4gNegativesView *self, const char *text);
 
 G_END_DECLS

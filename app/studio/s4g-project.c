@@ -80,6 +80,10 @@ static gboolean load_models(S4gProject *self, GError **error)
     if (!rows) return FALSE;
     for (guint i = 0; i < rows->len; i++) {
         const S4gModelRow *m = rows->pdata[i];
+        gboolean known = FALSE;
+        for (guint j = 0; j < self->model_ids->len && !known; j++)
+            known = g_array_index(self->model_ids, gint64, j) == m->id;
+        if (known) continue;
         g_array_append_val(self->model_ids, m->id);
         gtk_string_list_append(self->models, m->name);
     }
@@ -97,6 +101,11 @@ S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error)
         return NULL;
     }
     return self;
+}
+
+gboolean s4g_project_reload_models(S4gProject *self, GError **error)
+{
+    return load_models(self, error);
 }
 
 S4gStore *s4g_project_get_store(S4gProject *self)
@@ -135,7 +144,7 @@ static GStrv strings_or_empty(char **list)
 
 GStrv s4g_project_list_datasets(S4gProject *self)
 {
-    return strings_or_empty(s4g_store_dataset_names(self->store, NULL));
+    return strings_or_empty(s4g_store_photo_dataset_names(self->store, NULL));
 }
 
 GStrv s4g_project_list_splits(S4gProject *self)

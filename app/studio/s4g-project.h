@@ -30,12 +30,16 @@ S4gStore *s4g_project_get_store(S4gProject *self);
 const char *s4g_project_get_dir(S4gProject *self);
 /* GListModel of S4gPhoto (ground views of every dataset), ordered by id. */
 GListModel *s4g_project_get_photos(S4gProject *self);
-/* Names of datasets and splits present, for the filter drop-downs. */
+/* Names of the datasets with photos (galleries left out) and of the splits present, for
+ * the filter drop-downs and the training form. */
 GStrv s4g_project_list_datasets(S4gProject *self);
 GStrv s4g_project_list_splits(S4gProject *self);
 /* Models as a GtkStringList of names; ids in the same order. */
 GtkStringList *s4g_project_get_models(S4gProject *self);
 gint64 s4g_project_model_id(S4gProject *self, guint position);
+/* Appends the models the store gained since (a run trained meanwhile) to the list; the
+ * positions of the ones listed stay as they are. */
+gboolean s4g_project_reload_models(S4gProject *self, GError **error);
 /* Sets each photo's rank-1 error for `model` (NAN where it has no prediction). */
 gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error);
 /* The search spaces prediction can use: datasets (galleries are datasets) with satellite

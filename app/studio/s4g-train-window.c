@@ -8,6 +8,7 @@
 #include "s4g-run-item.h"
 #include "s4g-runner.h"
 #include "s4g-train-events.h"
+#include "s4g-store-datasets.h"
 #include "s4g-store-runs.h"
 
 #include <glib/gi18n.h>
@@ -22,7 +23,10 @@
 struct _S4gTrainWindow {
     AdwWindow parent_instance;
     GtkButton *start_button, *cancel_button, *resume_button;
-    AdwEntryRow *model_row, *dataset_row, *preset_row, *lr_row;
+    AdwEntryRow *model_row, *preset_row, *lr_row;
+    AdwComboRow *dataset_row; /* the project's datasets with photos */
+    AdwPreferencesGroup *form_group;
+    GtkSpinButton *shift_spin, *select_spin, *range_spin, *eval_spin;
     AdwEntryRow *ground_size_row, *satellite_size_row; /* empty: the trainer's defaults */
     GtkSpinButton *epochs_spin, *batch_spin;
     GtkLabel *status_label, *runs_label;
@@ -43,14 +47,17 @@ struct _S4gTrainWindow {
 
 G_DEFINE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, ADW_TYPE_WINDOW)
 
+enum { SIGNAL_RUN_ENDED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
 GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
 {
     g_autoptr(GStrvBuilder) b = g_strv_builder_new();
     g_strv_builder_add_many(b, program, "train", "--json", "--project", self->project_dir, NULL);
     const char *model = gtk_editable_get_text(GTK_EDITABLE(self->model_row));
     if (*model) g_strv_builder_add_many(b, "--model", model, NULL);
-    const char *dataset = gtk_editable_get_text(GTK_EDITABLE(self->dataset_row));
-    if (*dataset) g_strv_builder_add_many(b, "--dataset", dataset, NULL);
+    gpointer ds = adw_combo_row_get_selected_item(self->dataset_row);
+    if (ds) g_strv_builder_add_many(b, "--dataset", gtk_string_object_get_string(ds), NULL);
     const char *preset = gtk_editable_get_text(GTK_EDITABLE(self->preset_row));
     if (*preset) g_strv_builder_add_many(b, "--preset", preset, NULL);
     const char *gsz = gtk_editable_get_text(GTK_EDITABLE(self->ground_size_row));
@@ -63,6 +70,17 @@ GStrv s4g_train_window_build_argv(S4gTrainWindow *self, const char *program)
         g_strdup_printf("%d", gtk_spin_button_get_value_as_int(self->batch_spin));
     g_strv_builder_add_many(b, "--epochs", epochs, "--batch", batch, "--lr",
                             gtk_editable_get_text(GTK_EDITABLE(self->lr_row)), NULL);
+    const struct {
+        const char *flag;
+        GtkSpinButton *spin;
+    } ints[] = {{"--satellite-shift", self->shift_spin},
+                {"--neighbour-select", self->select_spin},
+                {"--neighbour-range", self->range_spin},
+                {"--eval-every", self->eval_spin}};
+    for (guint i = 0; i < G_N_ELEMENTS(ints); i++) {
+        g_autofree char *v = g_strdup_printf("%d", gtk_spin_button_get_value_as_int(ints[i].spin));
+        g_strv_builder_add_many(b, ints[i].flag, v, NULL);
+    }
     return g_strv_builder_end(b);
 }
 
@@ -99,7 +117,9 @@ static void update_resume_sensitivity(S4gTrainWindow *self)
 
 static void set_running(S4gTrainWindow *self, gboolean running)
 {
-    gtk_widget_set_sensitive(GTK_WIDGET(self->start_button), !running);
+    /* no dataset with photos: nothing to train on */
+    gtk_widget_set_sensitive(GTK_WIDGET(self->start_button),
+                             !running && adw_combo_row_get_selected_item(self->dataset_row));
     gtk_widget_set_sensitive(GTK_WIDGET(self->cancel_button), running);
     update_resume_sensitivity(self);
 }
@@ -131,6 +151,7 @@ static void finish_run(S4gRunner *runner, S4gTrainWindow *self)
     set_running(self, FALSE);
     /* the run just ended is the one to look at (and to resume, when stopped) */
     refresh_runs(self, self->live_run);
+    g_signal_emit(self, signals[SIGNAL_RUN_ENDED], 0);
 }
 
 /* `s4g train --json` ends with {"event": "end", "state": "done"|"stopped", "step": N}: a
@@ -183,7 +204,7 @@ static void on_line(S4gRunner *runner, const char *line, S4gTrainWindow *self)
     S4gLossModel *model = s4g_loss_chart_get_model(self->chart);
     s4g_loss_model_add_event(model, ev);
     guint n = s4g_loss_model_get_n_points(model);
-    if (n > 0) {
+    if (n > 0 && !s4g_runner_was_cancelled(runner)) { /* "Cancelling…" stays */
         g_autofree char *d = s4g_loss_model_describe(model, n - 1);
         set_status(self, d, FALSE);
     }
@@ -414,7 +435,47 @@ gboolean s4g_train_window_select_run(S4gTrainWindow *self, gint64 run)
 
 void s4g_train_window_cancel(S4gTrainWindow *self)
 {
-    if (self->runner) s4g_runner_cancel(self->runner);
+    if (!s4g_train_window_is_running(self)) return;
+    /* feedback at once: the trainer first finishes its step and saves a checkpoint */
+    set_status(self, _("Cancelling: the trainer finishes its step and saves a checkpoint…"),
+               FALSE);
+    gtk_widget_set_sensitive(GTK_WIDGET(self->cancel_button), FALSE);
+    s4g_runner_cancel(self->runner);
+}
+
+/* A spin button row of the form: `title` (also its accessible name), lower..upper, value. */
+static GtkSpinButton *add_spin_row(S4gTrainWindow *self, const char *title, const char *subtitle,
+                                   double lower, double upper, double value)
+{
+    GtkWidget *row = adw_action_row_new();
+    adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), title);
+    if (subtitle) adw_action_row_set_subtitle(ADW_ACTION_ROW(row), subtitle);
+    GtkWidget *spin = gtk_spin_button_new_with_range(lower, upper, 1);
+    gtk_spin_button_set_value(GTK_SPIN_BUTTON(spin), value);
+    gtk_widget_set_valign(spin, GTK_ALIGN_CENTER);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(spin), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                   -1);
+    adw_action_row_add_suffix(ADW_ACTION_ROW(row), spin);
+    adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), spin);
+    adw_preferences_group_add(self->form_group, row);
+    return GTK_SPIN_BUTTON(spin);
+}
+
+/* The combo row's lists (the one in the row, the one in its popover) are named as the row. */
+static void name_lists(GtkWidget *w)
+{
+    if (GTK_IS_LIST_VIEW(w))
+        gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       _("Dataset"), -1);
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c))
+        name_lists(c);
+}
+
+/* Keeps neighbour-select ≤ neighbour-range, as s4g train requires. */
+static void on_range_changed(S4gTrainWindow *self)
+{
+    double range = gtk_spin_button_get_value(self->range_spin);
+    gtk_spin_button_set_range(self->select_spin, 0, range);
 }
 
 /* Columns of the past-runs list: each a label bound to one field of S4gRunInfo. */
@@ -517,6 +578,8 @@ static gboolean close_window(GtkWidget *w, GVariant *args, gpointer data)
 
 static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
 {
+    signals[SIGNAL_RUN_ENDED] = g_signal_new("run-ended", G_TYPE_FROM_CLASS(klass),
+                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
     GtkWidgetClass *wc = GTK_WIDGET_CLASS(klass);
     G_OBJECT_CLASS(klass)->dispose = dispose;
     G_OBJECT_CLASS(klass)->finalize = finalize;
@@ -526,6 +589,7 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, cancel_button);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, model_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, dataset_row);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, form_group);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, lr_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, preset_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, ground_size_row);
@@ -553,6 +617,22 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     g_autofree char *st = g_strdup_printf(_("Satellite input H×W (empty: %dx%d)"), s.h, s.w);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->ground_size_row), gt);
     adw_preferences_row_set_title(ADW_PREFERENCES_ROW(self->satellite_size_row), st);
+    self->shift_spin =
+        add_spin_row(self, _("Satellite shift"),
+                     _("Pixels each training satellite image is moved at random"), 0, 64,
+                     s4g_defaults.satellite_shift);
+    self->range_spin = add_spin_row(self, _("Neighbour candidates"),
+                                    _("Nearest candidates per anchor (range)"), 1, 4096,
+                                    s4g_defaults.neighbour_range);
+    self->select_spin = add_spin_row(self, _("Neighbours per anchor"),
+                                     _("Hard negatives picked among the candidates"), 0,
+                                     s4g_defaults.neighbour_range, s4g_defaults.neighbour_select);
+    self->eval_spin = add_spin_row(self, _("Evaluate every"),
+                                   _("Epochs between evaluations and DSS mining"), 1, 1000,
+                                   s4g_defaults.eval_every);
+    g_signal_connect_swapped(self->range_spin, "value-changed", G_CALLBACK(on_range_changed),
+                             self);
+    name_lists(GTK_WIDGET(self->dataset_row));
     char lr[G_ASCII_DTOSTR_BUF_SIZE];
     gtk_editable_set_text(GTK_EDITABLE(self->lr_row),
                           g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr));
@@ -589,6 +669,16 @@ S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
     S4gTrainWindow *self =
         g_object_new(S4G_TYPE_TRAIN_WINDOW, "transient-for", parent, "modal", FALSE, NULL);
     self->project_dir = g_strdup(project_dir);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(project_dir, FALSE, &error);
+    g_auto(GStrv) names = store ? s4g_store_photo_dataset_names(store, &error) : NULL;
+    g_autoptr(GtkStringList) list = gtk_string_list_new((const char *const *)names);
+    adw_combo_row_set_model(self->dataset_row, G_LIST_MODEL(list));
+    if (error)
+        set_status(self, error->message, TRUE);
+    else if (!names || !names[0])
+        set_status(self, _("This project has no dataset with photos to train on"), TRUE);
+    set_running(self, FALSE);
     refresh_runs(self, 0);
     return self;
 }

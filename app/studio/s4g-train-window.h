@@ -16,6 +16,8 @@ G_BEGIN_DECLS
 #define S4G_TYPE_TRAIN_WINDOW (s4g_train_window_get_type())
 G_DECLARE_FINAL_TYPE(S4gTrainWindow, s4g_train_window, S4G, TRAIN_WINDOW, AdwWindow)
 
+/* Signal "run-ended" (no arguments): a run started here has exited and its output is read
+ * (its model, if new, is in the store). */
 S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir);
 /* Starts the run with the values in the form. */
 gboolean s4g_train_window_start(S4gTrainWindow *self, GError **error);

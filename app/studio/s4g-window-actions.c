@@ -19,6 +19,46 @@ void _s4g_window_edit_free(Edit *e)
 
 /* ---- annotation with undo/redo -------------------------------------------------------- */
 
+/* What an annotation says, as a sentence: "Flagged as a bad pair, not resolved yet: note". */
+char *_s4g_window_describe_annotation(S4gAnnotationFlag flag, gboolean open, gboolean has_location,
+                                      double lat, double lon, const char *note)
+{
+    g_autofree char *what = NULL;
+    switch (flag) {
+    case S4G_ANNOTATION_OK:
+        what = g_strdup(_("Reviewed: nothing wrong"));
+        break;
+    case S4G_ANNOTATION_BAD_PAIR:
+        what = g_strdup(open ? _("Flagged as a bad pair, not resolved yet")
+                             : _("Flagged as a bad pair, resolved"));
+        break;
+    case S4G_ANNOTATION_WRONG_LOCATION:
+        what = g_strdup(open ? _("Flagged as a wrong location, not resolved yet")
+                             : _("Flagged as a wrong location, resolved"));
+        break;
+    case S4G_ANNOTATION_LOCATION:
+        what = has_location ? g_strdup_printf(_("Location set to %.5f, %.5f"), lat, lon)
+                            : g_strdup(_("Location set"));
+        break;
+    }
+    if (!note || !*note) return g_steal_pointer(&what);
+    /* Translators: an annotation and its note */
+    return g_strdup_printf(_("%s — “%s”"), what, note);
+}
+
+/* "Undone: Flagged as a bad pair on 0000123.jpg" in a toast: an undo or redo may change a
+ * photo that is not the one shown. */
+static void toast_edit(S4gWindow *self, Edit *e, gboolean undone)
+{
+    S4gPhoto *p = s4g_project_find_photo(self->project, e->image);
+    g_autofree char *base = p ? g_path_get_basename(s4g_photo_get_path(p)) : NULL;
+    g_autofree char *what = _s4g_window_describe_annotation(e->flag, FALSE, e->has_location,
+                                                            e->lat, e->lon, NULL);
+    g_autofree char *msg = undone ? g_strdup_printf(_("Undone on %s: %s"), base ? base : "?", what)
+                                  : g_strdup_printf(_("Redone on %s: %s"), base ? base : "?", what);
+    _s4g_window_toast(self, msg);
+}
+
 void _s4g_window_update_undo_actions(S4gWindow *self)
 {
     gtk_widget_action_set_enabled(GTK_WIDGET(self), "win.undo", self->undo->len > 0);
@@ -119,6 +159,7 @@ static void undo(GtkWidget *w, const char *a, GVariant *p)
         _s4g_window_toast(self, error->message);
     g_ptr_array_add(self->redo, e);
     after_edit(self, e);
+    toast_edit(self, e, TRUE);
 }
 
 static void redo(GtkWidget *w, const char *a, GVariant *p)
@@ -135,6 +176,29 @@ static void redo(GtkWidget *w, const char *a, GVariant *p)
     }
     g_ptr_array_add(self->undo, e);
     after_edit(self, e);
+    toast_edit(self, e, FALSE);
+}
+
+/* Ctrl+Z / Shift+Ctrl+Z in the Note field undo and redo the annotations, as everywhere in the
+ * window (the field's own text undo would take them first). */
+static gboolean on_note_key(GtkEventControllerKey *c, guint key, guint code, GdkModifierType mods,
+                            gpointer data)
+{
+    GtkWidget *w = data;
+    mods &= gtk_accelerator_get_default_mod_mask();
+    if (key != GDK_KEY_z && key != GDK_KEY_Z) return FALSE;
+    if (mods == GDK_CONTROL_MASK) return gtk_widget_activate_action(w, "win.undo", NULL), TRUE;
+    if (mods == (GDK_CONTROL_MASK | GDK_SHIFT_MASK))
+        return gtk_widget_activate_action(w, "win.redo", NULL), TRUE;
+    return FALSE;
+}
+
+void _s4g_window_note_undo_init(S4gWindow *self)
+{
+    GtkEventController *keys = gtk_event_controller_key_new();
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_note_key), self);
+    gtk_widget_add_controller(GTK_WIDGET(self->note_entry), keys);
 }
 
 /* ---- export -------------------------------------------------------------------------- */
@@ -199,11 +263,20 @@ static void open_action(GtkWidget *w, const char *a, GVariant *p)
     gtk_native_dialog_show(GTK_NATIVE_DIALOG(d));
 }
 
+/* A model trained in the app appears in the model list at once. */
+static void on_run_ended(S4gWindow *self)
+{
+    g_autoptr(GError) error = NULL;
+    if (self->project && !s4g_project_reload_models(self->project, &error))
+        _s4g_window_toast(self, error->message);
+}
+
 static void train_action(GtkWidget *w, const char *a, GVariant *p)
 {
     S4gWindow *self = S4G_WINDOW(w);
     if (!self->project) return;
     S4gTrainWindow *t = s4g_train_window_new(GTK_WINDOW(self), s4g_project_get_dir(self->project));
+    g_signal_connect_object(t, "run-ended", G_CALLBACK(on_run_ended), self, G_CONNECT_SWAPPED);
     gtk_window_present(GTK_WINDOW(t));
 }
 

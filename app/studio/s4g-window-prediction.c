@@ -346,10 +346,9 @@ void _s4g_window_show_annotations(S4gWindow *self)
     for (guint i = 0; i < list->len; i++) {
         S4gAnnotation *a = list->pdata[i];
         open |= a->open;
-        g_string_append_printf(s, "%s%s%s%s", s->len ? "\n" : "",
-                               s4g_annotation_flag_to_string(a->flag), a->open ? _(" (open)") : "",
-                               a->note[0] ? ": " : "");
-        g_string_append(s, a->note);
+        g_autofree char *row = _s4g_window_describe_annotation(a->flag, a->open, a->has_location,
+                                                               a->lat, a->lon, a->note);
+        g_string_append_printf(s, "%s%s", s->len ? "\n" : "", row);
     }
     gtk_label_set_label(self->annotation_label, s->str);
     s4g_photo_set_flagged(self->current, open);

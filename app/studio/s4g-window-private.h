@@ -6,6 +6,11 @@
 
 #include "s4g-window.h"
 
+#include <adwaita.h>
+
+/* The project page's panes: photo grid, map, side panel (s4g-window-layout.c). */
+#define S4G_N_PANES 3
+
 #include "s4g-photo-layer.h"
 #include "s4g-runner.h"
 #include "s4g-store-annotations.h"
@@ -43,9 +48,15 @@ struct _S4gWindow {
     GtkFlowBox *candidates_flow;
     ShumateSimpleMap *map;
     GtkWidget *side_panel;
+    GtkPaned *outer_paned, *inner_paned; /* from the template; emptied by the layout */
+    AdwLeaflet *leaflet;                 /* photos | map | details (-layout.c) */
+    GtkWidget *panes[S4G_N_PANES];
+    GtkToggleButton *pane_buttons[S4G_N_PANES];
     GtkEntry *note_entry;
+    GtkWidget *crosshair; /* over the map's centre in location mode */
     GtkActionBar *task_bar;
     GtkSpinner *task_spinner;
+    GtkProgressBar *task_progress; /* shown while a run reports its progress */
     GtkLabel *task_label;
     struct Task *task;     /* the s4g run behind the task bar, or NULL */
     GHashTable *predicted; /* "model/gallery/image" already predicted on demand */
@@ -76,12 +87,18 @@ struct _S4gWindow {
  * its output (progress bars end their lines with \r) is shown, so the window never blocks;
  * Cancel stops it. */
 typedef void (*TaskDone)(S4gWindow *self, gboolean ok, const char *message, gpointer data);
+/* A task that reports progress reads its stdout itself (one call per line): the raw lines of
+ * such a run are never shown, its progress goes through _s4g_window_task_progress. */
+typedef void (*TaskLine)(S4gWindow *self, const char *line, gpointer data);
 
 typedef struct Task {
     S4gWindow *self;
     S4gRunner *runner;
     char *what;
     TaskDone done;
+    TaskLine on_line; /* NULL: the last line of output is shown as it is */
+    guint n_lines;    /* stdout lines read (for error messages) */
+    gboolean cancelling;
     gpointer data;
     GDestroyNotify data_free;
 } Task;
@@ -94,6 +111,11 @@ void _s4g_window_refilter(S4gWindow *self);
 void _s4g_window_class_actions_init(GtkWidgetClass *wc);
 void _s4g_window_edit_free(Edit *e);
 void _s4g_window_update_undo_actions(S4gWindow *self);
+/* An annotation in words, for the side panel and the undo toasts (g_free). */
+char *_s4g_window_describe_annotation(S4gAnnotationFlag flag, gboolean open, gboolean has_location,
+                                      double lat, double lon, const char *note);
+/* Routes Ctrl+Z in the Note field to the window's undo (from init). */
+void _s4g_window_note_undo_init(S4gWindow *self);
 /* -prediction.c */
 gint64 _s4g_window_current_model(S4gWindow *self);
 void _s4g_window_centre_on_tile(S4gWindow *self, GtkWidget *tile);
@@ -112,7 +134,16 @@ gboolean _s4g_window_search_matches(S4gWindow *self, S4gPhoto *photo);
 /* -tasks.c */
 gboolean _s4g_window_task_start(S4gWindow *self, const char *what, const char *const *argv,
                                 TaskDone done, gpointer data, GDestroyNotify data_free);
+/* The same with on_line reading the run's stdout (see TaskLine). */
+gboolean _s4g_window_task_start_full(S4gWindow *self, const char *what,
+                                     const char *const *argv, TaskLine on_line, TaskDone done,
+                                     gpointer data, GDestroyNotify data_free);
 void _s4g_window_cancel_task(GtkWidget *w, const char *a, GVariant *p);
+/* Sets the running task's progress (0..1) and the text beside it. */
+void _s4g_window_task_progress(S4gWindow *self, double fraction, const char *text);
+/* -layout.c: moves the panes into the leaflet (from init), and its actions (class_init) */
+void _s4g_window_layout_init(S4gWindow *self);
+void _s4g_window_class_layout_init(GtkWidgetClass *wc);
 /* -demo.c */
 void _s4g_window_open_demo(GtkWidget *w, const char *a, GVariant *p);
 

@@ -21,6 +21,12 @@ G_DEFINE_FINAL_TYPE(S4gWindow, s4g_window, ADW_TYPE_APPLICATION_WINDOW)
 void _s4g_window_toast(S4gWindow *self, const char *message)
 {
     adw_toast_overlay_add_toast(self->toasts, adw_toast_new(message));
+    g_object_set_data_full(G_OBJECT(self), "s4g-last-toast", g_strdup(message), g_free);
+}
+
+const char *s4g_window_get_last_toast(S4gWindow *self)
+{
+    return g_object_get_data(G_OBJECT(self), "s4g-last-toast");
 }
 
 /* ---- markers ------------------------------------------------------------------------- */
@@ -150,6 +156,15 @@ static void on_error_notify(S4gPhoto *p, GParamSpec *ps, GtkWidget *box)
     label_cell(p, box);
 }
 
+/* The orange outline of a flagged photo follows its flag (an undo elsewhere changes it). */
+static void on_flag_notify(S4gPhoto *p, GParamSpec *ps, GtkWidget *box)
+{
+    if (s4g_photo_get_flagged(p))
+        gtk_widget_add_css_class(box, "s4g-flagged");
+    else
+        gtk_widget_remove_css_class(box, "s4g-flagged");
+}
+
 static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer data)
 {
     GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
@@ -171,10 +186,8 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer d
     GtkWidget *picture = gtk_widget_get_first_child(box);
     label_cell(p, box);
     g_signal_connect_object(p, "notify::error", G_CALLBACK(on_error_notify), box, 0);
-    if (s4g_photo_get_flagged(p))
-        gtk_widget_add_css_class(box, "s4g-flagged");
-    else
-        gtk_widget_remove_css_class(box, "s4g-flagged");
+    on_flag_notify(p, NULL, box);
+    g_signal_connect_object(p, "notify::flagged", G_CALLBACK(on_flag_notify), box, 0);
     gtk_picture_set_paintable(GTK_PICTURE(picture), GDK_PAINTABLE(s4g_photo_get_thumbnail(p)));
     g_signal_connect_object(p, "notify::thumbnail", G_CALLBACK(on_thumb_notify), picture, 0);
     /* Lazy: only cells that are actually bound ever decode their image. */
@@ -187,6 +200,7 @@ static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer
     GtkWidget *picture = gtk_widget_get_first_child(gtk_list_item_get_child(item));
     g_signal_handlers_disconnect_by_func(p, on_thumb_notify, picture);
     g_signal_handlers_disconnect_by_func(p, on_error_notify, gtk_list_item_get_child(item));
+    g_signal_handlers_disconnect_by_func(p, on_flag_notify, gtk_list_item_get_child(item));
     /* Rows scrolled past quickly never finish decoding: drop their work. */
     s4g_photo_cancel_thumbnail(p);
 }
@@ -233,6 +247,33 @@ static void on_model_changed(S4gWindow *self)
     _s4g_window_show_prediction(self);
 }
 
+/* Sets the selected photo's location (undoable) and leaves location mode: one click, one
+ * location; a later click selects again. */
+static void set_location_and_leave_mode(S4gWindow *self, double lat, double lon)
+{
+    g_autoptr(GError) error = NULL;
+    if (!s4g_window_set_photo_location(self, lat, lon, &error)) {
+        _s4g_window_toast(self, error->message);
+        return;
+    }
+    gtk_toggle_button_set_active(self->set_location_toggle, FALSE);
+    _s4g_window_toast(self, _("Location set"));
+}
+
+gboolean s4g_window_set_location_at_centre(S4gWindow *self)
+{
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    if (!self->current || !shumate_viewport_get_reference_map_source(vp)) return FALSE;
+    set_location_and_leave_mode(self, shumate_location_get_latitude(SHUMATE_LOCATION(vp)),
+                                shumate_location_get_longitude(SHUMATE_LOCATION(vp)));
+    return TRUE;
+}
+
+gboolean s4g_window_get_location_mode(S4gWindow *self)
+{
+    return gtk_toggle_button_get_active(self->set_location_toggle);
+}
+
 static void on_map_press(GtkGestureClick *g, int n, double x, double y, gpointer data)
 {
     S4gWindow *self = data;
@@ -264,9 +305,52 @@ static void on_map_click(GtkGestureClick *g, int n, double x, double y, gpointer
     if (!shumate_viewport_get_reference_map_source(vp)) return;
     double lat, lon;
     shumate_viewport_widget_coords_to_location(vp, GTK_WIDGET(self->map), x, y, &lat, &lon);
-    g_autoptr(GError) error = NULL;
-    if (!s4g_window_set_photo_location(self, lat, lon, &error))
-        _s4g_window_toast(self, error->message);
+    set_location_and_leave_mode(self, lat, lon);
+}
+
+/* The map's keys in location mode: the arrows move the map under the crosshair at its
+ * centre (Shift: a smaller step), Enter or Space sets the location there. */
+static gboolean on_map_key(GtkEventControllerKey *c, guint key, guint code, GdkModifierType mods,
+                           gpointer data)
+{
+    S4gWindow *self = data;
+    if (!gtk_toggle_button_get_active(self->set_location_toggle)) return FALSE;
+    ShumateViewport *vp = shumate_simple_map_get_viewport(self->map);
+    if (!shumate_viewport_get_reference_map_source(vp)) return FALSE;
+    GtkWidget *map = GTK_WIDGET(self->map);
+    double w = gtk_widget_get_width(map), h = gtk_widget_get_height(map);
+    double step = (mods & GDK_SHIFT_MASK) ? 8 : MAX(16, MIN(w, h) / 8);
+    double dx = 0, dy = 0;
+    switch (key) {
+    case GDK_KEY_Left: case GDK_KEY_KP_Left: dx = -step; break;
+    case GDK_KEY_Right: case GDK_KEY_KP_Right: dx = step; break;
+    case GDK_KEY_Up: case GDK_KEY_KP_Up: dy = -step; break;
+    case GDK_KEY_Down: case GDK_KEY_KP_Down: dy = step; break;
+    case GDK_KEY_Return: case GDK_KEY_KP_Enter: case GDK_KEY_ISO_Enter: case GDK_KEY_space:
+        s4g_window_set_location_at_centre(self);
+        return TRUE;
+    case GDK_KEY_Escape:
+        gtk_toggle_button_set_active(self->set_location_toggle, FALSE);
+        return TRUE;
+    default:
+        return FALSE;
+    }
+    double lat, lon;
+    shumate_map_stop_go_to(shumate_simple_map_get_map(self->map));
+    shumate_viewport_widget_coords_to_location(vp, map, w / 2 + dx, h / 2 + dy, &lat, &lon);
+    shumate_location_set_location(SHUMATE_LOCATION(vp), lat, lon);
+    return TRUE;
+}
+
+/* Location mode on: a crosshair marks the map's centre and the map takes the keyboard, so
+ * the arrows and Enter can set the location without a mouse; off after each location set. */
+static void on_location_mode_toggled(S4gWindow *self)
+{
+    gboolean on = gtk_toggle_button_get_active(self->set_location_toggle);
+    gtk_widget_set_visible(self->crosshair, on);
+    /* the map stays where the user puts it (no fly to a selection under way) */
+    if (on) shumate_map_stop_go_to(shumate_simple_map_get_map(self->map));
+    if (on) gtk_widget_grab_focus(GTK_WIDGET(self->map));
 }
 
 static void on_map_motion(GtkEventControllerMotion *c, double x, double y, gpointer data)
@@ -523,9 +607,13 @@ static void s4g_window_class_init(S4gWindowClass *klass)
     BIND(note_entry);
     BIND(task_bar);
     BIND(task_spinner);
+    BIND(task_progress);
+    BIND(outer_paned);
+    BIND(inner_paned);
     BIND(task_label);
 #undef BIND
     _s4g_window_class_actions_init(wc);
+    _s4g_window_class_layout_init(wc);
 }
 
 static void s4g_window_init(S4gWindow *self)
@@ -596,6 +684,28 @@ static void s4g_window_init(S4gWindow *self)
     GtkEventController *motion = gtk_event_controller_motion_new();
     g_signal_connect(motion, "motion", G_CALLBACK(on_map_motion), self);
     gtk_widget_add_controller(GTK_WIDGET(self->map), motion);
+    /* the map takes the keyboard focus (F6, location mode) */
+    gtk_widget_set_focusable(GTK_WIDGET(self->map), TRUE);
+    GtkEventController *keys = gtk_event_controller_key_new();
+    gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+    g_signal_connect(keys, "key-pressed", G_CALLBACK(on_map_key), self);
+    gtk_widget_add_controller(GTK_WIDGET(self->map), keys);
+    /* the crosshair: over the map's centre, never in the way of the pointer */
+    self->crosshair = gtk_image_new_from_icon_name("list-add-symbolic");
+    gtk_image_set_pixel_size(GTK_IMAGE(self->crosshair), 32);
+    gtk_widget_set_halign(self->crosshair, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign(self->crosshair, GTK_ALIGN_CENTER);
+    gtk_widget_set_can_target(self->crosshair, FALSE);
+    gtk_widget_add_css_class(self->crosshair, "s4g-crosshair");
+    gtk_widget_set_visible(self->crosshair, FALSE);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(self->crosshair), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                   _("Location to set: the map's centre"), -1);
+    gtk_overlay_add_overlay(GTK_OVERLAY(gtk_widget_get_parent(GTK_WIDGET(self->map))),
+                            self->crosshair);
+    g_signal_connect_swapped(self->set_location_toggle, "toggled",
+                             G_CALLBACK(on_location_mode_toggled), self);
+    _s4g_window_note_undo_init(self);
+    _s4g_window_layout_init(self);
 
     g_signal_connect_swapped(self->settings, "changed::tile-source",
                              G_CALLBACK(on_tile_settings_changed), self);

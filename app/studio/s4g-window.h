@@ -52,6 +52,20 @@ ShumateLayer *s4g_window_get_photo_layer(S4gWindow *self);
 /* whether an s4g run (demo, on-demand prediction) is behind the task bar; cancel stops it */
 gboolean s4g_window_is_busy(S4gWindow *self);
 void s4g_window_cancel_task(S4gWindow *self);
+/* Location mode (the "Set location on map" toggle); it ends after each location set. */
+gboolean s4g_window_get_location_mode(S4gWindow *self);
+/* Sets the selected photo's location to the map's centre (Enter in location mode). */
+gboolean s4g_window_set_location_at_centre(S4gWindow *self);
+/* The adaptive layout: whether the panes show one at a time, which one ("photos", "map",
+ * "details"), and pane i's widget (0..2 in that order). */
+gboolean s4g_window_is_folded(S4gWindow *self);
+const char *s4g_window_get_visible_pane(S4gWindow *self);
+GtkWidget *s4g_window_get_pane(S4gWindow *self, guint i);
+/* The text of the last toast shown, or NULL. */
+const char *s4g_window_get_last_toast(S4gWindow *self);
+/* The task bar's text and its progress (0..1; -1 while it shows none). */
+const char *s4g_window_get_task_text(S4gWindow *self);
+double s4g_window_get_task_fraction(S4gWindow *self);
 GtkWidget *s4g_window_get_side_panel(S4gWindow *self);
 GtkWidget *s4g_window_get_view_stack(S4gWindow *self);
 

@@ -78,11 +78,79 @@ static void test_demo(void)
     g_assert_true(g_file_test(first, G_FILE_TEST_IS_REGULAR));
 }
 
+/* --json --atomic: stdout holds only the progress events (one JSON object a line: the seven
+ * steps in order, then "done" with the project), the project is built in project.partial
+ * (a stale one is cleared first) and moved into place at the end; a second --atomic run
+ * refuses to touch the finished project. */
+static void test_json_atomic(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = g_dir_make_tmp("s4g-demo-json-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_autofree char *stale = g_build_filename(tmp, "project.partial", NULL);
+    g_autofree char *junk = g_build_filename(stale, "junk", NULL);
+    g_assert_cmpint(g_mkdir_with_parents(stale, 0755), ==, 0);
+    g_assert_true(g_file_set_contents(junk, "x", 1, NULL));
+    const char *argv[] = {s4g_path, "demo", "--json", "--atomic", "--dir", tmp, "--locations",
+                          "48", "--epochs", "1", "--batch", "16", "--gallery-stride", "24",
+                          "--backend", "cpu", NULL};
+    g_autoptr(GSubprocess) p = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    g_assert_no_error(error);
+    g_autofree char *out = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_get_successful(p));
+    const char *names[] = {"synth", "import", "train", "eval", "predict", "gallery", "locate"};
+    g_auto(GStrv) lines = g_strsplit(g_strchomp(out), "\n", -1);
+    guint i = 0, train_steps = 0;
+    for (guint l = 0; lines[l]; l++) {
+        g_autoptr(JsonParser) jp = json_parser_new();
+        g_assert_true(json_parser_load_from_data(jp, lines[l], -1, &error));
+        g_assert_no_error(error);
+        JsonObject *o = json_node_get_object(json_parser_get_root(jp));
+        const char *ev = json_object_get_string_member(o, "event");
+        if (!g_str_has_prefix(ev, "demo-")) {
+            /* the trainer's own events, only within the train step */
+            g_assert_cmpuint(i, ==, 3);
+            train_steps += g_str_equal(ev, "step");
+            continue;
+        }
+        if (i < 7) {
+            g_assert_cmpstr(ev, ==, "demo-step");
+            g_assert_cmpint(json_object_get_int_member(o, "step"), ==, i + 1);
+            g_assert_cmpint(json_object_get_int_member(o, "steps"), ==, 7);
+            g_assert_cmpstr(json_object_get_string_member(o, "name"), ==, names[i]);
+        } else {
+            g_assert_cmpstr(ev, ==, "demo-done");
+            g_autofree char *want = g_build_filename(tmp, "project", NULL);
+            g_assert_cmpstr(json_object_get_string_member(o, "project"), ==, want);
+        }
+        i++;
+    }
+    g_assert_cmpuint(i, ==, 8);
+    g_assert_cmpuint(train_steps, >, 0); /* 1 epoch of the training pairs / 16 */
+    g_autofree char *db = g_build_filename(tmp, "project", "project.s4g", NULL);
+    g_assert_true(g_file_test(db, G_FILE_TEST_IS_REGULAR));
+    g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS));
+    /* again: refused, the finished project untouched */
+    g_autoptr(GSubprocess) again = g_subprocess_newv(
+        argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+    g_assert_no_error(error);
+    g_assert_true(g_subprocess_wait(again, NULL, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(again), ==, 1);
+    g_assert_true(g_file_test(db, G_FILE_TEST_IS_REGULAR));
+    g_assert_false(g_file_test(stale, G_FILE_TEST_EXISTS));
+    g_autofree char *rm = g_strdup_printf("rm -rf '%s'", tmp);
+    g_assert_true(g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_assert_cmpint(argc, >=, 2);
     s4g_path = argv[1];
     g_test_add_func("/cli/demo/gallery-localisation", test_demo);
+    g_test_add_func("/cli/demo/json-atomic", test_json_atomic);
     return g_test_run();
 }

@@ -1,5 +1,7 @@
 /* s4g-test-fixture.c — test projects (see the header). */
 #include "s4g-test-fixture.h"
+
+#include "s4g-store-annotations.h"
 #include "s4g-store-private.h"
 
 #include "s4g-config.h"
@@ -281,4 +283,14 @@ void fix_frame_times_connect(gpointer clock, FixFrameTimes *ft, gulong ids[2])
 {
     ids[0] = g_signal_connect(clock, "before-paint", G_CALLBACK(frame_before_paint), ft);
     ids[1] = g_signal_connect(clock, "after-paint", G_CALLBACK(frame_after_paint), ft);
+}
+
+guint fix_count_annotations(const char *dir, gint64 image)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(S4gStore) store = s4g_store_open(dir, FALSE, &error);
+    g_assert_no_error(error);
+    g_autoptr(GPtrArray) a = s4g_store_annotations_for_image(store, image, &error);
+    g_assert_no_error(error);
+    return a->len;
 }

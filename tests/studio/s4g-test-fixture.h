@@ -43,5 +43,7 @@ typedef struct {
 } FixFrameTimes;
 /* Connects `ft` to `clock` (a GdkFrameClock*); returns the two handler ids in `ids`. */
 void fix_frame_times_connect(gpointer clock, FixFrameTimes *ft, gulong ids[2]);
+/* How many annotations the project in `dir` holds for `image` (read from its store). */
+guint fix_count_annotations(const char *dir, gint64 image);
 /* Initialise libvips once per test program. */
 void fix_init(const char *argv0);

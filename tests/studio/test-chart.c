@@ -179,10 +179,12 @@ static void test_subprocess(void)
     /* the form's values: the defaults table's (s4g-defaults.h) */
     char lr[G_ASCII_DTOSTR_BUF_SIZE];
     g_ascii_formatd(lr, sizeof lr, "%g", s4g_defaults.lr);
-    g_autofree char *want = g_strdup_printf("train --json --project %s --model model "
-                                            "--preset %s --epochs %u --batch %u --lr %s\n",
-                                            dir, s4g_defaults.preset, s4g_defaults.epochs,
-                                            s4g_defaults.batch, lr);
+    g_autofree char *want = g_strdup_printf(
+        "train --json --project %s --model model --preset %s --epochs %u --batch %u --lr %s "
+        "--satellite-shift %u --neighbour-select %u --neighbour-range %u --eval-every %u\n",
+        dir, s4g_defaults.preset, s4g_defaults.epochs, s4g_defaults.batch, lr,
+        s4g_defaults.satellite_shift, s4g_defaults.neighbour_select, s4g_defaults.neighbour_range,
+        s4g_defaults.eval_every);
     g_assert_cmpstr(args, ==, want);
     gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
     gtk_window_present(GTK_WINDOW(tw));

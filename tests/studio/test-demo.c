@@ -45,25 +45,99 @@ static guint find_photo(S4gWindow *win, const char *base)
     return G_MAXUINT;
 }
 
+/* The first widget below `w` whose action is `action`, or NULL. */
+static GtkWidget *find_actionable(GtkWidget *w, const char *action)
+{
+    if (GTK_IS_ACTIONABLE(w) &&
+        !g_strcmp0(gtk_actionable_get_action_name(GTK_ACTIONABLE(w)), action))
+        return w;
+    for (GtkWidget *c = gtk_widget_get_first_child(w); c; c = gtk_widget_get_next_sibling(c)) {
+        GtkWidget *found = find_actionable(c, action);
+        if (found) return found;
+    }
+    return NULL;
+}
+
+/* Iterates the main loop until the task bar's progress passes `fraction` (at most 60 s);
+ * TRUE when a text of the training's own progress ("… (42 %)") was shown meanwhile. */
+static gboolean wait_for_progress(S4gWindow *win, double fraction)
+{
+    gboolean saw_training = FALSE;
+    gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+    while (s4g_window_is_busy(win) && s4g_window_get_task_fraction(win) <= fraction &&
+           g_get_monotonic_time() < deadline) {
+        g_main_context_iteration(NULL, TRUE);
+        saw_training |= g_str_has_suffix(s4g_window_get_task_text(win), " %)");
+    }
+    return saw_training;
+}
+
+/* Progress comes from `s4g demo --json` as "Step k of 7: …" with a progress bar, never the
+ * CLI's own text; the project is built in project.partial, so neither a second click nor a
+ * cancel ever opens or leaves a half-made DIR/project; Cancel says so at once. */
 static void test_cancel(void)
 {
     g_autofree char *dir = demo_dir();
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
     g_assert_true(g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL));
     S4gWindow *win = new_window();
+    GtkWidget *button = find_actionable(GTK_WIDGET(win), "win.open-demo");
+    g_assert_nonnull(button);
+    g_assert_true(gtk_widget_is_sensitive(button));
     gtk_widget_activate_action(GTK_WIDGET(win), "win.open-demo", NULL);
     g_assert_true(s4g_window_is_busy(win));
-    /* let it get into the world synthesis, then stop it */
-    spin(1.0);
+    g_assert_false(gtk_widget_is_sensitive(button));
+    /* into the training, past its first steps (the trainer's events move the bar within the
+     * step): the world and the staged project exist, DIR/project does not */
+    g_assert_true(wait_for_progress(win, 2.0 / 7 + 0.01));
+    g_assert_true(s4g_window_is_busy(win));
+    const char *text = s4g_window_get_task_text(win);
+    g_assert_true(g_str_has_prefix(text, "Creating the demo project — Step "));
+    g_assert_nonnull(strstr(text, " of 7: "));
+    g_assert_null(strstr(text, "s4g"));
+    g_assert_cmpfloat(s4g_window_get_task_fraction(win), >, 2.0 / 7);
+    g_autofree char *db = g_build_filename(dir, "project", "project.s4g", NULL);
+    g_autofree char *staged = g_build_filename(dir, "project.partial", "project.s4g", NULL);
+    g_assert_true(g_file_test(staged, G_FILE_TEST_EXISTS));
+    g_assert_false(g_file_test(db, G_FILE_TEST_EXISTS));
+    /* a second click opens nothing half made */
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.open-demo", NULL);
+    g_assert_null(s4g_window_get_project(win));
     g_assert_true(s4g_window_is_busy(win));
     s4g_window_cancel_task(win);
+    g_assert_cmpstr(s4g_window_get_task_text(win), ==, "Creating the demo project — cancelling…");
     /* event waits, no wall-clock deadline: the test's meson timeout is the only cap */
     while (s4g_window_is_busy(win))
         g_main_context_iteration(NULL, TRUE);
     g_assert_false(s4g_window_is_busy(win));
+    g_assert_true(gtk_widget_is_sensitive(button));
     g_assert_null(s4g_window_get_project(win));
-    g_autofree char *db = g_build_filename(dir, "project", "project.s4g", NULL);
     g_assert_false(g_file_test(db, G_FILE_TEST_EXISTS)); /* never reopened as if complete */
+    gtk_window_destroy(GTK_WINDOW(win));
+}
+
+/* A demo run that fails leaves the project that is open, and its database, alone. */
+static void test_failure_keeps_open_project(void)
+{
+    g_autofree char *mine = fix_make_project();
+    g_autofree char *mine_db = g_build_filename(mine, "project.s4g", NULL);
+    S4gWindow *win = new_window();
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_window_open_project(win, mine, &error));
+    g_assert_no_error(error);
+    g_autofree char *saved = g_strdup(g_getenv("S4G_DEMO_ARGS"));
+    g_setenv("S4G_DEMO_ARGS", "--epochs 0", TRUE); /* s4g demo refuses it */
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.open-demo", NULL);
+    g_setenv("S4G_DEMO_ARGS", saved, TRUE);
+    g_assert_true(s4g_window_is_busy(win));
+    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
+    while (s4g_window_is_busy(win) && g_get_monotonic_time() < deadline)
+        g_main_context_iteration(NULL, TRUE);
+    g_assert_false(s4g_window_is_busy(win));
+    g_assert_nonnull(s4g_window_get_project(win));
+    g_assert_cmpstr(s4g_project_get_dir(s4g_window_get_project(win)), ==, mine);
+    g_assert_true(g_file_test(mine_db, G_FILE_TEST_EXISTS));
+    g_assert_true(gtk_widget_is_sensitive(find_actionable(GTK_WIDGET(win), "win.open-demo")));
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -313,6 +387,7 @@ int main(int argc, char **argv)
     adw_init();
     app = fix_make_app("DemoTest");
     g_test_add_func("/studio/demo/cancel", test_cancel);
+    g_test_add_func("/studio/demo/failure-keeps-open-project", test_failure_keeps_open_project);
     g_test_add_func("/studio/demo/open", test_open);
     g_test_add_func("/studio/demo/predict-on-demand", test_predict_on_demand);
     g_test_add_func("/studio/demo/compare-runs", test_compare);

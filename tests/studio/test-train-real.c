@@ -9,9 +9,12 @@
 #include "s4g-store.h"
 #include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
+#include "s4g-window.h"
 
 #include <adwaita.h>
 #include <math.h>
+
+static AdwApplication *app;
 
 static GObject *part(S4gTrainWindow *tw, const char *name)
 {
@@ -23,6 +26,27 @@ static GObject *part(S4gTrainWindow *tw, const char *name)
 static void set_row(S4gTrainWindow *tw, const char *name, const char *text)
 {
     gtk_editable_set_text(GTK_EDITABLE(part(tw, name)), text);
+}
+
+/* Picks `name` in the dataset drop-down, which lists the project's datasets with photos. */
+static void select_dataset(S4gTrainWindow *tw, const char *name)
+{
+    AdwComboRow *row = ADW_COMBO_ROW(part(tw, "dataset_row"));
+    GListModel *m = adw_combo_row_get_model(row);
+    for (guint i = 0; i < g_list_model_get_n_items(m); i++)
+        if (!g_strcmp0(gtk_string_list_get_string(GTK_STRING_LIST(m), i), name)) {
+            adw_combo_row_set_selected(row, i);
+            return;
+        }
+    g_error("dataset %s is not in the training form's list", name);
+}
+
+/* The value that follows `flag` in argv, or NULL. */
+static const char *arg_after(GStrv argv, const char *flag)
+{
+    for (guint i = 0; argv[i]; i++)
+        if (!g_strcmp0(argv[i], flag)) return argv[i + 1];
+    return NULL;
 }
 
 static void set_spin(S4gTrainWindow *tw, const char *name, double v)
@@ -53,6 +77,19 @@ static void test_form_defaults(void)
         adw_preferences_row_get_title(ADW_PREFERENCES_ROW(part(tw, "satellite_size_row")));
     g_assert_true(g_str_has_suffix(gt, g));
     g_assert_true(g_str_has_suffix(st, sat));
+    /* the satellite shift, neighbour and evaluation options start from the same table */
+    g_auto(GStrv) argv = s4g_train_window_build_argv(tw, "s4g");
+    g_autofree char *shift = g_strdup_printf("%u", s4g_defaults.satellite_shift);
+    g_autofree char *sel = g_strdup_printf("%u", s4g_defaults.neighbour_select);
+    g_autofree char *range = g_strdup_printf("%u", s4g_defaults.neighbour_range);
+    g_autofree char *every = g_strdup_printf("%u", s4g_defaults.eval_every);
+    g_assert_cmpstr(arg_after(argv, "--satellite-shift"), ==, shift);
+    g_assert_cmpstr(arg_after(argv, "--neighbour-select"), ==, sel);
+    g_assert_cmpstr(arg_after(argv, "--neighbour-range"), ==, range);
+    g_assert_cmpstr(arg_after(argv, "--eval-every"), ==, every);
+    /* no project, no dataset: never a run with an empty --dataset */
+    g_assert_null(arg_after(argv, "--dataset"));
+    g_assert_false(gtk_widget_get_sensitive(GTK_WIDGET(part(tw, "start_button"))));
     gtk_window_destroy(GTK_WINDOW(tw));
 }
 
@@ -61,15 +98,31 @@ static void test_real_run(void)
     g_autofree char *dir = g_dir_make_tmp("s4g-train-real-XXXXXX", NULL);
     g_autofree char *project = fix_make_tiny_trainable_project(dir);
 
-    S4gTrainWindow *tw = s4g_train_window_new(NULL, project);
+    /* opened from the main window: the model it trains joins the window's model list */
+    S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
+    g_autoptr(GError) open_error = NULL;
+    g_assert_true(s4g_window_open_project(win, project, &open_error));
+    g_assert_no_error(open_error);
+    GtkStringList *models = s4g_project_get_models(s4g_window_get_project(win));
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(models)), ==, 0);
+    gtk_widget_activate_action(GTK_WIDGET(win), "win.train", NULL);
+    S4gTrainWindow *tw = NULL;
+    g_autoptr(GListModel) tops = gtk_window_get_toplevels();
+    for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
+        g_autoptr(GObject) t = g_list_model_get_item(tops, i);
+        if (S4G_IS_TRAIN_WINDOW(t)) tw = S4G_TRAIN_WINDOW(t);
+    }
+    g_assert_nonnull(tw);
     set_row(tw, "model_row", "real");
-    set_row(tw, "dataset_row", "tiny");
+    select_dataset(tw, "tiny");
     set_row(tw, "preset_row", "atto");
     set_row(tw, "ground_size_row", "32x128");
     set_row(tw, "satellite_size_row", "64x64");
     /* 32 training pairs / 4 = 8 steps an epoch; 20 epochs is far more than we wait for */
     set_spin(tw, "epochs_spin", 20);
     set_spin(tw, "batch_spin", 4);
+    g_auto(GStrv) argv = s4g_train_window_build_argv(tw, "s4g");
+    g_assert_cmpstr(arg_after(argv, "--dataset"), ==, "tiny");
     gtk_window_set_default_size(GTK_WINDOW(tw), 720, 620);
     gtk_window_present(GTK_WINDOW(tw));
     g_autoptr(GError) error = NULL;
@@ -95,6 +148,10 @@ static void test_real_run(void)
     g_assert_cmpfloat(r5, >=, r1);
 
     s4g_train_window_cancel(tw);
+    /* said at once, before the trainer has stopped */
+    GtkLabel *status0 = GTK_LABEL(part(tw, "status_label"));
+    g_assert_true(g_str_has_prefix(gtk_label_get_label(status0), "Cancelling"));
+    g_assert_false(gtk_widget_get_sensitive(GTK_WIDGET(part(tw, "cancel_button"))));
     while (s4g_train_window_is_running(tw))
         g_main_context_iteration(NULL, TRUE);
     g_assert_false(s4g_train_window_is_running(tw));
@@ -106,6 +163,8 @@ static void test_real_run(void)
     g_assert_true(g_str_has_prefix(gtk_label_get_label(status), "Stopped after"));
     guint got = s4g_loss_chart_get_n_points(chart);
     g_assert_cmpuint(got, <, 160);
+    g_assert_cmpuint(g_list_model_get_n_items(G_LIST_MODEL(models)), ==, 1);
+    g_assert_cmpstr(gtk_string_list_get_string(models, 0), ==, "real");
     {
         g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
         g_assert_no_error(error);
@@ -121,6 +180,7 @@ static void test_real_run(void)
         g_main_context_iteration(NULL, FALSE);
     fix_screenshot(GTK_WIDGET(tw), "training-window.png");
     gtk_window_destroy(GTK_WINDOW(tw));
+    gtk_window_destroy(GTK_WINDOW(win));
     g_autofree char *rm = g_strdup_printf("rm -rf '%s'", dir);
     g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
 }
@@ -131,7 +191,10 @@ int main(int argc, char **argv)
     fix_init(argv[0]);
     gtk_init();
     adw_init();
+    app = fix_make_app("TrainRealTest");
     g_test_add_func("/studio/train/form-defaults", test_form_defaults);
     g_test_add_func("/studio/train/real-run", test_real_run);
-    return g_test_run();
+    int rc = g_test_run();
+    g_object_unref(app);
+    return rc;
 }

@@ -74,7 +74,9 @@ static void test_resume(void)
     GListModel *runs = s4g_train_window_get_runs(tw);
     g_assert_cmpuint(g_list_model_get_n_items(runs), ==, 0);
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "model_row")), "resumable");
-    gtk_editable_set_text(GTK_EDITABLE(child(tw, "dataset_row")), "tiny");
+    g_assert_cmpstr(gtk_string_object_get_string(adw_combo_row_get_selected_item(
+                        ADW_COMBO_ROW(child(tw, "dataset_row")))),
+                    ==, "tiny");
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "preset_row")), "atto");
     /* square inputs: the same under a W×H or an H×W flag convention */
     gtk_editable_set_text(GTK_EDITABLE(child(tw, "ground_size_row")), "64x64");
