@@ -240,6 +240,21 @@ static gboolean migrate(S4gStore *store, GError **error)
     }
 }
 
+/* Switches a new database to WAL.  The switch needs the database to itself, and SQLite answers
+ * SQLITE_BUSY at once, without the busy handler, when another process opening the same new
+ * project at the same moment holds a lock (the handler would deadlock there): so it is retried
+ * until the others are through — the first one to succeed makes it WAL for everybody. */
+static gboolean set_wal(S4gStore *store, GError **error)
+{
+    for (int attempt = 0;; attempt++) {
+        int rc = sqlite3_exec(store->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+        if (rc == SQLITE_OK) return TRUE;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 6000)
+            return s4g_store_exec(store, "PRAGMA journal_mode=WAL", error); /* names the error */
+        g_usleep(5000);
+    }
+}
+
 /* SQLite's busy handler: another connection holds the write lock.  Waits as long as it takes
  * (a long import or training step is no error), sleeping up to 100 ms per try, and says so
  * on a terminal every 5 s. */
@@ -292,7 +307,7 @@ S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
     sqlite3_busy_handler(store->db, on_busy, store);
     /* foreign keys are switched on after migrating: a migration that rebuilds a table must
      * not cascade its implicit DELETE into the tables that refer to it */
-    if (!s4g_store_exec(store, "PRAGMA journal_mode=WAL", error) ||
+    if (!set_wal(store, error) ||
         !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) || !migrate(store, error) ||
         !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) ||
         !s4g_store_sweep(store, NULL, NULL, error)) {
