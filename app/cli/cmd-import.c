@@ -41,7 +41,7 @@ static void on_store(guint done, guint total, gpointer data)
 int s4g_cmd_import(int argc, char **argv)
 {
     g_autofree char *kind_name = NULL, *name = NULL;
-    gboolean skip_missing = FALSE, outside = FALSE;
+    gboolean skip_missing = FALSE, outside = FALSE, replace = FALSE;
     GOptionEntry entries[] = {
         {"kind", 'k', 0, G_OPTION_ARG_STRING, &kind_name,
          "Layout of ROOT: cvusa, cvact, vigor, university or photos (a folder of JPEG/PNG with "
@@ -53,6 +53,10 @@ int s4g_cmd_import(int argc, char **argv)
          "N"},
         {"skip-missing", 0, 0, G_OPTION_ARG_NONE, &skip_missing,
          "Count and report images listed but absent instead of failing", NULL},
+        {"replace", 0, 0, G_OPTION_ARG_NONE, &replace,
+         "If NAME is already a dataset of another kind or root, delete it and what refers to its "
+         "images (pairs, embeddings, mined negatives, predictions, annotations) first",
+         NULL},
         {"allow-outside-root", 0, 0, G_OPTION_ARG_NONE, &outside,
          "Accept image paths that are absolute or lead outside ROOT (by “..” or a symlink)",
          NULL},
@@ -85,6 +89,7 @@ int s4g_cmd_import(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(S4gDataset) ds = s4g_dataset_new(kind, argv[1], skip_missing);
     ds->allow_outside_root = outside;
+    ds->replace = replace;
     Progress prog = {.tty = !json && isatty(STDERR_FILENO)};
     ds->on_read = on_read;
     ds->on_store = on_store;

@@ -23,19 +23,22 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
     S4gStoreDatasetWriter *w = NULL;
     g_autofree gint64 *ids = g_new(gint64, ds->images->len ? ds->images->len : 1);
     /* Another kind or root under an existing name would make its earlier rows resolve
-     * against the wrong root: refused (the user picks another --name). */
+     * against the wrong root: refused (the user picks another --name), or with replace the old
+     * dataset and everything hanging on its images is deleted first, in this transaction. */
     S4gStoreDataset have = {0};
     g_autoptr(GError) ferr = NULL;
     if (s4g_store_dataset_find(store, name, &have, &ferr)) {
         const char *kind = s4g_dataset_kind_name(ds->kind);
         gboolean same = !g_strcmp0(have.kind, kind) && !g_strcmp0(have.root, abs_root);
-        if (!same)
+        gboolean ok = same || (ds->replace && s4g_store_dataset_delete(store, have.id, error));
+        if (!ok && !same && !ds->replace)
             g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                         "dataset “%s” is already %s at %s; importing %s at %s under the same "
-                        "name would mix the two (use another --name)",
+                        "name would mix the two (use another --name, or --replace to delete "
+                        "the old one and what refers to its images)",
                         name, have.kind, have.root, kind, abs_root);
         s4g_store_dataset_clear(&have);
-        if (!same)
+        if (!ok)
             goto fail;
     } else if (!g_error_matches(ferr, S4G_STORE_ERROR, S4G_STORE_ERROR_NOT_FOUND)) {
         g_propagate_error(error, g_steal_pointer(&ferr));

@@ -73,6 +73,8 @@ typedef struct {
     char *root;
     gboolean skip_missing;  /* missing images are counted, not fatal */
     gboolean allow_outside_root; /* image paths may be absolute or lead outside root */
+    gboolean replace;       /* a dataset of the same name but another kind or root is deleted
+                             * (with its images' rows) before storing, instead of refused */
     GArray *images;         /* S4gDatasetImage */
     GArray *pairs;          /* S4gDatasetPair */
     guint missing;          /* images skipped because their file is absent (skip_missing) */

@@ -34,6 +34,15 @@ static void count_clear(gpointer p)
 }
 
 
+gboolean s4g_store_dataset_delete(S4gStore *store, gint64 id, GError **error)
+{
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(store, "DELETE FROM datasets WHERE id = ?1", error);
+    if (!st)
+        return FALSE;
+    sqlite3_bind_int64(st, 1, id);
+    return s4g_store_step_done(store, st, "deleting a dataset", error);
+}
+
 gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char *kind,
                                   const char *root, const char *options, gint64 *id,
                                   GError **error)

@@ -45,6 +45,10 @@ gboolean s4g_store_dataset_upsert(S4gStore *store, const char *name, const char 
                                   const char *root, const char *options, gint64 *id,
                                   GError **error);
 /* By name; S4G_STORE_ERROR_NOT_FOUND when absent. */
+/* Deletes a dataset with everything that refers to its images (pairs, embeddings, mining
+ * rows, predictions, annotations: the schema's cascades); runs and models that named it keep
+ * their rows with the dataset unset.  Inside the caller's transaction when one is open. */
+gboolean s4g_store_dataset_delete(S4gStore *store, gint64 id, GError **error);
 gboolean s4g_store_dataset_find(S4gStore *store, const char *name, S4gStoreDataset *out,
                                 GError **error);
 gboolean s4g_store_dataset_get(S4gStore *store, gint64 id, S4gStoreDataset *out, GError **error);

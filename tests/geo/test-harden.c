@@ -467,7 +467,31 @@ static void test_reimport_other_root(void)
     g_assert_true(s4g_store_dataset_find(store, "d", &have, &e));
     g_assert_cmpstr(have.kind, ==, "cvusa");
     g_assert_cmpstr(have.root, ==, a);
+    gint64 old_id = have.id;
     s4g_store_dataset_clear(&have);
+    g_autoptr(GArray) old_images = s4g_store_images_list(store, old_id, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(old_images->len, ==, 2);
+
+    /* --replace: the old dataset and its images go, the new root is stored in their place */
+    g_autoptr(S4gDataset) nb = s4g_dataset_new(S4G_DATASET_CVUSA, b, FALSE);
+    nb->replace = TRUE;
+    g_assert_true(s4g_dataset_read(nb, &e));
+    gint64 new_id = 0;
+    guint ni = 0, np = 0;
+    g_assert_true(s4g_dataset_store(nb, store, "d", &new_id, &ni, &np, &e));
+    g_assert_no_error(e);
+    g_assert_cmpuint(ni, ==, 2);
+    g_assert_cmpuint(np, ==, 1);
+    g_assert_true(s4g_store_dataset_find(store, "d", &have, &e));
+    g_assert_cmpstr(have.root, ==, b);
+    s4g_store_dataset_clear(&have);
+    g_autoptr(GArray) gone = s4g_store_images_list(store, old_id, NULL, NULL, &e);
+    g_assert_true(gone == NULL || gone->len == 0 || old_id == new_id);
+    g_clear_error(&e);
+    g_autoptr(GArray) now = s4g_store_images_list(store, new_id, NULL, NULL, &e);
+    g_assert_no_error(e);
+    g_assert_cmpuint(now->len, ==, 2); /* b's two, not a's as well */
     fx_rmtree(top);
 }
 
