@@ -139,7 +139,7 @@ static char *find_window(GPid pid, const char *name)
  * training 820×980), so these positions are stable; each is checked by its effect. */
 enum {
     FIRST_PHOTO_X = 75, FIRST_PHOTO_Y = 412, /* 0000001.jpg, the grid's first cell */
-    ANCHOR_X = 70, ANCHOR_Y = 245,           /* the second anchor of the Hard Negatives list */
+    ANCHOR_X = 70, ANCHOR_Y = 225,           /* the first anchor: the tile of 0000001.jpg */
     NOTE_X = 1104, NOTE_Y = 352,             /* the Note field (Hard Negatives side panel) */
     BATCH_X = 700, BATCH_Y = 460,            /* the training form's batch size */
 };
@@ -198,7 +198,7 @@ static void test_walkthrough(void)
     g_autofree char *all = shot(win, "walkthrough-3-predict-all.png");
     g_assert_cmpfloat(changed(photo, all), >, 0.005); /* the grid's labels gained errors */
 
-    /* 4. Hard Negatives (Alt+2), an anchor picked from its list */
+    /* 4. Hard Negatives (Alt+2), the selected photo's tile picked from the anchor list */
     key("alt+2");
     click(ANCHOR_X, ANCHOR_Y);
     g_autofree char *neg = shot(win, "walkthrough-4-hard-negatives.png");
@@ -217,7 +217,7 @@ static void test_walkthrough(void)
     shot(win, "walkthrough-5-annotate.png");
 
     /* 6. Train (Ctrl+T): batch size 16 typed in (the demo has 37 training pairs), Start
-     * (Alt+S); after a few logged steps Cancel Run (Alt+C): the run ends stopped */
+     * (Alt+S); after the first evaluation (epoch 4) Cancel Run (Alt+C): the run ends stopped */
     gint64 runs = db_int("SELECT count(*) FROM runs");
     key("ctrl+t");
     g_autofree char *train = find_window(pid, "Train Model");
@@ -233,13 +233,16 @@ static void test_walkthrough(void)
     g_assert_cmpint(db_int("SELECT json_extract(config, '$.batch_size') FROM runs ORDER BY id DESC "
                            "LIMIT 1"),
                     ==, 16);
-    g_assert_cmpint(wait_db("SELECT count(*) FROM metrics WHERE run = (SELECT max(id) FROM runs)",
-                            10, 90),
-                    >=, 10);
-    shot(train, "walkthrough-6-train.png");
+    g_assert_cmpint(wait_db("SELECT count(*) FROM evaluations WHERE run = (SELECT max(id) FROM "
+                            "runs)",
+                            1, 180),
+                    >=, 1);
     key("alt+c");
     g_assert_cmpint(wait_db("SELECT state = 'stopped' FROM runs ORDER BY id DESC LIMIT 1", 1, 60),
                     ==, 1);
+    g_assert_cmpint(db_int("SELECT count(*) FROM metrics WHERE run = (SELECT max(id) FROM runs)"),
+                    >=, 4); /* the steps of four epochs were logged (two each: 37 pairs, batch 16) */
+    shot(train, "walkthrough-6-train.png");
 
     /* 7. close: Escape closes the training window, Ctrl+Q quits; the app exits cleanly */
     key("Escape");
