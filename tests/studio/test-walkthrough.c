@@ -5,11 +5,13 @@
  * (Predict All), Alt+2 (Hard Negatives), typing a note and Ctrl+B (flag bad pair), Ctrl+T
  * (Train), Alt+S (Start), Alt+C (Cancel Run), Escape and Ctrl+Q.  Nothing inside the app is
  * called: each step is checked by what the app leaves behind in the project's database
- * (opened read-only) and by a screenshot of the screen that must not be blank.  The
- * screenshots (walkthrough-*.png in S4G_SCREENSHOT_DIR) are the README's pictures. */
+ * (opened read-only) and by a screenshot of the window that must not be blank (and must differ
+ * from the one before where the view changes).  The screenshots (walkthrough-*.png in
+ * S4G_SCREENSHOT_DIR) are the README's pictures.  Runs on a 1280×1024 screen so that the
+ * training window (820×980) fits. */
 #include <glib.h>
 #include <glib/gstdio.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/wait.h>
