@@ -4,6 +4,24 @@
 
 #include <string.h>
 
+/* Images encoded and stored per chunk: the vectors in memory stay bounded (a whole gallery's
+ * would be n × dim floats: 12.5 GB for 9.8 M patches at 320 dimensions). */
+#define EMBED_CHUNK 4096
+
+/* The encoder's progress over one chunk, passed on as progress over the whole pass. */
+typedef struct {
+    S4gEncodeProgress progress;
+    gpointer user_data;
+    guint offset, total;
+} ChunkProgress;
+
+static void chunk_progress(guint done, guint total, gpointer user_data)
+{
+    (void)total;
+    const ChunkProgress *c = user_data;
+    c->progress(c->offset + done, c->total, c->user_data);
+}
+
 gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           const S4gModelSpec *spec, const char *root, GArray *images, int batch,
                           S4gEncodeProgress progress, gpointer user_data, guint *encoded,
@@ -24,15 +42,20 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
             g_array_append_val(ids, im->id);
         }
         if (ids->len == 0) continue;
-        g_autofree float *vecs =
-            s4g_encode_images(m, (char *const *)paths->pdata, paths->len,
-                              sat ? spec->satellite : spec->ground, batch, progress, user_data,
-                              error);
-        if (!vecs) return FALSE;
-        if (!s4g_store_embeddings_put(store, model_id, ids->len, (gint64 *)ids->data,
-                                      m->cfg.dims[3], vecs, S4G_EMB_F32, TRUE, error))
-            return FALSE;
-        if (encoded) *encoded += ids->len;
+        /* a whole number of encode batches per chunk: the same batches as in one call */
+        guint chunk = (guint)MAX(batch, 1) * MAX(1u, EMBED_CHUNK / (guint)MAX(batch, 1));
+        for (guint c0 = 0; c0 < ids->len; c0 += chunk) {
+            guint nc = MIN(chunk, ids->len - c0);
+            ChunkProgress cp = {progress, user_data, c0, ids->len};
+            g_autofree float *vecs = s4g_encode_images(
+                m, (char *const *)paths->pdata + c0, nc, sat ? spec->satellite : spec->ground,
+                batch, progress ? chunk_progress : NULL, &cp, error);
+            if (!vecs) return FALSE;
+            if (!s4g_store_embeddings_put(store, model_id, nc, &g_array_index(ids, gint64, c0),
+                                          m->cfg.dims[3], vecs, S4G_EMB_F32, TRUE, error))
+                return FALSE;
+            if (encoded) *encoded += nc;
+        }
     }
     return TRUE;
 }

@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 
 /* images: GArray of S4gStoreImage of the dataset whose root is `root`.  Encodes those
  * without an embedding by model_id (batch images per encode batch) and stores them (f32,
- * normalised).  *encoded (may be NULL) gets how many were encoded. */
+ * normalised), a few thousand at a time (memory stays bounded; after a failure the chunks
+ * stored before it stay cached).  *encoded (may be NULL) gets how many were encoded. */
 gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           const S4gModelSpec *spec, const char *root, GArray *images, int batch,
                           S4gEncodeProgress progress, gpointer user_data, guint *encoded,
