@@ -1,5 +1,4 @@
 /* s4g-train-window.c — training runs from the Studio (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-train-window.h"
