@@ -785,6 +785,18 @@ static gboolean setup_model(Run *r, gboolean from_checkpoint, GError **error)
     return TRUE;
 }
 
+gboolean s4g_train_count_pairs(S4gStore *store, gint64 dataset, const char *split,
+                               gboolean exclude_flagged, guint *n_pairs, GError **error)
+{
+    S4gSplit *s = s4g_split_load(store, dataset, split, error);
+    if (!s) return FALSE;
+    guint excluded = 0;
+    gboolean ok = s4g_split_apply_annotations(s, store, exclude_flagged, &excluded, error);
+    if (ok) *n_pairs = s->n_queries;
+    s4g_split_free(s);
+    return ok;
+}
+
 gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
                        S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error)
 {
