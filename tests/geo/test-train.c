@@ -46,6 +46,43 @@ static S4gTrainOptions options(gint64 dataset, const char *name)
     return tf_train_options(dataset, name, 96, 2, 8, 16);
 }
 
+/* Writes an atto model with timm's init from `seed` to path (the --init file of a test). */
+static void write_init(const char *path, guint64 seed)
+{
+    s4g_err err = {0};
+    s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU, .threads = 1};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    g_assert_nonnull(ctx);
+    s4g_convnext_cfg cfg;
+    g_assert_cmpint(s4g_convnext_preset("atto", &cfg, &err), ==, 0);
+    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, seed, &err);
+    g_assert_nonnull(m);
+    g_assert_cmpint(s4g_convnext_save(m, path, NULL, &err), ==, 0);
+    s4g_convnext_free(m);
+    s4g_ctx_free(ctx);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    g_autofree char *ca = NULL, *cb = NULL;
+    gsize la = 0, lb = 0;
+    g_assert_true(g_file_get_contents(a, &ca, &la, NULL));
+    g_assert_true(g_file_get_contents(b, &cb, &lb, NULL));
+    g_assert_cmpmem(ca, la, cb, lb);
+}
+
+/* The options that resume run `run` (its stored config supplies the rest). */
+static S4gTrainOptions resume_options(gint64 run)
+{
+    S4gTrainOptions o;
+    s4g_train_options_init(&o);
+    o.resume_run = run;
+    o.backend = S4G_BACKEND_CPU;
+    o.threads = 2;
+    o.eval_batch = 16;
+    return o;
+}
+
 static void test_train_tiny(void)
 {
     g_autoptr(GError) error = NULL;
@@ -98,12 +135,7 @@ static void test_train_tiny(void)
     g_autoptr(S4gRunRow) rb = s4g_store_run_get(store, run_b, &error);
     g_assert_cmpint(rb->state, ==, S4G_RUN_STOPPED);
     g_assert_cmpuint(wb.steps, ==, 5);
-    S4gTrainOptions resume;
-    s4g_train_options_init(&resume);
-    resume.resume_run = run_b;
-    resume.backend = S4G_BACKEND_CPU;
-    resume.threads = 2;
-    resume.eval_batch = 16;
+    S4gTrainOptions resume = resume_options(run_b);
     Watch wc = {0};
     g_assert_true(s4g_train_run(store, &resume, NULL, on_event, &wc, NULL, &error));
     g_assert_no_error(error);
@@ -113,11 +145,7 @@ static void test_train_tiny(void)
     g_assert_cmpfloat(wc.last_r1, ==, wa.last_r1);
     /* bit-for-bit: the last checkpoints (weights, moments, step, position) are identical */
     g_autofree char *last_b = g_build_filename(proj, "models", "b-last.safetensors", NULL);
-    g_autofree char *ca = NULL, *cb = NULL;
-    gsize la = 0, lb = 0;
-    g_assert_true(g_file_get_contents(last_a, &ca, &la, NULL));
-    g_assert_true(g_file_get_contents(last_b, &cb, &lb, NULL));
-    g_assert_cmpmem(ca, la, cb, lb);
+    assert_same_file(last_a, last_b);
     /* a finished run does not resume */
     g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
@@ -219,31 +247,6 @@ static void test_spec_size_order(void)
     g_assert_nonnull(strstr(error->message, "size_order"));
 }
 
-/* Writes an atto model with timm's init from `seed` to path (the --init file of a test). */
-static void write_init(const char *path, guint64 seed)
-{
-    s4g_err err = {0};
-    s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU, .threads = 1};
-    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
-    g_assert_nonnull(ctx);
-    s4g_convnext_cfg cfg;
-    g_assert_cmpint(s4g_convnext_preset("atto", &cfg, &err), ==, 0);
-    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, seed, &err);
-    g_assert_nonnull(m);
-    g_assert_cmpint(s4g_convnext_save(m, path, NULL, &err), ==, 0);
-    s4g_convnext_free(m);
-    s4g_ctx_free(ctx);
-}
-
-static void assert_same_file(const char *a, const char *b)
-{
-    g_autofree char *ca = NULL, *cb = NULL;
-    gsize la = 0, lb = 0;
-    g_assert_true(g_file_get_contents(a, &ca, &la, NULL));
-    g_assert_true(g_file_get_contents(b, &cb, &lb, NULL));
-    g_assert_cmpmem(ca, la, cb, lb);
-}
-
 /* A fine-tuning run (--init) restarted from scratch by --resume (no checkpoint yet) starts
  * from the weights its config records, refuses them when they changed or are gone, and ends
  * byte-identical to an uninterrupted run from the same weights. */
@@ -285,12 +288,7 @@ static void test_resume_init(void)
     g_autofree char *last = g_build_filename(proj, "models", "fine-last.safetensors", NULL);
     g_assert_cmpint(g_unlink(last), ==, 0);
 
-    S4gTrainOptions resume;
-    s4g_train_options_init(&resume);
-    resume.resume_run = run;
-    resume.backend = S4G_BACKEND_CPU;
-    resume.threads = 2;
-    resume.eval_batch = 16;
+    S4gTrainOptions resume = resume_options(run);
     /* the file changed since: refused, naming it */
     g_autofree char *saved = g_build_filename(tmp, "init-saved.safetensors", NULL);
     g_assert_cmpint(g_rename(init, saved), ==, 0);
