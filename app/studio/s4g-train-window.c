@@ -448,13 +448,12 @@ void s4g_train_window_cancel(S4gTrainWindow *self)
     s4g_runner_cancel(self->runner);
 }
 
-/* A spin button row of the form: `title` (also its accessible name), lower..upper, value. */
+static void show_batch_limit(S4gTrainWindow *self, const char *problem);
+
 /* The batch the chosen dataset allows, as s4g train decides it: a batch holds at most the
  * training pairs of the split it trains on (s4g_train_count_pairs, with the trainer's default
  * split and flag rule).  The form keeps the batch asked for when it fits and shows the limit
  * when it does not. */
-static void show_batch_limit(S4gTrainWindow *self, const char *problem);
-
 static void fit_batch(S4gTrainWindow *self)
 {
     self->n_pairs = 0;
@@ -510,6 +509,7 @@ static void on_batch_changed(S4gTrainWindow *self)
     show_batch_limit(self, NULL);
 }
 
+/* A spin button row of the form: `title` (also its accessible name), lower..upper, value. */
 static GtkSpinButton *add_spin_row(S4gTrainWindow *self, const char *title, const char *subtitle,
                                    double lower, double upper, double value)
 {
