@@ -54,4 +54,16 @@ struct s4g_convnext_ws {
     s4g_t dD, dZ, dA, dB, dG, dH, dP, dY, dpool;
 };
 
+/* 0 when m has a gradient buffer (s4g_convnext_new), else -1 with an error saying `what`
+ * needs one (s4g_convnext_open's models are for inference only). */
+int s4g_convnext_trainable(const s4g_convnext *m, const char *what, s4g_err *err);
+/* s4g_convnext_load_report into a model whose parameters hold nothing worth keeping (just
+ * allocated): every backbone tensor comes from the file, logit_scale from it or its initial
+ * value; uses one host copy of the weights instead of two (s4g-weights.c). */
+/* host (m->total floats, PyTorch layout, every parameter at its offset) into the parameter
+ * buffer; host is converted to the buffer layout in place (its contents are lost). */
+int s4g_convnext_upload_pytorch(s4g_convnext *m, float *host, s4g_err *err);
+int s4g_convnext_load_fresh(s4g_convnext *m, const char *path, char *report, size_t cap,
+                            s4g_err *err);
+
 #endif

@@ -51,20 +51,60 @@ static void to_pytorch(const s4g_param_info *p, const float *src, float *dst)
     }
 }
 
+/* The largest parameter with a layout to convert (0: none), for an in-place conversion's
+ * scratch. */
+static size_t largest_converted(const s4g_convnext *m)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->nparams; i++)
+        if (m->info[i].layout != S4G_PARAM_PLAIN && m->info[i].n > n)
+            n = m->info[i].n;
+    return n;
+}
+
+/* host, in the buffer layout (pytorch = 0) or PyTorch's (1), to the other one, in place. */
+static int convert_in_place(s4g_convnext *m, float *host, int to_pt, s4g_err *err)
+{
+    size_t n = largest_converted(m);
+    float *scratch = n ? malloc(n * sizeof *scratch) : NULL;
+    if (n && !scratch)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    for (int i = 0; i < m->nparams; i++) {
+        const s4g_param_info *p = &m->info[i];
+        if (p->layout == S4G_PARAM_PLAIN)
+            continue;
+        memcpy(scratch, host + p->off, p->n * sizeof *scratch);
+        if (to_pt)
+            to_pytorch(p, scratch, host + p->off);
+        else
+            to_internal(p, scratch, host + p->off);
+    }
+    free(scratch);
+    return 0;
+}
+
 int s4g_convnext_to_host(s4g_convnext *m, s4g_buf *buf, float *host, s4g_err *err)
 {
-    float *tmp = malloc(m->total * sizeof *tmp);
-    if (!tmp)
-        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
-    if (s4g_buf_download(buf, 0, tmp, m->total, err)) {
-        free(tmp);
+    /* straight into host, then each converted parameter through a scratch of its size: one
+     * copy of the weights on the host instead of two */
+    if (s4g_buf_download(buf, 0, host, m->total, err))
         return -1;
+    if (convert_in_place(m, host, 1, err))
+        return -1;
+    /* the alignment gaps between parameters hold zeros, whatever the buffer holds there */
+    for (int i = 0; i < m->nparams; i++) {
+        const s4g_param_info *p = &m->info[i];
+        size_t end = i + 1 < m->nparams ? m->info[i + 1].off : m->total;
+        memset(host + p->off + p->n, 0, (end - p->off - p->n) * sizeof *host);
     }
-    memset(host, 0, m->total * sizeof *host);
-    for (int i = 0; i < m->nparams; i++)
-        to_pytorch(&m->info[i], tmp + m->info[i].off, host + m->info[i].off);
-    free(tmp);
     return 0;
+}
+
+int s4g_convnext_upload_pytorch(s4g_convnext *m, float *host, s4g_err *err)
+{
+    if (convert_in_place(m, host, 0, err))
+        return -1;
+    return s4g_buf_upload(m->params, 0, host, m->total, err);
 }
 
 int s4g_convnext_from_host(s4g_convnext *m, const float *host, s4g_buf *buf, s4g_err *err)
@@ -85,6 +125,8 @@ int s4g_convnext_get_param(s4g_convnext *m, const char *name, int from_grads, fl
     const s4g_param_info *p = s4g_convnext_find(m, name);
     if (!p)
         return s4g_fail(err, S4G_E_INVALID, "no parameter named \"%s\"", name);
+    if (from_grads && s4g_convnext_trainable(m, "convnext gradient", err))
+        return -1;
     if (n != p->n)
         return s4g_fail(err, S4G_E_INVALID, "parameter \"%s\" has %zu elements, not %zu", name,
                         p->n, n);

@@ -69,6 +69,8 @@ int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g
 {
     if (ws->m != m)
         return s4g_fail(err, S4G_E_INVALID, "convnext backward: workspace of another model");
+    if (s4g_convnext_trainable(m, "convnext backward", err))
+        return -1;
     if (!ws->train)
         return s4g_fail(err, S4G_E_INVALID,
                         "convnext backward: the workspace was made for inference (train = 0)");

@@ -73,6 +73,8 @@ s4g_convnext_ws *s4g_convnext_ws_new(s4g_convnext *m, int N, int H, int W, int t
         return s4g_fail(err, S4G_E_INVALID, "batch of %d images", N), NULL;
     if (s4g_convnext_spatial(H, W, hs, wd, err))
         return NULL;
+    if (train && s4g_convnext_trainable(m, "convnext training workspace", err))
+        return NULL;
     s4g_convnext_ws *ws = calloc(1, sizeof *ws);
     if (!ws)
         return s4g_fail(err, S4G_E_NOMEM, "out of memory"), NULL;

@@ -229,8 +229,9 @@ static void init_host(s4g_convnext *m, uint64_t seed, float *h)
     }
 }
 
-s4g_convnext *s4g_convnext_new(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, uint64_t seed,
-                               s4g_err *err)
+/* The table and the parameter buffer (and, with grads, the gradient buffer), values unset. */
+static s4g_convnext *alloc_model(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, int grads,
+                                 s4g_err *err)
 {
     if (cfg_ok(cfg, err))
         return NULL;
@@ -245,16 +246,28 @@ s4g_convnext *s4g_convnext_new(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, uint64
     m->ctx = ctx;
     m->cfg = *cfg;
     m->priv = P;
-    float *h = NULL;
     if (build_table(m, P)) {
         s4g_fail(err, S4G_E_NOMEM, "out of memory");
         goto bad;
     }
     m->params = s4g_buf_new(ctx, m->total, err);
-    m->grads = m->params ? s4g_buf_new(ctx, m->total, err) : NULL;
-    if (!m->grads)
+    if (!m->params)
         goto bad;
-    h = calloc(m->total, sizeof *h);
+    if (grads && !(m->grads = s4g_buf_new(ctx, m->total, err)))
+        goto bad;
+    return m;
+bad:
+    s4g_convnext_free(m);
+    return NULL;
+}
+
+s4g_convnext *s4g_convnext_new(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, uint64_t seed,
+                               s4g_err *err)
+{
+    s4g_convnext *m = alloc_model(ctx, cfg, 1, err);
+    if (!m)
+        return NULL;
+    float *h = calloc(m->total, sizeof *h);
     if (!h) {
         s4g_fail(err, S4G_E_NOMEM, "out of memory for %zu parameters", m->total);
         goto bad;
@@ -268,6 +281,33 @@ bad:
     free(h);
     s4g_convnext_free(m);
     return NULL;
+}
+
+s4g_convnext *s4g_convnext_open(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, const char *path,
+                                char *report, size_t cap, s4g_err *err)
+{
+    s4g_convnext_cfg fc;
+    if (!cfg) {
+        if (s4g_convnext_cfg_from_file(path, &fc, err))
+            return NULL;
+        cfg = &fc;
+    }
+    s4g_convnext *m = alloc_model(ctx, cfg, 0, err);
+    if (m && s4g_convnext_load_fresh(m, path, report, cap, err)) {
+        s4g_convnext_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+int s4g_convnext_trainable(const s4g_convnext *m, const char *what, s4g_err *err)
+{
+    if (m->grads)
+        return 0;
+    return s4g_fail(err, S4G_E_INVALID,
+                    "%s: the model was opened for inference only (s4g_convnext_open: no "
+                    "gradient buffer); train a model made by s4g_convnext_new",
+                    what);
 }
 
 void s4g_convnext_free(s4g_convnext *m)
@@ -289,5 +329,7 @@ void s4g_convnext_free(s4g_convnext *m)
 
 int s4g_convnext_zero_grads(s4g_convnext *m, s4g_err *err)
 {
+    if (s4g_convnext_trainable(m, "convnext zero_grads", err))
+        return -1;
     return s4g_fill(m->ctx, m->total, s4g_at(m->grads, 0), 0.0f, err);
 }

@@ -61,7 +61,8 @@ typedef struct s4g_convnext {
     size_t total;           /* floats in params/grads, logit_scale included */
     size_t logit_scale_off; /* offset of logit_scale in params */
     s4g_buf *params;
-    s4g_buf *grads;         /* same layout; parameter gradients are accumulated */
+    s4g_buf *grads;         /* same layout; parameter gradients are accumulated (NULL in a
+                             * model made by s4g_convnext_open: inference only) */
     void *priv;             /* offsets of each layer, cached inference workspace */
 } s4g_convnext;
 
@@ -69,6 +70,14 @@ typedef struct s4g_convnext {
  * weights, zero biases, LayerNorm 1/0, layer scale 1e-6, logit_scale ln(1/0.07)). */
 s4g_convnext *s4g_convnext_new(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, uint64_t seed,
                                s4g_err *err);
+/* A model for inference only (encode, embed, predict, import, export): the weights of `path`
+ * (any format and layout s4g_convnext_load_report takes; report as there) in the parameter
+ * buffer, and no gradient buffer — one device copy of the weights, and the load converts
+ * through one host copy, so a load peaks near twice the weights instead of four to five
+ * times.  Backward, zero_grads and training workspaces refuse such a model.  cfg: the
+ * architecture the file must hold; NULL: the file's (s4g_convnext_cfg_from_file). */
+s4g_convnext *s4g_convnext_open(s4g_ctx *ctx, const s4g_convnext_cfg *cfg, const char *path,
+                                char *report, size_t cap, s4g_err *err);
 void s4g_convnext_free(s4g_convnext *m);
 const s4g_param_info *s4g_convnext_find(const s4g_convnext *m, const char *name);
 /* Backbone parameter count (logit_scale excluded). */

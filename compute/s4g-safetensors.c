@@ -3,7 +3,6 @@
 #include "s4g-safetensors.h"
 #include "s4g-file.h"
 #include "s4g-half.h"
-#include "s4g-readfile.h"
 #include "s4g-json.h"
 
 #include <errno.h>
@@ -13,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,7 +55,10 @@ void s4g_st_close(s4g_st_file *f)
     free(f->tensors);
     free(f->meta_keys);
     free(f->meta_values);
-    free(f->image);
+    if (f->mapped)
+        munmap(f->image, f->size);
+    else
+        free(f->image);
     free(f->path);
     free(f);
 }
@@ -167,16 +171,23 @@ static int cmp_strp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-s4g_st_file *s4g_st_parse(uint8_t *image, size_t size, const char *label, s4g_err *err)
+/* s4g_st_parse of a malloc'd image or (mapped) a file mapping of size bytes, taken either
+ * way. */
+static s4g_st_file *parse_image(uint8_t *image, size_t size, int mapped, const char *label,
+                                s4g_err *err)
 {
     s4g_st_file *f = calloc(1, sizeof *f);
     if (!f) {
-        free(image);
+        if (mapped)
+            munmap(image, size);
+        else
+            free(image);
         s4g_fail(err, S4G_E_NOMEM, "%s: out of memory", label);
         return NULL;
     }
     f->image = image;
     f->size = size;
+    f->mapped = mapped;
     f->path = strdup(label);
     s4g_json *h = NULL;
     if (size < 8) {
@@ -255,13 +266,50 @@ bad:
     return NULL;
 }
 
+s4g_st_file *s4g_st_parse(uint8_t *image, size_t size, const char *label, s4g_err *err)
+{
+    return parse_image(image, size, 0, label, err);
+}
+
+/* MADV_DONTNEED on the whole pages inside a converted tensor of a mapped file: they leave
+ * the process's memory (and are read again from the file if touched). */
+static void release_pages(const s4g_st_file *f, const s4g_st_tensor *t)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)t->data + page - 1) / page * page,
+              hi = ((uintptr_t)t->data + t->nbytes) / page * page;
+    if (f->mapped && hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 s4g_st_file *s4g_st_open(const char *path, s4g_err *err)
 {
-    uint8_t *img = NULL;
-    size_t size = 0;
-    if (s4g_read_regular_file(path, &img, &size, err))
+    /* O_NONBLOCK: opening a FIFO for reading must not wait for a writer */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        s4g_fail(err, S4G_E_IO, "%.4096s: cannot open: %s", path, strerror(errno));
         return NULL;
-    return s4g_st_parse(img, size, path, err);
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        s4g_fail(err, S4G_E_IO, "%.4096s: not a regular file", path);
+        return NULL;
+    }
+    if (st.st_size == 0) { /* nothing to map: the parser says what is missing */
+        close(fd);
+        return parse_image(NULL, 0, 0, path, err);
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        s4g_fail(err, S4G_E_IO, "%.4096s: cannot map: %s", path, strerror(errno));
+        return NULL;
+    }
+    s4g_st_file *f = parse_image(m, (size_t)st.st_size, 1, path, err);
+    if (f)
+        f->release = release_pages;
+    return f;
 }
 
 const s4g_st_tensor *s4g_st_find(const s4g_st_file *f, const char *name)

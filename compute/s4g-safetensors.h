@@ -43,21 +43,25 @@ typedef struct s4g_st_tensor {
 
 typedef struct s4g_st_file {
     char *path;
-    uint8_t *image; /* whole file */
+    uint8_t *image; /* whole file: malloc'd, or a read-only file mapping (mapped) */
     size_t size;
+    int mapped;
     size_t ntensors;
     s4g_st_tensor *tensors;
     size_t nmeta;
     char **meta_keys, **meta_values;
-    /* Files whose tensors live in a read-only file mapping (PyTorch checkpoints, s4g-pth.h)
-     * set this: called after a tensor was converted, it hands its pages back so a load
-     * holds one copy of the weights, not two.  NULL for safetensors (a heap image). */
+    /* Files whose tensors live in a read-only file mapping (s4g_st_open's, PyTorch
+     * checkpoints of s4g-pth.h) set this: called after a tensor was converted, it hands its
+     * pages back so a load holds one copy of the weights, not two.  NULL for an image in
+     * memory (s4g_st_parse). */
     void (*release)(const struct s4g_st_file *f, const s4g_st_tensor *t);
     void *release_data;
 } s4g_st_file;
 
 const char *s4g_dtype_name(s4g_dtype dt);
 
+/* Maps a regular file read-only (never a FIFO or device: it is opened non-blocking and
+ * checked) and parses it; the tensors' data stay in the mapping until s4g_st_close. */
 s4g_st_file *s4g_st_open(const char *path, s4g_err *err);
 /* Parses an in-memory image; takes ownership of `image` (malloc'd) even on failure.
  * `label` names it in messages. */

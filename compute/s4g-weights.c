@@ -1,7 +1,7 @@
 /* s4g-weights.c — weights files of every format and layout, and loading them into a ConvNeXt;
  * see s4g-weights.h. */
 #include "s4g-weights.h"
-#include "s4g-convnext.h"
+#include "s4g-convnext-impl.h"
 #include "s4g-pth.h"
 
 #include <errno.h>
@@ -275,8 +275,11 @@ static void key_hint(const s4g_convnext *m, const char *key, char *out, size_t c
         }
 }
 
-int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, size_t cap,
-                             s4g_err *err)
+/* fresh: m's parameters hold nothing to keep (s4g_convnext_open): host starts from the
+ * initial logit_scale instead of a download of them.  Either way host is the one host copy:
+ * converted in place for the upload. */
+static int load(s4g_convnext *m, const char *path, int fresh, char *report, size_t cap,
+                s4g_err *err)
 {
     s4g_weights *w = s4g_weights_open(path, err);
     if (!w)
@@ -304,14 +307,16 @@ int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, si
         }
         loaded++;
     }
-    float *host = malloc(m->total * sizeof *host);
+    float *host = fresh ? calloc(m->total, sizeof *host) : malloc(m->total * sizeof *host);
     if (!host) {
         s4g_fail(err, S4G_E_NOMEM, "out of memory");
         goto out;
     }
-    if (s4g_convnext_to_host(m, m->params, host, err) == 0) {
+    if (fresh)
+        host[m->logit_scale_off] = (float)S4G_LOGIT_SCALE_INIT;
+    if (fresh || s4g_convnext_to_host(m, m->params, host, err) == 0) {
         if (s4g_convnext_read_tensors(m, f, "", 1, host, err) == 0)
-            rc = s4g_convnext_from_host(m, host, m->params, err);
+            rc = s4g_convnext_upload_pytorch(m, host, err);
         else if (hint[0] && strlen(err->msg) + strlen(hint) < sizeof err->msg)
             strcat(err->msg, hint);
     }
@@ -321,6 +326,18 @@ int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, si
 out:
     s4g_weights_close(w);
     return rc;
+}
+
+int s4g_convnext_load_report(s4g_convnext *m, const char *path, char *report, size_t cap,
+                             s4g_err *err)
+{
+    return load(m, path, 0, report, cap, err);
+}
+
+int s4g_convnext_load_fresh(s4g_convnext *m, const char *path, char *report, size_t cap,
+                            s4g_err *err)
+{
+    return load(m, path, 1, report, cap, err);
 }
 
 int s4g_convnext_load(s4g_convnext *m, const char *path, s4g_err *err)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Checks that every translatable string of the sources named in POTFILES is translated in
-# each catalogue of LINGUAS, and that every file holding _("…") or translatable="yes" is in
-# POTFILES.  Usage: check-po.sh SOURCE_ROOT
+# each catalogue of LINGUAS, that no catalogue keeps entries the sources no longer use, and
+# that every file holding _("…") or translatable="yes" is in POTFILES.  Usage: check-po.sh SOURCE_ROOT
 set -eu
 root="$1"
 tmp=$(mktemp -d)
@@ -19,6 +19,14 @@ for lang in $(cat po/LINGUAS); do
   if [ "$missing" -gt 0 ]; then
     echo "check-po: po/$lang.po lacks translations:"
     msgattrib --untranslated --no-obsolete "$tmp/$lang.po" | grep '^msgid ' | grep -v '^msgid ""$'
+    exit 1
+  fi
+  # entries no source uses any more (msgmerge marks them obsolete): a catalogue holds only
+  # what the program can show
+  unused=$(msgattrib --only-obsolete "$tmp/$lang.po" | grep -c '^#~ msgid ' || true)
+  if [ "$unused" -gt 0 ]; then
+    echo "check-po: po/$lang.po has $unused entries no source uses (remove them):"
+    msgattrib --only-obsolete "$tmp/$lang.po" | grep '^#~ msgid '
     exit 1
   fi
   msgfmt -c -o /dev/null "po/$lang.po"

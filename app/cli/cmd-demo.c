@@ -8,6 +8,7 @@
 #include "cmd-predict.h"
 #include "s4g-demo-events.h"
 #include "s4g-cli.h"
+#include "s4g-convnext.h"
 #include "s4g-csv.h"
 #include "s4g-geo.h"
 #include "s4g-locate.h"
@@ -28,6 +29,11 @@ int s4g_cmd_import(int argc, char **argv);
 int s4g_cmd_train(int argc, char **argv);
 int s4g_cmd_eval(int argc, char **argv);
 int s4g_cmd_gallery(int argc, char **argv);
+
+/* The model the demo trains (--preset, --epochs): the README's figures say what it reaches
+ * and in how long. */
+#define DEMO_PRESET "atto"
+#define DEMO_EPOCHS 120
 
 /* --json: the progress events go here (the real stdout); NULL without --json. */
 static FILE *events;
@@ -348,18 +354,20 @@ static gboolean remove_tree(const char *path, GError **error)
 }
 
 static int demo_run(const char *dir, gboolean atomic, int locations, int epochs, int seed,
-                    int gstride, int shift, const S4gCliOptions *op);
+                    int gstride, int shift, const char *preset, const S4gCliOptions *op);
 
 int s4g_cmd_demo(int argc, char **argv)
 {
-    g_autofree char *dir = NULL;
-    int locations = 400, epochs = 120, seed = 1, gstride = 8, shift = 4;
+    g_autofree char *dir = NULL, *preset = NULL;
+    int locations = 400, epochs = DEMO_EPOCHS, seed = 1, gstride = 8, shift = 4;
     gboolean atomic = FALSE;
     GOptionEntry entries[] = {
         {"dir", 'd', 0, G_OPTION_ARG_FILENAME, &dir, "The same as --project", "DIR"},
         {"locations", 'n', 0, G_OPTION_ARG_INT, &locations, "Panoramas in the world (400)", "N"},
-        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (120)", "N"},
+        {"epochs", 'e', 0, G_OPTION_ARG_INT, &epochs, "Training epochs (" G_STRINGIFY(DEMO_EPOCHS) ")", "N"},
         {"seed", 's', 0, G_OPTION_ARG_INT, &seed, "World and training seed (1)", "N"},
+        {"preset", 0, 0, G_OPTION_ARG_STRING, &preset,
+         "ConvNeXt preset of the model (" DEMO_PRESET "; s4g train --preset)", "NAME"},
         {"satellite-shift", 0, 0, G_OPTION_ARG_INT, &shift,
          "Training translation of the satellite images, pixels (4; s4g train "
          "--satellite-shift): the gallery's patches are not centred on the photos",
@@ -409,7 +417,14 @@ int s4g_cmd_demo(int argc, char **argv)
             return 1;
         }
     }
-    int rc = demo_run(dir, atomic, locations, epochs, seed, gstride, shift, &o);
+    s4g_convnext_cfg cfg;
+    s4g_err err = {0};
+    if (!preset) preset = g_strdup(DEMO_PRESET);
+    if (s4g_convnext_preset(preset, &cfg, &err)) {
+        fprintf(stderr, "s4g demo: --preset: %s\n", err.msg);
+        return 2;
+    }
+    int rc = demo_run(dir, atomic, locations, epochs, seed, gstride, shift, preset, &o);
     if (events) {
         fflush(stdout);
         dup2(saved_stdout, STDOUT_FILENO);
@@ -420,7 +435,7 @@ int s4g_cmd_demo(int argc, char **argv)
 }
 
 static int demo_run(const char *dir, gboolean atomic, int locations, int epochs, int seed,
-                    int gstride, int shift, const S4gCliOptions *op)
+                    int gstride, int shift, const char *preset, const S4gCliOptions *op)
 {
     const S4gCliOptions o = *op;
     int batch = o.batch;
@@ -470,7 +485,7 @@ static int demo_run(const char *dir, gboolean atomic, int locations, int epochs,
         dup2(fileno(events), STDOUT_FILENO);
     }
     int train_rc = run(s4g_cmd_train, "train", "--project", project, "--dataset", "demo",
-                       "--model", model, "--preset", "atto", "--ground-size", "32x128",
+                       "--model", model, "--preset", preset, "--ground-size", "32x128",
                        "--satellite-size", "64x64", "--epochs", e, "--batch", b, "--eval-every",
                        ev, "--seed", s, "--neighbour-select", "8", "--neighbour-range", "16",
                        "--satellite-shift", sh, "--backend", be, x1, x2, x3, NULL);

@@ -81,12 +81,12 @@ int s4g_cmd_encode(int argc, char **argv)
         s4g_npy_clear(&x);
         return 1;
     }
-    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, 0, &err);
+    char report[512];
+    s4g_convnext *m = s4g_convnext_open(ctx, &cfg, weights, report, sizeof report, &err);
     int D = cfg.dims[3], rc = 1;
     float *out = g_new(float, (size_t)N * D);
     gint64 t0 = g_get_monotonic_time();
-    char report[512];
-    if (!m || s4g_convnext_load_report(m, weights, report, sizeof report, &err)) {
+    if (!m) {
         fprintf(stderr, "s4g encode: %s\n", err.msg);
         goto out;
     }

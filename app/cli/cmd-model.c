@@ -11,6 +11,7 @@
  *                 in Sample4Geo's TimmModel names, which the original's
  *                 model.load_state_dict(torch.load(F), strict=True) accepts.
  * --json output is written with json-glib (s4g-json-out.h). */
+#include "s4g-checksum.h"
 #include "s4g-cli.h"
 #include "s4g-model.h"
 #include "s4g-store-evaluations.h"
@@ -70,28 +71,6 @@ static void member_arch(JsonBuilder *b, const s4g_convnext_cfg *c)
 }
 
 /* SHA-256 of a file's bytes, hex. */
-static char *file_sha256(const char *path, GError **error)
-{
-    FILE *f = fopen(path, "rbe");
-    if (!f) {
-        g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: cannot open: %s",
-                    path, g_strerror(errno));
-        return NULL;
-    }
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    g_autofree guchar *buf = g_malloc(1 << 20);
-    size_t n;
-    while ((n = fread(buf, 1, 1 << 20, f)) > 0)
-        g_checksum_update(sum, buf, (gssize)n);
-    gboolean bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_IO, "%s: read error", path);
-        return NULL;
-    }
-    return g_strdup(g_checksum_get_string(sum));
-}
-
 /* A model name is also a file name in models/: letters, digits, '.', '_', '-'. */
 static gboolean valid_name(const char *n)
 {
@@ -168,17 +147,17 @@ static int model_import(int argc, char **argv)
 
     s4g_err err = {0};
     if (s4g_convnext_cfg_from_file(file, &spec.cfg, &err)) return fail_msg(cmd, "%s", err.msg);
-    g_autofree char *sha = file_sha256(file, &error);
+    g_autofree char *sha = s4g_file_sha256(file, NULL, &error);
     if (!sha) return s4g_cli_fail(cmd, error);
     s4g_ctx *ctx = cpu_ctx(cmd);
     if (!ctx) return 1;
     char report[768] = "";
-    s4g_convnext *m = s4g_convnext_new(ctx, &spec.cfg, 0, &err);
+    /* inference only (no gradient buffer): the import peaks near twice the weights */
+    s4g_convnext *m = s4g_convnext_open(ctx, &spec.cfg, file, report, sizeof report, &err);
     g_autofree char *source = g_canonicalize_filename(file, NULL);
     g_autofree char *arch = s4g_model_spec_to_json(&spec);
     /* the row goes in only once the weights are in place; a failed row removes them */
-    gboolean ok = m && !s4g_convnext_load_report(m, file, report, sizeof report, &err) &&
-                  !s4g_convnext_save(m, dst, NULL, &err);
+    gboolean ok = m && !s4g_convnext_save(m, dst, NULL, &err);
     gint64 id = 0;
     if (!ok)
         error = g_error_new(S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s", err.msg);
@@ -361,7 +340,8 @@ static int model_info(int argc, char **argv)
     const S4gEvaluationRow *best = best_eval(evals);
     g_autofree char *wpath = g_build_filename(co.project, r->weights, NULL);
     g_autoptr(GError) werr = NULL;
-    g_autofree char *wsha = file_sha256(wpath, &werr); /* a run may not have written it yet */
+    /* a run may not have written it yet */
+    g_autofree char *wsha = s4g_file_sha256(wpath, NULL, &werr);
     if (co.json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         model_json(b, r, &s, wsha, best);

@@ -252,7 +252,8 @@ int s4g_cmd_train(int argc, char **argv)
         {"loader-threads", 0, 0, G_OPTION_ARG_INT, &loader_threads, loader_help, "N"},
         {"resume", 0, 0, G_OPTION_ARG_INT64, &resume,
          "Continue a stopped, failed or interrupted run from its last checkpoint, or from the "
-         "start when it has none (its stored settings are used)",
+         "start when it has none (its stored settings are used, and its --init weights, "
+         "checked to be unchanged by size and SHA-256; --init overrides them)",
          "RUN"},
         {NULL},
     };

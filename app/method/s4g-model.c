@@ -203,12 +203,9 @@ s4g_convnext *s4g_model_open(S4gStore *store, const char *name_or_path, s4g_ctx 
         no_model(name_or_path, error);
         return NULL;
     }
-    s4g_convnext *m = s4g_convnext_new(ctx, &spec->cfg, 0, &err);
-    if (!m || s4g_convnext_load(m, path, &err)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", path, err.msg);
-        s4g_convnext_free(m);
-        return NULL;
-    }
+    /* inference only: no gradient buffer, one host copy while loading */
+    s4g_convnext *m = s4g_convnext_open(ctx, &spec->cfg, path, NULL, 0, &err);
+    if (!m) g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: %s", path, err.msg);
     return m;
 }
 

@@ -1,5 +1,6 @@
 /* s4g-train.c — the training loop. */
 #include "s4g-train.h"
+#include "s4g-checksum.h"
 #include "s4g-dss.h"
 #include "s4g-json.h"
 #include "s4g-json-out.h"
@@ -63,6 +64,62 @@ gboolean s4g_test_kill_parse(const char *text, S4gTestKill *out, GError **error)
     return FALSE;
 }
 
+/* The --init weights a run started from, recorded in its config so that a run restarted from
+ * scratch by --resume (no checkpoint yet) starts from the same file, and notices when the
+ * file is gone or has changed. */
+typedef struct {
+    char *path; /* absolute; NULL: timm's random init */
+    gint64 bytes;
+    char *sha256;
+} InitWeights;
+
+static void init_weights_clear(InitWeights *w)
+{
+    g_clear_pointer(&w->path, g_free);
+    g_clear_pointer(&w->sha256, g_free);
+}
+
+/* w from the file at path (as it is now). */
+static gboolean init_weights_take(InitWeights *w, const char *path, GError **error)
+{
+    goffset bytes = 0;
+    char *sha = s4g_file_sha256(path, &bytes, error);
+    if (!sha) return g_prefix_error(error, "--init: "), FALSE;
+    init_weights_clear(w);
+    w->path = g_canonicalize_filename(path, NULL);
+    w->bytes = bytes;
+    w->sha256 = sha;
+    return TRUE;
+}
+
+/* Resuming run `run` from its start without --init: the recorded weights, checked to be the
+ * file the run started from. */
+static gboolean init_weights_check(const InitWeights *w, gint64 run, GError **error)
+{
+    InitWeights now = {0};
+    g_autoptr(GError) e = NULL;
+    if (!init_weights_take(&now, w->path, &e)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                    "run %" G_GINT64_FORMAT " started from the weights %s (--init), which cannot "
+                    "be read now (%s); it has no checkpoint yet, so it starts over from them: "
+                    "restore the file, or pass --init FILE with --resume to start it from "
+                    "another file",
+                    run, w->path, e->message);
+        return FALSE;
+    }
+    gboolean same = now.bytes == w->bytes && !g_strcmp0(now.sha256, w->sha256);
+    if (!same)
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
+                    "run %" G_GINT64_FORMAT " started from the weights %s (--init), which have "
+                    "changed since (%" G_GINT64_FORMAT " bytes, sha256 %.12s…; now %" G_GINT64_FORMAT
+                    " bytes, sha256 %.12s…); it has no checkpoint yet, so it starts over: pass "
+                    "--init %s with --resume to start from the file as it is now",
+                    run, w->path, w->bytes, w->sha256 ? w->sha256 : "?", now.bytes, now.sha256,
+                    w->path);
+    init_weights_clear(&now);
+    return same;
+}
+
 /* Everything a run needs, owned in one place. */
 typedef struct {
     S4gStore *store;
@@ -84,6 +141,7 @@ typedef struct {
     S4gRunLock *lock;            /* held from creating/resuming the run until its end */
     guint kill_count;            /* test hook: times test_kill.point was reached */
     char init_report[512];       /* the --init load line (s4g_weights_report) or "" */
+    InitWeights init;            /* what --init named, as the run config records it */
 } Run;
 
 /* The test-only kill hook (S4gTrainOptions.test_kill). */
@@ -148,7 +206,8 @@ static gboolean compute_fail(GError **error, const char *what, const s4g_err *er
 /* steps: the schedule's steps per epoch, ceil(N/B); with it the config records the exact
  * warm-up W = steps × warmup_epochs (informative: resuming recomputes it from the same
  * numbers). */
-static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
+static char *config_json(const S4gTrainOptions *o, const InitWeights *init, const char *spec,
+                         long steps)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
@@ -183,6 +242,12 @@ static char *config_json(const S4gTrainOptions *o, const char *spec, long steps)
     s4g_json_add_string(b, "jpeg_order", s4g_jpeg_order_name(o->jpeg_order));
     s4g_json_add_double(b, "ground_fov", o->ground_fov);
     s4g_json_add_string(b, "recipe", o->recipe); /* null when none */
+    /* the --init weights (null: timm's init), for a restart from scratch by --resume */
+    s4g_json_add_string(b, "init_weights", init->path);
+    if (init->path) {
+        s4g_json_add_int(b, "init_bytes", init->bytes);
+        s4g_json_add_string(b, "init_sha256", init->sha256);
+    }
     json_builder_end_object(b);
     return s4g_json_to_string(b);
 }
@@ -199,9 +264,10 @@ static const char *jstr(const s4g_json *root, const char *key, const char *def)
     return v && v->type == S4G_JSON_STRING ? v->str : def;
 }
 
-/* Resuming: the stored config replaces the options (strings are kept alive in keep). */
-static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrArray *keep,
-                                    GError **error)
+/* Resuming: the stored config replaces the options (strings are kept alive in keep); init
+ * gets the --init weights it records (path NULL when none). */
+static gboolean options_from_config(S4gTrainOptions *o, InitWeights *init, const char *json,
+                                    GPtrArray *keep, GError **error)
 {
     s4g_err err = {0};
     s4g_json *root = s4g_json_parse(json, strlen(json), &err);
@@ -241,6 +307,13 @@ static gboolean options_from_config(S4gTrainOptions *o, const char *json, GPtrAr
     o->sampler.neighbour_range = (guint)jnum(root, "neighbour_range", o->sampler.neighbour_range);
     o->sampler.break_limit = (guint)jnum(root, "break_limit", o->sampler.break_limit);
     o->sampler.skip_neighbour = (gint)jnum(root, "skip_neighbour", o->sampler.skip_neighbour);
+    init_weights_clear(init);
+    const char *ip = jstr(root, "init_weights", NULL);
+    if (ip) {
+        init->path = g_strdup(ip);
+        init->bytes = (gint64)jnum(root, "init_bytes", -1);
+        init->sha256 = g_strdup(jstr(root, "init_sha256", NULL));
+    }
     s4g_json_free(root);
     return TRUE;
 }
@@ -638,7 +711,7 @@ static gboolean create_run(Run *r, const char *spec_json, GError **error)
         }
     }
     long steps = (long)((r->train->n_queries + r->o.batch_size - 1) / r->o.batch_size);
-    g_autofree char *cfg = config_json(&r->o, spec_json, steps);
+    g_autofree char *cfg = config_json(&r->o, &r->init, spec_json, steps);
     g_autofree char *w = NULL;
     if (!s4g_store_begin(store, error)) return FALSE;
     r->run = s4g_store_run_add(store, 0, r->o.dataset, cfg, error);
@@ -673,6 +746,7 @@ static void run_clear(Run *r)
     g_free(r->best_path);
     g_free(r->last_rel);
     g_free(r->best_rel);
+    init_weights_clear(&r->init);
 }
 
 static gboolean setup_model(Run *r, gboolean from_checkpoint, GError **error)
@@ -711,6 +785,18 @@ static gboolean setup_model(Run *r, gboolean from_checkpoint, GError **error)
     return TRUE;
 }
 
+gboolean s4g_train_count_pairs(S4gStore *store, gint64 dataset, const char *split,
+                               gboolean exclude_flagged, guint *n_pairs, GError **error)
+{
+    S4gSplit *s = s4g_split_load(store, dataset, split, error);
+    if (!s) return FALSE;
+    guint excluded = 0;
+    gboolean ok = s4g_split_apply_annotations(s, store, exclude_flagged, &excluded, error);
+    if (ok) *n_pairs = s->n_queries;
+    s4g_split_free(s);
+    return ok;
+}
+
 gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gint *stop,
                        S4gTrainCallback cb, gpointer user_data, gint64 *run_id, GError **error)
 {
@@ -745,7 +831,7 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
                         run->id);
             goto out_early;
         }
-        if (!options_from_config(&r.o, run->config, keep, error)) goto out_early;
+        if (!options_from_config(&r.o, &r.init, run->config, keep, error)) goto out_early;
         g_autoptr(S4gModelRow) m = s4g_store_model_get(store, run->model, NULL, error);
         if (!m || !s4g_model_spec_from_json(m->architecture, &r.o.spec, error)) goto out_early;
         r.run = run->id;
@@ -758,6 +844,13 @@ gboolean s4g_train_run(S4gStore *store, const S4gTrainOptions *opts, volatile gi
         g_autofree char *last = g_strdup_printf("models/%s-last.safetensors", r.name);
         g_autofree char *last_abs = g_build_filename(s4g_store_dir(store), last, NULL);
         from_checkpoint = g_file_test(last_abs, G_FILE_TEST_IS_REGULAR);
+        /* starting over without --init: from the weights the run started from, unchanged */
+        if (!from_checkpoint && !opts->init_weights && r.init.path) {
+            if (!init_weights_check(&r.init, r.run, error)) goto out_early;
+            r.o.init_weights = r.init.path;
+        }
+    } else if (opts->init_weights && !init_weights_take(&r.init, opts->init_weights, error)) {
+        goto out_early;
     }
     if (run_id) *run_id = r.run;
 

@@ -81,6 +81,12 @@ typedef struct {
 
 void s4g_train_options_init(S4gTrainOptions *o);
 
+/* The pairs a run trains on: split `split` of `dataset` less the pairs open flags leave out
+ * when exclude_flagged — what s4g_train_run checks the batch against (a batch holds at most
+ * this many pairs).  The Studio's form uses it to fit its batch to the dataset. */
+gboolean s4g_train_count_pairs(S4gStore *store, gint64 dataset, const char *split,
+                               gboolean exclude_flagged, guint *n_pairs, GError **error);
+
 /* TEST ONLY (the crash-consistency test): "POINT:N" kills the trainer with SIGKILL the N-th
  * time it reaches POINT — step (after a training step), eval (after an evaluation row is
  * stored), mine (after a mining run is stored), checkpoint-write (after the checkpoint file

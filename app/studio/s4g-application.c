@@ -1,5 +1,4 @@
 /* s4g-application.c — the application object (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-application.h"

@@ -1,5 +1,4 @@
 /* s4g-embedding-view.c — 2-D embedding scatter (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-embedding-view.h"
 
 #include <glib/gi18n.h>

@@ -1,5 +1,4 @@
 /* s4g-loss-chart.c — the drawing of a training chart (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-loss-chart.h"
 
 #include <glib/gi18n.h>

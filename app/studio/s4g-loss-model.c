@@ -1,5 +1,4 @@
 /* s4g-loss-model.c — the series of a training chart (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-loss-model.h"
 
 #include <glib/gi18n.h>

@@ -1,5 +1,4 @@
 /* s4g-mbtiles-source.c — MBTiles map source (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-mbtiles-source.h"
 
 #include "s4g-image.h"

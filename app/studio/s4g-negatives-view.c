@@ -1,5 +1,4 @@
 /* s4g-negatives-view.c — hard-negative inspector with run comparison (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-negatives-view.h"

@@ -6,7 +6,6 @@
  * Positions use the viewport's own Web-Mercator maths (shumate_map_source_get_x/_y of the
  * reference source, rotation around the centre), so a dot sits exactly where
  * shumate_viewport_location_to_widget_coords puts its photo. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-photo-layer.h"
 
 #include <glib/gi18n.h>

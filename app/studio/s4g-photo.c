@@ -1,5 +1,4 @@
 /* s4g-photo.c — photo list item (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-photo.h"
 
 #include "s4g-thumbnail-cache.h"

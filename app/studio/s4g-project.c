@@ -1,5 +1,4 @@
 /* s4g-project.c — project model for the Studio (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-project.h"
 
 #include "s4g-geo.h"
@@ -150,26 +149,6 @@ GStrv s4g_project_list_datasets(S4gProject *self)
 GStrv s4g_project_list_splits(S4gProject *self)
 {
     return strings_or_empty(s4g_store_ground_splits(self->store, NULL));
-}
-
-gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error)
-{
-    guint n = g_list_model_get_n_items(G_LIST_MODEL(self->photos));
-    for (guint i = 0; i < n; i++) {
-        g_autoptr(S4gPhoto) p = g_list_model_get_item(G_LIST_MODEL(self->photos), i);
-        s4g_photo_set_error(p, NAN);
-    }
-    /* the best-ranked row per image, of one gallery */
-    g_autoptr(GArray) best = s4g_store_predictions_best(self->store, model, error);
-    if (!best) return FALSE;
-    for (guint i = 0; i < best->len; i++) {
-        const S4gPredictionBest *b = &g_array_index(best, S4gPredictionBest, i);
-        S4gPhoto *p = s4g_project_find_photo(self, b->image);
-        if (!p || isnan(s4g_photo_get_lat(p))) continue;
-        s4g_photo_set_error(p, s4g_geo_haversine_m(s4g_photo_get_lat(p), s4g_photo_get_lon(p),
-                                                   b->lat, b->lon));
-    }
-    return TRUE;
 }
 
 static S4gCandidate *hit_to_candidate(S4gStoreHit *h)

@@ -40,8 +40,6 @@ gint64 s4g_project_model_id(S4gProject *self, guint position);
 /* Appends the models the store gained since (a run trained meanwhile) to the list; the
  * positions of the ones listed stay as they are. */
 gboolean s4g_project_reload_models(S4gProject *self, GError **error);
-/* Sets each photo's rank-1 error for `model` (NAN where it has no prediction). */
-gboolean s4g_project_load_errors(S4gProject *self, gint64 model, GError **error);
 /* The search spaces prediction can use: datasets (galleries are datasets) with satellite
  * images, by name. */
 GStrv s4g_project_list_search_spaces(S4gProject *self);

@@ -1,5 +1,4 @@
 /* s4g-recall-plot.c — recall-by-distance curve (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-recall-plot.h"
 
 #include <glib/gi18n.h>

@@ -1,5 +1,4 @@
 /* s4g-run-item.c — past training runs for the training window (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-run-item.h"
 
 #include <glib/gi18n.h>

@@ -1,5 +1,4 @@
 /* s4g-runner.c — one subprocess of the Studio (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-runner.h"
 
 #include <signal.h>

@@ -1,7 +1,6 @@
 /* s4g-thumbnail-cache.c — byte-bounded LRU of thumbnails (see the header).  A hash table
  * finds an entry, a doubly linked queue orders them (head = most recently used), so lookup,
  * insert and eviction are O(1). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-thumbnail-cache.h"
 
 typedef struct {

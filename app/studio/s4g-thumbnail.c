@@ -1,5 +1,4 @@
 /* s4g-thumbnail.c — libvips thumbnails as GdkTextures (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-thumbnail.h"
 
 #include "s4g-file.h"

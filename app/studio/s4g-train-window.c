@@ -1,5 +1,4 @@
 /* s4g-train-window.c — training runs from the Studio (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-train-window.h"
@@ -10,6 +9,7 @@
 #include "s4g-train-events.h"
 #include "s4g-store-datasets.h"
 #include "s4g-store-runs.h"
+#include "s4g-train.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -29,6 +29,10 @@ struct _S4gTrainWindow {
     GtkSpinButton *shift_spin, *select_spin, *range_spin, *eval_spin;
     AdwEntryRow *ground_size_row, *satellite_size_row; /* empty: the trainer's defaults */
     GtkSpinButton *epochs_spin, *batch_spin;
+    AdwActionRow *batch_row; /* its subtitle says when the dataset limits the batch */
+    int batch_wanted;        /* the batch asked for (the default, then the user's) */
+    guint n_pairs;           /* training pairs of the chosen dataset; 0: none chosen */
+    gboolean fitting;        /* the batch is being fitted: not the user's choice */
     GtkLabel *status_label, *runs_label;
     S4gLossChart *chart;
     AdwViewStack *view_stack;
@@ -117,9 +121,10 @@ static void update_resume_sensitivity(S4gTrainWindow *self)
 
 static void set_running(S4gTrainWindow *self, gboolean running)
 {
-    /* no dataset with photos: nothing to train on */
+    /* no dataset with photos, or fewer than two pairs: nothing to train on */
     gtk_widget_set_sensitive(GTK_WIDGET(self->start_button),
-                             !running && adw_combo_row_get_selected_item(self->dataset_row));
+                             !running && adw_combo_row_get_selected_item(self->dataset_row) &&
+                                 self->n_pairs >= 2);
     gtk_widget_set_sensitive(GTK_WIDGET(self->cancel_button), running);
     update_resume_sensitivity(self);
 }
@@ -443,6 +448,67 @@ void s4g_train_window_cancel(S4gTrainWindow *self)
     s4g_runner_cancel(self->runner);
 }
 
+static void show_batch_limit(S4gTrainWindow *self, const char *problem);
+
+/* The batch the chosen dataset allows, as s4g train decides it: a batch holds at most the
+ * training pairs of the split it trains on (s4g_train_count_pairs, with the trainer's default
+ * split and flag rule).  The form keeps the batch asked for when it fits and shows the limit
+ * when it does not. */
+static void fit_batch(S4gTrainWindow *self)
+{
+    self->n_pairs = 0;
+    gpointer item = adw_combo_row_get_selected_item(self->dataset_row);
+    g_autoptr(GError) error = NULL;
+    S4gTrainOptions o;
+    s4g_train_options_init(&o);
+    if (item) {
+        const char *name = gtk_string_object_get_string(item);
+        g_autoptr(S4gStore) store = s4g_store_open(self->project_dir, FALSE, &error);
+        S4gStoreDataset ds = {0};
+        if (store && s4g_store_dataset_find(store, name, &ds, &error))
+            s4g_train_count_pairs(store, ds.id, o.train_split, o.exclude_flagged,
+                                  &self->n_pairs, &error);
+        s4g_store_dataset_clear(&ds);
+    }
+    guint upper = MAX(self->n_pairs, 2);
+    self->fitting = TRUE;
+    GtkAdjustment *adj = gtk_spin_button_get_adjustment(self->batch_spin);
+    gtk_adjustment_set_upper(adj, self->n_pairs ? upper : 4096);
+    gtk_spin_button_set_value(self->batch_spin, self->n_pairs ? MIN(self->batch_wanted, (int)upper)
+                                                              : self->batch_wanted);
+    self->fitting = FALSE;
+    show_batch_limit(self, error ? error->message : NULL);
+    set_running(self, s4g_train_window_is_running(self));
+}
+
+/* The batch row's subtitle: problem, or why the batch is below the one asked for. */
+static void show_batch_limit(S4gTrainWindow *self, const char *problem)
+{
+    gboolean item = adw_combo_row_get_selected_item(self->dataset_row) != NULL;
+    g_autofree char *why = NULL;
+    if (problem)
+        why = g_strdup(problem);
+    else if (item && self->n_pairs < 2)
+        why = g_strdup_printf(ngettext("The training split has %u pair: too few to train",
+                                       "The training split has %u pairs: too few to train",
+                                       self->n_pairs),
+                              self->n_pairs);
+    else if (item && self->n_pairs < (guint)self->batch_wanted)
+        why = g_strdup_printf(ngettext("At most %u: the training split has %u pair",
+                                       "At most %u: the training split has %u pairs",
+                                       self->n_pairs),
+                              self->n_pairs, self->n_pairs);
+    adw_action_row_set_subtitle(self->batch_row, why ? why : "");
+}
+
+/* A batch the user set (not one fit_batch set) is the one asked for. */
+static void on_batch_changed(S4gTrainWindow *self)
+{
+    if (self->fitting) return;
+    self->batch_wanted = gtk_spin_button_get_value_as_int(self->batch_spin);
+    show_batch_limit(self, NULL);
+}
+
 /* A spin button row of the form: `title` (also its accessible name), lower..upper, value. */
 static GtkSpinButton *add_spin_row(S4gTrainWindow *self, const char *title, const char *subtitle,
                                    double lower, double upper, double value)
@@ -596,6 +662,7 @@ static void s4g_train_window_class_init(S4gTrainWindowClass *klass)
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, satellite_size_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, epochs_spin);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_spin);
+    gtk_widget_class_bind_template_child(wc, S4gTrainWindow, batch_row);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, status_label);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, chart);
     gtk_widget_class_bind_template_child(wc, S4gTrainWindow, resume_button);
@@ -612,6 +679,7 @@ static void s4g_train_window_init(S4gTrainWindow *self)
     gtk_editable_set_text(GTK_EDITABLE(self->preset_row), s4g_defaults.preset);
     gtk_spin_button_set_value(self->epochs_spin, s4g_defaults.epochs);
     gtk_spin_button_set_value(self->batch_spin, s4g_defaults.batch);
+    self->batch_wanted = s4g_defaults.batch;
     const S4gSize g = s4g_defaults.ground, s = s4g_defaults.satellite;
     g_autofree char *gt = g_strdup_printf(_("Ground input H×W (empty: %dx%d)"), g.h, g.w);
     g_autofree char *st = g_strdup_printf(_("Satellite input H×W (empty: %dx%d)"), s.h, s.w);
@@ -678,7 +746,11 @@ S4gTrainWindow *s4g_train_window_new(GtkWindow *parent, const char *project_dir)
         set_status(self, error->message, TRUE);
     else if (!names || !names[0])
         set_status(self, _("This project has no dataset with photos to train on"), TRUE);
-    set_running(self, FALSE);
+    /* the batch fits the chosen dataset, now and whenever another is chosen */
+    fit_batch(self);
+    g_signal_connect_swapped(self->dataset_row, "notify::selected", G_CALLBACK(fit_batch), self);
+    g_signal_connect_swapped(self->batch_spin, "value-changed", G_CALLBACK(on_batch_changed),
+                             self);
     refresh_runs(self, 0);
     return self;
 }

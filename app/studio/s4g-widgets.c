@@ -1,5 +1,4 @@
 /* s4g-widgets.c — see s4g-widgets.h. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-widgets.h"
 
 #include "s4g-thumbnail.h"

@@ -1,6 +1,5 @@
 /* s4g-window-actions.c — the main window's actions: annotation with undo/redo, export,
  * opening projects, training, view switching, and their keyboard shortcuts. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-private.h"

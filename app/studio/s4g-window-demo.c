@@ -1,5 +1,4 @@
 /* s4g-window-demo.c — "Open Demo Project": made once by `s4g demo`, then opened. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-private.h"

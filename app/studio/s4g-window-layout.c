@@ -9,7 +9,6 @@
  * Keyboard: F6 / Shift+F6 cycle the panes (showing the pane when folded), the photo grid is
  * one Tab stop (the arrows move inside it; Tab leaves it for the map), and Enter on a photo
  * opens its details. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-private.h"

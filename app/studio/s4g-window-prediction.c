@@ -10,7 +10,6 @@
  * model, search space and top-k stay the same, so only the first chunk loads the model and
  * the gallery.  Between chunks the selected photo goes first: clicking a photo while others
  * are predicted gets it predicted next, never left waiting. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-prediction.h"

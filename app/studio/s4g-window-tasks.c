@@ -1,5 +1,4 @@
 /* s4g-window-tasks.c — the task bar: one s4g subprocess at a time behind it. */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-private.h"

@@ -1,5 +1,4 @@
 /* s4g-window.c — main window (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-config.h"
 
 #include "s4g-window-private.h"

@@ -5,6 +5,7 @@
  * chance a properly trained demo lands is measured in the README; two epochs only exercise
  * the pipeline.) */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <stdlib.h>
@@ -145,6 +146,26 @@ static void test_json_atomic(void)
     g_assert_true(g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL));
 }
 
+/* --preset names the model the demo trains: an unknown one is refused before anything is
+ * made, naming the presets. */
+static void test_bad_preset(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = g_dir_make_tmp("s4g-demo-preset-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_autofree char *dir = g_build_filename(tmp, "d", NULL);
+    const char *argv[] = {s4g_path, "demo", "--dir", dir, "--preset", "nosuch", NULL};
+    g_autoptr(GSubprocess) p = g_subprocess_newv(argv, G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+    g_assert_no_error(error);
+    g_autofree char *err = NULL;
+    g_assert_true(g_subprocess_communicate_utf8(p, NULL, NULL, NULL, &err, &error));
+    g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 2);
+    g_assert_nonnull(strstr(err, "--preset"));
+    g_assert_nonnull(strstr(err, "atto, femto"));
+    g_assert_false(g_file_test(dir, G_FILE_TEST_EXISTS));
+    g_rmdir(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -152,5 +173,6 @@ int main(int argc, char **argv)
     s4g_path = argv[1];
     g_test_add_func("/cli/demo/gallery-localisation", test_demo);
     g_test_add_func("/cli/demo/json-atomic", test_json_atomic);
+    g_test_add_func("/cli/demo/bad-preset", test_bad_preset);
     return g_test_run();
 }

@@ -1,12 +1,15 @@
 /* bench-pth.c — time and peak RSS of reading a weights file (any format, s4g-weights.h) with
  * every tensor converted to float32 into one buffer, as a model load does; and then of the
- * whole s4g_convnext_load into a model of the file's shape on the CPU backend.
- *   bench-pth FILE */
+ * whole load into a model of the file's shape on the CPU backend: s4g_convnext_open (load
+ * only, what import, export, encode, embed and predict use; the default) or, with "train",
+ * s4g_convnext_new + s4g_convnext_load (parameters and gradients, as training starts).
+ *   bench-pth FILE [open|train] */
 #include "s4g-convnext.h"
 #include "s4g-weights.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -26,8 +29,9 @@ static long peak_kb(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: bench-pth FILE\n");
+    int train = argc == 3 && strcmp(argv[2], "train") == 0;
+    if (argc < 2 || argc > 3 || (argc == 3 && !train && strcmp(argv[2], "open") != 0)) {
+        fprintf(stderr, "usage: bench-pth FILE [open|train]\n");
         return 2;
     }
     s4g_err err = {0};
@@ -59,15 +63,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, 1, &err);
     double t2 = now();
     char rep[512];
-    if (!m || s4g_convnext_load_report(m, argv[1], rep, sizeof rep, &err)) {
+    s4g_convnext *m = train ? s4g_convnext_new(ctx, &cfg, 1, &err)
+                            : s4g_convnext_open(ctx, &cfg, argv[1], rep, sizeof rep, &err);
+    if (!m || (train && s4g_convnext_load_report(m, argv[1], rep, sizeof rep, &err))) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    printf("s4g_convnext_load: %.3f s, peak RSS %ld KB (model included); %s\n", now() - t2,
-           peak_kb(), rep);
+    printf("%s: %.3f s, peak RSS %ld KB (model included); %s\n",
+           train ? "s4g_convnext_new + load" : "s4g_convnext_open", now() - t2, peak_kb(), rep);
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
     return 0;

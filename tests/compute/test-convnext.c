@@ -390,6 +390,77 @@ static void test_training(void)
     s4g_ctx_free(ctx);
 }
 
+/* s4g_convnext_open: the same features and saved bytes as a trainable model loading the same
+ * file, no gradient buffer, and every training entry point refuses it. */
+static void test_open_inference(void)
+{
+    Fx f;
+    s4g_err err = {0};
+    fx_open(&f);
+    g_autofree char *w = tf_fixture("convnext-tiny-fixture.safetensors");
+    char report[512] = "";
+    s4g_convnext *m = s4g_convnext_open(f.ctx, NULL, w, report, sizeof report, &err);
+    g_assert_nonnull(m);
+    g_assert_null(m->grads);
+    g_assert_nonnull(strstr(report, "loaded"));
+    float a[128], b[128];
+    OK(s4g_convnext_encode_nchw(f.m, 2, 64, 64, f.sat.data, 2, a, &err));
+    OK(s4g_convnext_encode_nchw(m, 2, 64, 64, f.sat.data, 2, b, &err));
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+    OK(s4g_convnext_encode_nchw(f.m, 2, 70, 100, f.ground.data, 2, a, &err));
+    OK(s4g_convnext_encode_nchw(m, 2, 70, 100, f.ground.data, 2, b, &err));
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+
+    /* the same bytes saved from either (every parameter, layout and alignment gap) */
+    g_autofree char *p1 = g_build_filename(tmpdir, "open-a.safetensors", NULL);
+    g_autofree char *p2 = g_build_filename(tmpdir, "open-b.safetensors", NULL);
+    OK(s4g_convnext_save(f.m, p1, NULL, &err));
+    OK(s4g_convnext_save(m, p2, NULL, &err));
+    g_autofree char *c1 = NULL, *c2 = NULL;
+    gsize n1 = 0, n2 = 0;
+    g_assert_true(g_file_get_contents(p1, &c1, &n1, NULL));
+    g_assert_true(g_file_get_contents(p2, &c2, &n2, NULL));
+    g_assert_cmpmem(c1, n1, c2, n2);
+
+    /* training refuses it, naming the reason */
+    g_assert_cmpint(s4g_convnext_zero_grads(m, &err), ==, -1);
+    g_assert_nonnull(strstr(err.msg, "inference only"));
+    err = (s4g_err){0};
+    g_assert_null(s4g_convnext_ws_new(m, 2, 64, 64, 1, &err));
+    g_assert_nonnull(strstr(err.msg, "inference only"));
+    err = (s4g_err){0};
+    float g;
+    g_assert_cmpint(s4g_convnext_get_param(m, "stem.0.bias", 1, &g, 8, &err), ==, -1);
+    g_assert_nonnull(strstr(err.msg, "inference only"));
+    s4g_convnext_ws *ws = s4g_convnext_ws_new(m, 2, 64, 64, 0, &err); /* inference: fine */
+    g_assert_nonnull(ws);
+    s4g_convnext_ws_free(ws);
+    s4g_convnext_free(m);
+
+    /* a plain timm file (no logit_scale): the initial value */
+    g_autofree char *timm = rewrite(&f, "open-timm.safetensors", "", "logit_scale", NULL, NULL, 0);
+    m = s4g_convnext_open(f.ctx, NULL, timm, NULL, 0, &err);
+    g_assert_nonnull(m);
+    float ls = 0;
+    OK(s4g_convnext_get_param(m, "logit_scale", 0, &ls, 1, &err));
+    g_assert_cmpfloat(ls, ==, (float)S4G_LOGIT_SCALE_INIT);
+    OK(s4g_convnext_encode_nchw(m, 2, 64, 64, f.sat.data, 2, b, &err));
+    OK(s4g_convnext_encode_nchw(f.m, 2, 64, 64, f.sat.data, 2, a, &err));
+    g_assert_cmpmem(a, sizeof a, b, sizeof b);
+    s4g_convnext_free(m);
+
+    /* a given architecture the file does not hold: the load's error, no model */
+    s4g_convnext_cfg atto;
+    OK(s4g_convnext_preset("atto", &atto, &err));
+    err = (s4g_err){0};
+    g_assert_null(s4g_convnext_open(f.ctx, &atto, w, NULL, 0, &err));
+    g_assert_nonnull(strstr(err.msg, "wrong architecture"));
+    err = (s4g_err){0};
+    g_assert_null(s4g_convnext_open(f.ctx, NULL, "/nonexistent/w.safetensors", NULL, 0, &err));
+    g_assert_nonnull(strstr(err.msg, "/nonexistent/w.safetensors"));
+    fx_close(&f);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -403,6 +474,7 @@ int main(int argc, char **argv)
     g_test_add_func("/convnext/forward", test_forward);
     g_test_add_func("/convnext/loss-grads", test_loss_grads);
     g_test_add_func("/convnext/load-rules", test_load_rules);
+    g_test_add_func("/convnext/open-inference", test_open_inference);
     g_test_add_func("/convnext/training", test_training);
     int rc = g_test_run();
     tf_tmpdir_remove(tmpdir);

@@ -7,8 +7,9 @@ Reads the compile commands meson wrote for this build: for each app/**/*.c compi
 domain is the -DG_LOG_DOMAIN="..." of its command (each folder's target sets one, see
 app/meson.build) or a `#define G_LOG_DOMAIN` in the file itself.  Fails, naming file and
 line, when a file gets none (its messages would carry no domain), when a file's own define
-differs from its target's (one of them is silently ignored, with a compiler warning), or
-when a domain is not a string literal starting with "s4g".
+differs from its target's (one of them is silently ignored, with a compiler warning), when it
+repeats its target's (one place states the domain: the folder's meson.build), or when a
+domain is not a string literal starting with "s4g".
 """
 import json
 import os
@@ -62,6 +63,9 @@ def main():
             if cmd and value != cmd[-1]:
                 problems.append(f"{rel}:{n}: defines G_LOG_DOMAIN {value} but its target "
                                 f"sets {cmd[-1]}")
+            elif cmd:
+                problems.append(f"{rel}:{n}: defines G_LOG_DOMAIN {value}, which its target "
+                                f"sets already (meson's c_args): remove the line")
         for value in cmd[-1:] + [v for _, v in own]:
             if not re.fullmatch(r'"s4g[a-z0-9-]*"', value):
                 problems.append(f"{rel}: G_LOG_DOMAIN {value} is not a string literal "

@@ -11,6 +11,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct {
     volatile gint *stop;
@@ -43,6 +44,43 @@ static gint64 count(S4gStore *s, const char *sql)
 static S4gTrainOptions options(gint64 dataset, const char *name)
 {
     return tf_train_options(dataset, name, 96, 2, 8, 16);
+}
+
+/* Writes an atto model with timm's init from `seed` to path (the --init file of a test). */
+static void write_init(const char *path, guint64 seed)
+{
+    s4g_err err = {0};
+    s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU, .threads = 1};
+    s4g_ctx *ctx = s4g_ctx_new(&co, &err);
+    g_assert_nonnull(ctx);
+    s4g_convnext_cfg cfg;
+    g_assert_cmpint(s4g_convnext_preset("atto", &cfg, &err), ==, 0);
+    s4g_convnext *m = s4g_convnext_new(ctx, &cfg, seed, &err);
+    g_assert_nonnull(m);
+    g_assert_cmpint(s4g_convnext_save(m, path, NULL, &err), ==, 0);
+    s4g_convnext_free(m);
+    s4g_ctx_free(ctx);
+}
+
+static void assert_same_file(const char *a, const char *b)
+{
+    g_autofree char *ca = NULL, *cb = NULL;
+    gsize la = 0, lb = 0;
+    g_assert_true(g_file_get_contents(a, &ca, &la, NULL));
+    g_assert_true(g_file_get_contents(b, &cb, &lb, NULL));
+    g_assert_cmpmem(ca, la, cb, lb);
+}
+
+/* The options that resume run `run` (its stored config supplies the rest). */
+static S4gTrainOptions resume_options(gint64 run)
+{
+    S4gTrainOptions o;
+    s4g_train_options_init(&o);
+    o.resume_run = run;
+    o.backend = S4G_BACKEND_CPU;
+    o.threads = 2;
+    o.eval_batch = 16;
+    return o;
 }
 
 static void test_train_tiny(void)
@@ -97,12 +135,7 @@ static void test_train_tiny(void)
     g_autoptr(S4gRunRow) rb = s4g_store_run_get(store, run_b, &error);
     g_assert_cmpint(rb->state, ==, S4G_RUN_STOPPED);
     g_assert_cmpuint(wb.steps, ==, 5);
-    S4gTrainOptions resume;
-    s4g_train_options_init(&resume);
-    resume.resume_run = run_b;
-    resume.backend = S4G_BACKEND_CPU;
-    resume.threads = 2;
-    resume.eval_batch = 16;
+    S4gTrainOptions resume = resume_options(run_b);
     Watch wc = {0};
     g_assert_true(s4g_train_run(store, &resume, NULL, on_event, &wc, NULL, &error));
     g_assert_no_error(error);
@@ -112,11 +145,7 @@ static void test_train_tiny(void)
     g_assert_cmpfloat(wc.last_r1, ==, wa.last_r1);
     /* bit-for-bit: the last checkpoints (weights, moments, step, position) are identical */
     g_autofree char *last_b = g_build_filename(proj, "models", "b-last.safetensors", NULL);
-    g_autofree char *ca = NULL, *cb = NULL;
-    gsize la = 0, lb = 0;
-    g_assert_true(g_file_get_contents(last_a, &ca, &la, NULL));
-    g_assert_true(g_file_get_contents(last_b, &cb, &lb, NULL));
-    g_assert_cmpmem(ca, la, cb, lb);
+    assert_same_file(last_a, last_b);
     /* a finished run does not resume */
     g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
     g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
@@ -218,11 +247,80 @@ static void test_spec_size_order(void)
     g_assert_nonnull(strstr(error->message, "size_order"));
 }
 
+/* A fine-tuning run (--init) restarted from scratch by --resume (no checkpoint yet) starts
+ * from the weights its config records, refuses them when they changed or are gone, and ends
+ * byte-identical to an uninterrupted run from the same weights. */
+static void test_resume_init(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *tmp = NULL;
+    gint64 dsid = 0;
+    g_autoptr(S4gStore) store =
+        tf_world(S4G_SYNTH_CVUSA, S4G_DATASET_CVUSA, 4, 40, 0.5, "w", &tmp, &dsid);
+    g_autofree char *proj = g_build_filename(tmp, "project", NULL);
+    g_autofree char *init = g_build_filename(tmp, "init.safetensors", NULL);
+    write_init(init, 77);
+
+    S4gTrainOptions a = options(dsid, "ref");
+    a.init_weights = init;
+    g_assert_true(s4g_train_run(store, &a, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error(error);
+
+    S4gTrainOptions b = options(dsid, "fine");
+    b.init_weights = init;
+    volatile gint stop = 0;
+    Watch wb = {.stop = &stop, .stop_at = 1};
+    gint64 run = 0;
+    g_assert_true(s4g_train_run(store, &b, &stop, on_event, &wb, &run, &error));
+    g_autoptr(S4gRunRow) row = s4g_store_run_get(store, run, &error);
+    g_assert_cmpint(row->state, ==, S4G_RUN_STOPPED);
+    /* the config names the file, its size and checksum */
+    g_autoptr(JsonParser) jp = json_parser_new();
+    g_assert_true(json_parser_load_from_data(jp, row->config, -1, NULL));
+    JsonObject *cfg = json_node_get_object(json_parser_get_root(jp));
+    g_autofree char *canon = g_canonicalize_filename(init, NULL);
+    g_assert_cmpstr(json_object_get_string_member(cfg, "init_weights"), ==, canon);
+    struct stat st;
+    g_assert_cmpint(g_stat(init, &st), ==, 0);
+    g_assert_cmpint(json_object_get_int_member(cfg, "init_bytes"), ==, st.st_size);
+    g_assert_cmpuint(strlen(json_object_get_string_member(cfg, "init_sha256")), ==, 64);
+    /* no checkpoint yet: the run starts over when resumed */
+    g_autofree char *last = g_build_filename(proj, "models", "fine-last.safetensors", NULL);
+    g_assert_cmpint(g_unlink(last), ==, 0);
+
+    S4gTrainOptions resume = resume_options(run);
+    /* the file changed since: refused, naming it */
+    g_autofree char *saved = g_build_filename(tmp, "init-saved.safetensors", NULL);
+    g_assert_cmpint(g_rename(init, saved), ==, 0);
+    write_init(init, 78);
+    g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
+    g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID);
+    g_assert_nonnull(strstr(error->message, "changed since"));
+    g_assert_nonnull(strstr(error->message, canon));
+    g_clear_error(&error);
+    /* gone: refused, naming it */
+    g_assert_cmpint(g_unlink(init), ==, 0);
+    g_assert_false(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
+    g_assert_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO);
+    g_assert_nonnull(strstr(error->message, "cannot be read"));
+    g_assert_nonnull(strstr(error->message, canon));
+    g_clear_error(&error);
+    /* back as it was: the run starts over from it and ends as the uninterrupted one */
+    g_assert_cmpint(g_rename(saved, init), ==, 0);
+    g_assert_true(s4g_train_run(store, &resume, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error(error);
+    g_autofree char *ref = g_build_filename(proj, "models", "ref-last.safetensors", NULL);
+    assert_same_file(ref, last);
+    g_autoptr(S4gRunRow) done = s4g_store_run_get(store, run, &error);
+    g_assert_cmpint(done->state, ==, S4G_RUN_DONE);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/train/spec-size-order", test_spec_size_order);
     g_test_add_func("/train/tiny-world", test_train_tiny);
+    g_test_add_func("/train/resume-init", test_resume_init);
     g_test_add_func("/train/vigor-split", test_vigor_split);
     return g_test_run();
 }

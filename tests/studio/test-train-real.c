@@ -6,13 +6,16 @@
 #include "s4g-store-private.h"
 
 #include "s4g-defaults.h"
+#include "s4g-store-datasets.h"
 #include "s4g-store.h"
+#include "s4g-train.h"
 #include "s4g-test-fixture.h"
 #include "s4g-train-window.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
 #include <math.h>
+#include <string.h>
 
 static AdwApplication *app;
 
@@ -185,6 +188,56 @@ static void test_real_run(void)
     g_spawn_command_line_sync(rm, NULL, NULL, NULL, NULL);
 }
 
+/* The batch fits the chosen dataset as s4g train requires (at most its training pairs): the
+ * paper's 128 becomes the tiny world's 32, the row says why, and a smaller choice stays. */
+static void test_batch_fits_dataset(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("s4g-train-batch-XXXXXX", NULL);
+    g_autofree char *project = fix_make_tiny_trainable_project(dir);
+    S4gTrainWindow *tw = s4g_train_window_new(NULL, project);
+    select_dataset(tw, "tiny");
+    GtkSpinButton *batch = GTK_SPIN_BUTTON(part(tw, "batch_spin"));
+    AdwActionRow *row = ADW_ACTION_ROW(part(tw, "batch_row"));
+    g_assert_cmpint(s4g_defaults.batch, >, 32);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(batch), ==, 32); /* 40 places, 32 train */
+    g_assert_nonnull(strstr(adw_action_row_get_subtitle(row), "32 pairs"));
+    g_assert_true(gtk_widget_get_sensitive(GTK_WIDGET(part(tw, "start_button"))));
+    {
+        g_auto(GStrv) argv = s4g_train_window_build_argv(tw, "s4g");
+        g_assert_cmpstr(arg_after(argv, "--batch"), ==, "32");
+    }
+    /* the trainer counts the same pairs */
+    {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) store = s4g_store_open(project, FALSE, &error);
+        g_assert_no_error(error);
+        S4gStoreDataset ds = {0};
+        g_assert_true(s4g_store_dataset_find(store, "tiny", &ds, &error));
+        guint n = 0;
+        g_assert_true(s4g_train_count_pairs(store, ds.id, "train", TRUE, &n, &error));
+        g_assert_cmpuint(n, ==, 32);
+        s4g_store_dataset_clear(&ds);
+    }
+    /* a smaller batch is the user's: kept, nothing to explain */
+    set_spin(tw, "batch_spin", 8);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(batch), ==, 8);
+    g_assert_cmpstr(adw_action_row_get_subtitle(row), ==, "");
+    /* a larger one stops at the limit */
+    set_spin(tw, "batch_spin", 500);
+    g_assert_cmpint(gtk_spin_button_get_value_as_int(batch), ==, 32);
+    /* the window fits a 1280×800 screen with a top bar (the form scrolls) */
+    gtk_window_present(GTK_WINDOW(tw));
+    int min_h = 0, min_w = 0, def_w = 0, def_h = 0;
+    gtk_widget_measure(GTK_WIDGET(tw), GTK_ORIENTATION_VERTICAL, -1, &min_h, NULL, NULL, NULL);
+    gtk_widget_measure(GTK_WIDGET(tw), GTK_ORIENTATION_HORIZONTAL, -1, &min_w, NULL, NULL, NULL);
+    gtk_window_get_default_size(GTK_WINDOW(tw), &def_w, &def_h);
+    g_test_message("train window: minimum %d×%d, default %d×%d", min_w, min_h, def_w, def_h);
+    g_assert_cmpint(min_h, <=, 720);
+    g_assert_cmpint(def_h, <=, 720);
+    g_assert_cmpint(MAX(min_w, def_w), <=, 1280);
+    gtk_window_destroy(GTK_WINDOW(tw));
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -193,6 +246,7 @@ int main(int argc, char **argv)
     adw_init();
     app = fix_make_app("TrainRealTest");
     g_test_add_func("/studio/train/form-defaults", test_form_defaults);
+    g_test_add_func("/studio/train/batch-fits-dataset", test_batch_fits_dataset);
     g_test_add_func("/studio/train/real-run", test_real_run);
     int rc = g_test_run();
     g_object_unref(app);
