@@ -328,6 +328,7 @@ typedef struct {
     size_t lo, rows;       /* this process's shard */
     double local_per_s;    /* queries/s scanning its shard alone */
     double local_bytes_per_s;
+    double local_per_cpu_s; /* queries per CPU-second of this process (all its threads) */
     double merged_per_s;   /* queries/s of the whole search: scans + gather + merge */
     int merged_iters;
 } SearchScaling;
@@ -352,6 +353,7 @@ static int bench_search_sharded(s4g_ctx *ctx, Counted *cnt, int D, int G, int Q,
     if (!rc && out->rows) {
         rc = s4g_gallery_topk(g, (size_t)Q, q, 10, idx, NULL, err);
         gint64 t0 = g_get_monotonic_time();
+        double c0 = cpu_seconds();
         int it = 0;
         while (!rc && (it < 2 || (g_get_monotonic_time() - t0) / 1e6 < budget)) {
             rc = s4g_gallery_topk(g, (size_t)Q, q, 10, idx, NULL, err);
@@ -360,6 +362,7 @@ static int bench_search_sharded(s4g_ctx *ctx, Counted *cnt, int D, int G, int Q,
         double secs = (g_get_monotonic_time() - t0) / 1e6;
         out->local_per_s = (double)it * Q / secs;
         out->local_bytes_per_s = (double)it * out->rows * D * (fp16 ? 2 : 4) / secs;
+        out->local_per_cpu_s = (double)it * Q / (cpu_seconds() - c0);
     }
     /* merged over the group */
     if (!rc)
@@ -408,6 +411,7 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         if (bench_train_scaling(m, &cnt, batch, H, W, Hr, Wr, seconds, &ts, err))
             return -1;
         s4g_json_add_string(b, "arch", arch);
+        s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
         s4g_json_add_int(b, "height", H);
         s4g_json_add_int(b, "width", W);
         s4g_json_add_int(b, "ref_height", Hr);
@@ -431,10 +435,12 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         int D = m->cfg.dims[3];
         if (bench_search_sharded(ctx, &cnt, D, gallery, queries, fp16, seconds, &ss, err))
             return -1;
-        double *rate = g_new(double, P), *rows = g_new(double, P), *bw = g_new(double, P);
+        double *rate = g_new(double, P), *rows = g_new(double, P), *bw = g_new(double, P),
+               *cpu = g_new(double, P);
         int rc = gather_double(job, ss.local_per_s, rate, err) ||
                  gather_double(job, (double)ss.rows, rows, err) ||
-                 gather_double(job, ss.local_bytes_per_s, bw, err);
+                 gather_double(job, ss.local_bytes_per_s, bw, err) ||
+                 gather_double(job, ss.local_per_cpu_s, cpu, err);
         if (!rc) {
             s4g_json_add_int(b, "search_gallery", gallery);
             s4g_json_add_int(b, "search_dim", D);
@@ -447,6 +453,7 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
                 s4g_json_add_int(b, "rows", (gint64)rows[i]);
                 s4g_json_add_double(b, "queries_per_s", rate[i]);
                 s4g_json_add_double(b, "scan_bytes_per_s", bw[i]);
+                s4g_json_add_double(b, "queries_per_cpu_s", cpu[i]);
                 json_builder_end_object(b);
             }
             json_builder_end_array(b);
@@ -455,8 +462,9 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         if (!rc && lead && !json) {
             for (int i = 0; i < P; i++)
                 printf("search top-10  rank %d: shard of %.0f rows × %d %s, %d queries per "
-                       "call: %8.1f queries/s alone (%.2f GB/s)\n",
-                       i, rows[i], D, fp16 ? "fp16" : "fp32", queries, rate[i], bw[i] / 1e9);
+                       "call: %8.1f queries/s alone (%.2f GB/s), %.1f per CPU-second\n",
+                       i, rows[i], D, fp16 ? "fp16" : "fp32", queries, rate[i], bw[i] / 1e9,
+                       cpu[i]);
             printf("search top-10  gallery %d rows over %d process%s, merged: %8.1f "
                    "queries/s\n",
                    gallery, P, P == 1 ? "" : "es", ss.merged_per_s);
@@ -464,6 +472,7 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         g_free(rate);
         g_free(rows);
         g_free(bw);
+        g_free(cpu);
         if (rc)
             return -1;
     }

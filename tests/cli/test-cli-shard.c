@@ -11,6 +11,9 @@
  * merged top-40 must list tile 16 right before tile 20 with the same score, as one process
  * does (the lower index first among equal scores).
  *
+ * `s4g bench --train-scaling` / `--search` under mpirun report their figures (checked for
+ * consistency, not speed).
+ *
  * Arguments: the s4g program, mpirun. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -205,6 +208,55 @@ static void test_shard(void)
     tf_rmtree(tmp);
 }
 
+static double member(JsonObject *o, const char *name)
+{
+    g_assert_true(json_object_has_member(o, name));
+    return json_object_get_double_member(o, name);
+}
+
+/* `s4g bench --train-scaling` and `--search` under mpirun: the figures are there, the
+ * global batch's loss is the one-process loss, each process hands at least the summed
+ * gradients to the collectives, and the shards cover the gallery. */
+static void test_bench(void)
+{
+    const char *tr[] = {"bench",     "--train-scaling", "--batch",   "4",     "--size", "32x32",
+                        "--seconds", "0.1",             "--threads", "1",     "--backend",
+                        "cpu",       "--json",          NULL};
+    g_autofree char *t1 = run_np(0, tr), *t2 = run_np(2, tr);
+    g_autoptr(JsonParser) p1 = json_parser_new(), p2 = json_parser_new();
+    JsonObject *a = parse_object(p1, t1), *b = parse_object(p2, t2);
+    g_assert_cmpfloat(member(a, "processes"), ==, 1);
+    g_assert_cmpfloat(member(b, "processes"), ==, 2);
+    g_assert_cmpfloat(member(a, "comm_bytes_per_step"), ==, 0);
+    double params = member(b, "parameters");
+    g_assert_cmpfloat(member(b, "comm_bytes_per_step"), >=, 4 * params);
+    g_assert_cmpfloat(member(b, "comm_bytes_per_step"), <, 4 * params + 1e6);
+    g_assert_cmpfloat(fabs(member(b, "train_loss") - member(a, "train_loss")), <=,
+                      1e-5 * fabs(member(a, "train_loss")));
+    for (JsonObject *o = a;; o = b) {
+        g_assert_cmpfloat(member(o, "train_pairs_per_s"), >, 0);
+        g_assert_cmpfloat(member(o, "train_pairs_per_cpu_s"), >, 0);
+        if (o == b) break;
+    }
+
+    const char *se[] = {"bench", "--search", "--gallery", "5000", "--queries", "4", "--seconds",
+                        "0.1", "--threads", "1", "--backend", "cpu", "--json", NULL};
+    g_autofree char *s2 = run_np(2, se);
+    g_autoptr(JsonParser) p3 = json_parser_new();
+    JsonObject *c = parse_object(p3, s2);
+    JsonArray *ranks = json_object_get_array_member(c, "search_ranks");
+    g_assert_cmpuint(json_array_get_length(ranks), ==, 2);
+    double rows = 0;
+    for (guint i = 0; i < 2; i++) {
+        JsonObject *r = json_array_get_object_element(ranks, i);
+        g_assert_cmpfloat(member(r, "rank"), ==, i);
+        g_assert_cmpfloat(member(r, "queries_per_s"), >, 0);
+        rows += member(r, "rows");
+    }
+    g_assert_cmpfloat(rows, ==, 5000);
+    g_assert_cmpfloat(member(c, "search_merged_queries_per_s"), >, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -222,5 +274,6 @@ int main(int argc, char **argv)
     /* scan blocks (and so shard units) of 4 rows: a boundary inside 40 tiles */
     g_setenv("S4G_SEARCH_CHUNK_ROWS", "4", TRUE);
     g_test_add_func("/cli/shard/eval-predict", test_shard);
+    g_test_add_func("/cli/shard/bench", test_bench);
     return g_test_run();
 }
