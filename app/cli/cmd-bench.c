@@ -270,6 +270,7 @@ static int gather_double(const s4g_comm *c, double v, double *recv, s4g_err *err
 
 typedef struct {
     double pairs_per_s, pairs_per_cpu_s, bytes_per_step, loss;
+    double first[3]; /* the losses of the first three steps: the third follows an update */
     int steps;
     double secs;
 } TrainScaling;
@@ -295,12 +296,15 @@ static int bench_train_scaling(s4g_convnext *m, Counted *cnt, int B, int H, int 
     s4g_train_stats st = {0};
     const float *ql = q + (size_t)lo * iq, *xl = x + (size_t)lo * ir;
     int rc = s4g_trainer_step(t, n, H, W, ql, Hr, Wr, xl, &st, err); /* builds workspaces */
+    out->first[0] = st.loss;
     cnt->bytes = 0;
     gint64 t0 = g_get_monotonic_time();
     double c0 = cpu_seconds();
     int it = 0, go = 1;
     while (!rc && !(rc = keep_going(job, it, t0, budget, &go, err)) && go) {
         rc = s4g_trainer_step(t, n, H, W, ql, Hr, Wr, xl, &st, err);
+        if (it < 2)
+            out->first[it + 1] = st.loss;
         it++;
     }
     double secs = (g_get_monotonic_time() - t0) / 1e6, cpu = cpu_seconds() - c0;
@@ -309,12 +313,12 @@ static int bench_train_scaling(s4g_convnext *m, Counted *cnt, int B, int H, int 
         double sum = 0;
         for (int i = 0; i < comm.size; i++)
             sum += all[i];
-        *out = (TrainScaling){.pairs_per_s = it * (double)B / secs,
-                              .pairs_per_cpu_s = it * (double)B / sum,
-                              .bytes_per_step = cnt->bytes / MAX(it, 1),
-                              .loss = st.loss,
-                              .steps = it,
-                              .secs = secs};
+        out->pairs_per_s = it * (double)B / secs;
+        out->pairs_per_cpu_s = it * (double)B / sum;
+        out->bytes_per_step = cnt->bytes / MAX(it, 1);
+        out->loss = st.loss;
+        out->steps = it;
+        out->secs = secs;
     }
     g_free(all);
     g_free(q);
@@ -422,6 +426,10 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         s4g_json_add_double(b, "train_pairs_per_cpu_s", ts.pairs_per_cpu_s);
         s4g_json_add_double(b, "comm_bytes_per_step", ts.bytes_per_step);
         s4g_json_add_double(b, "train_loss", ts.loss);
+        s4g_json_begin_array(b, "train_losses_first");
+        for (int i = 0; i < 3; i++)
+            json_builder_add_double_value(b, ts.first[i]);
+        json_builder_end_array(b);
         if (lead && !json)
             printf("training step  convnext-%s %dx%d + %dx%d, global batch %d over %d: "
                    "%8.2f pairs/s, %.2f pairs per CPU-second (all processes), %.2f MB to the "
