@@ -14,6 +14,11 @@
  * `s4g bench --train-scaling` / `--search` under mpirun report their figures (checked for
  * consistency, not speed).
  *
+ * Stopping: SIGUSR1 to mpirun stops every rank after the same step with one checkpoint and
+ * exit status 0; SIGKILL to one rank ends the job with Open MPI's message naming the rank and
+ * the signal, the run failed or interrupted, the database intact.  Both wait on events (the
+ * first step in the output, the processes' exits), never on a clock.
+ *
  * Arguments: the s4g program, mpirun. */
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -22,7 +27,9 @@
 
 #include "../compute/s4g-test-files.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 static const char *s4g_path, *mpirun_path;
 
@@ -267,6 +274,170 @@ static void test_bench(void)
     g_assert_cmpfloat(member(c, "search_merged_queries_per_s"), >, 0);
 }
 
+/* ------------------------------------------------------------ stopping a job */
+
+/* A project of 40 synthetic pairs in a new temporary folder (*tmp, tf_rmtree it). */
+static char *small_project(char **tmp)
+{
+    g_autoptr(GError) error = NULL;
+    *tmp = g_dir_make_tmp("s4g-cli-shard-XXXXXX", &error);
+    g_assert_no_error(error);
+    g_autofree char *world = g_build_filename(*tmp, "w", NULL);
+    char *proj = g_build_filename(*tmp, "p", NULL);
+    const char *synth[] = {s4g_path, "synth",         "--layout", "cvusa", "--out", world, "-n",
+                           "40",     "--image-scale", "0.5",      "-j",    "2",     NULL};
+    g_free(tf_run_ok(synth));
+    const char *imp[] = {s4g_path, "import", "--project", proj,  "--kind",
+                         "cvusa",  "--name", "w",         world, NULL};
+    g_free(tf_run_ok(imp));
+    return proj;
+}
+
+/* Starts `mpirun -np 2 s4g train` of model m for many epochs with stdout and stderr in files
+ * of tmp; returns mpirun's pid (a child of this process). */
+static GPid start_job(const char *tmp, const char *proj)
+{
+    g_autofree char *out = g_build_filename(tmp, "out.txt", NULL);
+    g_autofree char *err = g_build_filename(tmp, "err.txt", NULL);
+    g_autofree char *cmd = g_strdup_printf(
+        "exec '%s' -np 2 '%s' train --project '%s' --dataset w --model m --ground-size 32x96 "
+        "--satellite-size 32x32 --epochs 1000 --batch 8 --backend cpu --threads 1 --json "
+        ">'%s' 2>'%s'",
+        mpirun_path, s4g_path, proj, out, err);
+    const char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+    GPid pid = 0;
+    g_autoptr(GError) error = NULL;
+    g_assert_true(g_spawn_async(NULL, (char **)argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                NULL, &pid, &error));
+    g_assert_no_error(error);
+    return pid;
+}
+
+/* Waits (no deadline: the suite's timeout bounds it) until the job printed a step event. */
+static void wait_first_step(const char *tmp, GPid pid)
+{
+    g_autofree char *out = g_build_filename(tmp, "out.txt", NULL);
+    for (;;) {
+        g_autofree char *text = NULL;
+        if (g_file_get_contents(out, &text, NULL, NULL) && strstr(text, "\"event\": \"step\""))
+            return;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            g_error("the job ended before its first step (status %d)", status);
+        g_usleep(50000);
+    }
+}
+
+static int wait_job(GPid pid)
+{
+    int status = 0;
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    return status;
+}
+
+/* The state of the project's only run after an s4g command opened the project (which marks a
+ * run whose trainer holds no lock interrupted), and PRAGMA integrity_check. */
+static char *run_state_after_open(const char *proj)
+{
+    const char *list[] = {s4g_path, "model", "list", "--project", proj, NULL};
+    g_free(tf_run_ok(list));
+    g_autofree char *db = g_build_filename(proj, "project.s4g", NULL);
+    sqlite3 *h = NULL;
+    sqlite3_stmt *st = NULL;
+    g_assert_cmpint(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "PRAGMA integrity_check", -1, &st, NULL), ==,
+                    SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpstr((const char *)sqlite3_column_text(st, 0), ==, "ok");
+    sqlite3_finalize(st);
+    g_assert_cmpint(sqlite3_prepare_v2(h, "SELECT state, (SELECT count(*) FROM runs) FROM runs",
+                                       -1, &st, NULL),
+                    ==, SQLITE_OK);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpint(sqlite3_column_int(st, 1), ==, 1);
+    char *state = g_strdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return state;
+}
+
+/* SIGUSR1 to mpirun (forwarded to every rank): every rank stops after the same step, one
+ * checkpoint, the run stored `stopped`, mpirun exits 0. */
+static void test_stop(void)
+{
+    g_autofree char *tmp = NULL;
+    g_autofree char *proj = small_project(&tmp);
+    GPid pid = start_job(tmp, proj);
+    wait_first_step(tmp, pid);
+    g_assert_cmpint(kill(pid, SIGUSR1), ==, 0);
+    int status = wait_job(pid);
+    g_autofree char *outp = g_build_filename(tmp, "out.txt", NULL);
+    g_autofree char *out = NULL;
+    g_assert_true(g_file_get_contents(outp, &out, NULL, NULL));
+    g_assert_true(WIFEXITED(status));
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+    g_assert_nonnull(strstr(out, "\"state\": \"stopped\""));
+    /* one checkpoint event (rank 0 alone writes), the file complete */
+    const char *c = strstr(out, "\"event\": \"checkpoint\"");
+    g_assert_nonnull(c);
+    g_assert_null(strstr(c + 1, "\"event\": \"checkpoint\""));
+    g_autofree char *ckpt = g_build_filename(proj, "models", "m-last.safetensors", NULL);
+    g_assert_true(g_file_test(ckpt, G_FILE_TEST_IS_REGULAR));
+    g_autofree char *state = run_state_after_open(proj);
+    g_assert_cmpstr(state, ==, "stopped");
+    tf_rmtree(tmp);
+}
+
+/* The pid of rank `rank` among the children of mpirun (Open MPI launches local ranks as its
+ * children, OMPI_COMM_WORLD_RANK in their environment). */
+static pid_t find_rank(GPid mpirun, int rank)
+{
+    g_autofree char *want = g_strdup_printf("OMPI_COMM_WORLD_RANK=%d", rank);
+    g_autoptr(GDir) d = g_dir_open("/proc", 0, NULL);
+    g_assert_nonnull(d);
+    for (const char *e; (e = g_dir_read_name(d));) {
+        if (!g_ascii_isdigit(e[0])) continue;
+        g_autofree char *stat = g_build_filename("/proc", e, "stat", NULL);
+        g_autofree char *st = NULL;
+        if (!g_file_get_contents(stat, &st, NULL, NULL)) continue;
+        const char *rp = strrchr(st, ')');
+        int ppid = 0;
+        if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1 || ppid != mpirun) continue;
+        g_autofree char *envp = g_build_filename("/proc", e, "environ", NULL);
+        g_autofree char *env = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(envp, &env, &len, NULL)) continue;
+        for (gsize at = 0; at < len; at += strlen(env + at) + 1)
+            if (!strcmp(env + at, want)) return (pid_t)atoi(e);
+    }
+    return 0;
+}
+
+/* SIGKILL to rank 1: the job ends (mpirun names the rank and the signal), rank 0 does not
+ * hang in a collective, the run ends failed or interrupted, the database intact. */
+static void test_rank_killed(void)
+{
+    g_autofree char *tmp = NULL;
+    g_autofree char *proj = small_project(&tmp);
+    GPid pid = start_job(tmp, proj);
+    wait_first_step(tmp, pid);
+    pid_t r1 = find_rank(pid, 1);
+    g_assert_cmpint(r1, >, 0);
+    g_assert_cmpint(kill(r1, SIGKILL), ==, 0);
+    int status = wait_job(pid);
+    g_assert_true(!WIFEXITED(status) || WEXITSTATUS(status) != 0);
+    g_autofree char *errp = g_build_filename(tmp, "err.txt", NULL);
+    g_autofree char *err = NULL;
+    g_assert_true(g_file_get_contents(errp, &err, NULL, NULL));
+    g_test_message("mpirun's stderr: %s", err);
+    g_assert_nonnull(strstr(err, "rank 1"));
+    g_assert_nonnull(strstr(err, "signal 9"));
+    g_autofree char *state = run_state_after_open(proj);
+    g_test_message("run state after the kill: %s", state);
+    g_assert_true(!strcmp(state, "interrupted") || !strcmp(state, "failed"));
+    tf_rmtree(tmp);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -285,5 +456,7 @@ int main(int argc, char **argv)
     g_setenv("S4G_SEARCH_CHUNK_ROWS", "4", TRUE);
     g_test_add_func("/cli/shard/eval-predict", test_shard);
     g_test_add_func("/cli/shard/bench", test_bench);
+    g_test_add_func("/cli/shard/stop", test_stop);
+    g_test_add_func("/cli/shard/rank-killed", test_rank_killed);
     return g_test_run();
 }
