@@ -172,6 +172,19 @@ static int bench_search(s4g_ctx *ctx, int D, int G, int Q, int fp16, double budg
 }
 #endif
 
+/* The model and input members of the --json object. */
+static void json_model_shape(JsonBuilder *b, s4g_convnext *m, const char *arch, int H, int W,
+                             int Hr, int Wr, int batch)
+{
+    s4g_json_add_string(b, "arch", arch);
+    s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
+    s4g_json_add_int(b, "height", H);
+    s4g_json_add_int(b, "width", W);
+    s4g_json_add_int(b, "ref_height", Hr);
+    s4g_json_add_int(b, "ref_width", Wr);
+    s4g_json_add_int(b, "batch", batch);
+}
+
 /* ------------------------------------------------------------ data parallel (mpirun)
  * `--train-scaling` and `--search` run only that part, on every process of an MPI job (or
  * alone: one process).  Loops end together: rank 0 decides after each iteration and
@@ -414,13 +427,7 @@ static int bench_parallel(s4g_ctx *ctx, s4g_convnext *m, const char *arch, s4g_c
         TrainScaling ts = {0};
         if (bench_train_scaling(m, &cnt, batch, H, W, Hr, Wr, seconds, &ts, err))
             return -1;
-        s4g_json_add_string(b, "arch", arch);
-        s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
-        s4g_json_add_int(b, "height", H);
-        s4g_json_add_int(b, "width", W);
-        s4g_json_add_int(b, "ref_height", Hr);
-        s4g_json_add_int(b, "ref_width", Wr);
-        s4g_json_add_int(b, "batch", batch);
+        json_model_shape(b, m, arch, H, W, Hr, Wr, batch);
         s4g_json_add_int(b, "steps", ts.steps);
         s4g_json_add_double(b, "train_pairs_per_s", ts.pairs_per_s);
         s4g_json_add_double(b, "train_pairs_per_cpu_s", ts.pairs_per_cpu_s);
@@ -623,13 +630,7 @@ int s4g_cmd_bench(int argc, char **argv)
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
         s4g_json_add_string(b, "device", s4g_ctx_describe(ctx));
-        s4g_json_add_string(b, "arch", an);
-        s4g_json_add_int(b, "parameters", (gint64)s4g_convnext_count(m));
-        s4g_json_add_int(b, "height", H);
-        s4g_json_add_int(b, "width", W);
-        s4g_json_add_int(b, "ref_height", Hr);
-        s4g_json_add_int(b, "ref_width", Wr);
-        s4g_json_add_int(b, "batch", batch);
+        json_model_shape(b, m, an, H, W, Hr, Wr, batch);
         s4g_json_add_double(b, "inference_img_per_s", inf.per_s);
         s4g_json_add_double(b, "train_pairs_per_s", tr.per_s);
         s4g_json_add_double(b, "inference_img_per_cpu_s", inf.per_cpu_s);
