@@ -367,18 +367,13 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
     S4gRetrievalMetrics m;
     EncodeProgress ep = {r, "eval", epoch, 0, r->eval->n_queries + r->eval->n_refs};
     if (r->o.comm) {
-        /* every process encodes its slice; rank 0 ranks, records and keeps the best weights */
-        const S4gModelSpec *s = &r->o.spec;
-        gboolean sq = r->eval->sat_queries; /* S2D: satellite queries, drone gallery */
-        g_autofree float *q = encode_shared(r, r->eval->query_paths, r->eval->n_queries,
-                                            sq ? s->satellite : s->ground, &ep, error);
-        if (!q) return FALSE;
-        g_autofree float *g = encode_shared(r, r->eval->ref_paths, r->eval->n_refs,
-                                            sq ? s->ground : s->satellite, &ep, error);
-        if (!g) return FALSE;
-        if (!writer(r)) return TRUE;
-        if (!s4g_evaluate_embeddings(r->ctx, r->eval, q, g, r->net->cfg.dims[3], &m, error))
+        /* every process encodes a slice of the queries and holds a shard of the references
+         * (s4g_evaluate_split_shared: the one-process metrics); rank 0 records them and keeps
+         * the best weights */
+        if (!s4g_evaluate_split_shared(r->net, &r->o.spec, r->eval, r->o.eval_batch, r->o.comm,
+                                       NULL, NULL, &m, error))
             return FALSE;
+        if (!writer(r)) return TRUE;
     } else if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep,
                                    &m, NULL, NULL, error))
         return FALSE;
