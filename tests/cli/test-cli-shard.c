@@ -159,19 +159,28 @@ static void assert_tie_order(const char *out, const char *a, const char *b)
     g_assert_cmpuint(n, ==, 2);
 }
 
-static void test_shard(void)
+/* A project of 40 synthetic pairs in a new temporary folder (*tmp, tf_rmtree it). */
+static char *small_project(char **tmp)
 {
     g_autoptr(GError) error = NULL;
-    g_autofree char *tmp = g_dir_make_tmp("s4g-cli-shard-XXXXXX", &error);
+    *tmp = g_dir_make_tmp("s4g-cli-shard-XXXXXX", &error);
     g_assert_no_error(error);
-    g_autofree char *world = g_build_filename(tmp, "w", NULL);
-    g_autofree char *proj = g_build_filename(tmp, "p", NULL);
+    g_autofree char *world = g_build_filename(*tmp, "w", NULL);
+    char *proj = g_build_filename(*tmp, "p", NULL);
     const char *synth[] = {s4g_path, "synth",         "--layout", "cvusa", "--out", world, "-n",
                            "40",     "--image-scale", "0.5",      "-j",    "2",     NULL};
     g_free(tf_run_ok(synth));
     const char *imp[] = {s4g_path, "import", "--project", proj,  "--kind",
                          "cvusa",  "--name", "w",         world, NULL};
     g_free(tf_run_ok(imp));
+    return proj;
+}
+
+static void test_shard(void)
+{
+    g_autofree char *tmp = NULL;
+    g_autofree char *proj = small_project(&tmp);
+    g_autofree char *world = g_build_filename(tmp, "w", NULL);
     g_autoptr(GPtrArray) tiles = satellite_paths(proj);
     g_assert_cmpuint(tiles->len, ==, 40);
     /* the tie: tile 16 (rank 0's shard) becomes a copy of tile 20 (rank 1's first) */
@@ -275,23 +284,6 @@ static void test_bench(void)
 }
 
 /* ------------------------------------------------------------ stopping a job */
-
-/* A project of 40 synthetic pairs in a new temporary folder (*tmp, tf_rmtree it). */
-static char *small_project(char **tmp)
-{
-    g_autoptr(GError) error = NULL;
-    *tmp = g_dir_make_tmp("s4g-cli-shard-XXXXXX", &error);
-    g_assert_no_error(error);
-    g_autofree char *world = g_build_filename(*tmp, "w", NULL);
-    char *proj = g_build_filename(*tmp, "p", NULL);
-    const char *synth[] = {s4g_path, "synth",         "--layout", "cvusa", "--out", world, "-n",
-                           "40",     "--image-scale", "0.5",      "-j",    "2",     NULL};
-    g_free(tf_run_ok(synth));
-    const char *imp[] = {s4g_path, "import", "--project", proj,  "--kind",
-                         "cvusa",  "--name", "w",         world, NULL};
-    g_free(tf_run_ok(imp));
-    return proj;
-}
 
 /* Starts `mpirun -np 2 s4g train` of model m for many epochs with stdout and stderr in files
  * of tmp; returns mpirun's pid (a child of this process). */
