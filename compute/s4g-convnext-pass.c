@@ -67,6 +67,26 @@ int s4g_convnext_forward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_err *err)
 
 int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g_err *err)
 {
+    return s4g_convnext_backward_ready(m, ws, dfeat, NULL, NULL, err);
+}
+
+static size_t min_off(const size_t *o, int n)
+{
+    size_t v = o[0];
+    for (int i = 1; i < n; i++)
+        v = o[i] < v ? o[i] : v;
+    return v;
+}
+
+#define READY(from)                                                                            \
+    do {                                                                                       \
+        if (ready && ready(user, (from), err))                                                 \
+            return -1;                                                                         \
+    } while (0)
+
+int s4g_convnext_backward_ready(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat,
+                                s4g_grads_ready ready, void *user, s4g_err *err)
+{
     if (ws->m != m)
         return s4g_fail(err, S4G_E_INVALID, "convnext backward: workspace of another model");
     if (s4g_convnext_trainable(m, "convnext backward", err))
@@ -82,6 +102,7 @@ int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g
     TRY(s4g_layernorm_back(c, N, d3, ws->pooled, PT(P->head_w), ws->head_mean, ws->head_rstd,
                            dfeat, ws->dpool, GT(P->head_w), GT(P->head_b), err));
     TRY(s4g_avgpool_back(c, N, ws->hs[3] * ws->wd[3], d3, ws->dpool, D, err));
+    READY(min_off((size_t[]){P->head_w, P->head_b}, 2));
     for (int i = 3; i >= 0; i--) {
         int rows = (int)ws->rows[i], d = dm[i];
         for (int j = m->cfg.depths[i] - 1; j >= 0; j--) {
@@ -105,6 +126,9 @@ int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g
             /* D holds d(out); the residual passes it through, the conv adds its part */
             TRY(s4g_dwconv7_back(c, N, ws->hs[i], ws->wd[i], d, b->x, PT(bp->dw_w), ws->dA, D, 1,
                                  GT(bp->dw_w), GT(bp->dw_b), err));
+            READY(min_off((size_t[]){bp->dw_w, bp->dw_b, bp->ln_w, bp->ln_b, bp->fc1_w, bp->fc1_b,
+                                     bp->fc2_w, bp->fc2_b, bp->gamma},
+                          9));
         }
         if (i > 0) {
             int rp = (int)ws->rows[i - 1], dp = dm[i - 1];
@@ -119,6 +143,7 @@ int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g
             TRY(s4g_layernorm_back(c, rp, dp, xprev, PT(P->ds_ln_w[i]), ws->ds_mean[i],
                                    ws->ds_rstd[i], ws->dY, D, GT(P->ds_ln_w[i]),
                                    GT(P->ds_ln_b[i]), err));
+            READY(min_off((size_t[]){P->ds_w[i], P->ds_b[i], P->ds_ln_w[i], P->ds_ln_b[i]}, 4));
         }
     }
     int r0 = (int)ws->rows[0];
@@ -127,6 +152,7 @@ int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g
     TRY(s4g_gemm(c, 1, 0, dm[0], 48, r0, 1.0f, ws->dZ, ws->stem_p, 1.0f, GT(P->stem_w),
                  s4g_none(), err));
     TRY(s4g_colsum(c, r0, dm[0], ws->dZ, 1.0f, GT(P->stem_b), err));
+    READY(0);
     return 0;
 }
 

@@ -138,6 +138,16 @@ int s4g_convnext_forward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_err *err);
 /* Backward from dfeat [N, dims[3]] (gradient w.r.t. the output) through a train workspace
  * whose forward just ran; parameter gradients are ADDED to m->grads. */
 int s4g_convnext_backward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat, s4g_err *err);
+/* The same, telling `ready` as it goes back through the network: ready(user, from) after the
+ * head, after every block and every downsampling layer, and ready(user, 0) at the end.  The
+ * flat layout is in forward order (stem, stages, head, logit_scale), so when ready(from) is
+ * called this pass has added its last contribution to every gradient at offset >= from
+ * (ops on a backend that queues work must still be synchronised before reading them).  A
+ * non-zero return stops the pass with that error.  Used by the data-parallel trainer to
+ * start reducing buckets of finished gradients while the backward goes on. */
+typedef int (*s4g_grads_ready)(void *user, size_t from, s4g_err *err);
+int s4g_convnext_backward_ready(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfeat,
+                                s4g_grads_ready ready, void *user, s4g_err *err);
 int s4g_convnext_zero_grads(s4g_convnext *m, s4g_err *err);
 
 /* Convenience: encode N host images NCHW float32 (PyTorch layout) into out [N, dims[3]],

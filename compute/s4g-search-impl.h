@@ -43,6 +43,10 @@ void s4g_topk_push(s4g_topk *t, float s, int64_t i);
 /* Writes the list best first into idx/score[k], padding with -1 / -INFINITY. */
 void s4g_topk_finish(s4g_topk *t, int64_t *idx, float *score);
 
+/* Gallery rows scored per block by the CPU scan (a multiple of the Vulkan kernel's slice):
+ * shard boundaries fall on multiples of it (s4g_gallery_shard). */
+#define S4G_SEARCH_BLOCK_ROWS 2048
+
 /* Rows per chunk when the backend has no tighter bound (S4G_SEARCH_CHUNK_ROWS overrides). */
 #define S4G_SEARCH_DEFAULT_CHUNK_ROWS ((size_t)1 << 20)
 

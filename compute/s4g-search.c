@@ -249,3 +249,170 @@ int s4g_gallery_score(s4g_gallery *g, size_t nq, const float *q, const int64_t *
                             (long long)ref[i], g->n);
     return nq ? search_ops(g)->score(g, nq, q, ref, score, err) : 0;
 }
+
+/* ------------------------------------------------------------ sharded search */
+
+static size_t gcd_z(size_t a, size_t b)
+{
+    while (b) {
+        size_t t = a % b;
+        a = b, b = t;
+    }
+    return a;
+}
+
+void s4g_gallery_shard(const s4g_gallery *g, size_t n, size_t align, int rank, int size,
+                       size_t *lo, size_t *cnt)
+{
+    /* the rows one scan block covers: chunks start new blocks, so with chunks smaller than a
+     * block (or not a multiple of one) the chunk is the unit */
+    size_t block = g->chunk_rows < S4G_SEARCH_BLOCK_ROWS || g->chunk_rows % S4G_SEARCH_BLOCK_ROWS
+                       ? g->chunk_rows
+                       : S4G_SEARCH_BLOCK_ROWS;
+    if (align < 1)
+        align = 1;
+    size_t unit = block / gcd_z(block, align) * align;
+    size_t units = (n + unit - 1) / unit;
+    if (size < 1)
+        size = 1;
+    size_t qu = units / (size_t)size, ru = units % (size_t)size, r = (size_t)rank;
+    size_t ulo = r * qu + (r < ru ? r : ru), un = qu + (r < ru);
+    size_t a = ulo * unit, b = (ulo + un) * unit;
+    *lo = a < n ? a : n;
+    *cnt = (b < n ? b : n) - *lo;
+}
+
+static int need_bytes(const s4g_comm *comm, const char *op, s4g_err *err)
+{
+    if (!comm->allgather_bytes)
+        return s4g_fail(err, S4G_E_UNSUPPORTED, "%s: the communicator has no allgather_bytes",
+                        op);
+    return 0;
+}
+
+int s4g_gallery_topk_shared(s4g_gallery *g, const s4g_comm *comm, int64_t base, size_t nq,
+                            const float *q, int k, int64_t *idx, float *score, s4g_err *err)
+{
+    if (!comm || comm->size <= 1)
+        return s4g_gallery_topk(g, nq, q, k, idx, score, err);
+    if (k < 1 || k > S4G_SEARCH_MAX_K)
+        return s4g_fail(err, S4G_E_INVALID, "gallery top-k: k = %d outside 1..%d", k,
+                        S4G_SEARCH_MAX_K);
+    if (need_bytes(comm, "sharded top-k", err))
+        return -1;
+    if (nq == 0)
+        return 0;
+    if (nq && (!q || !idx))
+        return s4g_fail(err, S4G_E_INVALID, "sharded top-k: no queries or output array");
+    /* one record per candidate: the local best k of every query (score, global index);
+     * an empty shard sends padding (-1, -INFINITY), never a candidate */
+    typedef struct {
+        int64_t i;
+        float s;
+        uint32_t pad;
+    } cand;
+    size_t nk = nq * (size_t)k, P = (size_t)comm->size;
+    cand *mine = calloc(nk, sizeof *mine), *all = calloc(nk * P, sizeof *all);
+    int64_t *li = malloc(nk * sizeof *li);
+    float *ls = malloc(nk * sizeof *ls);
+    s4g_topk *lists = calloc(nq, sizeof *lists);
+    float *hs = malloc(nk * sizeof *hs);
+    int64_t *hi = malloc(nk * sizeof *hi);
+    int rc = -1;
+    if (!mine || !all || !li || !ls || !lists || !hs || !hi) {
+        s4g_fail(err, S4G_E_NOMEM, "sharded top-k: out of memory for %zu lists", nq);
+        goto out;
+    }
+    if (g->n) {
+        if (s4g_gallery_topk(g, nq, q, k, li, ls, err))
+            goto out;
+    } else {
+        for (size_t j = 0; j < nk; j++)
+            li[j] = -1, ls[j] = -INFINITY;
+    }
+    for (size_t j = 0; j < nk; j++)
+        mine[j] = (cand){li[j] < 0 ? -1 : li[j] + base, ls[j], 0};
+    if (comm->allgather_bytes(comm->user, mine, nk * sizeof *mine, all, err))
+        goto out;
+    for (size_t i = 0; i < nq; i++) {
+        lists[i] = (s4g_topk){.k = k, .s = hs + i * (size_t)k, .i = hi + i * (size_t)k};
+        for (size_t p = 0; p < P; p++)
+            for (int j = 0; j < k; j++) {
+                const cand *c = &all[p * nk + i * (size_t)k + (size_t)j];
+                if (c->i >= 0)
+                    s4g_topk_push(&lists[i], c->s, c->i);
+            }
+        s4g_topk_finish(&lists[i], idx + i * (size_t)k, score ? score + i * (size_t)k : NULL);
+    }
+    rc = 0;
+out:
+    free(mine);
+    free(all);
+    free(li);
+    free(ls);
+    free(lists);
+    free(hs);
+    free(hi);
+    return rc;
+}
+
+int s4g_gallery_count_above_shared(s4g_gallery *g, const s4g_comm *comm, size_t nq,
+                                   const float *q, const float *thresh, uint32_t *counts,
+                                   s4g_err *err)
+{
+    if (!comm || comm->size <= 1)
+        return s4g_gallery_count_above(g, nq, q, thresh, counts, err);
+    if (need_bytes(comm, "sharded count", err))
+        return -1;
+    if (nq == 0)
+        return 0;
+    if (!counts)
+        return s4g_fail(err, S4G_E_INVALID, "sharded count: no output array");
+    size_t P = (size_t)comm->size;
+    uint32_t *all = malloc(nq * P * sizeof *all);
+    if (!all)
+        return s4g_fail(err, S4G_E_NOMEM, "sharded count: out of memory");
+    if (g->n) {
+        if (s4g_gallery_count_above(g, nq, q, thresh, counts, err)) {
+            free(all);
+            return -1;
+        }
+    } else {
+        memset(counts, 0, nq * sizeof *counts);
+    }
+    if (comm->allgather_bytes(comm->user, counts, nq * sizeof *counts, all, err)) {
+        free(all);
+        return -1;
+    }
+    for (size_t i = 0; i < nq; i++) {
+        uint64_t sum = 0;
+        for (size_t p = 0; p < P; p++)
+            sum += all[p * nq + i];
+        counts[i] = sum > UINT32_MAX ? UINT32_MAX : (uint32_t)sum;
+    }
+    free(all);
+    return 0;
+}
+
+int s4g_gallery_score_shared(s4g_gallery *g, const s4g_comm *comm, int64_t base, size_t total,
+                             size_t nq, const float *q, const int64_t *ref, float *score,
+                             s4g_err *err)
+{
+    if (!comm || comm->size <= 1)
+        return s4g_gallery_score(g, nq, q, ref, score, err);
+    if (nq && (!q || !ref || !score))
+        return s4g_fail(err, S4G_E_INVALID, "sharded score: no queries, references or output");
+    for (size_t i = 0; i < nq; i++) {
+        if (ref[i] < 0 || (uint64_t)ref[i] >= total)
+            return s4g_fail(err, S4G_E_INVALID,
+                            "gallery score: query %zu refers to row %lld of a gallery of %zu", i,
+                            (long long)ref[i], total);
+        score[i] = 0.0f;
+        /* the holder scores; the others add 0, which leaves the sum exact */
+        int64_t r = ref[i] - base;
+        if (r >= 0 && (uint64_t)r < g->n && s4g_gallery_score(g, 1, q + i * (size_t)g->dim, &r,
+                                                               &score[i], err))
+            return -1;
+    }
+    return nq ? comm->allreduce_sum(comm->user, score, nq, err) : 0;
+}

@@ -22,6 +22,10 @@ struct s4g_trainer {
     s4g_t fq, fr, qn, rn, dqn, drn, dfq, dfr, normq, normr, loss, dls;
     float *host;      /* [B,D] gather buffer (data parallel) */
     float *host_grads; /* m->total floats: the gradient allreduce (data parallel) */
+    /* bucketed reduce: gradients at offsets >= issued are being summed by reqs[0..nreq) */
+    size_t issued;
+    void **reqs;
+    int nreq;
     size_t *counts;    /* per process: pairs, then floats of its share */
 };
 
@@ -69,6 +73,7 @@ void s4g_trainer_free(s4g_trainer *t)
     s4g_buf_free(t->scratch);
     free(t->host);
     free(t->host_grads);
+    free(t->reqs);
     free(t->counts);
     free(t);
 }
@@ -210,16 +215,19 @@ static int view_embed(s4g_trainer *t, s4g_convnext_ws **ws, int n, int M, int H,
 /* Step 3: back-propagates rows lo.. of dfeat [B,D] through the local share of one view.  The
  * last chunk's activations are still in the workspace; the others are recomputed. */
 static int view_backward(s4g_trainer *t, s4g_convnext_ws **ws, int n, int M, int H, int W,
-                         const float *x, s4g_t dfeat, int lo, s4g_err *err)
+                         const float *x, s4g_t dfeat, int lo, s4g_grads_ready ready,
+                         s4g_err *err)
 {
     size_t D = (size_t)t->m->cfg.dims[3];
     int last = (n - 1) / M;
     for (int i = 0; i <= last; i++) {
         int k = i == 0 ? last : i - 1, first, count;
         chunk(n, M, k, &first, &count);
+        /* `ready` follows the step's final pass only: before it no gradient is final */
         if ((k != last && view_forward(t, ws, n, M, k, H, W, x, err)) ||
-            s4g_convnext_backward(t->m, *ws,
-                                  s4g_at(dfeat.buf, dfeat.off + ((size_t)lo + first) * D), err))
+            s4g_convnext_backward_ready(
+                t->m, *ws, s4g_at(dfeat.buf, dfeat.off + ((size_t)lo + first) * D),
+                i == last ? ready : NULL, t, err))
             return -1;
     }
     return 0;
@@ -245,20 +253,82 @@ static int gather_rows(s4g_trainer *t, s4g_t feat, int B, int lo, int n, s4g_err
     return s4g_buf_upload(feat.buf, feat.off, t->host, (size_t)B * D, err);
 }
 
-/* Data parallel: the parameter gradients summed over the processes. */
+/* Data parallel: the parameter gradients summed over the processes.
+ *
+ * Bucketed: the flat gradient buffer is summed in buckets of BUCKET floats from its end (the
+ * head, the last layers) back to the stem, each with a non-blocking allreduce
+ * (comm->iallreduce_sum) issued as soon as the step's final backward pass has finished every
+ * gradient of the bucket (s4g_convnext_backward_ready) — on the CPU backend, whose ops have
+ * completed when they return, while the backward goes on through the earlier layers; on a
+ * backend that queues work, after the pass.  All are waited for before the clamp and AdamW.
+ * The sum of each element is the same as one allreduce of the whole buffer.  A communicator
+ * without iallreduce sums the whole buffer at once after the pass. */
+enum { BUCKET = 1 << 20 }; /* 4 MiB of fp32 gradients */
+
+static int bucket_init(s4g_trainer *t, s4g_err *err)
+{
+    s4g_convnext *m = t->m;
+    if (!t->host_grads && !(t->host_grads = malloc(m->total * sizeof *t->host_grads)))
+        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for the gradient reduce");
+    if (!t->reqs && !(t->reqs = calloc(m->total / BUCKET + 2, sizeof *t->reqs)))
+        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for the gradient reduce");
+    t->issued = m->total;
+    t->nreq = 0;
+    return 0;
+}
+
+/* s4g_grads_ready: starts the reduce of every whole bucket at offsets >= from (all that is
+ * left when from is 0). */
+static int bucket_ready(void *user, size_t from, s4g_err *err)
+{
+    s4g_trainer *t = user;
+    const s4g_comm *c = t->comm;
+    while (t->issued > from && (t->issued - from >= BUCKET || from == 0)) {
+        size_t lo = t->issued - from > BUCKET ? t->issued - BUCKET : from, n = t->issued - lo;
+        if (s4g_buf_download(t->m->grads, lo, t->host_grads + lo, n, err))
+            return -1;
+        if (c->iallreduce_sum(c->user, t->host_grads + lo, n, &t->reqs[t->nreq], err)) {
+            s4g_err_prefix(err, "train step: summing the gradients: ");
+            return -1;
+        }
+        t->nreq++;
+        t->issued = lo;
+    }
+    return 0;
+}
+
+/* Waits for every bucket started (all of them, even after an error; rc the error so far). */
+static int bucket_wait(s4g_trainer *t, int rc, s4g_err *err)
+{
+    const s4g_comm *c = t->comm;
+    for (int i = 0; i < t->nreq; i++)
+        if (c->wait(c->user, t->reqs[i], rc ? NULL : err) && !rc) {
+            s4g_err_prefix(err, "train step: summing the gradients: ");
+            rc = -1;
+        }
+    t->nreq = 0;
+    return rc;
+}
+
 static int reduce_grads(s4g_trainer *t, s4g_err *err)
 {
     s4g_convnext *m = t->m;
     const s4g_comm *c = t->comm;
-    if (!t->host_grads && !(t->host_grads = malloc(m->total * sizeof *t->host_grads)))
-        return s4g_fail(err, S4G_E_NOMEM, "train step: out of memory for the gradient reduce");
-    if (s4g_buf_download(m->grads, 0, t->host_grads, m->total, err))
-        return -1;
-    if (c->allreduce_sum(c->user, t->host_grads, m->total, err)) {
-        s4g_err_prefix(err, "train step: summing the gradients: ");
-        return -1;
+    int rc = 0;
+    if (c->iallreduce_sum && c->wait) {
+        rc = bucket_wait(t, bucket_ready(t, 0, err), err); /* what the pass did not start */
+    } else {
+        if (!t->host_grads && !(t->host_grads = malloc(m->total * sizeof *t->host_grads)))
+            return s4g_fail(err, S4G_E_NOMEM,
+                            "train step: out of memory for the gradient reduce");
+        if (s4g_buf_download(m->grads, 0, t->host_grads, m->total, err))
+            return -1;
+        if (c->allreduce_sum(c->user, t->host_grads, m->total, err)) {
+            s4g_err_prefix(err, "train step: summing the gradients: ");
+            return -1;
+        }
     }
-    return s4g_buf_upload(m->grads, 0, t->host_grads, m->total, err);
+    return rc ? -1 : s4g_buf_upload(m->grads, 0, t->host_grads, m->total, err);
 }
 
 int s4g_trainer_grad(s4g_trainer *t, int n, int Hq, int Wq, const float *query, int Hr, int Wr,
@@ -291,9 +361,17 @@ int s4g_trainer_grad(s4g_trainer *t, int n, int Hq, int Wq, const float *query, 
                     err) ||
         s4g_l2norm_back(c, B, D, t->qn, t->normq, t->dqn, t->dfq, err) ||
         s4g_l2norm_back(c, B, D, t->rn, t->normr, t->drn, t->dfr, err) ||
-        view_backward(t, &t->wr, n, M, Hr, Wr, ref, t->dfr, lo, err) ||
-        view_backward(t, &t->wq, n, M, Hq, Wq, query, t->dfq, lo, err))
+        view_backward(t, &t->wr, n, M, Hr, Wr, ref, t->dfr, lo, NULL, err))
         return -1;
+    /* the query view's last pass finishes the gradients: buckets overlap it on the CPU */
+    int buckets = t->comm && t->comm->iallreduce_sum && t->comm->wait;
+    if (buckets && bucket_init(t, err))
+        return -1;
+    s4g_grads_ready ready = buckets && s4g_ctx_backend(c) == S4G_BACKEND_CPU ? bucket_ready : NULL;
+    if (view_backward(t, &t->wq, n, M, Hq, Wq, query, t->dfq, lo, ready, err)) {
+        bucket_wait(t, -1, NULL); /* the buckets started complete before returning */
+        return -1;
+    }
     if (t->comm && reduce_grads(t, err))
         return -1;
     float l;

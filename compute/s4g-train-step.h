@@ -40,6 +40,7 @@
 #ifndef S4G_TRAIN_STEP_H
 #define S4G_TRAIN_STEP_H
 
+#include "s4g-comm.h"
 #include "s4g-convnext.h"
 
 #ifdef __cplusplus
@@ -56,28 +57,6 @@ typedef struct s4g_train_cfg {
     float beta1, beta2, eps; /* 0.9, 0.999, 1e-8 */
     int micro_batch;    /* 0: the whole batch at once; M > 0: GradCache chunks of M pairs */
 } s4g_train_cfg;
-
-/* The collective operations data-parallel training needs, implemented by the caller (app/
- * with MPI; tests with threads).  Every process of the group calls the same operations in
- * the same order.  Callbacks return 0, or -1 with a message in *err. */
-typedef struct s4g_comm {
-    int rank, size; /* this process, number of processes (size >= 1) */
-    void *user;
-    /* recv[size*n] = concatenation by rank of every process's send[n] */
-    int (*allgather)(void *user, const float *send, size_t n, float *recv, s4g_err *err);
-    /* recv = concatenation by rank of counts[i] floats from process i (send has
-     * counts[rank] floats) */
-    int (*allgatherv)(void *user, const float *send, float *recv, const size_t *counts,
-                      s4g_err *err);
-    /* buf[n] = element-wise sum over the processes, the same result on every process */
-    int (*allreduce_sum)(void *user, float *buf, size_t n, s4g_err *err);
-    /* bytes of buf from process root to every other */
-    int (*broadcast)(void *user, void *buf, size_t bytes, int root, s4g_err *err);
-} s4g_comm;
-
-/* Process `rank` of `size` holds pairs [*lo, *lo + *n) of a global batch of B: contiguous
- * shares, the first B % size processes one pair more. */
-void s4g_comm_share(int B, int rank, int size, int *lo, int *n);
 
 /* Sample4Geo's values: lr 1e-3, wd 0.01, smoothing 0.1, clip 100, betas .9/.999, eps 1e-8;
  * warmup/total given. */

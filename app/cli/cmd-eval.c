@@ -2,7 +2,10 @@
  * semi-positives) of a model on a split of a project dataset, streaming through the gallery
  * search; University-1652 AP/CMC in either direction (--direction d2s: drone queries,
  * satellite gallery; s2d: satellite queries, drone gallery); recorded as an evaluation row
- * when the model is one of the project's. */
+ * when the model is one of the project's.  Under mpirun (`mpirun -np N s4g eval ...`) each
+ * process encodes and searches one shard of the references and a slice of the queries; the
+ * recall is the one-process recall (s4g_evaluate_split_shared) and rank 0 alone records and
+ * prints it. */
 #include "s4g-cli.h"
 #include "s4g-evaluate.h"
 #include "s4g-store-datasets.h"
@@ -120,15 +123,25 @@ int s4g_cmd_eval(int argc, char **argv)
         s4g_ctx_free(ctx);
         return s4g_cli_fail("eval", error);
     }
-    Ui ui = {s4g_progress_new("encode", sp->n_queries + sp->n_refs, !json), 0};
+    s4g_comm comm;
+    if (!s4g_cli_mpi_begin("eval", &comm)) {
+        s4g_convnext_free(m);
+        s4g_ctx_free(ctx);
+        return 1;
+    }
+    Ui ui = {s4g_progress_new("encode", sp->n_queries + sp->n_refs, !json && comm.size == 1), 0};
     S4gRetrievalMetrics r;
     gint64 t0 = g_get_monotonic_time();
-    gboolean ok = s4g_evaluate_split(m, &spec, sp, o.batch, on_progress, &ui, &r, NULL, NULL, &error);
+    /* under mpirun each process holds a shard of the references (s4g-evaluate.h) */
+    gboolean ok = s4g_evaluate_split_shared(m, &spec, sp, o.batch, &comm, on_progress, &ui, &r,
+                                            &error);
     double secs = (g_get_monotonic_time() - t0) / 1e6;
     s4g_progress_finish(ui.bar);
     s4g_convnext_free(m);
     s4g_ctx_free(ctx);
+    s4g_cli_mpi_end("eval", &comm, ok, error);
     if (!ok) return s4g_cli_fail("eval", error);
+    if (comm.rank != 0) return 0; /* rank 0 records and prints */
     if (model_id) {
         S4gEvaluationRow row = {.model = model_id,
                                 .dataset = dataset_id,
@@ -158,6 +171,7 @@ int s4g_cmd_eval(int argc, char **argv)
         s4g_json_add_double(b, "r1pct", r.r1pct);
         s4g_json_add_double(b, "chance_r1", chance);
         s4g_json_add_double(b, "seconds", secs);
+        if (comm.size > 1) s4g_json_add_int(b, "processes", comm.size);
         if (university) s4g_json_add_string(b, "direction", s2d ? "s2d" : "d2s");
         if (!isnan(r.hit_rate)) s4g_json_add_double(b, "hit_rate", r.hit_rate);
         if (!isnan(r.ap)) s4g_json_add_double(b, "ap", r.ap);

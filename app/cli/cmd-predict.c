@@ -2,7 +2,9 @@
  * tiles or a gallery (architecture.md §5 "Predict").  The work is the predictor's
  * (app/method/s4g-predict.h: cached gallery embeddings, top-k, the refined estimate and its
  * confidence, the truth and the stored predictions); this command parses the options and
- * writes the results as text, JSON lines, CSV, GeoJSON and KML. */
+ * writes the results as text, JSON lines, CSV, GeoJSON and KML.  Under mpirun each process
+ * holds one shard of the gallery and the top-k lists are merged (S4gPredictorOptions.comm):
+ * the one-process predictions, printed, written and stored by rank 0 alone. */
 #include "cmd-predict.h"
 #include "s4g-cli.h"
 #include "s4g-json-out.h"
@@ -226,11 +228,22 @@ int s4g_cmd_predict(int argc, char **argv)
     int rc = 0;
     S4gPredictOutput out;
     s4g_predict_output_init(&out);
-    if (!m ||
-        !s4g_predictor_set_model(pred, ctx, m, model_id, &spec, &po, NULL, NULL, NULL, &error) ||
-        !s4g_predict_photos(pred, dataset, (const char *const *)argv + 1, (guint)argc - 1, json,
-                            stdout, &out, NULL, &error) ||
-        !s4g_predict_output_save(&out, csv_path, geojson_path, kml_path, &error))
+    s4g_comm comm = {.size = 1};
+    if (!m) goto fail;
+    if (!s4g_cli_mpi_begin("predict", &comm)) {
+        rc = 1;
+        goto done;
+    }
+    /* under mpirun each process holds a shard of the gallery; rank 0 prints and stores */
+    if (comm.size > 1) po.comm = &comm;
+    gboolean lead = comm.rank == 0,
+             ok = s4g_predictor_set_model(pred, ctx, m, model_id, &spec, &po, NULL, NULL, NULL,
+                                          &error) &&
+                  s4g_predict_photos(pred, dataset, (const char *const *)argv + 1,
+                                     (guint)argc - 1, json || !lead, lead ? stdout : NULL, &out,
+                                     NULL, &error);
+    s4g_cli_mpi_end("predict", &comm, ok, error);
+    if (!ok || (lead && !s4g_predict_output_save(&out, csv_path, geojson_path, kml_path, &error)))
         goto fail;
     goto done;
 fail:

@@ -1,12 +1,17 @@
 /* cmd-train.c — s4g train: train (or resume) a Sample4Geo model on a dataset of the project.
  * A progress bar on a terminal (loss, lr, pairs/s, ETA), --json one object per line for the
- * Studio and scripts; SIGINT/SIGTERM finish the current step, checkpoint, mark the run
- * stopped and exit 0.
+ * Studio and scripts; SIGINT/SIGTERM/SIGUSR1 finish the current step, checkpoint, mark the
+ * run stopped and exit 0.
  *
  * Under an MPI launcher (`mpirun -np N s4g train ...`, built with the meson feature `mpi`)
  * every process runs the same command: each trains on its share of every global batch
  * (--batch must divide by N), rank 0 alone prints, evaluates and writes the project.
- * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job. */
+ * --device may list one device per local rank ("0,1,2,3"); a failing rank ends the job.
+ * Stopping a job: Open MPI's mpirun forwards SIGUSR1 to every rank at once, so
+ * `kill -USR1 <mpirun>` stops every rank after the same step with one checkpoint and mpirun
+ * exits 0.  SIGTERM to mpirun is not forwarded as such: mpirun waits
+ * odls_base_sigkill_timeout seconds (default 1), sends SIGTERM, waits as long again, then
+ * SIGKILL, and exits 1 whatever the ranks did (README, "Stopping a job"). */
 #include "s4g-cli.h"
 #include "s4g-model.h"
 #include "s4g-recipes.h"
@@ -386,6 +391,7 @@ int s4g_cmd_train(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL); /* what mpirun forwards to every rank (header) */
     Ui ui = {.json = json};
     gint64 run = 0;
     s4g_comm comm = {.size = 1};

@@ -1,5 +1,8 @@
 /* s4g-cli.c — shared command-line helpers. */
 #include "s4g-cli.h"
+#ifdef S4G_HAVE_MPI
+#include "s4g-mpi.h"
+#endif
 
 #include <errno.h>
 #include <stdio.h>
@@ -252,4 +255,34 @@ void s4g_progress_finish(S4gProgress *p)
     }
     g_free(p->label);
     g_free(p);
+}
+
+gboolean s4g_cli_mpi_begin(const char *name, s4g_comm *comm)
+{
+    *comm = (s4g_comm){.size = 1};
+#ifdef S4G_HAVE_MPI
+    s4g_err err = {0};
+    if (s4g_mpi_launched() && s4g_mpi_init(NULL, NULL, comm, &err)) {
+        fprintf(stderr, "s4g %s: %s\n", name, err.msg);
+        return FALSE;
+    }
+#else
+    (void)name;
+#endif
+    return TRUE;
+}
+
+void s4g_cli_mpi_end(const char *name, const s4g_comm *comm, gboolean ok, const GError *error)
+{
+#ifdef S4G_HAVE_MPI
+    if (!s4g_mpi_launched()) return;
+    if (!ok && comm->size > 1) {
+        fprintf(stderr, "s4g %s (rank %d of %d): %s\n", name, comm->rank, comm->size,
+                error ? error->message : "failed");
+        s4g_mpi_abort(1);
+    }
+    s4g_mpi_finalize();
+#else
+    (void)name, (void)comm, (void)ok, (void)error;
+#endif
 }

@@ -3,6 +3,7 @@
  * is built with s4g-json-out.h. */
 #pragma once
 
+#include "s4g-comm.h"
 #include "s4g-compute.h"
 #include "s4g-defaults.h"
 #include "s4g-json-out.h"
@@ -99,3 +100,12 @@ void s4g_progress_finish(S4gProgress *p);
 /* An image-encoding progress callback (S4gEncodeProgress: done, total, user data) that
  * updates the S4gProgress passed as its user data. */
 void s4g_progress_encode_cb(guint done, guint total, gpointer bar);
+
+/* Under an MPI launcher (when built with MPI; app/mpi): starts MPI and sets *comm to the job's
+ * group; otherwise *comm is one process ({.size = 1}).  FALSE (message printed) when MPI
+ * does not start. */
+gboolean s4g_cli_mpi_begin(const char *name, s4g_comm *comm);
+/* Ends MPI after s4g_cli_mpi_begin.  A failure (ok FALSE) in a group of several processes
+ * prints "s4g NAME (rank r of n): message" and ends the whole job (MPI_Abort, exit status 1):
+ * the other processes may be waiting in a collective. */
+void s4g_cli_mpi_end(const char *name, const s4g_comm *comm, gboolean ok, const GError *error);

@@ -21,6 +21,7 @@ struct S4gPredictor {
     S4gModelSpec spec;
     S4gPredictorOptions o;
     s4g_gallery *g;
+    gsize lo, n; /* this process's shard of tiles (all of them without a group) */
     gboolean cached;
 };
 
@@ -98,8 +99,12 @@ static void gallery_progress(guint done, guint total, gpointer user_data)
  * the missing ones are encoded), for a weights file encoded afresh. */
 static float *gallery_embeddings(S4gPredictor *p, GalleryProgress *gp, GError **error)
 {
-    GArray *tiles = p->tiles;
+    /* the shard's tiles (a view into p->tiles; the elements stay owned there) */
+    g_autoptr(GArray) tiles = g_array_sized_new(FALSE, FALSE, sizeof(S4gStoreImage), p->n);
+    g_array_append_vals(tiles, &g_array_index(p->tiles, S4gStoreImage, p->lo), p->n);
     int dim = p->m->cfg.dims[3];
+    if (p->model_id <= 0 && tiles->len == 0) /* an empty shard (more processes than units) */
+        return g_new(float, 1);
     if (p->model_id <= 0) {
         g_autofree char **paths = g_new0(char *, tiles->len + 1);
         for (guint i = 0; i < tiles->len; i++)
@@ -111,10 +116,19 @@ static float *gallery_embeddings(S4gPredictor *p, GalleryProgress *gp, GError **
         return out;
     }
     guint encoded = 0;
-    if (!s4g_embed_cached(p->store, p->m, p->model_id, &p->spec, p->root, tiles, p->o.batch,
+    if (tiles->len && !s4g_embed_cached(p->store, p->m, p->model_id, &p->spec, p->root, tiles, p->o.batch,
                           gallery_progress, gp, &encoded, error))
         return NULL;
     p->cached = encoded == 0;
+    if (p->o.comm && p->o.comm->size > 1) { /* every shard's cache hits, agreed collectively */
+        float miss = encoded != 0;
+        s4g_err err = {0};
+        if (p->o.comm->allreduce_sum(p->o.comm->user, &miss, 1, &err)) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gallery: %s", err.msg);
+            return NULL;
+        }
+        p->cached = miss == 0;
+    }
     g_autofree float *out = g_new(float, MAX((gsize)tiles->len * dim, 1));
     for (guint i = 0; i < tiles->len; i++) {
         int d = 0;
@@ -151,11 +165,18 @@ gboolean s4g_predictor_set_model(S4gPredictor *p, s4g_ctx *ctx, s4g_convnext *m,
     p->cached = FALSE;
     g_clear_pointer(&p->g, s4g_gallery_free);
     GalleryProgress gp = {progress, user_data};
-    g_autofree float *emb = gallery_embeddings(p, &gp, error);
-    if (!emb) return FALSE;
     s4g_err err = {0};
     p->g = s4g_gallery_new(ctx, m->cfg.dims[3], 0, &err);
-    if (!p->g || s4g_gallery_add(p->g, p->tiles->len, emb, &err)) {
+    p->lo = 0, p->n = p->tiles->len;
+    if (p->g && p->o.comm)
+        s4g_gallery_shard(p->g, p->tiles->len, (gsize)p->o.batch, p->o.comm->rank,
+                          p->o.comm->size, &p->lo, &p->n);
+    g_autofree float *emb = p->g ? gallery_embeddings(p, &gp, error) : NULL;
+    if (p->g && !emb) {
+        g_clear_pointer(&p->g, s4g_gallery_free);
+        return FALSE;
+    }
+    if (!p->g || s4g_gallery_add(p->g, p->n, emb, &err)) {
         g_clear_pointer(&p->g, s4g_gallery_free);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gallery: %s", err.msg);
         return FALSE;
@@ -218,7 +239,8 @@ static S4gPrediction *locate_one(S4gPredictor *p, const char *photo, int k, cons
     r->error_m = r->true_lat = r->true_lon = NAN;
     gboolean own = FALSE;
     find_truth(p, photo, r, &own);
-    if (r->image && p->model_id > 0 && (own || p->o.store_located) &&
+    gboolean writer = !p->o.comm || p->o.comm->rank == 0;
+    if (writer && r->image && p->model_id > 0 && (own || p->o.store_located) &&
         !store_prediction(p, r, error))
         return NULL;
     return g_steal_pointer(&r);
@@ -235,7 +257,7 @@ static gboolean locate_batch(S4gPredictor *p, const char *const *photos, guint n
     g_autofree gint64 *idx = g_new(gint64, (gsize)k * n);
     g_autofree float *sc = g_new(float, (gsize)k * n);
     s4g_err err = {0};
-    if (s4g_gallery_topk(p->g, (int)n, q, k, idx, sc, &err)) {
+    if (s4g_gallery_topk_shared(p->g, p->o.comm, (gint64)p->lo, n, q, k, idx, sc, &err)) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "search: %s", err.msg);
         return FALSE;
     }

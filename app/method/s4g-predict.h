@@ -13,6 +13,7 @@
  * searched `batch` at a time (one photo per call, as s4g predict calls it, is a batch of 1). */
 #pragma once
 
+#include "s4g-comm.h"
 #include "s4g-model.h"
 #include "s4g-store-datasets.h"
 
@@ -28,6 +29,13 @@ typedef struct {
      * store_located, also for photos that are located ground images of another dataset of
      * the project (a held-out photo searched over a gallery). */
     gboolean store_located;
+    /* Data parallel (size > 1; borrowed, NULL = one process): every process of the group
+     * makes the same calls; each holds one shard of the gallery (s4g_gallery_shard, aligned
+     * to the encode batch), encodes (or reads from the cache) only its shard, every process
+     * encodes the photos and the per-photo top-k is merged over the shards with the
+     * one-process tie rule (s4g_gallery_topk_shared), so every process gets the one-process
+     * predictions.  Only rank 0 stores predictions and photo embeddings. */
+    const s4g_comm *comm;
 } S4gPredictorOptions;
 
 /* stage is "gallery" while the gallery is encoded, "photos" while photos are located. */

@@ -386,39 +386,14 @@ static gboolean gps_table(Run *r, GError **error)
     return store_mining(r, "gps", 0, NULL, NULL, error);
 }
 
-/* Embeddings of n images for DSS and evaluation.  Data parallel: each process encodes a
- * contiguous run of whole encode batches and the slices are all-gathered, so every process
- * holds the one-process result bit for bit (each image shares its encode batch with the same
- * images): the same DSS table, the same metrics.  Progress is reported only without a group. */
+/* Embeddings of n images for DSS and evaluation; data parallel, every process encodes a
+ * slice and holds the one-process result bit for bit (s4g_encode_images_shared): the same
+ * DSS table, the same metrics.  Progress is reported only without a group. */
 static float *encode_shared(Run *r, char *const *paths, guint n, S4gSize size,
                             EncodeProgress *ep, GError **error)
 {
-    const s4g_comm *c = r->o.comm;
-    if (!c)
-        return s4g_encode_images(r->net, paths, n, size, r->o.eval_batch, on_encode, ep, error);
-    guint eb = (guint)MAX(r->o.eval_batch, 1), nb = (n + eb - 1) / eb, dim = (guint)r->net->cfg.dims[3];
-    g_autofree gsize *counts = g_new(gsize, c->size);
-    guint mine_lo = 0, mine_n = 0;
-    for (int i = 0; i < c->size; i++) {
-        int blo, bn;
-        s4g_comm_share((int)nb, i, c->size, &blo, &bn);
-        guint lo = MIN((guint)blo * eb, n), hi = MIN((guint)(blo + bn) * eb, n);
-        counts[i] = (gsize)(hi - lo) * dim;
-        if (i == c->rank) mine_lo = lo, mine_n = hi - lo;
-    }
-    g_autofree float *mine = mine_n ? s4g_encode_images(r->net, paths + mine_lo, mine_n, size,
-                                                        (int)eb, NULL, NULL, error)
-                                    : NULL;
-    if (mine_n && !mine) return NULL;
-    float *all = g_new(float, MAX((gsize)n * dim, 1));
-    s4g_err err = {0};
-    if (c->allgatherv(c->user, mine, all, counts, &err)) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_COMPUTE, "gathering embeddings: %s",
-                    err.msg);
-        g_free(all);
-        return NULL;
-    }
-    return all;
+    return s4g_encode_images_shared(r->net, paths, n, size, r->o.eval_batch, r->o.comm,
+                                    on_encode, ep, error);
 }
 
 static gboolean dss_table(Run *r, guint epoch, GError **error)
@@ -465,18 +440,13 @@ static gboolean evaluate(Run *r, guint epoch, GError **error)
     S4gRetrievalMetrics m;
     EncodeProgress ep = {r, "eval", epoch, 0, r->eval->n_queries + r->eval->n_refs};
     if (r->o.comm) {
-        /* every process encodes its slice; rank 0 ranks, records and keeps the best weights */
-        const S4gModelSpec *s = &r->o.spec;
-        gboolean sq = r->eval->sat_queries; /* S2D: satellite queries, drone gallery */
-        g_autofree float *q = encode_shared(r, r->eval->query_paths, r->eval->n_queries,
-                                            sq ? s->satellite : s->ground, &ep, error);
-        if (!q) return FALSE;
-        g_autofree float *g = encode_shared(r, r->eval->ref_paths, r->eval->n_refs,
-                                            sq ? s->ground : s->satellite, &ep, error);
-        if (!g) return FALSE;
-        if (!writer(r)) return TRUE;
-        if (!s4g_evaluate_embeddings(r->ctx, r->eval, q, g, r->net->cfg.dims[3], &m, error))
+        /* every process encodes a slice of the queries and holds a shard of the references
+         * (s4g_evaluate_split_shared: the one-process metrics); rank 0 records them and keeps
+         * the best weights */
+        if (!s4g_evaluate_split_shared(r->net, &r->o.spec, r->eval, r->o.eval_batch, r->o.comm,
+                                       NULL, NULL, &m, error))
             return FALSE;
+        if (!writer(r)) return TRUE;
     } else if (!s4g_evaluate_split(r->net, &r->o.spec, r->eval, r->o.eval_batch, on_encode, &ep,
                                    &m, NULL, NULL, error))
         return FALSE;

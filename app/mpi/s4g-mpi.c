@@ -68,6 +68,40 @@ static int comm_allreduce_sum(void *user, float *buf, size_t n, s4g_err *err)
     return 0;
 }
 
+static int comm_allgather_bytes(void *user, const void *send, size_t bytes, void *recv,
+                                s4g_err *err)
+{
+    if (bytes > INT_MAX)
+        return s4g_fail(err, S4G_E_INVALID, "MPI_Allgather: %zu bytes per process", bytes);
+    int rc = MPI_Allgather(send, (int)bytes, MPI_BYTE, recv, (int)bytes, MPI_BYTE, world);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Allgather", rc);
+}
+
+/* A non-blocking reduction of at most CHUNK floats per request (buckets are far smaller). */
+static int comm_iallreduce_sum(void *user, float *buf, size_t n, void **req, s4g_err *err)
+{
+    if (n > INT_MAX)
+        return s4g_fail(err, S4G_E_INVALID, "MPI_Iallreduce: %zu floats", n);
+    MPI_Request *r = malloc(sizeof *r);
+    if (!r)
+        return s4g_fail(err, S4G_E_NOMEM, "out of memory");
+    int rc = MPI_Iallreduce(MPI_IN_PLACE, buf, (int)n, MPI_FLOAT, MPI_SUM, world, r);
+    if (rc != MPI_SUCCESS) {
+        free(r);
+        return mpi_fail(err, "MPI_Iallreduce", rc);
+    }
+    *req = r;
+    return 0;
+}
+
+static int comm_wait(void *user, void *req, s4g_err *err)
+{
+    MPI_Request *r = req;
+    int rc = MPI_Wait(r, MPI_STATUS_IGNORE);
+    free(r);
+    return rc == MPI_SUCCESS ? 0 : mpi_fail(err, "MPI_Wait", rc);
+}
+
 static int comm_broadcast(void *user, void *buf, size_t bytes, int root, s4g_err *err)
 {
     for (size_t at = 0; at < bytes; at += CHUNK) {
@@ -100,7 +134,10 @@ int s4g_mpi_init(int *argc, char ***argv, s4g_comm *comm, s4g_err *err)
     *comm = (s4g_comm){.allgather = comm_allgather,
                        .allgatherv = comm_allgatherv,
                        .allreduce_sum = comm_allreduce_sum,
-                       .broadcast = comm_broadcast};
+                       .broadcast = comm_broadcast,
+                       .allgather_bytes = comm_allgather_bytes,
+                       .iallreduce_sum = comm_iallreduce_sum,
+                       .wait = comm_wait};
     MPI_Comm_rank(world, &comm->rank);
     MPI_Comm_size(world, &comm->size);
     MPI_Comm node;

@@ -1,8 +1,9 @@
-/* s4g-mpi.h — the engine's communicator (s4g_comm, s4g-train-step.h) over MPI, for
- * data-parallel training under `mpirun -np N s4g train ...`.
+/* s4g-mpi.h — the engine's communicator (s4g_comm, s4g-comm.h) over MPI, for
+ * data-parallel training under `mpirun -np N s4g train ...` and the sharded gallery search
+ * of `s4g eval`, `s4g predict` and `s4g bench --search` under mpirun.
  *
- * Written to the MPI standard only (MPI-2.2 calls: Allgather(v), Allreduce, Bcast,
- * Comm_split_type from MPI-3), so Open MPI and MPICH both work.  Errors are returned, not
+ * Written to the MPI standard only (MPI-2.2 calls: Allgather(v), Allreduce, Bcast; MPI-3:
+ * Iallreduce, Comm_split_type), so Open MPI and MPICH both work.  Errors are returned, not
  * fatal (MPI_ERRORS_RETURN on the communicator): a failed call becomes an s4g_err naming the
  * call and MPI's message.  A process that fails for any other reason calls s4g_mpi_abort so
  * the launcher ends every rank instead of leaving them waiting in a collective.
@@ -11,7 +12,7 @@
  * test S4G_HAVE_MPI. */
 #pragma once
 
-#include "s4g-train-step.h"
+#include "s4g-comm.h"
 
 #ifdef __cplusplus
 extern "C" {

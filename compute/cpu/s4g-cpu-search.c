@@ -17,7 +17,7 @@
 #include <cblas.h>
 #endif
 
-enum { QB = 256, GB = 2048 };
+enum { QB = 256, GB = S4G_SEARCH_BLOCK_ROWS };
 
 /* ------------------------------------------------------------ storage */
 
