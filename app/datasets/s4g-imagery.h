@@ -5,7 +5,10 @@
  * grid of a zoom level (256·2^z pixels around the world, rows from the north), through a warped
  * VRT (bilinear) that GDAL evaluates block by block from the source's best overview, so memory
  * stays bounded whatever the region's size.  Network reads time out (GDAL_HTTP_TIMEOUT, set
- * through GDAL's configuration in code); a failed read is an error naming the source. */
+ * through GDAL's configuration in code, and the same seconds as the WMS driver's <Timeout> of
+ * XYZ templates and hand-written GDAL XML, and as the stall limit GDAL_HTTP_LOW_SPEED_TIME
+ * for WMTS; a user's own settings win); a failed read is an error naming the source.  A tile
+ * an XYZ server does not have (404) under a window read is an error naming the tile's URL. */
 #pragma once
 
 #include "s4g-image.h"

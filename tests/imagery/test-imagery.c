@@ -5,13 +5,16 @@
  * same region: patch centres within 1 m, embeddings (a tiny model trained for one epoch)
  * within 1e-3.  Bad sources fail with their name in the error and leave nothing in the
  * project: no georeferencing, no CRS, a corrupt tile, a closed port, a server that never
- * answers (GDAL_HTTP_TIMEOUT=2: an error within seconds, not a hang). */
+ * answers (GDAL_HTTP_TIMEOUT=2: an error within seconds, not a hang — as an XYZ template, WMTS
+ * capabilities and a hand-written GDAL XML description), a tile the server lacks (404: an
+ * error naming its URL). */
 #include "../compute/s4g-test-files.h"
 
 #include <gdal.h>
 #include <gdal_utils.h>
 #include <ogr_srs_api.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <math.h>
 #include <signal.h>
@@ -430,12 +433,24 @@ static void test_xyz_server(void)
     int rc;
     g_autofree char *err = NULL;
     g_free(gallery("gcorrupt", "--imagery", url, TRUE, NULL, &rc, &err));
-    stop_server(pid);
     g_assert_cmpint(rc, ==, 1);
     g_assert_nonnull(strstr(err, url));
     g_assert_cmpint(count_datasets("gcorrupt"), ==, 0);
     g_autofree char *gdir = g_build_filename(proj, "galleries", "gcorrupt", NULL);
     g_assert_false(g_file_test(gdir, G_FILE_TEST_EXISTS));
+    /* a tile the server does not have (404) inside the region: an error naming that tile's
+     * URL, not black patches */
+    g_assert_cmpint(g_unlink(bad), ==, 0);
+    g_autofree char *err404 = NULL;
+    g_free(gallery("g404", "--imagery", url, TRUE, NULL, &rc, &err404));
+    stop_server(pid);
+    g_test_message("404: %s", err404);
+    g_autofree char *tile_url = g_strdup_printf("http://127.0.0.1:%d/%d/%d/%d.png", port, zmax,
+                                                tx, ty);
+    g_assert_cmpint(rc, ==, 1);
+    if (!strstr(err404, tile_url) || !strstr(err404, "HTTP status 404"))
+        g_error("expected %s and its HTTP status 404 in: %s", tile_url, err404);
+    g_assert_cmpint(count_datasets("g404"), ==, 0);
     assert_same_gallery("gxyz", 1e-3);
 }
 
@@ -470,6 +485,41 @@ static void write_plain_tiff(const char *path, gboolean georef)
     GDALClose(d);
 }
 
+#define MERC_R 20037508.342789244
+
+/* WMTS capabilities (GoogleMapsCompatible levels 0..zmax) whose tiles come from
+ * 127.0.0.1:port; the file's path. */
+static char *wmts_capabilities(int port)
+{
+    g_autoptr(GString) x = g_string_new(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<Capabilities xmlns=\"http://www.opengis.net/wmts/1.0\" "
+        "xmlns:ows=\"http://www.opengis.net/ows/1.1\" version=\"1.0.0\"><Contents><Layer>"
+        "<ows:Identifier>region</ows:Identifier><ows:WGS84BoundingBox><ows:LowerCorner>-180 -85"
+        "</ows:LowerCorner><ows:UpperCorner>180 85</ows:UpperCorner></ows:WGS84BoundingBox>"
+        "<Style isDefault=\"true\"><ows:Identifier>default</ows:Identifier></Style>"
+        "<Format>image/png</Format><TileMatrixSetLink><TileMatrixSet>gm</TileMatrixSet>"
+        "</TileMatrixSetLink>");
+    g_string_append_printf(x,
+                           "<ResourceURL format=\"image/png\" resourceType=\"tile\" template=\""
+                           "http://127.0.0.1:%d/{TileMatrix}/{TileCol}/{TileRow}.png\"/></Layer>"
+                           "<TileMatrixSet><ows:Identifier>gm</ows:Identifier><ows:SupportedCRS>"
+                           "urn:ogc:def:crs:EPSG::3857</ows:SupportedCRS>",
+                           port);
+    for (int z = 0; z <= zmax; z++)
+        g_string_append_printf(
+            x,
+            "<TileMatrix><ows:Identifier>%d</ows:Identifier><ScaleDenominator>%.10f"
+            "</ScaleDenominator><TopLeftCorner>%.9f %.9f</TopLeftCorner><TileWidth>256"
+            "</TileWidth><TileHeight>256</TileHeight><MatrixWidth>%d</MatrixWidth>"
+            "<MatrixHeight>%d</MatrixHeight></TileMatrix>",
+            z, 2 * MERC_R / (256.0 * (1 << z)) / 0.00028, -MERC_R, MERC_R, 1 << z, 1 << z);
+    g_string_append(x, "</TileMatrixSet></Contents></Capabilities>\n");
+    char *path = g_build_filename(tmp, "slow-wmts.xml", NULL);
+    g_assert_true(g_file_set_contents(path, x->str, -1, NULL));
+    return path;
+}
+
 static void test_bad_sources(void)
 {
     g_autofree char *nogeo = g_build_filename(tmp, "no-georef.tif", NULL);
@@ -497,6 +547,23 @@ static void test_bad_sources(void)
     g_autofree char *slow = g_strdup_printf("http://127.0.0.1:%d/{z}/{x}/{y}.png", port);
     const char *env[] = {"GDAL_HTTP_TIMEOUT", "2", "GDAL_HTTP_MAX_RETRY", "0", NULL};
     gallery_fails("gslow", slow, TRUE, env, slow, 45);
+    /* the same server as WMTS capabilities and as a hand-written GDAL XML description, neither
+     * of which sets the WMS driver's <Timeout> (300 s): GDAL_HTTP_TIMEOUT bounds them too */
+    g_autofree char *caps = wmts_capabilities(port);
+    g_autofree char *wmts = g_strconcat("WMTS:", caps, NULL);
+    gallery_fails("gslowwmts", wmts, TRUE, env, caps, 45);
+    g_autofree char *xml = g_build_filename(tmp, "slow-wms.xml", NULL);
+    g_autofree char *desc = g_strdup_printf(
+        "<GDAL_WMS><Service name=\"TMS\"><ServerUrl>http://127.0.0.1:%d/${z}/${x}/${y}.png"
+        "</ServerUrl></Service><DataWindow><UpperLeftX>%.9f</UpperLeftX><UpperLeftY>%.9f"
+        "</UpperLeftY><LowerRightX>%.9f</LowerRightX><LowerRightY>%.9f</LowerRightY>"
+        "<TileLevel>%d</TileLevel><TileCountX>1</TileCountX><TileCountY>1</TileCountY>"
+        "<YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
+        "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
+        "</GDAL_WMS>\n",
+        port, -MERC_R, MERC_R, MERC_R, -MERC_R, zmax);
+    g_assert_true(g_file_set_contents(xml, desc, -1, NULL));
+    gallery_fails("gslowxml", xml, TRUE, env, "slow-wms.xml", 45);
     stop_server(pid);
     /* a tile server covers the world: without --bounds its region is too large to cut */
     int rc;
