@@ -1,0 +1,188 @@
+/* s4g-imagery-source.c — GDAL imagery as a map source (see the header). */
+#define G_LOG_DOMAIN "s4g-studio"
+#include "s4g-imagery-source.h"
+
+#include "s4g-imagery.h"
+
+#include <math.h>
+
+/* tiles kept (256²·3 bytes each: about 25 MB) */
+#define CACHE_TILES 128
+
+struct _S4gImagerySource {
+    ShumateMapSource parent_instance;
+    GMutex lock; /* guards imagery (one GDAL read at a time) and the cache */
+    S4gImagery *imagery;
+    char *src;
+    double bounds[4];
+    GHashTable *cache; /* "z/x/y" → GdkTexture */
+    GQueue order;      /* keys, most recent first */
+};
+
+G_DEFINE_FINAL_TYPE(S4gImagerySource, s4g_imagery_source, SHUMATE_TYPE_MAP_SOURCE)
+
+typedef struct {
+    guint x, y, z;
+} TileKey;
+
+static double lon_of(double tx, guint z)
+{
+    return tx / ldexp(1.0, (int)z) * 360.0 - 180.0;
+}
+
+static double lat_of(double ty, guint z)
+{
+    return atan(sinh(G_PI * (1 - 2 * ty / ldexp(1.0, (int)z)))) * 180.0 / G_PI;
+}
+
+GdkTexture *s4g_imagery_source_render_tile(S4gImagerySource *self, guint z, guint x, guint y,
+                                           GError **error)
+{
+    g_return_val_if_fail(S4G_IS_IMAGERY_SOURCE(self), NULL);
+    if (z > 24 || x >= (1u << z) || y >= (1u << z)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "%s: tile %u/%u/%u is outside the tile grid", self->src, z, x, y);
+        return NULL;
+    }
+    /* outside the footprint: nothing to read */
+    if (lon_of(x + 1, z) <= self->bounds[0] || lon_of(x, z) >= self->bounds[2] ||
+        lat_of(y, z) <= self->bounds[1] || lat_of(y + 1, z) >= self->bounds[3]) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s: tile %u/%u/%u is outside it",
+                    self->src, z, x, y);
+        return NULL;
+    }
+    g_autofree char *key = g_strdup_printf("%u/%u/%u", z, x, y);
+    g_mutex_lock(&self->lock);
+    GdkTexture *hit = g_hash_table_lookup(self->cache, key);
+    if (hit) {
+        GList *l = g_queue_find_custom(&self->order, key, (GCompareFunc)g_strcmp0);
+        g_queue_unlink(&self->order, l);
+        g_queue_push_head_link(&self->order, l);
+        g_object_ref(hit);
+        g_mutex_unlock(&self->lock);
+        return hit;
+    }
+    g_autoptr(S4gImage) px = s4g_image_new(256, 256);
+    GError *local = NULL;
+    gboolean ok = s4g_imagery_read(self->imagery, (int)z, (gint64)x * 256, (gint64)y * 256, px,
+                                   &local);
+    GdkTexture *t = NULL;
+    if (ok) {
+        GBytes *b = g_bytes_new_take(g_steal_pointer(&px->data), 256 * 256 * 3);
+        t = gdk_memory_texture_new(256, 256, GDK_MEMORY_R8G8B8, b, 256 * 3);
+        g_bytes_unref(b);
+        g_hash_table_insert(self->cache, g_strdup(key), g_object_ref(t));
+        g_queue_push_head(&self->order, g_strdup(key));
+        while (self->order.length > CACHE_TILES) {
+            char *old = g_queue_pop_tail(&self->order);
+            g_hash_table_remove(self->cache, old);
+            g_free(old);
+        }
+    }
+    g_mutex_unlock(&self->lock);
+    if (!ok) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "tile %u/%u/%u: %s", z, x, y,
+                    local->message);
+        g_error_free(local);
+    }
+    return t;
+}
+
+static void render_worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    const TileKey *k = data;
+    if (g_task_return_error_if_cancelled(task)) return;
+    GError *error = NULL;
+    GdkTexture *t =
+        s4g_imagery_source_render_tile(S4G_IMAGERY_SOURCE(source), k->z, k->x, k->y, &error);
+    if (!t) g_task_return_error(task, error);
+    else g_task_return_pointer(task, t, g_object_unref);
+}
+
+static void render_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    g_autoptr(GTask) outer = data;
+    GError *error = NULL;
+    g_autoptr(GdkTexture) texture = g_task_propagate_pointer(G_TASK(res), &error);
+    if (!texture) {
+        g_task_return_error(outer, error);
+        return;
+    }
+    ShumateTile *tile = g_task_get_task_data(outer);
+    shumate_tile_set_paintable(tile, GDK_PAINTABLE(texture));
+    shumate_tile_set_fade_in(tile, TRUE);
+    shumate_tile_set_state(tile, SHUMATE_STATE_DONE);
+    g_task_return_boolean(outer, TRUE);
+}
+
+static void fill_tile_async(ShumateMapSource *source, ShumateTile *tile, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+    GTask *outer = g_task_new(source, cancellable, callback, user_data);
+    g_task_set_source_tag(outer, fill_tile_async);
+    g_task_set_task_data(outer, g_object_ref(tile), g_object_unref);
+    TileKey *k = g_new(TileKey, 1);
+    k->x = shumate_tile_get_x(tile);
+    k->y = shumate_tile_get_y(tile);
+    k->z = shumate_tile_get_zoom_level(tile);
+    g_autoptr(GTask) inner = g_task_new(source, cancellable, render_done, outer);
+    g_task_set_task_data(inner, k, g_free);
+    g_task_run_in_thread(inner, render_worker);
+}
+
+static gboolean fill_tile_finish(ShumateMapSource *source, GAsyncResult *res, GError **error)
+{
+    return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+static void finalize(GObject *object)
+{
+    S4gImagerySource *self = S4G_IMAGERY_SOURCE(object);
+    g_clear_pointer(&self->imagery, s4g_imagery_free);
+    g_clear_pointer(&self->cache, g_hash_table_unref);
+    g_queue_clear_full(&self->order, g_free);
+    g_mutex_clear(&self->lock);
+    g_free(self->src);
+    G_OBJECT_CLASS(s4g_imagery_source_parent_class)->finalize(object);
+}
+
+static void s4g_imagery_source_class_init(S4gImagerySourceClass *klass)
+{
+    G_OBJECT_CLASS(klass)->finalize = finalize;
+    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_async = fill_tile_async;
+    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = fill_tile_finish;
+}
+
+static void s4g_imagery_source_init(S4gImagerySource *self)
+{
+    g_mutex_init(&self->lock);
+    self->cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+    g_queue_init(&self->order);
+}
+
+S4gImagerySource *s4g_imagery_source_new(const char *src, GError **error)
+{
+    g_return_val_if_fail(src != NULL, NULL);
+    /* URL templates are fetched at their zoom 18 tiles */
+    g_autoptr(S4gImagery) im = s4g_imagery_open(src, 18, error);
+    double b[4];
+    if (!im || !s4g_imagery_get_bounds(im, b, error)) return NULL;
+    int native = s4g_imagery_get_native_zoom(im);
+    g_autofree char *base = g_path_get_basename(src);
+    /* the id keys libshumate's tile cache, so it must differ per source */
+    g_autofree char *id = g_strdup_printf("s4g-imagery:%s", src);
+    S4gImagerySource *self = g_object_new(
+        S4G_TYPE_IMAGERY_SOURCE, "id", id, "name", base, "license", "", "min-zoom-level", 0u,
+        "max-zoom-level", (guint)MIN(native + 2, 22), "tile-size", 256u, "projection",
+        SHUMATE_MAP_PROJECTION_MERCATOR, NULL);
+    self->imagery = g_steal_pointer(&im);
+    self->src = g_strdup(src);
+    memcpy(self->bounds, b, sizeof b);
+    return self;
+}
+
+void s4g_imagery_source_get_bounds(S4gImagerySource *self, double bounds[4])
+{
+    g_return_if_fail(S4G_IS_IMAGERY_SOURCE(self));
+    memcpy(bounds, self->bounds, sizeof self->bounds);
+}
