@@ -100,6 +100,12 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     return FALSE;
 }
 
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error)
+{
+    return FALSE;
+}
+
 #else
 
 struct _S4gImagery {
@@ -615,6 +621,12 @@ static gboolean check_missing_tiles(S4gImagery *im, int z, gint64 x, gint64 y, c
 gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
                           GError **error)
 {
+    return s4g_imagery_read_alpha(im, z, x, y, out, NULL, error);
+}
+
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error)
+{
     if (z < 0 || z > 24) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "zoom %d outside 0..24", z);
         return FALSE;
@@ -622,6 +634,7 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     if (!prepare_zoom(im, z, error)) return FALSE;
     int w = out->width, h = out->height;
     memset(out->data, 0, (gsize)w * h * 3);
+    if (alpha) memset(alpha, 0, (gsize)w * h);
     /* the part of the window the source covers */
     gint64 ix0 = MAX(x, im->wx0), iy0 = MAX(y, im->wy0);
     gint64 ix1 = MIN(x + w, im->wx0 + im->ww), iy1 = MIN(y + h, im->wy0 + im->wh);
@@ -646,6 +659,10 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     for (int r = 0; r < ch; r++) {
         const guint8 *s = buf + (gsize)r * cw * im->nb;
         guint8 *d = out->data + ((gsize)(iy0 - y + r) * w + (ix0 - x)) * 3;
+        if (alpha)
+            for (int c = 0; c < cw; c++)
+                alpha[(gsize)(iy0 - y + r) * w + (ix0 - x) + c] =
+                    im->alpha ? s[(gsize)c * im->nb + 3] : 255;
         for (int c = 0; c < cw; c++, s += im->nb, d += 3)
             if (im->alpha) /* flattened onto black, as the image pipeline does */
                 for (int k = 0; k < 3; k++) d[k] = (guint8)((s[k] * s[3] + 127) / 255);

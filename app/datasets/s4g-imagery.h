@@ -52,5 +52,10 @@ GBytes *s4g_imagery_encode(const S4gImage *tile, const char *format, GError **er
  * not cover are black).  Errors name the source and the window. */
 gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
                           GError **error);
+/* The same, with each pixel's coverage in `alpha` (w×h bytes): 0 outside the source's
+ * extent, its alpha band where it has one, else 255.  `out` then holds the colour
+ * premultiplied by it (flattened onto black). */
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 #include "s4g-imagery.h"
 
 #include <math.h>
+#include <string.h>
 
 /* tiles kept (256²·3 bytes each: about 25 MB) */
 #define CACHE_TILES 128
@@ -63,13 +64,21 @@ GdkTexture *s4g_imagery_source_render_tile(S4gImagerySource *self, guint z, guin
         return hit;
     }
     g_autoptr(S4gImage) px = s4g_image_new(256, 256);
+    g_autofree guint8 *alpha = g_malloc(256 * 256);
     GError *local = NULL;
-    gboolean ok = s4g_imagery_read(self->imagery, (int)z, (gint64)x * 256, (gint64)y * 256, px,
-                                   &local);
+    gboolean ok = s4g_imagery_read_alpha(self->imagery, (int)z, (gint64)x * 256,
+                                         (gint64)y * 256, px, alpha, &local);
     GdkTexture *t = NULL;
     if (ok) {
-        GBytes *b = g_bytes_new_take(g_steal_pointer(&px->data), 256 * 256 * 3);
-        t = gdk_memory_texture_new(256, 256, GDK_MEMORY_R8G8B8, b, 256 * 3);
+        /* premultiplied RGBA: what the source does not cover (outside its extent, its alpha)
+         * is transparent, so the map's background shows around the imagery */
+        guint8 *rgba = g_malloc(256 * 256 * 4);
+        for (int i = 0; i < 256 * 256; i++) {
+            rgba[i * 4] = px->data[i * 3], rgba[i * 4 + 1] = px->data[i * 3 + 1];
+            rgba[i * 4 + 2] = px->data[i * 3 + 2], rgba[i * 4 + 3] = alpha[i];
+        }
+        GBytes *b = g_bytes_new_take(rgba, 256 * 256 * 4);
+        t = gdk_memory_texture_new(256, 256, GDK_MEMORY_R8G8B8A8_PREMULTIPLIED, b, 256 * 4);
         g_bytes_unref(b);
         g_hash_table_insert(self->cache, g_strdup(key), g_object_ref(t));
         g_queue_push_head(&self->order, g_strdup(key));

@@ -3,7 +3,8 @@
  * GDAL XML or WMTS description): each 256² tile is a window read of the source warped to the
  * zoom's pixel grid (app/datasets/s4g-imagery.h), in a worker thread, one read at a time (a
  * GDAL dataset is not thread-safe), the last tiles kept in memory.  Tiles outside the
- * source's footprint are "not found" (left empty on the map). */
+ * source's footprint are "not found" (left empty on the map), pixels outside it in a tile
+ * are transparent. */
 #pragma once
 
 #include <shumate/shumate.h>
@@ -15,7 +16,7 @@ G_DECLARE_FINAL_TYPE(S4gImagerySource, s4g_imagery_source, S4G, IMAGERY_SOURCE, 
 
 /* Opens `src`; zoom range 0 .. the source's native zoom + 2.  Errors name `src`. */
 S4gImagerySource *s4g_imagery_source_new(const char *src, GError **error);
-/* The RGB pixels of XYZ tile z/x/y as a texture (thread-safe, cached); NULL with
+/* The pixels of XYZ tile z/x/y (RGBA) as a texture (thread-safe, cached); NULL with
  * G_IO_ERROR_NOT_FOUND outside the footprint, another error naming the source otherwise. */
 GdkTexture *s4g_imagery_source_render_tile(S4gImagerySource *self, guint z, guint x, guint y,
                                            GError **error);

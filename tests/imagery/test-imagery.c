@@ -9,6 +9,7 @@
  * capabilities and a hand-written GDAL XML description), a tile the server lacks (404: an
  * error naming its URL). */
 #include "../compute/s4g-test-files.h"
+#include "geotiff-fixture.h"
 
 #include <gdal.h>
 #include <gdal_utils.h>
@@ -197,53 +198,17 @@ static double assert_same_gallery(const char *name, double tol)
     return worst;
 }
 
-/* gdalwarp of the world's MBTiles (its whole tiles, not clipped to the bounds) into `out`,
- * nearest neighbour. */
 static void warp_fixture(const char *out, const char *srs, const char *const *extra)
 {
-    const char *oo[] = {"USE_BOUNDS=NO", NULL};
-    GDALDatasetH src = GDALOpenEx(mbt, GDAL_OF_RASTER, NULL, oo, NULL);
-    g_assert_nonnull(src);
-    g_autoptr(GPtrArray) a = g_ptr_array_new();
-    const char *args[] = {"-of", "GTiff", "-t_srs", srs, "-r", "near", "-co", "COMPRESS=DEFLATE",
-                          "-co", "TILED=YES"};
-    for (guint i = 0; i < G_N_ELEMENTS(args); i++) g_ptr_array_add(a, (gpointer)args[i]);
-    for (int i = 0; extra[i]; i++) g_ptr_array_add(a, (gpointer)extra[i]);
-    g_ptr_array_add(a, NULL);
-    GDALWarpAppOptions *o = GDALWarpAppOptionsNew((char **)a->pdata, NULL);
-    int usage = 0;
-    GDALDatasetH d = GDALWarp(out, NULL, 1, &src, o, &usage);
-    GDALWarpAppOptionsFree(o);
-    g_assert_nonnull(d);
-    GDALClose(d);
-    GDALClose(src);
+    geotiff_fixture_warp(mbt, out, srs, extra);
 }
 
-static double lat_of_tile_y(double ty, int z)
-{
-    return atan(sinh(G_PI * (1 - 2 * ty / (double)(1 << z)))) * 180 / G_PI;
-}
-
-/* EPSG:4326 over the tiles' extent, one column and one row per map pixel: longitude is linear
- * in map x; latitude nearly so in map y over a few hundred metres (rows drift by up to 0.02
- * pixel, which changes a few pixels by one grey level after the gallery's bilinear warp). */
+/* EPSG:4326 over the tiles' extent (geotiff-fixture.h): after the gallery's bilinear warp
+ * the rows' drift changes a few pixels by one grey level. */
 static char *fixture_4326(void)
 {
     char *tif = g_build_filename(tmp, "region-4326.tif", NULL);
-    if (g_file_test(tif, G_FILE_TEST_EXISTS)) return tif;
-    int n = 1 << zmax;
-    double r3 = bounds[3] * G_PI / 180, r1 = bounds[1] * G_PI / 180;
-    int tx0 = (int)floor((bounds[0] + 180) / 360 * n), tx1 = (int)floor((bounds[2] + 180) / 360 * n);
-    int ty0 = (int)floor((1 - log(tan(r3) + 1 / cos(r3)) / G_PI) / 2 * n);
-    int ty1 = (int)floor((1 - log(tan(r1) + 1 / cos(r1)) / G_PI) / 2 * n);
-    g_autofree char *w = g_strdup_printf("%.12f", tx0 * 360.0 / n - 180);
-    g_autofree char *e = g_strdup_printf("%.12f", (tx1 + 1) * 360.0 / n - 180);
-    g_autofree char *no = g_strdup_printf("%.12f", lat_of_tile_y(ty0, zmax));
-    g_autofree char *so = g_strdup_printf("%.12f", lat_of_tile_y(ty1 + 1, zmax));
-    g_autofree char *cw = g_strdup_printf("%d", (tx1 - tx0 + 1) * 256);
-    g_autofree char *ch = g_strdup_printf("%d", (ty1 - ty0 + 1) * 256);
-    const char *extra[] = {"-te", w, so, e, no, "-ts", cw, ch, NULL};
-    warp_fixture(tif, "EPSG:4326", extra);
+    if (!g_file_test(tif, G_FILE_TEST_EXISTS)) geotiff_fixture_4326(mbt, bounds, zmax, tif);
     return tif;
 }
 
