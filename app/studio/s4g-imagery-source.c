@@ -3,6 +3,7 @@
 #include "s4g-imagery-source.h"
 
 #include "s4g-imagery.h"
+#include "s4g-tile-fill.h"
 
 #include <math.h>
 #include <string.h>
@@ -21,10 +22,6 @@ struct _S4gImagerySource {
 };
 
 G_DEFINE_FINAL_TYPE(S4gImagerySource, s4g_imagery_source, SHUMATE_TYPE_MAP_SOURCE)
-
-typedef struct {
-    guint x, y, z;
-} TileKey;
 
 static double lon_of(double tx, guint z)
 {
@@ -97,51 +94,15 @@ GdkTexture *s4g_imagery_source_render_tile(S4gImagerySource *self, guint z, guin
     return t;
 }
 
-static void render_worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+static GdkTexture *render(ShumateMapSource *source, guint z, guint x, guint y, GError **error)
 {
-    const TileKey *k = data;
-    if (g_task_return_error_if_cancelled(task)) return;
-    GError *error = NULL;
-    GdkTexture *t =
-        s4g_imagery_source_render_tile(S4G_IMAGERY_SOURCE(source), k->z, k->x, k->y, &error);
-    if (!t) g_task_return_error(task, error);
-    else g_task_return_pointer(task, t, g_object_unref);
-}
-
-static void render_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GTask) outer = data;
-    GError *error = NULL;
-    g_autoptr(GdkTexture) texture = g_task_propagate_pointer(G_TASK(res), &error);
-    if (!texture) {
-        g_task_return_error(outer, error);
-        return;
-    }
-    ShumateTile *tile = g_task_get_task_data(outer);
-    shumate_tile_set_paintable(tile, GDK_PAINTABLE(texture));
-    shumate_tile_set_fade_in(tile, TRUE);
-    shumate_tile_set_state(tile, SHUMATE_STATE_DONE);
-    g_task_return_boolean(outer, TRUE);
+    return s4g_imagery_source_render_tile(S4G_IMAGERY_SOURCE(source), z, x, y, error);
 }
 
 static void fill_tile_async(ShumateMapSource *source, ShumateTile *tile, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-    GTask *outer = g_task_new(source, cancellable, callback, user_data);
-    g_task_set_source_tag(outer, fill_tile_async);
-    g_task_set_task_data(outer, g_object_ref(tile), g_object_unref);
-    TileKey *k = g_new(TileKey, 1);
-    k->x = shumate_tile_get_x(tile);
-    k->y = shumate_tile_get_y(tile);
-    k->z = shumate_tile_get_zoom_level(tile);
-    g_autoptr(GTask) inner = g_task_new(source, cancellable, render_done, outer);
-    g_task_set_task_data(inner, k, g_free);
-    g_task_run_in_thread(inner, render_worker);
-}
-
-static gboolean fill_tile_finish(ShumateMapSource *source, GAsyncResult *res, GError **error)
-{
-    return g_task_propagate_boolean(G_TASK(res), error);
+    s4g_tile_fill_async(source, tile, cancellable, render, callback, user_data);
 }
 
 static void finalize(GObject *object)
@@ -159,7 +120,7 @@ static void s4g_imagery_source_class_init(S4gImagerySourceClass *klass)
 {
     G_OBJECT_CLASS(klass)->finalize = finalize;
     SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_async = fill_tile_async;
-    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = fill_tile_finish;
+    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = s4g_tile_fill_finish;
 }
 
 static void s4g_imagery_source_init(S4gImagerySource *self)

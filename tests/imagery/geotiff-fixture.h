@@ -6,6 +6,8 @@
 #include <gdal_utils.h>
 #include <glib.h>
 #include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
 
 /* gdalwarp of `mbt` (its whole tiles, not clipped to the bounds) into `out` in `srs`,
  * nearest neighbour, with `extra` arguments (NULL-terminated). */
@@ -54,4 +56,23 @@ static inline void geotiff_fixture_4326(const char *mbt, const double bounds[4],
     g_autofree char *ch = g_strdup_printf("%d", (ty1 - ty0 + 1) * 256);
     const char *extra[] = {"-te", w, so, e, no, "-ts", cw, ch, NULL};
     geotiff_fixture_warp(mbt, out, "EPSG:4326", extra);
+}
+
+/* The MBTiles' `bounds` metadata row (west, south, east, north) and its largest zoom. */
+static inline int geotiff_fixture_region(const char *mbt, double bounds[4])
+{
+    sqlite3 *db = NULL;
+    g_assert_cmpint(sqlite3_open_v2(mbt, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "SELECT (SELECT value FROM metadata WHERE name = 'bounds'), "
+                           "(SELECT max(zoom_level) FROM tiles)",
+                       -1, &st, NULL);
+    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+    g_assert_cmpint(sscanf((const char *)sqlite3_column_text(st, 0), "%lf,%lf,%lf,%lf",
+                           &bounds[0], &bounds[1], &bounds[2], &bounds[3]),
+                    ==, 4);
+    int z = sqlite3_column_int(st, 1);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return z;
 }

@@ -217,19 +217,7 @@ int main(int argc, char **argv)
     tmp = g_dir_make_tmp("s4g-imagery-map-XXXXXX", NULL);
     project = fix_make_tiny_trainable_project(tmp);
     mbt = g_build_filename(tmp, "world", "tiles", "region.mbtiles", NULL);
-    sqlite3 *db = NULL;
-    g_assert_cmpint(sqlite3_open_v2(mbt, &db, SQLITE_OPEN_READONLY, NULL), ==, SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(db, "SELECT (SELECT value FROM metadata WHERE name = 'bounds'), "
-                           "(SELECT max(zoom_level) FROM tiles)",
-                       -1, &st, NULL);
-    g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
-    g_assert_cmpint(sscanf((const char *)sqlite3_column_text(st, 0), "%lf,%lf,%lf,%lf", &bounds[0],
-                           &bounds[1], &bounds[2], &bounds[3]),
-                    ==, 4);
-    zmax = sqlite3_column_int(st, 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    zmax = geotiff_fixture_region(mbt, bounds);
     tif = g_build_filename(tmp, "region-4326.tif", NULL);
     geotiff_fixture_4326(mbt, bounds, zmax, tif);
     app = fix_make_app("ImageryMap");
