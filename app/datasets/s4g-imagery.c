@@ -513,7 +513,11 @@ static gboolean prepare_zoom(S4gImagery *im, int z, GError **error)
     }
     g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
 #define ARG(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
-    ARG("-of"), ARG("VRT"), ARG("-t_srs"), ARG("EPSG:3857"), ARG("-r"), ARG("bilinear");
+    ARG("-of"), ARG("VRT"), ARG("-t_srs"), ARG("EPSG:3857"), ARG("-r"), ARG("cubic");
+    /* cubic (GDAL's Catmull-Rom kernel, scaled when down-sampling): sharper than bilinear near
+     * the source's own scale and when down-sampling, exact on an identical grid; a GeoTIFF in
+     * EPSG:4326 made pixel for pixel from an MBTiles gives a gallery within 7.6e-4 of the
+     * MBTiles' (bilinear: 2.0e-3), a rotated UTM copy within 3.2e-2 (bilinear: 5.1e-2) */
     ARG("-te"), ARG("%.10f", -MERC_R + x0 * res), ARG("%.10f", MERC_R - y1 * res);
     ARG("%.10f", -MERC_R + x1 * res), ARG("%.10f", MERC_R - y0 * res);
     ARG("-ts"), ARG("%" G_GINT64_FORMAT, x1 - x0), ARG("%" G_GINT64_FORMAT, y1 - y0);
@@ -565,12 +569,12 @@ static gboolean check_missing_tiles(S4gImagery *im, int z, gint64 x, gint64 y, c
     gint64 ty1 = MIN((gint64)floor((y + out->height) * f / TILE), n - 1);
     for (gint64 ty = ty0; ty <= ty1; ty++)
         for (gint64 tx = tx0; tx <= tx1; tx++) {
-            /* the tile's inner pixels in the window (one pixel in from its edges, which the
-             * bilinear warp blends with its neighbours) */
-            gint64 px0 = MAX((gint64)ceil(tx * TILE / f) + 1, x);
-            gint64 py0 = MAX((gint64)ceil(ty * TILE / f) + 1, y);
-            gint64 px1 = MIN((gint64)floor((tx + 1) * TILE / f) - 1, x + out->width);
-            gint64 py1 = MIN((gint64)floor((ty + 1) * TILE / f) - 1, y + out->height);
+            /* the tile's inner pixels in the window (two pixels in from its edges, which the
+             * cubic warp blends with its neighbours) */
+            gint64 px0 = MAX((gint64)ceil(tx * TILE / f) + 2, x);
+            gint64 py0 = MAX((gint64)ceil(ty * TILE / f) + 2, y);
+            gint64 px1 = MIN((gint64)floor((tx + 1) * TILE / f) - 2, x + out->width);
+            gint64 py1 = MIN((gint64)floor((ty + 1) * TILE / f) - 2, y + out->height);
             gboolean black = px1 > px0 && py1 > py0;
             for (gint64 r = py0; black && r < py1; r++) {
                 const guint8 *row = out->data + ((gsize)(r - y) * out->width + (px0 - x)) * 3;

@@ -3,7 +3,7 @@
  * (http://host/{z}/{x}/{y}.png), a WMTS/WMS/TMS service (GDAL's "WMTS:…" syntax or its XML
  * description) or an MBTiles file.  Pixels are read as windows of the global Web-Mercator pixel
  * grid of a zoom level (256·2^z pixels around the world, rows from the north), through a warped
- * VRT (bilinear) that GDAL evaluates block by block from the source's best overview, so memory
+ * VRT (cubic) that GDAL evaluates block by block from the source's best overview, so memory
  * stays bounded whatever the region's size.  Network reads time out (GDAL_HTTP_TIMEOUT, set
  * through GDAL's configuration in code, and the same seconds as the WMS driver's <Timeout> of
  * XYZ templates and hand-written GDAL XML, and as the stall limit GDAL_HTTP_LOW_SPEED_TIME
