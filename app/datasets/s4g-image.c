@@ -200,6 +200,72 @@ S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, G
 /* Largest encoded image file read (a 100-megapixel JPEG is ~50 MB). */
 #define MAX_IMAGE_FILE_BYTES ((gsize)1 << 30)
 
+/* The largest power-of-two shrink (at most `max`) that leaves a w×h image at least twice the
+ * min_w×min_h target in both directions, so the bilinear resize after it still shrinks. */
+static int shrink_factor(int w, int h, int min_w, int min_h, int max)
+{
+    int s = 1;
+    while (s * 2 <= max && w / (s * 2) >= 2 * min_w && h / (s * 2) >= 2 * min_h) s *= 2;
+    return s;
+}
+
+S4gImage *s4g_image_load_buffer_for_size(const void *data, gsize len, const char *what,
+                                         int min_w, int min_h, GError **error)
+{
+    VipsImage *in = open_buffer(data, len, what, error);
+    if (!in)
+        return NULL;
+    int w = vips_image_get_width(in), h = vips_image_get_height(in);
+    if (!s4g_image_check_pixels(w, h, what, error)) {
+        g_object_unref(in);
+        return NULL;
+    }
+    /* the target is upright; the stored pixels of orientations 5..8 are transposed */
+    if (vips_image_get_orientation(in) >= 5) {
+        int t = min_w;
+        min_w = min_h, min_h = t;
+    }
+    const char *loader = vips_foreign_find_load_buffer(data, len);
+    VipsImage *small = NULL;
+    if (loader && !strcmp(loader, "VipsForeignLoadJpegBuffer")) {
+        /* libjpeg's DCT scaling: 1/2, 1/4 or 1/8 of the pixels decoded */
+        int s = shrink_factor(w, h, min_w, min_h, 8);
+        if (s > 1)
+            small = vips_image_new_from_buffer(data, len, "", "shrink", s, "fail_on",
+                                               VIPS_FAIL_ON_TRUNCATED, NULL);
+    } else if (loader && !strcmp(loader, "VipsForeignLoadWebpBuffer")) {
+        int s = shrink_factor(w, h, min_w, min_h, 1024);
+        if (s > 1)
+            small = vips_image_new_from_buffer(data, len, "", "scale", 1.0 / s, "fail_on",
+                                               VIPS_FAIL_ON_TRUNCATED, NULL);
+    } else if (loader && !strcmp(loader, "VipsForeignLoadHeifBuffer")) {
+        /* a HEIC's stored thumbnail, when it is large enough (phones store ~320 px ones) */
+        small = vips_image_new_from_buffer(data, len, "", "thumbnail", TRUE, "fail_on",
+                                           VIPS_FAIL_ON_TRUNCATED, NULL);
+        if (small && (vips_image_get_width(small) < 2 * min_w ||
+                      vips_image_get_height(small) < 2 * min_h ||
+                      vips_image_get_width(small) >= w))
+            g_clear_object(&small);
+    }
+    vips_error_clear(); /* a failed shrunk open falls back to the whole decode */
+    if (small) {
+        g_object_unref(in);
+        in = small;
+    }
+    return to_rgb8(in, what, error);
+}
+
+S4gImage *s4g_image_load_for_size(const char *path, int min_w, int min_h, GError **error)
+{
+    g_autofree char *data = NULL;
+    gsize len = 0;
+    if (!s4g_file_read_regular(path, MAX_IMAGE_FILE_BYTES, &data, &len, error))
+        return NULL;
+    g_autofree char *shown = s4g_file_clip(path);
+    return s4g_image_load_buffer_for_size(data, len, shown, min_w, min_h, error);
+}
+
+
 S4gImage *s4g_image_load(const char *path, GError **error)
 {
     g_autofree char *data = NULL;
@@ -364,7 +430,8 @@ void s4g_image_normalize(const S4gImage *im, float *out, gboolean nchw)
 gboolean s4g_image_load_tensor(const char *path, S4gSize size, gboolean nchw, float *out,
                                GError **error)
 {
-    g_autoptr(S4gImage) im = s4g_image_load(path, error);
+    /* a photo much larger than the model's input is shrunk while it is decoded */
+    g_autoptr(S4gImage) im = s4g_image_load_for_size(path, size.w, size.h, error);
     if (!im)
         return FALSE;
     g_autoptr(S4gImage) r = s4g_image_resize(im, size.w, size.h);

@@ -47,6 +47,14 @@ gboolean s4g_image_sniff_heif(const guint8 *b, gsize n);
  * from the header.  A file must be a regular file.  Errors name the file (or `what`). */
 S4gImage *s4g_image_load(const char *path, GError **error);
 S4gImage *s4g_image_load_buffer(const void *data, gsize len, const char *what, GError **error);
+/* The same, shrunk while decoding where the format allows (JPEG DCT scaling by 2, 4 or 8;
+ * WebP scaled decode; a HEIC's stored thumbnail) to a power-of-two fraction that is still at
+ * least twice min_w×min_h (upright, after the EXIF orientation) in both directions, so that
+ * a bilinear resize to that size afterwards differs little from one of the whole decode
+ * (tests/geo/test-image.c measures it) at a fraction of the memory and time. */
+S4gImage *s4g_image_load_for_size(const char *path, int min_w, int min_h, GError **error);
+S4gImage *s4g_image_load_buffer_for_size(const void *data, gsize len, const char *what,
+                                         int min_w, int min_h, GError **error);
 /* The size an encoded buffer declares in its header (nothing decoded). */
 gboolean s4g_image_buffer_size(const void *data, gsize len, const char *what, int *width,
                                int *height, GError **error);
@@ -67,7 +75,7 @@ extern const float s4g_image_std[3];
  * HWC (nchw FALSE) or CHW (nchw TRUE). */
 void s4g_image_normalize(const S4gImage *im, float *out, gboolean nchw);
 
-/* Decode + resize to `size` + normalise in one call (evaluation / prediction pre-processing);
+/* Decode (shrunk on load, s4g_image_load_for_size) + resize to `size` + normalise in one call (evaluation / prediction pre-processing);
  * `out` holds size.h·size.w·3 floats. */
 gboolean s4g_image_load_tensor(const char *path, S4gSize size, gboolean nchw, float *out,
                                GError **error);

@@ -10,6 +10,7 @@
 #ifdef S4G_HAVE_GDAL
 #include <cpl_conv.h>
 #include <cpl_error.h>
+#include <cpl_minixml.h>
 #include <cpl_string.h>
 #include <gdal.h>
 #include <gdal_alg.h>
@@ -99,6 +100,12 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     return FALSE;
 }
 
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error)
+{
+    return FALSE;
+}
+
 #else
 
 struct _S4gImagery {
@@ -113,19 +120,49 @@ struct _S4gImagery {
     int ww, wh;
     int bands[4], nb;   /* bands read (RGB or grey ×3) and alpha (4th, when present) */
     gboolean alpha;
+    char *url_template; /* an XYZ template's own text, NULL for other sources */
+    int fetch_zoom;     /* the zoom its tiles are fetched at */
+    GDALDatasetH strict; /* the template with 404 an error (opened on demand) */
 };
+
+/* GDAL's pending error text, cleaned for a user (and reset). */
+static char *gdal_message(void)
+{
+    g_autofree char *msg = g_strdup(CPLGetLastErrorMsg());
+    CPLErrorReset();
+    /* GDAL 3.6's WMS driver writes the server's response body after "URL:" (not the URL) and a
+     * hint about its XML options: neither helps an s4g user, the HTTP status does */
+    const char *code = strstr(msg, "HTTP status code: ");
+    int status = code ? atoi(code + strlen("HTTP status code: ")) : 0;
+    const char *why = code ? strstr(code, "error: ") : NULL;
+    g_autofree char *reason = why ? g_strdup(why + strlen("error: ")) : NULL;
+    if (reason) {
+        char *nl = strchr(reason, '\n');
+        if (nl) *nl = 0;
+        g_strchomp(reason);
+    }
+    char *cut = strstr(msg, "\nURL:");
+    if (!cut) cut = strstr(msg, "\nAdd the HTTP status code");
+    if (cut) *cut = 0;
+    g_strchomp(msg);
+    if (status > 0) return g_strdup_printf("%s (HTTP status %d)", msg, status);
+    if (reason && *reason) return g_strdup_printf("%s (%s)", msg, reason);
+    return g_steal_pointer(&msg);
+}
 
 /* GDAL's pending error text for an error of ours. */
 static void set_gdal_error(GError **error, const char *src, const char *what)
 {
-    g_autofree char *msg = g_strdup(CPLGetLastErrorMsg());
-    /* the WMS driver's hint about its XML options is no help to an s4g user */
-    char *hint = strstr(msg, "\nAdd the HTTP status code");
-    if (hint) *hint = 0;
-    g_strchomp(msg);
+    g_autofree char *msg = gdal_message();
     g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "%s: %s%s%s", src, what,
                 *msg ? ": " : "", msg);
-    CPLErrorReset();
+}
+
+/* GDAL_HTTP_TIMEOUT in seconds: the user's (environment or GDAL configuration) or ours. */
+static int http_timeout_s(void)
+{
+    int t = atoi(CPLGetConfigOption("GDAL_HTTP_TIMEOUT", G_STRINGIFY(S4G_IMAGERY_HTTP_TIMEOUT_S)));
+    return t >= 1 ? t : S4G_IMAGERY_HTTP_TIMEOUT_S;
 }
 
 static gpointer gdal_init_once(gpointer data)
@@ -143,6 +180,14 @@ static gpointer gdal_init_once(gpointer data)
     for (gsize i = 0; i < G_N_ELEMENTS(defaults); i++)
         if (defaults[i][1] && !CPLGetConfigOption(defaults[i][0], NULL))
             CPLSetConfigOption(defaults[i][0], defaults[i][1]);
+    /* The WMS driver (behind XYZ, WMTS, TMS and GDAL XML sources) passes its own <Timeout>
+     * (300 s unless the XML sets one) to every request, overriding GDAL_HTTP_TIMEOUT.  A
+     * transfer that stalls below 1 byte/s for this long is still cut off, whatever the XML
+     * says: the same seconds as GDAL_HTTP_TIMEOUT (the user's, when set). */
+    if (!CPLGetConfigOption("GDAL_HTTP_LOW_SPEED_TIME", NULL)) {
+        g_autofree char *t = g_strdup_printf("%d", http_timeout_s());
+        CPLSetConfigOption("GDAL_HTTP_LOW_SPEED_TIME", t);
+    }
     return NULL;
 }
 
@@ -159,13 +204,11 @@ static gboolean is_url_template(const char *src)
 }
 
 /* An XYZ template (http://host/{z}/{x}/{y}.png) as GDAL's TMS description at `zoom`. */
-static char *xyz_description(const char *src, int zoom)
+static char *xyz_description(const char *src, int zoom, const char *zero_codes)
 {
     /* the WMS driver's own <Timeout> (300 s unless given) bounds each request, so it gets
      * GDAL_HTTP_TIMEOUT's value */
-    int timeout = atoi(CPLGetConfigOption("GDAL_HTTP_TIMEOUT",
-                                          G_STRINGIFY(S4G_IMAGERY_HTTP_TIMEOUT_S)));
-    if (timeout < 1) timeout = S4G_IMAGERY_HTTP_TIMEOUT_S;
+    int timeout = http_timeout_s();
     g_autoptr(GString) url = g_string_new(NULL);
     for (const char *p = src; *p; p++) {
         if (*p == '{' && (p[1] == 'x' || p[1] == 'y' || p[1] == 'z') && p[2] == '}') {
@@ -187,9 +230,44 @@ static char *xyz_description(const char *src, int zoom)
         "<YOrigin>top</YOrigin></DataWindow><Projection>EPSG:3857</Projection>"
         "<BlockSizeX>256</BlockSizeX><BlockSizeY>256</BlockSizeY><BandsCount>3</BandsCount>"
         "<MaxConnections>4</MaxConnections><Timeout>%d</Timeout>"
-        /* a tile the server does not have reads as black, as a missing MBTiles tile */
-        "<ZeroBlockHttpCodes>204,404</ZeroBlockHttpCodes></GDAL_WMS>",
-        url->str, -MERC_R, MERC_R, MERC_R, -MERC_R, zoom, timeout);
+        /* 204 No Content reads as black; a 404 reads as black here too, and a black tile
+         * inside a window read is checked (check_missing_tiles) */
+        "<ZeroBlockHttpCodes>%s</ZeroBlockHttpCodes></GDAL_WMS>",
+        url->str, -MERC_R, MERC_R, MERC_R, -MERC_R, zoom, timeout, zero_codes);
+}
+
+/* A GDAL WMS XML description (the text itself, or a file holding it) without a <Timeout>
+ * of its own, given GDAL_HTTP_TIMEOUT's: the driver would wait 300 s per request.  NULL when
+ * `src` is no such description or sets its timeout. */
+static char *wms_xml_with_timeout(const char *src)
+{
+    g_autofree char *text = NULL;
+    const char *p = src;
+    while (g_ascii_isspace(*p)) p++;
+    if (*p == '<') {
+        text = g_strdup(p);
+    } else if (g_file_test(src, G_FILE_TEST_IS_REGULAR)) {
+        /* only small text files are looked at (a description is a few hundred bytes) */
+        g_autoptr(GMappedFile) f = g_mapped_file_new(src, FALSE, NULL);
+        gsize n = f ? g_mapped_file_get_length(f) : 0;
+        const char *c = f ? g_mapped_file_get_contents(f) : NULL;
+        if (!c || n > (1 << 20) || !g_strstr_len(c, MIN(n, 4096), "<GDAL_WMS")) return NULL;
+        text = g_strndup(c, n);
+    }
+    if (!text || !strstr(text, "<GDAL_WMS")) return NULL;
+    CPLXMLNode *root = CPLParseXMLString(text);
+    CPLErrorReset();
+    CPLXMLNode *wms = root ? CPLGetXMLNode(root, "=GDAL_WMS") : NULL;
+    char *out = NULL;
+    if (wms && !CPLGetXMLNode(wms, "Timeout")) {
+        g_autofree char *t = g_strdup_printf("%d", http_timeout_s());
+        CPLCreateXMLElementAndValue(wms, "Timeout", t);
+        char *xml = CPLSerializeXMLTree(wms);
+        out = g_strdup(xml);
+        CPLFree(xml);
+    }
+    if (root) CPLDestroyXMLNode(root);
+    return out;
 }
 
 static gboolean raster_name(const char *name)
@@ -304,7 +382,9 @@ S4gImagery *s4g_imagery_open(const char *src, int zoom, GError **error)
     CPLErrorReset();
     gboolean mbtiles = FALSE;
     if (is_url_template(src)) {
-        g_autofree char *xml = xyz_description(src, CLAMP(zoom, 0, 24));
+        im->fetch_zoom = CLAMP(zoom, 0, 24);
+        im->url_template = g_strdup(src);
+        g_autofree char *xml = xyz_description(src, im->fetch_zoom, "204,404");
         im->ds = GDALOpen(xml, GA_ReadOnly);
         if (!im->ds) set_gdal_error(error, src, "cannot open the tile server template");
     } else if (g_file_test(src, G_FILE_TEST_IS_DIR)) {
@@ -314,7 +394,8 @@ S4gImagery *s4g_imagery_open(const char *src, int zoom, GError **error)
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: no such file or folder",
                     src);
     } else {
-        im->ds = GDALOpenEx(src, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
+        g_autofree char *wms = wms_xml_with_timeout(src);
+        im->ds = GDALOpenEx(wms ? wms : src, GDAL_OF_RASTER | GDAL_OF_READONLY, NULL, NULL, NULL);
         if (!im->ds) set_gdal_error(error, src, "not an imagery source GDAL can read");
         else {
             GDALDriverH drv = GDALGetDatasetDriver(im->ds);
@@ -383,6 +464,8 @@ void s4g_imagery_free(S4gImagery *im)
     if (!im) return;
     if (im->warped) GDALClose(im->warped);
     if (im->ds) GDALClose(im->ds);
+    if (im->strict) GDALClose(im->strict);
+    g_free(im->url_template);
     g_free(im->src);
     g_free(im);
 }
@@ -430,7 +513,11 @@ static gboolean prepare_zoom(S4gImagery *im, int z, GError **error)
     }
     g_autoptr(GPtrArray) a = g_ptr_array_new_with_free_func(g_free);
 #define ARG(...) g_ptr_array_add(a, g_strdup_printf(__VA_ARGS__))
-    ARG("-of"), ARG("VRT"), ARG("-t_srs"), ARG("EPSG:3857"), ARG("-r"), ARG("bilinear");
+    ARG("-of"), ARG("VRT"), ARG("-t_srs"), ARG("EPSG:3857"), ARG("-r"), ARG("cubic");
+    /* cubic (GDAL's Catmull-Rom kernel, scaled when down-sampling): sharper than bilinear near
+     * the source's own scale and when down-sampling, exact on an identical grid; a GeoTIFF in
+     * EPSG:4326 made pixel for pixel from an MBTiles gives a gallery within 7.6e-4 of the
+     * MBTiles' (bilinear: 2.0e-3), a rotated UTM copy within 3.2e-2 (bilinear: 5.1e-2) */
     ARG("-te"), ARG("%.10f", -MERC_R + x0 * res), ARG("%.10f", MERC_R - y1 * res);
     ARG("%.10f", -MERC_R + x1 * res), ARG("%.10f", MERC_R - y0 * res);
     ARG("-ts"), ARG("%" G_GINT64_FORMAT, x1 - x0), ARG("%" G_GINT64_FORMAT, y1 - y0);
@@ -465,8 +552,84 @@ static gboolean prepare_zoom(S4gImagery *im, int z, GError **error)
     return TRUE;
 }
 
+/* An XYZ template's tiles that read as all black in a window just read: were they black
+ * tiles, or tiles the server does not have (404, read as zeros so that the warper's
+ * block-aligned reads past the region do not fail)?  Each is fetched again through a strict
+ * description; a missing tile under the window is an error naming its URL — never black
+ * patches in a gallery. */
+static gboolean check_missing_tiles(S4gImagery *im, int z, gint64 x, gint64 y, const S4gImage *out,
+                                    GError **error)
+{
+    if (!im->url_template) return TRUE;
+    double f = ldexp(1.0, im->fetch_zoom - z); /* fetch-zoom pixels per pixel of z */
+    gint64 n = (gint64)1 << im->fetch_zoom;
+    gint64 tx0 = MAX((gint64)floor(x * f / TILE), 0);
+    gint64 ty0 = MAX((gint64)floor(y * f / TILE), 0);
+    gint64 tx1 = MIN((gint64)floor((x + out->width) * f / TILE), n - 1);
+    gint64 ty1 = MIN((gint64)floor((y + out->height) * f / TILE), n - 1);
+    for (gint64 ty = ty0; ty <= ty1; ty++)
+        for (gint64 tx = tx0; tx <= tx1; tx++) {
+            /* the tile's inner pixels in the window (two pixels in from its edges, which the
+             * cubic warp blends with its neighbours) */
+            gint64 px0 = MAX((gint64)ceil(tx * TILE / f) + 2, x);
+            gint64 py0 = MAX((gint64)ceil(ty * TILE / f) + 2, y);
+            gint64 px1 = MIN((gint64)floor((tx + 1) * TILE / f) - 2, x + out->width);
+            gint64 py1 = MIN((gint64)floor((ty + 1) * TILE / f) - 2, y + out->height);
+            gboolean black = px1 > px0 && py1 > py0;
+            for (gint64 r = py0; black && r < py1; r++) {
+                const guint8 *row = out->data + ((gsize)(r - y) * out->width + (px0 - x)) * 3;
+                for (gsize i = 0; i < (gsize)(px1 - px0) * 3; i++)
+                    if (row[i]) {
+                        black = FALSE;
+                        break;
+                    }
+            }
+            if (!black) continue;
+            CPLPushErrorHandler(CPLQuietErrorHandler);
+            CPLErrorReset();
+            if (!im->strict) {
+                g_autofree char *xml = xyz_description(im->url_template, im->fetch_zoom, "204");
+                im->strict = GDALOpen(xml, GA_ReadOnly);
+            }
+            /* at full size: a smaller buffer would read an overview's tile instead */
+            g_autofree guint8 *px = g_malloc(TILE * TILE);
+            CPLErr e = im->strict ? GDALRasterIO(GDALGetRasterBand(im->strict, 1), GF_Read,
+                                                 (int)(tx * TILE), (int)(ty * TILE), TILE, TILE,
+                                                 px, TILE, TILE, GDT_Byte, 0, 0)
+                                  : CE_Failure;
+            g_autofree char *msg = e != CE_None ? gdal_message() : NULL;
+            /* the reason alone: GDAL's block offsets mean nothing to a user */
+            char *why = msg ? strrchr(msg, '(') : NULL;
+            if (why && g_str_has_suffix(why, ")")) {
+                char *reason = g_strndup(why + 1, strlen(why + 1) - 1);
+                g_free(msg), msg = reason;
+            }
+            CPLPopErrorHandler();
+            if (e == CE_None) continue;
+            g_autoptr(GString) url = g_string_new(im->url_template);
+            g_autofree char *zs = g_strdup_printf("%d", im->fetch_zoom);
+            g_autofree char *xs = g_strdup_printf("%" G_GINT64_FORMAT, tx);
+            g_autofree char *ys = g_strdup_printf("%" G_GINT64_FORMAT, ty);
+            g_string_replace(url, "{z}", zs, 0);
+            g_string_replace(url, "{x}", xs, 0);
+            g_string_replace(url, "{y}", ys, 0);
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO,
+                        "%s: tile %s inside the region could not be read (%s); the region must "
+                        "lie where the server has tiles (choose --bounds inside it)",
+                        im->src, url->str, msg);
+            return FALSE;
+        }
+    return TRUE;
+}
+
 gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
                           GError **error)
+{
+    return s4g_imagery_read_alpha(im, z, x, y, out, NULL, error);
+}
+
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error)
 {
     if (z < 0 || z > 24) {
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID, "zoom %d outside 0..24", z);
@@ -475,6 +638,7 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     if (!prepare_zoom(im, z, error)) return FALSE;
     int w = out->width, h = out->height;
     memset(out->data, 0, (gsize)w * h * 3);
+    if (alpha) memset(alpha, 0, (gsize)w * h);
     /* the part of the window the source covers */
     gint64 ix0 = MAX(x, im->wx0), iy0 = MAX(y, im->wy0);
     gint64 ix1 = MIN(x + w, im->wx0 + im->ww), iy1 = MIN(y + h, im->wy0 + im->wh);
@@ -499,13 +663,17 @@ gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *o
     for (int r = 0; r < ch; r++) {
         const guint8 *s = buf + (gsize)r * cw * im->nb;
         guint8 *d = out->data + ((gsize)(iy0 - y + r) * w + (ix0 - x)) * 3;
+        if (alpha)
+            for (int c = 0; c < cw; c++)
+                alpha[(gsize)(iy0 - y + r) * w + (ix0 - x) + c] =
+                    im->alpha ? s[(gsize)c * im->nb + 3] : 255;
         for (int c = 0; c < cw; c++, s += im->nb, d += 3)
             if (im->alpha) /* flattened onto black, as the image pipeline does */
                 for (int k = 0; k < 3; k++) d[k] = (guint8)((s[k] * s[3] + 127) / 255);
             else
                 d[0] = s[0], d[1] = s[1], d[2] = s[2];
     }
-    return TRUE;
+    return check_missing_tiles(im, z, x, y, out, error);
 }
 
 #endif

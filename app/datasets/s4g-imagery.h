@@ -3,9 +3,12 @@
  * (http://host/{z}/{x}/{y}.png), a WMTS/WMS/TMS service (GDAL's "WMTS:…" syntax or its XML
  * description) or an MBTiles file.  Pixels are read as windows of the global Web-Mercator pixel
  * grid of a zoom level (256·2^z pixels around the world, rows from the north), through a warped
- * VRT (bilinear) that GDAL evaluates block by block from the source's best overview, so memory
+ * VRT (cubic) that GDAL evaluates block by block from the source's best overview, so memory
  * stays bounded whatever the region's size.  Network reads time out (GDAL_HTTP_TIMEOUT, set
- * through GDAL's configuration in code); a failed read is an error naming the source. */
+ * through GDAL's configuration in code, and the same seconds as the WMS driver's <Timeout> of
+ * XYZ templates and hand-written GDAL XML, and as the stall limit GDAL_HTTP_LOW_SPEED_TIME
+ * for WMTS; a user's own settings win); a failed read is an error naming the source.  A tile
+ * an XYZ server does not have (404) under a window read is an error naming the tile's URL. */
 #pragma once
 
 #include "s4g-image.h"
@@ -49,5 +52,10 @@ GBytes *s4g_imagery_encode(const S4gImage *tile, const char *format, GError **er
  * not cover are black).  Errors name the source and the window. */
 gboolean s4g_imagery_read(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
                           GError **error);
+/* The same, with each pixel's coverage in `alpha` (w×h bytes): 0 outside the source's
+ * extent, its alpha band where it has one, else 255.  `out` then holds the colour
+ * premultiplied by it (flattened onto black). */
+gboolean s4g_imagery_read_alpha(S4gImagery *im, int z, gint64 x, gint64 y, S4gImage *out,
+                                guint8 *alpha, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 struct _S4gApplication {
     AdwApplication parent_instance;
+    char *imagery; /* --imagery SRC: the map's base layer in the windows opened */
 };
 
 G_DEFINE_FINAL_TYPE(S4gApplication, s4g_application, ADW_TYPE_APPLICATION)
@@ -26,6 +27,8 @@ static void open(GApplication *app, GFile **files, int n, const char *hint)
 {
     for (int i = 0; i < n; i++) {
         S4gWindow *win = s4g_window_new(GTK_APPLICATION(app));
+        if (S4G_APPLICATION(app)->imagery)
+            s4g_window_set_base_imagery(win, S4G_APPLICATION(app)->imagery);
         g_autofree char *path = g_file_get_path(files[i]);
         g_autoptr(GError) error = NULL;
         if (!path || !s4g_window_open_project(win, path, &error))
@@ -71,14 +74,39 @@ static void startup(GApplication *app)
                                           (const char *[]){"<primary>comma", NULL});
 }
 
+static int handle_local_options(GApplication *app, GVariantDict *options)
+{
+    const char *imagery = NULL;
+    if (g_variant_dict_lookup(options, "imagery", "^&ay", &imagery) && imagery && *imagery) {
+        g_free(S4G_APPLICATION(app)->imagery);
+        S4G_APPLICATION(app)->imagery = g_strdup(imagery);
+    }
+    return -1; /* go on */
+}
+
+static void finalize(GObject *o)
+{
+    g_free(S4G_APPLICATION(o)->imagery);
+    G_OBJECT_CLASS(s4g_application_parent_class)->finalize(o);
+}
+
 static void s4g_application_class_init(S4gApplicationClass *klass)
 {
+    G_OBJECT_CLASS(klass)->finalize = finalize;
+    G_APPLICATION_CLASS(klass)->handle_local_options = handle_local_options;
     G_APPLICATION_CLASS(klass)->activate = activate;
     G_APPLICATION_CLASS(klass)->open = open;
     G_APPLICATION_CLASS(klass)->startup = startup;
 }
 
-static void s4g_application_init(S4gApplication *self) {}
+static void s4g_application_init(S4gApplication *self)
+{
+    g_application_add_main_option(G_APPLICATION(self), "imagery", 0, G_OPTION_FLAG_NONE,
+                                  G_OPTION_ARG_FILENAME,
+                                  _("Show this GeoTIFF (or other GDAL raster) as the map's base "
+                                    "layer"),
+                                  _("FILE"));
+}
 
 S4gApplication *s4g_application_new(void)
 {

@@ -3,6 +3,7 @@
 
 #include "s4g-image.h"
 #include "s4g-mbtiles.h"
+#include "s4g-tile-fill.h"
 
 struct _S4gMbtilesSource {
     ShumateMapSource parent_instance;
@@ -13,10 +14,6 @@ struct _S4gMbtilesSource {
 };
 
 G_DEFINE_FINAL_TYPE(S4gMbtilesSource, s4g_mbtiles_source, SHUMATE_TYPE_MAP_SOURCE)
-
-typedef struct {
-    guint x, y, z;
-} TileKey;
 
 GBytes *s4g_mbtiles_source_read_tile(S4gMbtilesSource *self, guint z, guint x, guint y,
                                      GError **error)
@@ -37,76 +34,34 @@ GBytes *s4g_mbtiles_source_read_tile(S4gMbtilesSource *self, guint z, guint x, g
     return bytes;
 }
 
-static void read_worker(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+/* A tile's bytes decoded to a texture (in the fill worker thread). */
+static GdkTexture *render(ShumateMapSource *source, guint z, guint x, guint y, GError **error)
 {
-    const TileKey *k = data;
-    GError *error = NULL;
-    if (g_task_return_error_if_cancelled(task)) return;
-    g_autoptr(GBytes) bytes =
-        s4g_mbtiles_source_read_tile(S4G_MBTILES_SOURCE(source), k->z, k->x, k->y, &error);
-    if (!bytes) {
-        g_task_return_error(task, error);
-        return;
-    }
+    S4gMbtilesSource *self = S4G_MBTILES_SOURCE(source);
+    g_autoptr(GBytes) bytes = s4g_mbtiles_source_read_tile(self, z, x, y, error);
+    if (!bytes) return NULL;
     /* a map tile is 256² or 512²: one declaring more is refused from its header, undecoded */
     int w = 0, h = 0;
     gsize len = 0;
     const void *encoded = g_bytes_get_data(bytes, &len);
-    g_autofree char *what = g_strdup_printf("%s: tile %u/%u/%u", S4G_MBTILES_SOURCE(source)->path,
-                                            k->z, k->x, k->y);
+    g_autofree char *what = g_strdup_printf("%s: tile %u/%u/%u", self->path, z, x, y);
     GError *size_error = NULL;
     if (!s4g_image_buffer_size(encoded, len, what, &w, &h, &size_error) || w > 1024 || h > 1024) {
         if (!size_error)
             size_error = g_error_new(G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                                      "%s: %d×%d pixels, not a map tile", what, w, h);
-        g_task_return_error(task, size_error);
-        return;
+        g_propagate_error(error, size_error);
+        return NULL;
     }
-    GdkTexture *texture = gdk_texture_new_from_bytes(bytes, &error);
-    if (!texture) {
-        g_prefix_error(&error, "%s: tile %u/%u/%u: ", S4G_MBTILES_SOURCE(source)->path, k->z, k->x,
-                       k->y);
-        g_task_return_error(task, error);
-        return;
-    }
-    g_task_return_pointer(task, texture, g_object_unref);
-}
-
-static void read_done(GObject *source, GAsyncResult *res, gpointer data)
-{
-    g_autoptr(GTask) outer = data;
-    GError *error = NULL;
-    g_autoptr(GdkTexture) texture = g_task_propagate_pointer(G_TASK(res), &error);
-    if (!texture) {
-        g_task_return_error(outer, error);
-        return;
-    }
-    ShumateTile *tile = g_task_get_task_data(outer);
-    shumate_tile_set_paintable(tile, GDK_PAINTABLE(texture));
-    shumate_tile_set_fade_in(tile, TRUE);
-    shumate_tile_set_state(tile, SHUMATE_STATE_DONE);
-    g_task_return_boolean(outer, TRUE);
+    GdkTexture *texture = gdk_texture_new_from_bytes(bytes, error);
+    if (!texture) g_prefix_error(error, "%s: ", what);
+    return texture;
 }
 
 static void fill_tile_async(ShumateMapSource *source, ShumateTile *tile, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-    GTask *outer = g_task_new(source, cancellable, callback, user_data);
-    g_task_set_source_tag(outer, fill_tile_async);
-    g_task_set_task_data(outer, g_object_ref(tile), g_object_unref);
-
-    TileKey *k = g_new(TileKey, 1);
-    k->x = shumate_tile_get_x(tile);
-    k->y = shumate_tile_get_y(tile);
-    k->z = shumate_tile_get_zoom_level(tile);
-    g_autoptr(GTask) inner = g_task_new(source, cancellable, read_done, outer);
-    g_task_set_task_data(inner, k, g_free);
-    g_task_run_in_thread(inner, read_worker);
-}
-
-static gboolean fill_tile_finish(ShumateMapSource *source, GAsyncResult *res, GError **error)
-{
-    return g_task_propagate_boolean(G_TASK(res), error);
+    s4g_tile_fill_async(source, tile, cancellable, render, callback, user_data);
 }
 
 static void finalize(GObject *object)
@@ -121,7 +76,7 @@ static void s4g_mbtiles_source_class_init(S4gMbtilesSourceClass *klass)
 {
     G_OBJECT_CLASS(klass)->finalize = finalize;
     SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_async = fill_tile_async;
-    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = fill_tile_finish;
+    SHUMATE_MAP_SOURCE_CLASS(klass)->fill_tile_finish = s4g_tile_fill_finish;
 }
 
 static void s4g_mbtiles_source_init(S4gMbtilesSource *self) {}

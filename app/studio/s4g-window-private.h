@@ -63,6 +63,7 @@ struct _S4gWindow {
     struct _S4gPredictionPanel *panel; /* -prediction.c */
 
     GSettings *settings;
+    char *imagery; /* base layer from the command line (s4g-studio --imagery), or NULL */
     S4gProject *project;
     GtkFilterListModel *filtered;
     GtkSortListModel *sorted;

@@ -5,6 +5,7 @@
 #include "s4g-settings.h"
 
 #include "s4g-geo.h"
+#include "s4g-imagery-source.h"
 #include "s4g-mbtiles-source.h"
 #include "s4g-photo-layer.h"
 #include "s4g-store-annotations.h"
@@ -414,28 +415,50 @@ static GtkStringList *with_all(const char *all, GStrv items)
     return l;
 }
 
+/* The zoom that fits a west..east span into the map's width, within the source's range. */
+static double fit_zoom(S4gWindow *self, ShumateMapSource *s, const double b[4])
+{
+    /* 256·2^z px span 360°; before the first allocation assume the default pane width */
+    int width = gtk_widget_get_width(GTK_WIDGET(self->map));
+    double fit = log2((width > 0 ? width : 560) * 360.0 / (256.0 * (b[2] - b[0])));
+    return CLAMP(floor(fit), shumate_map_source_get_min_zoom_level(s),
+                 shumate_map_source_get_max_zoom_level(s));
+}
+
 static void set_base_layer(S4gWindow *self)
 {
     g_autofree char *kind = g_settings_get_string(self->settings, "tile-source");
     g_autofree char *mbtiles = s4g_project_find_mbtiles(self->project);
+    g_autofree char *imagery = self->imagery ? g_strdup(self->imagery)
+                               : !g_strcmp0(kind, "imagery")
+                                   ? g_settings_get_string(self->settings, "imagery-source")
+                                   : NULL;
     ShumateMapSource *source = NULL;
     double lat = 0, lon = 0, zoom = 2;
     gboolean centred = FALSE;
-    if (g_strcmp0(kind, "xyz") != 0 && mbtiles) {
+    if (imagery && *imagery) {
+        /* a GeoTIFF (or any GDAL raster) rendered to map tiles on demand */
+        g_autoptr(GError) error = NULL;
+        S4gImagerySource *s = s4g_imagery_source_new(imagery, &error);
+        if (s) {
+            double b[4];
+            s4g_imagery_source_get_bounds(s, b);
+            lon = (b[0] + b[2]) / 2, lat = (b[1] + b[3]) / 2;
+            zoom = fit_zoom(self, SHUMATE_MAP_SOURCE(s), b);
+            centred = TRUE;
+            source = SHUMATE_MAP_SOURCE(s);
+        } else {
+            _s4g_window_toast(self, error->message);
+        }
+    }
+    if (!source && g_strcmp0(kind, "xyz") != 0 && mbtiles) {
         g_autoptr(GError) error = NULL;
         S4gMbtilesSource *s = s4g_mbtiles_source_new(mbtiles, &error);
         if (s) {
             centred = s4g_mbtiles_source_get_center(s, &lat, &lon, &zoom);
             double b[4];
-            if (s4g_mbtiles_source_get_bounds(s, b) && b[2] > b[0]) {
-                /* Fit the tile set's width into the map: 256·2^z px span 360°. */
-                int width = gtk_widget_get_width(GTK_WIDGET(self->map));
-                /* before the first allocation assume the default pane width */
-                double fit = log2((width > 0 ? width : 560) * 360.0 / (256.0 * (b[2] - b[0])));
-                zoom =
-                    CLAMP(floor(fit), shumate_map_source_get_min_zoom_level(SHUMATE_MAP_SOURCE(s)),
-                          shumate_map_source_get_max_zoom_level(SHUMATE_MAP_SOURCE(s)));
-            }
+            if (s4g_mbtiles_source_get_bounds(s, b) && b[2] > b[0])
+                zoom = fit_zoom(self, SHUMATE_MAP_SOURCE(s), b);
             source = SHUMATE_MAP_SOURCE(s);
         } else {
             _s4g_window_toast(self, error->message);
@@ -472,6 +495,14 @@ static void set_base_layer(S4gWindow *self)
 static void on_tile_settings_changed(S4gWindow *self)
 {
     if (self->project) set_base_layer(self);
+}
+
+void s4g_window_set_base_imagery(S4gWindow *self, const char *src)
+{
+    g_return_if_fail(S4G_IS_WINDOW(self));
+    g_free(self->imagery);
+    self->imagery = src && *src ? g_strdup(src) : NULL;
+    on_tile_settings_changed(self);
 }
 
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
@@ -565,6 +596,7 @@ static void dispose(GObject *o)
     g_clear_object(&self->selection);
     g_clear_object(&self->project);
     g_clear_object(&self->settings);
+    g_clear_pointer(&self->imagery, g_free);
     g_clear_pointer(&self->predicted, g_hash_table_unref);
     g_clear_pointer(&self->undo, g_ptr_array_unref);
     g_clear_pointer(&self->redo, g_ptr_array_unref);
@@ -709,6 +741,8 @@ static void s4g_window_init(S4gWindow *self)
     g_signal_connect_swapped(self->settings, "changed::tile-source",
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::xyz-url",
+                             G_CALLBACK(on_tile_settings_changed), self);
+    g_signal_connect_swapped(self->settings, "changed::imagery-source",
                              G_CALLBACK(on_tile_settings_changed), self);
     g_signal_connect_swapped(self->settings, "changed::top-k",
                              G_CALLBACK(_s4g_window_show_prediction), self);

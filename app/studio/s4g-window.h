@@ -17,6 +17,9 @@ G_DECLARE_FINAL_TYPE(S4gWindow, s4g_window, S4G, WINDOW, AdwApplicationWindow)
 S4gWindow *s4g_window_new(GtkApplication *app);
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error);
 S4gProject *s4g_window_get_project(S4gWindow *self);
+/* Shows `src` (a GeoTIFF or any GDAL raster s4g_imagery_open() accepts) as the map's base
+ * layer instead of the settings' choice; NULL returns to the settings. */
+void s4g_window_set_base_imagery(S4gWindow *self, const char *src);
 /* Selects the photo at `position` of the filtered grid (as a click does). */
 void s4g_window_select_photo(S4gWindow *self, guint position);
 /* Sets the selected photo's location as a map click in location mode does (undoable). */

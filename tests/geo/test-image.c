@@ -1,9 +1,15 @@
 /* test-image.c — decode, INTER_LINEAR_EXACT resize against the direct formula, normalisation. */
 #include "fixtures.h"
+#include "photo-fixture.h"
 #include "s4g-image.h"
 
 #include <math.h>
 #include <vips/vips.h>
+
+/* shrink-on-load against the whole decode, both resized to the model's input: measured on
+ * the 48 Mpx fixture (see test_shrink_on_load's messages) */
+#define MEAN_TOL 3.0 /* measured 2.10–2.43: the whole decode's point-sampled grain */
+#define MAX_TOL 24    /* measured 15–16 */
 
 static S4gImage *pattern(int w, int h, guint32 seed)
 {
@@ -228,6 +234,59 @@ static void test_load_tensor(void)
     fx_rmtree(dir);
 }
 
+/* A 48-megapixel phone-like JPEG (and a 12-megapixel one with EXIF orientation 6) decoded
+ * for a model input, shrunk on load (1/4 or 1/8 of each side), equals the whole decode
+ * resized within a few grey levels on average (the whole decode's bilinear resize
+ * point-samples the grain that the shrink averages). */
+static void test_shrink_on_load(void)
+{
+    g_autofree char *dir = fx_tmpdir();
+    const S4gSize sizes[] = {{.w = 384, .h = 384}, {.w = 224, .h = 224}, {.w = 512, .h = 256}};
+    for (int orientation = 1; orientation <= 6; orientation += 5) {
+        const int W = orientation == 1 ? 8000 : 4000, H = orientation == 1 ? 6000 : 3000;
+        g_autofree char *name = g_strdup_printf("photo-%d.jpg", orientation);
+        g_autofree char *p = g_build_filename(dir, name, NULL);
+        photo_fixture_make(p, W, H, orientation);
+        g_autoptr(GError) e = NULL;
+        g_autoptr(S4gImage) whole = s4g_image_load(p, &e);
+        g_assert_no_error(e);
+        /* upright: orientation 6 turns 8000×6000 stored pixels into 6000×8000 */
+        g_assert_cmpint(whole->width, ==, orientation == 6 ? H : W);
+        for (guint k = 0; k < G_N_ELEMENTS(sizes); k++) {
+            S4gSize sz = sizes[k];
+            g_autoptr(S4gImage) small = s4g_image_load_for_size(p, sz.w, sz.h, &e);
+            g_assert_no_error(e);
+            /* shrunk by a power of two, still at least twice the target, upright */
+            g_assert_cmpint(small->width, <=, whole->width / (orientation == 1 ? 4 : 2));
+            g_assert_cmpint(small->width, >=, 2 * sz.w);
+            g_assert_cmpint(small->height, >=, 2 * sz.h);
+            g_assert_cmpint(whole->width * small->height, ==, whole->height * small->width);
+            g_autoptr(S4gImage) a = s4g_image_resize(whole, sz.w, sz.h);
+            g_autoptr(S4gImage) b = s4g_image_resize(small, sz.w, sz.h);
+            double sum = 0;
+            int worst = 0;
+            gsize n = (gsize)sz.w * sz.h * 3;
+            for (gsize i = 0; i < n; i++) {
+                int d = abs((int)a->data[i] - (int)b->data[i]);
+                sum += d;
+                worst = MAX(worst, d);
+            }
+            g_test_message("orientation %d, %dx%d: decoded %dx%d instead of %dx%d; mean "
+                           "difference %.3f grey levels, largest %d",
+                           orientation, sz.w, sz.h, small->width, small->height, whole->width,
+                           whole->height, sum / n, worst);
+            g_assert_cmpfloat(sum / n, <, MEAN_TOL);
+            g_assert_cmpint(worst, <=, MAX_TOL);
+            /* the model input path takes the shrunk decode */
+            g_autofree float *t = g_new(float, n), *want = g_new(float, n);
+            g_assert_true(s4g_image_load_tensor(p, sz, FALSE, t, &e));
+            s4g_image_normalize(b, want, FALSE);
+            g_assert_cmpmem(t, n * sizeof(float), want, n * sizeof(float));
+        }
+    }
+    fx_rmtree(dir);
+}
+
 int main(int argc, char **argv)
 {
     fx_init(&argc, &argv);
@@ -237,5 +296,6 @@ int main(int argc, char **argv)
     g_test_add_func("/image/normalize", test_normalize);
     g_test_add_func("/image/decode-formats", test_decode_formats);
     g_test_add_func("/image/load-tensor", test_load_tensor);
+    g_test_add_func("/image/shrink-on-load", test_shrink_on_load);
     return g_test_run();
 }
