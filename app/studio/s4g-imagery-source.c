@@ -1,5 +1,4 @@
 /* s4g-imagery-source.c — GDAL imagery as a map source (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-imagery-source.h"
 
 #include "s4g-imagery.h"

@@ -1,5 +1,4 @@
 /* s4g-tile-fill.c — worker-thread tile filling (see the header). */
-#define G_LOG_DOMAIN "s4g-studio"
 #include "s4g-tile-fill.h"
 
 typedef struct {
