@@ -11,6 +11,8 @@
 #include <gtk/gtk.h>
 
 #include <glib/gstdio.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 #include <vips/vips.h>
 
@@ -211,6 +213,21 @@ void fix_screenshot(gpointer window, const char *name)
     g_object_unref(t);
     gsk_render_node_unref(node);
     g_object_unref(p);
+}
+
+double fix_cpu_seconds(void)
+{
+    struct timespec ts;
+    g_assert_cmpint(clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts), ==, 0);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double fix_children_cpu_seconds(void)
+{
+    struct rusage ru;
+    g_assert_cmpint(getrusage(RUSAGE_CHILDREN, &ru), ==, 0);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 void fix_spin(int ms)

@@ -26,6 +26,12 @@ void fix_add_many_photos(const char *dir, int n);
 void fix_screenshot(gpointer window, const char *name);
 /* Runs the main loop for `ms` milliseconds without blocking. */
 void fix_spin(int ms);
+
+/* CPU seconds this process has used (all its threads) and that its waited-for children have
+ * used: what performance checks compare, since wall-clock time depends on what else runs on
+ * the machine while CPU time hardly does. */
+double fix_cpu_seconds(void);
+double fix_children_cpu_seconds(void);
 /* Iterates the main loop until `widget` (a GtkWidget*) is mapped and laid out (at most 5 s). */
 void fix_wait_drawn(gpointer widget);
 /* Runs `$S4G_PROGRAM args` and fails the test with its output unless it succeeds. */

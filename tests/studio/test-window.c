@@ -333,11 +333,17 @@ static void test_many_photos(void)
 {
     g_autofree char *dir = fix_make_project();
     fix_add_many_photos(dir, 10000);
+    /* the 2 s budget is checked in CPU seconds of this process (all threads), which the
+     * machine's other load hardly changes; the wall-clock time is printed for information */
     gint64 t0 = g_get_monotonic_time();
+    double cpu0 = fix_cpu_seconds();
     S4gWindow *win = open_window(dir); /* returns once the map is mapped and sized */
-    double secs = (g_get_monotonic_time() - t0) / 1e6;
-    g_test_message("window with %d photos shown in %.3f s", 10000 + FIX_PHOTOS, secs);
-    g_printerr("# window with %d photos shown in %.3f s\n", 10000 + FIX_PHOTOS, secs);
+    double secs = fix_cpu_seconds() - cpu0;
+    double wall = (g_get_monotonic_time() - t0) / 1e6;
+    g_test_message("window with %d photos shown: %.3f CPU-s, %.3f s", 10000 + FIX_PHOTOS, secs,
+                   wall);
+    g_printerr("# window with %d photos shown: %.3f CPU-s, %.3f s\n", 10000 + FIX_PHOTOS, secs,
+               wall);
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, 10000 + FIX_PHOTOS);
     /* every photo is a dot on the map: no cap (one drawn layer, not a widget per photo) */
     g_assert_cmpuint(s4g_window_count_photo_markers(win), ==, 10000 + FIX_PHOTOS);
