@@ -7,7 +7,7 @@
 
 static const char *const points[] = {"encode-batch",  "embeddings-rows", "mining-rows",
                                      "import-row",    "import-commit",   "gallery-patch",
-                                     "gallery-commit"};
+                                     "gallery-commit", "mat73-child"};
 
 static const char *armed; /* one of points[], or NULL */
 static guint armed_nth;
@@ -31,8 +31,8 @@ gboolean s4g_test_kill_arm(const char *spec, GError **error)
     }
     g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
                 "S4G_TEST_KILL_AT=%.60s: expected POINT:N with N ≥ 1 and POINT encode-batch, "
-                "embeddings-rows, mining-rows, import-row, import-commit, gallery-patch or "
-                "gallery-commit",
+                "embeddings-rows, mining-rows, import-row, import-commit, gallery-patch, "
+                "gallery-commit or mat73-child",
                 spec);
     return FALSE;
 }

@@ -13,7 +13,10 @@
  *   import-commit    an import's rows all written, before COMMIT
  *   gallery-patch    after one gallery patch file is written
  *   gallery-commit   a gallery's patches renamed into place and its rows written, before
- *                    COMMIT */
+ *                    COMMIT
+ *   mat73-child      inside the child process that reads a v7.3 .mat file (CVACT), before
+ *                    it answers: tests that a reader dying there is an error naming the
+ *                    file */
 #pragma once
 
 #include <glib.h>

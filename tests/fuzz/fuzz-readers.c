@@ -6,7 +6,7 @@
  * -malloc_limit_mb is a bug; an error return is the expected answer to garbage.
  *   CSV      CVUSA splits/val-19zl.csv or split_locations/all.csv (first byte picks)
  *   VIGOR    satellite_list.txt or same_area_balanced_train.txt (first byte picks)
- *   CVACT    ACT_data.mat
+ *   CVACT    ACT_data.mat (v5 walked by s4g_mat_check; v7.3 read by libhdf5 in a forked child)
  *   PHOTOS   the photos CSV (first byte even) or a JPEG/EXIF block (odd) for the GPS tags
  *   MBTILES  an .mbtiles file: open, metadata (format, bounds, zooms), one tile */
 #include "s4g-dataset.h"
