@@ -39,6 +39,15 @@ static void run_killed(const char *const *argv, const char *kill_at)
                 kill_at, status);
 }
 
+/* Runs argv killed at kill_at, or (NULL) to the end, asserting success. */
+static void run(const char *const *argv, const char *kill_at)
+{
+    if (kill_at)
+        run_killed(argv, kill_at);
+    else
+        g_free(tf_run_ok(argv));
+}
+
 /* Copies a folder tree (files and folders). */
 static void copy_tree(const char *from, const char *to)
 {
@@ -129,10 +138,7 @@ static void cmd_import(const char *proj, const char *kill_at)
 {
     const char *argv[] = {s4g_path, "import", "--project", proj,  "--kind",
                           "cvusa",  "--name", "w",         world, NULL};
-    if (kill_at)
-        run_killed(argv, kill_at);
-    else
-        g_free(tf_run_ok(argv));
+    run(argv, kill_at);
 }
 
 static void cmd_embed(const char *proj, const char *kill_at)
@@ -140,10 +146,7 @@ static void cmd_embed(const char *proj, const char *kill_at)
     const char *argv[] = {s4g_path, "embed", "-p",      proj,      "-d",        "w",
                           "-m",     "m",     "--batch", "8",       "--backend", "cpu",
                           "--json",  NULL};
-    if (kill_at)
-        run_killed(argv, kill_at);
-    else
-        g_free(tf_run_ok(argv));
+    run(argv, kill_at);
 }
 
 static void cmd_mine(const char *proj, gboolean dss, const char *kill_at)
@@ -152,10 +155,7 @@ static void cmd_mine(const char *proj, gboolean dss, const char *kill_at)
                           dss ? "--dss" : "--gps",   "-m",      "m",  "--batch",  "8",
                           "--backend", "cpu",        NULL};
     if (!dss) argv[10] = NULL; /* --gps needs no model */
-    if (kill_at)
-        run_killed(argv, kill_at);
-    else
-        g_free(tf_run_ok(argv));
+    run(argv, kill_at);
 }
 
 static void cmd_gallery(const char *proj, const char *kill_at)
@@ -164,10 +164,7 @@ static void cmd_gallery(const char *proj, const char *kill_at)
                           "--zoom", "17",      "--stride", "48",  "-m",        "m",
                           "--name", "g",       "--batch",  "8",   "--backend", "cpu",
                           "--json", NULL};
-    if (kill_at)
-        run_killed(argv, kill_at);
-    else
-        g_free(tf_run_ok(argv));
+    run(argv, kill_at);
 }
 
 static const char *const image_rows =
