@@ -211,10 +211,13 @@ int s4g_store_schema_version(S4gStore *store)
 
 /* Each step reads the version and applies the next migration inside one BEGIN IMMEDIATE
  * transaction, so processes opening a new project at the same time take turns: the first
- * migrates, the others find the version already bumped. */
+ * migrates, the others find the version already bumped.  A database already at the latest
+ * version (read in a read transaction: the version only grows) needs no write lock, so
+ * opening it never waits for another process's writing. */
 static gboolean migrate(S4gStore *store, GError **error)
 {
     int want = s4g_store_latest_version();
+    if (s4g_store_schema_version(store) == want) return TRUE;
     for (;;) {
         if (!s4g_store_begin(store, error)) return FALSE;
         int have = s4g_store_schema_version(store);
@@ -252,9 +255,11 @@ static gboolean set_wal(S4gStore *store, GError **error)
     for (int attempt = 0;; attempt++) {
         int rc = sqlite3_exec(store->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
         if (rc == SQLITE_OK) return TRUE;
-        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 6000 ||
-            (store->busy_limit_us >= 0 && attempt * 5000 >= store->busy_limit_us))
+        gboolean bounded = store->busy_limit_us >= 0 && attempt * 5000 >= store->busy_limit_us;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 6000 || bounded) {
+            store->gave_up = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
             return s4g_store_exec(store, "PRAGMA journal_mode=WAL", error); /* names the error */
+        }
         g_usleep(5000);
     }
 }
@@ -326,7 +331,7 @@ S4gStore *s4g_store_open_within(const char *dir, gboolean create, gint64 max_wai
         !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) || !migrate(store, error) ||
         !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) ||
         !s4g_store_sweep(store, NULL, NULL, error)) {
-        if (store->gave_up || (error && *error && strstr((*error)->message, "locked"))) {
+        if (store->gave_up) {
             g_clear_error(error);
             g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_BUSY,
                         "%s: busy: another process is writing the project", dir);

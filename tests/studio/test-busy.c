@@ -1,4 +1,5 @@
-/* test-busy.c — opening a project while another process holds its write lock (an import or
+/* test-busy.c — opening a project that needs a write on open (here: a run left by a dead
+ * trainer, to be marked interrupted) while another process holds its write lock (an import or
  * a training run writing): s4g_window_open_project returns within a second instead of
  * blocking the main thread, the window keeps repainting and answering actions while the lock
  * is held, a toast says the project is busy and retried, and once the other process commits
@@ -6,6 +7,7 @@
 #include "s4g-store-private.h"
 #include "s4g-store-runs.h"
 #include "s4g-test-fixture.h"
+#include "s4g-project.h"
 #include "s4g-window.h"
 
 #include <adwaita.h>
@@ -19,17 +21,20 @@ static char *dir;
 static pid_t writer;
 static int to_writer[2], from_writer[2];
 
-/* The other process: takes the write lock, says so, holds it until told to commit. */
+/* The other process: takes the write lock (plain SQLite: an s4g open would sweep the run
+ * below itself), says so, holds it until told to commit. */
 static void writer_main(void)
 {
-    g_autoptr(GError) error = NULL;
-    S4gStore *s = s4g_store_open(dir, FALSE, &error);
-    if (!s || !s4g_store_begin(s, &error) || s4g_store_run_add(s, 0, 0, "{}", &error) <= 0)
+    g_autofree char *db_path = g_build_filename(dir, "project.s4g", NULL);
+    sqlite3 *db = NULL;
+    if (sqlite3_open(db_path, &db) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN IMMEDIATE; INSERT INTO runs (config, state) VALUES ('{}', 'done')",
+                     NULL, NULL, NULL) != SQLITE_OK)
         _exit(1);
     char c = 'L';
     if (write(from_writer[1], &c, 1) != 1) _exit(1);
     if (read(to_writer[0], &c, 1) != 1) _exit(1);
-    _exit(s4g_store_commit(s, &error) ? 0 : 1);
+    _exit(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : 1);
 }
 
 static gboolean tick(GtkWidget *w, GdkFrameClock *clock, gpointer data)
@@ -97,6 +102,13 @@ static void test_open_while_busy(void)
     while (!s4g_window_get_project(win) && g_get_monotonic_time() < deadline) fix_spin(50);
     g_assert_nonnull(s4g_window_get_project(win));
     g_assert_cmpuint(s4g_window_count_visible_photos(win), ==, FIX_PHOTOS);
+    /* the open's sweep ran: the dead trainer's run is interrupted */
+    S4gStore *st = s4g_project_get_store(s4g_window_get_project(win));
+    g_autoptr(sqlite3_stmt) q = s4g_store_prepare(
+        st, "SELECT count(*) FROM runs WHERE state = 'interrupted'", NULL);
+    g_assert_nonnull(q);
+    g_assert_cmpint(sqlite3_step(q), ==, SQLITE_ROW);
+    g_assert_cmpint(sqlite3_column_int(q, 0), ==, 1);
     gtk_window_destroy(GTK_WINDOW(win));
 }
 
@@ -105,6 +117,15 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     fix_init(argv[0]);
     dir = fix_make_project();
+    {
+        /* a run whose trainer is gone: the next open marks it interrupted, a write that has to
+         * wait for the writer's lock (an up-to-date project with nothing to sweep opens
+         * without the lock at all) */
+        g_autoptr(GError) error = NULL;
+        g_autoptr(S4gStore) s = s4g_store_open(dir, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(s4g_store_run_add(s, 0, 0, "{}", &error), >, 0);
+    }
     /* the writer forks before this process opens the database or starts GTK */
     g_assert_cmpint(pipe(to_writer), ==, 0);
     g_assert_cmpint(pipe(from_writer), ==, 0);
