@@ -415,7 +415,7 @@ static gboolean read_vars(mat_t *mat, S4gMatVersion version, goffset len, MatVar
  * The HDF5 structures of a v7.3 file (superblock, object headers, B-trees, heaps, filters) are
  * parsed by libhdf5 under matio, which trusts them.  So the whole v7.3 read runs in a forked
  * child with an address-space budget (its size at the fork plus 256 MiB plus 64 × the file),
- * a CPU budget (10 s plus 1 s per MiB) and a wall-clock limit; it sends the checked variables
+ * a CPU budget (3 s plus 1 s per 2 MiB) and a wall-clock limit; it sends the checked variables
  * back through a pipe.  A crash, an allocation beyond the budget or a hang in the child
  * becomes an error naming the file; the parent never runs libhdf5 on the file. */
 
@@ -522,8 +522,10 @@ static gboolean read_vars_isolated(const char *path, gsize len, MatVars *o, GErr
 {
     guint64 budget = ((guint64)256 << 20) + 64 * (guint64)len;
     guint64 as_limit = address_space() + budget;
-    rlim_t cpu_s = 10 + len / (1 << 20);
-    gint64 wall_us = (gint64)(60 + 4 * cpu_s) * G_USEC_PER_SEC;
+    /* reading a real ACT_data.mat takes well under a second of CPU; a damaged file can make
+     * libhdf5 spin (tests/fuzz/regressions/cvact/v73-libhdf5-spins.mat) */
+    rlim_t cpu_s = 3 + len / (2 << 20);
+    gint64 wall_us = (gint64)(20 + 3 * cpu_s) * G_USEC_PER_SEC;
     int fds[2];
     g_autoptr(GError) perr = NULL;
     if (!g_unix_open_pipe(fds, FD_CLOEXEC, &perr)) {
