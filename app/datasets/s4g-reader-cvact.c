@@ -419,6 +419,20 @@ static gboolean read_vars(mat_t *mat, S4gMatVersion version, goffset len, MatVar
  * back through a pipe.  A crash, an allocation beyond the budget or a hang in the child
  * becomes an error naming the file; the parent never runs libhdf5 on the file. */
 
+#if defined(__SANITIZE_ADDRESS__)
+#define S4G_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S4G_ASAN 1
+#endif
+#endif
+#ifndef S4G_ASAN
+#define S4G_ASAN 0
+#endif
+#if S4G_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #define V73_WIRE_OK 'O'
 #define V73_WIRE_ERR 'E'
 
@@ -542,8 +556,22 @@ static gboolean read_vars_isolated(const char *path, gsize len, MatVars *o, GErr
     }
     if (pid == 0) {
         close(fds[0]);
-        struct rlimit as = {as_limit, as_limit}, cpu = {cpu_s, cpu_s + 1}, core = {0, 0};
+        /* a crash ends the child by its signal, whatever handlers the parent had (libFuzzer's
+         * would report the parent's input as the crash) */
+        const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+        for (size_t i = 0; i < G_N_ELEMENTS(fatal); i++) signal(fatal[i], SIG_DFL);
+        struct rlimit cpu = {cpu_s, cpu_s + 1}, core = {0, 0};
+#if !S4G_ASAN
+        /* (AddressSanitizer reserves terabytes of address space as it goes: its builds rely on
+         * its own allocator limits instead) */
+        struct rlimit as = {as_limit, as_limit};
         setrlimit(RLIMIT_AS, &as);
+#else
+        (void)as_limit;
+        /* an ASan report in the child (libhdf5's calls into intercepted functions) ends the
+         * child only: not libFuzzer's death callback, which would report the parent's input */
+        __sanitizer_set_death_callback(NULL);
+#endif
         setrlimit(RLIMIT_CPU, &cpu);
         setrlimit(RLIMIT_CORE, &core);
         v73_child(fds[1], path, len);
@@ -598,7 +626,7 @@ static gboolean read_vars_isolated(const char *path, gsize len, MatVars *o, GErr
                     "is damaged or crafted: %s", path, how);
         return FALSE;
     }
-    Wire w = {got->data, got->data + got->len};
+    Wire w = {got->data, got->len ? got->data + got->len : got->data};
     char tag = 0;
     if (!too_much && WIFEXITED(status) && WEXITSTATUS(status) == 0 && wire_take(&w, &tag, 1)) {
         if (tag == V73_WIRE_ERR) {
