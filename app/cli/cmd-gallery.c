@@ -2,14 +2,21 @@
  * --imagery) into reference patches (the model's satellite input footprint at the chosen
  * zoom, on a grid), record them as the satellite images of a gallery dataset (patch PNGs in
  * <project>/galleries/G/, lat/lon = patch centre) and embed them, so `s4g predict --gallery G`
- * can localise photos that have no dataset pair.  A failed cut leaves no patches behind. */
+ * can localise photos that have no dataset pair.  Patches are cut into
+ * galleries/G.tmp-PID/ and renamed to galleries/G/ inside the transaction that records them,
+ * so a failed or killed cut leaves no patches under G's name: the tmp folder (and an orphan G/
+ * of a kill between the rename and COMMIT) is removed on the next open (s4g-store-locks.c). */
 #include "s4g-cli-model.h"
 #include "s4g-tilegrid.h"
+#include "s4g-test-kill.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Removes a folder of patches a failed cut left behind (flat: files only). */
 static void remove_patches(const char *dir)
@@ -42,15 +49,46 @@ static gboolean options_is_gallery(const char *options)
     return g && json_node_get_value_type(g) == G_TYPE_BOOLEAN && json_node_get_boolean(g);
 }
 
-/* Records the patches as the gallery dataset's images (split "gallery", view satellite). */
-static gint64 record(S4gStore *store, const char *name, const char *root, const char *options,
-                     GArray *patches, GError **error)
+/* Puts the cut folder `work` in place as `root` (an earlier cut of the same gallery moved to
+ * `old` first) and fsyncs their parent; on failure puts the earlier cut back. */
+static gboolean swap_in(const char *work, const char *root, const char *old, GError **error)
 {
-    S4gStoreDataset old = {0};
+    gboolean had = g_file_test(root, G_FILE_TEST_IS_DIR);
+    if (had && g_rename(root, old) != 0) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot move aside: %s", root,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    if (g_rename(work, root) != 0) {
+        int e = errno;
+        if (had) g_rename(old, root);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot rename to %s: %s", work,
+                    root, g_strerror(e));
+        return FALSE;
+    }
+    g_autofree char *parent = g_path_get_dirname(root);
+    int fd = g_open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "%s: cannot sync the folder: %s",
+                    parent, g_strerror(e));
+        return FALSE;
+    }
+    close(fd);
+    return TRUE;
+}
+
+/* Records the patches as the gallery dataset's images (split "gallery", view satellite) and,
+ * in the same transaction, renames the cut folder `work` to `root`. */
+static gint64 record(S4gStore *store, const char *name, const char *root, const char *work,
+                     const char *old, const char *options, GArray *patches, GError **error)
+{
+    S4gStoreDataset have = {0};
     g_autoptr(GError) nf = NULL;
-    if (s4g_store_dataset_find(store, name, &old, &nf)) {
-        gboolean gallery = options_is_gallery(old.options);
-        s4g_store_dataset_clear(&old);
+    if (s4g_store_dataset_find(store, name, &have, &nf)) {
+        gboolean gallery = options_is_gallery(have.options);
+        s4g_store_dataset_clear(&have);
         if (!gallery) {
             g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_INVALID,
                         "dataset %s exists and is not a gallery; choose another --name", name);
@@ -79,7 +117,15 @@ static gint64 record(S4gStore *store, const char *name, const char *root, const 
             if (!s4g_store_dataset_writer_image(w, &im, &iid, NULL, error)) goto fail;
         }
     }
-    if (!s4g_store_commit(store, error)) goto fail;
+    if (!swap_in(work, root, old, error)) goto fail;
+    s4g_test_kill_at("gallery-commit");
+    if (!s4g_store_commit(store, error)) {
+        /* the rows are gone: the folder goes back to where the sweep expects it */
+        g_rename(root, work);
+        if (g_file_test(old, G_FILE_TEST_IS_DIR)) g_rename(old, root);
+        goto fail;
+    }
+    remove_patches(old);
     return id;
 fail:
     s4g_store_rollback(store);
@@ -204,16 +250,18 @@ int s4g_cmd_gallery(int argc, char **argv)
         return s4g_cli_fail("gallery", error);
     }
     g_autofree char *root = g_build_filename(s4g_store_dir(cm.store), "galleries", name, NULL);
-    gboolean existed = g_file_test(root, G_FILE_TEST_EXISTS);
+    /* cut under a temporary name (NAME.tmp-PID: the sweep removes it once PID is gone) */
+    g_autofree char *work = g_strdup_printf("%s.tmp-%d", root, (int)getpid());
+    g_autofree char *old = g_strdup_printf("%s.old.tmp-%d", root, (int)getpid());
+    remove_patches(work);
     g_autoptr(GArray) patches = NULL;
     if (mb && !bounds_text)
-        patches = s4g_tilegrid_cut(mb, zoom, pw, ph, stride, root, &error);
+        patches = s4g_tilegrid_cut(mb, zoom, pw, ph, stride, work, &error);
     else if (mb)
         patches = s4g_tilegrid_cut_bounds(bounds, tiles, s4g_tilegrid_read_mbtiles, mb, zoom, pw,
-                                          ph, stride, root, &error);
+                                          ph, stride, work, &error);
     else if (img && have_bounds)
-        patches = s4g_tilegrid_cut_imagery(img, bounds, zoom, pw, ph, stride, root, &error);
-    if (!patches && !existed) remove_patches(root); /* nothing half-written in the project */
+        patches = s4g_tilegrid_cut_imagery(img, bounds, zoom, pw, ph, stride, work, &error);
     /* files are recorded by absolute path; URLs and GDAL descriptions as given */
     g_autofree char *abs_src = g_file_test(source, G_FILE_TEST_EXISTS)
                                    ? g_canonicalize_filename(source, NULL)
@@ -225,7 +273,8 @@ int s4g_cmd_gallery(int argc, char **argv)
     add_grid(ob, zoom, pw, ph, stride);
     json_builder_end_object(ob);
     g_autofree char *options = s4g_json_to_string(ob);
-    gint64 dsid = patches ? record(cm.store, name, root, options, patches, &error) : 0;
+    gint64 dsid = patches ? record(cm.store, name, root, work, old, options, patches, &error) : 0;
+    remove_patches(work); /* nothing half-written in the project */
     g_autoptr(GArray) images = NULL;
     guint encoded = 0;
     if (dsid) {

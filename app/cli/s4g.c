@@ -1,6 +1,7 @@
 /* s4g.c — the s4g program: dispatches to one command per file (cmd-*.c). */
 #include "s4g-config.h"
 #include "s4g-cli.h"
+#include "s4g-test-kill.h"
 
 #include <locale.h>
 #include <stdio.h>
@@ -56,6 +57,14 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version")) {
         printf("s4g %s\n", S4G_VERSION);
         return 0;
+    }
+    /* TEST ONLY (s4g-test-kill.h); train reads its own points in cmd-train.c */
+    if (strcmp(argv[1], "train")) {
+        g_autoptr(GError) error = NULL;
+        if (!s4g_test_kill_arm(g_getenv("S4G_TEST_KILL_AT"), &error)) {
+            fprintf(stderr, "s4g: %s\n", error->message);
+            return 2;
+        }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(commands); i++)
         if (!strcmp(argv[1], commands[i].name))

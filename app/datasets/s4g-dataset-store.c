@@ -2,6 +2,7 @@
 #include "s4g-dataset.h"
 #include "s4g-json-out.h"
 #include "s4g-store-datasets.h"
+#include "s4g-test-kill.h"
 
 #include <math.h>
 
@@ -68,6 +69,7 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
         if (!s4g_store_dataset_writer_image(w, &row, &ids[i], &fresh, error))
             goto fail;
         ni += fresh;
+        s4g_test_kill_at("import-row");
         if (ds->on_store && (i % 256 == 0))
             ds->on_store(i, ds->images->len + ds->pairs->len, ds->progress_data);
     }
@@ -84,6 +86,7 @@ gboolean s4g_dataset_store(S4gDataset *ds, S4gStore *store, const char *name,
                          ds->progress_data);
     }
     g_clear_pointer(&w, s4g_store_dataset_writer_free);
+    s4g_test_kill_at("import-commit");
     if (!s4g_store_commit(store, error))
         goto fail;
     if (dataset_id)

@@ -283,6 +283,47 @@ static gboolean check_compressed(Ctx *c, Buf z, gsize file_len)
     return ok;
 }
 
+/* The HDF5 superblock of a v7.3 file (at byte 512, after MATLAB's user block): a known
+ * version, 8-byte addresses and lengths, and an end-of-file address within the bytes present
+ * (what a truncated file fails).  The rest — object headers, B-trees, heaps — is parsed by
+ * libhdf5 in a child process with budgets (s4g-reader-cvact.c). */
+static gboolean check_hdf5_superblock(Ctx *c, const guint8 *buf, gsize len)
+{
+    const guint8 *sb = buf + 512;
+    gsize n = len - 512;
+    g_strlcpy(c->var, "HDF5 superblock", sizeof c->var);
+    if (n < 9) return fail(c, NULL, "truncated");
+    guint v = sb[8];
+    gsize off_size_at = v <= 1 ? 13 : v <= 3 ? 9 : 0;
+    gsize base_at = v == 0 ? 24 : v == 1 ? 28 : 12;
+    if (!off_size_at) {
+        g_autofree char *why = g_strdup_printf("unknown version %u", v);
+        return fail(c, NULL, why);
+    }
+    if (n < base_at + 24) return fail(c, NULL, "truncated");
+    if (sb[off_size_at] != 8 || sb[off_size_at + 1] != 8) {
+        g_autofree char *why = g_strdup_printf("%u-byte addresses and %u-byte lengths (8 expected)",
+                                               sb[off_size_at], sb[off_size_at + 1]);
+        return fail(c, NULL, why);
+    }
+    guint64 base, eof;
+    memcpy(&base, sb + base_at, 8);
+    memcpy(&eof, sb + base_at + 16, 8);
+    base = GUINT64_FROM_LE(base), eof = GUINT64_FROM_LE(eof);
+    if (base != 512 && base != 0) {
+        g_autofree char *why = g_strdup_printf("base address %" G_GUINT64_FORMAT " (512 expected)", base);
+        return fail(c, NULL, why);
+    }
+    if (eof > len) {
+        g_autofree char *why = g_strdup_printf(
+            "truncated: the file should be %" G_GUINT64_FORMAT " bytes long but has %zu", eof,
+            (size_t)len);
+        return fail(c, NULL, why);
+    }
+    c->var[0] = 0;
+    return TRUE;
+}
+
 gboolean s4g_mat_check(const guint8 *buf, gsize len, const char *what, S4gMatVersion *version,
                        GError **error)
 {
@@ -304,7 +345,7 @@ gboolean s4g_mat_check(const guint8 *buf, gsize len, const char *what, S4gMatVer
         if (len < 520 || memcmp(buf + 512, "\x89HDF\r\n\x1a\n", 8))
             return fail(&c, NULL, "v7.3 header without the HDF5 signature at byte 512");
         *version = S4G_MAT_V73;
-        return TRUE;
+        return check_hdf5_superblock(&c, buf, len);
     }
     if (ver != 0x0100)
         return fail(&c, NULL, "not a MATLAB v5 or v7.3 file (unknown version field)");

@@ -10,10 +10,19 @@
 #include "s4g-dataset.h"
 #include "s4g-file.h"
 #include "s4g-mat-check.h"
+#include "s4g-test-kill.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <math.h>
 #include <matio.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define MAT_FILE "ACT_data.mat"
 
@@ -355,6 +364,286 @@ static gboolean check_utm(const double *utm, size_t n_rows, GError **error)
     return TRUE;
 }
 
+/* What ACT_data.mat holds: the ids and the arrays, as read and checked. */
+typedef struct {
+    GPtrArray *ids;
+    double *utm, *tr, *va;
+    size_t n_utm, n_tr, n_va;
+} MatVars;
+
+static void mat_vars_clear(MatVars *o)
+{
+    g_clear_pointer(&o->ids, g_ptr_array_unref);
+    g_clear_pointer(&o->utm, g_free);
+    g_clear_pointer(&o->tr, g_free);
+    g_clear_pointer(&o->va, g_free);
+}
+
+/* Reads and checks the four variables of an open file into *o (cleared on failure). */
+static gboolean read_vars(mat_t *mat, S4gMatVersion version, goffset len, MatVars *o,
+                          GError **error)
+{
+    static const char *const vars[] = {"panoIds", "utm", "trainSet", "valSet"};
+    for (size_t k = 0; version == S4G_MAT_V73 && k < G_N_ELEMENTS(vars); k++)
+        if (!mat73_bounded(mat, vars[k], len, error))
+            return FALSE;
+    if (!(o->ids = read_ids(mat, error)))
+        return FALSE;
+    matvar_t *u = Mat_VarRead(mat, "utm");
+    if (!u) {
+        mat_vars_clear(o);
+        return mat_fail(error, "utm", "variable missing or unreadable");
+    }
+    o->utm = numeric(u, &o->n_utm);
+    gboolean shape = u->rank == 2 && u->dims[1] == 2 && u->dims[0] == o->ids->len;
+    Mat_VarFree(u);
+    if (!o->utm || !shape) {
+        g_autofree char *why = g_strdup_printf("expected a %u×2 numeric matrix", o->ids->len);
+        mat_vars_clear(o);
+        return mat_fail(error, "utm", why);
+    }
+    if (!check_utm(o->utm, o->n_utm / 2, error) ||
+        !(o->tr = read_indices(mat, "trainSet", "trainInd", &o->n_tr, error)) ||
+        !(o->va = read_indices(mat, "valSet", "valInd", &o->n_va, error))) {
+        mat_vars_clear(o);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- v7.3 (HDF5) in a child process -------------------------------------------------------
+ * The HDF5 structures of a v7.3 file (superblock, object headers, B-trees, heaps, filters) are
+ * parsed by libhdf5 under matio, which trusts them.  So the whole v7.3 read runs in a forked
+ * child with an address-space budget (its size at the fork plus 256 MiB plus 64 × the file),
+ * a CPU budget (3 s plus 1 s per 2 MiB) and a wall-clock limit; it sends the checked variables
+ * back through a pipe.  A crash, an allocation beyond the budget or a hang in the child
+ * becomes an error naming the file; the parent never runs libhdf5 on the file. */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define S4G_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define S4G_ASAN 1
+#endif
+#endif
+#ifndef S4G_ASAN
+#define S4G_ASAN 0
+#endif
+#if S4G_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#define V73_WIRE_OK 'O'
+#define V73_WIRE_ERR 'E'
+
+static gboolean write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return FALSE;
+        p += w, n -= (size_t)w;
+    }
+    return TRUE;
+}
+
+static gboolean send_doubles(int fd, const double *v, size_t n)
+{
+    guint64 n64 = n;
+    return write_all(fd, &n64, sizeof n64) && write_all(fd, v, n * sizeof(double));
+}
+
+/* The child: read, send, exit (never returns). */
+G_GNUC_NORETURN static void v73_child(int fd, const char *path, gsize len)
+{
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) dup2(null, STDERR_FILENO); /* libhdf5 prints its error stack */
+    MatVars o = {0};
+    GError *e = NULL;
+    mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
+    gboolean ok = mat && read_vars(mat, S4G_MAT_V73, (goffset)len, &o, &e);
+    if (!mat)
+        g_set_error(&e, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "cvact: %s: not a MATLAB file (matio cannot open it)", path);
+    s4g_test_kill_at("mat73-child");
+    gboolean sent;
+    if (ok) {
+        char tag = V73_WIRE_OK;
+        guint32 n = o.ids->len;
+        sent = write_all(fd, &tag, 1) && write_all(fd, &n, sizeof n);
+        for (guint i = 0; sent && i < o.ids->len; i++) {
+            guint32 l = (guint32)strlen(o.ids->pdata[i]);
+            sent = write_all(fd, &l, sizeof l) && write_all(fd, o.ids->pdata[i], l);
+        }
+        sent = sent && send_doubles(fd, o.utm, o.n_utm) && send_doubles(fd, o.tr, o.n_tr) &&
+               send_doubles(fd, o.va, o.n_va);
+    } else {
+        char tag = V73_WIRE_ERR;
+        sent = write_all(fd, &tag, 1) && write_all(fd, e->message, strlen(e->message));
+    }
+    _exit(sent ? 0 : 3);
+}
+
+/* Reading back what the child sent: every length checked against the bytes received. */
+typedef struct {
+    const guint8 *p, *end;
+} Wire;
+
+static gboolean wire_take(Wire *w, void *out, size_t n)
+{
+    if ((size_t)(w->end - w->p) < n) return FALSE;
+    memcpy(out, w->p, n);
+    w->p += n;
+    return TRUE;
+}
+
+static double *wire_doubles(Wire *w, size_t *n)
+{
+    guint64 n64 = 0;
+    if (!wire_take(w, &n64, sizeof n64) || n64 > (guint64)(w->end - w->p) / sizeof(double))
+        return NULL;
+    double *v = g_new(double, n64 ? n64 : 1);
+    wire_take(w, v, n64 * sizeof(double));
+    *n = n64;
+    return v;
+}
+
+static gboolean wire_vars(Wire *w, MatVars *o)
+{
+    guint32 n = 0;
+    if (!wire_take(w, &n, sizeof n) || n > (size_t)(w->end - w->p) / sizeof n) return FALSE;
+    o->ids = g_ptr_array_new_full(n, g_free);
+    for (guint32 i = 0; i < n; i++) {
+        guint32 l = 0;
+        if (!wire_take(w, &l, sizeof l) || l > (size_t)(w->end - w->p)) return FALSE;
+        g_ptr_array_add(o->ids, g_strndup((const char *)w->p, l));
+        w->p += l;
+    }
+    return (o->utm = wire_doubles(w, &o->n_utm)) && (o->tr = wire_doubles(w, &o->n_tr)) &&
+           (o->va = wire_doubles(w, &o->n_va)) && w->p == w->end;
+}
+
+/* This process's address-space size in bytes (0 when unknown). */
+static guint64 address_space(void)
+{
+    g_autofree char *statm = NULL;
+    if (!g_file_get_contents("/proc/self/statm", &statm, NULL, NULL)) return 0;
+    return g_ascii_strtoull(statm, NULL, 10) * (guint64)sysconf(_SC_PAGESIZE);
+}
+
+static gboolean read_vars_isolated(const char *path, gsize len, MatVars *o, GError **error)
+{
+    guint64 budget = ((guint64)256 << 20) + 64 * (guint64)len;
+    guint64 as_limit = address_space() + budget;
+    /* reading a real ACT_data.mat takes well under a second of CPU; a damaged file can make
+     * libhdf5 spin (tests/fuzz/regressions/cvact/v73-libhdf5-spins.mat) */
+    rlim_t cpu_s = 3 + len / (2 << 20);
+    gint64 wall_us = (gint64)(20 + 3 * cpu_s) * G_USEC_PER_SEC;
+    int fds[2];
+    g_autoptr(GError) perr = NULL;
+    if (!g_unix_open_pipe(fds, FD_CLOEXEC, &perr)) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "cvact: %s: %s", path, perr->message);
+        return FALSE;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(fds[0]), close(fds[1]);
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_IO, "cvact: %s: fork: %s", path,
+                    g_strerror(e));
+        return FALSE;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        /* a crash ends the child by its signal, whatever handlers the parent had (libFuzzer's
+         * would report the parent's input as the crash) */
+        const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+        for (size_t i = 0; i < G_N_ELEMENTS(fatal); i++) signal(fatal[i], SIG_DFL);
+        struct rlimit cpu = {cpu_s, cpu_s + 1}, core = {0, 0};
+#if !S4G_ASAN
+        /* (AddressSanitizer reserves terabytes of address space as it goes: its builds rely on
+         * its own allocator limits instead) */
+        struct rlimit as = {as_limit, as_limit};
+        setrlimit(RLIMIT_AS, &as);
+#else
+        (void)as_limit;
+        /* an ASan report in the child (libhdf5's calls into intercepted functions) ends the
+         * child only: not libFuzzer's death callback, which would report the parent's input */
+        __sanitizer_set_death_callback(NULL);
+#endif
+        setrlimit(RLIMIT_CPU, &cpu);
+        setrlimit(RLIMIT_CORE, &core);
+        v73_child(fds[1], path, len);
+    }
+    close(fds[1]);
+    /* what the child can send is bounded by its own budget */
+    g_autoptr(GByteArray) got = g_byte_array_new();
+    gint64 deadline = g_get_monotonic_time() + wall_us;
+    gboolean timed_out = FALSE, too_much = FALSE;
+    guint8 chunk[65536];
+    for (;;) {
+        gint64 left = deadline - g_get_monotonic_time();
+        struct pollfd pfd = {fds[0], POLLIN, 0};
+        int r = left > 0 ? poll(&pfd, 1, (int)MIN(left / 1000 + 1, 1000)) : 0;
+        if (r < 0 && errno == EINTR) continue;
+        if (left <= 0) {
+            timed_out = TRUE;
+            break;
+        }
+        if (r == 0) continue;
+        ssize_t n = read(fds[0], chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (got->len + (guint64)n > budget) {
+            too_much = TRUE;
+            break;
+        }
+        g_byte_array_append(got, chunk, (guint)n);
+    }
+    close(fds[0]);
+    if (timed_out || too_much) kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) {
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                    "cvact: %s: reading the v7.3 (HDF5) file did not finish within %" G_GINT64_FORMAT
+                    " s (a damaged or crafted file?)",
+                    path, wall_us / G_USEC_PER_SEC);
+        return FALSE;
+    }
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        g_autofree char *how =
+            sig == SIGXCPU ? g_strdup_printf("reading it took more than %u s of CPU", (unsigned)cpu_s)
+            : sig == SIGABRT || sig == SIGSEGV || sig == SIGBUS
+                ? g_strdup_printf("its reader crashed (%s) or needed more than its memory "
+                                  "budget of %" G_GUINT64_FORMAT " MiB",
+                                  g_strsignal(sig), budget >> 20)
+                : g_strdup_printf("its reader ended with %s", g_strsignal(sig));
+        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, "cvact: %s: the v7.3 (HDF5) file "
+                    "is damaged or crafted: %s", path, how);
+        return FALSE;
+    }
+    Wire w = {got->data, got->len ? got->data + got->len : got->data};
+    char tag = 0;
+    if (!too_much && WIFEXITED(status) && WEXITSTATUS(status) == 0 && wire_take(&w, &tag, 1)) {
+        if (tag == V73_WIRE_ERR) {
+            g_autofree char *msg = g_strndup((const char *)w.p, (gsize)(w.end - w.p));
+            g_set_error_literal(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE, msg);
+            return FALSE;
+        }
+        if (tag == V73_WIRE_OK && wire_vars(&w, o)) return TRUE;
+    }
+    mat_vars_clear(o);
+    g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                "cvact: %s: the v7.3 (HDF5) file is damaged or crafted: its reader %s", path,
+                too_much ? "answered more than its memory budget allows"
+                         : "failed without an answer");
+    return FALSE;
+}
+
 gboolean s4g_reader_cvact(S4gDataset *ds, GError **error)
 {
     g_autofree char *path = g_build_filename(ds->root, MAT_FILE, NULL);
@@ -371,44 +660,26 @@ gboolean s4g_reader_cvact(S4gDataset *ds, GError **error)
     if (!s4g_mat_check((const guint8 *)bytes, len, what, &version, error))
         return FALSE;
     g_clear_pointer(&bytes, g_free);
-    mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
-    if (!mat) {
-        g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
-                    "cvact: %s: not a MATLAB file (matio cannot open it)", path);
-        return FALSE;
+    MatVars o = {0};
+    if (version == S4G_MAT_V73) {
+        if (!read_vars_isolated(path, len, &o, error))
+            return FALSE;
+    } else {
+        mat_t *mat = Mat_Open(path, MAT_ACC_RDONLY);
+        if (!mat) {
+            g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_PARSE,
+                        "cvact: %s: not a MATLAB file (matio cannot open it)", path);
+            return FALSE;
+        }
+        gboolean read = read_vars(mat, version, (goffset)len, &o, error);
+        Mat_Close(mat);
+        if (!read)
+            return FALSE;
     }
-    gboolean ok = FALSE;
-    g_autoptr(GPtrArray) ids = NULL;
-    g_autofree double *utm = NULL, *tr = NULL, *va = NULL;
-    size_t n_utm = 0, n_tr = 0, n_va = 0;
-    static const char *const vars[] = {"panoIds", "utm", "trainSet", "valSet"};
-    for (size_t k = 0; version == S4G_MAT_V73 && k < G_N_ELEMENTS(vars); k++)
-        if (!mat73_bounded(mat, vars[k], (goffset)len, error))
-            goto out;
-    if (!(ids = read_ids(mat, error)))
-        goto out;
-    matvar_t *u = Mat_VarRead(mat, "utm");
-    if (!u) {
-        mat_fail(error, "utm", "variable missing or unreadable");
-        goto out;
-    }
-    utm = numeric(u, &n_utm);
-    gboolean shape = u->rank == 2 && u->dims[1] == 2 && u->dims[0] == ids->len;
-    Mat_VarFree(u);
-    if (!utm || !shape) {
-        g_autofree char *why = g_strdup_printf("expected a %u×2 numeric matrix", ids->len);
-        mat_fail(error, "utm", why);
-        goto out;
-    }
-    if (!check_utm(utm, n_utm / 2, error))
-        goto out;
-    if (!(tr = read_indices(mat, "trainSet", "trainInd", &n_tr, error)) ||
-        !(va = read_indices(mat, "valSet", "valInd", &n_va, error)))
-        goto out;
-    ok = add_split(ds, ids, utm, n_utm, tr, n_tr, "train", "trainSet.trainInd", error) &&
-         add_split(ds, ids, utm, n_utm, va, n_va, "val", "valSet.valInd", error) &&
-         read_test(ds, ids, utm, n_utm, error);
-out:
-    Mat_Close(mat);
+    gboolean ok =
+        add_split(ds, o.ids, o.utm, o.n_utm, o.tr, o.n_tr, "train", "trainSet.trainInd", error) &&
+        add_split(ds, o.ids, o.utm, o.n_utm, o.va, o.n_va, "val", "valSet.valInd", error) &&
+        read_test(ds, o.ids, o.utm, o.n_utm, error);
+    mat_vars_clear(&o);
     return ok;
 }

@@ -7,6 +7,7 @@
 #include "s4g-json-out.h"
 #include "s4g-parallel.h"
 #include "s4g-store-runs.h"
+#include "s4g-test-kill.h"
 
 #include <math.h>
 #include <string.h>
@@ -155,6 +156,7 @@ float *s4g_encode_images(s4g_convnext *m, char *const *paths, guint n, S4gSize s
         for (guint i = 0; i < nb; i++)
             l2_normalise(out + (gsize)(b0 + i) * dim, dim);
         if (progress) progress(b0 + nb, n, user_data);
+        s4g_test_kill_at("encode-batch");
     }
     return out;
 }

@@ -3,6 +3,7 @@
 #include "s4g-store-embeddings.h"
 #include "s4g-store-private.h"
 #include "s4g-half.h"
+#include "s4g-test-kill.h"
 
 #include <math.h>
 #include <string.h>
@@ -40,6 +41,7 @@ gboolean s4g_store_embeddings_put(S4gStore *store, gint64 model, gsize n, const 
             sqlite3_bind_blob(st, 6, v, dim * 4, SQLITE_TRANSIENT);
         if (!s4g_store_step_done(store, st, "storing embeddings", error)) goto fail;
     }
+    s4g_test_kill_at("embeddings-rows");
     return s4g_store_commit(store, error);
 fail:
     s4g_store_rollback(store);

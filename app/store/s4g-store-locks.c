@@ -1,6 +1,7 @@
 /* s4g-store-locks.c — run locks beside the database and the sweep on open (s4g-store-locks.h). */
 #include "s4g-store-locks.h"
 #include "s4g-store-runs.h"
+#include "s4g-store-private.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -122,7 +123,19 @@ static gboolean pid_alive(gint64 pid)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-/* Removes NAME.tmp-PID files in dir whose PID holds no run lock and is not alive. */
+/* Removes a flat folder (its files, then itself); whether it is gone. */
+static gboolean remove_flat(const char *dir)
+{
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    for (const char *n; d && (n = g_dir_read_name(d));) {
+        g_autofree char *f = g_build_filename(dir, n, NULL);
+        g_unlink(f);
+    }
+    return g_rmdir(dir) == 0;
+}
+
+/* Removes NAME.tmp-PID files (and flat folders: a gallery's cut) in dir whose PID holds no run
+ * lock and is not alive. */
 static guint sweep_tmp(const char *dir, GHashTable *held)
 {
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
@@ -137,9 +150,81 @@ static guint sweep_tmp(const char *dir, GHashTable *held)
         if (*end || pid <= 0 || pid == getpid()) continue;
         if (g_hash_table_contains(held, &pid) || pid_alive(pid)) continue;
         g_autofree char *path = g_build_filename(dir, name, NULL);
-        if (g_unlink(path) == 0) n++;
+        if (g_file_test(path, G_FILE_TEST_IS_DIR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+            n += remove_flat(path);
+        else if (g_unlink(path) == 0)
+            n++;
     }
     return n;
+}
+
+/* Names of galleries/ folders that no dataset's root is (a root ends in galleries/NAME). */
+static GPtrArray *unrecorded_galleries(S4gStore *store, const char *galleries, GError **error)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GDir) gd = g_dir_open(galleries, 0, NULL);
+    if (!gd) return out;
+    g_autoptr(sqlite3_stmt) st = s4g_store_prepare(
+        store, "SELECT 1 FROM datasets WHERE root LIKE '%/galleries/' || ? ESCAPE '\\' "
+               "OR root = 'galleries/' || ?", error);
+    if (!st) {
+        g_ptr_array_unref(out);
+        return NULL;
+    }
+    for (const char *name; (name = g_dir_read_name(gd));) {
+        g_autofree char *d = g_build_filename(galleries, name, NULL);
+        if (strstr(name, ".tmp-") || !g_file_test(d, G_FILE_TEST_IS_DIR) ||
+            g_file_test(d, G_FILE_TEST_IS_SYMLINK))
+            continue;
+        g_autoptr(GString) esc = g_string_new(NULL);
+        for (const char *c = name; *c; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\') g_string_append_c(esc, '\\');
+            g_string_append_c(esc, *c);
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, esc->str, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+            g_ptr_array_add(out, g_strdup(name));
+        else if (rc != SQLITE_ROW) {
+            s4g_store_fail(store, "looking up galleries", error);
+            g_ptr_array_unref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* A gallery's cut is renamed to galleries/NAME inside the write transaction that records it
+ * (cmd-gallery.c): a folder there that no dataset refers to, seen while this process holds the
+ * write lock, was left by a process killed between the rename and COMMIT.  Only flat folders
+ * of PNG patches are removed. */
+static gboolean sweep_orphan_galleries(S4gStore *store, const char *galleries, guint *n,
+                                       GError **error)
+{
+    *n = 0;
+    g_autoptr(GPtrArray) cand = unrecorded_galleries(store, galleries, error);
+    if (!cand) return FALSE;
+    if (cand->len == 0) return TRUE;
+    if (!s4g_store_begin(store, error)) return FALSE;
+    g_autoptr(GPtrArray) sure = unrecorded_galleries(store, galleries, error);
+    if (!sure) {
+        s4g_store_rollback(store);
+        return FALSE;
+    }
+    for (guint i = 0; i < sure->len; i++) {
+        g_autofree char *d = g_build_filename(galleries, (char *)sure->pdata[i], NULL);
+        g_autoptr(GDir) dd = g_dir_open(d, 0, NULL);
+        gboolean patches = dd != NULL;
+        for (const char *f; patches && (f = g_dir_read_name(dd));) {
+            g_autofree char *fp = g_build_filename(d, f, NULL);
+            patches = g_str_has_suffix(f, ".png") && g_file_test(fp, G_FILE_TEST_IS_REGULAR) &&
+                      !g_file_test(fp, G_FILE_TEST_IS_SYMLINK);
+        }
+        if (patches) *n += remove_flat(d);
+    }
+    return s4g_store_commit(store, error);
 }
 
 gboolean s4g_store_sweep(S4gStore *store, guint *n_interrupted, guint *n_removed,
@@ -180,14 +265,19 @@ gboolean s4g_store_sweep(S4gStore *store, guint *n_interrupted, guint *n_removed
         g_autofree char *d = g_build_filename(s4g_store_dir(store), subs[i], NULL);
         removed += sweep_tmp(d, held);
     }
-    /* and each gallery's patches (galleries/NAME/) */
+    /* and each gallery's patches (galleries/NAME/), the cuts (galleries/NAME.tmp-PID/) and
+     * galleries a kill left renamed into place but unrecorded */
     g_autofree char *galleries = g_build_filename(s4g_store_dir(store), "galleries", NULL);
+    removed += sweep_tmp(galleries, held);
     g_autoptr(GDir) gd = g_dir_open(galleries, 0, NULL);
     const char *name;
     while (gd && (name = g_dir_read_name(gd))) {
         g_autofree char *d = g_build_filename(galleries, name, NULL);
         if (g_file_test(d, G_FILE_TEST_IS_DIR)) removed += sweep_tmp(d, held);
     }
+    guint orphans = 0;
+    if (!sweep_orphan_galleries(store, galleries, &orphans, error)) return FALSE;
+    removed += orphans;
     if (n_interrupted) *n_interrupted = interrupted;
     if (n_removed) *n_removed = removed;
     return TRUE;

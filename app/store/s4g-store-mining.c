@@ -2,6 +2,7 @@
  * negatives. */
 #include "s4g-store-mining.h"
 #include "s4g-store-private.h"
+#include "s4g-test-kill.h"
 
 #include <math.h>
 #include <string.h>
@@ -64,6 +65,7 @@ gint64 s4g_store_mining_add(S4gStore *store, const char *kind, gint64 model, gin
             }
         }
     }
+    s4g_test_kill_at("mining-rows");
     if (!s4g_store_commit(store, error)) goto fail;
     return id;
 fail:

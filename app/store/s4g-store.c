@@ -7,12 +7,15 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 struct _S4gStore {
     sqlite3 *db;
     char *dir;
     gint64 busy_since, busy_told; /* on_busy's wait */
+    gint64 busy_limit_us;         /* < 0: wait as long as it takes */
+    gboolean gave_up;             /* on_busy stopped waiting (busy_limit_us) */
 };
 
 G_DEFINE_QUARK(s4g-store-error-quark, s4g_store_error)
@@ -208,10 +211,13 @@ int s4g_store_schema_version(S4gStore *store)
 
 /* Each step reads the version and applies the next migration inside one BEGIN IMMEDIATE
  * transaction, so processes opening a new project at the same time take turns: the first
- * migrates, the others find the version already bumped. */
+ * migrates, the others find the version already bumped.  A database already at the latest
+ * version (read in a read transaction: the version only grows) needs no write lock, so
+ * opening it never waits for another process's writing. */
 static gboolean migrate(S4gStore *store, GError **error)
 {
     int want = s4g_store_latest_version();
+    if (s4g_store_schema_version(store) == want) return TRUE;
     for (;;) {
         if (!s4g_store_begin(store, error)) return FALSE;
         int have = s4g_store_schema_version(store);
@@ -249,8 +255,11 @@ static gboolean set_wal(S4gStore *store, GError **error)
     for (int attempt = 0;; attempt++) {
         int rc = sqlite3_exec(store->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
         if (rc == SQLITE_OK) return TRUE;
-        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 6000)
+        gboolean bounded = store->busy_limit_us >= 0 && attempt * 5000 >= store->busy_limit_us;
+        if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 6000 || bounded) {
+            store->gave_up = rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
             return s4g_store_exec(store, "PRAGMA journal_mode=WAL", error); /* names the error */
+        }
         g_usleep(5000);
     }
 }
@@ -262,7 +271,11 @@ static int on_busy(void *data, int count)
 {
     S4gStore *store = data;
     gint64 now = g_get_monotonic_time();
-    if (count == 0) store->busy_since = now;
+    if (count == 0) store->busy_since = now, store->gave_up = FALSE;
+    if (store->busy_limit_us >= 0 && now - store->busy_since >= store->busy_limit_us) {
+        store->gave_up = TRUE;
+        return 0;
+    }
     g_usleep(MIN(100, 1 + count) * 1000);
     gint64 waited = (now - store->busy_since) / G_USEC_PER_SEC;
     if (waited >= 5 && waited / 5 != store->busy_told && isatty(STDERR_FILENO)) {
@@ -274,6 +287,12 @@ static int on_busy(void *data, int count)
 }
 
 S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
+{
+    return s4g_store_open_within(dir, create, -1, error);
+}
+
+S4gStore *s4g_store_open_within(const char *dir, gboolean create, gint64 max_wait_ms,
+                                GError **error)
 {
     g_return_val_if_fail(dir != NULL, NULL);
     g_autofree char *path = g_build_filename(dir, "project.s4g", NULL);
@@ -297,6 +316,7 @@ S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
     }
     S4gStore *store = g_new0(S4gStore, 1);
     store->dir = g_strdup(dir);
+    store->busy_limit_us = max_wait_ms < 0 ? -1 : max_wait_ms * 1000;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &store->db, flags, NULL) != SQLITE_OK) {
         g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_SQL, "%s: %s", path,
@@ -311,6 +331,11 @@ S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error)
         !s4g_store_exec(store, "PRAGMA synchronous=NORMAL", error) || !migrate(store, error) ||
         !s4g_store_exec(store, "PRAGMA foreign_keys=ON", error) ||
         !s4g_store_sweep(store, NULL, NULL, error)) {
+        if (store->gave_up) {
+            g_clear_error(error);
+            g_set_error(error, S4G_STORE_ERROR, S4G_STORE_ERROR_BUSY,
+                        "%s: busy: another process is writing the project", dir);
+        }
         s4g_store_close(store);
         return NULL;
     }

@@ -17,6 +17,8 @@ typedef enum {
     S4G_STORE_ERROR_SQL,        /* SQLite reported an error (message names the statement) */
     S4G_STORE_ERROR_VERSION,    /* database is newer than this program */
     S4G_STORE_ERROR_INVALID,    /* bad argument or inconsistent data */
+    S4G_STORE_ERROR_BUSY,       /* another process held the write lock longer than the
+                                 * caller would wait (s4g_store_open_within) */
 } S4gStoreError;
 
 typedef struct _S4gStore S4gStore;
@@ -24,6 +26,12 @@ typedef struct _S4gStore S4gStore;
 /* Opens the project folder `dir`.  With `create`, makes the folder, models/ and tiles/ and a
  * fresh database if absent; without it, a folder lacking project.s4g is an error. */
 S4gStore *s4g_store_open(const char *dir, gboolean create, GError **error);
+/* s4g_store_open waiting at most max_wait_ms for another process's write lock (the opening
+ * migrates and sweeps, which writes), then failing with S4G_STORE_ERROR_BUSY; the handle
+ * keeps that bound for its later writes.  For a caller that must not block (the Studio's main
+ * thread); s4g_store_open waits as long as it takes. */
+S4gStore *s4g_store_open_within(const char *dir, gboolean create, gint64 max_wait_ms,
+                                GError **error);
 void s4g_store_close(S4gStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gStore, s4g_store_close)
 

@@ -89,9 +89,10 @@ static gboolean load_models(S4gProject *self, GError **error)
     return TRUE;
 }
 
-S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error)
+S4gProject *s4g_project_open(const char *dir, gboolean create, gint64 max_wait_ms,
+                             GError **error)
 {
-    S4gStore *store = s4g_store_open(dir, create, error);
+    S4gStore *store = s4g_store_open_within(dir, create, max_wait_ms, error);
     if (!store) return NULL;
     S4gProject *self = g_object_new(S4G_TYPE_PROJECT, NULL);
     self->store = store;

@@ -25,7 +25,10 @@ typedef struct {
 void s4g_candidate_free(S4gCandidate *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(S4gCandidate, s4g_candidate_free)
 
-S4gProject *s4g_project_open(const char *dir, gboolean create, GError **error);
+/* Waits at most max_wait_ms (< 0: as long as it takes) for another process's write lock;
+ * then fails with S4G_STORE_ERROR_BUSY. */
+S4gProject *s4g_project_open(const char *dir, gboolean create, gint64 max_wait_ms,
+                             GError **error);
 S4gStore *s4g_project_get_store(S4gProject *self);
 const char *s4g_project_get_dir(S4gProject *self);
 /* GListModel of S4gPhoto (ground views of every dataset), ordered by id. */

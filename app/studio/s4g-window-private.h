@@ -65,6 +65,11 @@ struct _S4gWindow {
     GSettings *settings;
     char *imagery; /* base layer from the command line (s4g-studio --imagery), or NULL */
     S4gProject *project;
+    /* a project whose database another process was writing: opened by open_when_free
+     * (s4g-window.c) as soon as the lock is free; its toast stays until then */
+    char *busy_dir;
+    GCancellable *busy_wait;
+    AdwToast *busy_toast;
     GtkFilterListModel *filtered;
     GtkSortListModel *sorted;
     GtkSingleSelection *selection;

@@ -505,11 +505,90 @@ void s4g_window_set_base_imagery(S4gWindow *self, const char *src)
     on_tile_settings_changed(self);
 }
 
+/* ---- a project another process is writing ---------------------------------------------
+ * Opening migrates and sweeps, which needs the write lock; an import or a training run in
+ * another process may hold it for minutes.  The main thread waits at most OPEN_WAIT_MS, then
+ * says so in a toast that stays and waits in a worker thread (short bounded tries, so closing
+ * the window stops it); when the lock is free the project opens. */
+#define OPEN_WAIT_MS 300
+
+static void busy_wait_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+    const char *dir = data;
+    while (!g_cancellable_is_cancelled(cancel)) {
+        g_autoptr(GError) error = NULL;
+        S4gStore *store = s4g_store_open_within(dir, TRUE, 500, &error);
+        if (store) {
+            s4g_store_close(store);
+            g_task_return_boolean(task, TRUE);
+            return;
+        }
+        if (!g_error_matches(error, S4G_STORE_ERROR, S4G_STORE_ERROR_BUSY)) {
+            g_task_return_error(task, g_steal_pointer(&error));
+            return;
+        }
+    }
+    g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "cancelled");
+}
+
+static void busy_wait_done(GObject *source, GAsyncResult *res, gpointer data)
+{
+    S4gWindow *self = S4G_WINDOW(source);
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_strdup(g_task_get_task_data(G_TASK(res)));
+    gboolean free_now = g_task_propagate_boolean(G_TASK(res), &error);
+    if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+        g_strcmp0(dir, self->busy_dir))
+        return; /* another project was asked for meanwhile */
+    g_clear_pointer(&self->busy_dir, g_free);
+    g_clear_object(&self->busy_wait);
+    if (self->busy_toast) adw_toast_dismiss(self->busy_toast);
+    g_clear_object(&self->busy_toast);
+    if (!free_now || !s4g_window_open_project(self, dir, &error))
+        _s4g_window_toast(self, error->message);
+}
+
+static void stop_busy_wait(S4gWindow *self)
+{
+    if (self->busy_wait) g_cancellable_cancel(self->busy_wait);
+    g_clear_object(&self->busy_wait);
+    g_clear_pointer(&self->busy_dir, g_free);
+    if (self->busy_toast) adw_toast_dismiss(self->busy_toast);
+    g_clear_object(&self->busy_toast);
+}
+
+static void open_when_free(S4gWindow *self, const char *dir)
+{
+    stop_busy_wait(self);
+    self->busy_dir = g_strdup(dir);
+    self->busy_wait = g_cancellable_new();
+    g_autofree char *base = g_path_get_basename(dir);
+    g_autofree char *msg = g_strdup_printf(
+        _("The project “%s” is busy: another s4g process is writing it; retrying…"), base);
+    self->busy_toast = g_object_ref_sink(adw_toast_new(msg));
+    adw_toast_set_timeout(self->busy_toast, 0); /* until the project opens */
+    adw_toast_overlay_add_toast(self->toasts, g_object_ref(self->busy_toast));
+    g_object_set_data_full(G_OBJECT(self), "s4g-last-toast", g_strdup(msg), g_free);
+    GTask *task = g_task_new(self, self->busy_wait, busy_wait_done, NULL);
+    g_task_set_task_data(task, g_strdup(dir), g_free);
+    g_task_run_in_thread(task, busy_wait_thread);
+    g_object_unref(task);
+}
+
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error)
 {
     g_return_val_if_fail(S4G_IS_WINDOW(self), FALSE);
-    S4gProject *project = s4g_project_open(dir, TRUE, error);
-    if (!project) return FALSE;
+    g_autoptr(GError) local = NULL;
+    S4gProject *project = s4g_project_open(dir, TRUE, OPEN_WAIT_MS, &local);
+    if (!project && g_error_matches(local, S4G_STORE_ERROR, S4G_STORE_ERROR_BUSY)) {
+        open_when_free(self, dir);
+        return TRUE;
+    }
+    if (!project) {
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+    stop_busy_wait(self);
     g_set_object(&self->project, project);
     g_object_unref(project);
     if (self->predicted) g_hash_table_remove_all(self->predicted); /* ids are per project */
@@ -591,6 +670,7 @@ static void dispose(GObject *o)
     }
     if (self->loads) g_cancellable_cancel(self->loads);
     g_clear_object(&self->loads);
+    stop_busy_wait(self);
     _s4g_window_prediction_dispose(self);
     gtk_widget_dispose_template(GTK_WIDGET(self), S4G_TYPE_WINDOW);
     g_clear_object(&self->selection);

@@ -15,6 +15,9 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(S4gWindow, s4g_window, S4G, WINDOW, AdwApplicationWindow)
 
 S4gWindow *s4g_window_new(GtkApplication *app);
+/* Opens (or creates) the project in `dir`.  When another process holds its write lock the
+ * main thread waits at most 0.3 s, then a toast says the project is busy and it opens by itself
+ * once the lock is free (TRUE).  FALSE with an error when it cannot be opened. */
 gboolean s4g_window_open_project(S4gWindow *self, const char *dir, GError **error);
 S4gProject *s4g_window_get_project(S4gWindow *self);
 /* Shows `src` (a GeoTIFF or any GDAL raster s4g_imagery_open() accepts) as the map's base

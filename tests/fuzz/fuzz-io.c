@@ -4,6 +4,7 @@
  * or out-of-bounds read is a bug. */
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
+#include "fuzz-outcome.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,8 +12,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+int s4g_fuzz_outcome;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static const char *const names[] = {"fuzz.npy", "fuzz.safetensors", NULL};
+    s4g_fuzz_outcome = S4G_FUZZ_ACCEPTED; /* the empty input: nothing to parse */
     if (size < 1)
         return 0;
     s4g_err err = {0};
@@ -20,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size - 1;
     if (data[0] & 1) {
         s4g_npy a;
-        if (s4g_npy_parse(p, n, "fuzz.npy", &a, &err) == 0) {
+        int rc = s4g_npy_parse(p, n, "fuzz.npy", &a, &err);
+        s4g_fuzz_note(rc == 0, err.msg, names);
+        if (rc == 0) {
             float sum = 0; /* touch every element so ASan sees the whole array */
             for (size_t i = 0; i < a.count; i++)
                 sum += a.data[i];
@@ -35,8 +42,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(img, p, n);
     s4g_st_file *f = s4g_st_parse(img, n, "fuzz.safetensors", &err);
+    s4g_fuzz_note(f != NULL, err.msg, names);
     if (!f)
-        return 0;
+        return 0; /* the parser owns img, even on failure */
     for (size_t i = 0; i < f->ntensors; i++) {
         const s4g_st_tensor *t = &f->tensors[i];
         if (t->count > (1u << 20))

@@ -3,12 +3,15 @@
  * (bounded depth: memo sharing may make it cyclic) so ASan sees every node.  Seeds:
  * tests/fuzz/corpus-pickle (data.pkl of small torch.save files). */
 #include "s4g-pickle.h"
+#include "fuzz-outcome.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int s4g_fuzz_outcome;
 
 static size_t budget; /* memo sharing makes the tree a DAG: bound the visits, not the depth */
 
@@ -38,7 +41,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(img, data, size);
     s4g_err err = {0};
     s4g_pickle pk;
-    if (s4g_pickle_load(&pk, img, size, "fuzz.pkl", &err) == 0) {
+    int rc = s4g_pickle_load(&pk, img, size, "fuzz.pkl", &err);
+    static const char *const names[] = {"fuzz.pkl", NULL};
+    s4g_fuzz_note(rc == 0, err.msg, names);
+    if (rc == 0) {
         budget = 100000;
         err.code = (int)(walk(pk.root, 0) & 1);
         s4g_pk_get(pk.root, "state_dict");

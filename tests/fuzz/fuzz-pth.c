@@ -4,12 +4,15 @@
  * in full and converted when it is a float type.  Seeds: tests/fuzz/corpus-pth (small
  * torch.save files from tools/make-pth-fixtures.py). */
 #include "s4g-pth.h"
+#include "fuzz-outcome.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int s4g_fuzz_outcome;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,6 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(img, data, size);
     s4g_err err = {0};
     s4g_pth *p = s4g_pth_parse(img, size, "fuzz.pth", &err);
+    static const char *const names[] = {"fuzz.pth", NULL};
+    s4g_fuzz_note(p != NULL, err.msg, names);
     if (p) {
         unsigned sum = 0;
         for (size_t i = 0; i < p->f->ntensors; i++) {

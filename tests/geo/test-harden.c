@@ -8,6 +8,7 @@
 #include "s4g-npy.h"
 #include "s4g-safetensors.h"
 #include "s4g-store-datasets.h"
+#include "s4g-test-kill.h"
 
 #include <math.h>
 #include <matio.h>
@@ -224,6 +225,9 @@ static void test_cvact_fuzz_regressions(void)
         /* version 0x0100 (v5) with an HDF5 signature at byte 512: walked as v5, as matio reads
          * it (it was taken for v7.3 and skipped; matio then calloc'ed 2^50 bytes) */
         {"v5-with-hdf5-signature-huge-struct.mat", "trainSet: more fields declared"},
+        /* a damaged v7.3 file (found by fuzz-cvact) on which libhdf5 spins: its child is
+         * stopped by the CPU budget */
+        {"v73-libhdf5-spins.mat", "s of CPU"},
     };
     g_autofree char *root = fx_tmpdir();
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -310,6 +314,109 @@ static void test_cvact_valid_and_utm(void)
         make_cvact_mat(root, kinds[k].ver, kinds[k].comp, 1e300);
         expect_fail(S4G_DATASET_CVACT, root, "utm(2,2)", "northing");
     }
+    fx_rmtree(root);
+}
+
+/* v7.3 (HDF5) files crafted from a valid one as matio writes it: truncated, with huge
+ * declared dimensions, with damaged B-tree nodes and with random byte damage.  Each must give
+ * an error naming the file (or, for harmless damage, read normally); none may crash or exhaust
+ * memory — libhdf5 runs in a child with budgets, and a child that dies is an error too. */
+static void put_bytes(const char *path, const guint8 *data, gsize len)
+{
+    g_assert_true(g_file_set_contents(path, (const char *)data, (gssize)len, NULL));
+}
+
+/* Reads the dataset; either it succeeds or the error names ACT_data.mat.  Returns 1 for an
+ * error, 0 for success. */
+static int read_ok_or_named(const char *root)
+{
+    g_autoptr(S4gDataset) ds = s4g_dataset_new(S4G_DATASET_CVACT, root, FALSE);
+    g_autoptr(GError) e = NULL;
+    if (s4g_dataset_read(ds, &e)) return 0;
+    g_assert_nonnull(e);
+    if (!strstr(e->message, "ACT_data.mat"))
+        g_error("error “%s” does not name the file", e->message);
+    g_test_message("refused: %s", e->message);
+    return 1;
+}
+
+static void test_cvact_v73_crafted(void)
+{
+    g_autofree char *root = fx_tmpdir();
+    make_cvact_mat(root, MAT_FT_MAT73, MAT_COMPRESSION_NONE, 6090010);
+    g_autofree char *path = g_build_filename(root, "ACT_data.mat", NULL);
+    g_autofree guint8 *good = NULL;
+    gsize len = 0;
+    g_assert_true(g_file_get_contents(path, (char **)&good, &len, NULL));
+    if (read_ok_or_named(root)) {
+        g_test_skip("matio without HDF5");
+        fx_rmtree(root);
+        return;
+    }
+    g_autofree guint8 *buf = g_memdup2(good, len);
+
+    /* truncated: inside the MAT header, at the HDF5 superblock, in the middle, near the end */
+    const gsize cuts[] = {600, 1024, len / 2, len - 64, len - 1};
+    for (gsize k = 0; k < G_N_ELEMENTS(cuts); k++) {
+        put_bytes(path, good, cuts[k]);
+        expect_fail(S4G_DATASET_CVACT, root, "ACT_data.mat", "truncated");
+    }
+
+    /* huge declared dimensions: every dataspace size of 2 (utm's, the index vectors') or 4
+     * (panoIds' characters) — 8-byte little-endian lengths — made 2^40 */
+    guint replaced = 0;
+    memcpy(buf, good, len);
+    for (gsize i = 512; i + 8 <= len; i += 1) {
+        guint64 v;
+        memcpy(&v, buf + i, 8);
+        if ((v == 2 || v == 4) && i >= 8 && buf[i - 1] == 0 && i % 8 == 0) {
+            guint64 huge = (guint64)1 << 40;
+            memcpy(buf + i, &huge, 8);
+            replaced++;
+        }
+    }
+    g_assert_cmpuint(replaced, >, 0);
+    put_bytes(path, buf, len);
+    int fails = read_ok_or_named(root);
+    g_assert_cmpint(fails, ==, 1);
+
+    /* damaged B-tree nodes ("TREE"): entries used, sibling and child addresses overwritten */
+    guint trees = 0;
+    for (int variant = 0; variant < 3; variant++) {
+        memcpy(buf, good, len);
+        for (gsize i = 0; i + 24 <= len; i++) {
+            if (memcmp(buf + i, "TREE", 4)) continue;
+            trees += variant == 0;
+            if (variant == 0) memset(buf + i + 6, 0xff, 2);   /* entries used: 65535 */
+            if (variant == 1) memset(buf + i + 8, 0x7f, 16);  /* left/right siblings */
+            if (variant == 2) memset(buf + i + 24, 0xa5, MIN(len - i - 24, 64)); /* keys, children */
+        }
+        put_bytes(path, buf, len);
+        read_ok_or_named(root);
+    }
+    g_assert_cmpuint(trees, >, 0);
+
+    /* random damage past the MAT header: 1–8 bytes at a time, 200 files */
+    GRand *rng = g_rand_new_with_seed(17);
+    guint errors = 0;
+    for (int t = 0; t < 200; t++) {
+        memcpy(buf, good, len);
+        int n = g_rand_int_range(rng, 1, 9);
+        for (int k = 0; k < n; k++)
+            buf[g_rand_int_range(rng, 512, (gint32)len)] = (guint8)g_rand_int_range(rng, 0, 256);
+        put_bytes(path, buf, len);
+        errors += read_ok_or_named(root);
+    }
+    g_rand_free(rng);
+    g_test_message("v7.3 random damage: %u of 200 refused with an error naming the file", errors);
+    g_assert_cmpuint(errors, >, 0);
+
+    /* the reader's child dying (here killed by the test hook) is an error naming the file */
+    put_bytes(path, good, len);
+    g_assert_true(s4g_test_kill_arm("mat73-child:1", NULL));
+    expect_fail(S4G_DATASET_CVACT, root, "ACT_data.mat", "v7.3 (HDF5)", "damaged or crafted");
+    g_assert_true(s4g_test_kill_arm(NULL, NULL));
+    g_assert_cmpint(read_ok_or_named(root), ==, 0);
     fx_rmtree(root);
 }
 
@@ -779,6 +886,7 @@ int main(int argc, char **argv)
     g_test_add_func("/harden/cvact-crafted", test_cvact_crafted);
     g_test_add_func("/harden/cvact-fuzz-regressions", test_cvact_fuzz_regressions);
     g_test_add_func("/harden/cvact-valid-utm", test_cvact_valid_and_utm);
+    g_test_add_func("/harden/cvact-v73-crafted", test_cvact_v73_crafted);
     g_test_add_func("/harden/paths-inside-root", test_paths_inside_root);
     g_test_add_func("/harden/coordinates", test_coordinates);
     g_test_add_func("/harden/reimport-other-root", test_reimport_other_root);
