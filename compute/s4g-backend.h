@@ -38,6 +38,11 @@ typedef struct s4g_backend_ops {
     int (*gelu_back)(s4g_ctx *, size_t n, s4g_t x, s4g_t dy, s4g_t dx, s4g_err *);
     int (*gemm)(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A, s4g_t B,
                 float beta, s4g_t C, s4g_t bias, s4g_err *);
+    /* optional fused forms (s4g-ops.c falls back to gemm + gelu / gelu_back without them) */
+    int (*gemm_gelu)(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                     s4g_t B, s4g_t bias, s4g_t H, s4g_t G, s4g_err *);
+    int (*gemm_gelu_back)(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                          s4g_t B, s4g_t H, s4g_t T, s4g_t DH, s4g_err *);
     int (*colsum)(s4g_ctx *, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *);
     int (*patchify)(s4g_ctx *, int N, int H, int W, int C, int k, s4g_t x, s4g_t y, s4g_err *);
     int (*patchify_back)(s4g_ctx *, int N, int H, int W, int C, int k, s4g_t dy, s4g_t dx,

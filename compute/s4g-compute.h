@@ -135,6 +135,14 @@ int s4g_gelu_back(s4g_ctx *ctx, size_t n, s4g_t x, s4g_t dy, s4g_t dx, s4g_err *
  * Linear y = x W^T + b with PyTorch's W[out,in] is gemm(ta=0, tb=1). */
 int s4g_gemm(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A, s4g_t B,
              float beta, s4g_t C, s4g_t bias, s4g_err *err);
+/* Linear + GELU, fused where the backend can (the CPU applies GELU to each chunk of rows
+ * while it is in cache): H[M,N] = alpha op(A) op(B) + bias (bias optional), G = gelu(H). */
+int s4g_gemm_gelu(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                  s4g_t B, s4g_t bias, s4g_t H, s4g_t G, s4g_err *err);
+/* Its backward through the GELU: T[M,N] = alpha op(A) op(B) (scratch, overwritten),
+ * DH = gelu'(H) * T — the same as s4g_gemm into T then s4g_gelu_back(H, T, DH). */
+int s4g_gemm_gelu_back(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                       s4g_t B, s4g_t H, s4g_t T, s4g_t DH, s4g_err *err);
 /* out[N] = beta * out + sum over rows of x[M,N]  (bias gradient) */
 int s4g_colsum(s4g_ctx *ctx, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *err);
 

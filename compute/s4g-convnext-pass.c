@@ -49,9 +49,8 @@ int s4g_convnext_forward(s4g_convnext *m, s4g_convnext_ws *ws, s4g_err *err)
                             err));
             TRY(s4g_layernorm(c, rows, d, LN_EPS, b->a, PT(bp->ln_w), PT(bp->ln_b), b->b,
                               b->mean, b->rstd, err));
-            TRY(s4g_gemm(c, 0, 1, rows, 4 * d, d, 1.0f, b->b, PT(bp->fc1_w), 0.0f, b->h,
-                         PT(bp->fc1_b), err));
-            TRY(s4g_gelu(c, (size_t)rows * 4 * d, b->h, b->g, err));
+            TRY(s4g_gemm_gelu(c, 0, 1, rows, 4 * d, d, 1.0f, b->b, PT(bp->fc1_w), PT(bp->fc1_b),
+                              b->h, b->g, err));
             TRY(s4g_gemm(c, 0, 1, rows, d, 4 * d, 1.0f, b->g, PT(bp->fc2_w), 0.0f, b->z,
                          PT(bp->fc2_b), err));
             TRY(s4g_scale_residual(c, rows, d, x, b->z, PT(bp->gamma), b->out, err));
@@ -110,12 +109,12 @@ int s4g_convnext_backward_ready(s4g_convnext *m, s4g_convnext_ws *ws, s4g_t dfea
             blk_a *b = &ws->blk[i][j];
             TRY(s4g_scale_residual_back(c, rows, d, b->z, PT(bp->gamma), D, ws->dZ,
                                         GT(bp->gamma), err));
-            TRY(s4g_gemm(c, 0, 0, rows, 4 * d, d, 1.0f, ws->dZ, PT(bp->fc2_w), 0.0f, ws->dG,
-                         s4g_none(), err));
+            /* dG = dZ fc2_w, then dH = gelu'(h) dG chunk by chunk (dG is scratch) */
+            TRY(s4g_gemm_gelu_back(c, 0, 0, rows, 4 * d, d, 1.0f, ws->dZ, PT(bp->fc2_w), b->h,
+                                   ws->dG, ws->dH, err));
             TRY(s4g_gemm(c, 1, 0, d, 4 * d, rows, 1.0f, ws->dZ, b->g, 1.0f, GT(bp->fc2_w),
                          s4g_none(), err));
             TRY(s4g_colsum(c, rows, d, ws->dZ, 1.0f, GT(bp->fc2_b), err));
-            TRY(s4g_gelu_back(c, (size_t)rows * 4 * d, b->h, ws->dG, ws->dH, err));
             TRY(s4g_gemm(c, 0, 0, rows, d, 4 * d, 1.0f, ws->dH, PT(bp->fc1_w), 0.0f, ws->dB,
                          s4g_none(), err));
             TRY(s4g_gemm(c, 1, 0, 4 * d, d, rows, 1.0f, ws->dH, b->b, 1.0f, GT(bp->fc1_w),

@@ -117,6 +117,45 @@ int s4g_gemm(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g
     return CALL(gemm, ta != 0, tb != 0, M, N, K, alpha, A, B, beta, C, bias, err);
 }
 
+/* A, B and the [M,N] results checked as s4g_gemm does, plus the extra [M,N] tensors */
+static int gemm_args(s4g_ctx *ctx, const char *op, int M, int N, int K, s4g_t A, s4g_t B,
+                     s4g_t C, s4g_t bias, s4g_t X, const char *xname, s4g_t Y, const char *yname,
+                     s4g_err *err)
+{
+    return dims_ok(op, err, 3, M, N, K) || need(ctx, op, "A", A, Z(M) * Z(K), err) ||
+           need(ctx, op, "B", B, Z(K) * Z(N), err) || need(ctx, op, "C", C, Z(M) * Z(N), err) ||
+           maybe(ctx, op, "bias", bias, Z(N), err) ||
+           need(ctx, op, xname, X, Z(M) * Z(N), err) ||
+           need(ctx, op, yname, Y, Z(M) * Z(N), err);
+}
+
+int s4g_gemm_gelu(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                  s4g_t B, s4g_t bias, s4g_t H, s4g_t G, s4g_err *err)
+{
+    if (gemm_args(ctx, "gemm_gelu", M, N, K, A, B, H, bias, H, "H", G, "G", err))
+        return -1;
+    if (ctx->ops->gemm_gelu)
+        return ctx->ops->gemm_gelu(ctx, ta != 0, tb != 0, M, N, K, alpha, A, B, bias, H, G, err);
+    return s4g_gemm(ctx, ta, tb, M, N, K, alpha, A, B, 0.0f, H, bias, err) ||
+                   s4g_gelu(ctx, Z(M) * Z(N), H, G, err)
+               ? -1
+               : 0;
+}
+
+int s4g_gemm_gelu_back(s4g_ctx *ctx, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                       s4g_t B, s4g_t H, s4g_t T, s4g_t DH, s4g_err *err)
+{
+    if (gemm_args(ctx, "gemm_gelu_back", M, N, K, A, B, T, s4g_none(), H, "H", DH, "DH", err))
+        return -1;
+    if (ctx->ops->gemm_gelu_back)
+        return ctx->ops->gemm_gelu_back(ctx, ta != 0, tb != 0, M, N, K, alpha, A, B, H, T, DH,
+                                        err);
+    return s4g_gemm(ctx, ta, tb, M, N, K, alpha, A, B, 0.0f, T, s4g_none(), err) ||
+                   s4g_gelu_back(ctx, Z(M) * Z(N), H, T, DH, err)
+               ? -1
+               : 0;
+}
+
 int s4g_colsum(s4g_ctx *ctx, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *err)
 {
     if (dims_ok("colsum", err, 2, M, N) || need(ctx, "colsum", "x", x, Z(M) * Z(N), err) ||

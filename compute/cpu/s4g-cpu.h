@@ -129,6 +129,10 @@ int s4g_cpu_gelu_back(s4g_ctx *, size_t n, s4g_t x, s4g_t dy, s4g_t dx, s4g_err 
 /* s4g-cpu-gemm.c */
 int s4g_cpu_gemm(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A, s4g_t B,
                  float beta, s4g_t C, s4g_t bias, s4g_err *);
+int s4g_cpu_gemm_gelu(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha, s4g_t A,
+                      s4g_t B, s4g_t bias, s4g_t H, s4g_t G, s4g_err *);
+int s4g_cpu_gemm_gelu_back(s4g_ctx *, int ta, int tb, int M, int N, int K, float alpha,
+                           s4g_t A, s4g_t B, s4g_t H, s4g_t T, s4g_t DH, s4g_err *);
 int s4g_cpu_colsum(s4g_ctx *, int M, int N, s4g_t x, float beta, s4g_t out, s4g_err *);
 /* The cache-blocked C GEMM used without OpenBLAS; exported so tests exercise it too.
  * Same semantics as s4g_gemm on raw row-major pointers; returns -1 only when out of memory. */

@@ -125,7 +125,7 @@ static int gemm_blocked(int ta, int tb, int M, int N, int K, float alpha, s4g_bu
 static void check_gemm(gemm_fn fn, const char *name)
 {
     static const int shapes[][3] = {{7, 33, 129}, {33, 7, 5}, {129, 129, 33}, {1, 3, 1},
-                                    {65, 1100, 300}};
+                                    {65, 1100, 300}, {1000, 1031, 7}};
     uint64_t rng = 42;
     for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++)
         for (int ta = 0; ta < 2; ta++)
@@ -179,6 +179,85 @@ static void test_gemm(void)
 static void test_gemm_blocked(void)
 {
     check_gemm(gemm_blocked, "gemm_blocked");
+}
+
+/* s4g_gemm_gelu / s4g_gemm_gelu_back (GELU applied per chunk of rows while it is in cache)
+ * against the double reference: the product to the GEMM's NMSE, the GELU (forward) and
+ * gelu'(H) * T (backward) element-wise from the product it returned.  {1000, 1031, 7} and
+ * {777, 2049, 3} are split into chunks of 112 and 64 rows with a partial last one. */
+static double gelu_grad1(double x)
+{
+    return 0.5 * (1.0 + erf(x / sqrt(2.0))) + x * exp(-0.5 * x * x) / sqrt(2.0 * G_PI);
+}
+
+static void test_gemm_gelu(void)
+{
+    static const int shapes[][3] = {{7, 33, 129}, {1, 3, 1}, {333, 97, 61}, {1000, 1031, 7},
+                                    {777, 2049, 3}};
+    uint64_t rng = 77;
+    s4g_err err = {0};
+    for (size_t s = 0; s < G_N_ELEMENTS(shapes); s++)
+        for (int ta = 0; ta < 2; ta++)
+            for (int tb = 0; tb < 2; tb++) {
+                int M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+                size_t mn = (size_t)M * N;
+                float *hA, *hB, *hb, *hH;
+                s4g_buf *A = tu_rand(ctx, &rng, (size_t)M * K, -1, 1, &hA);
+                s4g_buf *B = tu_rand(ctx, &rng, (size_t)K * N, -1, 1, &hB);
+                s4g_buf *bias = tu_rand(ctx, &rng, N, -1, 1, &hb);
+                s4g_buf *H = tu_rand(ctx, &rng, mn, -2, 2, &hH); /* backward's H: any values */
+                s4g_buf *C = tu_rand(ctx, &rng, mn, -1, 1, NULL);
+                s4g_buf *G = tu_rand(ctx, &rng, mn, -1, 1, NULL);
+                double *dA = tu_dbl(hA, (size_t)M * K), *dB = tu_dbl(hB, (size_t)K * N);
+                double *db = tu_dbl(hb, N), *want = g_new(double, mn), *w2 = g_new(double, mn);
+                char what[96];
+                g_snprintf(what, sizeof what, "gemm_gelu ta=%d tb=%d M=%d N=%d K=%d", ta, tb, M,
+                           N, K);
+
+                s4g_ref_gemm(ta, tb, M, N, K, 1.25, dA, dB, 0.0, want, db);
+                g_assert_cmpint(s4g_gemm_gelu(ctx, ta, tb, M, N, K, 1.25f, s4g_at(A, 0),
+                                              s4g_at(B, 0), s4g_at(bias, 0), s4g_at(C, 0),
+                                              s4g_at(G, 0), &err),
+                                ==, 0);
+                float *got = tu_get(C, mn);
+                if (!(nmse(got, want, mn) <= 1e-10))
+                    g_error("%s: product NMSE %.3g", what, nmse(got, want, mn));
+                double *dgot = tu_dbl(got, mn);
+                s4g_ref_gelu(mn, dgot, w2);
+                tu_check(what, G, w2, mn, TOL);
+                g_free(got);
+                g_free(dgot);
+
+                g_snprintf(what, sizeof what, "gemm_gelu_back ta=%d tb=%d M=%d N=%d K=%d", ta, tb,
+                           M, N, K);
+                s4g_ref_gemm(ta, tb, M, N, K, 1.25, dA, dB, 0.0, want, NULL);
+                g_assert_cmpint(s4g_gemm_gelu_back(ctx, ta, tb, M, N, K, 1.25f, s4g_at(A, 0),
+                                                   s4g_at(B, 0), s4g_at(H, 0), s4g_at(C, 0),
+                                                   s4g_at(G, 0), &err),
+                                ==, 0);
+                got = tu_get(C, mn);
+                if (!(nmse(got, want, mn) <= 1e-10))
+                    g_error("%s: product NMSE %.3g", what, nmse(got, want, mn));
+                for (size_t i = 0; i < mn; i++)
+                    w2[i] = gelu_grad1(hH[i]) * got[i];
+                tu_check(what, G, w2, mn, TOL);
+                g_free(got);
+                g_free(dA);
+                g_free(dB);
+                g_free(db);
+                g_free(want);
+                g_free(w2);
+                g_free(hA);
+                g_free(hB);
+                g_free(hb);
+                g_free(hH);
+                s4g_buf_free(A);
+                s4g_buf_free(B);
+                s4g_buf_free(bias);
+                s4g_buf_free(H);
+                s4g_buf_free(C);
+                s4g_buf_free(G);
+            }
 }
 
 static void test_colsum(void)
@@ -717,6 +796,7 @@ int main(int argc, char **argv)
     tu_add_isa("/cpu", "eltwise", test_eltwise);
     g_test_add_func("/cpu/gemm", test_gemm);
     g_test_add_func("/cpu/gemm-blocked", test_gemm_blocked);
+    tu_add_isa("/cpu", "gemm-gelu", test_gemm_gelu);
     tu_add_isa("/cpu", "colsum", test_colsum);
     g_test_add_func("/cpu/patchify", test_patchify);
     tu_add_isa("/cpu", "dwconv7", test_dwconv7);
