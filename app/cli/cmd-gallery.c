@@ -132,17 +132,19 @@ fail:
     return 0;
 }
 
-/* A small stride over a large region makes hundreds of thousands of PNGs: the count and an
- * estimate of their size are stated before anything is written, and beyond either budget the
- * gallery is refused unless --force. */
+/* A small stride over a large region makes hundreds of thousands of PNGs: whatever the
+ * source (--tiles or --imagery), the count and an estimate of their size over the region that
+ * is cut are stated before anything is written, and beyond either budget the gallery is
+ * refused unless --force.  `what` names the source in errors. */
 #define GALLERY_MAX_PATCHES 50000
 #define GALLERY_MAX_BYTES ((guint64)4 << 30)
 
-static gboolean gallery_within_budget(S4gMbtiles *mb, const char *name, int zoom, int pw, int ph,
-                                      int stride, gboolean force, GError **error)
+static gboolean gallery_within_budget(const double bounds[4], const char *what,
+                                      const char *name, int zoom, int pw, int ph, int stride,
+                                      gboolean force, GError **error)
 {
     int cols = 0, rows = 0;
-    if (!s4g_tilegrid_size(mb, zoom, pw, ph, stride, &cols, &rows, error))
+    if (!s4g_tilegrid_size_bounds(bounds, what, zoom, pw, ph, stride, &cols, &rows, error))
         return FALSE;
     guint64 n = (guint64)cols * (guint64)rows;
     /* PNG of aerial imagery: about half the raw RGB bytes */
@@ -154,9 +156,9 @@ static gboolean gallery_within_budget(S4gMbtiles *mb, const char *name, int zoom
     if ((n > GALLERY_MAX_PATCHES || bytes > GALLERY_MAX_BYTES) && !force) {
         g_autofree char *max = g_format_size(GALLERY_MAX_BYTES);
         g_set_error(error, S4G_GEO_ERROR, S4G_GEO_ERROR_INVALID,
-                    "%" G_GUINT64_FORMAT " patches (about %s) exceed the budget of %d patches "
-                    "or %s: use a larger --stride, a smaller region or zoom, or --force",
-                    n, size, GALLERY_MAX_PATCHES, max);
+                    "%s: %" G_GUINT64_FORMAT " patches (about %s) exceed the budget of %d "
+                    "patches or %s: use a larger --stride, a smaller region or zoom, or --force",
+                    what, n, size, GALLERY_MAX_PATCHES, max);
         return FALSE;
     }
     return TRUE;
@@ -245,7 +247,9 @@ int s4g_cmd_gallery(int argc, char **argv)
         pw = ph = MAX(8, (int)lround(footprint / mpp));
     }
     if (!stride) stride = pw;
-    if (mb && !gallery_within_budget(mb, name, zoom, pw, ph, stride, force, &error)) {
+    /* the region cut: --bounds, else the source's extent (without one, the cut fails below) */
+    if ((mb || img) && have_bounds &&
+        !gallery_within_budget(bounds, source, name, zoom, pw, ph, stride, force, &error)) {
         s4g_cli_model_close(&cm);
         return s4g_cli_fail("gallery", error);
     }

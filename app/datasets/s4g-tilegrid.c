@@ -93,15 +93,6 @@ gboolean s4g_tilegrid_size_bounds(const double bounds[4], const char *what, int 
     return TRUE;
 }
 
-gboolean s4g_tilegrid_size(S4gMbtiles *mb, int z, int pw, int ph, int stride, int *cols,
-                           int *rows, GError **error)
-{
-    double b[4];
-    return mbtiles_bounds(mb, b, error) &&
-           s4g_tilegrid_size_bounds(b, s4g_mbtiles_get_path(mb), z, pw, ph, stride, cols, rows,
-                                    error);
-}
-
 gboolean s4g_tilegrid_read_mbtiles(gpointer mbtiles, int z, gint64 x, gint64 y, S4gImage *out,
                                    GError **error)
 {

@@ -19,11 +19,6 @@ typedef struct {
 
 void s4g_tile_patch_clear(S4gTilePatch *p);
 
-/* Number of patch columns and rows the grid has (0 when the bounds are smaller than a
- * patch).  FALSE with error when the tile set has no usable bounds. */
-gboolean s4g_tilegrid_size(S4gMbtiles *mb, int z, int pw, int ph, int stride, int *cols,
-                           int *rows, GError **error);
-
 /* Writes every patch of the grid as outdir/r<row>-c<col>.png; returns a GArray of
  * S4gTilePatch (with clear func) in row-major order.  The imagery is read window by window
  * (a band of patch rows, at most about 2048 pixels wide at a time), so memory does not grow
@@ -37,8 +32,8 @@ GArray *s4g_tilegrid_cut(S4gMbtiles *mb, int z, int pw, int ph, int stride, cons
 typedef gboolean (*S4gTileWindowRead)(gpointer source, int z, gint64 x, gint64 y, S4gImage *out,
                                       GError **error);
 
-/* The grid's size for any region bounds (west, south, east, north); `what` names the source
- * in errors. */
+/* Number of patch columns and rows the grid over region bounds (west, south, east, north)
+ * has (0 when the bounds are smaller than a patch); `what` names the source in errors. */
 gboolean s4g_tilegrid_size_bounds(const double bounds[4], const char *what, int z, int pw,
                                   int ph, int stride, int *cols, int *rows, GError **error);
 

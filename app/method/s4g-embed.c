@@ -27,6 +27,15 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           S4gEncodeProgress progress, gpointer user_data, guint *encoded,
                           GError **error)
 {
+    return s4g_embed_cached_chunked(store, m, model_id, spec, root, images, batch, EMBED_CHUNK,
+                                    progress, user_data, encoded, error);
+}
+
+gboolean s4g_embed_cached_chunked(S4gStore *store, s4g_convnext *m, gint64 model_id,
+                                  const S4gModelSpec *spec, const char *root, GArray *images,
+                                  int batch, guint chunk_images, S4gEncodeProgress progress,
+                                  gpointer user_data, guint *encoded, GError **error)
+{
     if (encoded) *encoded = 0;
     g_autoptr(GHashTable) have = s4g_store_embedding_ids(store, model_id, error);
     if (!have) return FALSE;
@@ -43,7 +52,7 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
         }
         if (ids->len == 0) continue;
         /* a whole number of encode batches per chunk: the same batches as in one call */
-        guint chunk = (guint)MAX(batch, 1) * MAX(1u, EMBED_CHUNK / (guint)MAX(batch, 1));
+        guint chunk = (guint)MAX(batch, 1) * MAX(1u, chunk_images / (guint)MAX(batch, 1));
         for (guint c0 = 0; c0 < ids->len; c0 += chunk) {
             guint nc = MIN(chunk, ids->len - c0);
             ChunkProgress cp = {progress, user_data, c0, ids->len};

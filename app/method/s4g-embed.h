@@ -18,4 +18,12 @@ gboolean s4g_embed_cached(S4gStore *store, s4g_convnext *m, gint64 model_id,
                           S4gEncodeProgress progress, gpointer user_data, guint *encoded,
                           GError **error);
 
+/* s4g_embed_cached with chunks of `chunk_images` images (rounded down to whole encode
+ * batches, at least one batch) instead of a few thousand: tests cross chunk boundaries with
+ * small ones. */
+gboolean s4g_embed_cached_chunked(S4gStore *store, s4g_convnext *m, gint64 model_id,
+                                  const S4gModelSpec *spec, const char *root, GArray *images,
+                                  int batch, guint chunk_images, S4gEncodeProgress progress,
+                                  gpointer user_data, guint *encoded, GError **error);
+
 G_END_DECLS

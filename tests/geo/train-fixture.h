@@ -65,3 +65,22 @@ static inline S4gTrainOptions tf_train_options(gint64 dataset, const char *name,
     o.threads = 2;
     return o;
 }
+
+/* Runs training `o` and opens the model it made on a CPU context of 2 threads: *ctx gets the
+ * context (s4g_ctx_free after the model), *spec the model's spec, *model_id its row. */
+static inline s4g_convnext *tf_train_open(S4gStore *store, S4gTrainOptions *o, s4g_ctx **ctx,
+                                          S4gModelSpec *spec, gint64 *model_id)
+{
+    g_autoptr(GError) error = NULL;
+    g_assert_true(s4g_train_run(store, o, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error(error);
+    s4g_ctx_opts co = {.backend = S4G_BACKEND_CPU, .threads = 2};
+    s4g_err err = {0};
+    *ctx = s4g_ctx_new(&co, &err);
+    g_assert_nonnull(*ctx);
+    *spec = o->spec;
+    s4g_convnext *m = s4g_model_open(store, o->model_name, *ctx, spec, model_id, &error);
+    g_assert_no_error(error);
+    g_assert_cmpint(*model_id, >, 0);
+    return m;
+}

@@ -7,7 +7,8 @@
  * project: no georeferencing, no CRS, a corrupt tile, a closed port, a server that never
  * answers (GDAL_HTTP_TIMEOUT=2: an error within seconds, not a hang — as an XYZ template, WMTS
  * capabilities and a hand-written GDAL XML description), a tile the server lacks (404: an
- * error naming its URL). */
+ * error naming its URL).  A region over the
+ * patch budget is stated and refused unless --force, as with --tiles. */
 #include "../compute/s4g-test-files.h"
 #include "geotiff-fixture.h"
 
@@ -545,6 +546,61 @@ static void test_bad_sources(void)
     g_assert_cmpint(count_datasets("gworld"), ==, 0);
 }
 
+/* --stride 1 at the first zoom from zmax on where that makes over 50,000 patches of 32x32:
+ * the same statement and budget as --tiles.  The count and size are stated before anything is
+ * written; beyond the budget the gallery is refused, nothing written or recorded, for a
+ * readable source (the MBTiles through GDAL) and a tile server alike; with --force it goes on
+ * to read the imagery (a closed port: the read fails naming the URL, and leaves nothing). */
+static void test_budget(void)
+{
+    g_autofree char *b = g_strdup_printf("%.10f,%.10f,%.10f,%.10f", bounds[0], bounds[1],
+                                         bounds[2], bounds[3]);
+    double bb[4];
+    g_assert_cmpint(sscanf(b, "%lf,%lf,%lf,%lf", &bb[0], &bb[1], &bb[2], &bb[3]), ==, 4);
+    int z = zmax;
+    gint64 rows = 0, cols = 0;
+    for (;; z++) {
+        g_assert_cmpint(z, <=, 24);
+        double s = 256.0 * (double)(1 << z);
+        double xw = (bb[0] + 180) / 360 * s, xe = (bb[2] + 180) / 360 * s;
+        double yn = (1 - log(tan(bb[3] * G_PI / 180) + 1 / cos(bb[3] * G_PI / 180)) / G_PI) / 2 * s;
+        double ys = (1 - log(tan(bb[1] * G_PI / 180) + 1 / cos(bb[1] * G_PI / 180)) / G_PI) / 2 * s;
+        cols = (gint64)floor(xe) - (gint64)ceil(xw) - 32 + 1;
+        rows = (gint64)floor(ys) - (gint64)ceil(yn) - 32 + 1;
+        if (rows > 0 && cols > 0 && rows * cols > 50000) break;
+    }
+    g_autofree char *zs = g_strdup_printf("%d", z);
+    g_autofree char *want =
+        g_strdup_printf("%" G_GINT64_FORMAT "×%" G_GINT64_FORMAT " = %" G_GINT64_FORMAT
+                        " patches of 32x32 px (stride 1)",
+                        rows, cols, rows * cols);
+    g_autofree char *want_n = g_strdup_printf("%" G_GINT64_FORMAT " patches (about ", rows * cols);
+    int closed = free_port();
+    g_autofree char *url = g_strdup_printf("http://127.0.0.1:%d/{z}/{x}/{y}.png", closed);
+    const char *srcs[] = {mbt, url};
+    for (int force = 0; force < 2; force++)
+        for (int i = force; i < 2; i++) { /* --force only with the closed port */
+            const char *cmd[] = {s4g, "gallery", "-p", proj, "--zoom", zs, "--name", "gbig",
+                                 "--imagery", srcs[i], "--bounds", b, "--stride", "1", "-m",
+                                 "m", "--backend", "cpu", "--json",
+                                 force ? "--force" : NULL, NULL};
+            int rc;
+            g_autofree char *err = NULL;
+            g_autofree char *out = run_s4g(cmd, NULL, &rc, &err);
+            g_test_message("%s%s: exit %d: %s", srcs[i], force ? " --force" : "", rc, err);
+            g_assert_cmpint(rc, ==, 1);
+            g_assert_cmpstr(out, ==, "");
+            g_assert_nonnull(strstr(err, want));
+            g_assert_nonnull(strstr(err, srcs[i])); /* the error names the source */
+            /* refused by the budget without --force, past it with */
+            g_assert_true(!strstr(err, "exceed the budget") == force);
+            g_assert_true(!strstr(err, want_n) == force);
+            g_assert_cmpint(count_datasets("gbig"), ==, 0);
+            g_autofree char *gdir = g_build_filename(proj, "galleries", "gbig", NULL);
+            g_assert_false(g_file_test(gdir, G_FILE_TEST_EXISTS));
+        }
+}
+
 /* s4g tiles: a pyramid of the UTM GeoTIFF over the region, which --tiles then cuts like the
  * world's own MBTiles. */
 static void test_tiles_command(void)
@@ -731,6 +787,7 @@ int main(int argc, char **argv)
     g_test_add_func("/imagery/folder-mosaic", test_folder_mosaic);
     g_test_add_func("/imagery/xyz-server", test_xyz_server);
     g_test_add_func("/imagery/bad-sources", test_bad_sources);
+    g_test_add_func("/imagery/budget", test_budget);
     g_test_add_func("/imagery/tiles-command", test_tiles_command);
     g_test_add_func("/imagery/windows", test_windows);
     g_test_add_func("/imagery/ground-fov", test_ground_fov);
